@@ -1,0 +1,260 @@
+//! `apply`: folds one event into the state. Total over valid logs; a log that cannot be folded
+//! (an event that makes no sense in the state) is reported as corrupt.
+
+use super::decide::pause_kind;
+use super::{Dossier, DomainError, Event, EventBody, Pause, PaymentRequest, Rating};
+use crate::status::Status;
+use uuid::Uuid;
+
+fn corrupt(msg: &str, ev: &Event) -> DomainError {
+    DomainError::CorruptLog(format!("{msg} (event `{}` at {})", ev.body.kind(), ev.at))
+}
+
+/// Applies `event` to `state` (`None` before the first event) of dossier `id`.
+pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier, DomainError> {
+    let mut d = match (state, &event.body) {
+        (
+            None,
+            EventBody::Submitted {
+                procedure,
+                applicant,
+                owner,
+                channel,
+                receiving_agency,
+                competent_agency,
+                documents,
+                form,
+            },
+        ) => {
+            return Ok(Dossier {
+                id,
+                code: None,
+                procedure: procedure.clone(),
+                applicant: applicant.clone(),
+                owner: *owner,
+                channel: *channel,
+                receiving_agency: receiving_agency.clone(),
+                competent_agency: competent_agency.clone(),
+                current_agency: receiving_agency.clone(),
+                status: Status::AwaitingReception,
+                step: None,
+                trail: Vec::new(),
+                assignee: None,
+                documents: documents.clone(),
+                form: form.clone(),
+                submitted_at: event.at,
+                received_at: None,
+                due_at: None,
+                original_due_at: None,
+                step_due_at: None,
+                pause: None,
+                supplement_requests: 0,
+                payment: None,
+                apologies: 0,
+                approved: false,
+                result: None,
+                result_documents: Vec::new(),
+                finished_at: None,
+                timeliness: None,
+                returned_at: None,
+                rating: None,
+                version: 1,
+            });
+        }
+        (None, _) => return Err(corrupt("the log does not start with a submission", event)),
+        (Some(_), EventBody::Submitted { .. }) => {
+            return Err(corrupt("a second submission", event));
+        }
+        (Some(d), _) => d,
+    };
+    if let Some(kind) = pause_kind(&event.body) {
+        d.pause = Some(Pause {
+            kind,
+            since: event.at,
+            resume_to: d.status,
+        });
+    }
+    match &event.body {
+        EventBody::Submitted { .. } => unreachable!("handled above"),
+        EventBody::Received {
+            code,
+            due_at,
+            step,
+            step_agency,
+            step_due_at,
+            ..
+        } => {
+            d.code = Some(code.clone());
+            d.received_at = Some(event.at);
+            d.due_at = Some(*due_at);
+            d.original_due_at = Some(*due_at);
+            d.step = Some(step.clone());
+            d.current_agency = step_agency.clone();
+            d.step_due_at = Some(*step_due_at);
+            d.status = Status::Received;
+        }
+        EventBody::SupplementRequested { at_reception, .. } => {
+            if *at_reception {
+                d.status = Status::SupplementAtReception;
+            } else {
+                d.supplement_requests += 1;
+                d.status = Status::SupplementRequested;
+            }
+        }
+        EventBody::Supplemented {
+            documents,
+            due_at,
+            original_due_at,
+            step_due_at,
+            ..
+        } => {
+            d.documents.extend(documents.iter().cloned());
+            d.status = match d.pause.take() {
+                Some(p) => p.resume_to,
+                None => Status::AwaitingReception,
+            };
+            if let Some(t) = due_at {
+                d.due_at = Some(*t);
+            }
+            if let Some(t) = original_due_at {
+                d.original_due_at = Some(*t);
+            }
+            if let Some(t) = step_due_at {
+                d.step_due_at = Some(*t);
+            }
+        }
+        EventBody::Refused { .. } => {
+            d.status = Status::Refused;
+            d.finished_at = Some(event.at);
+        }
+        EventBody::Assigned { user_id, .. } => d.assignee = Some(*user_id),
+        EventBody::StepCompleted {
+            from,
+            to,
+            to_agency,
+            step_due_at,
+            ..
+        }
+        | EventBody::Approved {
+            from,
+            to,
+            to_agency,
+            step_due_at,
+            ..
+        } => {
+            if d.step.as_deref() != Some(from.as_str()) {
+                return Err(corrupt("move from a step the dossier is not at", event));
+            }
+            if matches!(event.body, EventBody::Approved { .. }) {
+                d.approved = true;
+            }
+            d.trail.push(from.clone());
+            d.step = Some(to.clone());
+            d.step_due_at = Some(*step_due_at);
+            if *to_agency != d.current_agency {
+                d.assignee = None;
+            }
+            d.current_agency = to_agency.clone();
+            d.status = Status::Processing;
+        }
+        EventBody::SentBack {
+            to,
+            to_agency,
+            step_due_at,
+            ..
+        } => {
+            if d.trail.pop().as_deref() != Some(to.as_str()) {
+                return Err(corrupt("sent back to a step not last passed", event));
+            }
+            d.step = Some(to.clone());
+            d.step_due_at = Some(*step_due_at);
+            if *to_agency != d.current_agency {
+                d.assignee = None;
+            }
+            d.current_agency = to_agency.clone();
+            d.status = Status::Processing;
+        }
+        EventBody::TransferredToAgency { to_agency, .. } => {
+            d.current_agency = to_agency.clone();
+        }
+        EventBody::PaymentRequested { amount_vnd, reason } => {
+            d.payment = Some(PaymentRequest {
+                amount_vnd: *amount_vnd,
+                reason: reason.clone(),
+                reference: None,
+            });
+            d.status = Status::AwaitingPayment;
+        }
+        EventBody::PaymentConfirmed {
+            reference,
+            due_at,
+            original_due_at,
+            step_due_at,
+            ..
+        } => {
+            if let Some(p) = d.payment.as_mut() {
+                p.reference = Some(reference.clone());
+            }
+            d.status = d
+                .pause
+                .take()
+                .map(|p| p.resume_to)
+                .ok_or_else(|| corrupt("payment confirmed without a pause", event))?;
+            if let Some(t) = due_at {
+                d.due_at = Some(*t);
+            }
+            if let Some(t) = original_due_at {
+                d.original_due_at = Some(*t);
+            }
+            if let Some(t) = step_due_at {
+                d.step_due_at = Some(*t);
+            }
+        }
+        EventBody::ResultReady {
+            summary,
+            documents,
+            timeliness,
+        } => {
+            d.result = Some(summary.clone());
+            d.result_documents = documents.clone();
+            d.timeliness = Some(*timeliness);
+            d.finished_at = Some(event.at);
+            d.status = Status::ResultReady;
+        }
+        EventBody::ResultReturned { .. } => {
+            d.returned_at = Some(event.at);
+            d.status = Status::Returned;
+        }
+        EventBody::Withdrawn { .. } => {
+            d.pause = None;
+            d.finished_at = Some(event.at);
+            d.status = Status::Withdrawn;
+        }
+        EventBody::ProcessingStopped { .. } => {
+            d.pause = None;
+            d.finished_at = Some(event.at);
+            d.status = Status::Stopped;
+        }
+        EventBody::ApologyIssued { new_due_at, .. } => {
+            d.apologies += 1;
+            d.due_at = Some(*new_due_at);
+        }
+        EventBody::Rated { score, comment } => {
+            d.rating = Some(Rating {
+                score: *score,
+                comment: comment.clone(),
+            });
+        }
+    }
+    d.version += 1;
+    Ok(d)
+}
+
+/// Folds a whole log.
+pub fn replay<'a>(id: Uuid, events: impl IntoIterator<Item = &'a Event>) -> Result<Option<Dossier>, DomainError> {
+    let mut state = None;
+    for e in events {
+        state = Some(apply(state, id, e)?);
+    }
+    Ok(state)
+}

@@ -1,0 +1,139 @@
+//! What follows from an event besides the state: statistics counter increments, outbox
+//! messages for national systems and notifications, and the hash chain. All pure, so that
+//! statistics can be rebuilt from the log and must equal the live counters.
+
+use super::{Dossier, Event, EventBody};
+use crate::codes::AgencyCode;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// One increment of a statistics counter, keyed by agency, local day and metric.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CounterDelta {
+    /// Agency the figure belongs to.
+    pub agency: AgencyCode,
+    /// Local (Vietnam) calendar day.
+    pub day: NaiveDate,
+    /// Metric name, e.g. `received_online`, `resolved_on_time`, `rating_sum`.
+    pub metric: String,
+    /// Amount to add.
+    pub delta: i64,
+}
+
+/// A message to deliver outside, written in the same transaction as the event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Target, e.g. `dvcqg.sync` (national portal) or `notify.applicant`.
+    pub topic: String,
+    /// Idempotency key for the receiver.
+    pub key: String,
+    /// Body.
+    pub payload: serde_json::Value,
+}
+
+/// Vietnam is UTC+7 all year; statistics days are local days.
+fn local_day(ev: &Event) -> NaiveDate {
+    (ev.at + Duration::hours(7)).date_naive()
+}
+
+/// Counter increments caused by `ev`, given the state after it.
+pub fn counter_deltas(after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
+    let day = local_day(ev);
+    let one = |agency: &AgencyCode, metric: String| CounterDelta {
+        agency: agency.clone(),
+        day,
+        metric,
+        delta: 1,
+    };
+    match &ev.body {
+        EventBody::Submitted { channel, .. } => {
+            vec![one(&after.receiving_agency, format!("submitted_{}", channel.as_str()))]
+        }
+        EventBody::Received { .. } => vec![one(
+            &after.receiving_agency,
+            format!("received_{}", after.channel.as_str()),
+        )],
+        EventBody::Refused { .. } => vec![one(&after.receiving_agency, "refused".into())],
+        EventBody::ResultReady { timeliness, .. } => vec![one(
+            &after.competent_agency,
+            format!("resolved_{}", timeliness.as_str()),
+        )],
+        EventBody::ResultReturned { .. } => vec![one(&after.receiving_agency, "returned".into())],
+        EventBody::Withdrawn { .. } => vec![one(&after.competent_agency, "withdrawn".into())],
+        EventBody::ProcessingStopped { .. } => vec![one(&after.competent_agency, "stopped".into())],
+        EventBody::ApologyIssued { .. } => vec![one(&after.competent_agency, "apologies".into())],
+        EventBody::SupplementRequested { .. } => {
+            vec![one(&after.current_agency, "supplement_requests".into())]
+        }
+        EventBody::Rated { score, .. } => vec![
+            one(&after.receiving_agency, "rated".into()),
+            CounterDelta {
+                agency: after.receiving_agency.clone(),
+                day,
+                metric: "rating_sum".into(),
+                delta: *score as i64,
+            },
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Outbox messages caused by `ev`: a national-portal sync whenever a received dossier's national
+/// status changes or it moves between agencies, and a notice to the applicant on status changes.
+pub fn outbox_messages(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec<OutboxMessage> {
+    let mut out = Vec::new();
+    let status_changed = before.is_none_or(|b| b.status != after.status);
+    let moved = matches!(ev.body, EventBody::TransferredToAgency { .. });
+    if let Some(code) = &after.code
+        && (status_changed || moved)
+    {
+        out.push(OutboxMessage {
+            topic: "dvcqg.sync".into(),
+            key: format!("{code}:{}", after.version),
+            payload: serde_json::json!({
+                "MaHoSo": code.to_string(),
+                "MaTTHC": after.procedure.code.to_string(),
+                "TrangThaiHoSo": after.status.national_code(),
+                "KenhThucHien": match after.channel {
+                    super::Channel::Counter => 1,
+                    super::Channel::Online => 2,
+                    super::Channel::Post => 3,
+                },
+                "DonViXuLy": after.current_agency.to_string(),
+                "NgayTiepNhan": after.received_at,
+                "NgayHenTra": after.due_at,
+                "NgayKetThucXuLy": after.finished_at,
+                "SuKien": ev.body.kind(),
+                "ThoiDiem": ev.at,
+            }),
+        });
+    }
+    if status_changed && (after.applicant.email.is_some() || after.applicant.phone.is_some()) {
+        out.push(OutboxMessage {
+            topic: "notify.applicant".into(),
+            key: format!("{}:{}", after.id, after.version),
+            payload: serde_json::json!({
+                "dossier_id": after.id,
+                "code": after.code.as_ref().map(|c| c.to_string()),
+                "status": after.status.as_str(),
+                "status_vi": after.status.national_name(),
+                "email": after.applicant.email,
+                "phone": after.applicant.phone,
+            }),
+        });
+    }
+    out
+}
+
+/// Hash of an event in its dossier's chain: SHA-256 over the previous hash, the sequence number
+/// and the event's canonical JSON, hex-encoded. The first event's previous hash is empty.
+pub fn event_hash(prev_hash: &str, seq: u64, event_json: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"|");
+    h.update(seq.to_string().as_bytes());
+    h.update(b"|");
+    h.update(event_json.as_bytes());
+    hex::encode(h.finalize())
+}

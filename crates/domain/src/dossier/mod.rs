@@ -1,0 +1,513 @@
+//! The dossier (hồ sơ) as an event log: `decide(state, command) -> events` and
+//! `apply(state, event) -> state`. The history shown to people *is* this log.
+
+mod apply;
+mod decide;
+mod derive;
+
+pub use apply::{apply, replay};
+pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide};
+pub use derive::{CounterDelta, OutboxMessage, counter_deltas, event_hash, outbox_messages};
+
+use crate::agency::Actor;
+use crate::codes::{AgencyCode, DossierCode, PersonalId};
+use crate::procedure::{ProcedureSnapshot, ResolvedStep};
+use crate::status::{Status, Timeliness};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How a dossier was submitted (national `KenhThucHien`: 1 counter, 2 online, 3 post).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Trực tiếp, at a one-stop counter.
+    Counter,
+    /// Trực tuyến.
+    Online,
+    /// Bưu chính công ích.
+    Post,
+}
+
+impl Channel {
+    /// Stable machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Counter => "counter",
+            Channel::Online => "online",
+            Channel::Post => "post",
+        }
+    }
+}
+
+/// How the result was handed over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnMethod {
+    /// At the counter.
+    Counter,
+    /// Electronically (portal, applicant data store, e-mail).
+    Online,
+    /// By public postal service.
+    Post,
+}
+
+/// The person or organisation the dossier is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Applicant {
+    /// Full name or organisation name.
+    pub name: String,
+    /// 12-digit personal ID, when an individual.
+    #[schema(value_type = Option<String>, example = "068095001234")]
+    pub personal_id: Option<PersonalId>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A document attached to a dossier (a file in the blob store, or a paper component noted).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DocumentRef {
+    /// Name of the component.
+    pub name: String,
+    /// Blob key of the digitized file, if any.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// Why the clock is stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseKind {
+    /// Waiting for the applicant's supplement.
+    Supplement,
+    /// Waiting for a financial obligation.
+    Payment,
+}
+
+/// A stopped clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Pause {
+    /// Why.
+    pub kind: PauseKind,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// Status to go back to when the clock runs again.
+    pub resume_to: Status,
+}
+
+/// A financial obligation asked of the applicant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentRequest {
+    /// Amount in whole đồng.
+    pub amount_vnd: i64,
+    /// What it is for.
+    pub reason: String,
+    /// Payment reference once confirmed.
+    pub reference: Option<String>,
+}
+
+/// The satisfaction rating.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Rating {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: u8,
+    /// Free comment.
+    pub comment: Option<String>,
+}
+
+/// The state of a dossier: what folding its events gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dossier {
+    /// Internal id.
+    pub id: Uuid,
+    /// Dossier code, issued at reception.
+    #[schema(value_type = Option<String>, example = "000.00.01.H40-261123-0001")]
+    pub code: Option<DossierCode>,
+    /// The procedure as it was at submission.
+    pub procedure: ProcedureSnapshot,
+    /// The applicant.
+    pub applicant: Applicant,
+    /// The citizen account that owns the dossier, if submitted by one.
+    pub owner: Option<Uuid>,
+    /// How it was submitted.
+    pub channel: Channel,
+    /// Agency whose desk received it.
+    #[schema(value_type = String)]
+    pub receiving_agency: AgencyCode,
+    /// Agency competent to decide.
+    #[schema(value_type = String)]
+    pub competent_agency: AgencyCode,
+    /// Agency holding it now.
+    #[schema(value_type = String)]
+    pub current_agency: AgencyCode,
+    /// Current status.
+    pub status: Status,
+    /// Current workflow step, once received.
+    pub step: Option<String>,
+    /// Steps passed, most recent last (for sending back).
+    pub trail: Vec<String>,
+    /// Staff member assigned in the current agency.
+    pub assignee: Option<Uuid>,
+    /// Documents submitted and supplemented.
+    pub documents: Vec<DocumentRef>,
+    /// E-form data.
+    pub form: serde_json::Value,
+    /// Submission time.
+    pub submitted_at: DateTime<Utc>,
+    /// Reception time.
+    pub received_at: Option<DateTime<Utc>>,
+    /// Appointment (may move with pauses and apologies).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Appointment first given on the receipt, moved only by pauses.
+    pub original_due_at: Option<DateTime<Utc>>,
+    /// When the current step is due.
+    pub step_due_at: Option<DateTime<Utc>>,
+    /// Stopped clock, if any.
+    pub pause: Option<Pause>,
+    /// Supplement requests after reception (more than one makes it late).
+    pub supplement_requests: u32,
+    /// Financial obligation, if any.
+    pub payment: Option<PaymentRequest>,
+    /// Apology letters issued.
+    pub apologies: u32,
+    /// Whether a leader approved.
+    pub approved: bool,
+    /// Result summary, once ready.
+    pub result: Option<String>,
+    /// Result documents.
+    pub result_documents: Vec<DocumentRef>,
+    /// End of processing (result ready, refusal, withdrawal or stop).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Early / on time / late, once finished with a result.
+    pub timeliness: Option<Timeliness>,
+    /// When the result was handed over.
+    pub returned_at: Option<DateTime<Utc>>,
+    /// The rating.
+    pub rating: Option<Rating>,
+    /// Number of events applied.
+    pub version: u64,
+}
+
+impl Dossier {
+    /// The current step, resolved.
+    pub fn current_step(&self) -> Option<&ResolvedStep> {
+        self.step.as_deref().and_then(|s| self.procedure.step(s))
+    }
+
+    /// Whether `actor` is the applicant's own account.
+    pub fn is_owner(&self, actor: &Actor) -> bool {
+        self.owner == Some(actor.user_id)
+    }
+}
+
+/// One entry of a dossier's log: who did what, when, where, with a note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Event {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: Actor,
+    /// Agency where it happened.
+    #[schema(value_type = String)]
+    pub agency: AgencyCode,
+    /// Free note from the actor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// What happened.
+    pub body: EventBody,
+}
+
+/// What happened to a dossier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The dossier was submitted.
+    Submitted {
+        /// Procedure snapshot.
+        procedure: ProcedureSnapshot,
+        /// Applicant.
+        applicant: Applicant,
+        /// Owning citizen account.
+        owner: Option<Uuid>,
+        /// Channel.
+        channel: Channel,
+        /// Receiving agency.
+        #[schema(value_type = String)]
+        receiving_agency: AgencyCode,
+        /// Competent agency.
+        #[schema(value_type = String)]
+        competent_agency: AgencyCode,
+        /// Documents.
+        documents: Vec<DocumentRef>,
+        /// E-form data.
+        form: serde_json::Value,
+    },
+    /// The desk received it: code and appointment issued (receipt, form 01).
+    Received {
+        /// Dossier code.
+        #[schema(value_type = String)]
+        code: DossierCode,
+        /// When the clock started.
+        clock_start: DateTime<Utc>,
+        /// Appointment.
+        due_at: DateTime<Utc>,
+        /// Entry step.
+        step: String,
+        /// Entry step's agency.
+        #[schema(value_type = String)]
+        step_agency: AgencyCode,
+        /// Entry step's deadline.
+        step_due_at: DateTime<Utc>,
+    },
+    /// A supplement was requested (form 02).
+    SupplementRequested {
+        /// What to complete.
+        items: Vec<String>,
+        /// Why.
+        reason: String,
+        /// Whether before reception (clock not started).
+        at_reception: bool,
+    },
+    /// The applicant supplied the supplement.
+    Supplemented {
+        /// Documents added.
+        documents: Vec<DocumentRef>,
+        /// Working minutes the clock stood still.
+        paused_minutes: i64,
+        /// New appointment, if the clock had started.
+        due_at: Option<DateTime<Utc>>,
+        /// Receipt appointment moved by the pause.
+        original_due_at: Option<DateTime<Utc>>,
+        /// New step deadline.
+        step_due_at: Option<DateTime<Utc>>,
+    },
+    /// Refused at reception (form 03).
+    Refused {
+        /// Reasons.
+        reasons: Vec<String>,
+    },
+    /// A staff member was assigned.
+    Assigned {
+        /// User id.
+        user_id: Uuid,
+        /// Name.
+        name: String,
+    },
+    /// A step was completed and the dossier moved forward.
+    StepCompleted {
+        /// Step left.
+        from: String,
+        /// Step entered.
+        to: String,
+        /// Agency of the step entered.
+        #[schema(value_type = String)]
+        to_agency: AgencyCode,
+        /// Deadline of the step entered.
+        step_due_at: DateTime<Utc>,
+        /// How the step left compared with its deadline (control sheet, form 06).
+        step_timeliness: Timeliness,
+    },
+    /// The dossier went to another agency (inter-agency, liên thông).
+    TransferredToAgency {
+        /// From.
+        #[schema(value_type = String)]
+        from_agency: AgencyCode,
+        /// To.
+        #[schema(value_type = String)]
+        to_agency: AgencyCode,
+    },
+    /// Sent back to the previous step.
+    SentBack {
+        /// Step left.
+        from: String,
+        /// Step returned to.
+        to: String,
+        /// Agency of that step.
+        #[schema(value_type = String)]
+        to_agency: AgencyCode,
+        /// Its new deadline.
+        step_due_at: DateTime<Utc>,
+    },
+    /// A leader approved and the dossier moved on.
+    Approved {
+        /// Approval step.
+        from: String,
+        /// Step entered.
+        to: String,
+        /// Its agency.
+        #[schema(value_type = String)]
+        to_agency: AgencyCode,
+        /// Its deadline.
+        step_due_at: DateTime<Utc>,
+        /// How the approval step compared with its deadline.
+        step_timeliness: Timeliness,
+    },
+    /// A financial obligation was requested; the clock stops.
+    PaymentRequested {
+        /// Amount in đồng.
+        amount_vnd: i64,
+        /// What for.
+        reason: String,
+    },
+    /// Payment confirmed; the clock runs again.
+    PaymentConfirmed {
+        /// Payment reference.
+        reference: String,
+        /// Working minutes the clock stood still.
+        paused_minutes: i64,
+        /// New appointment.
+        due_at: Option<DateTime<Utc>>,
+        /// Receipt appointment moved by the pause.
+        original_due_at: Option<DateTime<Utc>>,
+        /// New step deadline.
+        step_due_at: Option<DateTime<Utc>>,
+    },
+    /// The result is ready (status 9).
+    ResultReady {
+        /// What the result is.
+        summary: String,
+        /// Result documents.
+        documents: Vec<DocumentRef>,
+        /// Early, on time or late.
+        timeliness: Timeliness,
+    },
+    /// The result was handed over (status 10).
+    ResultReturned {
+        /// How.
+        method: ReturnMethod,
+        /// Who received it.
+        receiver: String,
+    },
+    /// The applicant withdrew; notice to stop processing (form 05).
+    Withdrawn {
+        /// Reason given.
+        reason: String,
+    },
+    /// The agency stopped processing.
+    ProcessingStopped {
+        /// Reason.
+        reason: String,
+    },
+    /// Apology letter with a new appointment (form 04).
+    ApologyIssued {
+        /// Reason for the delay.
+        reason: String,
+        /// Appointment before.
+        previous_due_at: DateTime<Utc>,
+        /// New appointment.
+        new_due_at: DateTime<Utc>,
+    },
+    /// The applicant rated the service.
+    Rated {
+        /// 1-5.
+        score: u8,
+        /// Comment.
+        comment: Option<String>,
+    },
+}
+
+impl EventBody {
+    /// Stable machine name of the event type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::Submitted { .. } => "submitted",
+            EventBody::Received { .. } => "received",
+            EventBody::SupplementRequested { .. } => "supplement_requested",
+            EventBody::Supplemented { .. } => "supplemented",
+            EventBody::Refused { .. } => "refused",
+            EventBody::Assigned { .. } => "assigned",
+            EventBody::StepCompleted { .. } => "step_completed",
+            EventBody::TransferredToAgency { .. } => "transferred_to_agency",
+            EventBody::SentBack { .. } => "sent_back",
+            EventBody::Approved { .. } => "approved",
+            EventBody::PaymentRequested { .. } => "payment_requested",
+            EventBody::PaymentConfirmed { .. } => "payment_confirmed",
+            EventBody::ResultReady { .. } => "result_ready",
+            EventBody::ResultReturned { .. } => "result_returned",
+            EventBody::Withdrawn { .. } => "withdrawn",
+            EventBody::ProcessingStopped { .. } => "processing_stopped",
+            EventBody::ApologyIssued { .. } => "apology_issued",
+            EventBody::Rated { .. } => "rated",
+        }
+    }
+
+    /// Vietnamese label for the history.
+    pub fn label_vi(&self) -> &'static str {
+        match self {
+            EventBody::Submitted { .. } => "Nộp hồ sơ",
+            EventBody::Received { .. } => "Tiếp nhận hồ sơ, cấp giấy hẹn",
+            EventBody::SupplementRequested { .. } => "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+            EventBody::Supplemented { .. } => "Bổ sung hồ sơ",
+            EventBody::Refused { .. } => "Từ chối tiếp nhận",
+            EventBody::Assigned { .. } => "Phân công xử lý",
+            EventBody::StepCompleted { .. } => "Chuyển bước xử lý",
+            EventBody::TransferredToAgency { .. } => "Chuyển liên thông",
+            EventBody::SentBack { .. } => "Trả lại bước trước",
+            EventBody::Approved { .. } => "Lãnh đạo phê duyệt",
+            EventBody::PaymentRequested { .. } => "Yêu cầu thực hiện nghĩa vụ tài chính",
+            EventBody::PaymentConfirmed { .. } => "Xác nhận đã nộp phí, lệ phí",
+            EventBody::ResultReady { .. } => "Có kết quả",
+            EventBody::ResultReturned { .. } => "Trả kết quả",
+            EventBody::Withdrawn { .. } => "Rút hồ sơ, dừng giải quyết",
+            EventBody::ProcessingStopped { .. } => "Dừng xử lý",
+            EventBody::ApologyIssued { .. } => "Văn bản xin lỗi, hẹn lại ngày trả",
+            EventBody::Rated { .. } => "Đánh giá mức độ hài lòng",
+        }
+    }
+}
+
+/// Why a command was refused. Nothing is written when this is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The action does not apply in the dossier's status (or step).
+    #[error("`{action}` is not allowed while the dossier is `{status}`")]
+    NotAllowed {
+        /// Action name.
+        action: &'static str,
+        /// Status name.
+        status: &'static str,
+    },
+    /// The actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A field of the command is invalid.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Too late to issue an apology letter.
+    #[error(
+        "an apology letter must be issued at least one working day before the appointment {due_at}; the last moment was {latest}"
+    )]
+    ApologyTooLate {
+        /// Appointment.
+        due_at: DateTime<Utc>,
+        /// Last moment allowed.
+        latest: DateTime<Utc>,
+    },
+    /// The dossier does not exist (a command other than submit on nothing).
+    #[error("the dossier does not exist")]
+    NoDossier,
+    /// Submitting over an existing dossier.
+    #[error("the dossier already exists")]
+    AlreadyExists,
+    /// The store could not issue a code.
+    #[error("could not issue a dossier code: {0}")]
+    CodeAllocation(String),
+    /// The log cannot be folded (tampering or a bug).
+    #[error("inconsistent event log: {0}")]
+    CorruptLog(String),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+//! Persistence for motcua behind one [`Store`] API with two backends: SQLite (embedded default,
+//! one writer thread that group-commits, a pool of readers) and PostgreSQL (scale-out). Both pass
+//! the same conformance suite (`tests/conformance.rs`).
+//!
+//! Every change to a dossier goes through [`Store::execute`]: in one transaction it runs the
+//! domain's decision on the current state, appends the events with their hash chain, updates the
+//! read models and statistics counters, and writes the outbox. Nothing else writes those tables.
+
+mod model;
+mod plan;
+pub mod postgres;
+pub mod sqlite;
+
+pub use model::*;
+
+use motcua_domain::codes::{AgencyCode, DossierCode};
+use motcua_domain::dossier::{Dossier, DomainError};
+use uuid::Uuid;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The domain refused the command; nothing was written.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The caller's expected version is stale.
+    #[error("the dossier changed meanwhile: expected version {expected}, it is at {actual}")]
+    VersionConflict {
+        /// What the caller expected.
+        expected: u64,
+        /// What is stored.
+        actual: u64,
+    },
+    /// A unique value already exists (user name, ...).
+    #[error("already exists: {0}")]
+    Duplicate(String),
+    /// Something the call refers to does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Backend(String),
+    /// Stored data could not be decoded (a bug or tampering).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store: one of the two backends.
+#[derive(Clone)]
+pub enum Store {
+    /// Embedded SQLite.
+    Sqlite(sqlite::SqliteStore),
+    /// PostgreSQL.
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+            Store::Postgres($s) => $e,
+        }
+    };
+}
+
+impl Store {
+    /// Opens a store from a URL: `sqlite://PATH` (created if missing), `sqlite::memory:`, or
+    /// `postgres://...`. Runs migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok(Store::Sqlite(sqlite::SqliteStore::open(path)?))
+        } else if url == "sqlite::memory:" {
+            Ok(Store::Sqlite(sqlite::SqliteStore::open_memory()?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(postgres::PgStore::open(url).await?))
+        } else {
+            Err(StoreError::Backend(format!(
+                "unsupported database URL `{url}`: use sqlite://PATH or postgres://..."
+            )))
+        }
+    }
+
+    /// Name of the backend, for logs and metrics.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Answers when the database does.
+    pub async fn health(&self) -> Result<()> {
+        dispatch!(self, s => s.health().await)
+    }
+
+    /// Runs a command on a dossier: see the crate documentation.
+    pub async fn execute(&self, job: Execute) -> Result<Executed> {
+        dispatch!(self, s => s.execute(job).await)
+    }
+
+    /// A dossier's current state.
+    pub async fn dossier(&self, id: Uuid) -> Result<Option<Dossier>> {
+        dispatch!(self, s => s.dossier(id).await)
+    }
+
+    /// A dossier's current state by its code.
+    pub async fn dossier_by_code(&self, code: &DossierCode) -> Result<Option<Dossier>> {
+        dispatch!(self, s => s.dossier_by_code(code).await)
+    }
+
+    /// A dossier's log, oldest first.
+    pub async fn history(&self, id: Uuid) -> Result<Vec<StoredEvent>> {
+        dispatch!(self, s => s.history(id).await)
+    }
+
+    /// Lists dossiers from the read model.
+    pub async fn list_dossiers(&self, q: &DossierQuery) -> Result<Vec<DossierSummary>> {
+        dispatch!(self, s => s.list_dossiers(q).await)
+    }
+
+    /// Inserts or replaces agencies.
+    pub async fn upsert_agencies(&self, agencies: Vec<motcua_domain::agency::Agency>) -> Result<()> {
+        dispatch!(self, s => s.upsert_agencies(agencies).await)
+    }
+
+    /// All agencies, by code.
+    pub async fn agencies(&self) -> Result<Vec<motcua_domain::agency::Agency>> {
+        dispatch!(self, s => s.agencies().await)
+    }
+
+    /// One agency.
+    pub async fn agency(&self, code: &AgencyCode) -> Result<Option<motcua_domain::agency::Agency>> {
+        dispatch!(self, s => s.agency(code).await)
+    }
+
+    /// Inserts or replaces administrative units.
+    pub async fn upsert_admin_units(&self, units: Vec<AdminUnit>) -> Result<()> {
+        dispatch!(self, s => s.upsert_admin_units(units).await)
+    }
+
+    /// Number of administrative units stored.
+    pub async fn count_admin_units(&self) -> Result<u64> {
+        dispatch!(self, s => s.count_admin_units().await)
+    }
+
+    /// Creates a user; fails with `Duplicate` if the user name is taken.
+    pub async fn create_user(&self, user: UserRecord) -> Result<()> {
+        dispatch!(self, s => s.create_user(user).await)
+    }
+
+    /// A user by login name.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        dispatch!(self, s => s.user_by_username(username).await)
+    }
+
+    /// A user by id.
+    pub async fn user(&self, id: Uuid) -> Result<Option<UserRecord>> {
+        dispatch!(self, s => s.user(id).await)
+    }
+
+    /// Stores an API token (only its hash).
+    pub async fn create_token(&self, token: TokenRecord) -> Result<()> {
+        dispatch!(self, s => s.create_token(token).await)
+    }
+
+    /// The user of a token hash, if the token is valid now.
+    pub async fn token_user(&self, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Option<UserRecord>> {
+        dispatch!(self, s => s.token_user(token_hash, now).await)
+    }
+
+    /// Inserts or replaces a procedure version and the agencies that receive it.
+    pub async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {
+        dispatch!(self, s => s.upsert_procedure(p).await)
+    }
+
+    /// The published version of a procedure.
+    pub async fn published_procedure(&self, code: &str) -> Result<Option<ProcedureRecord>> {
+        dispatch!(self, s => s.published_procedure(code).await)
+    }
+
+    /// Published procedures, filtered.
+    pub async fn list_procedures(&self, q: &ProcedureQuery) -> Result<Vec<ProcedureSummary>> {
+        dispatch!(self, s => s.list_procedures(q).await)
+    }
+
+    /// Number of published procedures.
+    pub async fn count_procedures(&self) -> Result<u64> {
+        dispatch!(self, s => s.count_procedures().await)
+    }
+
+    /// Statistics counters summed over a period, per agency and metric.
+    pub async fn counters(&self, q: &CounterQuery) -> Result<Vec<CounterRow>> {
+        dispatch!(self, s => s.counters(q).await)
+    }
+
+    /// Pending outbox messages, oldest first.
+    pub async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+        dispatch!(self, s => s.outbox_pending(limit).await)
+    }
+
+    /// Checks every dossier's hash chain and that folding its events gives the stored state and
+    /// the stored counters.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        dispatch!(self, s => s.verify().await)
+    }
+}

@@ -1,0 +1,229 @@
+//! The values that cross the store's API.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_domain::agency::Role;
+use motcua_domain::codes::AgencyCode;
+use motcua_domain::dossier::{CodeAllocator, DomainError, Dossier, Event};
+use motcua_domain::procedure::ProcedureVersion;
+use motcua_domain::status::Status;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The domain decision to run inside the transaction, on the dossier's current state. It may be
+/// called more than once (a backend may probe for a code first), so it must be pure.
+pub type Decision =
+    Box<dyn Fn(Option<&Dossier>, &mut dyn CodeAllocator) -> Result<Vec<Event>, DomainError> + Send + Sync>;
+
+/// One command to run on a dossier.
+pub struct Execute {
+    /// Dossier id (a new one for a submission).
+    pub dossier_id: Uuid,
+    /// If given, the dossier must be at this version (optimistic concurrency).
+    pub expected_version: Option<u64>,
+    /// For submissions: (actor, key). A repeat returns the dossier first created with it.
+    pub idempotency: Option<(Uuid, String)>,
+    /// The decision.
+    pub decide: Decision,
+}
+
+/// What an execution did.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    /// State after the command.
+    pub dossier: Dossier,
+    /// Events appended (empty for an idempotent repeat).
+    pub events: Vec<Event>,
+    /// Whether this was a repeat of an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+/// An event as stored, with its place in the hash chain.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StoredEvent {
+    /// 1-based position in the dossier's log.
+    pub seq: u64,
+    /// The event.
+    pub event: Event,
+    /// Hash of the previous event ("" for the first).
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+/// Filters for dossier lists. Authorization narrows these before they reach the store.
+#[derive(Clone, Debug, Default)]
+pub struct DossierQuery {
+    /// Only dossiers owned by this citizen.
+    pub owner: Option<Uuid>,
+    /// Only dossiers this agency is involved in (receiving, competent or holding now).
+    pub agency: Option<AgencyCode>,
+    /// Only dossiers held now by this agency (an inbox).
+    pub current_agency: Option<AgencyCode>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Page size (capped at 200).
+    pub limit: u32,
+    /// Cursor: dossiers submitted strictly before this (submitted_at, id).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// A row of a dossier list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DossierSummary {
+    /// Id.
+    pub id: Uuid,
+    /// Code, once received.
+    pub code: Option<String>,
+    /// Procedure code.
+    pub procedure_code: String,
+    /// Procedure name.
+    pub procedure_name: String,
+    /// Applicant name.
+    pub applicant_name: String,
+    /// Status.
+    pub status: Status,
+    /// National status code.
+    pub national_status: u8,
+    /// Receiving agency.
+    pub receiving_agency: String,
+    /// Agency holding it.
+    pub current_agency: String,
+    /// Submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// Appointment.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Version (for optimistic concurrency).
+    pub version: u64,
+}
+
+/// An administrative unit (province or commune).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AdminUnit {
+    /// Official code (2 or 5 digits).
+    pub code: String,
+    /// Short name, e.g. "Xuân Hương - Đà Lạt".
+    pub name: String,
+    /// Full name, e.g. "Phường Xuân Hương - Đà Lạt".
+    pub full_name: String,
+    /// Province code for communes.
+    pub province_code: Option<String>,
+}
+
+/// A user account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Id.
+    pub id: Uuid,
+    /// Login name (unique).
+    pub username: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Agency of staff.
+    pub agency: Option<AgencyCode>,
+}
+
+/// An API token (bearer), stored as a hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Issued.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A procedure version with the agencies where it can be submitted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcedureRecord {
+    /// The version.
+    pub version: ProcedureVersion,
+    /// Agencies whose desks receive it.
+    pub receiving_agencies: Vec<AgencyCode>,
+}
+
+/// Filters for procedure lists.
+#[derive(Clone, Debug, Default)]
+pub struct ProcedureQuery {
+    /// Folded words that must all appear in the folded name or code.
+    pub text: Option<String>,
+    /// Only those receivable at this agency.
+    pub agency: Option<AgencyCode>,
+    /// Page size (capped at 200).
+    pub limit: u32,
+    /// Offset.
+    pub offset: u32,
+}
+
+/// A row of a procedure list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProcedureSummary {
+    /// Code.
+    pub code: String,
+    /// Version.
+    pub version: u32,
+    /// Name.
+    pub name: String,
+    /// Field.
+    pub field: String,
+    /// Online level.
+    pub online_level: motcua_domain::procedure::OnlineLevel,
+    /// Time limit, e.g. "5 ngày làm việc".
+    pub time_limit: String,
+    /// Fee.
+    pub fee_vnd: i64,
+}
+
+/// Which counters to sum.
+#[derive(Clone, Debug, Default)]
+pub struct CounterQuery {
+    /// Only this agency.
+    pub agency: Option<AgencyCode>,
+    /// First day (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// A summed counter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CounterRow {
+    /// Agency.
+    pub agency: String,
+    /// Metric.
+    pub metric: String,
+    /// Sum.
+    pub value: i64,
+}
+
+/// A pending outbox message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRow {
+    /// Id.
+    pub id: i64,
+    /// Topic.
+    pub topic: String,
+    /// Idempotency key.
+    pub key: String,
+    /// Body.
+    pub payload: serde_json::Value,
+    /// Attempts so far.
+    pub attempts: i32,
+}
+
+/// Result of `verify`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// Dossiers checked.
+    pub dossiers: u64,
+    /// Events checked.
+    pub events: u64,
+    /// Problems found, one line each.
+    pub problems: Vec<String>,
+}

@@ -1,0 +1,116 @@
+//! What to write for a decision, computed once for both backends: the event rows with their
+//! hash chain, the new state, counter increments and outbox messages.
+
+use crate::StoreError;
+use chrono::{DateTime, Utc};
+use motcua_domain::dossier::{
+    CounterDelta, Dossier, Event, OutboxMessage, apply, counter_deltas, event_hash, outbox_messages,
+};
+use uuid::Uuid;
+
+/// One event row.
+pub(crate) struct EventRow {
+    pub seq: u64,
+    pub kind: &'static str,
+    pub at: DateTime<Utc>,
+    pub actor: Uuid,
+    pub agency: String,
+    pub json: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Everything one execution writes.
+pub(crate) struct Plan {
+    pub rows: Vec<EventRow>,
+    pub after: Dossier,
+    pub last_hash: String,
+    pub counters: Vec<CounterDelta>,
+    pub outbox: Vec<OutboxMessage>,
+}
+
+/// Folds `events` onto `before` (at `version`, chain ending in `last_hash`).
+pub(crate) fn plan(
+    id: Uuid,
+    before: Option<Dossier>,
+    last_hash: &str,
+    events: &[Event],
+) -> Result<Plan, StoreError> {
+    let mut state = before;
+    let mut prev = last_hash.to_string();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut counters = Vec::new();
+    let mut outbox = Vec::new();
+    for ev in events {
+        let seq = state.as_ref().map_or(0, |d| d.version) + 1;
+        let json = serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let hash = event_hash(&prev, seq, &json);
+        let after = apply(state.clone(), id, ev)?;
+        counters.extend(counter_deltas(&after, ev));
+        outbox.extend(outbox_messages(state.as_ref(), &after, ev));
+        rows.push(EventRow {
+            seq,
+            kind: ev.body.kind(),
+            at: ev.at,
+            actor: ev.actor.user_id,
+            agency: ev.agency.to_string(),
+            json,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+        state = Some(after);
+    }
+    let after = state.ok_or_else(|| StoreError::Corrupt("no event to apply".into()))?;
+    Ok(Plan {
+        rows,
+        after,
+        last_hash: prev,
+        counters,
+        outbox,
+    })
+}
+
+/// Re-checks a stored log: the chain, and that folding it gives `stored` state. Problems are
+/// pushed to `problems`; returns the counters the log implies.
+pub(crate) fn check_log(
+    id: Uuid,
+    rows: &[(u64, String, String, String)],
+    stored: &str,
+    problems: &mut Vec<String>,
+) -> Vec<CounterDelta> {
+    let mut prev = String::new();
+    let mut state: Option<Dossier> = None;
+    let mut counters = Vec::new();
+    for (seq, json, prev_hash, hash) in rows {
+        if *prev_hash != prev {
+            problems.push(format!("dossier {id}: event {seq} does not link to the previous hash"));
+        }
+        let expect = event_hash(prev_hash, *seq, json);
+        if expect != *hash {
+            problems.push(format!("dossier {id}: event {seq} was altered (hash mismatch)"));
+        }
+        prev = hash.clone();
+        match serde_json::from_str::<Event>(json)
+            .map_err(|e| e.to_string())
+            .and_then(|ev| {
+                apply(state.take(), id, &ev)
+                    .map(|after| (ev, after))
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok((ev, after)) => {
+                counters.extend(counter_deltas(&after, &ev));
+                state = Some(after);
+            }
+            Err(e) => {
+                problems.push(format!("dossier {id}: event {seq} cannot be applied: {e}"));
+                return counters;
+            }
+        }
+    }
+    match serde_json::from_str::<Dossier>(stored) {
+        Ok(s) if Some(&s) == state.as_ref() => {}
+        Ok(_) => problems.push(format!("dossier {id}: stored state differs from its log")),
+        Err(e) => problems.push(format!("dossier {id}: stored state unreadable: {e}")),
+    }
+    counters
+}

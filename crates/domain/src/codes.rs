@@ -695,8 +695,7 @@ string_schema!(
 );
 
 const TAX_SHAPE: &str = "`dddddddddd-ddd` (10 digits, dash, 3-digit branch number)";
-const TAX_LENGTH: &str =
-    "10 digits, 10 digits-3 digits for a branch, or 12 digits (a personal ID)";
+const TAX_LENGTH: &str = "10 digits, 10 digits-3 digits for a branch, or 12 digits (a personal ID)";
 const TAX_WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
 
 impl TaxCode {
@@ -1020,10 +1019,7 @@ mod tests {
             problem("000.00.53.h48-220921-0099".parse::<DossierCode>()),
             CodeProblem::Lowercase
         );
-        assert_eq!(
-            problem(raw.parse::<DossierCode>()),
-            CodeProblem::Whitespace
-        );
+        assert_eq!(problem(raw.parse::<DossierCode>()), CodeProblem::Whitespace);
         assert_eq!(
             DossierCode::parse_lenient(raw).unwrap().to_string(),
             "000.00.53.H48-220921-0099"
@@ -1145,7 +1141,7 @@ mod tests {
     #[test]
     fn dossier_orders_by_agency_then_date_then_seq() {
         let parse = |s: &str| s.parse::<DossierCode>().unwrap();
-        let mut codes = vec![
+        let mut codes = [
             parse("H56-260102-0001"),
             parse("H15-261231-9999"),
             parse("H56-260101-0010"),
@@ -1187,9 +1183,19 @@ mod tests {
 
     #[test]
     fn procedure_rejections() {
-        assert!(is_empty_err("".parse::<ProcedureCode>(), CodeKind::Procedure));
+        assert!(is_empty_err(
+            "".parse::<ProcedureCode>(),
+            CodeKind::Procedure
+        ));
         let shape = CodeProblem::Shape(PROCEDURE_SHAPE);
-        for bad in ["1.00119", "1001193", "1.00119A", "A.001193", "1.0011934", "1,001193"] {
+        for bad in [
+            "1.00119",
+            "1001193",
+            "1.00119A",
+            "A.001193",
+            "1.0011934",
+            "1,001193",
+        ] {
             assert_eq!(problem(bad.parse::<ProcedureCode>()), shape, "{bad}");
         }
         assert_eq!(
@@ -1278,7 +1284,10 @@ mod tests {
         let err = "999012345645".parse::<PersonalId>().unwrap_err();
         let msg = err.to_string();
         assert!(!msg.contains("999012345645"), "{msg}");
-        assert!(msg.starts_with("personal ID `9990******45`: province code"), "{msg}");
+        assert!(
+            msg.starts_with("personal ID `9990******45`: province code"),
+            "{msg}"
+        );
     }
 
     // --- TaxCode ----------------------------------------------------------------------------
@@ -1380,19 +1389,43 @@ mod tests {
         assert_eq!(ward.as_str(), "24778");
         let leading_zero: AdminUnitCode = "00004".parse().unwrap();
         assert_eq!(leading_zero.to_string(), "00004");
-        assert_eq!(serde_json::to_string(&AdminLevel::Commune).unwrap(), "\"commune\"");
+        assert_eq!(
+            serde_json::to_string(&AdminLevel::Commune).unwrap(),
+            "\"commune\""
+        );
     }
 
     #[test]
     fn admin_unit_rejections() {
-        assert!(is_empty_err("".parse::<AdminUnitCode>(), CodeKind::AdminUnit));
+        assert!(is_empty_err(
+            "".parse::<AdminUnitCode>(),
+            CodeKind::AdminUnit
+        ));
         for (bad, expected) in [
-            ("1", CodeProblem::Length("2 digits (province) or 5 digits (commune)")),
-            ("001", CodeProblem::Length("2 digits (province) or 5 digits (commune)")),
-            ("247781", CodeProblem::Length("2 digits (province) or 5 digits (commune)")),
-            ("00", CodeProblem::OutOfRange("province code must be 01 to 96")),
-            ("97", CodeProblem::OutOfRange("province code must be 01 to 96")),
-            ("00000", CodeProblem::OutOfRange("commune code must not be 00000")),
+            (
+                "1",
+                CodeProblem::Length("2 digits (province) or 5 digits (commune)"),
+            ),
+            (
+                "001",
+                CodeProblem::Length("2 digits (province) or 5 digits (commune)"),
+            ),
+            (
+                "247781",
+                CodeProblem::Length("2 digits (province) or 5 digits (commune)"),
+            ),
+            (
+                "00",
+                CodeProblem::OutOfRange("province code must be 01 to 96"),
+            ),
+            (
+                "97",
+                CodeProblem::OutOfRange("province code must be 01 to 96"),
+            ),
+            (
+                "00000",
+                CodeProblem::OutOfRange("commune code must not be 00000"),
+            ),
             ("2477A", CodeProblem::BadChar('A')),
             (" 01", CodeProblem::Whitespace),
         ] {
@@ -1425,7 +1458,10 @@ mod tests {
     #[test]
     fn serde_rejects_invalid_values_at_parse_time() {
         let err = serde_json::from_str::<DossierCode>("\"H56-260230-0001\"").unwrap_err();
-        assert!(err.to_string().contains("not a valid calendar date"), "{err}");
+        assert!(
+            err.to_string().contains("not a valid calendar date"),
+            "{err}"
+        );
         // Deserialization is strict: the lenient forms are for explicit external-code imports.
         assert!(serde_json::from_str::<DossierCode>("\"G09.20-20260609-0092637\"").is_err());
         assert!(serde_json::from_str::<DossierCode>("42").is_err());

@@ -152,7 +152,10 @@ mod tests {
             "thu-tuc-cap-lai-ban-sao-giay-phep-2025"
         );
         assert_eq!(slug("Hoà Bình"), slug("Hòa Bình"));
-        assert_eq!(slug("Sở Tư pháp / 000.00.12.H56"), "so-tu-phap-000-00-12-h56");
+        assert_eq!(
+            slug("Sở Tư pháp / 000.00.12.H56"),
+            "so-tu-phap-000-00-12-h56"
+        );
     }
 
     const VOWELS: &str = "aăâeêioôơuưy";
@@ -199,7 +202,10 @@ mod tests {
     fn alphabet_has_every_toned_vowel() {
         let letters = vietnamese_letters();
         assert_eq!(letters.len(), 17 + 12 * 6);
-        assert!(letters.iter().all(|l| l.chars().count() == 1), "{letters:?}");
+        assert!(
+            letters.iter().all(|l| l.chars().count() == 1),
+            "{letters:?}"
+        );
         assert!(letters.contains(&"ự".to_owned()));
     }
 

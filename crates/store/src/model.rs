@@ -227,3 +227,43 @@ pub struct VerifyReport {
     /// Problems found, one line each.
     pub problems: Vec<String>,
 }
+
+/// The list row of a procedure record.
+pub(crate) fn summary(p: &ProcedureRecord) -> ProcedureSummary {
+    let v = &p.version;
+    ProcedureSummary {
+        code: v.code.to_string(),
+        version: v.version,
+        name: v.name.clone(),
+        field: v.field.clone(),
+        online_level: v.online_level,
+        time_limit: v.time_limit.label_vi(),
+        fee_vnd: v.fee_vnd,
+    }
+}
+
+/// Reports every (agency, day, metric) where the counters implied by the logs and the stored
+/// counters differ.
+pub(crate) fn compare_counters(
+    implied: &std::collections::BTreeMap<(String, String, String), i64>,
+    stored: &std::collections::BTreeMap<(String, String, String), i64>,
+    problems: &mut Vec<String>,
+) {
+    for (k, v) in implied {
+        let s = stored.get(k).copied().unwrap_or(0);
+        if s != *v {
+            problems.push(format!(
+                "counter {} {} {}: stored {s}, the logs give {v}",
+                k.0, k.1, k.2
+            ));
+        }
+    }
+    for (k, s) in stored {
+        if !implied.contains_key(k) {
+            problems.push(format!(
+                "counter {} {} {}: stored {s}, the logs give 0",
+                k.0, k.1, k.2
+            ));
+        }
+    }
+}

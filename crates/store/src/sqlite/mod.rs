@@ -1,0 +1,667 @@
+//! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
+//! read-only connections for queries.
+
+mod writer;
+
+use crate::plan::check_log;
+use crate::{
+    AdminUnit, CounterQuery, CounterRow, DossierQuery, DossierSummary, Execute, Executed,
+    OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, Result, StoreError, StoredEvent,
+    TokenRecord, UserRecord, VerifyReport,
+};
+use chrono::{DateTime, Utc};
+use motcua_domain::agency::{Agency, Role};
+use motcua_domain::codes::{AgencyCode, DossierCode};
+use motcua_domain::dossier::Dossier;
+use motcua_domain::procedure::VersionStatus;
+use motcua_domain::status::Status;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+use writer::{Job, db_err};
+
+const SCHEMA: &str = include_str!("schema.sql");
+const READERS: usize = 4;
+
+/// SQLite store handle; cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    tx: crossbeam_channel::Sender<Job>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    // Keeps an in-memory database alive for the readers (shared cache).
+    _keepalive: Option<Arc<Mutex<Connection>>>,
+}
+
+fn tune(conn: &Connection, writer: bool) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+    if writer {
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+             PRAGMA wal_autocheckpoint = 4000;",
+        )
+        .map_err(db_err)?;
+    }
+    conn.execute_batch("PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;")
+        .map_err(db_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_err)?;
+    if v < 1 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA}; PRAGMA user_version = 1; COMMIT;"))
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_ts(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    pub fn open(path: &str) -> Result<SqliteStore> {
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(db_err)?;
+        tune(&conn, true)?;
+        migrate(&conn)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db_err)?;
+            tune(&r, false)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(Self::start(conn, readers, None))
+    }
+
+    /// A private in-memory database (tests).
+    pub fn open_memory() -> Result<SqliteStore> {
+        let name = format!("file:motcua-{}?mode=memory&cache=shared", Uuid::new_v4());
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let keep = Connection::open_with_flags(&name, flags).map_err(db_err)?;
+        let conn = Connection::open_with_flags(&name, flags).map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        migrate(&conn)?;
+        let mut readers = Vec::new();
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(&name, flags).map_err(db_err)?;
+            r.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+            // Shared-cache connections must read uncommitted pages without table locks failing.
+            r.execute_batch("PRAGMA read_uncommitted = 1").map_err(db_err)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(Self::start(conn, readers, Some(Arc::new(Mutex::new(keep)))))
+    }
+
+    fn start(conn: Connection, readers: Vec<Mutex<Connection>>, keep: Option<Arc<Mutex<Connection>>>) -> SqliteStore {
+        let (tx, rx) = crossbeam_channel::bounded(16_384);
+        std::thread::Builder::new()
+            .name("motcua-sqlite-writer".into())
+            .spawn(move || writer::run(conn, rx))
+            .expect("spawn the SQLite writer thread");
+        SqliteStore {
+            tx,
+            readers: Arc::new(readers),
+            _keepalive: keep,
+        }
+    }
+
+    /// Runs `f` on a free reader connection (blocking briefly; queries here are short).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        for r in self.readers.iter() {
+            if let Ok(c) = r.try_lock() {
+                return f(&c);
+            }
+        }
+        let i = rand_index(self.readers.len());
+        let c = self.readers[i].lock().map_err(|_| StoreError::Backend("reader poisoned".into()))?;
+        f(&c)
+    }
+
+    /// Runs a long read off the async workers.
+    async fn read_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.read(f))
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+
+    async fn admin(&self, f: impl FnOnce(&Connection) -> Result<()> + Send + 'static) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Admin(Box::new(f), tx))
+            .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?
+    }
+
+    pub(crate) async fn health(&self) -> Result<()> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db_err))
+    }
+
+    pub(crate) async fn execute(&self, job: Execute) -> Result<Executed> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Exec(Box::new(job), tx))
+            .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?
+    }
+
+    pub(crate) async fn dossier(&self, id: Uuid) -> Result<Option<Dossier>> {
+        self.read(|c| Ok(writer::load_state(c, &id.to_string())?.map(|(d, _)| d)))
+    }
+
+    pub(crate) async fn dossier_by_code(&self, code: &DossierCode) -> Result<Option<Dossier>> {
+        let code = code.to_string();
+        self.read(|c| {
+            let s: Option<String> = c
+                .prepare_cached("SELECT state FROM dossiers WHERE code = ?1")
+                .map_err(db_err)?
+                .query_row([&code], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            s.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+        })
+    }
+
+    pub(crate) async fn history(&self, id: Uuid) -> Result<Vec<StoredEvent>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq")
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([id.to_string()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let (seq, body, prev_hash, hash) = r.map_err(db_err)?;
+                Ok(StoredEvent {
+                    seq: seq as u64,
+                    event: serde_json::from_str(&body).map_err(corrupt)?,
+                    prev_hash,
+                    hash,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) async fn list_dossiers(&self, q: &DossierQuery) -> Result<Vec<DossierSummary>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let mut sql = String::from(
+                "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,
+                        receiving_agency, current_agency, submitted_at, due_at, version
+                 FROM dossiers WHERE 1 = 1",
+            );
+            let mut args: Vec<rusqlite::types::Value> = Vec::new();
+            use rusqlite::types::Value as V;
+            fn push(sql: &mut String, args: &mut Vec<V>, clause: &str, v: V) {
+                args.push(v);
+                sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+            }
+            if let Some(o) = q.owner {
+                push(&mut sql, &mut args, " AND owner = ?", V::Text(o.to_string()));
+            }
+            if let Some(a) = &q.current_agency {
+                push(&mut sql, &mut args, " AND current_agency = ?", V::Text(a.to_string()));
+            }
+            if let Some(a) = &q.agency {
+                args.push(V::Text(a.to_string()));
+                let n = args.len();
+                sql.push_str(&format!(
+                    " AND (receiving_agency = ?{n} OR competent_agency = ?{n} OR current_agency = ?{n}
+                       OR id IN (SELECT dossier_id FROM events WHERE agency = ?{n}))"
+                ));
+            }
+            if let Some(s) = q.status {
+                push(&mut sql, &mut args, " AND status = ?", V::Text(s.as_str().into()));
+            }
+            if let Some((t, id)) = q.before {
+                args.push(V::Integer(ts(t)));
+                args.push(V::Text(id.to_string()));
+                let n = args.len();
+                sql.push_str(&format!(
+                    " AND (submitted_at < ?{} OR (submitted_at = ?{} AND id < ?{n}))",
+                    n - 1,
+                    n - 1
+                ));
+            }
+            sql.push_str(&format!(
+                " ORDER BY submitted_at DESC, id DESC LIMIT {}",
+                q.limit.clamp(1, 200)
+            ));
+            let mut st = c.prepare_cached(&sql).map_err(db_err)?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, i64>(9)?,
+                        r.get::<_, Option<i64>>(10)?,
+                        r.get::<_, i64>(11)?,
+                    ))
+                })
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let r = r.map_err(db_err)?;
+                Ok(DossierSummary {
+                    id: r.0.parse().map_err(corrupt)?,
+                    code: r.1,
+                    procedure_code: r.2,
+                    procedure_name: r.3,
+                    applicant_name: r.4,
+                    status: Status::parse(&r.5).ok_or_else(|| corrupt(&r.5))?,
+                    national_status: r.6 as u8,
+                    receiving_agency: r.7,
+                    current_agency: r.8,
+                    submitted_at: from_ts(r.9),
+                    due_at: r.10.map(from_ts),
+                    version: r.11 as u64,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) async fn upsert_agencies(&self, agencies: Vec<Agency>) -> Result<()> {
+        self.admin(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "INSERT INTO agencies (code, name, kind, parent, admin_unit, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                       parent = excluded.parent, admin_unit = excluded.admin_unit, data = excluded.data",
+                )
+                .map_err(db_err)?;
+            for a in &agencies {
+                st.execute(params![
+                    a.code.as_str(),
+                    a.name,
+                    serde_json::to_value(a.kind).map_err(corrupt)?.as_str().unwrap_or_default(),
+                    a.parent.as_ref().map(|p| p.to_string()),
+                    a.admin_unit.as_ref().map(|u| u.to_string()),
+                    serde_json::to_string(a).map_err(corrupt)?
+                ])
+                .map_err(db_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn agencies(&self) -> Result<Vec<Agency>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT data FROM agencies ORDER BY code").map_err(db_err)?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            rows.map(|r| serde_json::from_str(&r.map_err(db_err)?).map_err(corrupt))
+                .collect()
+        })
+    }
+
+    pub(crate) async fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
+        let code = code.to_string();
+        self.read(move |c| {
+            let s: Option<String> = c
+                .prepare_cached("SELECT data FROM agencies WHERE code = ?1")
+                .map_err(db_err)?
+                .query_row([&code], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            s.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+        })
+    }
+
+    pub(crate) async fn upsert_admin_units(&self, units: Vec<AdminUnit>) -> Result<()> {
+        self.admin(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "INSERT INTO admin_units (code, name, full_name, province_code) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, full_name = excluded.full_name,
+                       province_code = excluded.province_code",
+                )
+                .map_err(db_err)?;
+            for u in &units {
+                st.execute(params![u.code, u.name, u.full_name, u.province_code])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn count_admin_units(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM admin_units", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(db_err)
+        })
+    }
+
+    pub(crate) async fn create_user(&self, u: UserRecord) -> Result<()> {
+        self.admin(move |c| {
+            c.prepare_cached(
+                "INSERT INTO users (id, username, password_hash, name, role, agency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                u.id.to_string(),
+                u.username,
+                u.password_hash,
+                u.name,
+                u.role.as_str(),
+                u.agency.as_ref().map(|a| a.to_string())
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Duplicate(format!("user `{}`", u.username))
+                }
+                e => db_err(e),
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    fn user_where(&self, clause: &str, arg: String) -> Result<Option<UserRecord>> {
+        let sql = format!("SELECT id, username, password_hash, name, role, agency FROM users WHERE {clause}");
+        self.read(move |c| {
+            let row = c
+                .prepare_cached(&sql)
+                .map_err(db_err)?
+                .query_row([arg], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                })
+                .optional()
+                .map_err(db_err)?;
+            row.map(|(id, username, password_hash, name, role, agency)| {
+                Ok(UserRecord {
+                    id: id.parse().map_err(corrupt)?,
+                    username,
+                    password_hash,
+                    name,
+                    role: Role::parse(&role).ok_or_else(|| corrupt(&role))?,
+                    agency: agency.map(|a| a.parse().map_err(corrupt)).transpose()?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    pub(crate) async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        self.user_where("username = ?1", username.to_string())
+    }
+
+    pub(crate) async fn user(&self, id: Uuid) -> Result<Option<UserRecord>> {
+        self.user_where("id = ?1", id.to_string())
+    }
+
+    pub(crate) async fn create_token(&self, t: TokenRecord) -> Result<()> {
+        self.admin(move |c| {
+            c.prepare_cached("INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(db_err)?
+                .execute(params![t.token_hash, t.user_id.to_string(), ts(t.created_at), ts(t.expires_at)])
+                .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn token_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>> {
+        let h = token_hash.to_string();
+        let uid: Option<String> = self.read(move |c| {
+            c.prepare_cached("SELECT user_id FROM tokens WHERE token_hash = ?1 AND expires_at > ?2")
+                .map_err(db_err)?
+                .query_row(params![h, ts(now)], |r| r.get(0))
+                .optional()
+                .map_err(db_err)
+        })?;
+        match uid {
+            Some(u) => self.user_where("id = ?1", u),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {
+        self.admin(move |c| {
+            let v = &p.version;
+            let code = v.code.to_string();
+            if v.status == VersionStatus::Published {
+                c.prepare_cached(
+                    "UPDATE procedures SET status = 'superseded' WHERE code = ?1 AND status = 'published' AND version <> ?2",
+                )
+                .map_err(db_err)?
+                .execute(params![code, v.version])
+                .map_err(db_err)?;
+            }
+            let status = serde_json::to_value(v.status).map_err(corrupt)?;
+            c.prepare_cached(
+                "INSERT INTO procedures (code, version, status, name, folded, field, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (code, version) DO UPDATE SET status = excluded.status, name = excluded.name,
+                   folded = excluded.folded, field = excluded.field, data = excluded.data",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                code,
+                v.version,
+                status.as_str().unwrap_or_default(),
+                v.name,
+                format!("{} {}", code, motcua_domain::text::fold(&v.name)),
+                v.field,
+                serde_json::to_string(&p).map_err(corrupt)?
+            ])
+            .map_err(db_err)?;
+            c.prepare_cached("DELETE FROM procedure_agencies WHERE procedure_code = ?1")
+                .map_err(db_err)?
+                .execute([&code])
+                .map_err(db_err)?;
+            let mut ins = c
+                .prepare_cached("INSERT OR IGNORE INTO procedure_agencies (procedure_code, agency) VALUES (?1, ?2)")
+                .map_err(db_err)?;
+            for a in &p.receiving_agencies {
+                ins.execute(params![code, a.as_str()]).map_err(db_err)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn published_procedure(&self, code: &str) -> Result<Option<ProcedureRecord>> {
+        let code = code.to_string();
+        self.read(move |c| {
+            let s: Option<String> = c
+                .prepare_cached("SELECT data FROM procedures WHERE code = ?1 AND status = 'published'")
+                .map_err(db_err)?
+                .query_row([&code], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            s.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+        })
+    }
+
+    pub(crate) async fn list_procedures(&self, q: &ProcedureQuery) -> Result<Vec<ProcedureSummary>> {
+        let q = q.clone();
+        self.read_blocking(move |c| {
+            let mut sql = String::from("SELECT p.data FROM procedures p WHERE p.status = 'published'");
+            let mut args: Vec<String> = Vec::new();
+            if let Some(t) = &q.text {
+                for w in motcua_domain::text::fold(t).split_whitespace().take(8) {
+                    args.push(format!("%{}%", w.replace(['%', '_'], "")));
+                    sql.push_str(&format!(" AND p.folded LIKE ?{}", args.len()));
+                }
+            }
+            if let Some(a) = &q.agency {
+                args.push(a.to_string());
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM procedure_agencies pa WHERE pa.agency = ?{} AND pa.procedure_code = p.code)",
+                    args.len()
+                ));
+            }
+            sql.push_str(&format!(" ORDER BY p.code LIMIT {} OFFSET {}", q.limit.clamp(1, 200), q.offset));
+            let mut st = c.prepare(&sql).map_err(db_err)?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let p: ProcedureRecord = serde_json::from_str(&r.map_err(db_err)?).map_err(corrupt)?;
+                Ok(crate::model::summary(&p))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn count_procedures(&self) -> Result<u64> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM procedures WHERE status = 'published'", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(db_err)
+        })
+    }
+
+    pub(crate) async fn counters(&self, q: &CounterQuery) -> Result<Vec<CounterRow>> {
+        let q = q.clone();
+        self.read_blocking(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT agency, metric, sum(value) FROM counters
+                     WHERE (?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR day >= ?2) AND (?3 IS NULL OR day <= ?3)
+                     GROUP BY agency, metric ORDER BY agency, metric",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(
+                    params![
+                        q.agency.as_ref().map(|a| a.to_string()),
+                        q.from.map(|d| d.to_string()),
+                        q.to.map(|d| d.to_string())
+                    ],
+                    |r| {
+                        Ok(CounterRow {
+                            agency: r.get(0)?,
+                            metric: r.get(1)?,
+                            value: r.get(2)?,
+                        })
+                    },
+                )
+                .map_err(db_err)?;
+            rows.map(|r| r.map_err(db_err)).collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT id, topic, key, payload, attempts FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?1",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+                })
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let (id, topic, key, payload, attempts) = r.map_err(db_err)?;
+                Ok(OutboxRow {
+                    id,
+                    topic,
+                    key,
+                    payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                    attempts,
+                })
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) async fn verify(&self) -> Result<VerifyReport> {
+        self.read_blocking(|c| {
+            let mut report = VerifyReport::default();
+            let mut implied: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+            let mut ds = c.prepare("SELECT id, state FROM dossiers ORDER BY id").map_err(db_err)?;
+            let mut ev = c
+                .prepare("SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq")
+                .map_err(db_err)?;
+            let mut rows = ds.query([]).map_err(db_err)?;
+            while let Some(r) = rows.next().map_err(db_err)? {
+                let id: String = r.get(0).map_err(db_err)?;
+                let state: String = r.get(1).map_err(db_err)?;
+                let log: Vec<(u64, String, String, String)> = ev
+                    .query_map([&id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .map_err(db_err)?
+                    .collect::<Result<_, _>>()
+                    .map_err(db_err)?;
+                report.dossiers += 1;
+                report.events += log.len() as u64;
+                let uid: Uuid = id.parse().map_err(corrupt)?;
+                for d in check_log(uid, &log, &state, &mut report.problems) {
+                    *implied
+                        .entry((d.agency.to_string(), d.day.to_string(), d.metric))
+                        .or_default() += d.delta;
+                }
+            }
+            let mut st = c
+                .prepare("SELECT agency, day, metric, value FROM counters WHERE value <> 0")
+                .map_err(db_err)?;
+            let stored: BTreeMap<(String, String, String), i64> = st
+                .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+                .map_err(db_err)?
+                .collect::<Result<_, _>>()
+                .map_err(db_err)?;
+            crate::model::compare_counters(&implied, &stored, &mut report.problems);
+            Ok(report)
+        })
+        .await
+    }
+}
+
+fn rand_index(n: usize) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) % n
+}

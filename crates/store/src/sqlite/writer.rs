@@ -1,0 +1,287 @@
+//! The single writer thread: owns the one read-write connection, takes jobs from a queue and
+//! commits them in batches. Each job runs under its own savepoint, so one failure fails one
+//! request, not the batch. Replies go out only after the batch's COMMIT returned, and with
+//! `synchronous=FULL` that means the WAL was fsynced: an acknowledged write survives `kill -9`.
+
+use crate::plan::plan;
+use crate::{Execute, Executed, Result, StoreError};
+use chrono::NaiveDate;
+use motcua_domain::codes::{AgencyCode, DossierCode};
+use motcua_domain::dossier::{CodeAllocator, Dossier};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+/// Most jobs committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// An administrative write (catalogue, users, ...), run in the writer's transaction.
+pub(crate) type AdminFn = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
+
+/// Work for the writer.
+pub(crate) enum Job {
+    /// A dossier command.
+    Exec(Box<Execute>, oneshot::Sender<Result<Executed>>),
+    /// Any other write.
+    Admin(AdminFn, oneshot::Sender<Result<()>>),
+}
+
+enum Reply {
+    Exec(oneshot::Sender<Result<Executed>>, Result<Executed>),
+    Admin(oneshot::Sender<Result<()>>, Result<()>),
+}
+
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Runs until every sender is dropped.
+pub(crate) fn run(mut conn: Connection, rx: crossbeam_channel::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
+        let replies = commit_batch(&mut conn, batch);
+        for r in replies {
+            // A caller that went away does not matter: its write is committed either way.
+            match r {
+                Reply::Exec(tx, v) => drop(tx.send(v)),
+                Reply::Admin(tx, v) => drop(tx.send(v)),
+            }
+        }
+    }
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) -> Vec<Reply> {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return fail_all(batch, &db_err(e).to_string());
+    }
+    let mut replies = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            replies.push(reply_err(job, &db_err(e).to_string()));
+            continue;
+        }
+        let reply = match job {
+            Job::Exec(ex, tx) => {
+                let r = execute(conn, *ex);
+                finish_savepoint(conn, r.is_ok());
+                Reply::Exec(tx, r)
+            }
+            Job::Admin(f, tx) => {
+                let r = f(conn);
+                finish_savepoint(conn, r.is_ok());
+                Reply::Admin(tx, r)
+            }
+        };
+        replies.push(reply);
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        let _ = conn.execute_batch("ROLLBACK");
+        let msg = format!("commit failed: {e}");
+        return replies
+            .into_iter()
+            .map(|r| match r {
+                Reply::Exec(tx, _) => Reply::Exec(tx, Err(StoreError::Backend(msg.clone()))),
+                Reply::Admin(tx, _) => Reply::Admin(tx, Err(StoreError::Backend(msg.clone()))),
+            })
+            .collect();
+    }
+    replies
+}
+
+fn finish_savepoint(conn: &Connection, ok: bool) {
+    if !ok {
+        let _ = conn.execute_batch("ROLLBACK TO job");
+    }
+    let _ = conn.execute_batch("RELEASE job");
+}
+
+fn reply_err(job: Job, msg: &str) -> Reply {
+    match job {
+        Job::Exec(_, tx) => Reply::Exec(tx, Err(StoreError::Backend(msg.into()))),
+        Job::Admin(_, tx) => Reply::Admin(tx, Err(StoreError::Backend(msg.into()))),
+    }
+}
+
+fn fail_all(batch: Vec<Job>, msg: &str) -> Vec<Reply> {
+    batch.into_iter().map(|j| reply_err(j, msg)).collect()
+}
+
+/// Issues codes from the `code_counters` row of (agency, day), inside the open transaction.
+struct SqliteCodes<'c>(&'c Connection);
+
+impl CodeAllocator for SqliteCodes<'_> {
+    fn allocate(&mut self, agency: &AgencyCode, date: NaiveDate) -> std::result::Result<DossierCode, String> {
+        let seq: i64 = self
+            .0
+            .prepare_cached(
+                "INSERT INTO code_counters (agency, day, last) VALUES (?1, ?2, 1)
+                 ON CONFLICT (agency, day) DO UPDATE SET last = last + 1 RETURNING last",
+            )
+            .and_then(|mut st| st.query_row(params![agency.as_str(), date.to_string()], |r| r.get(0)))
+            .map_err(|e| e.to_string())?;
+        DossierCode::new(agency.clone(), date, seq as u32).map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) fn load_state(conn: &Connection, id: &str) -> Result<Option<(Dossier, String)>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT state, last_hash FROM dossiers WHERE id = ?1")
+        .map_err(db_err)?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db_err)?;
+    row.map(|(s, h)| {
+        serde_json::from_str(&s)
+            .map(|d| (d, h))
+            .map_err(|e| StoreError::Corrupt(format!("dossier {id}: {e}")))
+    })
+    .transpose()
+}
+
+fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
+    let id = ex.dossier_id.to_string();
+    if let Some((actor, key)) = &ex.idempotency {
+        let existing: Option<String> = conn
+            .prepare_cached("SELECT dossier_id FROM idempotency WHERE actor = ?1 AND key = ?2")
+            .map_err(db_err)?
+            .query_row(params![actor.to_string(), key], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        if let Some(existing) = existing {
+            let (dossier, _) = load_state(conn, &existing)?
+                .ok_or_else(|| StoreError::Corrupt(format!("idempotency key points at missing dossier {existing}")))?;
+            return Ok(Executed {
+                dossier,
+                events: vec![],
+                replayed: true,
+            });
+        }
+    }
+    let current = load_state(conn, &id)?;
+    let version = current.as_ref().map_or(0, |(d, _)| d.version);
+    if let Some(expected) = ex.expected_version
+        && expected != version
+    {
+        return Err(StoreError::VersionConflict {
+            expected,
+            actual: version,
+        });
+    }
+    let (before, last_hash) = match current {
+        Some((d, h)) => (Some(d), h),
+        None => (None, String::new()),
+    };
+    let events = (ex.decide)(before.as_ref(), &mut SqliteCodes(conn))?;
+    if events.is_empty() {
+        let dossier = before.ok_or_else(|| StoreError::NotFound(format!("dossier {id}")))?;
+        return Ok(Executed {
+            dossier,
+            events,
+            replayed: false,
+        });
+    }
+    let p = plan(ex.dossier_id, before, &last_hash, &events)?;
+    {
+        let mut ins = conn
+            .prepare_cached(
+                "INSERT INTO events (dossier_id, seq, kind, at, actor, agency, body, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(db_err)?;
+        for r in &p.rows {
+            ins.execute(params![
+                id,
+                r.seq as i64,
+                r.kind,
+                r.at.timestamp_micros(),
+                r.actor.to_string(),
+                r.agency,
+                r.json,
+                r.prev_hash,
+                r.hash
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    let d = &p.after;
+    let state = serde_json::to_string(d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
+            competent_agency, current_agency, assignee, status, national_status, applicant_name,
+            submitted_at, received_at, due_at, finished_at, version, last_hash, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+         ON CONFLICT (id) DO UPDATE SET code = excluded.code, current_agency = excluded.current_agency,
+            assignee = excluded.assignee, status = excluded.status,
+            national_status = excluded.national_status, received_at = excluded.received_at,
+            due_at = excluded.due_at, finished_at = excluded.finished_at,
+            version = excluded.version, last_hash = excluded.last_hash, state = excluded.state",
+    )
+    .map_err(db_err)?
+    .execute(params![
+        id,
+        d.code.as_ref().map(|c| c.to_string()),
+        d.procedure.code.to_string(),
+        d.procedure.name,
+        d.owner.map(|o| o.to_string()),
+        d.receiving_agency.as_str(),
+        d.competent_agency.as_str(),
+        d.current_agency.as_str(),
+        d.assignee.map(|o| o.to_string()),
+        d.status.as_str(),
+        d.status.national_code(),
+        d.applicant.name,
+        d.submitted_at.timestamp_micros(),
+        d.received_at.map(|t| t.timestamp_micros()),
+        d.due_at.map(|t| t.timestamp_micros()),
+        d.finished_at.map(|t| t.timestamp_micros()),
+        d.version as i64,
+        p.last_hash,
+        state
+    ])
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Duplicate("dossier code".into())
+        }
+        e => db_err(e),
+    })?;
+    if !p.counters.is_empty() {
+        let mut up = conn
+            .prepare_cached(
+                "INSERT INTO counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (agency, day, metric) DO UPDATE SET value = value + excluded.value",
+            )
+            .map_err(db_err)?;
+        for c in &p.counters {
+            up.execute(params![c.agency.as_str(), c.day.to_string(), c.metric, c.delta])
+                .map_err(db_err)?;
+        }
+    }
+    if !p.outbox.is_empty() {
+        let now = p.rows.last().map_or(0, |r| r.at.timestamp_micros());
+        let mut ins = conn
+            .prepare_cached("INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db_err)?;
+        for m in &p.outbox {
+            ins.execute(params![m.topic, m.key, m.payload.to_string(), now])
+                .map_err(db_err)?;
+        }
+    }
+    if let Some((actor, key)) = &ex.idempotency {
+        conn.prepare_cached("INSERT INTO idempotency (actor, key, dossier_id) VALUES (?1, ?2, ?3)")
+            .map_err(db_err)?
+            .execute(params![actor.to_string(), key, id])
+            .map_err(db_err)?;
+    }
+    Ok(Executed {
+        dossier: p.after,
+        events,
+        replayed: false,
+    })
+}

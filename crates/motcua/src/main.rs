@@ -1,1 +1,180 @@
-fn main() {}
+//! `motcua`: the one binary. `serve` (the default) runs the system; `migrate`, `seed` and
+//! `verify` are operator commands.
+
+mod config;
+mod seed;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use config::Settings;
+use motcua_store::Store;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "motcua", version, about = "One-stop administrative procedures (một cửa)")]
+struct Cli {
+    /// TOML settings file (default: ./motcua.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+/// Flags that override settings.
+#[derive(clap::Args, Default, Clone)]
+struct Overrides {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory (default ./motcua-data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://...
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server (migrates, seeds the demo province when empty, prints demo logins).
+    Serve {
+        #[command(flatten)]
+        o: Overrides,
+        /// Do not seed demo data.
+        #[arg(long)]
+        no_seed: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        o: Overrides,
+    },
+    /// Seed the demo province (idempotent).
+    Seed {
+        #[command(flatten)]
+        o: Overrides,
+    },
+    /// Check every dossier's hash chain, state and the statistics counters against the logs.
+    Verify {
+        #[command(flatten)]
+        o: Overrides,
+    },
+}
+
+fn settings(cli_file: Option<&PathBuf>, o: &Overrides) -> anyhow::Result<Settings> {
+    let mut s = Settings::load(cli_file).context("reading settings")?;
+    if let Some(l) = &o.listen {
+        s.listen = l.clone();
+    }
+    if let Some(d) = &o.data_dir {
+        s.data_dir = d.clone();
+    }
+    if let Some(u) = &o.database_url {
+        s.database_url = u.clone();
+    }
+    Ok(s)
+}
+
+async fn open(s: &Settings) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&s.data_dir)
+        .with_context(|| format!("creating data directory {}", s.data_dir.display()))?;
+    let url = s.database_url();
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening database {url}"))
+}
+
+async fn run_seed(store: &Store) -> anyhow::Result<seed::SeedReport> {
+    let report = seed::seed(store, &motcua_web::auth::hash_password).await?;
+    tracing::info!(
+        units = report.admin_units,
+        agencies = report.agencies,
+        procedures = report.procedures,
+        inter_agency = report.inter_agency_procedures,
+        users_created = report.users_created,
+        "demo province seeded"
+    );
+    Ok(report)
+}
+
+fn print_logins() {
+    println!("Demo accounts (password for all: see below; change them before real use):");
+    for l in seed::demo_logins() {
+        println!(
+            "  {:<18} {:<10} {:<14} {}{}",
+            l.username,
+            l.password,
+            l.role.as_str(),
+            l.name,
+            l.agency.map(|a| format!(" @ {a}")).unwrap_or_default()
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cmd = cli.command.unwrap_or(Cmd::Serve {
+        o: Overrides::default(),
+        no_seed: false,
+    });
+    let o = match &cmd {
+        Cmd::Serve { o, .. } | Cmd::Migrate { o } | Cmd::Seed { o } | Cmd::Verify { o } => o.clone(),
+    };
+    let s = settings(cli.config.as_ref(), &o)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&s.log)),
+        )
+        .init();
+    match cmd {
+        Cmd::Migrate { .. } => {
+            open(&s).await?;
+            println!("migrated {}", s.database_url());
+        }
+        Cmd::Seed { .. } => {
+            let store = open(&s).await?;
+            let r = run_seed(&store).await?;
+            println!(
+                "seeded: {} admin units, {} agencies, {} procedures ({} inter-agency), {} users created",
+                r.admin_units, r.agencies, r.procedures, r.inter_agency_procedures, r.users_created
+            );
+            print_logins();
+        }
+        Cmd::Verify { .. } => {
+            let store = open(&s).await?;
+            let r = store.verify().await?;
+            for p in &r.problems {
+                println!("PROBLEM {p}");
+            }
+            println!(
+                "verified {} dossiers, {} events: {} problems",
+                r.dossiers,
+                r.events,
+                r.problems.len()
+            );
+            if !r.problems.is_empty() {
+                std::process::exit(1);
+            }
+        }
+        Cmd::Serve { no_seed, .. } => {
+            let store = open(&s).await?;
+            let _ = motcua_web::prometheus_handle();
+            if s.seed_demo && !no_seed {
+                run_seed(&store).await?;
+                print_logins();
+            }
+            let listener = tokio::net::TcpListener::bind(&s.listen)
+                .await
+                .with_context(|| format!("listening on {}", s.listen))?;
+            println!(
+                "motcua is serving http://{} (database: {})",
+                listener.local_addr()?,
+                store.backend()
+            );
+            motcua_web::serve(listener, motcua_web::AppState::new(store)).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,85 @@
-//! placeholder
+//! HTTP for motcua: the JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`), public pages,
+//! health and metrics. Handlers call the store and the domain, never SQL.
+
+pub mod api;
+pub mod auth;
+pub mod authz;
+pub mod error;
+mod metrics_layer;
+mod openapi;
+mod pages;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use motcua_domain::calendar::Calendar;
+use motcua_store::Store;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use metrics_layer::prometheus_handle;
+
+/// Largest request body accepted by the API, in bytes.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Working calendar used for deadlines (per-agency calendars come later).
+    pub calendar: Arc<Calendar>,
+}
+
+impl AppState {
+    /// State over a store with the Vietnamese default calendar.
+    pub fn new(store: Store) -> AppState {
+        AppState {
+            store,
+            calendar: Arc::new(Calendar::vietnam_default()),
+        }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/token", post(api::auth::token))
+        .route("/me", get(api::auth::me))
+        .route("/agencies", get(api::catalogue::agencies))
+        .route("/procedures", get(api::catalogue::procedures))
+        .route("/procedures/{code}", get(api::catalogue::procedure))
+        .route("/dossiers", post(api::dossiers::submit).get(api::dossiers::list))
+        .route("/dossiers/by-code/{code}", get(api::dossiers::by_code))
+        .route("/dossiers/{id}", get(api::dossiers::get_one))
+        .route("/dossiers/{id}/history", get(api::dossiers::history))
+        .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
+        .route("/public/status/{code}", get(api::dossiers::public_status))
+        .route("/statistics/counters", get(api::stats::counters))
+        .fallback(api::not_found);
+    let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(openapi::spec))
+        .route("/healthz", get(api::health))
+        .route("/metrics", get(metrics_layer::render))
+        .merge(pages::routes())
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(metrics_layer::track))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves until ctrl-c / SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -322,7 +322,16 @@ fn pick_next(step: &ResolvedStep, to: Option<&String>) -> Result<String, DomainE
 fn resume(d: &Dossier, ctx: &Ctx) -> Resumed {
     let since = d.pause.as_ref().map(|p| p.since).unwrap_or(ctx.now);
     let paused = ctx.calendar.working_time_between(since, ctx.now);
-    let shift = |t: Option<DateTime<Utc>>| t.map(|t| ctx.calendar.add_working_time(t, paused));
+    // A zero shift must leave deadlines alone (adding zero snaps 17:00 to the next morning).
+    let shift = |t: Option<DateTime<Utc>>| {
+        t.map(|t| {
+            if paused == WorkingDuration::ZERO {
+                t
+            } else {
+                ctx.calendar.add_working_time(t, paused)
+            }
+        })
+    };
     Resumed {
         paused_minutes: paused.as_minutes(),
         due_at: shift(d.due_at),

@@ -225,6 +225,9 @@ pub struct Event {
 }
 
 /// What happened to a dossier.
+// `Submitted` carries the procedure snapshot and is far larger than the rest; events are built
+// once and stored, so the size difference costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {

@@ -1,0 +1,79 @@
+//! Settings: defaults, then an optional TOML file, then `MOTCUA_*` environment variables, then
+//! command-line flags. Every setting has a safe default.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Runtime settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the SQLite file and the local file store live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; empty means `sqlite://{data_dir}/motcua.db`.
+    pub database_url: String,
+    /// Seed the demo province on start when the catalogue is empty.
+    pub seed_demo: bool,
+    /// Log filter (tracing's EnvFilter syntax).
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("motcua-data"),
+            database_url: String::new(),
+            seed_demo: true,
+            log: "info,tower_http=warn".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults < `file` (or `motcua.toml` if present) < `MOTCUA_*` variables.
+    pub fn load(file: Option<&PathBuf>) -> Result<Settings, figment::Error> {
+        let mut f = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(p) => f = f.merge(Toml::file_exact(p)),
+            None => f = f.merge(Toml::file("motcua.toml")),
+        }
+        f.merge(Env::prefixed("MOTCUA_")).extract()
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("motcua.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_safe_and_env_overrides() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None)?;
+            assert_eq!(s.listen, "127.0.0.1:8080");
+            assert_eq!(s.database_url(), "sqlite://motcua-data/motcua.db");
+            jail.set_env("MOTCUA_LISTEN", "0.0.0.0:9000");
+            jail.create_file("motcua.toml", "seed_demo = false\ndata_dir = \"/srv/motcua\"")?;
+            let s = Settings::load(None)?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert!(!s.seed_demo);
+            assert_eq!(s.database_url(), "sqlite:///srv/motcua/motcua.db");
+            jail.create_file("bad.toml", "lissten = 1")?;
+            assert!(Settings::load(Some(&"bad.toml".into())).is_err());
+            Ok(())
+        });
+    }
+}

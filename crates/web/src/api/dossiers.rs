@@ -1,0 +1,543 @@
+//! Dossiers: submit, read, list, act, and the public status lookup.
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::authz::{Visible, scope, visible};
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use motcua_domain::agency::{Actor, Role};
+use motcua_domain::codes::{AgencyCode, DossierCode};
+use motcua_domain::dossier::{
+    Applicant, Channel, Command, Ctx, DocumentRef, Dossier, Event, SubmitData, decide,
+};
+use motcua_domain::status::Status;
+use motcua_store::{DossierQuery, DossierSummary, Execute, StoredEvent};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A new dossier.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Procedure code (the published version is used).
+    pub procedure_code: String,
+    /// Receiving agency (its desk). Optional when the procedure has only one.
+    pub agency: Option<String>,
+    /// `online` (citizens), `counter` or `post` (desk officers).
+    #[serde(default = "online")]
+    pub channel: Channel,
+    /// The applicant; citizens may omit it to use their account's name.
+    pub applicant: Option<Applicant>,
+    /// Documents attached.
+    #[serde(default)]
+    pub documents: Vec<DocumentRef>,
+    /// E-form data (a JSON object).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    /// Note for the history.
+    pub note: Option<String>,
+}
+
+fn online() -> Channel {
+    Channel::Online
+}
+
+/// A dossier as the API returns it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DossierView {
+    /// The state.
+    pub dossier: Dossier,
+    /// National status code 1-10.
+    pub national_status: u8,
+    /// National status name.
+    pub national_status_name: &'static str,
+    /// Actions the caller may try now.
+    pub actions: Vec<&'static str>,
+}
+
+/// Actions that make sense for `actor` in the dossier's status (the domain has the last word).
+fn hints(d: &Dossier, a: &Actor) -> Vec<&'static str> {
+    let owner = d.is_owner(a);
+    let mut v = Vec::new();
+    match d.status {
+        Status::AwaitingReception if a.role == Role::DeskOfficer => {
+            v.extend(["receive", "request_supplement", "refuse"])
+        }
+        Status::SupplementAtReception | Status::SupplementRequested if owner || a.role == Role::DeskOfficer => {
+            v.push("provide_supplement")
+        }
+        Status::Received | Status::Processing if a.role.is_staff() => {
+            v.extend(["complete_step", "send_back", "request_supplement", "request_payment", "issue_apology"]);
+            if a.role == Role::Leader {
+                v.extend(["assign", "approve", "stop_processing"]);
+            }
+            if a.role == Role::DeskOfficer {
+                v.push("mark_result_ready");
+            }
+        }
+        Status::AwaitingPayment if a.role.is_staff() => v.push("confirm_payment"),
+        Status::ResultReady if a.role == Role::DeskOfficer => v.push("return_result"),
+        Status::Returned if owner && d.rating.is_none() => v.push("rate"),
+        _ => {}
+    }
+    if (owner || (a.role == Role::DeskOfficer && a.agency.as_ref() == Some(&d.receiving_agency)))
+        && (d.status.is_in_progress() || matches!(d.status, Status::AwaitingReception | Status::SupplementAtReception))
+    {
+        v.push("withdraw");
+    }
+    v
+}
+
+fn view(v: Visible, a: &Actor) -> DossierView {
+    let d = v.into_inner();
+    DossierView {
+        national_status: d.status.national_code(),
+        national_status_name: d.status.national_name(),
+        actions: hints(&d, a),
+        dossier: d,
+    }
+}
+
+fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match h.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let s = v
+                .to_str()
+                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?
+                .trim();
+            if s.is_empty() || s.len() > 200 {
+                return Err(ApiError::invalid("Idempotency-Key", "must be 1-200 characters"));
+            }
+            Ok(Some(s.to_string()))
+        }
+    }
+}
+
+/// Builds the job that runs `cmd` for `actor` inside the store's transaction.
+fn job(
+    s: &AppState,
+    id: Uuid,
+    actor: Actor,
+    cmd: Command,
+    note: Option<String>,
+    expected_version: Option<u64>,
+    idempotency: Option<(Uuid, String)>,
+) -> Execute {
+    let calendar = Arc::clone(&s.calendar);
+    let now = Utc::now();
+    Execute {
+        dossier_id: id,
+        expected_version,
+        idempotency,
+        decide: Box::new(move |state, codes| {
+            let mut ctx = Ctx {
+                now,
+                actor: &actor,
+                calendar: &calendar,
+                codes,
+            };
+            decide(state, &cmd, note.clone(), &mut ctx)
+        }),
+    }
+}
+
+/// Submits a dossier (citizen online; desk officer at the counter or from the post, which also
+/// receives it on the spot). Send `Idempotency-Key` to make retries safe.
+#[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = SubmitRequest, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the same dossier")),
+    responses((status = 201, body = DossierView), (status = 200, description = "Repeat of an earlier request with the same key", body = DossierView),
+        (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 413, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn submit(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    headers: HeaderMap,
+    body: Result<Json<SubmitRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<DossierView>), ApiError> {
+    let Json(req) = body?;
+    let key = idempotency_key(&headers)?;
+    if !req.form.is_null() && !req.form.is_object() {
+        return Err(ApiError::invalid("form", "must be a JSON object"));
+    }
+    let code: motcua_domain::codes::ProcedureCode = req
+        .procedure_code
+        .parse()
+        .map_err(|e: motcua_domain::codes::CodeError| ApiError::invalid("procedure_code", e.to_string()))?;
+    let rec = s
+        .store
+        .published_procedure(&code.to_string())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no published procedure {code}")).field("procedure_code"))?;
+    let receiving: AgencyCode = match &req.agency {
+        Some(a) => a
+            .parse()
+            .map_err(|e: motcua_domain::codes::CodeError| ApiError::invalid("agency", e.to_string()))?,
+        None if rec.receiving_agencies.len() == 1 => rec.receiving_agencies[0].clone(),
+        None => {
+            return Err(ApiError::invalid(
+                "agency",
+                "this procedure is received at several agencies: say which one",
+            ));
+        }
+    };
+    if !rec.receiving_agencies.contains(&receiving) {
+        return Err(ApiError::invalid(
+            "agency",
+            format!("procedure {code} is not received at agency {receiving}"),
+        ));
+    }
+    let competent = rec
+        .version
+        .competent_agency
+        .clone()
+        .unwrap_or_else(|| receiving.clone());
+    let applicant = match (req.applicant, actor.role) {
+        (Some(a), _) => a,
+        (None, Role::Citizen) => Applicant {
+            name: actor.name.clone(),
+            personal_id: None,
+            phone: None,
+            email: None,
+            address: None,
+        },
+        (None, _) => return Err(ApiError::invalid("applicant", "say who the applicant is")),
+    };
+    let form = if req.form.is_null() {
+        serde_json::json!({})
+    } else {
+        req.form
+    };
+    let cmd = Command::Submit(Box::new(SubmitData {
+        procedure: rec.version.snapshot(&receiving, &competent),
+        applicant,
+        channel: req.channel,
+        receiving_agency: receiving,
+        competent_agency: competent,
+        documents: req.documents,
+        form,
+    }));
+    let id = Uuid::now_v7();
+    let done = s
+        .store
+        .execute(job(&s, id, actor.clone(), cmd, req.note, None, key.map(|k| (actor.user_id, k))))
+        .await?;
+    let status = if done.replayed {
+        StatusCode::OK
+    } else {
+        metrics::counter!("motcua_dossiers_submitted_total", "channel" => done.dossier.channel.as_str()).increment(1);
+        StatusCode::CREATED
+    };
+    Ok((status, Json(view(visible(&actor, done.dossier)?, &actor))))
+}
+
+async fn load_visible(s: &AppState, actor: &Actor, id: Uuid) -> Result<Visible, ApiError> {
+    let d = s
+        .store
+        .dossier(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such dossier"))?;
+    visible(actor, d)
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a dossier id (a UUID)")))
+}
+
+/// One dossier.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}", tag = "dossiers", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DossierView), (status = 404, body = crate::error::Problem)))]
+pub async fn get_one(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<DossierView>, ApiError> {
+    let v = load_visible(&s, &actor, parse_id(&id)?).await?;
+    Ok(Json(view(v, &actor)))
+}
+
+/// One dossier by its code.
+#[utoipa::path(get, path = "/api/v1/dossiers/by-code/{code}", tag = "dossiers", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code, e.g. 000.00.01.H40-261123-0001")),
+    responses((status = 200, body = DossierView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn by_code(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(code): Path<String>,
+) -> Result<Json<DossierView>, ApiError> {
+    let code = DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let d = s
+        .store
+        .dossier_by_code(&code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such dossier"))?;
+    Ok(Json(view(visible(&actor, d)?, &actor)))
+}
+
+/// One entry of the history shown to people.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    /// Position in the log.
+    pub seq: u64,
+    /// Vietnamese label.
+    pub label: &'static str,
+    /// The event as recorded (actor, time, agency, note, details).
+    pub event: Event,
+    /// Hash chaining this entry to the previous one.
+    pub hash: String,
+}
+
+/// The dossier's history: every step with actor, time, agency and note.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/history", tag = "dossiers", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = crate::error::Problem)))]
+pub async fn history(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let v = load_visible(&s, &actor, parse_id(&id)?).await?;
+    let log: Vec<StoredEvent> = s.store.history(v.get().id).await?;
+    Ok(Json(
+        log.into_iter()
+            .map(|e| HistoryEntry {
+                seq: e.seq,
+                label: e.event.body.label_vi(),
+                event: e.event,
+                hash: e.hash,
+            })
+            .collect(),
+    ))
+}
+
+/// List filters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Only this status (e.g. `awaiting_reception`).
+    pub status: Option<String>,
+    /// `true`: only dossiers your agency holds now (staff inbox).
+    pub inbox: Option<bool>,
+    /// Page size (1-200, default 50).
+    pub limit: Option<u32>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A page of dossiers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DossierPage {
+    /// Rows, newest first.
+    pub items: Vec<DossierSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Dossiers you may see: a citizen's own; staff: their agency's.
+#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", params(ListParams), security(("bearer" = [])),
+    responses((status = 200, body = DossierPage), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    q: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<DossierPage>, ApiError> {
+    let Query(p) = q?;
+    let status = p
+        .status
+        .as_deref()
+        .map(|st| Status::parse(st).ok_or_else(|| ApiError::invalid("status", format!("unknown status `{st}`"))))
+        .transpose()?;
+    let before = p.cursor.as_deref().map(parse_cursor).transpose()?;
+    let limit = p.limit.unwrap_or(50).clamp(1, 200);
+    let q = scope(
+        &actor,
+        DossierQuery {
+            status,
+            limit,
+            before,
+            current_agency: if p.inbox == Some(true) { actor.agency.clone() } else { None },
+            ..Default::default()
+        },
+    )?;
+    let items = s.store.list_dossiers(&q).await?;
+    let next_cursor = (items.len() == limit as usize)
+        .then(|| items.last().map(|l| format!("{}_{}", l.submitted_at.timestamp_micros(), l.id)))
+        .flatten();
+    Ok(Json(DossierPage { items, next_cursor }))
+}
+
+fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let bad = || ApiError::invalid("cursor", "not a cursor returned by this API");
+    let (t, id) = c.split_once('_').ok_or_else(bad)?;
+    let t = DateTime::from_timestamp_micros(t.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((t, id.parse().map_err(|_| bad())?))
+}
+
+/// Runs an action on a dossier. The body is the action's fields as a JSON object (may be empty),
+/// plus optional `note` and `expected_version` (or send `If-Match: "<version>"`).
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/actions/{action}", tag = "dossiers", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("action" = String, Path, description = "receive, request_supplement, provide_supplement, refuse, assign, complete_step, send_back, approve, request_payment, confirm_payment, mark_result_ready, return_result, withdraw, stop_processing, issue_apology, rate"),
+        ("If-Match" = Option<String>, Header, description = "Expected version")),
+    request_body(content = Object, description = "Fields of the action; see docs/api.md"),
+    responses((status = 200, body = DossierView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn act(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<DossierView>, ApiError> {
+    const ACTIONS: [&str; 16] = [
+        "receive",
+        "request_supplement",
+        "provide_supplement",
+        "refuse",
+        "assign",
+        "complete_step",
+        "send_back",
+        "approve",
+        "request_payment",
+        "confirm_payment",
+        "mark_result_ready",
+        "return_result",
+        "withdraw",
+        "stop_processing",
+        "issue_apology",
+        "rate",
+    ];
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(ApiError::not_found(format!("unknown action `{action}`")).field("action"));
+    }
+    let id = parse_id(&id)?;
+    let mut fields = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Map::new()
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => return Err(ApiError::invalid("body", "must be a JSON object")),
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-json",
+                    "Malformed JSON",
+                    e.to_string(),
+                ));
+            }
+        }
+    };
+    let note = match fields.remove("note") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(n)) => Some(n),
+        Some(_) => return Err(ApiError::invalid("note", "must be a string")),
+    };
+    let expected_version = expected_version(&headers, fields.remove("expected_version"))?;
+    fields.insert("action".into(), serde_json::Value::String(action.clone()));
+    let cmd: Command = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "Invalid request body",
+            format!("{action}: {e}"),
+        )
+    })?;
+    // Nobody learns anything about a dossier they may not see.
+    let current = load_visible(&s, &actor, id).await?;
+    if let Command::Assign { user_id, .. } = &cmd {
+        let u = s.store.user(*user_id).await?;
+        let ok = u.as_ref().is_some_and(|u| {
+            u.role.is_staff() && u.agency.as_ref() == Some(&current.get().current_agency)
+        });
+        if !ok {
+            return Err(ApiError::invalid(
+                "user_id",
+                format!("no staff member with this id works at {}", current.get().current_agency),
+            ));
+        }
+    }
+    let done = s
+        .store
+        .execute(job(&s, id, actor.clone(), cmd, note, expected_version, None))
+        .await?;
+    metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
+    Ok(Json(view(visible(&actor, done.dossier)?, &actor)))
+}
+
+fn expected_version(h: &HeaderMap, body: Option<serde_json::Value>) -> Result<Option<u64>, ApiError> {
+    if let Some(v) = body {
+        return match v {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::Number(n) if n.as_u64().is_some() => Ok(n.as_u64()),
+            _ => Err(ApiError::invalid("expected_version", "must be a non-negative integer")),
+        };
+    }
+    match h.get("if-match") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid("If-Match", "must be the dossier version, e.g. \"3\"")),
+    }
+}
+
+/// What anyone may know from a dossier code (no personal data).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublicStatus {
+    /// Dossier code.
+    pub code: String,
+    /// Procedure name.
+    pub procedure_name: String,
+    /// Status name (national catalogue).
+    pub status: &'static str,
+    /// National status code.
+    pub national_status: u8,
+    /// Received.
+    pub received_at: Option<DateTime<Utc>>,
+    /// Appointment.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Result ready or processing ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl PublicStatus {
+    /// Public view of a dossier.
+    pub fn of(d: &Dossier) -> Option<PublicStatus> {
+        Some(PublicStatus {
+            code: d.code.as_ref()?.to_string(),
+            procedure_name: d.procedure.name.clone(),
+            status: d.status.national_name(),
+            national_status: d.status.national_code(),
+            received_at: d.received_at,
+            due_at: d.due_at,
+            finished_at: d.finished_at,
+        })
+    }
+}
+
+/// Status of a dossier by code, for anyone holding the receipt (as on the national portal).
+#[utoipa::path(get, path = "/api/v1/public/status/{code}", tag = "public",
+    params(("code" = String, Path)),
+    responses((status = 200, body = PublicStatus), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn public_status(State(s): State<AppState>, Path(code): Path<String>) -> Result<Json<PublicStatus>, ApiError> {
+    let code = DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let d = s
+        .store
+        .dossier_by_code(&code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no dossier with this code"))?;
+    PublicStatus::of(&d)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no dossier with this code"))
+}

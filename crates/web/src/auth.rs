@@ -1,0 +1,136 @@
+//! Authentication: argon2 passwords, opaque bearer tokens (stored as SHA-256 hashes), and the
+//! extractor that turns a request's `Authorization` header into an [`Actor`].
+
+use crate::AppState;
+use crate::error::ApiError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::{Duration, Utc};
+use motcua_domain::agency::Actor;
+use motcua_store::{TokenRecord, UserRecord};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// How long an API token lives.
+pub const TOKEN_TTL_HOURS: i64 = 12;
+
+fn argon() -> Argon2<'static> {
+    // OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters"),
+    )
+}
+
+/// Hashes a password into a PHC string.
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+    argon()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing does not fail with valid parameters")
+        .to_string()
+}
+
+/// Checks a password against a stored PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| argon().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// SHA-256 of a token, hex: what the store keeps.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Issues a new token for `user`; returns the token (shown once) and its record.
+pub fn new_token(user: &UserRecord) -> (String, TokenRecord) {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = format!("mc_{}", hex::encode(raw));
+    let now = Utc::now();
+    let rec = TokenRecord {
+        token_hash: token_hash(&token),
+        user_id: user.id,
+        created_at: now,
+        expires_at: now + Duration::hours(TOKEN_TTL_HOURS),
+    };
+    (token, rec)
+}
+
+/// The actor a user acts as.
+pub fn actor_of(u: &UserRecord) -> Actor {
+    Actor {
+        user_id: u.id,
+        name: u.name.clone(),
+        role: u.role,
+        agency: u.agency.clone(),
+    }
+}
+
+/// An authenticated request: the bearer token was valid.
+#[derive(Clone, Debug)]
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token"))?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 200)
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        let user = state
+            .store
+            .token_user(&token_hash(token), Utc::now())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the token is unknown or expired"))?;
+        Ok(Auth(actor_of(&user)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_secret() {
+        let h = hash_password("motcua@2026");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("motcua@2026", &h));
+        assert!(!verify_password("motcua@2025", &h));
+        assert!(!verify_password("motcua@2026", "not a hash"));
+        assert_ne!(h, hash_password("motcua@2026"), "salted");
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let u = UserRecord {
+            id: uuid::Uuid::new_v4(),
+            username: "a".into(),
+            password_hash: String::new(),
+            name: "A".into(),
+            role: motcua_domain::agency::Role::Citizen,
+            agency: None,
+        };
+        let (t1, r1) = new_token(&u);
+        let (t2, _) = new_token(&u);
+        assert_ne!(t1, t2);
+        assert_eq!(r1.token_hash, token_hash(&t1));
+        assert_ne!(r1.token_hash, t1);
+    }
+}

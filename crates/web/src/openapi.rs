@@ -1,0 +1,53 @@
+//! The OpenAPI 3.1 description, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "motcua API", description = "One-stop administrative procedures: dossiers, catalogue, statistics. Errors are RFC 9457 problem+json."),
+    paths(
+        crate::api::health,
+        crate::api::auth::token,
+        crate::api::auth::me,
+        crate::api::catalogue::agencies,
+        crate::api::catalogue::procedures,
+        crate::api::catalogue::procedure,
+        crate::api::dossiers::submit,
+        crate::api::dossiers::list,
+        crate::api::dossiers::get_one,
+        crate::api::dossiers::by_code,
+        crate::api::dossiers::history,
+        crate::api::dossiers::act,
+        crate::api::dossiers::public_status,
+        crate::api::stats::counters,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&Bearer),
+    tags((name = "dossiers"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "system"))
+)]
+struct ApiDoc;
+
+/// The spec as a value (also used by tests that walk every route).
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /api/openapi.json`.
+pub async fn spec() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}

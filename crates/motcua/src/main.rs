@@ -1,12 +1,10 @@
 //! `motcua`: the one binary. `serve` (the default) runs the system; `migrate`, `seed` and
 //! `verify` are operator commands.
 
-mod config;
-mod seed;
-
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use config::Settings;
+use motcua::config::Settings;
+use motcua::seed;
 use motcua_store::Store;
 use std::path::PathBuf;
 

@@ -197,6 +197,7 @@ async fn attempt(pool: &Pool, job: &Execute) -> Attempt<Executed> {
 
     // 1. BEGIN, claim the idempotency key, lock and read the dossier: one round trip.
     let c = tx.client();
+    let load_args: [&(dyn ToSql + Sync); 1] = [&id];
     let (began, claimed, row) = tokio::join!(
         c.batch_execute("BEGIN"),
         async {
@@ -205,7 +206,7 @@ async fn attempt(pool: &Pool, job: &Execute) -> Attempt<Executed> {
                 _ => Ok(None),
             }
         },
-        c.query_opt(&load, &[&id]),
+        c.query_opt(&load, &load_args),
     );
     began.map_err(|e| classify(e, job))?;
     let claimed = claimed.map_err(|e| classify(e, job))?;

@@ -1,0 +1,5 @@
+//! The motcua application: settings and the demo seed, used by the `motcua` binary and by the
+//! end-to-end tests.
+
+pub mod config;
+pub mod seed;

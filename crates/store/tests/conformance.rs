@@ -1,0 +1,1150 @@
+//! The storage conformance suite: every test runs on SQLite in memory, SQLite in a temporary
+//! file, and PostgreSQL when `MOTCUA_TEST_DATABASE_URL` is set (each PostgreSQL test in a fresh
+//! schema `t_<hex>`, dropped at the end). Without the variable the PostgreSQL tests say
+//! `SKIPPED (PostgreSQL)` and pass.
+//!
+//! Dossiers are built through the real domain: `Store::execute` with a decision calling
+//! `motcua_domain::dossier::decide`.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use motcua_domain::agency::{Actor, Agency, AgencyKind, Role};
+use motcua_domain::calendar::Calendar;
+use motcua_domain::codes::{AgencyCode, DossierCode};
+use motcua_domain::dossier::{
+    Applicant, Channel, Command, Ctx, DocumentRef, DomainError, Dossier, EventBody, ReturnMethod,
+    SubmitData, decide,
+};
+use motcua_domain::procedure::{
+    Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus,
+};
+use motcua_domain::status::Status;
+use motcua_domain::workflow::WorkflowDef;
+use motcua_store::postgres::PgStore;
+use motcua_store::{
+    AdminUnit, CounterQuery, DossierQuery, Execute, Executed, ProcedureQuery, ProcedureRecord,
+    Store, StoreError, TokenRecord, UserRecord,
+};
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+const PG_ENV: &str = "MOTCUA_TEST_DATABASE_URL";
+const CENTRE: &str = "000.00.01.H40";
+const DEPT: &str = "000.00.10.H40";
+const WARD: &str = "000.00.21.H40";
+
+// ---------------------------------------------------------------------------------------------
+// Backends.
+
+enum Kind {
+    Memory,
+    File(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+/// A store under test, with what the backend-specific checks need.
+struct Db {
+    store: Store,
+    kind: Kind,
+}
+
+impl Db {
+    async fn memory() -> Db {
+        Db {
+            store: Store::open("sqlite::memory:").await.expect("open in-memory SQLite"),
+            kind: Kind::Memory,
+        }
+    }
+
+    async fn file() -> Db {
+        let path = std::env::temp_dir().join(format!("motcua-conformance-{}.db", Uuid::new_v4().simple()));
+        let store = Store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open SQLite file");
+        Db {
+            store,
+            kind: Kind::File(path),
+        }
+    }
+
+    /// `None` when the variable is unset.
+    async fn postgres() -> Option<Db> {
+        let url = std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty())?;
+        let schema = format!("t_{}", Uuid::new_v4().simple());
+        let store = PgStore::open_in_schema(&url, &schema)
+            .await
+            .unwrap_or_else(|e| panic!("open PostgreSQL at {url} in schema {schema}: {e}"));
+        Some(Db {
+            store: Store::Postgres(store),
+            kind: Kind::Postgres { url, schema },
+        })
+    }
+
+    /// A new handle on the same database, as after a restart or on a second node (`None` for
+    /// in-memory SQLite).
+    async fn reopen(&mut self) -> Option<Store> {
+        match &self.kind {
+            Kind::Memory => None,
+            Kind::File(path) => {
+                let url = format!("sqlite://{}", path.display());
+                self.store = Store::open(&url).await.expect("reopen SQLite file");
+                Some(self.store.clone())
+            }
+            Kind::Postgres { url, schema } => Some(Store::Postgres(
+                PgStore::open_in_schema(url, schema).await.expect("second PgStore"),
+            )),
+        }
+    }
+
+    /// Runs raw SQL behind the store's back (`?1`/`$1` is the dossier id). `false` when the
+    /// backend cannot be reached from outside (in-memory SQLite).
+    async fn tamper(&self, sqlite_sql: &str, pg_sql: &str, id: Uuid) -> bool {
+        match &self.kind {
+            Kind::Memory => false,
+            Kind::File(path) => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+                let n = c.execute(sqlite_sql, [id.to_string()]).unwrap();
+                assert!(n > 0, "tampering changed nothing");
+                true
+            }
+            Kind::Postgres { url, schema } => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                client
+                    .batch_execute(&format!("SET search_path TO {schema}"))
+                    .await
+                    .unwrap();
+                let n = client.execute(pg_sql, &[&id]).await.unwrap();
+                assert!(n > 0, "tampering changed nothing");
+                true
+            }
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        match &self.kind {
+            Kind::Memory => {}
+            Kind::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Kind::Postgres { url, schema } => {
+                let (url, name) = (url.clone(), schema.clone());
+                // Drop runs inside the test's runtime; use a thread with its own.
+                let dropped = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                        tokio::spawn(conn);
+                        client
+                            .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                            .await
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Ok(()))) {
+                    eprintln!("could not drop test schema {schema}: {dropped:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Generates, for one async body `fn(&mut Db)`, a module with the test on each backend.
+macro_rules! conformance {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_memory() {
+                let mut db = super::Db::memory().await;
+                super::$name(&mut db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_file() {
+                let mut db = super::Db::file().await;
+                super::$name(&mut db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match super::Db::postgres().await {
+                    Some(mut db) => super::$name(&mut db).await,
+                    None => println!(
+                        "SKIPPED (PostgreSQL): set {} to run {}",
+                        super::PG_ENV,
+                        stringify!($name)
+                    ),
+                }
+            }
+        }
+    };
+}
+
+conformance!(submit_then_receive);
+conformance!(codes_never_repeat);
+conformance!(idempotency);
+conformance!(optimistic_concurrency);
+conformance!(refusals_write_nothing);
+conformance!(list_dossiers_pages);
+conformance!(users_tokens_catalogue);
+conformance!(counters_and_verify);
+conformance!(outbox_after_receipt);
+
+// ---------------------------------------------------------------------------------------------
+// The domain, as the web layer drives it.
+
+fn ag(s: &str) -> AgencyCode {
+    s.parse().unwrap()
+}
+
+fn calendar() -> &'static Calendar {
+    static CAL: OnceLock<Calendar> = OnceLock::new();
+    CAL.get_or_init(Calendar::vietnam_default)
+}
+
+/// Local (UTC+7) time.
+fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(7 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Monday 2 March 2026, 09:00 local.
+fn t0() -> DateTime<Utc> {
+    local(2026, 3, 2, 9, 0)
+}
+
+fn actor(role: Role, agency: Option<&str>, n: u128) -> Actor {
+    Actor {
+        user_id: Uuid::from_u128(n),
+        name: format!("{} {n}", role.label_vi()),
+        role,
+        agency: agency.map(ag),
+    }
+}
+
+fn citizen(n: u128) -> Actor {
+    actor(Role::Citizen, None, 1000 + n)
+}
+fn desk() -> Actor {
+    actor(Role::DeskOfficer, Some(CENTRE), 2)
+}
+fn leader() -> Actor {
+    actor(Role::Leader, Some(DEPT), 3)
+}
+fn specialist() -> Actor {
+    actor(Role::Specialist, Some(DEPT), 4)
+}
+
+fn procedure(code: &str, version: u32, name: &str) -> ProcedureVersion {
+    let limit = TimeLimit {
+        amount: 10,
+        unit: TimeUnit::WorkingDays,
+    };
+    let p = ProcedureVersion {
+        code: code.parse().unwrap(),
+        version,
+        status: VersionStatus::Published,
+        name: name.into(),
+        field: "Hộ tịch".into(),
+        levels: vec![Level::Province],
+        online_level: OnlineLevel::Full,
+        time_limit: limit,
+        fee_vnd: 150_000,
+        documents: vec![],
+        decision_no: "1/QĐ-UBND".into(),
+        competent_agency: Some(ag(DEPT)),
+        workflow: WorkflowDef::standard(limit.duration(), None),
+    };
+    p.validate().unwrap();
+    p
+}
+
+fn submission(channel: Channel) -> Command {
+    Command::Submit(Box::new(SubmitData {
+        procedure: procedure("1.001193", 1, "Cấp giấy phép xây dựng").snapshot(&ag(CENTRE), &ag(DEPT)),
+        applicant: Applicant {
+            name: "Nguyễn Văn An".into(),
+            personal_id: Some("068095001234".parse().unwrap()),
+            phone: Some("0912345678".into()),
+            email: None,
+            address: Some("Phường Xuân Hương - Đà Lạt, Lâm Đồng".into()),
+        },
+        channel,
+        receiving_agency: ag(CENTRE),
+        competent_agency: ag(DEPT),
+        documents: vec![DocumentRef {
+            name: "Đơn đề nghị".into(),
+            file: None,
+        }],
+        form: serde_json::json!({"dien_tich": 120}),
+    }))
+}
+
+/// A job running `cmd` by `who` at `now`.
+fn job(id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command) -> Execute {
+    let who = who.clone();
+    Execute {
+        dossier_id: id,
+        expected_version: None,
+        idempotency: None,
+        decide: Box::new(move |state, codes| {
+            let mut ctx = Ctx {
+                now,
+                actor: &who,
+                calendar: calendar(),
+                codes,
+            };
+            decide(state, &cmd, Some("ghi chú".into()), &mut ctx)
+        }),
+    }
+}
+
+fn with_version(mut j: Execute, v: u64) -> Execute {
+    j.expected_version = Some(v);
+    j
+}
+
+fn with_key(mut j: Execute, actor: &Actor, key: &str) -> Execute {
+    j.idempotency = Some((actor.user_id, key.to_string()));
+    j
+}
+
+/// A citizen's online submission (not yet received).
+async fn submit_online(s: &Store, who: &Actor, now: DateTime<Utc>) -> Executed {
+    s.execute(job(Uuid::new_v4(), who, now, submission(Channel::Online)))
+        .await
+        .expect("online submission")
+}
+
+/// A desk officer's counter submission (received on the spot, with a code).
+async fn submit_counter(s: &Store, now: DateTime<Utc>) -> Executed {
+    s.execute(job(Uuid::new_v4(), &desk(), now, submission(Channel::Counter)))
+        .await
+        .expect("counter submission")
+}
+
+async fn run(s: &Store, id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command) -> Executed {
+    let name = cmd.name();
+    s.execute(job(id, who, now, cmd))
+        .await
+        .unwrap_or_else(|e| panic!("{name} on {id}: {e}"))
+}
+
+fn seq_of(d: &Dossier) -> u32 {
+    d.code.as_ref().expect("a code").seq()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+/// 1. Submit online, receive at the desk: code, state and history round-trip, hashes chain.
+async fn submit_then_receive(db: &mut Db) {
+    let s = &db.store;
+    let who = citizen(1);
+    let sub = submit_online(s, &who, t0()).await;
+    let id = sub.dossier.id;
+    assert!(!sub.replayed);
+    assert_eq!(sub.events.len(), 1);
+    assert_eq!(sub.dossier.status, Status::AwaitingReception);
+    assert_eq!(sub.dossier.version, 1);
+    assert_eq!(sub.dossier.code, None);
+    assert_eq!(sub.dossier.owner, Some(who.user_id));
+    assert_eq!(s.dossier(id).await.unwrap().as_ref(), Some(&sub.dossier));
+
+    let rec = s
+        .execute(with_version(job(id, &desk(), t0() + Duration::minutes(30), Command::Receive), 1))
+        .await
+        .unwrap();
+    let code = rec.dossier.code.clone().expect("code issued at reception");
+    assert_eq!(code.to_string(), format!("{CENTRE}-260302-0001"));
+    assert_eq!(rec.dossier.status, Status::Received);
+    assert_eq!(rec.dossier.version, 2);
+    assert_eq!(rec.dossier.current_agency, ag(DEPT));
+
+    let stored = s.dossier(id).await.unwrap().expect("stored");
+    assert_eq!(stored, rec.dossier);
+    assert_eq!(s.dossier_by_code(&code).await.unwrap(), Some(rec.dossier.clone()));
+    let other: DossierCode = format!("{CENTRE}-260302-0002").parse().unwrap();
+    assert_eq!(s.dossier_by_code(&other).await.unwrap(), None);
+    assert_eq!(s.dossier(Uuid::new_v4()).await.unwrap(), None);
+
+    let h = s.history(id).await.unwrap();
+    let events: Vec<_> = sub.events.iter().chain(&rec.events).cloned().collect();
+    assert_eq!(h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), events);
+    assert_eq!(h.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(h[0].prev_hash, "");
+    assert_eq!(h[1].prev_hash, h[0].hash);
+    assert_eq!(h[0].hash.len(), 64);
+    assert_ne!(h[0].hash, h[1].hash);
+    assert!(s.history(Uuid::new_v4()).await.unwrap().is_empty());
+
+    let report = s.verify().await.unwrap();
+    assert_eq!(report.problems, Vec::<String>::new());
+    assert_eq!((report.dossiers, report.events), (1, 2));
+    s.health().await.unwrap();
+}
+
+/// 2. 200 concurrent counter submissions at one desk on one day: codes 0001..0200, none twice;
+/// the sequence goes on after a restart.
+async fn codes_never_repeat(db: &mut Db) {
+    let s = db.store.clone();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { submit_counter(&s, t0() + Duration::seconds(i)).await })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    let mut codes = HashSet::new();
+    for t in tasks {
+        let done = t.await.unwrap();
+        assert_eq!(done.dossier.status, Status::Received);
+        let code = done.dossier.code.clone().unwrap();
+        assert_eq!(code.agency(), &ag(CENTRE));
+        assert_eq!(code.date(), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert!(codes.insert(code.to_string()), "code {code} issued twice");
+        seqs.push(code.seq());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=200).collect::<Vec<u32>>());
+    // Another day starts again at 1.
+    let next_day = submit_counter(&s, t0() + Duration::days(1)).await;
+    assert_eq!(next_day.dossier.code.unwrap().to_string(), format!("{CENTRE}-260303-0001"));
+
+    match db.reopen().await {
+        Some(again) => {
+            let d = submit_counter(&again, t0() + Duration::hours(1)).await;
+            assert_eq!(seq_of(&d.dossier), 201);
+            assert_eq!(again.dossier(d.dossier.id).await.unwrap(), Some(d.dossier));
+            assert_eq!(again.verify().await.unwrap().problems, Vec::<String>::new());
+        }
+        None => println!("(in-memory SQLite: no reopen)"),
+    }
+}
+
+/// 3. The same (actor, key) twice, also concurrently: one dossier, one `submitted` event.
+async fn idempotency(db: &mut Db) {
+    let s = db.store.clone();
+    let who = citizen(7);
+    let first = s
+        .execute(with_key(job(Uuid::new_v4(), &who, t0(), submission(Channel::Online)), &who, "k1"))
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    let again = s
+        .execute(with_key(job(Uuid::new_v4(), &who, t0(), submission(Channel::Online)), &who, "k1"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert!(again.events.is_empty());
+    assert_eq!(again.dossier, first.dossier);
+    // Another actor's identical key is another request.
+    let other = citizen(8);
+    let theirs = s
+        .execute(with_key(job(Uuid::new_v4(), &other, t0(), submission(Channel::Online)), &other, "k1"))
+        .await
+        .unwrap();
+    assert!(!theirs.replayed);
+    assert_ne!(theirs.dossier.id, first.dossier.id);
+
+    // Concurrently, counter submissions (which also take a code).
+    let desk = desk();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let s = s.clone();
+            let desk = desk.clone();
+            tokio::spawn(async move {
+                s.execute(with_key(job(Uuid::new_v4(), &desk, t0(), submission(Channel::Counter)), &desk, "k2"))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    let mut fresh = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        ids.insert(r.dossier.id);
+        if !r.replayed {
+            fresh += 1;
+            assert_eq!(r.events.len(), 2);
+        }
+    }
+    assert_eq!(fresh, 1, "exactly one request creates the dossier");
+    assert_eq!(ids.len(), 1);
+    let id = ids.into_iter().next().unwrap();
+    let h = s.history(id).await.unwrap();
+    let submitted = h
+        .iter()
+        .filter(|e| matches!(e.event.body, EventBody::Submitted { .. }))
+        .count();
+    assert_eq!(submitted, 1);
+    // Losers' code allocations were rolled back: the next code is 0002.
+    assert_eq!(seq_of(&s.dossier(id).await.unwrap().unwrap()), 1);
+    assert_eq!(seq_of(&submit_counter(&s, t0()).await.dossier), 2);
+    let owned = s
+        .list_dossiers(&DossierQuery {
+            owner: Some(who.user_id),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(owned.len(), 1);
+    assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
+}
+
+/// 4. A stale expected version is refused and writes nothing.
+async fn optimistic_concurrency(db: &mut Db) {
+    let s = db.store.clone();
+    let sub = submit_online(&s, &citizen(1), t0()).await;
+    let id = sub.dossier.id;
+    let err = s
+        .execute(with_version(job(id, &desk(), t0(), Command::Receive), 0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::VersionConflict { expected: 0, actual: 1 }),
+        "{err:?}"
+    );
+    assert_eq!(s.history(id).await.unwrap().len(), 1);
+    assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
+
+    // Two clients that both read version 1: exactly one wins.
+    let tasks: Vec<_> = (0..2)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.execute(with_version(job(id, &desk(), t0() + Duration::minutes(i), Command::Receive), 1))
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(r) => {
+                ok += 1;
+                assert_eq!(r.dossier.version, 2);
+            }
+            Err(StoreError::VersionConflict { expected: 1, actual: 2 }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(s.history(id).await.unwrap().len(), 2);
+    // Without an expected version the command runs on whatever is current.
+    let assigned = run(
+        &s,
+        id,
+        &leader(),
+        t0() + Duration::hours(1),
+        Command::Assign {
+            user_id: specialist().user_id,
+            name: "CV".into(),
+        },
+    )
+    .await;
+    assert_eq!(assigned.dossier.version, 3);
+    // Submitting over an existing id is the domain's refusal, as is any command on nothing.
+    let err = s
+        .execute(job(id, &desk(), t0(), submission(Channel::Counter)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::AlreadyExists)), "{err:?}");
+    let err = s
+        .execute(job(Uuid::new_v4(), &desk(), t0(), Command::Receive))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::NoDossier)), "{err:?}");
+    assert_eq!(s.history(id).await.unwrap().len(), 3);
+}
+
+/// 5. Domain refusals write nothing (not even a code), and one bad job does not fail others.
+async fn refusals_write_nothing(db: &mut Db) {
+    let s = db.store.clone();
+    let sub = submit_online(&s, &citizen(1), t0()).await;
+    let id = sub.dossier.id;
+    let err = s
+        .execute(job(id, &citizen(1), t0(), Command::Receive))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::Forbidden(_))), "{err:?}");
+    assert_eq!(s.history(id).await.unwrap().len(), 1);
+    assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
+
+    // A decision that takes a code and then refuses: the code goes back.
+    let refuse_after_code = Execute {
+        dossier_id: Uuid::new_v4(),
+        expected_version: None,
+        idempotency: None,
+        decide: Box::new(|_, codes| {
+            codes
+                .allocate(&ag(CENTRE), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap())
+                .map_err(DomainError::CodeAllocation)?;
+            Err(DomainError::Invalid {
+                field: "form",
+                reason: "refused after taking a code".into(),
+            })
+        }),
+    };
+    let err = s.execute(refuse_after_code).await.unwrap_err();
+    assert!(matches!(err, StoreError::Domain(DomainError::Invalid { field: "form", .. })), "{err:?}");
+
+    let rec = run(&s, id, &desk(), t0(), Command::Receive).await;
+    assert_eq!(seq_of(&rec.dossier), 1);
+
+    // 50 concurrent jobs, every 5th refused by the domain (a citizen at the counter).
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let who = if i % 5 == 4 { citizen(9) } else { desk() };
+                s.execute(job(Uuid::new_v4(), &who, t0() + Duration::seconds(i), submission(Channel::Counter)))
+                    .await
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        match (i % 5 == 4, t.await.unwrap()) {
+            (false, Ok(r)) => seqs.push(seq_of(&r.dossier)),
+            (true, Err(StoreError::Domain(DomainError::Forbidden(_)))) => {}
+            (bad, r) => panic!("job {i} (invalid: {bad}): {r:?}"),
+        }
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..=41).collect::<Vec<u32>>());
+    let all = s
+        .list_dossiers(&DossierQuery {
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 41);
+    assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
+}
+
+/// Pages through `q` with the cursor; checks order and that pages do not overlap.
+async fn all_pages(s: &Store, mut q: DossierQuery) -> (Vec<Uuid>, usize) {
+    let mut out: Vec<Uuid> = Vec::new();
+    let mut pages = 0;
+    let mut last: Option<(DateTime<Utc>, Uuid)> = None;
+    loop {
+        let page = s.list_dossiers(&q).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        pages += 1;
+        assert!(page.len() <= q.limit as usize);
+        for row in &page {
+            let key = (row.submitted_at, row.id);
+            if let Some(prev) = last {
+                assert!(key < prev, "not in (submitted_at, id) descending order");
+            }
+            last = Some(key);
+            out.push(row.id);
+        }
+        q.before = last;
+        if page.len() < q.limit as usize {
+            break;
+        }
+    }
+    (out, pages)
+}
+
+/// 6. Lists by owner, holding agency, involved agency and status, with cursor pages.
+async fn list_dossiers_pages(db: &mut Db) {
+    let s = db.store.clone();
+    let a = citizen(1);
+    let b = citizen(2);
+    let mut mine = Vec::new();
+    for i in 0..25i64 {
+        // Pairs share a submission time: the id breaks the tie.
+        let d = submit_online(&s, &a, t0() + Duration::minutes(i / 2)).await;
+        mine.push(d.dossier.id);
+    }
+    let mut theirs = Vec::new();
+    for i in 0..5 {
+        theirs.push(submit_online(&s, &b, t0() + Duration::minutes(i)).await.dossier.id);
+    }
+    // Receive a's first 7: they move to the department.
+    for id in &mine[..7] {
+        run(&s, *id, &desk(), t0() + Duration::hours(2), Command::Receive).await;
+    }
+
+    let (ids, pages) = all_pages(
+        &s,
+        DossierQuery {
+            owner: Some(a.user_id),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(pages, 3);
+    assert_eq!(ids.len(), 25, "no gaps");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 25, "no duplicates");
+    assert_eq!(ids.iter().copied().collect::<HashSet<_>>(), mine.iter().copied().collect());
+
+    let first = s
+        .list_dossiers(&DossierQuery {
+            owner: Some(b.user_id),
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0].id, theirs[4]);
+    assert_eq!(first[0].applicant_name, "Nguyễn Văn An");
+    assert_eq!(first[0].procedure_code, "1.001193");
+    assert_eq!(first[0].procedure_name, "Cấp giấy phép xây dựng");
+    assert_eq!(first[0].status, Status::AwaitingReception);
+    assert_eq!(first[0].national_status, 1);
+    assert_eq!(first[0].receiving_agency, CENTRE);
+    assert_eq!(first[0].current_agency, CENTRE);
+    assert_eq!(first[0].submitted_at, t0() + Duration::minutes(4));
+    assert_eq!(first[0].version, 1);
+    assert_eq!(first[0].code, None);
+
+    let (held, _) = all_pages(
+        &s,
+        DossierQuery {
+            current_agency: Some(ag(DEPT)),
+            limit: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(held.iter().copied().collect::<HashSet<_>>(), mine[..7].iter().copied().collect());
+    let received = s
+        .list_dossiers(&DossierQuery {
+            status: Some(Status::Received),
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(received.len(), 7);
+    assert!(received.iter().all(|r| r.code.is_some() && r.version == 2 && r.due_at.is_some()));
+    let waiting = s
+        .list_dossiers(&DossierQuery {
+            status: Some(Status::AwaitingReception),
+            owner: Some(a.user_id),
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 18);
+    let (involved, pages) = all_pages(
+        &s,
+        DossierQuery {
+            agency: Some(ag(CENTRE)),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((involved.len(), pages), (30, 3));
+    let (dept, _) = all_pages(
+        &s,
+        DossierQuery {
+            agency: Some(ag(DEPT)),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(dept.len(), 30, "the department is the competent agency of all");
+    let none = s
+        .list_dossiers(&DossierQuery {
+            agency: Some(ag(WARD)),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // A limit of 0 still returns one row; over 200 is capped.
+    let one = s
+        .list_dossiers(&DossierQuery {
+            limit: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+}
+
+fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
+    UserRecord {
+        id: Uuid::new_v4(),
+        username: name.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        name: format!("Người dùng {name}"),
+        role,
+        agency: agency.map(ag),
+    }
+}
+
+/// 7. Users and tokens, agencies, administrative units, procedures.
+async fn users_tokens_catalogue(db: &mut Db) {
+    let s = db.store.clone();
+    let u = user("canbo1", Role::DeskOfficer, Some(CENTRE));
+    s.create_user(u.clone()).await.unwrap();
+    let err = s.create_user(user("canbo1", Role::Citizen, None)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    let c = user("congdan", Role::Citizen, None);
+    s.create_user(c.clone()).await.unwrap();
+    assert_eq!(s.user_by_username("canbo1").await.unwrap(), Some(u.clone()));
+    assert_eq!(s.user(c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(s.user_by_username("nobody").await.unwrap(), None);
+    assert_eq!(s.user(Uuid::new_v4()).await.unwrap(), None);
+
+    let now = t0();
+    for (hash, expires) in [("a".repeat(64), now + Duration::days(30)), ("b".repeat(64), now - Duration::seconds(1))] {
+        s.create_token(TokenRecord {
+            token_hash: hash,
+            user_id: u.id,
+            created_at: now - Duration::days(1),
+            expires_at: expires,
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(s.token_user(&"a".repeat(64), now).await.unwrap(), Some(u.clone()));
+    assert_eq!(s.token_user(&"b".repeat(64), now).await.unwrap(), None, "expired");
+    assert_eq!(s.token_user(&"c".repeat(64), now).await.unwrap(), None, "unknown");
+    assert_eq!(
+        s.token_user(&"a".repeat(64), now + Duration::days(30)).await.unwrap(),
+        None,
+        "expires at the instant"
+    );
+
+    let agency = |code: &str, name: &str, kind| Agency {
+        code: ag(code),
+        name: name.into(),
+        kind,
+        parent: None,
+        admin_unit: None,
+        has_desk: true,
+    };
+    s.upsert_agencies(vec![
+        agency(DEPT, "Sở Xây dựng", AgencyKind::Department),
+        agency(CENTRE, "Trung tâm Phục vụ hành chính công", AgencyKind::ServiceCentre),
+    ])
+    .await
+    .unwrap();
+    let mut renamed = agency(DEPT, "Sở Xây dựng tỉnh Lâm Đồng", AgencyKind::Department);
+    renamed.parent = Some(ag(CENTRE));
+    renamed.has_desk = false;
+    s.upsert_agencies(vec![renamed.clone()]).await.unwrap();
+    let all = s.agencies().await.unwrap();
+    assert_eq!(all.iter().map(|a| a.code.to_string()).collect::<Vec<_>>(), vec![CENTRE, DEPT]);
+    assert_eq!(all[1], renamed);
+    assert_eq!(s.agency(&ag(DEPT)).await.unwrap(), Some(renamed));
+    assert_eq!(s.agency(&ag(WARD)).await.unwrap(), None);
+
+    let unit = |code: &str, name: &str, province: Option<&str>| AdminUnit {
+        code: code.into(),
+        name: name.into(),
+        full_name: format!("Phường {name}"),
+        province_code: province.map(Into::into),
+    };
+    s.upsert_admin_units(vec![unit("68", "Lâm Đồng", None), unit("24778", "Xuân Hương - Đà Lạt", Some("68"))])
+        .await
+        .unwrap();
+    s.upsert_admin_units(vec![unit("24778", "Xuân Hương", Some("68")), unit("24781", "Cam Ly - Đà Lạt", Some("68"))])
+        .await
+        .unwrap();
+    assert_eq!(s.count_admin_units().await.unwrap(), 3);
+
+    let record = |p: ProcedureVersion, agencies: &[&str]| ProcedureRecord {
+        version: p,
+        receiving_agencies: agencies.iter().map(|a| ag(a)).collect(),
+    };
+    let v1 = record(procedure("1.000894", 1, "Đăng ký khai sinh"), &[CENTRE, WARD]);
+    s.upsert_procedure(v1).await.unwrap();
+    let v2 = record(procedure("1.000894", 2, "Đăng ký khai sinh (sửa đổi)"), &[CENTRE]);
+    s.upsert_procedure(v2.clone()).await.unwrap();
+    let mut draft = procedure("1.000894", 3, "Đăng ký khai sinh (dự thảo)");
+    draft.status = VersionStatus::Draft;
+    s.upsert_procedure(record(draft, &[CENTRE])).await.unwrap();
+    s.upsert_procedure(record(procedure("1.001193", 1, "Cấp giấy phép xây dựng"), &[CENTRE, DEPT]))
+        .await
+        .unwrap();
+    s.upsert_procedure(record(procedure("1.000656", 1, "Đăng ký kết hôn"), &[WARD]))
+        .await
+        .unwrap();
+    assert_eq!(s.published_procedure("1.000894").await.unwrap(), Some(v2));
+    assert_eq!(s.published_procedure("9.999999").await.unwrap(), None);
+    assert_eq!(s.count_procedures().await.unwrap(), 3);
+
+    let list = |text: Option<&str>, agency: Option<&str>| {
+        let s = s.clone();
+        let q = ProcedureQuery {
+            text: text.map(Into::into),
+            agency: agency.map(ag),
+            limit: 50,
+            offset: 0,
+        };
+        async move {
+            s.list_procedures(&q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| (p.code, p.version))
+                .collect::<Vec<_>>()
+        }
+    };
+    let codes = |v: &[(&str, u32)]| v.iter().map(|(c, n)| (c.to_string(), *n)).collect::<Vec<_>>();
+    assert_eq!(list(None, None).await, codes(&[("1.000656", 1), ("1.000894", 2), ("1.001193", 1)]));
+    assert_eq!(list(Some("dang ky"), None).await, codes(&[("1.000656", 1), ("1.000894", 2)]));
+    assert_eq!(list(Some("ĐĂNG KÝ khai"), None).await, codes(&[("1.000894", 2)]));
+    assert_eq!(list(Some("1.001193"), None).await, codes(&[("1.001193", 1)]));
+    assert_eq!(list(Some("khai sinh xyz"), None).await, codes(&[]));
+    // LIKE's wildcards are not the user's; a backslash is an ordinary character.
+    assert_eq!(list(Some("%_"), None).await, codes(&[("1.000656", 1), ("1.000894", 2), ("1.001193", 1)]));
+    assert_eq!(list(Some("dang\\"), None).await, codes(&[]));
+    assert_eq!(list(None, Some(CENTRE)).await, codes(&[("1.000894", 2), ("1.001193", 1)]));
+    // v2 is no longer receivable at the ward (its agencies were replaced).
+    assert_eq!(list(Some("dang ky"), Some(WARD)).await, codes(&[("1.000656", 1)]));
+    assert_eq!(list(None, Some(DEPT)).await, codes(&[("1.001193", 1)]));
+    let page = s
+        .list_procedures(&ProcedureQuery {
+            limit: 1,
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].code, "1.000894");
+    assert_eq!(page[0].name, "Đăng ký khai sinh (sửa đổi)");
+    assert_eq!(page[0].field, "Hộ tịch");
+    assert_eq!(page[0].fee_vnd, 150_000);
+    assert_eq!(page[0].time_limit, "10 ngày làm việc");
+}
+
+/// 8. Counters after a few lifecycles; `verify` is clean, then finds tampering.
+async fn counters_and_verify(db: &mut Db) {
+    let s = db.store.clone();
+    let who = citizen(1);
+    let day = |h: i64| t0() + Duration::hours(h);
+    // Two at the counter (received at once), two online: one received, one refused.
+    let c1 = submit_counter(&s, day(0)).await.dossier.id;
+    let c2 = submit_counter(&s, day(0)).await.dossier.id;
+    let o1 = submit_online(&s, &who, day(0)).await.dossier.id;
+    let o2 = submit_online(&s, &who, day(0)).await.dossier.id;
+    run(&s, o1, &desk(), day(1), Command::Receive).await;
+    run(
+        &s,
+        o2,
+        &desk(),
+        day(1),
+        Command::Refuse {
+            reasons: vec!["Không thuộc thẩm quyền".into()],
+        },
+    )
+    .await;
+    // o1 goes all the way: processing, approval, result, return, rating (next days).
+    let next = |d: i64, h: u32| local(2026, 3, 2 + d as u32, h, 0);
+    run(
+        &s,
+        o1,
+        &leader(),
+        next(1, 9),
+        Command::Assign {
+            user_id: specialist().user_id,
+            name: "CV".into(),
+        },
+    )
+    .await;
+    run(&s, o1, &leader(), next(1, 10), Command::CompleteStep { to: None }).await;
+    run(&s, o1, &specialist(), next(1, 14), Command::CompleteStep { to: None }).await;
+    run(&s, o1, &leader(), next(2, 9), Command::Approve).await;
+    run(
+        &s,
+        o1,
+        &desk(),
+        next(2, 10),
+        Command::MarkResultReady {
+            summary: "Giấy phép số 12/GPXD".into(),
+            documents: vec![],
+        },
+    )
+    .await;
+    run(
+        &s,
+        o1,
+        &desk(),
+        next(3, 8),
+        Command::ReturnResult {
+            method: ReturnMethod::Counter,
+            receiver: "Nguyễn Văn An".into(),
+        },
+    )
+    .await;
+    let done = run(
+        &s,
+        o1,
+        &who,
+        next(3, 9),
+        Command::Rate {
+            score: 4,
+            comment: None,
+        },
+    )
+    .await;
+    assert_eq!(done.dossier.status, Status::Returned);
+
+    let sums = |q: CounterQuery| {
+        let s = s.clone();
+        async move {
+            s.counters(&q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| ((r.agency, r.metric), r.value))
+                .collect::<BTreeMap<_, _>>()
+        }
+    };
+    let expect = |v: &[(&str, &str, i64)]| {
+        v.iter()
+            .map(|(a, m, n)| ((a.to_string(), m.to_string()), *n))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        sums(CounterQuery::default()).await,
+        expect(&[
+            (CENTRE, "rated", 1),
+            (CENTRE, "rating_sum", 4),
+            (CENTRE, "received_counter", 2),
+            (CENTRE, "received_online", 1),
+            (CENTRE, "refused", 1),
+            (CENTRE, "returned", 1),
+            (CENTRE, "submitted_counter", 2),
+            (CENTRE, "submitted_online", 2),
+            (DEPT, "resolved_early", 1),
+        ])
+    );
+    let first_day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    assert_eq!(
+        sums(CounterQuery {
+            agency: Some(ag(CENTRE)),
+            from: Some(first_day),
+            to: Some(first_day),
+        })
+        .await,
+        expect(&[
+            (CENTRE, "received_counter", 2),
+            (CENTRE, "received_online", 1),
+            (CENTRE, "refused", 1),
+            (CENTRE, "submitted_counter", 2),
+            (CENTRE, "submitted_online", 2),
+        ])
+    );
+    assert_eq!(
+        sums(CounterQuery {
+            agency: None,
+            from: Some(first_day + Duration::days(1)),
+            to: None,
+        })
+        .await,
+        expect(&[
+            (CENTRE, "rated", 1),
+            (CENTRE, "rating_sum", 4),
+            (CENTRE, "returned", 1),
+            (DEPT, "resolved_early", 1),
+        ])
+    );
+    assert!(sums(CounterQuery {
+        agency: Some(ag(WARD)),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+
+    let report = s.verify().await.unwrap();
+    assert_eq!(report.problems, Vec::<String>::new());
+    assert_eq!(report.dossiers, 4);
+    // 2 + 2 (counter) + 2 (o1 submit, receive) + 2 (o2) + 7 (o1 onwards; approve may add moves)
+    let events: usize = {
+        let mut n = 0;
+        for id in [c1, c2, o1, o2] {
+            n += s.history(id).await.unwrap().len();
+        }
+        n
+    };
+    assert_eq!(report.events, events as u64);
+
+    // Rewrite the applicant's name in a stored event, behind the store's back.
+    let tampered = db
+        .tamper(
+            "UPDATE events SET body = replace(body, 'Nguyễn Văn An', 'Trần Văn Bình') WHERE dossier_id = ?1 AND seq = 1",
+            "UPDATE events SET body = replace(body, 'Nguyễn Văn An', 'Trần Văn Bình') WHERE dossier_id = $1 AND seq = 1",
+            c1,
+        )
+        .await;
+    if tampered {
+        let report = s.verify().await.unwrap();
+        assert!(
+            report.problems.iter().any(|p| p.contains(&c1.to_string()) && p.contains("altered")),
+            "{:?}",
+            report.problems
+        );
+        // A counter changed by hand is found too.
+        db.tamper(
+            "UPDATE counters SET value = value + 1 WHERE metric = 'refused' AND ?1 IS NOT NULL",
+            "UPDATE counters SET value = value + 1 WHERE metric = 'refused' AND $1::uuid IS NOT NULL",
+            c1,
+        )
+        .await;
+        let report = s.verify().await.unwrap();
+        assert!(
+            report.problems.iter().any(|p| p.contains("refused") && p.contains("stored 2")),
+            "{:?}",
+            report.problems
+        );
+    } else {
+        println!("(in-memory SQLite: tampering from outside not possible)");
+    }
+}
+
+/// 9. Receipt puts a national-portal sync message in the outbox.
+async fn outbox_after_receipt(db: &mut Db) {
+    let s = db.store.clone();
+    let sub = submit_online(&s, &citizen(1), t0()).await;
+    let before = s.outbox_pending(100).await.unwrap();
+    assert!(before.iter().all(|m| m.topic != "dvcqg.sync"), "no sync before a code exists");
+    let rec = run(&s, sub.dossier.id, &desk(), t0() + Duration::minutes(5), Command::Receive).await;
+    let code = rec.dossier.code.clone().unwrap().to_string();
+    let pending = s.outbox_pending(100).await.unwrap();
+    let sync: Vec<_> = pending.iter().filter(|m| m.topic == "dvcqg.sync").collect();
+    assert_eq!(sync.len(), 1, "{pending:?}");
+    assert_eq!(sync[0].key, format!("{code}:2"));
+    assert_eq!(sync[0].payload["MaHoSo"], code);
+    assert_eq!(sync[0].payload["TrangThaiHoSo"], 2);
+    assert_eq!(sync[0].payload["KenhThucHien"], 2);
+    assert_eq!(sync[0].payload["SuKien"], "received");
+    assert_eq!(sync[0].attempts, 0);
+    // The applicant gave a phone number: notices on both status changes, in order.
+    let notices: Vec<_> = pending.iter().filter(|m| m.topic == "notify.applicant").collect();
+    assert_eq!(notices.len(), 2);
+    assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);
+}

@@ -1,1 +1,289 @@
-fn main() {}
+//! `motcua-bench`: load generator for motcua's HTTP API (`submit`, `lifecycle`, `lookup`) and a
+//! direct database filler (`fill`). Every mode ends with one summary line per measured
+//! operation, `MODE ops=N secs=S rate=R/s p50=..ms p99=..ms errors=E`, and appends JSON lines to
+//! `--out FILE` when given. See docs/benchmarks.md.
+
+mod fill;
+mod http;
+mod lifecycle;
+mod lookup;
+mod stats;
+mod submit;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "motcua-bench",
+    version,
+    about = "Benchmarks for motcua (targets 127.0.0.1 only)"
+)]
+struct Cli {
+    /// Worker threads of the load generator's runtime (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Citizens submit online dossiers in closed loops (W1).
+    Submit {
+        #[command(flatten)]
+        c: CommonArgs,
+    },
+    /// Whole dossier lives at a commune: submit, receive, assign, appraise, approve, result (W2).
+    Lifecycle {
+        #[command(flatten)]
+        c: CommonArgs,
+        /// Commune leader.
+        #[arg(long, default_value = "lanhdao.xa")]
+        leader: String,
+        /// Commune specialist.
+        #[arg(long, default_value = "chuyenvien.xa")]
+        specialist: String,
+    },
+    /// Public status lookups by dossier code, no login (W3).
+    Lookup {
+        #[command(flatten)]
+        c: CommonArgs,
+        /// File of dossier codes, one per line (written by `fill --codes`).
+        #[arg(long)]
+        codes: PathBuf,
+    },
+    /// Writes counter dossiers straight into a database through the store.
+    Fill {
+        /// sqlite://PATH or postgres://... (seeded with the demo province if its catalogue is empty).
+        #[arg(long)]
+        database_url: String,
+        /// How many dossiers.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Commands in flight (the SQLite writer commits up to 512 per transaction).
+        #[arg(long, default_value_t = 512)]
+        concurrency: usize,
+        /// Write the issued dossier codes here, one per line.
+        #[arg(long)]
+        codes: Option<PathBuf>,
+        /// Desk officer who files them (a commune's).
+        #[arg(long, default_value = "motcua.xa")]
+        desk: String,
+        /// Procedure code (default: the first one received at the desk's agency that needs no
+        /// other agency).
+        #[arg(long)]
+        procedure: Option<String>,
+        /// Free label written to the JSON results (e.g. `sqlite`).
+        #[arg(long)]
+        label: Option<String>,
+        /// Append JSON result lines to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// Base URL of the server (127.0.0.1 only).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Concurrent clients, each in a closed loop on its own keep-alive connection.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// How long to measure, e.g. `20s`, `500ms`, `2m`.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Load before measuring (not recorded), e.g. `2s`.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Password of the demo accounts.
+    #[arg(long, default_value = "motcua@2026")]
+    password: String,
+    /// Citizen who submits.
+    #[arg(long, default_value = "congdan")]
+    citizen: String,
+    /// Desk officer of the commune whose procedures are used.
+    #[arg(long, default_value = "motcua.xa")]
+    desk: String,
+    /// Receiving agency (default: the desk officer's).
+    #[arg(long)]
+    agency: Option<String>,
+    /// Procedure code (default: found through the catalogue API).
+    #[arg(long)]
+    procedure: Option<String>,
+    /// PID of the server, to report its CPU use over the run.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Free label written to the JSON results (e.g. `sqlite`).
+    #[arg(long)]
+    label: Option<String>,
+    /// Append JSON result lines to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Settings of an HTTP mode, resolved.
+pub struct Common {
+    pub base: String,
+    pub clients: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub password: String,
+    pub citizen: String,
+    pub desk: String,
+    pub leader: String,
+    pub specialist: String,
+    pub agency: Option<String>,
+    pub procedure: Option<String>,
+    pub server_pid: Option<u32>,
+    pub label: Option<String>,
+    pub out: Option<PathBuf>,
+}
+
+impl Common {
+    fn new(a: CommonArgs) -> anyhow::Result<Common> {
+        if a.clients == 0 {
+            anyhow::bail!("--clients must be at least 1");
+        }
+        Ok(Common {
+            base: http::local_base(&a.url)?,
+            clients: a.clients,
+            duration: a.duration,
+            warmup: a.warmup,
+            password: a.password,
+            citizen: a.citizen,
+            desk: a.desk,
+            leader: String::new(),
+            specialist: String::new(),
+            agency: a.agency,
+            procedure: a.procedure,
+            server_pid: a.server_pid,
+            label: a.label,
+            out: a.out,
+        })
+    }
+}
+
+/// `20s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 20s)"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("unknown unit `{u}` in `{s}`: use ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// When the clients measure and when they stop.
+#[derive(Clone)]
+pub struct Deadline(Arc<(Instant, Instant)>);
+
+impl Deadline {
+    /// Measuring starts after `warmup` and lasts `duration`.
+    pub fn new(warmup: Duration, duration: Duration) -> Deadline {
+        let from = Instant::now() + warmup;
+        Deadline(Arc::new((from, from + duration)))
+    }
+
+    /// Whether clients should stop starting new work.
+    #[inline]
+    pub fn over(&self) -> bool {
+        Instant::now() >= self.0.1
+    }
+
+    /// Whether work started at `t` is measured (not warm-up).
+    #[inline]
+    pub fn measuring(&self, t: Instant) -> bool {
+        t >= self.0.0
+    }
+
+    /// Seconds from the start of measuring until now (call when every client has finished).
+    pub fn measured_secs(&self) -> f64 {
+        Instant::now()
+            .saturating_duration_since(self.0.0)
+            .as_secs_f64()
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = cli.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.build()?;
+    rt.block_on(async move {
+        match cli.mode {
+            Mode::Submit { c } => submit::run(&Common::new(c)?).await,
+            Mode::Lifecycle {
+                c,
+                leader,
+                specialist,
+            } => {
+                let mut c = Common::new(c)?;
+                c.leader = leader;
+                c.specialist = specialist;
+                lifecycle::run(&c).await
+            }
+            Mode::Lookup { c, codes } => lookup::run(&Common::new(c)?, &codes).await,
+            Mode::Fill {
+                database_url,
+                count,
+                concurrency,
+                codes,
+                desk,
+                procedure,
+                label,
+                out,
+            } => {
+                fill::run(&fill::FillArgs {
+                    database_url,
+                    count,
+                    concurrency: concurrency.max(1),
+                    codes,
+                    desk,
+                    procedure,
+                    label,
+                    out,
+                })
+                .await
+            }
+        }
+    })?;
+    // Idle keep-alive connections and the progress printer may still be around: do not wait.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("20s"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("20"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("3x").is_err());
+    }
+}

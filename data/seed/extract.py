@@ -6,6 +6,7 @@
 Writes, next to this script:
   lam-dong-units.csv            Lâm Đồng (province 68) + its 124 commune-level units
   procedures-lam-dong.jsonl.gz  the chosen procedure records, NFC-normalized, otherwise unchanged
+  LICENSE.thanglequoc.txt       the MIT license of the units data, copied unchanged
 
 Deterministic: same input, same bytes out (sorted rows, gzip mtime 0, no file name in the header).
 """
@@ -60,6 +61,10 @@ def write_units(shared):
     with open(os.path.join(src, "wards.csv"), newline="", encoding="utf-8") as f:
         wards = [r for r in csv.DictReader(f) if r["province_code"] == PROVINCE]
     wards.sort(key=lambda r: r["code"])
+    with open(os.path.join(src, "LICENSE.thanglequoc.txt"), "rb") as f:
+        license_text = f.read()
+    with open(os.path.join(HERE, "LICENSE.thanglequoc.txt"), "wb") as f:
+        f.write(license_text)
     for r in wards:
         rows.append([r["code"], r["name"], r["full_name"], r["province_code"]])
     rows = [[unicodedata.normalize("NFC", c) for c in row] for row in rows]

@@ -230,10 +230,19 @@ mod tests {
         let same_day = Utc.with_ymd_and_hms(2026, 3, 10, 2, 0, 0).unwrap();
         let day_before = Utc.with_ymd_and_hms(2026, 3, 9, 9, 0, 0).unwrap();
         let after = Utc.with_ymd_and_hms(2026, 3, 10, 10, 1, 0).unwrap();
-        assert_eq!(Timeliness::classify(same_day, due, 0, 420), Timeliness::OnTime);
-        assert_eq!(Timeliness::classify(day_before, due, 1, 420), Timeliness::Early);
+        assert_eq!(
+            Timeliness::classify(same_day, due, 0, 420),
+            Timeliness::OnTime
+        );
+        assert_eq!(
+            Timeliness::classify(day_before, due, 1, 420),
+            Timeliness::Early
+        );
         assert_eq!(Timeliness::classify(after, due, 0, 420), Timeliness::Late);
-        assert_eq!(Timeliness::classify(day_before, due, 2, 420), Timeliness::Late);
+        assert_eq!(
+            Timeliness::classify(day_before, due, 2, 420),
+            Timeliness::Late
+        );
         assert_eq!(Timeliness::classify(due, due, 0, 420), Timeliness::OnTime);
     }
 }

@@ -164,7 +164,9 @@ impl WorkflowDef {
         }
         for s in &self.steps {
             let ok = match s.kind {
-                StepKind::Process => matches!(s.role, Role::Specialist | Role::Leader | Role::DeskOfficer),
+                StepKind::Process => {
+                    matches!(s.role, Role::Specialist | Role::Leader | Role::DeskOfficer)
+                }
                 StepKind::Approve => s.role == Role::Leader,
                 StepKind::Release => matches!(s.role, Role::DeskOfficer | Role::Specialist),
             };
@@ -197,7 +199,12 @@ impl WorkflowDef {
                 }
             }
         }
-        if let Some(s) = self.steps.iter().enumerate().find(|(i, _)| !seen.contains(i)) {
+        if let Some(s) = self
+            .steps
+            .iter()
+            .enumerate()
+            .find(|(i, _)| !seen.contains(i))
+        {
             return Err(WorkflowError::Unreachable(s.1.id.clone()));
         }
         // Every step must lead to the release step (walk the reversed graph from it).
@@ -213,7 +220,12 @@ impl WorkflowDef {
                 }
             }
         }
-        if let Some(s) = self.steps.iter().enumerate().find(|(i, _)| !back.contains(i)) {
+        if let Some(s) = self
+            .steps
+            .iter()
+            .enumerate()
+            .find(|(i, _)| !back.contains(i))
+        {
             return Err(WorkflowError::DeadEnd(s.1.id.clone()));
         }
         let total: i64 = self.steps.iter().map(|s| s.budget_minutes).sum();
@@ -351,7 +363,9 @@ mod tests {
 
     #[test]
     fn standard_workflows_are_valid() {
-        WorkflowDef::standard(limit(), None).validate(limit()).unwrap();
+        WorkflowDef::standard(limit(), None)
+            .validate(limit())
+            .unwrap();
         let other: AgencyCode = "000.00.05.H40".parse().unwrap();
         let w = WorkflowDef::standard(limit(), Some(other));
         w.validate(limit()).unwrap();
@@ -367,7 +381,10 @@ mod tests {
 
         let mut w = base.clone();
         w.steps[1].next = vec!["nowhere".into()];
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::UnknownTarget { .. })));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::UnknownTarget { .. })
+        ));
 
         let mut w = base.clone();
         w.steps[0].next = vec!["trinh-duyet".into()];
@@ -386,7 +403,10 @@ mod tests {
 
         let mut w = base.clone();
         w.steps[1].id = "phan-cong".into();
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::DuplicateStep(_))));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::DuplicateStep(_))
+        ));
 
         let mut w = base.clone();
         w.steps[2].kind = StepKind::Process;
@@ -394,24 +414,42 @@ mod tests {
 
         let mut w = base.clone();
         w.steps[3].next = vec!["tham-dinh".into()];
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::ReleaseHasNext(_))));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::ReleaseHasNext(_))
+        ));
 
         let mut w = base.clone();
         w.steps[1].budget_minutes = 10_000;
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::OverLimit { .. })));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::OverLimit { .. })
+        ));
 
         let mut w = base.clone();
         w.steps[2].role = Role::Specialist;
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::WrongRole { .. })));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::WrongRole { .. })
+        ));
 
         let mut w = base.clone();
         w.steps[1].budget_minutes = 0;
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::NoBudget(_))));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::NoBudget(_))
+        ));
 
         let mut w = base;
         w.steps[1].id = "Thẩm định".into();
-        assert!(matches!(w.validate(limit()), Err(WorkflowError::BadStepId(_))));
+        assert!(matches!(
+            w.validate(limit()),
+            Err(WorkflowError::BadStepId(_))
+        ));
 
-        assert_eq!(WorkflowDef { steps: vec![] }.validate(limit()), Err(WorkflowError::Empty));
+        assert_eq!(
+            WorkflowDef { steps: vec![] }.validate(limit()),
+            Err(WorkflowError::Empty)
+        );
     }
 }

@@ -66,7 +66,10 @@ mod tests {
             assert_eq!(s.listen, "127.0.0.1:8080");
             assert_eq!(s.database_url(), "sqlite://motcua-data/motcua.db");
             jail.set_env("MOTCUA_LISTEN", "0.0.0.0:9000");
-            jail.create_file("motcua.toml", "seed_demo = false\ndata_dir = \"/srv/motcua\"")?;
+            jail.create_file(
+                "motcua.toml",
+                "seed_demo = false\ndata_dir = \"/srv/motcua\"",
+            )?;
             let s = Settings::load(None)?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert!(!s.seed_demo);

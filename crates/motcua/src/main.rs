@@ -9,7 +9,11 @@ use motcua_store::Store;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "motcua", version, about = "One-stop administrative procedures (một cửa)")]
+#[command(
+    name = "motcua",
+    version,
+    about = "One-stop administrative procedures (một cửa)"
+)]
 struct Cli {
     /// TOML settings file (default: ./motcua.toml if present).
     #[arg(long, global = true)]
@@ -117,7 +121,9 @@ async fn main() -> anyhow::Result<()> {
         no_seed: false,
     });
     let o = match &cmd {
-        Cmd::Serve { o, .. } | Cmd::Migrate { o } | Cmd::Seed { o } | Cmd::Verify { o } => o.clone(),
+        Cmd::Serve { o, .. } | Cmd::Migrate { o } | Cmd::Seed { o } | Cmd::Verify { o } => {
+            o.clone()
+        }
     };
     let s = settings(cli.config.as_ref(), &o)?;
     tracing_subscriber::fmt()

@@ -14,7 +14,7 @@ pub mod sqlite;
 pub use model::*;
 
 use motcua_domain::codes::{AgencyCode, DossierCode};
-use motcua_domain::dossier::{Dossier, DomainError};
+use motcua_domain::dossier::{DomainError, Dossier};
 use uuid::Uuid;
 
 /// Why a store call failed.
@@ -122,7 +122,10 @@ impl Store {
     }
 
     /// Inserts or replaces agencies.
-    pub async fn upsert_agencies(&self, agencies: Vec<motcua_domain::agency::Agency>) -> Result<()> {
+    pub async fn upsert_agencies(
+        &self,
+        agencies: Vec<motcua_domain::agency::Agency>,
+    ) -> Result<()> {
         dispatch!(self, s => s.upsert_agencies(agencies).await)
     }
 
@@ -167,7 +170,11 @@ impl Store {
     }
 
     /// The user of a token hash, if the token is valid now.
-    pub async fn token_user(&self, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Option<UserRecord>> {
+    pub async fn token_user(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<UserRecord>> {
         dispatch!(self, s => s.token_user(token_hash, now).await)
     }
 

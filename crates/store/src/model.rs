@@ -11,8 +11,11 @@ use uuid::Uuid;
 
 /// The domain decision to run inside the transaction, on the dossier's current state. It may be
 /// called more than once (a backend may probe for a code first), so it must be pure.
-pub type Decision =
-    Box<dyn Fn(Option<&Dossier>, &mut dyn CodeAllocator) -> Result<Vec<Event>, DomainError> + Send + Sync>;
+pub type Decision = Box<
+    dyn Fn(Option<&Dossier>, &mut dyn CodeAllocator) -> Result<Vec<Event>, DomainError>
+        + Send
+        + Sync,
+>;
 
 /// One command to run on a dossier.
 pub struct Execute {

@@ -83,11 +83,15 @@ pub(crate) fn check_log(
     let mut counters = Vec::new();
     for (seq, json, prev_hash, hash) in rows {
         if *prev_hash != prev {
-            problems.push(format!("dossier {id}: event {seq} does not link to the previous hash"));
+            problems.push(format!(
+                "dossier {id}: event {seq} does not link to the previous hash"
+            ));
         }
         let expect = event_hash(prev_hash, *seq, json);
         if expect != *hash {
-            problems.push(format!("dossier {id}: event {seq} was altered (hash mismatch)"));
+            problems.push(format!(
+                "dossier {id}: event {seq} was altered (hash mismatch)"
+            ));
         }
         prev = hash.clone();
         match serde_json::from_str::<Event>(json)

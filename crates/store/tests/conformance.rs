@@ -52,13 +52,16 @@ struct Db {
 impl Db {
     async fn memory() -> Db {
         Db {
-            store: Store::open("sqlite::memory:").await.expect("open in-memory SQLite"),
+            store: Store::open("sqlite::memory:")
+                .await
+                .expect("open in-memory SQLite"),
             kind: Kind::Memory,
         }
     }
 
     async fn file() -> Db {
-        let path = std::env::temp_dir().join(format!("motcua-conformance-{}.db", Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("motcua-conformance-{}.db", Uuid::new_v4().simple()));
         let store = Store::open(&format!("sqlite://{}", path.display()))
             .await
             .expect("open SQLite file");
@@ -70,7 +73,9 @@ impl Db {
 
     /// `None` when the variable is unset.
     async fn postgres() -> Option<Db> {
-        let url = std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty())?;
+        let url = std::env::var(PG_ENV)
+            .ok()
+            .filter(|u| !u.trim().is_empty())?;
         let schema = format!("t_{}", Uuid::new_v4().simple());
         let store = PgStore::open_in_schema(&url, &schema)
             .await
@@ -92,7 +97,9 @@ impl Db {
                 Some(self.store.clone())
             }
             Kind::Postgres { url, schema } => Some(Store::Postgres(
-                PgStore::open_in_schema(url, schema).await.expect("second PgStore"),
+                PgStore::open_in_schema(url, schema)
+                    .await
+                    .expect("second PgStore"),
             )),
         }
     }
@@ -110,7 +117,9 @@ impl Db {
                 true
             }
             Kind::Postgres { url, schema } => {
-                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
                 tokio::spawn(conn);
                 client
                     .batch_execute(&format!("SET search_path TO {schema}"))
@@ -139,9 +148,13 @@ impl Drop for Db {
                 let (url, name) = (url.clone(), schema.clone());
                 // Drop runs inside the test's runtime; use a thread with its own.
                 let dropped = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     rt.block_on(async {
-                        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                        let (client, conn) =
+                            tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
                         tokio::spawn(conn);
                         client
                             .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
@@ -272,7 +285,8 @@ fn procedure(code: &str, version: u32, name: &str) -> ProcedureVersion {
 
 fn submission(channel: Channel) -> Command {
     Command::Submit(Box::new(SubmitData {
-        procedure: procedure("1.001193", 1, "Cấp giấy phép xây dựng").snapshot(&ag(CENTRE), &ag(DEPT)),
+        procedure: procedure("1.001193", 1, "Cấp giấy phép xây dựng")
+            .snapshot(&ag(CENTRE), &ag(DEPT)),
         applicant: Applicant {
             name: "Nguyễn Văn An".into(),
             personal_id: Some("068095001234".parse().unwrap()),
@@ -329,9 +343,14 @@ async fn submit_online(s: &Store, who: &Actor, now: DateTime<Utc>) -> Executed {
 
 /// A desk officer's counter submission (received on the spot, with a code).
 async fn submit_counter(s: &Store, now: DateTime<Utc>) -> Executed {
-    s.execute(job(Uuid::new_v4(), &desk(), now, submission(Channel::Counter)))
-        .await
-        .expect("counter submission")
+    s.execute(job(
+        Uuid::new_v4(),
+        &desk(),
+        now,
+        submission(Channel::Counter),
+    ))
+    .await
+    .expect("counter submission")
 }
 
 async fn run(s: &Store, id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command) -> Executed {
@@ -348,7 +367,7 @@ fn seq_of(d: &Dossier) -> u32 {
 // ---------------------------------------------------------------------------------------------
 // The tests.
 
-/// 1. Submit online, receive at the desk: code, state and history round-trip, hashes chain.
+/// Test 1: Submit online, receive at the desk: code, state and history round-trip, hashes chain.
 async fn submit_then_receive(db: &mut Db) {
     let s = &db.store;
     let who = citizen(1);
@@ -363,7 +382,10 @@ async fn submit_then_receive(db: &mut Db) {
     assert_eq!(s.dossier(id).await.unwrap().as_ref(), Some(&sub.dossier));
 
     let rec = s
-        .execute(with_version(job(id, &desk(), t0() + Duration::minutes(30), Command::Receive), 1))
+        .execute(with_version(
+            job(id, &desk(), t0() + Duration::minutes(30), Command::Receive),
+            1,
+        ))
         .await
         .unwrap();
     let code = rec.dossier.code.clone().expect("code issued at reception");
@@ -374,14 +396,20 @@ async fn submit_then_receive(db: &mut Db) {
 
     let stored = s.dossier(id).await.unwrap().expect("stored");
     assert_eq!(stored, rec.dossier);
-    assert_eq!(s.dossier_by_code(&code).await.unwrap(), Some(rec.dossier.clone()));
+    assert_eq!(
+        s.dossier_by_code(&code).await.unwrap(),
+        Some(rec.dossier.clone())
+    );
     let other: DossierCode = format!("{CENTRE}-260302-0002").parse().unwrap();
     assert_eq!(s.dossier_by_code(&other).await.unwrap(), None);
     assert_eq!(s.dossier(Uuid::new_v4()).await.unwrap(), None);
 
     let h = s.history(id).await.unwrap();
     let events: Vec<_> = sub.events.iter().chain(&rec.events).cloned().collect();
-    assert_eq!(h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), events);
+    assert_eq!(
+        h.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        events
+    );
     assert_eq!(h.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(h[0].prev_hash, "");
     assert_eq!(h[1].prev_hash, h[0].hash);
@@ -395,7 +423,7 @@ async fn submit_then_receive(db: &mut Db) {
     s.health().await.unwrap();
 }
 
-/// 2. 200 concurrent counter submissions at one desk on one day: codes 0001..0200, none twice;
+/// Test 2: 200 concurrent counter submissions at one desk on one day: codes 0001..0200, none twice;
 /// the sequence goes on after a restart.
 async fn codes_never_repeat(db: &mut Db) {
     let s = db.store.clone();
@@ -420,7 +448,10 @@ async fn codes_never_repeat(db: &mut Db) {
     assert_eq!(seqs, (1..=200).collect::<Vec<u32>>());
     // Another day starts again at 1.
     let next_day = submit_counter(&s, t0() + Duration::days(1)).await;
-    assert_eq!(next_day.dossier.code.unwrap().to_string(), format!("{CENTRE}-260303-0001"));
+    assert_eq!(
+        next_day.dossier.code.unwrap().to_string(),
+        format!("{CENTRE}-260303-0001")
+    );
 
     match db.reopen().await {
         Some(again) => {
@@ -433,17 +464,25 @@ async fn codes_never_repeat(db: &mut Db) {
     }
 }
 
-/// 3. The same (actor, key) twice, also concurrently: one dossier, one `submitted` event.
+/// Test 3: The same (actor, key) twice, also concurrently: one dossier, one `submitted` event.
 async fn idempotency(db: &mut Db) {
     let s = db.store.clone();
     let who = citizen(7);
     let first = s
-        .execute(with_key(job(Uuid::new_v4(), &who, t0(), submission(Channel::Online)), &who, "k1"))
+        .execute(with_key(
+            job(Uuid::new_v4(), &who, t0(), submission(Channel::Online)),
+            &who,
+            "k1",
+        ))
         .await
         .unwrap();
     assert!(!first.replayed);
     let again = s
-        .execute(with_key(job(Uuid::new_v4(), &who, t0(), submission(Channel::Online)), &who, "k1"))
+        .execute(with_key(
+            job(Uuid::new_v4(), &who, t0(), submission(Channel::Online)),
+            &who,
+            "k1",
+        ))
         .await
         .unwrap();
     assert!(again.replayed);
@@ -452,7 +491,11 @@ async fn idempotency(db: &mut Db) {
     // Another actor's identical key is another request.
     let other = citizen(8);
     let theirs = s
-        .execute(with_key(job(Uuid::new_v4(), &other, t0(), submission(Channel::Online)), &other, "k1"))
+        .execute(with_key(
+            job(Uuid::new_v4(), &other, t0(), submission(Channel::Online)),
+            &other,
+            "k1",
+        ))
         .await
         .unwrap();
     assert!(!theirs.replayed);
@@ -465,9 +508,13 @@ async fn idempotency(db: &mut Db) {
             let s = s.clone();
             let desk = desk.clone();
             tokio::spawn(async move {
-                s.execute(with_key(job(Uuid::new_v4(), &desk, t0(), submission(Channel::Counter)), &desk, "k2"))
-                    .await
-                    .unwrap()
+                s.execute(with_key(
+                    job(Uuid::new_v4(), &desk, t0(), submission(Channel::Counter)),
+                    &desk,
+                    "k2",
+                ))
+                .await
+                .unwrap()
             })
         })
         .collect();
@@ -505,7 +552,7 @@ async fn idempotency(db: &mut Db) {
     assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
 }
 
-/// 4. A stale expected version is refused and writes nothing.
+/// Test 4: A stale expected version is refused and writes nothing.
 async fn optimistic_concurrency(db: &mut Db) {
     let s = db.store.clone();
     let sub = submit_online(&s, &citizen(1), t0()).await;
@@ -515,7 +562,13 @@ async fn optimistic_concurrency(db: &mut Db) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::VersionConflict { expected: 0, actual: 1 }),
+        matches!(
+            err,
+            StoreError::VersionConflict {
+                expected: 0,
+                actual: 1
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(s.history(id).await.unwrap().len(), 1);
@@ -526,8 +579,11 @@ async fn optimistic_concurrency(db: &mut Db) {
         .map(|i| {
             let s = s.clone();
             tokio::spawn(async move {
-                s.execute(with_version(job(id, &desk(), t0() + Duration::minutes(i), Command::Receive), 1))
-                    .await
+                s.execute(with_version(
+                    job(id, &desk(), t0() + Duration::minutes(i), Command::Receive),
+                    1,
+                ))
+                .await
             })
         })
         .collect();
@@ -538,7 +594,10 @@ async fn optimistic_concurrency(db: &mut Db) {
                 ok += 1;
                 assert_eq!(r.dossier.version, 2);
             }
-            Err(StoreError::VersionConflict { expected: 1, actual: 2 }) => {}
+            Err(StoreError::VersionConflict {
+                expected: 1,
+                actual: 2,
+            }) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }
@@ -557,21 +616,57 @@ async fn optimistic_concurrency(db: &mut Db) {
     )
     .await;
     assert_eq!(assigned.dossier.version, 3);
+    // The same new id submitted by several clients at once: one creates it, the others find
+    // it there, as if they had run one after the other.
+    let fresh = Uuid::new_v4();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.execute(job(fresh, &desk(), t0(), submission(Channel::Counter)))
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(r) => {
+                created += 1;
+                assert_eq!(r.dossier.id, fresh);
+            }
+            Err(StoreError::Domain(DomainError::AlreadyExists)) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(s.history(fresh).await.unwrap().len(), 2);
+    assert_eq!(
+        seq_of(&submit_counter(&s, t0()).await.dossier),
+        3,
+        "no code lost or repeated"
+    );
     // Submitting over an existing id is the domain's refusal, as is any command on nothing.
     let err = s
         .execute(job(id, &desk(), t0(), submission(Channel::Counter)))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Domain(DomainError::AlreadyExists)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::AlreadyExists)),
+        "{err:?}"
+    );
     let err = s
         .execute(job(Uuid::new_v4(), &desk(), t0(), Command::Receive))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Domain(DomainError::NoDossier)), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::NoDossier)),
+        "{err:?}"
+    );
     assert_eq!(s.history(id).await.unwrap().len(), 3);
 }
 
-/// 5. Domain refusals write nothing (not even a code), and one bad job does not fail others.
+/// Test 5: Domain refusals write nothing (not even a code), and one bad job does not fail others.
 async fn refusals_write_nothing(db: &mut Db) {
     let s = db.store.clone();
     let sub = submit_online(&s, &citizen(1), t0()).await;
@@ -580,7 +675,10 @@ async fn refusals_write_nothing(db: &mut Db) {
         .execute(job(id, &citizen(1), t0(), Command::Receive))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Domain(DomainError::Forbidden(_))), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::Forbidden(_))),
+        "{err:?}"
+    );
     assert_eq!(s.history(id).await.unwrap().len(), 1);
     assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
 
@@ -600,7 +698,13 @@ async fn refusals_write_nothing(db: &mut Db) {
         }),
     };
     let err = s.execute(refuse_after_code).await.unwrap_err();
-    assert!(matches!(err, StoreError::Domain(DomainError::Invalid { field: "form", .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Domain(DomainError::Invalid { field: "form", .. })
+        ),
+        "{err:?}"
+    );
 
     let rec = run(&s, id, &desk(), t0(), Command::Receive).await;
     assert_eq!(seq_of(&rec.dossier), 1);
@@ -611,8 +715,13 @@ async fn refusals_write_nothing(db: &mut Db) {
             let s = s.clone();
             tokio::spawn(async move {
                 let who = if i % 5 == 4 { citizen(9) } else { desk() };
-                s.execute(job(Uuid::new_v4(), &who, t0() + Duration::seconds(i), submission(Channel::Counter)))
-                    .await
+                s.execute(job(
+                    Uuid::new_v4(),
+                    &who,
+                    t0() + Duration::seconds(i),
+                    submission(Channel::Counter),
+                ))
+                .await
             })
         })
         .collect();
@@ -665,7 +774,7 @@ async fn all_pages(s: &Store, mut q: DossierQuery) -> (Vec<Uuid>, usize) {
     (out, pages)
 }
 
-/// 6. Lists by owner, holding agency, involved agency and status, with cursor pages.
+/// Test 6: Lists by owner, holding agency, involved agency and status, with cursor pages.
 async fn list_dossiers_pages(db: &mut Db) {
     let s = db.store.clone();
     let a = citizen(1);
@@ -678,11 +787,23 @@ async fn list_dossiers_pages(db: &mut Db) {
     }
     let mut theirs = Vec::new();
     for i in 0..5 {
-        theirs.push(submit_online(&s, &b, t0() + Duration::minutes(i)).await.dossier.id);
+        theirs.push(
+            submit_online(&s, &b, t0() + Duration::minutes(i))
+                .await
+                .dossier
+                .id,
+        );
     }
     // Receive a's first 7: they move to the department.
     for id in &mine[..7] {
-        run(&s, *id, &desk(), t0() + Duration::hours(2), Command::Receive).await;
+        run(
+            &s,
+            *id,
+            &desk(),
+            t0() + Duration::hours(2),
+            Command::Receive,
+        )
+        .await;
     }
 
     let (ids, pages) = all_pages(
@@ -696,8 +817,15 @@ async fn list_dossiers_pages(db: &mut Db) {
     .await;
     assert_eq!(pages, 3);
     assert_eq!(ids.len(), 25, "no gaps");
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 25, "no duplicates");
-    assert_eq!(ids.iter().copied().collect::<HashSet<_>>(), mine.iter().copied().collect());
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        25,
+        "no duplicates"
+    );
+    assert_eq!(
+        ids.iter().copied().collect::<HashSet<_>>(),
+        mine.iter().copied().collect()
+    );
 
     let first = s
         .list_dossiers(&DossierQuery {
@@ -729,7 +857,10 @@ async fn list_dossiers_pages(db: &mut Db) {
         },
     )
     .await;
-    assert_eq!(held.iter().copied().collect::<HashSet<_>>(), mine[..7].iter().copied().collect());
+    assert_eq!(
+        held.iter().copied().collect::<HashSet<_>>(),
+        mine[..7].iter().copied().collect()
+    );
     let received = s
         .list_dossiers(&DossierQuery {
             status: Some(Status::Received),
@@ -739,7 +870,11 @@ async fn list_dossiers_pages(db: &mut Db) {
         .await
         .unwrap();
     assert_eq!(received.len(), 7);
-    assert!(received.iter().all(|r| r.code.is_some() && r.version == 2 && r.due_at.is_some()));
+    assert!(
+        received
+            .iter()
+            .all(|r| r.code.is_some() && r.version == 2 && r.due_at.is_some())
+    );
     let waiting = s
         .list_dossiers(&DossierQuery {
             status: Some(Status::AwaitingReception),
@@ -769,7 +904,11 @@ async fn list_dossiers_pages(db: &mut Db) {
         },
     )
     .await;
-    assert_eq!(dept.len(), 30, "the department is the competent agency of all");
+    assert_eq!(
+        dept.len(),
+        30,
+        "the department is the competent agency of all"
+    );
     let none = s
         .list_dossiers(&DossierQuery {
             agency: Some(ag(WARD)),
@@ -801,12 +940,15 @@ fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
     }
 }
 
-/// 7. Users and tokens, agencies, administrative units, procedures.
+/// Test 7: Users and tokens, agencies, administrative units, procedures.
 async fn users_tokens_catalogue(db: &mut Db) {
     let s = db.store.clone();
     let u = user("canbo1", Role::DeskOfficer, Some(CENTRE));
     s.create_user(u.clone()).await.unwrap();
-    let err = s.create_user(user("canbo1", Role::Citizen, None)).await.unwrap_err();
+    let err = s
+        .create_user(user("canbo1", Role::Citizen, None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
     let c = user("congdan", Role::Citizen, None);
     s.create_user(c.clone()).await.unwrap();
@@ -816,7 +958,10 @@ async fn users_tokens_catalogue(db: &mut Db) {
     assert_eq!(s.user(Uuid::new_v4()).await.unwrap(), None);
 
     let now = t0();
-    for (hash, expires) in [("a".repeat(64), now + Duration::days(30)), ("b".repeat(64), now - Duration::seconds(1))] {
+    for (hash, expires) in [
+        ("a".repeat(64), now + Duration::days(30)),
+        ("b".repeat(64), now - Duration::seconds(1)),
+    ] {
         s.create_token(TokenRecord {
             token_hash: hash,
             user_id: u.id,
@@ -826,11 +971,24 @@ async fn users_tokens_catalogue(db: &mut Db) {
         .await
         .unwrap();
     }
-    assert_eq!(s.token_user(&"a".repeat(64), now).await.unwrap(), Some(u.clone()));
-    assert_eq!(s.token_user(&"b".repeat(64), now).await.unwrap(), None, "expired");
-    assert_eq!(s.token_user(&"c".repeat(64), now).await.unwrap(), None, "unknown");
     assert_eq!(
-        s.token_user(&"a".repeat(64), now + Duration::days(30)).await.unwrap(),
+        s.token_user(&"a".repeat(64), now).await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(
+        s.token_user(&"b".repeat(64), now).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        s.token_user(&"c".repeat(64), now).await.unwrap(),
+        None,
+        "unknown"
+    );
+    assert_eq!(
+        s.token_user(&"a".repeat(64), now + Duration::days(30))
+            .await
+            .unwrap(),
         None,
         "expires at the instant"
     );
@@ -845,7 +1003,11 @@ async fn users_tokens_catalogue(db: &mut Db) {
     };
     s.upsert_agencies(vec![
         agency(DEPT, "Sở Xây dựng", AgencyKind::Department),
-        agency(CENTRE, "Trung tâm Phục vụ hành chính công", AgencyKind::ServiceCentre),
+        agency(
+            CENTRE,
+            "Trung tâm Phục vụ hành chính công",
+            AgencyKind::ServiceCentre,
+        ),
     ])
     .await
     .unwrap();
@@ -854,7 +1016,10 @@ async fn users_tokens_catalogue(db: &mut Db) {
     renamed.has_desk = false;
     s.upsert_agencies(vec![renamed.clone()]).await.unwrap();
     let all = s.agencies().await.unwrap();
-    assert_eq!(all.iter().map(|a| a.code.to_string()).collect::<Vec<_>>(), vec![CENTRE, DEPT]);
+    assert_eq!(
+        all.iter().map(|a| a.code.to_string()).collect::<Vec<_>>(),
+        vec![CENTRE, DEPT]
+    );
     assert_eq!(all[1], renamed);
     assert_eq!(s.agency(&ag(DEPT)).await.unwrap(), Some(renamed));
     assert_eq!(s.agency(&ag(WARD)).await.unwrap(), None);
@@ -865,28 +1030,43 @@ async fn users_tokens_catalogue(db: &mut Db) {
         full_name: format!("Phường {name}"),
         province_code: province.map(Into::into),
     };
-    s.upsert_admin_units(vec![unit("68", "Lâm Đồng", None), unit("24778", "Xuân Hương - Đà Lạt", Some("68"))])
-        .await
-        .unwrap();
-    s.upsert_admin_units(vec![unit("24778", "Xuân Hương", Some("68")), unit("24781", "Cam Ly - Đà Lạt", Some("68"))])
-        .await
-        .unwrap();
+    s.upsert_admin_units(vec![
+        unit("68", "Lâm Đồng", None),
+        unit("24778", "Xuân Hương - Đà Lạt", Some("68")),
+    ])
+    .await
+    .unwrap();
+    s.upsert_admin_units(vec![
+        unit("24778", "Xuân Hương", Some("68")),
+        unit("24781", "Cam Ly - Đà Lạt", Some("68")),
+    ])
+    .await
+    .unwrap();
     assert_eq!(s.count_admin_units().await.unwrap(), 3);
 
     let record = |p: ProcedureVersion, agencies: &[&str]| ProcedureRecord {
         version: p,
         receiving_agencies: agencies.iter().map(|a| ag(a)).collect(),
     };
-    let v1 = record(procedure("1.000894", 1, "Đăng ký khai sinh"), &[CENTRE, WARD]);
+    let v1 = record(
+        procedure("1.000894", 1, "Đăng ký khai sinh"),
+        &[CENTRE, WARD],
+    );
     s.upsert_procedure(v1).await.unwrap();
-    let v2 = record(procedure("1.000894", 2, "Đăng ký khai sinh (sửa đổi)"), &[CENTRE]);
+    let v2 = record(
+        procedure("1.000894", 2, "Đăng ký khai sinh (sửa đổi)"),
+        &[CENTRE],
+    );
     s.upsert_procedure(v2.clone()).await.unwrap();
     let mut draft = procedure("1.000894", 3, "Đăng ký khai sinh (dự thảo)");
     draft.status = VersionStatus::Draft;
     s.upsert_procedure(record(draft, &[CENTRE])).await.unwrap();
-    s.upsert_procedure(record(procedure("1.001193", 1, "Cấp giấy phép xây dựng"), &[CENTRE, DEPT]))
-        .await
-        .unwrap();
+    s.upsert_procedure(record(
+        procedure("1.001193", 1, "Cấp giấy phép xây dựng"),
+        &[CENTRE, DEPT],
+    ))
+    .await
+    .unwrap();
     s.upsert_procedure(record(procedure("1.000656", 1, "Đăng ký kết hôn"), &[WARD]))
         .await
         .unwrap();
@@ -911,18 +1091,43 @@ async fn users_tokens_catalogue(db: &mut Db) {
                 .collect::<Vec<_>>()
         }
     };
-    let codes = |v: &[(&str, u32)]| v.iter().map(|(c, n)| (c.to_string(), *n)).collect::<Vec<_>>();
-    assert_eq!(list(None, None).await, codes(&[("1.000656", 1), ("1.000894", 2), ("1.001193", 1)]));
-    assert_eq!(list(Some("dang ky"), None).await, codes(&[("1.000656", 1), ("1.000894", 2)]));
-    assert_eq!(list(Some("ĐĂNG KÝ khai"), None).await, codes(&[("1.000894", 2)]));
-    assert_eq!(list(Some("1.001193"), None).await, codes(&[("1.001193", 1)]));
+    let codes = |v: &[(&str, u32)]| {
+        v.iter()
+            .map(|(c, n)| (c.to_string(), *n))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(None, None).await,
+        codes(&[("1.000656", 1), ("1.000894", 2), ("1.001193", 1)])
+    );
+    assert_eq!(
+        list(Some("dang ky"), None).await,
+        codes(&[("1.000656", 1), ("1.000894", 2)])
+    );
+    assert_eq!(
+        list(Some("ĐĂNG KÝ khai"), None).await,
+        codes(&[("1.000894", 2)])
+    );
+    assert_eq!(
+        list(Some("1.001193"), None).await,
+        codes(&[("1.001193", 1)])
+    );
     assert_eq!(list(Some("khai sinh xyz"), None).await, codes(&[]));
     // LIKE's wildcards are not the user's; a backslash is an ordinary character.
-    assert_eq!(list(Some("%_"), None).await, codes(&[("1.000656", 1), ("1.000894", 2), ("1.001193", 1)]));
+    assert_eq!(
+        list(Some("%_"), None).await,
+        codes(&[("1.000656", 1), ("1.000894", 2), ("1.001193", 1)])
+    );
     assert_eq!(list(Some("dang\\"), None).await, codes(&[]));
-    assert_eq!(list(None, Some(CENTRE)).await, codes(&[("1.000894", 2), ("1.001193", 1)]));
+    assert_eq!(
+        list(None, Some(CENTRE)).await,
+        codes(&[("1.000894", 2), ("1.001193", 1)])
+    );
     // v2 is no longer receivable at the ward (its agencies were replaced).
-    assert_eq!(list(Some("dang ky"), Some(WARD)).await, codes(&[("1.000656", 1)]));
+    assert_eq!(
+        list(Some("dang ky"), Some(WARD)).await,
+        codes(&[("1.000656", 1)])
+    );
     assert_eq!(list(None, Some(DEPT)).await, codes(&[("1.001193", 1)]));
     let page = s
         .list_procedures(&ProcedureQuery {
@@ -940,7 +1145,7 @@ async fn users_tokens_catalogue(db: &mut Db) {
     assert_eq!(page[0].time_limit, "10 ngày làm việc");
 }
 
-/// 8. Counters after a few lifecycles; `verify` is clean, then finds tampering.
+/// Test 8: Counters after a few lifecycles; `verify` is clean, then finds tampering.
 async fn counters_and_verify(db: &mut Db) {
     let s = db.store.clone();
     let who = citizen(1);
@@ -974,8 +1179,22 @@ async fn counters_and_verify(db: &mut Db) {
         },
     )
     .await;
-    run(&s, o1, &leader(), next(1, 10), Command::CompleteStep { to: None }).await;
-    run(&s, o1, &specialist(), next(1, 14), Command::CompleteStep { to: None }).await;
+    run(
+        &s,
+        o1,
+        &leader(),
+        next(1, 10),
+        Command::CompleteStep { to: None },
+    )
+    .await;
+    run(
+        &s,
+        o1,
+        &specialist(),
+        next(1, 14),
+        Command::CompleteStep { to: None },
+    )
+    .await;
     run(&s, o1, &leader(), next(2, 9), Command::Approve).await;
     run(
         &s,
@@ -1072,12 +1291,14 @@ async fn counters_and_verify(db: &mut Db) {
             (DEPT, "resolved_early", 1),
         ])
     );
-    assert!(sums(CounterQuery {
-        agency: Some(ag(WARD)),
-        ..Default::default()
-    })
-    .await
-    .is_empty());
+    assert!(
+        sums(CounterQuery {
+            agency: Some(ag(WARD)),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
 
     let report = s.verify().await.unwrap();
     assert_eq!(report.problems, Vec::<String>::new());
@@ -1103,7 +1324,10 @@ async fn counters_and_verify(db: &mut Db) {
     if tampered {
         let report = s.verify().await.unwrap();
         assert!(
-            report.problems.iter().any(|p| p.contains(&c1.to_string()) && p.contains("altered")),
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains(&c1.to_string()) && p.contains("altered")),
             "{:?}",
             report.problems
         );
@@ -1116,7 +1340,10 @@ async fn counters_and_verify(db: &mut Db) {
         .await;
         let report = s.verify().await.unwrap();
         assert!(
-            report.problems.iter().any(|p| p.contains("refused") && p.contains("stored 2")),
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("refused") && p.contains("stored 2")),
             "{:?}",
             report.problems
         );
@@ -1125,13 +1352,23 @@ async fn counters_and_verify(db: &mut Db) {
     }
 }
 
-/// 9. Receipt puts a national-portal sync message in the outbox.
+/// Test 9: Receipt puts a national-portal sync message in the outbox.
 async fn outbox_after_receipt(db: &mut Db) {
     let s = db.store.clone();
     let sub = submit_online(&s, &citizen(1), t0()).await;
     let before = s.outbox_pending(100).await.unwrap();
-    assert!(before.iter().all(|m| m.topic != "dvcqg.sync"), "no sync before a code exists");
-    let rec = run(&s, sub.dossier.id, &desk(), t0() + Duration::minutes(5), Command::Receive).await;
+    assert!(
+        before.iter().all(|m| m.topic != "dvcqg.sync"),
+        "no sync before a code exists"
+    );
+    let rec = run(
+        &s,
+        sub.dossier.id,
+        &desk(),
+        t0() + Duration::minutes(5),
+        Command::Receive,
+    )
+    .await;
     let code = rec.dossier.code.clone().unwrap().to_string();
     let pending = s.outbox_pending(100).await.unwrap();
     let sync: Vec<_> = pending.iter().filter(|m| m.topic == "dvcqg.sync").collect();
@@ -1143,7 +1380,10 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(sync[0].payload["SuKien"], "received");
     assert_eq!(sync[0].attempts, 0);
     // The applicant gave a phone number: notices on both status changes, in order.
-    let notices: Vec<_> = pending.iter().filter(|m| m.topic == "notify.applicant").collect();
+    let notices: Vec<_> = pending
+        .iter()
+        .filter(|m| m.topic == "notify.applicant")
+        .collect();
     assert_eq!(notices.len(), 2);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);

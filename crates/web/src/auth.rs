@@ -82,10 +82,11 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token"))?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized(
+                "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token",
+            )
+        })?;
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
@@ -93,7 +94,9 @@ impl FromRequestParts<AppState> for Auth {
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 200)
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
         let user = state
             .store
             .token_user(&token_hash(token), Utc::now())

@@ -68,7 +68,9 @@ pub fn scope(actor: &Actor, mut q: DossierQuery) -> Result<DossierQuery, ApiErro
             if let Some(cur) = &q.current_agency
                 && *cur != a
             {
-                return Err(ApiError::forbidden("you can list only your own agency's inbox"));
+                return Err(ApiError::forbidden(
+                    "you can list only your own agency's inbox",
+                ));
             }
             q.agency = Some(a);
             q.owner = None;
@@ -83,18 +85,23 @@ pub fn scope(actor: &Actor, mut q: DossierQuery) -> Result<DossierQuery, ApiErro
 }
 
 /// Leaders and administrators read statistics; leaders only of their own agency.
-pub fn statistics_scope(actor: &Actor, requested: Option<AgencyCode>) -> Result<Option<AgencyCode>, ApiError> {
+pub fn statistics_scope(
+    actor: &Actor,
+    requested: Option<AgencyCode>,
+) -> Result<Option<AgencyCode>, ApiError> {
     match actor.role {
         Role::Admin => Ok(requested),
         Role::Leader => {
             let own = actor.agency.clone();
             match requested {
-                Some(r) if Some(&r) != own.as_ref() => {
-                    Err(ApiError::forbidden("leaders see their own agency's statistics"))
-                }
+                Some(r) if Some(&r) != own.as_ref() => Err(ApiError::forbidden(
+                    "leaders see their own agency's statistics",
+                )),
                 _ => Ok(own),
             }
         }
-        _ => Err(ApiError::forbidden("statistics are for leaders and administrators")),
+        _ => Err(ApiError::forbidden(
+            "statistics are for leaders and administrators",
+        )),
     }
 }

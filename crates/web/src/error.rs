@@ -59,7 +59,12 @@ impl ApiError {
 
     /// 400 for malformed input.
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad-request", "Malformed request", detail)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Malformed request",
+            detail,
+        )
     }
 
     /// 422 for a well-formed request with an invalid value.
@@ -156,7 +161,9 @@ impl From<DomainError> for ApiError {
                 "Already exists",
                 detail,
             ),
-            DomainError::CodeAllocation(_) | DomainError::CorruptLog(_) => ApiError::internal(detail),
+            DomainError::CodeAllocation(_) | DomainError::CorruptLog(_) => {
+                ApiError::internal(detail)
+            }
         }
     }
 }

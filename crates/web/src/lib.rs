@@ -45,13 +45,18 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    // Install the recorder before the first request records anything.
+    let _ = prometheus_handle();
     let api = Router::new()
         .route("/auth/token", post(api::auth::token))
         .route("/me", get(api::auth::me))
         .route("/agencies", get(api::catalogue::agencies))
         .route("/procedures", get(api::catalogue::procedures))
         .route("/procedures/{code}", get(api::catalogue::procedure))
-        .route("/dossiers", post(api::dossiers::submit).get(api::dossiers::list))
+        .route(
+            "/dossiers",
+            post(api::dossiers::submit).get(api::dossiers::list),
+        )
         .route("/dossiers/by-code/{code}", get(api::dossiers::by_code))
         .route("/dossiers/{id}", get(api::dossiers::get_one))
         .route("/dossiers/{id}/history", get(api::dossiers::history))

@@ -35,8 +35,14 @@ fn env() -> &'static Environment<'static> {
         for (name, src) in [
             ("base.html", include_str!("../templates/base.html")),
             ("home.html", include_str!("../templates/home.html")),
-            ("procedures.html", include_str!("../templates/procedures.html")),
-            ("procedure.html", include_str!("../templates/procedure.html")),
+            (
+                "procedures.html",
+                include_str!("../templates/procedures.html"),
+            ),
+            (
+                "procedure.html",
+                include_str!("../templates/procedure.html"),
+            ),
             ("lookup.html", include_str!("../templates/lookup.html")),
             ("error.html", include_str!("../templates/error.html")),
         ] {
@@ -50,25 +56,46 @@ fn env() -> &'static Environment<'static> {
 fn texts(lang: &str) -> Value {
     let vi = [
         ("site", "Hệ thống giải quyết thủ tục hành chính"),
-        ("province", "Tỉnh Lâm Đồng · Trung tâm Phục vụ hành chính công"),
+        (
+            "province",
+            "Tỉnh Lâm Đồng · Trung tâm Phục vụ hành chính công",
+        ),
         ("welcome", "Chào mừng bạn đến Cổng dịch vụ công"),
-        ("intro", "Tìm thủ tục bạn cần, xem giấy tờ phải chuẩn bị, thời hạn và lệ phí; nộp hồ sơ trực tuyến hoặc tại bộ phận một cửa; tra cứu tình trạng hồ sơ bằng mã trên giấy hẹn."),
+        (
+            "intro",
+            "Tìm thủ tục bạn cần, xem giấy tờ phải chuẩn bị, thời hạn và lệ phí; nộp hồ sơ trực tuyến hoặc tại bộ phận một cửa; tra cứu tình trạng hồ sơ bằng mã trên giấy hẹn.",
+        ),
         ("find_title", "Tìm thủ tục hành chính"),
-        ("find_placeholder", "Ví dụ: đăng ký khai sinh (có thể gõ không dấu)"),
+        (
+            "find_placeholder",
+            "Ví dụ: đăng ký khai sinh (có thể gõ không dấu)",
+        ),
         ("find_button", "Tìm"),
         ("lookup_title", "Tra cứu hồ sơ"),
         ("lookup_button", "Tra cứu"),
         ("card_catalogue", "Danh mục thủ tục"),
         ("card_catalogue_note", "thủ tục đang áp dụng"),
         ("card_lookup", "Tra cứu tình trạng hồ sơ"),
-        ("card_lookup_note", "Nhập mã hồ sơ in trên giấy tiếp nhận và hẹn trả kết quả."),
+        (
+            "card_lookup_note",
+            "Nhập mã hồ sơ in trên giấy tiếp nhận và hẹn trả kết quả.",
+        ),
         ("card_api", "Dữ liệu mở và API"),
-        ("card_api_note", "Tài liệu OpenAPI cho các hệ thống kết nối."),
-        ("agencies_note", "cơ quan, đơn vị tiếp nhận và giải quyết hồ sơ."),
+        (
+            "card_api_note",
+            "Tài liệu OpenAPI cho các hệ thống kết nối.",
+        ),
+        (
+            "agencies_note",
+            "cơ quan, đơn vị tiếp nhận và giải quyết hồ sơ.",
+        ),
         ("col_code", "Mã"),
         ("col_name", "Tên thủ tục"),
         ("col_time", "Thời hạn giải quyết"),
-        ("no_results", "Không tìm thấy thủ tục phù hợp. Hãy thử từ khóa ngắn hơn."),
+        (
+            "no_results",
+            "Không tìm thấy thủ tục phù hợp. Hãy thử từ khóa ngắn hơn.",
+        ),
         ("fee", "Phí, lệ phí"),
         ("online", "Mức độ trực tuyến"),
         ("decision", "Quyết định công bố"),
@@ -83,20 +110,35 @@ fn texts(lang: &str) -> Value {
     ];
     let en = [
         ("site", "Administrative Procedures System"),
-        ("province", "Lâm Đồng Province · Public Administrative Service Centre"),
+        (
+            "province",
+            "Lâm Đồng Province · Public Administrative Service Centre",
+        ),
         ("welcome", "Welcome to the public service portal"),
-        ("intro", "Find the procedure you need, the documents to prepare, time limits and fees; submit online or at a one-stop desk; follow your dossier with the code on your receipt."),
+        (
+            "intro",
+            "Find the procedure you need, the documents to prepare, time limits and fees; submit online or at a one-stop desk; follow your dossier with the code on your receipt.",
+        ),
         ("find_title", "Find a procedure"),
-        ("find_placeholder", "e.g. birth registration (diacritics optional)"),
+        (
+            "find_placeholder",
+            "e.g. birth registration (diacritics optional)",
+        ),
         ("find_button", "Search"),
         ("lookup_title", "Look up a dossier"),
         ("lookup_button", "Look up"),
         ("card_catalogue", "Procedure catalogue"),
         ("card_catalogue_note", "procedures in force"),
         ("card_lookup", "Dossier status"),
-        ("card_lookup_note", "Enter the dossier code printed on your receipt."),
+        (
+            "card_lookup_note",
+            "Enter the dossier code printed on your receipt.",
+        ),
         ("card_api", "Open data and API"),
-        ("card_api_note", "OpenAPI description for connected systems."),
+        (
+            "card_api_note",
+            "OpenAPI description for connected systems.",
+        ),
         ("agencies_note", "agencies receive and handle dossiers."),
         ("col_code", "Code"),
         ("col_name", "Procedure"),
@@ -142,13 +184,21 @@ fn render(name: &str, lang: &str, ctx: Value) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Lỗi hệ thống / internal error").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Lỗi hệ thống / internal error",
+            )
+                .into_response()
         }
     }
 }
 
 fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
-    let mut r = render("error.html", lang, context! { heading => heading, message => message });
+    let mut r = render(
+        "error.html",
+        lang,
+        context! { heading => heading, message => message },
+    );
     *r.status_mut() = status;
     r
 }
@@ -169,7 +219,10 @@ async fn home(State(s): State<AppState>, p: Result<Query<PageParams>, QueryRejec
     render("home.html", p.lang(), context! { procedures, agencies })
 }
 
-async fn procedures(State(s): State<AppState>, p: Result<Query<PageParams>, QueryRejection>) -> Response {
+async fn procedures(
+    State(s): State<AppState>,
+    p: Result<Query<PageParams>, QueryRejection>,
+) -> Response {
     let p = p.map(|Query(p)| p).unwrap_or_default();
     let lang = p.lang();
     let q = p.q.clone().unwrap_or_default();
@@ -187,12 +240,21 @@ async fn procedures(State(s): State<AppState>, p: Result<Query<PageParams>, Quer
         Ok(items) => render("procedures.html", lang, context! { q, items }),
         Err(e) => {
             tracing::error!(error = %e, "procedure search failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, lang, "Lỗi", "Không tìm được lúc này, vui lòng thử lại.")
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                "Lỗi",
+                "Không tìm được lúc này, vui lòng thử lại.",
+            )
         }
     }
 }
 
-async fn procedure(State(s): State<AppState>, Path(code): Path<String>, p: Result<Query<PageParams>, QueryRejection>) -> Response {
+async fn procedure(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    p: Result<Query<PageParams>, QueryRejection>,
+) -> Response {
     let p = p.map(|Query(p)| p).unwrap_or_default();
     let lang = p.lang();
     let missing = |lang| {
@@ -228,7 +290,12 @@ async fn procedure(State(s): State<AppState>, Path(code): Path<String>, p: Resul
         Ok(None) => missing(lang),
         Err(e) => {
             tracing::error!(error = %e, "procedure page failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, lang, "Lỗi", "Vui lòng thử lại sau.")
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                "Lỗi",
+                "Vui lòng thử lại sau.",
+            )
         }
     }
 }
@@ -245,14 +312,23 @@ fn group_thousands(n: i64) -> String {
     out
 }
 
-async fn lookup(State(s): State<AppState>, p: Result<Query<PageParams>, QueryRejection>) -> Response {
+async fn lookup(
+    State(s): State<AppState>,
+    p: Result<Query<PageParams>, QueryRejection>,
+) -> Response {
     let p = p.map(|Query(p)| p).unwrap_or_default();
     let lang = p.lang();
     let ma = p.ma.clone().unwrap_or_default();
     if ma.trim().is_empty() {
         return render("lookup.html", lang, context! { ma });
     }
-    let error = |msg: &str| render("lookup.html", lang, context! { ma => ma.clone(), error => msg });
+    let error = |msg: &str| {
+        render(
+            "lookup.html",
+            lang,
+            context! { ma => ma.clone(), error => msg },
+        )
+    };
     let Ok(code) = DossierCode::parse_lenient(&ma) else {
         return error("Mã hồ sơ không đúng định dạng, ví dụ: 000.00.01.H40-261123-0001.");
     };

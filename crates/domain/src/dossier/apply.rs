@@ -2,7 +2,7 @@
 //! (an event that makes no sense in the state) is reported as corrupt.
 
 use super::decide::pause_kind;
-use super::{Dossier, DomainError, Event, EventBody, Pause, PaymentRequest, Rating};
+use super::{DomainError, Dossier, Event, EventBody, Pause, PaymentRequest, Rating};
 use crate::status::Status;
 use uuid::Uuid;
 
@@ -251,7 +251,10 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
 }
 
 /// Folds a whole log.
-pub fn replay<'a>(id: Uuid, events: impl IntoIterator<Item = &'a Event>) -> Result<Option<Dossier>, DomainError> {
+pub fn replay<'a>(
+    id: Uuid,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Result<Option<Dossier>, DomainError> {
     let mut state = None;
     for e in events {
         state = Some(apply(state, id, e)?);

@@ -2,7 +2,7 @@
 //! happen. Pure: time, the calendar and the code counter come in through [`Ctx`].
 
 use super::{
-    Applicant, Channel, DocumentRef, Dossier, DomainError, Event, EventBody, PauseKind,
+    Applicant, Channel, DocumentRef, DomainError, Dossier, Event, EventBody, PauseKind,
     ReturnMethod,
 };
 use crate::agency::{Actor, Role};
@@ -228,7 +228,11 @@ fn forbid(msg: impl Into<String>) -> DomainError {
 }
 
 /// Checks that the actor may act at the current step; returns the step.
-fn at_step<'d>(d: &'d Dossier, a: &Actor, action: &'static str) -> Result<&'d ResolvedStep, DomainError> {
+fn at_step<'d>(
+    d: &'d Dossier,
+    a: &Actor,
+    action: &'static str,
+) -> Result<&'d ResolvedStep, DomainError> {
     let step = d.current_step().ok_or_else(|| not_allowed(action, d))?;
     let leader_here = a.is(Role::Leader, &step.agency);
     if !(a.is(step.role, &step.agency) || leader_here) {
@@ -271,10 +275,7 @@ fn move_to(
     if !from.next.iter().any(|n| n == to) {
         return Err(DomainError::Invalid {
             field: "to",
-            reason: format!(
-                "step `{}` may move to {:?}, not `{to}`",
-                from.id, from.next
-            ),
+            reason: format!("step `{}` may move to {:?}, not `{to}`", from.id, from.next),
         });
     }
     let step_due_at = ctx
@@ -436,7 +437,9 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
     let owner = match (a.role, data.channel) {
         (Role::Citizen, Channel::Online) => Some(a.user_id),
         (Role::Citizen, _) => {
-            return Err(forbid("citizens submit online; counter and post dossiers are entered by the desk"));
+            return Err(forbid(
+                "citizens submit online; counter and post dossiers are entered by the desk",
+            ));
         }
         (Role::DeskOfficer, Channel::Counter | Channel::Post) => {
             if !a.is(Role::DeskOfficer, &data.receiving_agency) {
@@ -450,7 +453,12 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         (Role::DeskOfficer, Channel::Online) => {
             return Err(forbid("online dossiers are submitted by the applicant"));
         }
-        _ => return Err(forbid(format!("role {} cannot submit dossiers", a.role.as_str()))),
+        _ => {
+            return Err(forbid(format!(
+                "role {} cannot submit dossiers",
+                a.role.as_str()
+            )));
+        }
     };
     let mut out = vec![EventBody::Submitted {
         procedure: data.procedure.clone(),
@@ -464,7 +472,11 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
     }];
     if owner.is_none() {
         // Paper dossiers are checked at the counter and received on the spot.
-        out.push(receive_events(&data.procedure, &data.receiving_agency, ctx)?);
+        out.push(receive_events(
+            &data.procedure,
+            &data.receiving_agency,
+            ctx,
+        )?);
     }
     Ok((data.receiving_agency.clone(), out))
 }
@@ -509,7 +521,9 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
             let at_reception = match d.status {
                 Status::AwaitingReception => {
                     if !desk_here {
-                        return Err(forbid("only the receiving desk checks a dossier at reception"));
+                        return Err(forbid(
+                            "only the receiving desk checks a dossier at reception",
+                        ));
                     }
                     true
                 }
@@ -533,7 +547,9 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
         }
         Command::ProvideSupplement { documents } => {
             if !(d.is_owner(a) || desk_here) {
-                return Err(forbid("only the applicant or the receiving desk supplies a supplement"));
+                return Err(forbid(
+                    "only the applicant or the receiving desk supplies a supplement",
+                ));
             }
             docs("documents", documents)?;
             match d.status {
@@ -616,7 +632,8 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
             let step = at_step(d, a, action)?;
             let prev = d.trail.last().ok_or_else(|| DomainError::Invalid {
                 field: "action",
-                reason: "the dossier is at its first step: there is no step to send it back to".into(),
+                reason: "the dossier is at its first step: there is no step to send it back to"
+                    .into(),
             })?;
             let target = d
                 .procedure
@@ -685,7 +702,10 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
             if step.kind != StepKind::Release {
                 return Err(DomainError::Invalid {
                     field: "action",
-                    reason: format!("the result is issued at the release step, not at `{}`", step.id),
+                    reason: format!(
+                        "the result is issued at the release step, not at `{}`",
+                        step.id
+                    ),
                 });
             }
             if !d.approved {
@@ -725,7 +745,9 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
         }
         Command::Withdraw { reason } => {
             if !(d.is_owner(a) || desk_here) {
-                return Err(forbid("only the applicant (or the receiving desk on their written request) withdraws"));
+                return Err(forbid(
+                    "only the applicant (or the receiving desk on their written request) withdraws",
+                ));
             }
             if !(d.status.is_in_progress()
                 || matches!(
@@ -758,19 +780,28 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
         Command::IssueApology { reason, new_due_at } => {
             if !matches!(
                 d.status,
-                Status::Received | Status::Processing | Status::SupplementRequested | Status::AwaitingPayment
+                Status::Received
+                    | Status::Processing
+                    | Status::SupplementRequested
+                    | Status::AwaitingPayment
             ) {
                 return Err(not_allowed(action, d));
             }
             if !(matches!(a.role, Role::Leader | Role::Specialist)
                 && (a.works_at(&d.current_agency) || a.works_at(&d.competent_agency)))
             {
-                return Err(forbid("the apology is issued by the agency processing the dossier"));
+                return Err(forbid(
+                    "the apology is issued by the agency processing the dossier",
+                ));
             }
             text("reason", reason)?;
             let due = d.due_at.ok_or_else(|| not_allowed(action, d))?;
             // Latest moment: one working day before the appointment.
-            if ctx.calendar.add_working_time(ctx.now, WorkingDuration::days(1)) > due {
+            if ctx
+                .calendar
+                .add_working_time(ctx.now, WorkingDuration::days(1))
+                > due
+            {
                 let latest = latest_before(ctx.calendar, due, WorkingDuration::days(1));
                 return Err(DomainError::ApologyTooLate {
                     due_at: due,

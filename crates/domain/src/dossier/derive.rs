@@ -48,7 +48,10 @@ pub fn counter_deltas(after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
     };
     match &ev.body {
         EventBody::Submitted { channel, .. } => {
-            vec![one(&after.receiving_agency, format!("submitted_{}", channel.as_str()))]
+            vec![one(
+                &after.receiving_agency,
+                format!("submitted_{}", channel.as_str()),
+            )]
         }
         EventBody::Received { .. } => vec![one(
             &after.receiving_agency,
@@ -81,7 +84,11 @@ pub fn counter_deltas(after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
 
 /// Outbox messages caused by `ev`: a national-portal sync whenever a received dossier's national
 /// status changes or it moves between agencies, and a notice to the applicant on status changes.
-pub fn outbox_messages(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec<OutboxMessage> {
+pub fn outbox_messages(
+    before: Option<&Dossier>,
+    after: &Dossier,
+    ev: &Event,
+) -> Vec<OutboxMessage> {
     let mut out = Vec::new();
     let status_changed = before.is_none_or(|b| b.status != after.status);
     let moved = matches!(ev.body, EventBody::TransferredToAgency { .. });

@@ -63,7 +63,12 @@ impl World {
         }
     }
 
-    fn run(&mut self, who: &Actor, at: DateTime<Utc>, cmd: Command) -> Result<Vec<Event>, DomainError> {
+    fn run(
+        &mut self,
+        who: &Actor,
+        at: DateTime<Utc>,
+        cmd: Command,
+    ) -> Result<Vec<Event>, DomainError> {
         let mut ctx = Ctx {
             now: at,
             actor: who,
@@ -148,63 +153,149 @@ fn other_specialist() -> Actor {
 fn whole_journey_across_two_agencies() {
     let mut w = World::new();
     let t0 = local(2026, 3, 2, 8, 0); // Monday
-    w.run(&citizen(), t0, submit_cmd(true, Channel::Online)).unwrap();
+    w.run(&citizen(), t0, submit_cmd(true, Channel::Online))
+        .unwrap();
     assert_eq!(w.d().status, Status::AwaitingReception);
     assert_eq!(w.d().status.national_code(), 1);
 
-    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive).unwrap();
+    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
     let d = w.d();
-    assert_eq!(d.code.as_ref().unwrap().to_string(), "000.00.01.H40-260302-0001");
+    assert_eq!(
+        d.code.as_ref().unwrap().to_string(),
+        "000.00.01.H40-260302-0001"
+    );
     // 10 working days from Mon 2 Mar 09:00 -> Mon 16 Mar 09:00.
     assert_eq!(d.due_at, Some(local(2026, 3, 16, 9, 0)));
     assert_eq!(d.status.national_code(), 2);
     assert_eq!(d.current_agency, ag(DEPT));
 
-    w.run(&leader(), local(2026, 3, 2, 10, 0), Command::Assign { user_id: specialist().user_id, name: "CV".into() }).unwrap();
-    w.run(&leader(), local(2026, 3, 2, 10, 5), Command::CompleteStep { to: None }).unwrap();
+    w.run(
+        &leader(),
+        local(2026, 3, 2, 10, 0),
+        Command::Assign {
+            user_id: specialist().user_id,
+            name: "CV".into(),
+        },
+    )
+    .unwrap();
+    w.run(
+        &leader(),
+        local(2026, 3, 2, 10, 5),
+        Command::CompleteStep { to: None },
+    )
+    .unwrap();
     assert_eq!(w.d().status.national_code(), 4);
     // Specialist must choose among two next steps.
     assert!(matches!(
-        w.run(&specialist(), local(2026, 3, 3, 8, 0), Command::CompleteStep { to: None }),
+        w.run(
+            &specialist(),
+            local(2026, 3, 3, 8, 0),
+            Command::CompleteStep { to: None }
+        ),
         Err(DomainError::Invalid { field: "to", .. })
     ));
     let evs = w
-        .run(&specialist(), local(2026, 3, 3, 8, 0), Command::CompleteStep { to: Some("lay-y-kien".into()) })
+        .run(
+            &specialist(),
+            local(2026, 3, 3, 8, 0),
+            Command::CompleteStep {
+                to: Some("lay-y-kien".into()),
+            },
+        )
         .unwrap();
-    assert!(evs.iter().any(|e| matches!(e.body, EventBody::TransferredToAgency { .. })));
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e.body, EventBody::TransferredToAgency { .. }))
+    );
     assert_eq!(w.d().current_agency, ag(OTHER));
     assert_eq!(w.d().assignee, None);
     // The department's specialist can no longer act; the other agency's can.
     assert!(matches!(
-        w.run(&specialist(), local(2026, 3, 3, 9, 0), Command::CompleteStep { to: None }),
+        w.run(
+            &specialist(),
+            local(2026, 3, 3, 9, 0),
+            Command::CompleteStep { to: None }
+        ),
         Err(DomainError::Forbidden(_))
     ));
-    w.run(&other_specialist(), local(2026, 3, 4, 9, 0), Command::CompleteStep { to: None }).unwrap();
+    w.run(
+        &other_specialist(),
+        local(2026, 3, 4, 9, 0),
+        Command::CompleteStep { to: None },
+    )
+    .unwrap();
     assert_eq!(w.d().current_agency, ag(DEPT));
-    w.run(&specialist(), local(2026, 3, 5, 9, 0), Command::CompleteStep { to: Some("trinh-duyet".into()) })
-        .unwrap();
+    w.run(
+        &specialist(),
+        local(2026, 3, 5, 9, 0),
+        Command::CompleteStep {
+            to: Some("trinh-duyet".into()),
+        },
+    )
+    .unwrap();
     // A specialist cannot approve.
     assert!(matches!(
         w.run(&specialist(), local(2026, 3, 5, 10, 0), Command::Approve),
         Err(DomainError::Forbidden(_))
     ));
-    w.run(&leader(), local(2026, 3, 6, 9, 0), Command::Approve).unwrap();
+    w.run(&leader(), local(2026, 3, 6, 9, 0), Command::Approve)
+        .unwrap();
     assert!(w.d().approved);
     assert_eq!(w.d().current_agency, ag(CENTRE));
-    w.run(&desk(), local(2026, 3, 6, 10, 0), Command::MarkResultReady { summary: "Giấy phép số 12/GPXD".into(), documents: vec![] })
-        .unwrap();
+    w.run(
+        &desk(),
+        local(2026, 3, 6, 10, 0),
+        Command::MarkResultReady {
+            summary: "Giấy phép số 12/GPXD".into(),
+            documents: vec![],
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status.national_code(), 9);
     assert_eq!(w.d().timeliness, Some(Timeliness::Early));
-    w.run(&desk(), local(2026, 3, 9, 8, 0), Command::ReturnResult { method: ReturnMethod::Counter, receiver: "Nguyễn Văn An".into() })
-        .unwrap();
+    w.run(
+        &desk(),
+        local(2026, 3, 9, 8, 0),
+        Command::ReturnResult {
+            method: ReturnMethod::Counter,
+            receiver: "Nguyễn Văn An".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status.national_code(), 10);
     // Someone else cannot rate; the owner can, once.
     assert!(matches!(
-        w.run(&actor(Role::Citizen, None, 99), local(2026, 3, 9, 9, 0), Command::Rate { score: 5, comment: None }),
+        w.run(
+            &actor(Role::Citizen, None, 99),
+            local(2026, 3, 9, 9, 0),
+            Command::Rate {
+                score: 5,
+                comment: None
+            }
+        ),
         Err(DomainError::Forbidden(_))
     ));
-    w.run(&citizen(), local(2026, 3, 9, 9, 0), Command::Rate { score: 5, comment: Some("Nhanh".into()) }).unwrap();
-    assert!(w.run(&citizen(), local(2026, 3, 9, 9, 1), Command::Rate { score: 4, comment: None }).is_err());
+    w.run(
+        &citizen(),
+        local(2026, 3, 9, 9, 0),
+        Command::Rate {
+            score: 5,
+            comment: Some("Nhanh".into()),
+        },
+    )
+    .unwrap();
+    assert!(
+        w.run(
+            &citizen(),
+            local(2026, 3, 9, 9, 1),
+            Command::Rate {
+                score: 4,
+                comment: None
+            }
+        )
+        .is_err()
+    );
 
     // Every event has actor, time, agency; the replayed log equals the state.
     assert!(w.log.iter().all(|e| !e.actor.name.is_empty()));
@@ -219,53 +310,133 @@ fn whole_journey_across_two_agencies() {
 #[test]
 fn supplement_stops_the_clock_and_a_second_makes_it_late() {
     let mut w = World::new();
-    w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)).unwrap();
-    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive).unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Online),
+    )
+    .unwrap();
+    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
     let due = w.d().due_at.unwrap();
-    w.run(&leader(), local(2026, 3, 2, 10, 0), Command::CompleteStep { to: None }).unwrap();
+    w.run(
+        &leader(),
+        local(2026, 3, 2, 10, 0),
+        Command::CompleteStep { to: None },
+    )
+    .unwrap();
     w.run(
         &specialist(),
         local(2026, 3, 3, 9, 0),
-        Command::RequestSupplement { items: vec!["Bản vẽ".into()], reason: "Thiếu bản vẽ".into() },
+        Command::RequestSupplement {
+            items: vec!["Bản vẽ".into()],
+            reason: "Thiếu bản vẽ".into(),
+        },
     )
     .unwrap();
     assert_eq!(w.d().status.national_code(), 5);
     // Other people cannot supply it.
-    assert!(w
-        .run(&actor(Role::Citizen, None, 77), local(2026, 3, 4, 9, 0), Command::ProvideSupplement { documents: vec![] })
-        .is_err());
+    assert!(
+        w.run(
+            &actor(Role::Citizen, None, 77),
+            local(2026, 3, 4, 9, 0),
+            Command::ProvideSupplement { documents: vec![] }
+        )
+        .is_err()
+    );
     // Two working days later (Tue 09:00 -> Thu 09:00) the applicant supplies: due moves by 2 days.
-    w.run(&citizen(), local(2026, 3, 5, 9, 0), Command::ProvideSupplement { documents: vec![DocumentRef { name: "Bản vẽ".into(), file: None }] })
-        .unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 5, 9, 0),
+        Command::ProvideSupplement {
+            documents: vec![DocumentRef {
+                name: "Bản vẽ".into(),
+                file: None,
+            }],
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status, Status::Processing);
-    assert_eq!(w.d().due_at, Some(w.cal.add_working_time(due, WorkingDuration::days(2))));
+    assert_eq!(
+        w.d().due_at,
+        Some(w.cal.add_working_time(due, WorkingDuration::days(2)))
+    );
     assert_eq!(w.d().original_due_at, w.d().due_at);
     // A second request is allowed but the dossier counts as late whatever the time.
-    w.run(&specialist(), local(2026, 3, 5, 10, 0), Command::RequestSupplement { items: vec!["Ảnh".into()], reason: "Thiếu ảnh".into() })
+    w.run(
+        &specialist(),
+        local(2026, 3, 5, 10, 0),
+        Command::RequestSupplement {
+            items: vec!["Ảnh".into()],
+            reason: "Thiếu ảnh".into(),
+        },
+    )
+    .unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 5, 11, 0),
+        Command::ProvideSupplement { documents: vec![] },
+    )
+    .unwrap();
+    w.run(
+        &specialist(),
+        local(2026, 3, 5, 14, 0),
+        Command::CompleteStep { to: None },
+    )
+    .unwrap();
+    w.run(&leader(), local(2026, 3, 5, 15, 0), Command::Approve)
         .unwrap();
-    w.run(&citizen(), local(2026, 3, 5, 11, 0), Command::ProvideSupplement { documents: vec![] }).unwrap();
-    w.run(&specialist(), local(2026, 3, 5, 14, 0), Command::CompleteStep { to: None }).unwrap();
-    w.run(&leader(), local(2026, 3, 5, 15, 0), Command::Approve).unwrap();
-    w.run(&desk(), local(2026, 3, 5, 16, 0), Command::MarkResultReady { summary: "KQ".into(), documents: vec![] })
-        .unwrap();
+    w.run(
+        &desk(),
+        local(2026, 3, 5, 16, 0),
+        Command::MarkResultReady {
+            summary: "KQ".into(),
+            documents: vec![],
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().timeliness, Some(Timeliness::Late));
 }
 
 #[test]
 fn refusal_at_reception_needs_reasons_and_the_receiving_desk() {
     let mut w = World::new();
-    w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)).unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Online),
+    )
+    .unwrap();
     assert!(matches!(
-        w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Refuse { reasons: vec![] }),
-        Err(DomainError::Invalid { field: "reasons", .. })
+        w.run(
+            &desk(),
+            local(2026, 3, 2, 9, 0),
+            Command::Refuse { reasons: vec![] }
+        ),
+        Err(DomainError::Invalid {
+            field: "reasons",
+            ..
+        })
     ));
     let other_desk = actor(Role::DeskOfficer, Some("H40.24778"), 8);
     assert!(matches!(
-        w.run(&other_desk, local(2026, 3, 2, 9, 0), Command::Refuse { reasons: vec!["x".into()] }),
+        w.run(
+            &other_desk,
+            local(2026, 3, 2, 9, 0),
+            Command::Refuse {
+                reasons: vec!["x".into()]
+            }
+        ),
         Err(DomainError::Forbidden(_))
     ));
-    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Refuse { reasons: vec!["Không thuộc thẩm quyền".into()] })
-        .unwrap();
+    w.run(
+        &desk(),
+        local(2026, 3, 2, 9, 0),
+        Command::Refuse {
+            reasons: vec!["Không thuộc thẩm quyền".into()],
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status.national_code(), 3);
     assert!(matches!(
         w.run(&desk(), local(2026, 3, 2, 9, 5), Command::Receive),
@@ -276,52 +447,140 @@ fn refusal_at_reception_needs_reasons_and_the_receiving_desk() {
 #[test]
 fn supplement_at_reception_then_receive() {
     let mut w = World::new();
-    w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)).unwrap();
-    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::RequestSupplement { items: vec!["CCCD".into()], reason: "Thiếu".into() })
-        .unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Online),
+    )
+    .unwrap();
+    w.run(
+        &desk(),
+        local(2026, 3, 2, 9, 0),
+        Command::RequestSupplement {
+            items: vec!["CCCD".into()],
+            reason: "Thiếu".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status, Status::SupplementAtReception);
-    w.run(&citizen(), local(2026, 3, 3, 9, 0), Command::ProvideSupplement { documents: vec![] }).unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 3, 9, 0),
+        Command::ProvideSupplement { documents: vec![] },
+    )
+    .unwrap();
     assert_eq!(w.d().status, Status::AwaitingReception);
-    w.run(&desk(), local(2026, 3, 3, 10, 0), Command::Receive).unwrap();
+    w.run(&desk(), local(2026, 3, 3, 10, 0), Command::Receive)
+        .unwrap();
     assert_eq!(w.d().supplement_requests, 0);
 }
 
 #[test]
 fn payment_pause_and_withdrawal() {
     let mut w = World::new();
-    w.run(&desk(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Counter)).unwrap();
-    assert_eq!(w.d().status, Status::Received, "counter dossiers are received at once");
+    w.run(
+        &desk(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Counter),
+    )
+    .unwrap();
+    assert_eq!(
+        w.d().status,
+        Status::Received,
+        "counter dossiers are received at once"
+    );
     let due = w.d().due_at.unwrap();
-    w.run(&leader(), local(2026, 3, 2, 10, 0), Command::CompleteStep { to: None }).unwrap();
-    assert!(w
-        .run(&specialist(), local(2026, 3, 2, 11, 0), Command::RequestPayment { amount_vnd: 0, reason: "Lệ phí".into() })
-        .is_err());
-    w.run(&specialist(), local(2026, 3, 2, 11, 0), Command::RequestPayment { amount_vnd: 150_000, reason: "Lệ phí".into() })
-        .unwrap();
+    w.run(
+        &leader(),
+        local(2026, 3, 2, 10, 0),
+        Command::CompleteStep { to: None },
+    )
+    .unwrap();
+    assert!(
+        w.run(
+            &specialist(),
+            local(2026, 3, 2, 11, 0),
+            Command::RequestPayment {
+                amount_vnd: 0,
+                reason: "Lệ phí".into()
+            }
+        )
+        .is_err()
+    );
+    w.run(
+        &specialist(),
+        local(2026, 3, 2, 11, 0),
+        Command::RequestPayment {
+            amount_vnd: 150_000,
+            reason: "Lệ phí".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status.national_code(), 6);
-    w.run(&desk(), local(2026, 3, 3, 11, 0), Command::ConfirmPayment { reference: "PAY-1".into() }).unwrap();
+    w.run(
+        &desk(),
+        local(2026, 3, 3, 11, 0),
+        Command::ConfirmPayment {
+            reference: "PAY-1".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status, Status::Processing);
-    assert_eq!(w.d().due_at, Some(w.cal.add_working_time(due, WorkingDuration::days(1))));
+    assert_eq!(
+        w.d().due_at,
+        Some(w.cal.add_working_time(due, WorkingDuration::days(1)))
+    );
     // The citizen of a counter dossier has no account on it; the desk withdraws on written request.
-    assert!(w.run(&citizen(), local(2026, 3, 4, 9, 0), Command::Withdraw { reason: "x".into() }).is_err());
-    w.run(&desk(), local(2026, 3, 4, 9, 0), Command::Withdraw { reason: "Đơn xin rút hồ sơ".into() }).unwrap();
+    assert!(
+        w.run(
+            &citizen(),
+            local(2026, 3, 4, 9, 0),
+            Command::Withdraw { reason: "x".into() }
+        )
+        .is_err()
+    );
+    w.run(
+        &desk(),
+        local(2026, 3, 4, 9, 0),
+        Command::Withdraw {
+            reason: "Đơn xin rút hồ sơ".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().status.national_code(), 7);
-    assert!(w.run(&leader(), local(2026, 3, 4, 10, 0), Command::Approve).is_err());
+    assert!(
+        w.run(&leader(), local(2026, 3, 4, 10, 0), Command::Approve)
+            .is_err()
+    );
 }
 
 #[test]
 fn apology_only_at_least_one_working_day_before_due() {
     let mut w = World::new();
-    w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)).unwrap();
-    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive).unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Online),
+    )
+    .unwrap();
+    w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
     let due = w.d().due_at.unwrap(); // Mon 16 Mar 09:00
-    w.run(&leader(), local(2026, 3, 2, 10, 0), Command::CompleteStep { to: None }).unwrap();
+    w.run(
+        &leader(),
+        local(2026, 3, 2, 10, 0),
+        Command::CompleteStep { to: None },
+    )
+    .unwrap();
     let new_due = local(2026, 3, 20, 17, 0);
     // Fri 13 Mar 10:00 is less than a working day before Mon 09:00.
     let late = w.run(
         &specialist(),
         local(2026, 3, 13, 10, 0),
-        Command::IssueApology { reason: "Cần xác minh".into(), new_due_at: new_due },
+        Command::IssueApology {
+            reason: "Cần xác minh".into(),
+            new_due_at: new_due,
+        },
     );
     match late {
         Err(DomainError::ApologyTooLate { latest, .. }) => {
@@ -330,15 +589,40 @@ fn apology_only_at_least_one_working_day_before_due() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        w.run(&specialist(), local(2026, 3, 12, 9, 0), Command::IssueApology { reason: "x".into(), new_due_at: due }),
-        Err(DomainError::Invalid { field: "new_due_at", .. })
+        w.run(
+            &specialist(),
+            local(2026, 3, 12, 9, 0),
+            Command::IssueApology {
+                reason: "x".into(),
+                new_due_at: due
+            }
+        ),
+        Err(DomainError::Invalid {
+            field: "new_due_at",
+            ..
+        })
     ));
     // A citizen cannot issue one.
-    assert!(w
-        .run(&citizen(), local(2026, 3, 12, 9, 0), Command::IssueApology { reason: "x".into(), new_due_at: new_due })
-        .is_err());
-    w.run(&specialist(), local(2026, 3, 13, 9, 0), Command::IssueApology { reason: "Cần xác minh thực địa".into(), new_due_at: new_due })
-        .unwrap();
+    assert!(
+        w.run(
+            &citizen(),
+            local(2026, 3, 12, 9, 0),
+            Command::IssueApology {
+                reason: "x".into(),
+                new_due_at: new_due
+            }
+        )
+        .is_err()
+    );
+    w.run(
+        &specialist(),
+        local(2026, 3, 13, 9, 0),
+        Command::IssueApology {
+            reason: "Cần xác minh thực địa".into(),
+            new_due_at: new_due,
+        },
+    )
+    .unwrap();
     assert_eq!(w.d().due_at, Some(new_due));
     assert_eq!(w.d().original_due_at, Some(due));
     assert_eq!(w.d().apologies, 1);
@@ -350,40 +634,83 @@ fn codes_are_sequential_per_agency_and_day() {
     let mut codes = vec![];
     for i in 0..3 {
         w.state = None;
-        w.run(&desk(), local(2026, 3, 2, 8, i), submit_cmd(false, Channel::Counter)).unwrap();
+        w.run(
+            &desk(),
+            local(2026, 3, 2, 8, i),
+            submit_cmd(false, Channel::Counter),
+        )
+        .unwrap();
         codes.push(w.d().code.clone().unwrap().to_string());
     }
     assert_eq!(
         codes,
-        ["000.00.01.H40-260302-0001", "000.00.01.H40-260302-0002", "000.00.01.H40-260302-0003"]
+        [
+            "000.00.01.H40-260302-0001",
+            "000.00.01.H40-260302-0002",
+            "000.00.01.H40-260302-0003"
+        ]
     );
 }
 
 #[test]
 fn wrong_roles_and_states_are_refused() {
     let mut w = World::new();
-    assert_eq!(w.run(&desk(), local(2026, 3, 2, 8, 0), Command::Receive), Err(DomainError::NoDossier));
+    assert_eq!(
+        w.run(&desk(), local(2026, 3, 2, 8, 0), Command::Receive),
+        Err(DomainError::NoDossier)
+    );
     // Citizens cannot submit at the counter; admins cannot submit.
     assert!(matches!(
-        w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Counter)),
+        w.run(
+            &citizen(),
+            local(2026, 3, 2, 8, 0),
+            submit_cmd(false, Channel::Counter)
+        ),
         Err(DomainError::Forbidden(_))
     ));
     assert!(matches!(
-        w.run(&actor(Role::Admin, None, 9), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)),
+        w.run(
+            &actor(Role::Admin, None, 9),
+            local(2026, 3, 2, 8, 0),
+            submit_cmd(false, Channel::Online)
+        ),
         Err(DomainError::Forbidden(_))
     ));
-    w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)).unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Online),
+    )
+    .unwrap();
     assert_eq!(
-        w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)),
+        w.run(
+            &citizen(),
+            local(2026, 3, 2, 8, 0),
+            submit_cmd(false, Channel::Online)
+        ),
         Err(DomainError::AlreadyExists)
     );
-    assert!(matches!(w.run(&citizen(), local(2026, 3, 2, 9, 0), Command::Receive), Err(DomainError::Forbidden(_))));
     assert!(matches!(
-        w.run(&specialist(), local(2026, 3, 2, 9, 0), Command::CompleteStep { to: None }),
+        w.run(&citizen(), local(2026, 3, 2, 9, 0), Command::Receive),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.run(
+            &specialist(),
+            local(2026, 3, 2, 9, 0),
+            Command::CompleteStep { to: None }
+        ),
         Err(DomainError::NotAllowed { .. })
     ));
     assert!(matches!(
-        w.run(&desk(), local(2026, 3, 2, 9, 0), Command::ReturnResult { method: ReturnMethod::Counter, receiver: "A".into() }),
+        w.run(
+            &desk(),
+            local(2026, 3, 2, 9, 0),
+            Command::ReturnResult {
+                method: ReturnMethod::Counter,
+                receiver: "A".into()
+            }
+        ),
         Err(DomainError::NotAllowed { .. })
     ));
     // Nothing was appended by the refusals.
@@ -402,14 +729,24 @@ fn hash_chain_changes_with_any_byte() {
 #[test]
 fn counters_and_outbox_follow_events() {
     let mut w = World::new();
-    w.run(&citizen(), local(2026, 3, 2, 8, 0), submit_cmd(false, Channel::Online)).unwrap();
+    w.run(
+        &citizen(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Online),
+    )
+    .unwrap();
     let before = w.d().clone();
-    let evs = w.run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive).unwrap();
+    let evs = w
+        .run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
     let deltas = counter_deltas(w.d(), &evs[0]);
     assert_eq!(deltas.len(), 1);
     assert_eq!(deltas[0].metric, "received_online");
     assert_eq!(deltas[0].day, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
     let out = outbox_messages(Some(&before), w.d(), &evs[0]);
-    assert!(out.iter().any(|m| m.topic == "dvcqg.sync" && m.payload["TrangThaiHoSo"] == 2));
+    assert!(
+        out.iter()
+            .any(|m| m.topic == "dvcqg.sync" && m.payload["TrangThaiHoSo"] == 2)
+    );
     assert!(out.iter().any(|m| m.topic == "notify.applicant"));
 }

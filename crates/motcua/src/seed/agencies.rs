@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(xh.kind, AgencyKind::CommuneCommittee);
         assert!(xh.has_desk);
         assert_eq!(xh.admin_unit.as_ref().unwrap().as_str(), "24781");
-        let centre = all.iter().find(|a| a.code.as_str() == codes::CENTRE).unwrap();
+        let centre = all
+            .iter()
+            .find(|a| a.code.as_str() == codes::CENTRE)
+            .unwrap();
         assert!(centre.has_desk && centre.kind == AgencyKind::ServiceCentre);
         assert!(
             all.iter()

@@ -55,7 +55,6 @@ pub const DEMO_PASSWORD: &str = "motcua@2026";
 /// Agency and procedure codes of the demo, for tests and docs.
 ///
 /// `H40` is a placeholder province segment: Lâm Đồng's real QCVN 102 code is not in our sources.
-#[allow(dead_code)] // Some are used only by tests and documentation.
 pub mod codes {
     /// Province segment of the electronic ID codes (placeholder, see the decision record).
     pub const PROVINCE_SEGMENT: &str = "H40";
@@ -124,14 +123,44 @@ pub fn demo_logins() -> Vec<DemoLogin> {
         person("congdan", "Nguyễn Thị Lan", Citizen),
         person("congdan2", "Trần Văn Bình", Citizen),
         staff("motcua.tinh", "Lê Thị Hồng", DeskOfficer, codes::CENTRE),
-        staff("chuyenvien.stp", "Phạm Minh Tuấn", Specialist, codes::DEPT_JUSTICE),
+        staff(
+            "chuyenvien.stp",
+            "Phạm Minh Tuấn",
+            Specialist,
+            codes::DEPT_JUSTICE,
+        ),
         staff("lanhdao.stp", "Hoàng Văn Nam", Leader, codes::DEPT_JUSTICE),
-        staff("chuyenvien.sxd", "Vũ Thị Mai", Specialist, codes::DEPT_CONSTRUCTION),
-        staff("lanhdao.sxd", "Đặng Quốc Hùng", Leader, codes::DEPT_CONSTRUCTION),
-        staff("chuyenvien.stc", "Bùi Thị Thu", Specialist, codes::DEPT_FINANCE),
+        staff(
+            "chuyenvien.sxd",
+            "Vũ Thị Mai",
+            Specialist,
+            codes::DEPT_CONSTRUCTION,
+        ),
+        staff(
+            "lanhdao.sxd",
+            "Đặng Quốc Hùng",
+            Leader,
+            codes::DEPT_CONSTRUCTION,
+        ),
+        staff(
+            "chuyenvien.stc",
+            "Bùi Thị Thu",
+            Specialist,
+            codes::DEPT_FINANCE,
+        ),
         staff("lanhdao.stc", "Đỗ Văn Khoa", Leader, codes::DEPT_FINANCE),
-        staff("chuyenvien.snnmt", "Ngô Thị Hạnh", Specialist, codes::DEPT_AGRI_ENV),
-        staff("lanhdao.snnmt", "Trịnh Văn Sơn", Leader, codes::DEPT_AGRI_ENV),
+        staff(
+            "chuyenvien.snnmt",
+            "Ngô Thị Hạnh",
+            Specialist,
+            codes::DEPT_AGRI_ENV,
+        ),
+        staff(
+            "lanhdao.snnmt",
+            "Trịnh Văn Sơn",
+            Leader,
+            codes::DEPT_AGRI_ENV,
+        ),
         staff("chuyenvien.cat", "Lý Văn Đức", Specialist, codes::POLICE),
         staff("lanhdao.cat", "Mai Xuân Trường", Leader, codes::POLICE),
         staff("motcua.xa", "Đinh Thị Ngọc", DeskOfficer, codes::COMMUNE),
@@ -240,6 +269,7 @@ pub async fn seed(
         procedures = report_procedures,
         procedures_added,
         inter_agency,
+        procedure_records = stats.read,
         procedures_skipped = stats.skipped_total(),
         fee_unknown = stats.fee_unknown,
         users_created,
@@ -275,7 +305,10 @@ mod tests {
         let stored = store.agencies().await.unwrap();
         assert_eq!(stored.len(), first.agencies);
         assert!(first.procedures >= 250, "{}", first.procedures);
-        assert_eq!(store.count_procedures().await.unwrap() as usize, first.procedures);
+        assert_eq!(
+            store.count_procedures().await.unwrap() as usize,
+            first.procedures
+        );
         assert!(first.inter_agency_procedures >= 20);
         assert_eq!(first.users_created, demo_logins().len());
         assert_eq!(first.logins, demo_logins());
@@ -314,7 +347,11 @@ mod tests {
             p.version.validate().unwrap();
             inter += usize::from(p.version.workflow.is_inter_agency());
             assert!(!p.receiving_agencies.is_empty());
-            assert!(p.receiving_agencies.iter().all(|a| desks.contains(a.as_str())));
+            assert!(
+                p.receiving_agencies
+                    .iter()
+                    .all(|a| desks.contains(a.as_str()))
+            );
         }
         assert_eq!(inter, first.inter_agency_procedures);
 
@@ -324,7 +361,11 @@ mod tests {
         assert_eq!(lan.password_hash, "plain:motcua@2026");
         let xa = store.user_by_username("lanhdao.xa").await.unwrap().unwrap();
         assert_eq!(xa.agency.as_ref().unwrap().as_str(), codes::COMMUNE);
-        let commune = store.agency(xa.agency.as_ref().unwrap()).await.unwrap().unwrap();
+        let commune = store
+            .agency(xa.agency.as_ref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(commune.kind, AgencyKind::CommuneCommittee);
         assert_eq!(commune.name, "UBND Phường Xuân Hương - Đà Lạt");
         for l in demo_logins() {
@@ -338,7 +379,10 @@ mod tests {
 
         // A second run creates nothing and changes nothing.
         let before = store.agencies().await.unwrap();
-        let ks_before = store.published_procedure(codes::PROC_COMMUNE).await.unwrap();
+        let ks_before = store
+            .published_procedure(codes::PROC_COMMUNE)
+            .await
+            .unwrap();
         let second = seed(&store, &fake_hash).await.unwrap();
         assert_eq!(second.users_created, 0);
         assert_eq!(
@@ -350,9 +394,15 @@ mod tests {
         );
         assert_eq!(store.agencies().await.unwrap(), before);
         assert_eq!(store.count_admin_units().await.unwrap(), 125);
-        assert_eq!(store.count_procedures().await.unwrap() as usize, first.procedures);
         assert_eq!(
-            store.published_procedure(codes::PROC_COMMUNE).await.unwrap(),
+            store.count_procedures().await.unwrap() as usize,
+            first.procedures
+        );
+        assert_eq!(
+            store
+                .published_procedure(codes::PROC_COMMUNE)
+                .await
+                .unwrap(),
             ks_before
         );
         let lan_again = store.user_by_username("congdan").await.unwrap().unwrap();
@@ -380,7 +430,10 @@ mod tests {
         assert_eq!(again.users_created, 0);
         assert_eq!(store.agency(&centre).await.unwrap().unwrap(), renamed);
         assert_eq!(
-            store.published_procedure(codes::PROC_COMMUNE).await.unwrap(),
+            store
+                .published_procedure(codes::PROC_COMMUNE)
+                .await
+                .unwrap(),
             Some(p)
         );
     }

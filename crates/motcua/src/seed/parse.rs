@@ -11,7 +11,7 @@ use motcua_domain::procedure::{OnlineLevel, TimeLimit, TimeUnit};
 use motcua_domain::text::fold;
 
 /// A submission channel (hình thức nộp).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ChannelKind {
     /// Trực tiếp: at the counter.
     Counter,
@@ -87,9 +87,14 @@ pub fn channels(text: &str) -> Vec<Channel> {
         for (at, _) in text.match_indices(name) {
             let after = &text[at + name.len()..];
             let cell = after.starts_with(|c: char| c.is_ascii_digit())
-                || ["Không có thông tin", "Không quy định", "Trong ngày", "Miễn phí"]
-                    .iter()
-                    .any(|p| after.starts_with(p));
+                || [
+                    "Không có thông tin",
+                    "Không quy định",
+                    "Trong ngày",
+                    "Miễn phí",
+                ]
+                .iter()
+                .any(|p| after.starts_with(p));
             if cell {
                 starts.push((at, at + name.len(), kind));
             }
@@ -127,7 +132,7 @@ pub fn choose(channels: &[Channel]) -> Result<(TimeLimit, LimitNote, Fee), NoLim
             .filter(|c| c.kind == kind)
             .find_map(|c| c.limit.ok().map(|l| (c, l)))
         {
-            return Ok((*limit, *note, c.fee));
+            return Ok((limit, note, c.fee));
         }
     }
     Err(channels
@@ -167,9 +172,18 @@ fn number(s: &str) -> Option<(u64, &str, &str)> {
 
 fn starts_with_currency(s: &str) -> bool {
     let s = s.trim_start();
-    ["Việt Nam Đồng", "VNĐ", "VND", "Đồng", "đồng", "USD", "EUR", "vnđ"]
-        .iter()
-        .any(|c| s.starts_with(c))
+    [
+        "Việt Nam Đồng",
+        "VNĐ",
+        "VND",
+        "Đồng",
+        "đồng",
+        "USD",
+        "EUR",
+        "vnđ",
+    ]
+    .iter()
+    .any(|c| s.starts_with(c))
 }
 
 type TimeCell<'a> = Result<(TimeLimit, LimitNote, &'a str), (NoLimit, &'a str)>;
@@ -271,9 +285,18 @@ fn amount(s: &str) -> Option<(i64, &str)> {
 
 fn dong(s: &str) -> bool {
     let s = s.trim_start();
-    ["Việt Nam Đồng", "VNĐ", "VND", "Đồng", "đồng", "vnđ", "đ/", "đ "]
-        .iter()
-        .any(|c| s.starts_with(c))
+    [
+        "Việt Nam Đồng",
+        "VNĐ",
+        "VND",
+        "Đồng",
+        "đồng",
+        "vnđ",
+        "đ/",
+        "đ ",
+    ]
+    .iter()
+    .any(|c| s.starts_with(c))
 }
 
 /// Smallest believable fee: the data has "1 VNĐ" and "20 VNĐ(20.000 vnđ/tờ khai)".
@@ -285,10 +308,11 @@ pub fn fee_cell(rest: &str) -> Fee {
     if rest.starts_with("Miễn phí") {
         return Fee::Free;
     }
-    if let Some((n, after)) = amount(rest) {
-        if dong(after) && n >= MIN_FEE {
-            return Fee::Dong(n);
-        }
+    if let Some((n, after)) = amount(rest)
+        && dong(after)
+        && n >= MIN_FEE
+    {
+        return Fee::Dong(n);
     }
     let mut from = 0;
     while let Some(off) = rest[from..].find(|c: char| c.is_ascii_digit()) {
@@ -388,7 +412,15 @@ pub fn documents(text: &str) -> Vec<String> {
 const HEADER: &str = "Mẫu đơn, tờ khaiSố lượng";
 const FORM_EXTENSIONS: [&str; 5] = [".docx", ".doc", ".pdf", ".xlsx", ".xls"];
 const FORM_PREFIXES: [&str; 9] = [
-    "Mẫu", "MẪU", "mẫu", "Mau", "MAU", "mau", "Phụ lục", "Phu luc", "Biểu mẫu",
+    "Mẫu",
+    "MẪU",
+    "mẫu",
+    "Mau",
+    "MAU",
+    "mau",
+    "Phụ lục",
+    "Phu luc",
+    "Biểu mẫu",
 ];
 
 fn clean_name(chunk: &str) -> Option<String> {
@@ -402,11 +434,11 @@ fn clean_name(chunk: &str) -> Option<String> {
             None => break,
         }
     }
-    let s = s
-        .trim_start_matches(|c: char| c.is_whitespace() || "-+*•–—".contains(c))
-        .trim_end_matches(|c: char| c.is_whitespace() || ";,:.".contains(c));
+    let s = strip_marker(s).trim_end_matches(|c: char| c.is_whitespace() || ";,:.".contains(c));
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().filter(|c| c.is_alphabetic()).count() < 3 {
+    if s.chars().filter(|c| c.is_alphabetic()).count() < 3
+        || NOTE_PREFIXES.iter().any(|p| s.starts_with(p))
+    {
         return None;
     }
     Some(truncate(&motcua_domain::text::nfc(&s), NAME_MAX))
@@ -416,9 +448,11 @@ fn clean_name(chunk: &str) -> Option<String> {
 /// last glued form prefix ("CPMẫu", ";Mau"), else after the last ';', else at the last glued word
 /// ("sinh họcDu án.docx"); failing all, only the extension goes.
 fn strip_form_file(s: &str) -> Option<&str> {
-    let ext = FORM_EXTENSIONS
-        .iter()
-        .find(|e| s.len() >= e.len() && s.is_char_boundary(s.len() - e.len()) && s[s.len() - e.len()..].eq_ignore_ascii_case(e))?;
+    let ext = FORM_EXTENSIONS.iter().find(|e| {
+        s.len() >= e.len()
+            && s.is_char_boundary(s.len() - e.len())
+            && s[s.len() - e.len()..].eq_ignore_ascii_case(e)
+    })?;
     let body = &s[..s.len() - ext.len()];
     let glued_prefix = FORM_PREFIXES
         .iter()
@@ -435,28 +469,71 @@ fn strip_form_file(s: &str) -> Option<&str> {
         .or_else(|| body.rfind(';').map(|i| i + 1))
         .or_else(|| last_glue(body));
     Some(match cut {
-        Some(i) if body[..i].chars().filter(|c| c.is_alphabetic()).count() >= 8 => &body[..i],
+        Some(i) if body[..i].chars().filter(|c| c.is_alphabetic()).count() >= 8 => {
+            // "...TT-BCA).1.MuCT01...": a stray list number between the ')' and the file.
+            let head = &body[..i];
+            let bare = head.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+            if bare.ends_with(')') { bare } else { head }
+        }
         _ => body,
     })
 }
 
-/// Last place where a word is glued to the previous one: lowercase, ')' or '.' directly followed
-/// by an uppercase letter, or a lowercase letter directly followed by a digit ("mẫu1.004465").
+/// Where a form file name is glued to the text before it. Glue points are a lowercase letter,
+/// ')' or '.' directly followed by an uppercase letter, a lowercase letter directly followed by a
+/// digit ("mẫu1.004465"), or ')' directly followed by a letter or digit. Inside the last
+/// space-free token the first glue point wins ("BCA).1.MuCT01...Thngts53"); otherwise the last
+/// one before it ("sinh họcDu an thanh lap CSBT").
 fn last_glue(s: &str) -> Option<usize> {
-    let mut last = None;
+    let token_start = s
+        .char_indices()
+        .rfind(|(_, c)| c.is_whitespace())
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    let mut glues = Vec::new();
     let mut prev: Option<char> = None;
     for (i, c) in s.char_indices() {
         if let Some(p) = prev {
             let glued = ((p.is_lowercase() || p == ')' || p == '.') && c.is_uppercase())
-                || (p.is_lowercase() && c.is_ascii_digit());
+                || (p.is_lowercase() && c.is_ascii_digit())
+                || (p == ')' && c.is_alphanumeric());
             if glued {
-                last = Some(i);
+                glues.push(i);
             }
         }
         prev = Some(c);
     }
-    last
+    glues
+        .iter()
+        .copied()
+        .find(|&g| g > token_start)
+        .or_else(|| glues.iter().copied().rev().find(|&g| g <= token_start))
 }
+
+/// Strips list markers: "- ", "+ ", "* ", "(5) ", "3. ", "a) ".
+fn strip_marker(s: &str) -> &str {
+    let mut s = s.trim_start_matches(|c: char| c.is_whitespace() || "-+*•–—".contains(c));
+    let numbered = |t: &str| -> Option<usize> {
+        let inner = t.strip_prefix('(').unwrap_or(t);
+        let n = inner
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || c.is_ascii_lowercase() || *c == 'đ')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let after = &inner[n..];
+        let close = after
+            .strip_prefix(')')
+            .or_else(|| after.strip_prefix('.'))?;
+        (n > 0 && n <= 3 && close.starts_with(' ')).then(|| t.len() - close.len())
+    };
+    if let Some(cut) = numbered(s) {
+        s = &s[cut..];
+    }
+    s.trim_start_matches(|c: char| c.is_whitespace() || "-+*•–—".contains(c))
+}
+
+/// Lines of the table that are notes, not documents.
+const NOTE_PREFIXES: [&str; 2] = ["Số lượng hồ sơ", "Tên giấy tờ"];
 
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -467,7 +544,10 @@ fn truncate(s: &str, max: usize) -> String {
         Some(i) if i > max / 2 => &cut[..i],
         _ => &cut[..],
     };
-    format!("{}…", cut.trim_end_matches(|c: char| c.is_whitespace() || ",;:".contains(c)))
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_whitespace() || ",;:".contains(c))
+    )
 }
 
 /// Whether `co_quan_phoi_hop` names a cooperating body.
@@ -481,7 +561,10 @@ const COOPERATION_KEYWORDS: [(&[&str], Dept); 5] = [
     (&["thue", "tai chinh"], Dept::Finance),
     (&["cong an"], Dept::Police),
     (&["xay dung"], Dept::Construction),
-    (&["tai nguyen", "moi truong", "nong nghiep", "dat dai"], Dept::AgriEnv),
+    (
+        &["tai nguyen", "moi truong", "nong nghiep", "dat dai"],
+        Dept::AgriEnv,
+    ),
     (&["tu phap"], Dept::Justice),
 ];
 
@@ -541,7 +624,8 @@ mod tests {
     // 1.000014: time cell empty, "1" + "20 VNĐ" glued (fails: we cannot tell them apart).
     const GLUED_FEE: &str = "Hình thức nộpThời gianPhí, lệ phíMô tảTrực tuyến120 VNĐ(20.000 vnđ /tờ khai)Trực tiếp120 VNĐ(20.000 vnđ /tờ khai)";
     // 1.001010: months (fails: unit not converted).
-    const THANG: &str = "Hình thức nộpThời gianPhí, lệ phíMô tảTrực tiếp6 Tháng100 USD(100 USD/thẻ.)";
+    const THANG: &str =
+        "Hình thức nộpThời gianPhí, lệ phíMô tảTrực tiếp6 Tháng100 USD(100 USD/thẻ.)";
     // 1.013097: fractional working days.
     const FRACTION: &str = "Hình thức nộpThời gianPhí, lệ phíMô tảTrực tuyến1.5 Ngày làm việc40,000 Việt Nam Đồng(- Xe ô tô trên 10 chỗ)";
     // 1.011442: fee cell not stated, the amount is in the description.
@@ -605,20 +689,35 @@ mod tests {
         assert_eq!(online_level(&ch), OnlineLevel::Full);
         assert_eq!(choose(&channels(GLUED_FEE)), Err(NoLimit::NotStated));
         assert_eq!(choose(&channels(THANG)), Err(NoLimit::Unit));
-        assert_eq!(choose(&channels("Không có thông tin")), Err(NoLimit::NoChannel));
-        assert_eq!(time_cell("0 Ngày làm việcMiễn phí").map(|t| t.0), Err(NoLimit::Zero));
+        assert_eq!(
+            choose(&channels("Không có thông tin")),
+            Err(NoLimit::NoChannel)
+        );
+        assert_eq!(
+            time_cell("0 Ngày làm việcMiễn phí").map_err(|e| e.0).err(),
+            Some(NoLimit::Zero)
+        );
         let counter_only = channels(THANG);
         assert_eq!(online_level(&counter_only), OnlineLevel::None);
     }
 
     #[test]
     fn fees() {
-        assert_eq!(fee_cell("Miễn phí(Mức lệ phí cụ thể do HĐND quyết định)"), Fee::Free);
+        assert_eq!(
+            fee_cell("Miễn phí(Mức lệ phí cụ thể do HĐND quyết định)"),
+            Fee::Free
+        );
         assert_eq!(fee_cell("125000 VNĐ"), Fee::Dong(125_000));
-        assert_eq!(fee_cell("800,000 Việt Nam Đồng(áp dụng)"), Fee::Dong(800_000));
+        assert_eq!(
+            fee_cell("800,000 Việt Nam Đồng(áp dụng)"),
+            Fee::Dong(800_000)
+        );
         assert_eq!(fee_cell("100 USD(100 USD/thẻ.)"), Fee::Unknown);
         // "1 VNĐ" is a lost unit; the description has no amount either.
-        assert_eq!(fee_cell("1 VNĐ(Tổ chức hành nghề luật sư thực hiện)"), Fee::Unknown);
+        assert_eq!(
+            fee_cell("1 VNĐ(Tổ chức hành nghề luật sư thực hiện)"),
+            Fee::Unknown
+        );
         // "20 VNĐ(20.000 vnđ /tờ khai)": the description has the real amount.
         assert_eq!(fee_cell("20 VNĐ(20.000 vnđ /tờ khai)"), Fee::Dong(20_000));
         assert_eq!(
@@ -658,6 +757,15 @@ mod tests {
         // Several files glued after the name.
         let t = "Danh sách hành khách theo mẫu;MauDanhsachhanhkhach.docxMauBankhaichung.docx1 bản chính";
         assert_eq!(documents(t), vec!["Danh sách hành khách theo mẫu"]);
+        // 1.004194-style: a file name without diacritics glued after a ')'; list numbering.
+        let t = "- Tờ khai thay đổi thông tin cư trú (Mẫu CT01 ban hành kèm theo Thông tư số 53/2025/TT-BCA).1.MuCT01banhnhkmtheoThngts53.doc1 bản chính(5) Bản vẽ tách thửa đất theo mẫu1.004465.docx1 bản saoSố lượng hồ sơ: 01(bộ)1 bản chính";
+        assert_eq!(
+            documents(t),
+            vec![
+                "Tờ khai thay đổi thông tin cư trú (Mẫu CT01 ban hành kèm theo Thông tư số 53/2025/TT-BCA)",
+                "Bản vẽ tách thửa đất theo mẫu",
+            ]
+        );
         assert!(documents("Không có thông tin").is_empty());
     }
 
@@ -670,7 +778,10 @@ mod tests {
         assert_eq!(docs.len(), DOCS_MAX);
         let long = format!("{}1 bản chính", "Văn bản đề nghị ".repeat(40));
         let doc = &documents(&long)[0];
-        assert!(doc.chars().count() <= NAME_MAX + 1 && doc.ends_with('…'), "{doc}");
+        assert!(
+            doc.chars().count() <= NAME_MAX + 1 && doc.ends_with('…'),
+            "{doc}"
+        );
     }
 
     #[test]
@@ -678,8 +789,14 @@ mod tests {
         assert!(!has_cooperation("Không có thông tin"));
         assert!(!has_cooperation("  "));
         assert!(has_cooperation("Bộ Công an"));
-        assert_eq!(cooperating_departments("Công an cấp Xã, Sở Tư pháp Thành phố Hà Nội"), vec![Dept::Police, Dept::Justice]);
-        assert_eq!(cooperating_departments("Bộ Công thương, Bộ Tài chính"), vec![Dept::Finance]);
+        assert_eq!(
+            cooperating_departments("Công an cấp Xã, Sở Tư pháp Thành phố Hà Nội"),
+            vec![Dept::Police, Dept::Justice]
+        );
+        assert_eq!(
+            cooperating_departments("Bộ Công thương, Bộ Tài chính"),
+            vec![Dept::Finance]
+        );
         assert_eq!(cooperating_departments("Cục Thuế"), vec![Dept::Finance]);
         assert_eq!(cooperating_departments("Tòa án nhân dân khu vực"), vec![]);
     }

@@ -106,10 +106,7 @@ pub fn read_jsonl_gz(bytes: &[u8]) -> anyhow::Result<Vec<RawProcedure>> {
 
 /// Builds the catalogue: province-level procedures are received at the service centre and
 /// decided by the ministry's department; commune-level ones are received at every commune.
-pub fn catalogue(
-    raws: &[RawProcedure],
-    communes: &[AgencyCode],
-) -> (Vec<ProcedureRecord>, Stats) {
+pub fn catalogue(raws: &[RawProcedure], communes: &[AgencyCode]) -> (Vec<ProcedureRecord>, Stats) {
     let mut stats = Stats {
         read: raws.len(),
         ..Stats::default()
@@ -176,17 +173,18 @@ fn build(
         status: VersionStatus::Published,
         name: nfc(raw.ten_thu_tuc.trim()),
         field: nfc(raw.linh_vuc.trim()),
-        levels: vec![if province { Level::Province } else { Level::Commune }],
+        levels: vec![if province {
+            Level::Province
+        } else {
+            Level::Commune
+        }],
         online_level: parse::online_level(&channels),
         time_limit,
         fee_vnd,
         documents,
         decision_no: nfc(raw.so_quyet_dinh.trim()),
         competent_agency: competent.map(Dept::code),
-        workflow: WorkflowDef::standard(
-            time_limit.duration(),
-            cooperating.map(|(d, _)| d.code()),
-        ),
+        workflow: WorkflowDef::standard(time_limit.duration(), cooperating.map(|(d, _)| d.code())),
     };
     Ok(ProcedureRecord {
         version,
@@ -229,7 +227,9 @@ fn cooperating(
         return None;
     }
     let field = fold(&raw.linh_vuc);
-    if competent == Some(Dept::Construction) && CONSTRUCTION_FIELDS.iter().any(|f| field.contains(f)) {
+    if competent == Some(Dept::Construction)
+        && CONSTRUCTION_FIELDS.iter().any(|f| field.contains(f))
+    {
         return Some((Dept::AgriEnv, false));
     }
     if field.contains("dat dai") {
@@ -264,7 +264,9 @@ mod tests {
         assert!(stats.province >= 100 && stats.commune >= 100, "{stats:?}");
         let inter_province = recs
             .iter()
-            .filter(|r| r.version.workflow.is_inter_agency() && r.version.levels == [Level::Province])
+            .filter(|r| {
+                r.version.workflow.is_inter_agency() && r.version.levels == [Level::Province]
+            })
             .count();
         assert!(inter_province >= 20, "{inter_province}");
         let mut ministries: Vec<Option<Dept>> = recs
@@ -281,8 +283,7 @@ mod tests {
         assert_eq!(ministries.len(), 6, "{ministries:?}");
         for r in &recs {
             let v = &r.version;
-            v.validate()
-                .unwrap_or_else(|e| panic!("{}: {e}", v.code));
+            v.validate().unwrap_or_else(|e| panic!("{}: {e}", v.code));
             assert_eq!(v.name, nfc(&v.name));
             assert!(!v.name.is_empty() && v.documents.len() <= parse::DOCS_MAX);
             assert!(v.fee_vnd >= 0);
@@ -298,7 +299,11 @@ mod tests {
     #[test]
     fn demo_procedures_are_there() {
         let (recs, _) = catalogue(&raw_records().unwrap(), &communes());
-        let find = |c: &str| recs.iter().find(|r| r.version.code.to_string() == c).unwrap();
+        let find = |c: &str| {
+            recs.iter()
+                .find(|r| r.version.code.to_string() == c)
+                .unwrap()
+        };
 
         let ks = find(codes::PROC_COMMUNE);
         assert_eq!(ks.version.name, "Thủ tục đăng ký khai sinh");
@@ -309,7 +314,10 @@ mod tests {
         assert!(!ks.version.documents.is_empty());
 
         let p = find(codes::PROC_PROVINCE);
-        assert_eq!(p.version.competent_agency.as_ref().unwrap().as_str(), codes::DEPT_JUSTICE);
+        assert_eq!(
+            p.version.competent_agency.as_ref().unwrap().as_str(),
+            codes::DEPT_JUSTICE
+        );
         assert!(!p.version.workflow.is_inter_agency());
         assert_eq!(p.receiving_agencies[0].as_str(), codes::CENTRE);
 
@@ -335,7 +343,11 @@ mod tests {
         };
         let j = Some(Dept::Justice);
         assert_eq!(
-            cooperating(&raw("bo-tu-phap", "Hộ tịch", "Cơ quan khác, Cơ quan công an"), j, true),
+            cooperating(
+                &raw("bo-tu-phap", "Hộ tịch", "Cơ quan khác, Cơ quan công an"),
+                j,
+                true
+            ),
             Some((Dept::Police, true))
         );
         // Named only itself: the default.
@@ -344,7 +356,11 @@ mod tests {
             Some((Dept::Finance, true))
         );
         assert_eq!(
-            cooperating(&raw("bo-tai-chinh", "Thuế", "Cục Thuế"), Some(Dept::Finance), true),
+            cooperating(
+                &raw("bo-tai-chinh", "Thuế", "Cục Thuế"),
+                Some(Dept::Finance),
+                true
+            ),
             Some((Dept::AgriEnv, true))
         );
         assert_eq!(
@@ -352,19 +368,64 @@ mod tests {
             Some((Dept::Police, true))
         );
         assert_eq!(
-            cooperating(&raw("bo-xay-dung", "Hoạt động xây dựng", ""), Some(Dept::Construction), true),
+            cooperating(
+                &raw("bo-xay-dung", "Hoạt động xây dựng", ""),
+                Some(Dept::Construction),
+                true
+            ),
             Some((Dept::AgriEnv, false))
         );
         assert_eq!(
-            cooperating(&raw("bo-nong-nghiep-mt", "Đất đai", "Không có thông tin"), Some(Dept::AgriEnv), true),
+            cooperating(
+                &raw("bo-nong-nghiep-mt", "Đất đai", "Không có thông tin"),
+                Some(Dept::AgriEnv),
+                true
+            ),
             Some((Dept::Finance, false))
         );
         assert_eq!(
-            cooperating(&raw("bo-tai-chinh", "Tài chính đất đai", ""), Some(Dept::Finance), true),
+            cooperating(
+                &raw("bo-tai-chinh", "Tài chính đất đai", ""),
+                Some(Dept::Finance),
+                true
+            ),
             Some((Dept::AgriEnv, false))
         );
-        assert_eq!(cooperating(&raw("bo-xay-dung", "Đường bộ", ""), Some(Dept::Construction), true), None);
-        assert_eq!(cooperating(&raw("bo-nong-nghiep-mt", "Đất đai", ""), None, false), None);
+        assert_eq!(
+            cooperating(
+                &raw("bo-xay-dung", "Đường bộ", ""),
+                Some(Dept::Construction),
+                true
+            ),
+            None
+        );
+        assert_eq!(
+            cooperating(&raw("bo-nong-nghiep-mt", "Đất đai", ""), None, false),
+            None
+        );
+    }
+
+    /// Prints the catalogue for eyeballing the parsers:
+    /// `cargo test -p motcua --lib seed::procedures::tests::dump -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn dump() {
+        let (recs, _) = catalogue(&raw_records().unwrap(), &communes());
+        for r in &recs {
+            let v = &r.version;
+            println!(
+                "{} | {} | {} | {} đ | {:?} | coop {:?}",
+                v.code,
+                v.name,
+                v.time_limit.label_vi(),
+                v.fee_vnd,
+                v.online_level,
+                v.workflow.step("lay-y-kien").map(|s| s.agency.clone())
+            );
+            for d in &v.documents {
+                println!("    - {}", d.name);
+            }
+        }
     }
 
     /// Statistics over the whole shared data set, when it is there (not on a fresh clone):

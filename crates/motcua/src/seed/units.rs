@@ -50,7 +50,9 @@ mod tests {
         assert_eq!(xh.full_name, "Phường Xuân Hương - Đà Lạt");
         assert_eq!(xh.name, "Xuân Hương - Đà Lạt");
         for u in &units {
-            u.code.parse::<motcua_domain::codes::AdminUnitCode>().unwrap();
+            u.code
+                .parse::<motcua_domain::codes::AdminUnitCode>()
+                .unwrap();
             assert_eq!(u.full_name, nfc(&u.full_name));
         }
     }

@@ -23,14 +23,18 @@ pub fn base() -> &'static str {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let url = std::env::var("MOTCUA_TEST_SERVER_DB").unwrap_or_else(|_| "sqlite::memory:".into());
+                let url = std::env::var("MOTCUA_TEST_SERVER_DB")
+                    .unwrap_or_else(|_| "sqlite::memory:".into());
                 let store = Store::open(&url).await.expect("open store");
                 motcua::seed::seed(&store, &motcua_web::auth::hash_password)
                     .await
                     .expect("seed");
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(format!("http://{}", listener.local_addr().unwrap())).unwrap();
-                motcua_web::serve(listener, motcua_web::AppState::new(store)).await.unwrap();
+                tx.send(format!("http://{}", listener.local_addr().unwrap()))
+                    .unwrap();
+                motcua_web::serve(listener, motcua_web::AppState::new(store))
+                    .await
+                    .unwrap();
             });
         });
         rx.recv().expect("server started")
@@ -49,7 +53,13 @@ pub async fn token(user: &str) -> String {
     if let Some(t) = cache.lock().unwrap().get(user) {
         return t.clone();
     }
-    let (st, body) = send(None, "POST", "/api/v1/auth/token", Some(serde_json::json!({"username": user, "password": PASSWORD}))).await;
+    let (st, body) = send(
+        None,
+        "POST",
+        "/api/v1/auth/token",
+        Some(serde_json::json!({"username": user, "password": PASSWORD})),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "login {user}: {body}");
     let t = body["token"].as_str().unwrap().to_string();
     cache.lock().unwrap().insert(user.into(), t.clone());
@@ -57,7 +67,12 @@ pub async fn token(user: &str) -> String {
 }
 
 /// Sends a request; returns the status and the JSON body (Null when empty or not JSON).
-pub async fn send(token: Option<&str>, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn send(
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut rb = client().request(method.parse().unwrap(), format!("{}{path}", base()));
     if let Some(t) = token {
         rb = rb.bearer_auth(t);
@@ -75,35 +90,61 @@ pub async fn send(token: Option<&str>, method: &str, path: &str, body: Option<Va
     let text = res.text().await.unwrap();
     if st.is_client_error() || st.is_server_error() {
         if path.starts_with("/api/") {
-            assert_eq!(ct, "application/problem+json", "{method} {path} -> {st}: errors are problem+json");
+            assert_eq!(
+                ct, "application/problem+json",
+                "{method} {path} -> {st}: errors are problem+json"
+            );
         }
     }
     (st, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// Sends as a demo user.
-pub async fn as_user(user: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn as_user(
+    user: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let t = token(user).await;
     send(Some(&t), method, path, body).await
 }
 
 /// Runs an action and asserts success; returns the dossier view.
 pub async fn act(user: &str, id: &str, action: &str, body: Value) -> Value {
-    let (st, v) = as_user(user, "POST", &format!("/api/v1/dossiers/{id}/actions/{action}"), Some(body)).await;
+    let (st, v) = as_user(
+        user,
+        "POST",
+        &format!("/api/v1/dossiers/{id}/actions/{action}"),
+        Some(body),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{user} {action}: {v}");
     v
 }
 
 /// A published procedure received at `receiving` whose competent agency is `competent` and,
 /// if `cooperating` is given, whose workflow has a step at that agency.
-pub async fn find_procedure(receiving: &str, competent: Option<&str>, cooperating: Option<&[&str]>) -> (String, Option<String>) {
+pub async fn find_procedure(
+    receiving: &str,
+    competent: Option<&str>,
+    cooperating: Option<&[&str]>,
+) -> (String, Option<String>) {
     let mut offset = 0;
     loop {
-        let (st, page) = send(None, "GET", &format!("/api/v1/procedures?agency={receiving}&limit=200&offset={offset}"), None).await;
+        let (st, page) = send(
+            None,
+            "GET",
+            &format!("/api/v1/procedures?agency={receiving}&limit=200&offset={offset}"),
+            None,
+        )
+        .await;
         assert_eq!(st, StatusCode::OK);
         let items = page["items"].as_array().unwrap().clone();
         if items.is_empty() {
-            panic!("no procedure at {receiving} with competent {competent:?} and cooperating {cooperating:?}");
+            panic!(
+                "no procedure at {receiving} with competent {competent:?} and cooperating {cooperating:?}"
+            );
         }
         for it in &items {
             let code = it["code"].as_str().unwrap();
@@ -116,10 +157,15 @@ pub async fn find_procedure(receiving: &str, competent: Option<&str>, cooperatin
                 .as_array()
                 .unwrap()
                 .iter()
-                .find_map(|s| (s["agency"]["type"] == "agency").then(|| s["agency"]["code"].as_str().unwrap().to_string()));
+                .find_map(|s| {
+                    (s["agency"]["type"] == "agency")
+                        .then(|| s["agency"]["code"].as_str().unwrap().to_string())
+                });
             match (cooperating, &coop) {
                 (None, None) => return (code.to_string(), None),
-                (Some(allowed), Some(c)) if allowed.contains(&c.as_str()) => return (code.to_string(), coop),
+                (Some(allowed), Some(c)) if allowed.contains(&c.as_str()) => {
+                    return (code.to_string(), coop);
+                }
                 _ => {}
             }
         }

@@ -142,9 +142,12 @@ impl PgStore {
     async fn migrate(&self, schema: &str) -> Result<()> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", &[&MIGRATION_LOCK, &schema])
-            .await
-            .map_err(pg_err)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&MIGRATION_LOCK, &schema],
+        )
+        .await
+        .map_err(pg_err)?;
         tx.batch_execute(&format!(
             "CREATE SCHEMA IF NOT EXISTS {schema};
              SET LOCAL search_path TO {schema};
@@ -156,7 +159,10 @@ impl PgStore {
         .await
         .map_err(pg_err)?;
         let done: i32 = tx
-            .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
             .await
             .map_err(pg_err)?
             .get(0);
@@ -168,9 +174,12 @@ impl PgStore {
             tx.batch_execute(sql)
                 .await
                 .map_err(|e| StoreError::Backend(format!("migration {version}: {e}")))?;
-            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&version])
-                .await
-                .map_err(pg_err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(pg_err)?;
             tracing::info!(version, schema, "applied PostgreSQL migration");
         }
         tx.commit().await.map_err(pg_err)
@@ -211,10 +220,13 @@ impl PgStore {
     }
 
     pub(crate) async fn dossier_by_code(&self, code: &DossierCode) -> Result<Option<Dossier>> {
-        self.query_opt("SELECT state FROM dossiers WHERE code = $1", &[&code.to_string()])
-            .await?
-            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
-            .transpose()
+        self.query_opt(
+            "SELECT state FROM dossiers WHERE code = $1",
+            &[&code.to_string()],
+        )
+        .await?
+        .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+        .transpose()
     }
 
     pub(crate) async fn history(&self, id: Uuid) -> Result<Vec<StoredEvent>> {
@@ -242,7 +254,12 @@ impl PgStore {
              FROM dossiers WHERE true",
         );
         let mut args: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
-        fn push(sql: &mut String, args: &mut Vec<Box<dyn ToSql + Sync + Send>>, clause: &str, v: Box<dyn ToSql + Sync + Send>) {
+        fn push(
+            sql: &mut String,
+            args: &mut Vec<Box<dyn ToSql + Sync + Send>>,
+            clause: &str,
+            v: Box<dyn ToSql + Sync + Send>,
+        ) {
             args.push(v);
             sql.push_str(&clause.replace('?', &format!("${}", args.len())));
         }
@@ -250,7 +267,12 @@ impl PgStore {
             push(&mut sql, &mut args, " AND owner = ?", Box::new(o));
         }
         if let Some(a) = &q.current_agency {
-            push(&mut sql, &mut args, " AND current_agency = ?", Box::new(a.to_string()));
+            push(
+                &mut sql,
+                &mut args,
+                " AND current_agency = ?",
+                Box::new(a.to_string()),
+            );
         }
         if let Some(a) = &q.agency {
             args.push(Box::new(a.to_string()));
@@ -273,8 +295,14 @@ impl PgStore {
             ));
         }
         args.push(Box::new(q.limit.clamp(1, 200) as i64));
-        sql.push_str(&format!(" ORDER BY submitted_at DESC, id DESC LIMIT ${}", args.len()));
-        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref() as &(dyn ToSql + Sync)).collect();
+        sql.push_str(&format!(
+            " ORDER BY submitted_at DESC, id DESC LIMIT ${}",
+            args.len()
+        ));
+        let refs: Vec<&(dyn ToSql + Sync)> = args
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
         self.query(&sql, &refs)
             .await?
             .into_iter()
@@ -342,10 +370,13 @@ impl PgStore {
     }
 
     pub(crate) async fn agency(&self, code: &AgencyCode) -> Result<Option<Agency>> {
-        self.query_opt("SELECT data FROM agencies WHERE code = $1", &[&code.as_str()])
-            .await?
-            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
-            .transpose()
+        self.query_opt(
+            "SELECT data FROM agencies WHERE code = $1",
+            &[&code.as_str()],
+        )
+        .await?
+        .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+        .transpose()
     }
 
     pub(crate) async fn upsert_admin_units(&self, units: Vec<AdminUnit>) -> Result<()> {
@@ -450,7 +481,11 @@ impl PgStore {
         .map(|_| ())
     }
 
-    pub(crate) async fn token_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>> {
+    pub(crate) async fn token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
         self.query_opt(
             "SELECT u.id, u.username, u.password_hash, u.name, u.role, u.agency
              FROM tokens t JOIN users u ON u.id = t.user_id
@@ -474,9 +509,12 @@ impl PgStore {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
         // Versions of one procedure are written one at a time (SQLite's single writer gives that).
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext('procedure ' || $1))", &[&code])
-            .await
-            .map_err(pg_err)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('procedure ' || $1))",
+            &[&code],
+        )
+        .await
+        .map_err(pg_err)?;
         if v.status == VersionStatus::Published {
             let st = tx
                 .prepare_cached(
@@ -495,9 +533,12 @@ impl PgStore {
             )
             .await
             .map_err(pg_err)?;
-        tx.execute(&st, &[&code, &version, &status, &v.name, &folded, &v.field, &data])
-            .await
-            .map_err(pg_err)?;
+        tx.execute(
+            &st,
+            &[&code, &version, &status, &v.name, &folded, &v.field, &data],
+        )
+        .await
+        .map_err(pg_err)?;
         let st = tx
             .prepare_cached(
                 "WITH gone AS (DELETE FROM procedure_agencies WHERE procedure_code = $1)
@@ -521,7 +562,10 @@ impl PgStore {
         .transpose()
     }
 
-    pub(crate) async fn list_procedures(&self, q: &ProcedureQuery) -> Result<Vec<ProcedureSummary>> {
+    pub(crate) async fn list_procedures(
+        &self,
+        q: &ProcedureQuery,
+    ) -> Result<Vec<ProcedureSummary>> {
         let mut sql = String::from("SELECT p.data FROM procedures p WHERE p.status = 'published'");
         let mut args: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
         if let Some(t) = &q.text {
@@ -540,8 +584,15 @@ impl PgStore {
         }
         args.push(Box::new(q.limit.clamp(1, 200) as i64));
         args.push(Box::new(q.offset as i64));
-        sql.push_str(&format!(" ORDER BY p.code LIMIT ${} OFFSET ${}", args.len() - 1, args.len()));
-        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref() as &(dyn ToSql + Sync)).collect();
+        sql.push_str(&format!(
+            " ORDER BY p.code LIMIT ${} OFFSET ${}",
+            args.len() - 1,
+            args.len()
+        ));
+        let refs: Vec<&(dyn ToSql + Sync)> = args
+            .iter()
+            .map(|a| a.as_ref() as &(dyn ToSql + Sync))
+            .collect();
         self.query(&sql, &refs)
             .await?
             .into_iter()
@@ -554,7 +605,10 @@ impl PgStore {
 
     pub(crate) async fn count_procedures(&self) -> Result<u64> {
         let r = self
-            .query("SELECT count(*) FROM procedures WHERE status = 'published'", &[])
+            .query(
+                "SELECT count(*) FROM procedures WHERE status = 'published'",
+                &[],
+            )
             .await?;
         Ok(r[0].get::<_, i64>(0) as u64)
     }
@@ -632,26 +686,26 @@ impl PgStore {
                 break;
             }
             for r in page {
-            let id: Uuid = r.get(0);
-            let state: String = r.get(1);
-            let seqs: Vec<i64> = r.get::<_, Option<Vec<i64>>>(2).unwrap_or_default();
-            let bodies: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
-            let prevs: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
-            let hashes: Vec<String> = r.get::<_, Option<Vec<String>>>(5).unwrap_or_default();
-            let log: Vec<(u64, String, String, String)> = seqs
-                .into_iter()
-                .zip(bodies)
-                .zip(prevs)
-                .zip(hashes)
-                .map(|(((s, b), p), h)| (s as u64, b, p, h))
-                .collect();
-            report.dossiers += 1;
-            report.events += log.len() as u64;
-            for d in check_log(id, &log, &state, &mut report.problems) {
-                *implied
-                    .entry((d.agency.to_string(), d.day.to_string(), d.metric))
-                    .or_default() += d.delta;
-            }
+                let id: Uuid = r.get(0);
+                let state: String = r.get(1);
+                let seqs: Vec<i64> = r.get::<_, Option<Vec<i64>>>(2).unwrap_or_default();
+                let bodies: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
+                let prevs: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
+                let hashes: Vec<String> = r.get::<_, Option<Vec<String>>>(5).unwrap_or_default();
+                let log: Vec<(u64, String, String, String)> = seqs
+                    .into_iter()
+                    .zip(bodies)
+                    .zip(prevs)
+                    .zip(hashes)
+                    .map(|(((s, b), p), h)| (s as u64, b, p, h))
+                    .collect();
+                report.dossiers += 1;
+                report.events += log.len() as u64;
+                for d in check_log(id, &log, &state, &mut report.problems) {
+                    *implied
+                        .entry((d.agency.to_string(), d.day.to_string(), d.metric))
+                        .or_default() += d.delta;
+                }
             }
         }
         let stored: BTreeMap<(String, String, String), i64> = tx
@@ -680,14 +734,20 @@ mod tests {
 
     #[test]
     fn schema_parameter_is_split_off() {
-        assert_eq!(split_schema("postgres://h/db"), ("postgres://h/db".into(), None));
+        assert_eq!(
+            split_schema("postgres://h/db"),
+            ("postgres://h/db".into(), None)
+        );
         assert_eq!(
             split_schema("postgres://h/db?schema=t_1"),
             ("postgres://h/db".into(), Some("t_1".into()))
         );
         assert_eq!(
             split_schema("postgres://h/db?sslmode=disable&schema=x&connect_timeout=3"),
-            ("postgres://h/db?sslmode=disable&connect_timeout=3".into(), Some("x".into()))
+            (
+                "postgres://h/db?sslmode=disable&connect_timeout=3".into(),
+                Some("x".into())
+            )
         );
         assert!(valid_schema("t_0a9f"));
         assert!(valid_schema("public"));

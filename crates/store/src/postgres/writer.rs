@@ -29,7 +29,8 @@ const MAX_ATTEMPTS: usize = 3;
 /// Most codes one decision may ask for.
 const MAX_CODES: usize = 4;
 
-const CLAIM: &str = "INSERT INTO idempotency (actor, key, dossier_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+const CLAIM: &str =
+    "INSERT INTO idempotency (actor, key, dossier_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 const CLAIMED: &str = "SELECT d.state FROM idempotency i JOIN dossiers d ON d.id = i.dossier_id
                        WHERE i.actor = $1 AND i.key = $2";
 const LOAD: &str = "SELECT state, last_hash FROM dossiers WHERE id = $1 FOR UPDATE";
@@ -93,7 +94,9 @@ fn classify(e: tokio_postgres::Error, job: &Execute) -> Failure {
                 expected: job.expected_version.unwrap_or(0),
                 actual: job.expected_version.unwrap_or(0) + 1,
             }),
-            Some("dossiers_code_key") => Failure::Fail(StoreError::Duplicate("dossier code".into())),
+            Some("dossiers_code_key") => {
+                Failure::Fail(StoreError::Duplicate("dossier code".into()))
+            }
             _ => Failure::Fail(pg_err(e)),
         };
     }
@@ -162,7 +165,11 @@ struct Codes<'a> {
 }
 
 impl CodeAllocator for Codes<'_> {
-    fn allocate(&mut self, agency: &AgencyCode, date: NaiveDate) -> std::result::Result<DossierCode, String> {
+    fn allocate(
+        &mut self,
+        agency: &AgencyCode,
+        date: NaiveDate,
+    ) -> std::result::Result<DossierCode, String> {
         if let Some((a, d, code)) = self.given.get(self.next) {
             if a == agency && *d == date {
                 self.next += 1;
@@ -235,7 +242,11 @@ async fn run(
             .query_opt(&st, &[actor, key])
             .await
             .map_err(pg_err)?
-            .ok_or_else(|| StoreError::Corrupt(format!("idempotency key `{key}` points at a missing dossier")))?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "idempotency key `{key}` points at a missing dossier"
+                ))
+            })?
             .get(0);
         return Ok(Executed {
             dossier: serde_json::from_str(&state).map_err(corrupt)?,
@@ -269,13 +280,20 @@ async fn run(
         };
         let out = (job.decide)(before.as_ref(), &mut codes);
         if codes.mismatch {
-            return Err(StoreError::Backend("the decision is not deterministic (it asked for other codes when run again)".into()).into());
+            return Err(StoreError::Backend(
+                "the decision is not deterministic (it asked for other codes when run again)"
+                    .into(),
+            )
+            .into());
         }
         let Some((agency, date)) = codes.wanted else {
             break out.map_err(StoreError::from)?;
         };
         if given.len() >= MAX_CODES {
-            return Err(StoreError::Backend(format!("a decision asked for more than {MAX_CODES} codes")).into());
+            return Err(StoreError::Backend(format!(
+                "a decision asked for more than {MAX_CODES} codes"
+            ))
+            .into());
         }
         let c = tx.client();
         let st = c.prepare_cached(CODE).await.map_err(pg_err)?;
@@ -285,7 +303,9 @@ async fn run(
             .map_err(|e| classify(e, job))?
             .get(0);
         let code = DossierCode::new(agency.clone(), date, seq as u32).map_err(|e| {
-            StoreError::Domain(motcua_domain::dossier::DomainError::CodeAllocation(e.to_string()))
+            StoreError::Domain(motcua_domain::dossier::DomainError::CodeAllocation(
+                e.to_string(),
+            ))
         })?;
         given.push((agency, date, code));
     };
@@ -313,7 +333,9 @@ async fn run(
     // Summed per key and in key order: one row touched once, rows locked in one global order.
     let mut sums: BTreeMap<(&str, NaiveDate, &str), i64> = BTreeMap::new();
     for c in &p.counters {
-        *sums.entry((c.agency.as_str(), c.day, c.metric.as_str())).or_default() += c.delta;
+        *sums
+            .entry((c.agency.as_str(), c.day, c.metric.as_str()))
+            .or_default() += c.delta;
     }
     let c_agency: Vec<&str> = sums.keys().map(|k| k.0).collect();
     let c_day: Vec<NaiveDate> = sums.keys().map(|k| k.1).collect();

@@ -35,7 +35,8 @@ pub struct SqliteStore {
 }
 
 fn tune(conn: &Connection, writer: bool) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db_err)?;
     if writer {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
@@ -54,8 +55,10 @@ fn migrate(conn: &Connection) -> Result<()> {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(db_err)?;
     if v < 1 {
-        conn.execute_batch(&format!("BEGIN; {SCHEMA}; PRAGMA user_version = 1; COMMIT;"))
-            .map_err(db_err)?;
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA}; PRAGMA user_version = 1; COMMIT;"
+        ))
+        .map_err(db_err)?;
     }
     Ok(())
 }
@@ -78,7 +81,8 @@ impl SqliteStore {
         if let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path).map_err(db_err)?;
         tune(&conn, true)?;
@@ -105,20 +109,27 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let keep = Connection::open_with_flags(&name, flags).map_err(db_err)?;
         let conn = Connection::open_with_flags(&name, flags).map_err(db_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
         migrate(&conn)?;
         let mut readers = Vec::new();
         for _ in 0..READERS {
             let r = Connection::open_with_flags(&name, flags).map_err(db_err)?;
-            r.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+            r.busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(db_err)?;
             // Shared-cache connections must read uncommitted pages without table locks failing.
-            r.execute_batch("PRAGMA read_uncommitted = 1").map_err(db_err)?;
+            r.execute_batch("PRAGMA read_uncommitted = 1")
+                .map_err(db_err)?;
             readers.push(Mutex::new(r));
         }
         Ok(Self::start(conn, readers, Some(Arc::new(Mutex::new(keep)))))
     }
 
-    fn start(conn: Connection, readers: Vec<Mutex<Connection>>, keep: Option<Arc<Mutex<Connection>>>) -> SqliteStore {
+    fn start(
+        conn: Connection,
+        readers: Vec<Mutex<Connection>>,
+        keep: Option<Arc<Mutex<Connection>>>,
+    ) -> SqliteStore {
         let (tx, rx) = crossbeam_channel::bounded(16_384);
         std::thread::Builder::new()
             .name("motcua-sqlite-writer".into())
@@ -139,7 +150,9 @@ impl SqliteStore {
             }
         }
         let i = rand_index(self.readers.len());
-        let c = self.readers[i].lock().map_err(|_| StoreError::Backend("reader poisoned".into()))?;
+        let c = self.readers[i]
+            .lock()
+            .map_err(|_| StoreError::Backend("reader poisoned".into()))?;
         f(&c)
     }
 
@@ -154,7 +167,10 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?
     }
 
-    async fn admin(&self, f: impl FnOnce(&Connection) -> Result<()> + Send + 'static) -> Result<()> {
+    async fn admin(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Job::Admin(Box::new(f), tx))
@@ -189,7 +205,8 @@ impl SqliteStore {
                 .query_row([&code], |r| r.get(0))
                 .optional()
                 .map_err(db_err)?;
-            s.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+            s.map(|s| serde_json::from_str(&s).map_err(corrupt))
+                .transpose()
         })
     }
 
@@ -328,8 +345,12 @@ impl SqliteStore {
 
     pub(crate) async fn agencies(&self) -> Result<Vec<Agency>> {
         self.read(|c| {
-            let mut st = c.prepare_cached("SELECT data FROM agencies ORDER BY code").map_err(db_err)?;
-            let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            let mut st = c
+                .prepare_cached("SELECT data FROM agencies ORDER BY code")
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
             rows.map(|r| serde_json::from_str(&r.map_err(db_err)?).map_err(corrupt))
                 .collect()
         })
@@ -344,7 +365,8 @@ impl SqliteStore {
                 .query_row([&code], |r| r.get(0))
                 .optional()
                 .map_err(db_err)?;
-            s.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+            s.map(|s| serde_json::from_str(&s).map_err(corrupt))
+                .transpose()
         })
     }
 
@@ -368,9 +390,11 @@ impl SqliteStore {
 
     pub(crate) async fn count_admin_units(&self) -> Result<u64> {
         self.read(|c| {
-            c.query_row("SELECT count(*) FROM admin_units", [], |r| r.get::<_, i64>(0))
-                .map(|n| n as u64)
-                .map_err(db_err)
+            c.query_row("SELECT count(*) FROM admin_units", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(db_err)
         })
     }
 
@@ -400,7 +424,9 @@ impl SqliteStore {
     }
 
     fn user_where(&self, clause: &str, arg: String) -> Result<Option<UserRecord>> {
-        let sql = format!("SELECT id, username, password_hash, name, role, agency FROM users WHERE {clause}");
+        let sql = format!(
+            "SELECT id, username, password_hash, name, role, agency FROM users WHERE {clause}"
+        );
         self.read(move |c| {
             let row = c
                 .prepare_cached(&sql)
@@ -450,7 +476,11 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn token_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<UserRecord>> {
+    pub(crate) async fn token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
         let h = token_hash.to_string();
         let uid: Option<String> = self.read(move |c| {
             c.prepare_cached("SELECT user_id FROM tokens WHERE token_hash = ?1 AND expires_at > ?2")
@@ -513,16 +543,22 @@ impl SqliteStore {
         let code = code.to_string();
         self.read(move |c| {
             let s: Option<String> = c
-                .prepare_cached("SELECT data FROM procedures WHERE code = ?1 AND status = 'published'")
+                .prepare_cached(
+                    "SELECT data FROM procedures WHERE code = ?1 AND status = 'published'",
+                )
                 .map_err(db_err)?
                 .query_row([&code], |r| r.get(0))
                 .optional()
                 .map_err(db_err)?;
-            s.map(|s| serde_json::from_str(&s).map_err(corrupt)).transpose()
+            s.map(|s| serde_json::from_str(&s).map_err(corrupt))
+                .transpose()
         })
     }
 
-    pub(crate) async fn list_procedures(&self, q: &ProcedureQuery) -> Result<Vec<ProcedureSummary>> {
+    pub(crate) async fn list_procedures(
+        &self,
+        q: &ProcedureQuery,
+    ) -> Result<Vec<ProcedureSummary>> {
         let q = q.clone();
         self.read_blocking(move |c| {
             let mut sql = String::from("SELECT p.data FROM procedures p WHERE p.status = 'published'");
@@ -556,9 +592,13 @@ impl SqliteStore {
 
     pub(crate) async fn count_procedures(&self) -> Result<u64> {
         self.read(|c| {
-            c.query_row("SELECT count(*) FROM procedures WHERE status = 'published'", [], |r| r.get::<_, i64>(0))
-                .map(|n| n as u64)
-                .map_err(db_err)
+            c.query_row(
+                "SELECT count(*) FROM procedures WHERE status = 'published'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(db_err)
         })
     }
 

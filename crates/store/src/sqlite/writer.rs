@@ -25,6 +25,8 @@ pub(crate) enum Job {
     Admin(AdminFn, oneshot::Sender<Result<()>>),
 }
 
+// One per job of a batch, short-lived: not worth boxing.
+#[allow(clippy::large_enum_variant)]
 enum Reply {
     Exec(oneshot::Sender<Result<Executed>>, Result<Executed>),
     Admin(oneshot::Sender<Result<()>>, Result<()>),
@@ -117,14 +119,20 @@ fn fail_all(batch: Vec<Job>, msg: &str) -> Vec<Reply> {
 struct SqliteCodes<'c>(&'c Connection);
 
 impl CodeAllocator for SqliteCodes<'_> {
-    fn allocate(&mut self, agency: &AgencyCode, date: NaiveDate) -> std::result::Result<DossierCode, String> {
+    fn allocate(
+        &mut self,
+        agency: &AgencyCode,
+        date: NaiveDate,
+    ) -> std::result::Result<DossierCode, String> {
         let seq: i64 = self
             .0
             .prepare_cached(
                 "INSERT INTO code_counters (agency, day, last) VALUES (?1, ?2, 1)
                  ON CONFLICT (agency, day) DO UPDATE SET last = last + 1 RETURNING last",
             )
-            .and_then(|mut st| st.query_row(params![agency.as_str(), date.to_string()], |r| r.get(0)))
+            .and_then(|mut st| {
+                st.query_row(params![agency.as_str(), date.to_string()], |r| r.get(0))
+            })
             .map_err(|e| e.to_string())?;
         DossierCode::new(agency.clone(), date, seq as u32).map_err(|e| e.to_string())
     }
@@ -155,8 +163,11 @@ fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
             .optional()
             .map_err(db_err)?;
         if let Some(existing) = existing {
-            let (dossier, _) = load_state(conn, &existing)?
-                .ok_or_else(|| StoreError::Corrupt(format!("idempotency key points at missing dossier {existing}")))?;
+            let (dossier, _) = load_state(conn, &existing)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "idempotency key points at missing dossier {existing}"
+                ))
+            })?;
             return Ok(Executed {
                 dossier,
                 events: vec![],
@@ -259,14 +270,21 @@ fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
             )
             .map_err(db_err)?;
         for c in &p.counters {
-            up.execute(params![c.agency.as_str(), c.day.to_string(), c.metric, c.delta])
-                .map_err(db_err)?;
+            up.execute(params![
+                c.agency.as_str(),
+                c.day.to_string(),
+                c.metric,
+                c.delta
+            ])
+            .map_err(db_err)?;
         }
     }
     if !p.outbox.is_empty() {
         let now = p.rows.last().map_or(0, |r| r.at.timestamp_micros());
         let mut ins = conn
-            .prepare_cached("INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .prepare_cached(
+                "INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )
             .map_err(db_err)?;
         for m in &p.outbox {
             ins.execute(params![m.topic, m.key, m.payload.to_string(), now])

@@ -41,7 +41,10 @@ pub async fn token(
 ) -> Result<Json<TokenResponse>, ApiError> {
     let Json(req) = body?;
     if req.username.len() > 100 || req.password.len() > 200 {
-        return Err(ApiError::invalid("username", "user name or password too long"));
+        return Err(ApiError::invalid(
+            "username",
+            "user name or password too long",
+        ));
     }
     let user = s.store.user_by_username(req.username.trim()).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not reveal users.

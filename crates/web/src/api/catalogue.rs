@@ -49,7 +49,10 @@ pub async fn procedures(
     let agency = p
         .agency
         .as_deref()
-        .map(|a| a.parse::<AgencyCode>().map_err(|e| ApiError::invalid("agency", e.to_string())))
+        .map(|a| {
+            a.parse::<AgencyCode>()
+                .map_err(|e| ApiError::invalid("agency", e.to_string()))
+        })
         .transpose()?;
     if p.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::invalid("q", "at most 200 characters"));
@@ -79,7 +82,10 @@ pub struct ProcedureDetail {
 #[utoipa::path(get, path = "/api/v1/procedures/{code}", tag = "catalogue",
     params(("code" = String, Path, description = "Procedure code, e.g. 1.001193")),
     responses((status = 200, body = ProcedureDetail), (status = 404, body = crate::error::Problem)))]
-pub async fn procedure(State(s): State<AppState>, Path(code): Path<String>) -> Result<Json<ProcedureDetail>, ApiError> {
+pub async fn procedure(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<ProcedureDetail>, ApiError> {
     let code: motcua_domain::codes::ProcedureCode = code
         .parse()
         .map_err(|e: motcua_domain::codes::CodeError| ApiError::invalid("code", e.to_string()))?;

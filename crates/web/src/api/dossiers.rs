@@ -70,11 +70,19 @@ fn hints(d: &Dossier, a: &Actor) -> Vec<&'static str> {
         Status::AwaitingReception if a.role == Role::DeskOfficer => {
             v.extend(["receive", "request_supplement", "refuse"])
         }
-        Status::SupplementAtReception | Status::SupplementRequested if owner || a.role == Role::DeskOfficer => {
+        Status::SupplementAtReception | Status::SupplementRequested
+            if owner || a.role == Role::DeskOfficer =>
+        {
             v.push("provide_supplement")
         }
         Status::Received | Status::Processing if a.role.is_staff() => {
-            v.extend(["complete_step", "send_back", "request_supplement", "request_payment", "issue_apology"]);
+            v.extend([
+                "complete_step",
+                "send_back",
+                "request_supplement",
+                "request_payment",
+                "issue_apology",
+            ]);
             if a.role == Role::Leader {
                 v.extend(["assign", "approve", "stop_processing"]);
             }
@@ -88,7 +96,11 @@ fn hints(d: &Dossier, a: &Actor) -> Vec<&'static str> {
         _ => {}
     }
     if (owner || (a.role == Role::DeskOfficer && a.agency.as_ref() == Some(&d.receiving_agency)))
-        && (d.status.is_in_progress() || matches!(d.status, Status::AwaitingReception | Status::SupplementAtReception))
+        && (d.status.is_in_progress()
+            || matches!(
+                d.status,
+                Status::AwaitingReception | Status::SupplementAtReception
+            ))
     {
         v.push("withdraw");
     }
@@ -114,7 +126,10 @@ fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, ApiError> {
                 .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?
                 .trim();
             if s.is_empty() || s.len() > 200 {
-                return Err(ApiError::invalid("Idempotency-Key", "must be 1-200 characters"));
+                return Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    "must be 1-200 characters",
+                ));
             }
             Ok(Some(s.to_string()))
         }
@@ -167,19 +182,23 @@ pub async fn submit(
     if !req.form.is_null() && !req.form.is_object() {
         return Err(ApiError::invalid("form", "must be a JSON object"));
     }
-    let code: motcua_domain::codes::ProcedureCode = req
-        .procedure_code
-        .parse()
-        .map_err(|e: motcua_domain::codes::CodeError| ApiError::invalid("procedure_code", e.to_string()))?;
+    let code: motcua_domain::codes::ProcedureCode =
+        req.procedure_code
+            .parse()
+            .map_err(|e: motcua_domain::codes::CodeError| {
+                ApiError::invalid("procedure_code", e.to_string())
+            })?;
     let rec = s
         .store
         .published_procedure(&code.to_string())
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no published procedure {code}")).field("procedure_code"))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!("no published procedure {code}")).field("procedure_code")
+        })?;
     let receiving: AgencyCode = match &req.agency {
-        Some(a) => a
-            .parse()
-            .map_err(|e: motcua_domain::codes::CodeError| ApiError::invalid("agency", e.to_string()))?,
+        Some(a) => a.parse().map_err(|e: motcua_domain::codes::CodeError| {
+            ApiError::invalid("agency", e.to_string())
+        })?,
         None if rec.receiving_agencies.len() == 1 => rec.receiving_agencies[0].clone(),
         None => {
             return Err(ApiError::invalid(
@@ -227,7 +246,15 @@ pub async fn submit(
     let id = Uuid::now_v7();
     let done = s
         .store
-        .execute(job(&s, id, actor.clone(), cmd, req.note, None, key.map(|k| (actor.user_id, k))))
+        .execute(job(
+            &s,
+            id,
+            actor.clone(),
+            cmd,
+            req.note,
+            None,
+            key.map(|k| (actor.user_id, k)),
+        ))
         .await?;
     let status = if done.replayed {
         StatusCode::OK
@@ -274,7 +301,8 @@ pub async fn by_code(
     Auth(actor): Auth,
     Path(code): Path<String>,
 ) -> Result<Json<DossierView>, ApiError> {
-    let code = DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let code =
+        DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     let d = s
         .store
         .dossier_by_code(&code)
@@ -354,7 +382,10 @@ pub async fn list(
     let status = p
         .status
         .as_deref()
-        .map(|st| Status::parse(st).ok_or_else(|| ApiError::invalid("status", format!("unknown status `{st}`"))))
+        .map(|st| {
+            Status::parse(st)
+                .ok_or_else(|| ApiError::invalid("status", format!("unknown status `{st}`")))
+        })
         .transpose()?;
     let before = p.cursor.as_deref().map(parse_cursor).transpose()?;
     let limit = p.limit.unwrap_or(50).clamp(1, 200);
@@ -364,13 +395,21 @@ pub async fn list(
             status,
             limit,
             before,
-            current_agency: if p.inbox == Some(true) { actor.agency.clone() } else { None },
+            current_agency: if p.inbox == Some(true) {
+                actor.agency.clone()
+            } else {
+                None
+            },
             ..Default::default()
         },
     )?;
     let items = s.store.list_dossiers(&q).await?;
     let next_cursor = (items.len() == limit as usize)
-        .then(|| items.last().map(|l| format!("{}_{}", l.submitted_at.timestamp_micros(), l.id)))
+        .then(|| {
+            items
+                .last()
+                .map(|l| format!("{}_{}", l.submitted_at.timestamp_micros(), l.id))
+        })
         .flatten();
     Ok(Json(DossierPage { items, next_cursor }))
 }
@@ -460,24 +499,41 @@ pub async fn act(
         if !ok {
             return Err(ApiError::invalid(
                 "user_id",
-                format!("no staff member with this id works at {}", current.get().current_agency),
+                format!(
+                    "no staff member with this id works at {}",
+                    current.get().current_agency
+                ),
             ));
         }
     }
     let done = s
         .store
-        .execute(job(&s, id, actor.clone(), cmd, note, expected_version, None))
+        .execute(job(
+            &s,
+            id,
+            actor.clone(),
+            cmd,
+            note,
+            expected_version,
+            None,
+        ))
         .await?;
     metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
     Ok(Json(view(visible(&actor, done.dossier)?, &actor)))
 }
 
-fn expected_version(h: &HeaderMap, body: Option<serde_json::Value>) -> Result<Option<u64>, ApiError> {
+fn expected_version(
+    h: &HeaderMap,
+    body: Option<serde_json::Value>,
+) -> Result<Option<u64>, ApiError> {
     if let Some(v) = body {
         return match v {
             serde_json::Value::Null => Ok(None),
             serde_json::Value::Number(n) if n.as_u64().is_some() => Ok(n.as_u64()),
-            _ => Err(ApiError::invalid("expected_version", "must be a non-negative integer")),
+            _ => Err(ApiError::invalid(
+                "expected_version",
+                "must be a non-negative integer",
+            )),
         };
     }
     match h.get("if-match") {
@@ -488,7 +544,9 @@ fn expected_version(h: &HeaderMap, body: Option<serde_json::Value>) -> Result<Op
             .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
             .and_then(|s| s.parse().ok())
             .map(Some)
-            .ok_or_else(|| ApiError::invalid("If-Match", "must be the dossier version, e.g. \"3\"")),
+            .ok_or_else(|| {
+                ApiError::invalid("If-Match", "must be the dossier version, e.g. \"3\"")
+            }),
     }
 }
 
@@ -530,8 +588,12 @@ impl PublicStatus {
 #[utoipa::path(get, path = "/api/v1/public/status/{code}", tag = "public",
     params(("code" = String, Path)),
     responses((status = 200, body = PublicStatus), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn public_status(State(s): State<AppState>, Path(code): Path<String>) -> Result<Json<PublicStatus>, ApiError> {
-    let code = DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+pub async fn public_status(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<PublicStatus>, ApiError> {
+    let code =
+        DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
     let d = s
         .store
         .dossier_by_code(&code)

@@ -24,7 +24,9 @@ pub async fn health(State(s): State<AppState>) -> Result<impl IntoResponse, ApiE
             e.to_string(),
         )
     })?;
-    Ok(Json(serde_json::json!({ "status": "ok", "database": s.store.backend() })))
+    Ok(Json(
+        serde_json::json!({ "status": "ok", "database": s.store.backend() }),
+    ))
 }
 
 /// Unknown API routes.

@@ -35,7 +35,11 @@ pub async fn counters(
     let requested = p
         .agency
         .as_deref()
-        .map(|a| a.parse().map_err(|e: motcua_domain::codes::CodeError| ApiError::invalid("agency", e.to_string())))
+        .map(|a| {
+            a.parse().map_err(|e: motcua_domain::codes::CodeError| {
+                ApiError::invalid("agency", e.to_string())
+            })
+        })
         .transpose()?;
     if let (Some(f), Some(t)) = (p.from, p.to)
         && f > t

@@ -1,0 +1,140 @@
+//! `submit`: citizens file online dossiers as fast as the server takes them (W1, durable intake).
+
+use crate::http::{self, Login};
+use crate::stats::{self, Live, Op};
+use crate::{Common, Deadline};
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// The body of every submission: built once, shared by all clients (cloning is a reference count).
+pub fn submit_body(procedure: &str, agency: &str) -> Bytes {
+    let v = serde_json::json!({
+        "procedure_code": procedure,
+        "agency": agency,
+        "channel": "online",
+        "applicant": {
+            "name": "Nguyễn Thị Lan",
+            "personal_id": "068190001234",
+            "phone": "0912345678",
+            "address": "Phường Xuân Hương - Đà Lạt, Lâm Đồng"
+        },
+        "documents": [{"name": "Tờ khai"}, {"name": "Bản sao giấy tờ tùy thân"}],
+        "form": {"ghi_chu": "Hồ sơ đo tải"},
+        "note": "Nộp trực tuyến"
+    });
+    Bytes::from(serde_json::to_vec(&v).expect("JSON"))
+}
+
+/// Logs in the citizen and the commune desk, and picks a procedure received at the commune.
+pub async fn prepare(c: &Common, simple: bool) -> anyhow::Result<(Login, String, String)> {
+    let cl = http::client();
+    let citizen = http::login(&cl, &c.base, &c.citizen, &c.password).await?;
+    let agency = match &c.agency {
+        Some(a) => a.clone(),
+        None => http::login(&cl, &c.base, &c.desk, &c.password)
+            .await?
+            .agency
+            .ok_or_else(|| anyhow::anyhow!("{} has no agency", c.desk))?,
+    };
+    let procedure = match &c.procedure {
+        Some(p) => p.clone(),
+        None => http::find_procedure(&cl, &c.base, &agency, simple).await?,
+    };
+    println!("  procedure {procedure} at agency {agency}");
+    Ok((citizen, agency, procedure))
+}
+
+pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
+    let (citizen, agency, procedure) = prepare(c, false).await?;
+    let url: reqwest::Url = format!("{}/api/v1/dossiers", c.base).parse()?;
+    let body = submit_body(&procedure, &agency);
+    let live = Arc::new(Live::default());
+    println!(
+        "submit: {} clients for {:?} against {}",
+        c.clients, c.duration, c.base
+    );
+    let deadline = Deadline::new(c.warmup, c.duration);
+    let cpu = stats::CpuMeter::start(c.server_pid);
+    let (progress, stop) = stats::spawn_progress("submit", live.clone(), None);
+    let mut tasks = Vec::with_capacity(c.clients);
+    for _ in 0..c.clients {
+        let (url, body, live, auth, deadline) = (
+            url.clone(),
+            body.clone(),
+            live.clone(),
+            citizen.auth.clone(),
+            deadline.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let cl = http::client();
+            let json = HeaderValue::from_static("application/json");
+            let mut op = Op::new("submit");
+            while !deadline.over() {
+                let t0 = Instant::now();
+                let res = cl
+                    .post(url.clone())
+                    .header(AUTHORIZATION, auth.clone())
+                    .header(CONTENT_TYPE, json.clone())
+                    .body(body.clone())
+                    .send()
+                    .await;
+                let measured = deadline.measuring(t0);
+                match res {
+                    Ok(r) => {
+                        let st = r.status();
+                        let bytes = r.bytes().await;
+                        let dt = t0.elapsed();
+                        if st == StatusCode::CREATED && bytes.is_ok() {
+                            if measured {
+                                op.ok(dt);
+                                live.ok.fetch_add(1, Ordering::Relaxed);
+                            }
+                        } else {
+                            op.err();
+                            live.errors.fetch_add(1, Ordering::Relaxed);
+                            live.report_error(|| {
+                                format!(
+                                    "submit -> {st}: {}",
+                                    bytes
+                                        .map(|b| stats::snippet(&b))
+                                        .unwrap_or_else(|e| e.to_string())
+                                )
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        op.err();
+                        live.errors.fetch_add(1, Ordering::Relaxed);
+                        live.report_error(|| format!("submit: {e}"));
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            }
+            vec![op]
+        }));
+    }
+    let mut all = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        all.push(t.await?);
+    }
+    let secs = deadline.measured_secs();
+    stop.store(true, Ordering::Relaxed);
+    progress.abort();
+    let ops = stats::merge_all(all);
+    stats::report(
+        &stats::RunInfo {
+            mode: "submit",
+            label: c.label.as_deref(),
+            target: &c.base,
+            clients: c.clients,
+            secs,
+            cpu: cpu.stop(),
+        },
+        &ops,
+        c.out.as_deref(),
+    )
+}

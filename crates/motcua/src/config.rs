@@ -36,13 +36,15 @@ impl Default for Settings {
 
 impl Settings {
     /// Loads defaults < `file` (or `motcua.toml` if present) < `MOTCUA_*` variables.
-    pub fn load(file: Option<&PathBuf>) -> Result<Settings, figment::Error> {
+    pub fn load(file: Option<&PathBuf>) -> Result<Settings, Box<figment::Error>> {
         let mut f = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(p) => f = f.merge(Toml::file_exact(p)),
             None => f = f.merge(Toml::file("motcua.toml")),
         }
-        f.merge(Env::prefixed("MOTCUA_")).extract()
+        f.merge(Env::prefixed("MOTCUA_"))
+            .extract()
+            .map_err(Box::new)
     }
 
     /// The database URL in effect.
@@ -60,9 +62,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
     fn defaults_are_safe_and_env_overrides() {
         figment::Jail::expect_with(|jail| {
-            let s = Settings::load(None)?;
+            let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen, "127.0.0.1:8080");
             assert_eq!(s.database_url(), "sqlite://motcua-data/motcua.db");
             jail.set_env("MOTCUA_LISTEN", "0.0.0.0:9000");
@@ -70,7 +73,7 @@ mod tests {
                 "motcua.toml",
                 "seed_demo = false\ndata_dir = \"/srv/motcua\"",
             )?;
-            let s = Settings::load(None)?;
+            let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert!(!s.seed_demo);
             assert_eq!(s.database_url(), "sqlite:///srv/motcua/motcua.db");

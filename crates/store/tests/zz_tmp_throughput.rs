@@ -12,6 +12,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use uuid::Uuid;
 
+fn ticks(pred: &dyn Fn(&str) -> bool) -> u64 {
+    let mut t = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let comm = &stat[stat.find('(').unwrap() + 1..close];
+        if !pred(comm) {
+            continue;
+        }
+        let f: Vec<&str> = stat[close + 2..].split(' ').collect();
+        t += f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    }
+    t
+}
+fn selfticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let close = stat.rfind(')').unwrap();
+    let f: Vec<&str> = stat[close + 2..].split(' ').collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
 fn cal() -> &'static Calendar {
     static C: OnceLock<Calendar> = OnceLock::new();
     C.get_or_init(Calendar::vietnam_default)
@@ -94,6 +118,7 @@ async fn throughput() {
         .with_timezone(&Utc);
     let secs = 8u64;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let (pg0, me0) = (ticks(&|c| c == "postgres"), selfticks());
     let mut tasks = vec![];
     for c in 0..64u32 {
         let (store, cmds, n) = (store.clone(), cmds.clone(), n.clone());
@@ -143,6 +168,12 @@ async fn throughput() {
         t.await.unwrap();
     }
     let total = n.load(Ordering::Relaxed);
+    let (pg1, me1) = (ticks(&|c| c == "postgres"), selfticks());
+    println!(
+        "CPU per op: app {:.0} us, postgres {:.0} us",
+        (me1 - me0) as f64 * 10_000.0 / total as f64,
+        (pg1 - pg0) as f64 * 10_000.0 / total as f64
+    );
     println!(
         "RESULT {} channel={:?} agencies={} total={} rate={:.0}/s",
         store.backend(),

@@ -97,12 +97,18 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
+        let hash = token_hash(token);
+        if let Some(actor) = state.tokens.get(&hash) {
+            return Ok(Auth(actor));
+        }
         let user = state
             .store
-            .token_user(&token_hash(token), Utc::now())
+            .token_user(&hash, Utc::now())
             .await?
             .ok_or_else(|| ApiError::unauthorized("the token is unknown or expired"))?;
-        Ok(Auth(actor_of(&user)))
+        let actor = actor_of(&user);
+        state.tokens.put(hash, actor.clone());
+        Ok(Auth(actor))
     }
 }
 

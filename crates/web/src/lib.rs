@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod authz;
+mod cache;
 pub mod error;
 mod metrics_layer;
 mod openapi;
@@ -29,8 +30,12 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// Working calendar used for deadlines (per-agency calendars come later).
+    /// Working calendar used for deadlines.
     pub calendar: Arc<Calendar>,
+    /// Token hash -> user, for a few seconds (login checks are on every request).
+    pub(crate) tokens: Arc<cache::TtlCache<String, motcua_domain::agency::Actor>>,
+    /// Procedure code -> published version, for a few seconds (read on every submission).
+    pub(crate) procedures: Arc<cache::TtlCache<String, Arc<motcua_store::ProcedureRecord>>>,
 }
 
 impl AppState {
@@ -39,7 +44,30 @@ impl AppState {
         AppState {
             store,
             calendar: Arc::new(Calendar::vietnam_default()),
+            tokens: Arc::new(cache::TtlCache::new(
+                std::time::Duration::from_secs(30),
+                100_000,
+            )),
+            procedures: Arc::new(cache::TtlCache::new(
+                std::time::Duration::from_secs(5),
+                10_000,
+            )),
         }
+    }
+
+    /// The published version of a procedure (cached for a few seconds).
+    pub async fn published_procedure(
+        &self,
+        code: &str,
+    ) -> Result<Option<Arc<motcua_store::ProcedureRecord>>, motcua_store::StoreError> {
+        if let Some(p) = self.procedures.get(&code.to_string()) {
+            return Ok(Some(p));
+        }
+        let found = self.store.published_procedure(code).await?.map(Arc::new);
+        if let Some(p) = &found {
+            self.procedures.put(code.to_string(), Arc::clone(p));
+        }
+        Ok(found)
     }
 }
 

@@ -189,7 +189,6 @@ pub async fn submit(
                 ApiError::invalid("procedure_code", e.to_string())
             })?;
     let rec = s
-        .store
         .published_procedure(&code.to_string())
         .await?
         .ok_or_else(|| {

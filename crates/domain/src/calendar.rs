@@ -229,6 +229,32 @@ pub enum CalendarError {
     Invalid(String),
 }
 
+/// One dated exception: a day off or a (make-up) working day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayException {
+    /// The date.
+    pub date: NaiveDate,
+    /// Day off or working day.
+    pub kind: DayKind,
+    /// Why, e.g. "Nghỉ bù Quốc khánh".
+    #[serde(default)]
+    pub name: String,
+}
+
+/// An agency's own calendar settings over the province calendar (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarSettings {
+    /// Working periods, if the agency keeps other hours.
+    #[serde(default)]
+    pub hours: Option<WorkingHours>,
+    /// Receipt at or after this local time counts from the next working period.
+    #[serde(default)]
+    pub cut_off: Option<NaiveTime>,
+    /// Extra or changed dated exceptions.
+    #[serde(default)]
+    pub days: Vec<DayException>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Calendar
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +407,23 @@ impl Calendar {
     /// Marks `date` as a day off or a working day named `name`, replacing any previous exception.
     pub fn set_day(&mut self, date: NaiveDate, kind: DayKind, name: &str) {
         self.days.insert(date, (kind, name.to_string()));
+    }
+
+    /// This calendar with an agency's own settings layered on top: its working hours and
+    /// cut-off if given, and its dated exceptions (which win over the province's).
+    pub fn with_settings(&self, s: &CalendarSettings) -> Result<Calendar, CalendarError> {
+        let mut c = self.clone();
+        if let Some(h) = &s.hours {
+            h.validate()?;
+            c.hours = h.clone();
+        }
+        if s.cut_off.is_some() {
+            c.cut_off = s.cut_off;
+        }
+        for d in &s.days {
+            c.days.insert(d.date, (d.kind, d.name.clone()));
+        }
+        Ok(c)
     }
 
     /// Removes any exception on `date`, so the weekly rule applies again.
@@ -1284,5 +1327,35 @@ mod tests {
             }
             prop_assert_eq!(c.working_time_between(a, b), expected);
         }
+    }
+
+    #[test]
+    fn agency_settings_layer_over_the_province_calendar() {
+        let base = Calendar::vietnam_default();
+        let own = CalendarSettings {
+            hours: Some(WorkingHours {
+                periods: vec![(
+                    NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                    NaiveTime::from_hms_opt(16, 0, 0).unwrap(),
+                )],
+            }),
+            cut_off: Some(NaiveTime::from_hms_opt(15, 0, 0).unwrap()),
+            days: vec![DayException {
+                date: NaiveDate::from_ymd_opt(2026, 3, 4).unwrap(),
+                kind: DayKind::DayOff,
+                name: "Nghỉ địa phương".into(),
+            }],
+        };
+        let c = base.with_settings(&own).unwrap();
+        assert!(!c.is_working_day(NaiveDate::from_ymd_opt(2026, 3, 4).unwrap()));
+        assert!(base.is_working_day(NaiveDate::from_ymd_opt(2026, 3, 4).unwrap()));
+        assert_eq!(c.cut_off(), own.cut_off);
+        // Tết still comes from the province.
+        assert!(!c.is_working_day(NaiveDate::from_ymd_opt(2026, 2, 17).unwrap()));
+        let bad = CalendarSettings {
+            hours: Some(WorkingHours { periods: vec![] }),
+            ..Default::default()
+        };
+        assert!(base.with_settings(&bad).is_err());
     }
 }

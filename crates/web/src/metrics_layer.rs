@@ -42,7 +42,8 @@ pub async fn track(req: Request, next: Next) -> Response {
     res
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus metrics", content_type = "text/plain")))]
 pub async fn render() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

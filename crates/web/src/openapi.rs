@@ -22,6 +22,8 @@ impl Modify for Bearer {
     info(title = "motcua API", description = "One-stop administrative procedures: dossiers, catalogue, statistics. Errors are RFC 9457 problem+json."),
     paths(
         crate::api::health,
+        crate::metrics_layer::render,
+        spec,
         crate::api::auth::token,
         crate::api::auth::me,
         crate::api::catalogue::agencies,
@@ -47,7 +49,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// `GET /api/openapi.json`.
+/// `GET /api/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3.1")))]
 pub async fn spec() -> Json<utoipa::openapi::OpenApi> {
     Json(document())
 }

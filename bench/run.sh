@@ -25,6 +25,15 @@ threads=()
 
 has() { [[ " $MODES " == *" $1 "* ]]; }
 
+# The server reads MOTCUA_* variables as settings and refuses unknown ones (MOTCUA_BENCH_PG
+# included), and ./motcua.toml: it runs in an empty directory with none of them, its flags
+# saying everything.
+BENCH_PG=${MOTCUA_BENCH_PG:-}
+server_env=()
+while IFS='=' read -r name _; do
+  [[ "$name" == MOTCUA_* ]] && server_env+=(-u "$name")
+done < <(env)
+
 echo "== building (release)"
 cargo build --release -p motcua -p motcua-bench
 target_dir=${CARGO_TARGET_DIR:-$root/target}
@@ -32,6 +41,14 @@ MOTCUA="$target_dir/release/motcua"
 BENCH="$target_dir/release/motcua-bench"
 
 work=$(mktemp -d -t motcua-bench.XXXXXX)
+if has lookup; then
+  # The fill needs room: about 11 KB per dossier with the current schema (measured at 20k).
+  need_kb=$((FILL * 12))
+  free_kb=$(df -Pk "$work" | awk 'NR==2 {print $4}')
+  if [[ -n "$free_kb" && "$free_kb" -lt "$need_kb" ]]; then
+    echo "warning: the fill of $FILL dossiers may need ~$((need_kb / 1024)) MiB in $work; $((free_kb / 1024)) MiB free" >&2
+  fi
+fi
 server_pid=""
 pg_db=""
 pg_admin=""
@@ -63,7 +80,7 @@ trap 'exit 130' INT TERM
 start_server() {
   local log=$1
   shift
-  "$MOTCUA" serve --listen "127.0.0.1:$PORT" "$@" >"$log" 2>&1 &
+  (cd "$work" && exec env "${server_env[@]}" "$MOTCUA" serve --listen "127.0.0.1:$PORT" "$@") >"$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do
     if curl -fsS "$URL/healthz" >/dev/null 2>&1; then
@@ -91,6 +108,7 @@ bench() {
 
 http_modes() {
   local label=$1
+  echo "# $label" >>"$summary"
   if has submit; then
     echo "== submit ($label)"
     bench submit --url "$URL" --clients "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP" \
@@ -114,6 +132,7 @@ fi
 # --- SQLite: fill, then status lookups on the filled database.
 if has lookup; then
   echo "== fill $FILL dossiers (SQLite)"
+  echo "# sqlite, $FILL dossiers filled" >>"$summary"
   bench fill --database-url "sqlite://$work/fill/motcua.db" --count "$FILL" \
     --codes "$work/codes.txt" --label sqlite
   db="$work/fill/motcua.db"
@@ -129,18 +148,18 @@ if has lookup; then
 fi
 
 # --- PostgreSQL: the same intake and lifecycle on a fresh database.
-if has pg && [[ -n "${MOTCUA_BENCH_PG:-}" ]]; then
+if has pg && [[ -n "$BENCH_PG" ]]; then
   command -v psql >/dev/null || { echo "MOTCUA_BENCH_PG is set but psql is not installed" >&2; exit 1; }
-  base=${MOTCUA_BENCH_PG%%\?*}
+  base=${BENCH_PG%%\?*}
   query=""
-  [[ "$MOTCUA_BENCH_PG" == *\?* ]] && query="?${MOTCUA_BENCH_PG#*\?}"
+  [[ "$BENCH_PG" == *\?* ]] && query="?${BENCH_PG#*\?}"
   rest=${base#*://}
   if [[ "$rest" == */* ]]; then prefix=${base%/*}; else prefix=$base; fi
   case "${rest#*@}" in
     127.0.0.1*|localhost*|\[::1\]*|/*) ;;
     *) echo "MOTCUA_BENCH_PG must point at this machine (127.0.0.1)" >&2; exit 1 ;;
   esac
-  pg_admin=$MOTCUA_BENCH_PG
+  pg_admin=$BENCH_PG
   pg_db="motcua_bench_$(date +%s)_$RANDOM"
   echo "== PostgreSQL: creating database $pg_db"
   psql "$pg_admin" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null

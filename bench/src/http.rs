@@ -24,7 +24,10 @@ pub fn local_base(url: &str) -> anyhow::Result<String> {
     let u = reqwest::Url::parse(url).with_context(|| format!("bad --url {url}"))?;
     match u.host_str() {
         Some("127.0.0.1" | "localhost" | "[::1]" | "::1") => {}
-        other => bail!("refusing to load {other:?}: the benchmark only targets 127.0.0.1"),
+        other => bail!(
+            "refusing to load {}: the benchmark only targets 127.0.0.1",
+            other.unwrap_or("a URL without a host")
+        ),
     }
     if u.scheme() != "http" {
         bail!("only http:// is supported, got {url}");

@@ -2,12 +2,9 @@
 //! citizen submits online, desk receives, leader assigns (phan-cong), specialist appraises
 //! (tham-dinh), leader approves, desk marks the result ready and returns it.
 
-use crate::http;
 use crate::stats::{self, Live, Op};
-use crate::{Common, Deadline};
-use bytes::Bytes;
-use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use crate::{Common, Deadline, http, raw};
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -81,14 +78,14 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 struct Shared {
-    base: String,
-    submit_url: reqwest::Url,
-    submit_body: Bytes,
-    citizen: HeaderValue,
+    addr: std::net::SocketAddr,
+    host: String,
+    /// Path prefix of the actions: `/api/v1/dossiers/`.
+    prefix: String,
+    submit_req: Vec<u8>,
     desk: HeaderValue,
     leader: HeaderValue,
     specialist: HeaderValue,
-    bodies: Vec<Bytes>,
     live: Arc<Live>,
     deadline: Deadline,
 }
@@ -108,18 +105,26 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
             );
         }
     }
+    let (addr, host) = raw::resolve(&c.base).await?;
+    let path = crate::submit::url_path(&c.base);
+    let mut submit_req = Vec::new();
+    let body = crate::submit::submit_body(&procedure, &agency);
+    raw::build(
+        &mut submit_req,
+        "POST",
+        &format!("{path}/api/v1/dossiers"),
+        &host,
+        Some(citizen.auth.as_bytes()),
+        Some(&body),
+    );
     let sh = Arc::new(Shared {
-        submit_url: format!("{}/api/v1/dossiers", c.base).parse()?,
-        submit_body: crate::submit::submit_body(&procedure, &agency),
-        base: c.base.clone(),
-        citizen: citizen.auth,
+        addr,
+        host,
+        prefix: format!("{path}/api/v1/dossiers/"),
+        submit_req,
         desk: desk.auth,
         leader: leader.auth,
         specialist: specialist.auth,
-        bodies: STEPS
-            .iter()
-            .map(|s| Bytes::from_static(s.3.as_bytes()))
-            .collect(),
         live: Arc::new(Live::default()),
         deadline: Deadline::new(c.warmup, c.duration),
     });
@@ -158,13 +163,14 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
 
 /// One closed-loop client: whole lifecycles, one after the other, until the deadline.
 async fn client_loop(sh: &Shared) -> Vec<Op> {
-    let cl = http::client();
-    let json = HeaderValue::from_static("application/json");
+    let mut conn = raw::Conn::new(sh.addr);
     let mut ops: Vec<Op> = std::iter::once(Op::new("lifecycle.submit"))
         .chain(STEPS.iter().map(|s| Op::new(s.0)))
         .chain([Op::new("lifecycle.requests"), Op::new("lifecycle")])
         .collect();
-    let mut url = String::with_capacity(sh.base.len() + 80);
+    let mut path = String::with_capacity(sh.prefix.len() + 64);
+    let mut req = Vec::with_capacity(1024);
+    let mut id = String::with_capacity(36);
     'life: while !sh.deadline.over() {
         let start = Instant::now();
         let measured = sh.deadline.measuring(start);
@@ -175,110 +181,82 @@ async fn client_loop(sh: &Shared) -> Vec<Op> {
             sh.live.errors.fetch_add(1, Ordering::Relaxed);
             sh.live.report_error(|| what);
         };
-        // Submit.
+        // The citizen submits.
         let t0 = Instant::now();
-        let res = cl
-            .post(sh.submit_url.clone())
-            .header(AUTHORIZATION, sh.citizen.clone())
-            .header(CONTENT_TYPE, json.clone())
-            .body(sh.submit_body.clone())
-            .send()
-            .await;
-        let id = match res {
-            Ok(r) => {
-                let st = r.status();
-                match r.bytes().await {
-                    Ok(b) if st == StatusCode::CREATED => {
-                        match serde_json::from_slice::<Created>(&b) {
-                            Ok(v) => v.dossier.id.to_string(),
-                            Err(e) => {
-                                fail(&mut ops, 0, format!("submit: unreadable reply: {e}"));
-                                continue 'life;
-                            }
-                        }
-                    }
-                    Ok(b) => {
-                        fail(
-                            &mut ops,
-                            0,
-                            format!("submit -> {st}: {}", stats::snippet(&b)),
-                        );
-                        continue 'life;
-                    }
-                    Err(e) => {
-                        fail(&mut ops, 0, format!("submit: {e}"));
-                        continue 'life;
-                    }
+        match conn.send(&sh.submit_req).await {
+            Ok((201, body)) => match serde_json::from_slice::<Created>(body) {
+                Ok(v) => {
+                    id.clear();
+                    id.push_str(v.dossier.id);
                 }
+                Err(e) => {
+                    fail(&mut ops, 0, format!("submit: unreadable reply: {e}"));
+                    continue 'life;
+                }
+            },
+            Ok((st, body)) => {
+                let msg = format!("submit -> {st}: {}", stats::snippet(body));
+                fail(&mut ops, 0, msg);
+                continue 'life;
             }
             Err(e) => {
                 fail(&mut ops, 0, format!("submit: {e}"));
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue 'life;
             }
-        };
+        }
         let dt = t0.elapsed();
         if measured {
             ops[0].ok(dt);
             ops[REQUESTS].ok(dt);
         }
         // The staff's steps.
-        for (i, (name, who, action, _)) in STEPS.iter().enumerate() {
+        for (i, (name, who, action, body)) in STEPS.iter().enumerate() {
             let auth = match who {
                 Who::Desk => &sh.desk,
                 Who::Leader => &sh.leader,
                 Who::Specialist => &sh.specialist,
             };
-            url.clear();
-            url.push_str(&sh.base);
-            url.push_str("/api/v1/dossiers/");
-            url.push_str(&id);
-            url.push_str("/actions/");
-            url.push_str(action);
+            path.clear();
+            path.push_str(&sh.prefix);
+            path.push_str(&id);
+            path.push_str("/actions/");
+            path.push_str(action);
+            req.clear();
+            raw::build(
+                &mut req,
+                "POST",
+                &path,
+                &sh.host,
+                Some(auth.as_bytes()),
+                Some(body.as_bytes()),
+            );
             let t0 = Instant::now();
-            let res = cl
-                .post(url.as_str())
-                .header(AUTHORIZATION, auth.clone())
-                .header(CONTENT_TYPE, json.clone())
-                .body(sh.bodies[i].clone())
-                .send()
-                .await;
-            let (st, body) = match res {
-                Ok(r) => {
-                    let st = r.status();
-                    match r.bytes().await {
-                        Ok(b) => (st, b),
-                        Err(e) => {
-                            fail(&mut ops, i + 1, format!("{name}: {e}"));
-                            continue 'life;
-                        }
+            let last = i + 1 == STEPS.len();
+            match conn.send(&req).await {
+                Ok((200, reply)) if !last || contains(reply, br#""national_status":10"#) => {
+                    let dt = t0.elapsed();
+                    if measured {
+                        ops[i + 1].ok(dt);
+                        ops[REQUESTS].ok(dt);
                     }
                 }
+                Ok((st, reply)) => {
+                    let msg = format!("{name} {id} -> {st}: {}", stats::snippet(reply));
+                    fail(&mut ops, i + 1, msg);
+                    continue 'life;
+                }
                 Err(e) => {
-                    fail(&mut ops, i + 1, format!("{name}: {e}"));
+                    fail(&mut ops, i + 1, format!("{name} {id}: {e}"));
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue 'life;
                 }
-            };
-            let dt = t0.elapsed();
-            let done = i + 1 == STEPS.len();
-            if st != StatusCode::OK || (done && !contains(&body, br#""national_status":10"#)) {
-                fail(
-                    &mut ops,
-                    i + 1,
-                    format!("{name} {id} -> {st}: {}", stats::snippet(&body)),
-                );
-                continue 'life;
-            }
-            if measured {
-                ops[i + 1].ok(dt);
-                ops[REQUESTS].ok(dt);
             }
         }
         if measured {
             ops[WHOLE].ok(start.elapsed());
-            sh.live.ok.fetch_add(1, Ordering::Relaxed);
         }
+        sh.live.ok.fetch_add(1, Ordering::Relaxed);
     }
     ops
 }

@@ -1,10 +1,8 @@
 //! `lookup`: anyone checks a dossier's status by its code, without logging in (W3).
 
-use crate::http;
 use crate::stats::{self, Live, Op};
 use crate::{Common, Deadline};
 use anyhow::{Context, bail};
-use reqwest::StatusCode;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -23,7 +21,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 32) * n as u64 >> 32) as usize
+        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
 }
 
@@ -52,7 +50,12 @@ pub async fn run(c: &Common, codes_file: &Path) -> anyhow::Result<Vec<String>> {
         c.duration,
         c.base
     );
-    let prefix = Arc::new(format!("{}/api/v1/public/status/", c.base));
+    let (addr, host) = crate::raw::resolve(&c.base).await?;
+    let prefix = Arc::new(format!(
+        "{}/api/v1/public/status/",
+        crate::submit::url_path(&c.base)
+    ));
+    let host = Arc::new(host);
     let live = Arc::new(Live::default());
     let deadline = Deadline::new(c.warmup, c.duration);
     let cpu = stats::CpuMeter::start(c.server_pid);
@@ -63,46 +66,41 @@ pub async fn run(c: &Common, codes_file: &Path) -> anyhow::Result<Vec<String>> {
         .unwrap_or(1);
     let mut tasks = Vec::with_capacity(c.clients);
     for i in 0..c.clients {
-        let (codes, prefix, live, deadline) = (
+        let (codes, prefix, host, live, deadline) = (
             codes.clone(),
             prefix.clone(),
+            host.clone(),
             live.clone(),
             deadline.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let cl = http::client();
+            let mut conn = crate::raw::Conn::new(addr);
             let mut rng = Rng(seed ^ ((i as u64 + 1) << 40));
             let mut op = Op::new("lookup");
-            let mut url = String::with_capacity(prefix.len() + 48);
+            let mut path = String::with_capacity(prefix.len() + 48);
+            let mut req = Vec::with_capacity(256);
             while !deadline.over() {
                 let code = &codes[rng.below(codes.len())];
-                url.clear();
-                url.push_str(&prefix);
-                url.push_str(code);
+                path.clear();
+                path.push_str(&prefix);
+                path.push_str(code);
+                req.clear();
+                crate::raw::build(&mut req, "GET", &path, &host, None, None);
                 let t0 = Instant::now();
                 let measured = deadline.measuring(t0);
-                match cl.get(url.as_str()).send().await {
-                    Ok(r) => {
-                        let st = r.status();
-                        let bytes = r.bytes().await;
-                        let dt = t0.elapsed();
-                        if st == StatusCode::OK && bytes.is_ok() {
-                            if measured {
-                                op.ok(dt);
-                                live.ok.fetch_add(1, Ordering::Relaxed);
-                            }
-                        } else {
-                            op.err();
-                            live.errors.fetch_add(1, Ordering::Relaxed);
-                            live.report_error(|| {
-                                format!(
-                                    "lookup {code} -> {st}: {}",
-                                    bytes
-                                        .map(|b| stats::snippet(&b))
-                                        .unwrap_or_else(|e| e.to_string())
-                                )
-                            });
+                match conn.send(&req).await {
+                    Ok((200, _)) => {
+                        if measured {
+                            op.ok(t0.elapsed());
                         }
+                        live.ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok((st, body)) => {
+                        op.err();
+                        live.errors.fetch_add(1, Ordering::Relaxed);
+                        live.report_error(|| {
+                            format!("lookup {code} -> {st}: {}", stats::snippet(body))
+                        });
                     }
                     Err(e) => {
                         op.err();

@@ -7,6 +7,7 @@ mod fill;
 mod http;
 mod lifecycle;
 mod lookup;
+mod raw;
 mod stats;
 mod submit;
 

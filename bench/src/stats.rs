@@ -68,7 +68,7 @@ pub fn merge_all(per_client: Vec<Vec<Op>>) -> Vec<Op> {
 /// Live counters shared by the clients, read by the progress printer.
 #[derive(Default)]
 pub struct Live {
-    /// Successful operations so far (the mode's main operation).
+    /// Successful operations so far, warm-up included (the mode's main operation).
     pub ok: AtomicU64,
     /// Failed operations so far.
     pub errors: AtomicU64,

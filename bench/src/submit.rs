@@ -1,17 +1,15 @@
 //! `submit`: citizens file online dossiers as fast as the server takes them (W1, durable intake).
 
 use crate::http::{self, Login};
+use crate::raw;
 use crate::stats::{self, Live, Op};
 use crate::{Common, Deadline};
-use bytes::Bytes;
-use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// The body of every submission: built once, shared by all clients (cloning is a reference count).
-pub fn submit_body(procedure: &str, agency: &str) -> Bytes {
+/// The body of every submission: built once, shared by all clients.
+pub fn submit_body(procedure: &str, agency: &str) -> Vec<u8> {
     let v = serde_json::json!({
         "procedure_code": procedure,
         "agency": agency,
@@ -26,7 +24,7 @@ pub fn submit_body(procedure: &str, agency: &str) -> Bytes {
         "form": {"ghi_chu": "Hồ sơ đo tải"},
         "note": "Nộp trực tuyến"
     });
-    Bytes::from(serde_json::to_vec(&v).expect("JSON"))
+    serde_json::to_vec(&v).expect("JSON")
 }
 
 /// Logs in the citizen and the commune desk, and picks a procedure received at the commune.
@@ -50,8 +48,19 @@ pub async fn prepare(c: &Common, simple: bool) -> anyhow::Result<(Login, String,
 
 pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
     let (citizen, agency, procedure) = prepare(c, false).await?;
-    let url: reqwest::Url = format!("{}/api/v1/dossiers", c.base).parse()?;
+    let (addr, host) = raw::resolve(&c.base).await?;
+    let path = format!("{}/api/v1/dossiers", url_path(&c.base));
     let body = submit_body(&procedure, &agency);
+    let mut req = Vec::new();
+    raw::build(
+        &mut req,
+        "POST",
+        &path,
+        &host,
+        Some(citizen.auth.as_bytes()),
+        Some(&body),
+    );
+    let req: Arc<[u8]> = req.into();
     let live = Arc::new(Live::default());
     println!(
         "submit: {} clients for {:?} against {}",
@@ -62,49 +71,24 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
     let (progress, stop) = stats::spawn_progress("submit", live.clone(), None);
     let mut tasks = Vec::with_capacity(c.clients);
     for _ in 0..c.clients {
-        let (url, body, live, auth, deadline) = (
-            url.clone(),
-            body.clone(),
-            live.clone(),
-            citizen.auth.clone(),
-            deadline.clone(),
-        );
+        let (req, live, deadline) = (req.clone(), live.clone(), deadline.clone());
         tasks.push(tokio::spawn(async move {
-            let cl = http::client();
-            let json = HeaderValue::from_static("application/json");
+            let mut conn = raw::Conn::new(addr);
             let mut op = Op::new("submit");
             while !deadline.over() {
                 let t0 = Instant::now();
-                let res = cl
-                    .post(url.clone())
-                    .header(AUTHORIZATION, auth.clone())
-                    .header(CONTENT_TYPE, json.clone())
-                    .body(body.clone())
-                    .send()
-                    .await;
                 let measured = deadline.measuring(t0);
-                match res {
-                    Ok(r) => {
-                        let st = r.status();
-                        let bytes = r.bytes().await;
-                        let dt = t0.elapsed();
-                        if st == StatusCode::CREATED && bytes.is_ok() {
-                            if measured {
-                                op.ok(dt);
-                                live.ok.fetch_add(1, Ordering::Relaxed);
-                            }
-                        } else {
-                            op.err();
-                            live.errors.fetch_add(1, Ordering::Relaxed);
-                            live.report_error(|| {
-                                format!(
-                                    "submit -> {st}: {}",
-                                    bytes
-                                        .map(|b| stats::snippet(&b))
-                                        .unwrap_or_else(|e| e.to_string())
-                                )
-                            });
+                match conn.send(&req).await {
+                    Ok((201, _)) => {
+                        if measured {
+                            op.ok(t0.elapsed());
                         }
+                        live.ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok((st, body)) => {
+                        op.err();
+                        live.errors.fetch_add(1, Ordering::Relaxed);
+                        live.report_error(|| format!("submit -> {st}: {}", stats::snippet(body)));
                     }
                     Err(e) => {
                         op.err();
@@ -137,4 +121,11 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
         &ops,
         c.out.as_deref(),
     )
+}
+
+/// The path part of a base URL (usually empty), without a trailing slash.
+pub fn url_path(base: &str) -> String {
+    reqwest::Url::parse(base)
+        .map(|u| u.path().trim_end_matches('/').to_string())
+        .unwrap_or_default()
 }

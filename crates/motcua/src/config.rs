@@ -42,7 +42,9 @@ impl Settings {
             Some(p) => f = f.merge(Toml::file_exact(p)),
             None => f = f.merge(Toml::file("motcua.toml")),
         }
-        f.merge(Env::prefixed("MOTCUA_"))
+        // Only our own keys: other MOTCUA_* variables (e.g. MOTCUA_TEST_DATABASE_URL) are not settings.
+        let keys = ["listen", "data_dir", "database_url", "seed_demo", "log"];
+        f.merge(Env::prefixed("MOTCUA_").only(&keys))
             .extract()
             .map_err(Box::new)
     }
@@ -69,6 +71,7 @@ mod tests {
             assert_eq!(s.listen, "127.0.0.1:8080");
             assert_eq!(s.database_url(), "sqlite://motcua-data/motcua.db");
             jail.set_env("MOTCUA_LISTEN", "0.0.0.0:9000");
+            jail.set_env("MOTCUA_TEST_DATABASE_URL", "postgres://elsewhere");
             jail.create_file(
                 "motcua.toml",
                 "seed_demo = false\ndata_dir = \"/srv/motcua\"",

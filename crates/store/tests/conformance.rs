@@ -1,6 +1,7 @@
 //! The storage conformance suite: every test runs on SQLite in memory, SQLite in a temporary
-//! file, and PostgreSQL when `MOTCUA_TEST_DATABASE_URL` is set (each PostgreSQL test in a fresh
-//! schema `t_<hex>`, dropped at the end). Without the variable the PostgreSQL tests say
+//! file, and PostgreSQL when `MOTCUA_TEST_DATABASE_URL` is set, both with one transaction per
+//! command (the default) and with group commit (each PostgreSQL test in a fresh schema
+//! `t_<hex>`, dropped at the end). Without the variable the PostgreSQL tests say
 //! `SKIPPED (PostgreSQL)` and pass.
 //!
 //! Dossiers are built through the real domain: `Store::execute` with a decision calling
@@ -19,7 +20,7 @@ use motcua_domain::procedure::{
 };
 use motcua_domain::status::Status;
 use motcua_domain::workflow::WorkflowDef;
-use motcua_store::postgres::PgStore;
+use motcua_store::postgres::{PgOptions, PgStore};
 use motcua_store::{
     AdminUnit, CounterQuery, DossierQuery, Execute, Executed, ProcedureQuery, ProcedureRecord,
     Store, StoreError, TokenRecord, UserRecord,
@@ -40,7 +41,7 @@ const WARD: &str = "000.00.21.H40";
 enum Kind {
     Memory,
     File(PathBuf),
-    Postgres { url: String, schema: String },
+    Postgres { url: String, opts: PgOptions },
 }
 
 /// A store under test, with what the backend-specific checks need.
@@ -71,18 +72,23 @@ impl Db {
         }
     }
 
-    /// `None` when the variable is unset.
-    async fn postgres() -> Option<Db> {
+    /// `None` when the variable is unset. `group_commit` off: one transaction per command.
+    async fn postgres(group_commit: bool) -> Option<Db> {
         let url = std::env::var(PG_ENV)
             .ok()
             .filter(|u| !u.trim().is_empty())?;
         let schema = format!("t_{}", Uuid::new_v4().simple());
-        let store = PgStore::open_in_schema(&url, &schema)
+        let opts = PgOptions {
+            schema: schema.clone(),
+            group_commit,
+            ..PgOptions::default()
+        };
+        let store = PgStore::open_with(&url, opts.clone())
             .await
             .unwrap_or_else(|e| panic!("open PostgreSQL at {url} in schema {schema}: {e}"));
         Some(Db {
             store: Store::Postgres(store),
-            kind: Kind::Postgres { url, schema },
+            kind: Kind::Postgres { url, opts },
         })
     }
 
@@ -96,8 +102,8 @@ impl Db {
                 self.store = Store::open(&url).await.expect("reopen SQLite file");
                 Some(self.store.clone())
             }
-            Kind::Postgres { url, schema } => Some(Store::Postgres(
-                PgStore::open_in_schema(url, schema)
+            Kind::Postgres { url, opts } => Some(Store::Postgres(
+                PgStore::open_with(url, opts.clone())
                     .await
                     .expect("second PgStore"),
             )),
@@ -116,13 +122,13 @@ impl Db {
                 assert!(n > 0, "tampering changed nothing");
                 true
             }
-            Kind::Postgres { url, schema } => {
+            Kind::Postgres { url, opts } => {
                 let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
                     .await
                     .unwrap();
                 tokio::spawn(conn);
                 client
-                    .batch_execute(&format!("SET search_path TO {schema}"))
+                    .batch_execute(&format!("SET search_path TO {}", opts.schema))
                     .await
                     .unwrap();
                 let n = client.execute(pg_sql, &[&id]).await.unwrap();
@@ -144,8 +150,8 @@ impl Drop for Db {
                     let _ = std::fs::remove_file(p);
                 }
             }
-            Kind::Postgres { url, schema } => {
-                let (url, name) = (url.clone(), schema.clone());
+            Kind::Postgres { url, opts } => {
+                let (url, name) = (url.clone(), opts.schema.clone());
                 // Drop runs inside the test's runtime; use a thread with its own.
                 let dropped = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()
@@ -163,11 +169,15 @@ impl Drop for Db {
                 })
                 .join();
                 if !matches!(dropped, Ok(Ok(()))) {
-                    eprintln!("could not drop test schema {schema}: {dropped:?}");
+                    eprintln!("could not drop test schema {}: {dropped:?}", opts.schema);
                 }
             }
         }
     }
+}
+
+fn skipped(test: &str) {
+    println!("SKIPPED (PostgreSQL): set {PG_ENV} to run {test}");
 }
 
 /// Generates, for one async body `fn(&mut Db)`, a module with the test on each backend.
@@ -188,13 +198,17 @@ macro_rules! conformance {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                match super::Db::postgres().await {
+                match super::Db::postgres(false).await {
                     Some(mut db) => super::$name(&mut db).await,
-                    None => println!(
-                        "SKIPPED (PostgreSQL): set {} to run {}",
-                        super::PG_ENV,
-                        stringify!($name)
-                    ),
+                    None => super::skipped(stringify!($name)),
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_group_commit() {
+                match super::Db::postgres(true).await {
+                    Some(mut db) => super::$name(&mut db).await,
+                    None => super::skipped(stringify!($name)),
                 }
             }
         }
@@ -1387,4 +1401,71 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(notices.len(), 2);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);
+}
+
+/// PostgreSQL only: `?schema=` in the URL, two stores migrating the same new schema at once,
+/// readable errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_open() {
+    let Some(url) = std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty()) else {
+        return skipped("postgres_open");
+    };
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    // Dropped at the end, even if an assertion fails.
+    let _cleanup = Db {
+        store: Store::open("sqlite::memory:").await.unwrap(),
+        kind: Kind::Postgres {
+            url: url.clone(),
+            opts: PgOptions {
+                schema: schema.clone(),
+                ..PgOptions::default()
+            },
+        },
+    };
+    let with_schema = format!(
+        "{url}{}schema={schema}",
+        if url.contains('?') { '&' } else { '?' }
+    );
+    let (a, b) = tokio::join!(Store::open(&with_schema), Store::open(&with_schema));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.backend(), "postgres");
+    let d = submit_counter(&a, t0()).await;
+    assert_eq!(b.dossier(d.dossier.id).await.unwrap(), Some(d.dossier));
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let rows = client
+        .query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rows[0].get::<_, i64>(0),
+        13,
+        "12 tables and schema_migrations"
+    );
+    let applied: i64 = client
+        .query_one(
+            &format!("SELECT count(*) FROM {schema}.schema_migrations"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 1);
+
+    let err = PgStore::open_in_schema(&url, "Bad-Name")
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("schema name"), "{err}");
+    let err = Store::open("postgres://postgres@127.0.0.1:1/none")
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    assert!(err.to_string().contains("connect"), "{err}");
 }

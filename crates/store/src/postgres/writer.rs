@@ -103,11 +103,10 @@ fn classify(e: tokio_postgres::Error, job: &Execute) -> Failure {
     Failure::Fail(pg_err(e))
 }
 
-/// Runs a job. The work happens in its own task, so a caller that goes away (an HTTP client
-/// disconnecting) does not leave a transaction half done: as with SQLite, a job once accepted
-/// runs to its end.
-pub(crate) async fn execute(pool: &Pool, job: Execute) -> Result<Executed> {
-    let pool = pool.clone();
+/// Runs a job in a transaction of its own. The work happens in its own task, so a caller that
+/// goes away (an HTTP client disconnecting) does not leave a transaction half done: as with
+/// SQLite, a job once accepted runs to its end.
+pub(crate) async fn execute_one(pool: Pool, job: Execute) -> Result<Executed> {
     tokio::spawn(async move {
         let mut last = None;
         for _ in 0..MAX_ATTEMPTS {
@@ -129,17 +128,17 @@ pub(crate) async fn execute(pool: &Pool, job: Execute) -> Result<Executed> {
 /// A pooled connection with a transaction possibly open. If it is dropped while the transaction
 /// is open (a panic, a lost connection), the connection is closed rather than returned to the
 /// pool, and the server rolls the transaction back.
-struct Tx {
-    conn: Option<Object>,
-    open: bool,
+pub(super) struct Tx {
+    pub(super) conn: Option<Object>,
+    pub(super) open: bool,
 }
 
 impl Tx {
-    fn client(&self) -> &Object {
+    pub(super) fn client(&self) -> &Object {
         self.conn.as_ref().expect("connection present until drop")
     }
 
-    async fn rollback(&mut self) {
+    pub(super) async fn rollback(&mut self) {
         if self.client().batch_execute("ROLLBACK").await.is_ok() {
             self.open = false;
         }
@@ -157,11 +156,11 @@ impl Drop for Tx {
 }
 
 /// Hands out codes allocated so far, in order; records the first request beyond them.
-struct Codes<'a> {
-    given: &'a [(AgencyCode, NaiveDate, DossierCode)],
-    next: usize,
-    wanted: Option<(AgencyCode, NaiveDate)>,
-    mismatch: bool,
+pub(super) struct Codes<'a> {
+    pub(super) given: &'a [(AgencyCode, NaiveDate, DossierCode)],
+    pub(super) next: usize,
+    pub(super) wanted: Option<(AgencyCode, NaiveDate)>,
+    pub(super) mismatch: bool,
 }
 
 impl CodeAllocator for Codes<'_> {
@@ -185,7 +184,7 @@ impl CodeAllocator for Codes<'_> {
     }
 }
 
-fn decode_state(id: Uuid, s: &str) -> Result<Dossier> {
+pub(super) fn decode_state(id: Uuid, s: &str) -> Result<Dossier> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("dossier {id}: {e}")))
 }
 
@@ -413,7 +412,7 @@ async fn run(
 
 /// PostgreSQL text cannot hold NUL characters; the list columns are copies of the JSON state
 /// (which escapes them), so they are dropped there.
-fn no_nul(s: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn no_nul(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains('\0') {
         std::borrow::Cow::Owned(s.replace('\0', ""))
     } else {

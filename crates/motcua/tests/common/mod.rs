@@ -88,13 +88,11 @@ pub async fn send(
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     let text = res.text().await.unwrap();
-    if st.is_client_error() || st.is_server_error() {
-        if path.starts_with("/api/") {
-            assert_eq!(
-                ct, "application/problem+json",
-                "{method} {path} -> {st}: errors are problem+json"
-            );
-        }
+    if (st.is_client_error() || st.is_server_error()) && path.starts_with("/api/") {
+        assert_eq!(
+            ct, "application/problem+json",
+            "{method} {path} -> {st}: errors are problem+json"
+        );
     }
     (st, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -13,6 +13,7 @@ pub mod sqlite;
 
 pub use model::*;
 
+use motcua_domain::calendar::CalendarSettings;
 use motcua_domain::codes::{AgencyCode, DossierCode};
 use motcua_domain::dossier::{DomainError, Dossier};
 use uuid::Uuid;
@@ -206,6 +207,20 @@ impl Store {
     /// Pending outbox messages, oldest first.
     pub async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRow>> {
         dispatch!(self, s => s.outbox_pending(limit).await)
+    }
+
+    /// Every stored calendar setting: scope (`province` or an agency code) and settings.
+    pub async fn calendar_settings(&self) -> Result<Vec<(String, CalendarSettings)>> {
+        dispatch!(self, s => s.calendar_settings().await)
+    }
+
+    /// Replaces the calendar settings of a scope (`province` or an agency code).
+    pub async fn put_calendar_settings(
+        &self,
+        scope: String,
+        settings: CalendarSettings,
+    ) -> Result<()> {
+        dispatch!(self, s => s.put_calendar_settings(scope, settings).await)
     }
 
     /// Checks every dossier's hash chain and that folding its events gives the stored state and

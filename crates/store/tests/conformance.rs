@@ -224,6 +224,7 @@ conformance!(list_dossiers_pages);
 conformance!(users_tokens_catalogue);
 conformance!(counters_and_verify);
 conformance!(outbox_after_receipt);
+conformance!(calendar_settings_round_trip);
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1401,6 +1402,43 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(notices.len(), 2);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);
+}
+
+async fn calendar_settings_round_trip(db: &mut Db) {
+    use motcua_domain::calendar::{CalendarSettings, DayException, DayKind};
+    let s = db.store.clone();
+    assert!(s.calendar_settings().await.unwrap().is_empty());
+    let day = |d: u32, kind| DayException {
+        date: chrono::NaiveDate::from_ymd_opt(2027, 1, d).unwrap(),
+        kind,
+        name: "Lịch năm 2027".into(),
+    };
+    let province = CalendarSettings {
+        days: vec![day(4, DayKind::DayOff), day(9, DayKind::WorkingDay)],
+        ..Default::default()
+    };
+    let agency = CalendarSettings {
+        cut_off: chrono::NaiveTime::from_hms_opt(15, 0, 0),
+        ..Default::default()
+    };
+    s.put_calendar_settings("province".into(), province.clone())
+        .await
+        .unwrap();
+    s.put_calendar_settings("H40.24781".into(), agency.clone())
+        .await
+        .unwrap();
+    // Replacing keeps one row per scope.
+    s.put_calendar_settings("province".into(), province.clone())
+        .await
+        .unwrap();
+    let all = s.calendar_settings().await.unwrap();
+    assert_eq!(
+        all,
+        vec![
+            ("H40.24781".to_string(), agency),
+            ("province".to_string(), province)
+        ]
+    );
 }
 
 /// PostgreSQL only: `?schema=` in the URL, two stores migrating the same new schema at once,

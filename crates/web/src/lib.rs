@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 mod cache;
+pub mod calendars;
 pub mod error;
 mod metrics_layer;
 mod openapi;
@@ -30,8 +31,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// Working calendar used for deadlines.
-    pub calendar: Arc<Calendar>,
+    /// Working calendars in force (reloaded after edits and every minute).
+    calendars: Arc<std::sync::RwLock<Arc<calendars::Calendars>>>,
     /// Token hash -> user, for a few seconds (login checks are on every request).
     pub(crate) tokens: Arc<cache::TtlCache<String, motcua_domain::agency::Actor>>,
     /// Procedure code -> published version, for a few seconds (read on every submission).
@@ -43,7 +44,9 @@ impl AppState {
     pub fn new(store: Store) -> AppState {
         AppState {
             store,
-            calendar: Arc::new(Calendar::vietnam_default()),
+            calendars: Arc::new(std::sync::RwLock::new(Arc::new(
+                calendars::Calendars::build(&Calendar::vietnam_default(), Vec::new()),
+            ))),
             tokens: Arc::new(cache::TtlCache::new(
                 std::time::Duration::from_secs(30),
                 100_000,
@@ -53,6 +56,28 @@ impl AppState {
                 10_000,
             )),
         }
+    }
+
+    /// The calendars in force.
+    pub fn calendars(&self) -> Arc<calendars::Calendars> {
+        match self.calendars.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// Rebuilds the calendars from the store's settings.
+    pub async fn reload_calendars(&self) -> Result<(), motcua_store::StoreError> {
+        let stored = self.store.calendar_settings().await?;
+        let built = Arc::new(calendars::Calendars::build(
+            &Calendar::vietnam_default(),
+            stored,
+        ));
+        match self.calendars.write() {
+            Ok(mut c) => *c = built,
+            Err(p) => *p.into_inner() = built,
+        }
+        Ok(())
     }
 
     /// The published version of a procedure (cached for a few seconds).
@@ -91,6 +116,11 @@ pub fn router(state: AppState) -> Router {
         .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
+        .route("/calendar", get(api::calendar::show))
+        .route(
+            "/calendar/settings",
+            axum::routing::put(api::calendar::put_settings),
+        )
         .fallback(api::not_found);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
@@ -110,6 +140,21 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    state
+        .reload_calendars()
+        .await
+        .map_err(std::io::Error::other)?;
+    // Other nodes may edit the calendars: pick their edits up within a minute.
+    let reloader = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = reloader.reload_calendars().await {
+                tracing::warn!(error = %e, "reloading calendars failed");
+            }
+        }
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

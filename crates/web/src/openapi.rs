@@ -37,10 +37,12 @@ impl Modify for Bearer {
         crate::api::dossiers::act,
         crate::api::dossiers::public_status,
         crate::api::stats::counters,
+        crate::api::calendar::show,
+        crate::api::calendar::put_settings,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "system"))
+    tags((name = "dossiers"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"))
 )]
 struct ApiDoc;
 

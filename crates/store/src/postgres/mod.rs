@@ -14,6 +14,7 @@ use crate::{
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Object, RecyclingMethod, Runtime};
 use motcua_domain::agency::{Agency, Role};
+use motcua_domain::calendar::CalendarSettings;
 use motcua_domain::codes::{AgencyCode, DossierCode};
 use motcua_domain::dossier::Dossier;
 use motcua_domain::procedure::VersionStatus;
@@ -28,7 +29,7 @@ use uuid::Uuid;
 pub(crate) type Pool = deadpool_postgres::Pool;
 
 /// Migrations, in order; migration `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
 /// Writer lanes: transactions committing batches at once. Measured on the 2-core machine, one
@@ -719,6 +720,40 @@ impl PgStore {
             })
         })
         .collect()
+    }
+
+    pub(crate) async fn calendar_settings(&self) -> Result<Vec<(String, CalendarSettings)>> {
+        let rows = self
+            .query(
+                "SELECT scope, data FROM calendar_settings ORDER BY scope",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.get(1);
+                Ok((
+                    r.get::<_, String>(0),
+                    serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn put_calendar_settings(
+        &self,
+        scope: String,
+        settings: CalendarSettings,
+    ) -> Result<()> {
+        let data =
+            serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.query(
+            "INSERT INTO calendar_settings (scope, data) VALUES ($1, $2)
+             ON CONFLICT (scope) DO UPDATE SET data = excluded.data",
+            &[&scope, &data],
+        )
+        .await
+        .map(|_| ())
     }
 
     pub(crate) async fn verify(&self) -> Result<VerifyReport> {

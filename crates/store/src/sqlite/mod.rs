@@ -11,6 +11,7 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use motcua_domain::agency::{Agency, Role};
+use motcua_domain::calendar::CalendarSettings;
 use motcua_domain::codes::{AgencyCode, DossierCode};
 use motcua_domain::dossier::Dossier;
 use motcua_domain::procedure::VersionStatus;
@@ -22,7 +23,8 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 use writer::{Job, db_err};
 
-const SCHEMA: &str = include_str!("schema.sql");
+/// Migrations, in order; migration `n` is `MIGRATIONS[n - 1]`, recorded in `user_version`.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
 const READERS: usize = 4;
 
 /// SQLite store handle; cheap to clone.
@@ -54,9 +56,10 @@ fn migrate(conn: &Connection) -> Result<()> {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(db_err)?;
-    if v < 1 {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(v.max(0) as usize) {
         conn.execute_batch(&format!(
-            "BEGIN; {SCHEMA}; PRAGMA user_version = 1; COMMIT;"
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
         ))
         .map_err(db_err)?;
     }
@@ -657,6 +660,41 @@ impl SqliteStore {
             })
             .collect()
         })
+    }
+
+    pub(crate) async fn calendar_settings(&self) -> Result<Vec<(String, CalendarSettings)>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT scope, data FROM calendar_settings ORDER BY scope")
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let (scope, data) = r.map_err(db_err)?;
+                Ok((scope, serde_json::from_str(&data).map_err(corrupt)?))
+            })
+            .collect()
+        })
+    }
+
+    pub(crate) async fn put_calendar_settings(
+        &self,
+        scope: String,
+        settings: CalendarSettings,
+    ) -> Result<()> {
+        let data = serde_json::to_string(&settings).map_err(corrupt)?;
+        self.admin(move |c| {
+            c.prepare_cached(
+                "INSERT INTO calendar_settings (scope, data) VALUES (?1, ?2)
+                 ON CONFLICT (scope) DO UPDATE SET data = excluded.data",
+            )
+            .map_err(db_err)?
+            .execute(params![scope, data])
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
     }
 
     pub(crate) async fn verify(&self) -> Result<VerifyReport> {

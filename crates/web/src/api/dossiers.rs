@@ -18,7 +18,6 @@ use motcua_domain::dossier::{
 use motcua_domain::status::Status;
 use motcua_store::{DossierQuery, DossierSummary, Execute, StoredEvent};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// A new dossier.
@@ -146,13 +145,23 @@ fn job(
     expected_version: Option<u64>,
     idempotency: Option<(Uuid, String)>,
 ) -> Execute {
-    let calendar = Arc::clone(&s.calendar);
+    let calendars = s.calendars();
     let now = Utc::now();
     Execute {
         dossier_id: id,
         expected_version,
         idempotency,
         decide: Box::new(move |state, codes| {
+            // Deadlines run on the calendar of the agency that received the dossier.
+            let receiving = match (state, &cmd) {
+                (Some(d), _) => Some(&d.receiving_agency),
+                (None, Command::Submit(data)) => Some(&data.receiving_agency),
+                (None, _) => None,
+            };
+            let calendar = match receiving {
+                Some(a) => calendars.for_agency(a),
+                None => calendars.province(),
+            };
             let mut ctx = Ctx {
                 now,
                 actor: &actor,

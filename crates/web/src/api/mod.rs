@@ -1,6 +1,7 @@
 //! The JSON API handlers.
 
 pub mod auth;
+pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
 pub mod stats;

@@ -112,6 +112,11 @@ impl Store {
         dispatch!(self, s => s.dossier_by_code(code).await)
     }
 
+    /// The public status of a dossier by code.
+    pub async fn public_status(&self, code: &DossierCode) -> Result<Option<PublicStatusRow>> {
+        dispatch!(self, s => s.public_status(code).await)
+    }
+
     /// A dossier's log, oldest first.
     pub async fn history(&self, id: Uuid) -> Result<Vec<StoredEvent>> {
         dispatch!(self, s => s.history(id).await)

@@ -270,3 +270,21 @@ pub(crate) fn compare_counters(
         }
     }
 }
+
+/// What anyone holding a receipt may see of a dossier, read from the list columns (no personal
+/// data, no JSON decoding: this is the hot public lookup).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PublicStatusRow {
+    /// Dossier code.
+    pub code: String,
+    /// Procedure name.
+    pub procedure_name: String,
+    /// Status.
+    pub status: Status,
+    /// Received.
+    pub received_at: Option<DateTime<Utc>>,
+    /// Appointment.
+    pub due_at: Option<DateTime<Utc>>,
+    /// End of processing.
+    pub finished_at: Option<DateTime<Utc>>,
+}

@@ -225,6 +225,7 @@ conformance!(users_tokens_catalogue);
 conformance!(counters_and_verify);
 conformance!(outbox_after_receipt);
 conformance!(calendar_settings_round_trip);
+conformance!(public_status_by_code);
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1402,6 +1403,30 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(notices.len(), 2);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);
+}
+
+async fn public_status_by_code(db: &mut Db) {
+    let s = db.store.clone();
+    let sub = submit_online(&s, &citizen(1), t0()).await;
+    let rec = run(
+        &s,
+        sub.dossier.id,
+        &desk(),
+        t0() + Duration::minutes(5),
+        Command::Receive,
+    )
+    .await;
+    let code = rec.dossier.code.clone().unwrap();
+    let row = s.public_status(&code).await.unwrap().unwrap();
+    assert_eq!(row.code, code.to_string());
+    assert_eq!(row.status, rec.dossier.status);
+    assert_eq!(row.procedure_name, rec.dossier.procedure.name);
+    assert_eq!(row.received_at, rec.dossier.received_at);
+    assert_eq!(row.due_at, rec.dossier.due_at);
+    assert_eq!(row.finished_at, None);
+    let other =
+        motcua_domain::codes::DossierCode::new(code.agency().clone(), code.date(), 9999).unwrap();
+    assert_eq!(s.public_status(&other).await.unwrap(), None);
 }
 
 async fn calendar_settings_round_trip(db: &mut Db) {

@@ -332,19 +332,17 @@ async fn lookup(
     let Ok(code) = DossierCode::parse_lenient(&ma) else {
         return error("Mã hồ sơ không đúng định dạng, ví dụ: 000.00.01.H40-261123-0001.");
     };
-    match s.store.dossier_by_code(&code).await {
-        Ok(Some(d)) => match PublicStatus::of(&d) {
-            Some(found) => {
-                let received = local(found.received_at);
-                let due = local(found.due_at);
-                render(
-                    "lookup.html",
-                    lang,
-                    context! { ma => ma.clone(), found => Value::from_serialize(&found), received, due },
-                )
-            }
-            None => error("Không tìm thấy hồ sơ với mã này."),
-        },
+    match s.store.public_status(&code).await {
+        Ok(Some(row)) => {
+            let found = PublicStatus::from(row);
+            let received = local(found.received_at);
+            let due = local(found.due_at);
+            render(
+                "lookup.html",
+                lang,
+                context! { ma => ma.clone(), found => Value::from_serialize(&found), received, due },
+            )
+        }
         Ok(None) => error("Không tìm thấy hồ sơ với mã này."),
         Err(e) => {
             tracing::error!(error = %e, "lookup failed");

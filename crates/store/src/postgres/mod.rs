@@ -8,8 +8,8 @@ mod writer;
 use crate::plan::check_log;
 use crate::{
     AdminUnit, CounterQuery, CounterRow, DossierQuery, DossierSummary, Execute, Executed,
-    OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, Result, StoreError, StoredEvent,
-    TokenRecord, UserRecord, VerifyReport,
+    OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, PublicStatusRow, Result,
+    StoreError, StoredEvent, TokenRecord, UserRecord, VerifyReport,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Object, RecyclingMethod, Runtime};
@@ -295,6 +295,30 @@ impl PgStore {
         )
         .await?
         .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+        .transpose()
+    }
+
+    pub(crate) async fn public_status(
+        &self,
+        code: &DossierCode,
+    ) -> Result<Option<PublicStatusRow>> {
+        self.query_opt(
+            "SELECT code, procedure_name, status, received_at, due_at, finished_at
+             FROM dossiers WHERE code = $1",
+            &[&code.to_string()],
+        )
+        .await?
+        .map(|r| {
+            let status: String = r.get(2);
+            Ok(PublicStatusRow {
+                code: r.get(0),
+                procedure_name: r.get(1),
+                status: Status::parse(&status).ok_or_else(|| corrupt(&status))?,
+                received_at: r.get(3),
+                due_at: r.get(4),
+                finished_at: r.get(5),
+            })
+        })
         .transpose()
     }
 

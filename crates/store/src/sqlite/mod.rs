@@ -6,8 +6,8 @@ mod writer;
 use crate::plan::check_log;
 use crate::{
     AdminUnit, CounterQuery, CounterRow, DossierQuery, DossierSummary, Execute, Executed,
-    OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, Result, StoreError, StoredEvent,
-    TokenRecord, UserRecord, VerifyReport,
+    OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, PublicStatusRow, Result,
+    StoreError, StoredEvent, TokenRecord, UserRecord, VerifyReport,
 };
 use chrono::{DateTime, Utc};
 use motcua_domain::agency::{Agency, Role};
@@ -210,6 +210,44 @@ impl SqliteStore {
                 .map_err(db_err)?;
             s.map(|s| serde_json::from_str(&s).map_err(corrupt))
                 .transpose()
+        })
+    }
+
+    pub(crate) async fn public_status(
+        &self,
+        code: &DossierCode,
+    ) -> Result<Option<PublicStatusRow>> {
+        let code = code.to_string();
+        self.read(|c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT code, procedure_name, status, received_at, due_at, finished_at
+                     FROM dossiers WHERE code = ?1",
+                )
+                .map_err(db_err)?
+                .query_row([&code], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                    ))
+                })
+                .optional()
+                .map_err(db_err)?;
+            row.map(|(code, procedure_name, status, rec, due, fin)| {
+                Ok(PublicStatusRow {
+                    code,
+                    procedure_name,
+                    status: Status::parse(&status).ok_or_else(|| corrupt(&status))?,
+                    received_at: rec.map(from_ts),
+                    due_at: due.map(from_ts),
+                    finished_at: fin.map(from_ts),
+                })
+            })
+            .transpose()
         })
     }
 

@@ -577,18 +577,17 @@ pub struct PublicStatus {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-impl PublicStatus {
-    /// Public view of a dossier.
-    pub fn of(d: &Dossier) -> Option<PublicStatus> {
-        Some(PublicStatus {
-            code: d.code.as_ref()?.to_string(),
-            procedure_name: d.procedure.name.clone(),
-            status: d.status.national_name(),
-            national_status: d.status.national_code(),
-            received_at: d.received_at,
-            due_at: d.due_at,
-            finished_at: d.finished_at,
-        })
+impl From<motcua_store::PublicStatusRow> for PublicStatus {
+    fn from(r: motcua_store::PublicStatusRow) -> PublicStatus {
+        PublicStatus {
+            code: r.code,
+            procedure_name: r.procedure_name,
+            status: r.status.national_name(),
+            national_status: r.status.national_code(),
+            received_at: r.received_at,
+            due_at: r.due_at,
+            finished_at: r.finished_at,
+        }
     }
 }
 
@@ -602,12 +601,9 @@ pub async fn public_status(
 ) -> Result<Json<PublicStatus>, ApiError> {
     let code =
         DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
-    let d = s
-        .store
-        .dossier_by_code(&code)
+    s.store
+        .public_status(&code)
         .await?
-        .ok_or_else(|| ApiError::not_found("no dossier with this code"))?;
-    PublicStatus::of(&d)
-        .map(Json)
+        .map(|r| Json(r.into()))
         .ok_or_else(|| ApiError::not_found("no dossier with this code"))
 }

@@ -226,6 +226,7 @@ conformance!(counters_and_verify);
 conformance!(outbox_after_receipt);
 conformance!(calendar_settings_round_trip);
 conformance!(public_status_by_code);
+conformance!(concurrent_actions_on_one_dossier);
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1405,6 +1406,43 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);
 }
 
+/// Many actions on one dossier at once (no expected version): each is applied exactly once, in
+/// some order, on the state the previous one left (SQLite decides most of them before they reach
+/// the writer and must redo those whose state moved meanwhile).
+async fn concurrent_actions_on_one_dossier(db: &mut Db) {
+    let s = db.store.clone();
+    let d = submit_counter(&s, t0()).await.dossier;
+    let mut tasks = Vec::new();
+    for i in 0..30u32 {
+        let s = s.clone();
+        let cmd = Command::Assign {
+            user_id: Uuid::from_u128(500 + i as u128),
+            name: format!("Chuyên viên {i}"),
+        };
+        tasks.push(tokio::spawn(async move {
+            s.execute(job(d.id, &leader(), t0() + Duration::minutes(1), cmd))
+                .await
+        }));
+    }
+    let mut versions = Vec::new();
+    for t in tasks {
+        versions.push(t.await.unwrap().unwrap().dossier.version);
+    }
+    versions.sort_unstable();
+    assert_eq!(
+        versions,
+        (d.version + 1..=d.version + 30).collect::<Vec<_>>()
+    );
+    let log = s.history(d.id).await.unwrap();
+    assert_eq!(log.len() as u64, d.version + 30);
+    assert!(
+        log.windows(2)
+            .all(|w| w[1].prev_hash == w[0].hash && w[1].seq == w[0].seq + 1)
+    );
+    let report = s.verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
 async fn public_status_by_code(db: &mut Db) {
     let s = db.store.clone();
     let sub = submit_online(&s, &citizen(1), t0()).await;
@@ -1507,8 +1545,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        13,
-        "12 tables and schema_migrations"
+        14,
+        "13 tables and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1518,7 +1556,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2, "both migrations applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -25,7 +25,7 @@ use writer::{Job, db_err};
 
 /// Migrations, in order; migration `n` is `MIGRATIONS[n - 1]`, recorded in `user_version`.
 const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
-const READERS: usize = 4;
+const READERS: usize = 8;
 
 /// SQLite store handle; cheap to clone.
 #[derive(Clone)]
@@ -152,11 +152,18 @@ impl SqliteStore {
                 return f(&c);
             }
         }
+        // All busy: wait for one without stalling the other tasks of this worker thread.
         let i = rand_index(self.readers.len());
-        let c = self.readers[i]
-            .lock()
-            .map_err(|_| StoreError::Backend("reader poisoned".into()))?;
-        f(&c)
+        let wait = || {
+            let c = self.readers[i]
+                .lock()
+                .map_err(|_| StoreError::Backend("reader poisoned".into()))?;
+            f(&c)
+        };
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        }
     }
 
     /// Runs a long read off the async workers.
@@ -188,11 +195,59 @@ impl SqliteStore {
 
     pub(crate) async fn execute(&self, job: Execute) -> Result<Executed> {
         let (tx, rx) = oneshot::channel();
+        // The writer thread is the one serial resource: decide and plan (JSON, hashes) here, on
+        // the caller's core, whenever no dossier code is needed, and let it only write.
+        let job = match self.prepare(job) {
+            Ok(pr) => Job::Prepared(Box::new(pr), tx),
+            Err(job) => Job::Exec(Box::new(job), tx),
+        };
         self.tx
-            .send(Job::Exec(Box::new(job), tx))
+            .send(job)
             .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?
+    }
+
+    /// Decides and plans `job` on the current committed state, if that needs no dossier code
+    /// (codes come from a counter row only the writer may touch). Gives the job back otherwise,
+    /// and also on a refusal: the state read here may be stale, so the writer has the last word.
+    fn prepare(&self, job: Execute) -> std::result::Result<writer::Prepared, Execute> {
+        struct Probe(bool);
+        impl motcua_domain::dossier::CodeAllocator for Probe {
+            fn allocate(
+                &mut self,
+                _: &AgencyCode,
+                _: chrono::NaiveDate,
+            ) -> std::result::Result<DossierCode, String> {
+                self.0 = true;
+                Err("decided in the writer".into())
+            }
+        }
+        let Ok(current) = self.read(|c| writer::load_state(c, &job.dossier_id.to_string())) else {
+            return Err(job);
+        };
+        let version = current.as_ref().map_or(0, |(d, _)| d.version);
+        if job.expected_version.is_some_and(|e| e != version) {
+            return Err(job);
+        }
+        let (before, last_hash) = match current {
+            Some((d, h)) => (Some(d), h),
+            None => (None, String::new()),
+        };
+        let mut probe = Probe(false);
+        let events = match (job.decide)(before.as_ref(), &mut probe) {
+            Ok(ev) if !probe.0 && !ev.is_empty() => ev,
+            _ => return Err(job),
+        };
+        match crate::plan::plan(job.dossier_id, before, &last_hash, &events) {
+            Ok(plan) => Ok(writer::Prepared {
+                job,
+                base_version: version,
+                plan,
+                events,
+            }),
+            Err(_) => Err(job),
+        }
     }
 
     pub(crate) async fn dossier(&self, id: Uuid) -> Result<Option<Dossier>> {

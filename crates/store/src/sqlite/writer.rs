@@ -21,6 +21,8 @@ pub(crate) type AdminFn = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
 pub(crate) enum Job {
     /// A dossier command.
     Exec(Box<Execute>, oneshot::Sender<Result<Executed>>),
+    /// A dossier command already decided and planned off this thread.
+    Prepared(Box<Prepared>, oneshot::Sender<Result<Executed>>),
     /// Any other write.
     Admin(AdminFn, oneshot::Sender<Result<()>>),
 }
@@ -75,6 +77,11 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) -> Vec<Reply> {
                 finish_savepoint(conn, r.is_ok());
                 Reply::Exec(tx, r)
             }
+            Job::Prepared(pr, tx) => {
+                let r = write_prepared(conn, *pr);
+                finish_savepoint(conn, r.is_ok());
+                Reply::Exec(tx, r)
+            }
             Job::Admin(f, tx) => {
                 let r = f(conn);
                 finish_savepoint(conn, r.is_ok());
@@ -106,7 +113,9 @@ fn finish_savepoint(conn: &Connection, ok: bool) {
 
 fn reply_err(job: Job, msg: &str) -> Reply {
     match job {
-        Job::Exec(_, tx) => Reply::Exec(tx, Err(StoreError::Backend(msg.into()))),
+        Job::Exec(_, tx) | Job::Prepared(_, tx) => {
+            Reply::Exec(tx, Err(StoreError::Backend(msg.into())))
+        }
         Job::Admin(_, tx) => Reply::Admin(tx, Err(StoreError::Backend(msg.into()))),
     }
 }
@@ -155,25 +164,8 @@ pub(crate) fn load_state(conn: &Connection, id: &str) -> Result<Option<(Dossier,
 
 fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
     let id = ex.dossier_id.to_string();
-    if let Some((actor, key)) = &ex.idempotency {
-        let existing: Option<String> = conn
-            .prepare_cached("SELECT dossier_id FROM idempotency WHERE actor = ?1 AND key = ?2")
-            .map_err(db_err)?
-            .query_row(params![actor.to_string(), key], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
-        if let Some(existing) = existing {
-            let (dossier, _) = load_state(conn, &existing)?.ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "idempotency key points at missing dossier {existing}"
-                ))
-            })?;
-            return Ok(Executed {
-                dossier,
-                events: vec![],
-                replayed: true,
-            });
-        }
+    if let Some(done) = replay_if_known(conn, &ex.idempotency)? {
+        return Ok(done);
     }
     let current = load_state(conn, &id)?;
     let version = current.as_ref().map_or(0, |(d, _)| d.version);
@@ -199,6 +191,21 @@ fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
         });
     }
     let p = plan(ex.dossier_id, before, &last_hash, &events)?;
+    write_plan(conn, &id, &p, &ex.idempotency)?;
+    Ok(Executed {
+        dossier: p.after,
+        events,
+        replayed: false,
+    })
+}
+
+/// Writes what a plan says: events, the dossier row, counters, outbox, idempotency key.
+fn write_plan(
+    conn: &Connection,
+    id: &str,
+    p: &crate::plan::Plan,
+    idempotency: &Option<(uuid::Uuid, String)>,
+) -> Result<()> {
     {
         let mut ins = conn
             .prepare_cached(
@@ -291,15 +298,74 @@ fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
                 .map_err(db_err)?;
         }
     }
-    if let Some((actor, key)) = &ex.idempotency {
+    if let Some((actor, key)) = idempotency {
         conn.prepare_cached("INSERT INTO idempotency (actor, key, dossier_id) VALUES (?1, ?2, ?3)")
             .map_err(db_err)?
             .execute(params![actor.to_string(), key, id])
             .map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// The dossier an idempotency key already created, if any.
+fn replay_if_known(
+    conn: &Connection,
+    idempotency: &Option<(uuid::Uuid, String)>,
+) -> Result<Option<Executed>> {
+    let Some((actor, key)) = idempotency else {
+        return Ok(None);
+    };
+    let existing: Option<String> = conn
+        .prepare_cached("SELECT dossier_id FROM idempotency WHERE actor = ?1 AND key = ?2")
+        .map_err(db_err)?
+        .query_row(params![actor.to_string(), key], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    let Some(existing) = existing else {
+        return Ok(None);
+    };
+    let (dossier, _) = load_state(conn, &existing)?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "idempotency key points at missing dossier {existing}"
+        ))
+    })?;
+    Ok(Some(Executed {
+        dossier,
+        events: vec![],
+        replayed: true,
+    }))
+}
+
+/// A job whose decision and plan were computed off the writer thread on the state at
+/// `base_version`. The writer only checks that the dossier is still there and writes; if it
+/// moved meanwhile, the writer decides again itself.
+pub(crate) struct Prepared {
+    pub job: Execute,
+    pub base_version: u64,
+    pub plan: crate::plan::Plan,
+    pub events: Vec<motcua_domain::dossier::Event>,
+}
+
+fn write_prepared(conn: &Connection, pr: Prepared) -> Result<Executed> {
+    if let Some(done) = replay_if_known(conn, &pr.job.idempotency)? {
+        return Ok(done);
+    }
+    let id = pr.job.dossier_id.to_string();
+    let current: i64 = conn
+        .prepare_cached("SELECT version FROM dossiers WHERE id = ?1")
+        .map_err(db_err)?
+        .query_row([&id], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?
+        .unwrap_or(0);
+    if current as u64 != pr.base_version {
+        metrics::counter!("motcua_store_prepared_redone_total").increment(1);
+        return execute(conn, pr.job);
+    }
+    write_plan(conn, &id, &pr.plan, &pr.job.idempotency)?;
     Ok(Executed {
-        dossier: p.after,
-        events,
+        dossier: pr.plan.after,
+        events: pr.events,
         replayed: false,
     })
 }

@@ -41,7 +41,7 @@ fn tune(conn: &Connection, writer: bool) -> Result<()> {
         .map_err(db_err)?;
     if writer {
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
              PRAGMA wal_autocheckpoint = 4000;",
         )
         .map_err(db_err)?;
@@ -100,7 +100,16 @@ impl SqliteStore {
             tune(&r, false)?;
             readers.push(Mutex::new(r));
         }
-        Ok(Self::start(conn, readers, None))
+        // The writer fsyncs the WAL itself before answering (see writer::run). Opening it here,
+        // after migrations, is safe: our connections keep it in place while the store lives.
+        let wal = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(format!("{path}-wal"))
+            .map_err(|e| StoreError::Backend(format!("{path}-wal: {e}")))?;
+        Ok(Self::start(conn, readers, None, Some(wal)))
     }
 
     /// A private in-memory database (tests).
@@ -125,18 +134,24 @@ impl SqliteStore {
                 .map_err(db_err)?;
             readers.push(Mutex::new(r));
         }
-        Ok(Self::start(conn, readers, Some(Arc::new(Mutex::new(keep)))))
+        Ok(Self::start(
+            conn,
+            readers,
+            Some(Arc::new(Mutex::new(keep))),
+            None,
+        ))
     }
 
     fn start(
         conn: Connection,
         readers: Vec<Mutex<Connection>>,
         keep: Option<Arc<Mutex<Connection>>>,
+        wal: Option<std::fs::File>,
     ) -> SqliteStore {
         let (tx, rx) = crossbeam_channel::bounded(16_384);
         std::thread::Builder::new()
             .name("motcua-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(conn, rx, wal))
             .expect("spawn the SQLite writer thread");
         SqliteStore {
             tx,

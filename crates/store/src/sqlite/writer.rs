@@ -38,8 +38,20 @@ pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Runs until every sender is dropped.
-pub(crate) fn run(mut conn: Connection, rx: crossbeam_channel::Receiver<Job>) {
+/// Runs until every sender is dropped. With `wal` (a file store), commits do not fsync
+/// themselves (`synchronous=NORMAL`): a syncer thread fdatasyncs the WAL file and only then
+/// answers the batches committed before that fsync began. The writer meanwhile executes the
+/// next batch, so the fsync latency is overlapped instead of serialising every batch.
+pub(crate) fn run(
+    mut conn: Connection,
+    rx: crossbeam_channel::Receiver<Job>,
+    wal: Option<std::fs::File>,
+) {
+    let (sync_tx, sync_rx) = crossbeam_channel::unbounded::<Vec<Reply>>();
+    let syncer = std::thread::Builder::new()
+        .name("motcua-sqlite-sync".into())
+        .spawn(move || sync_loop(wal, sync_rx))
+        .expect("spawn the SQLite sync thread");
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
@@ -51,11 +63,40 @@ pub(crate) fn run(mut conn: Connection, rx: crossbeam_channel::Receiver<Job>) {
         }
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
         let replies = commit_batch(&mut conn, batch);
-        for r in replies {
-            // A caller that went away does not matter: its write is committed either way.
-            match r {
-                Reply::Exec(tx, v) => drop(tx.send(v)),
-                Reply::Admin(tx, v) => drop(tx.send(v)),
+        if sync_tx.send(replies).is_err() {
+            break;
+        }
+    }
+    drop(sync_tx);
+    let _ = syncer.join();
+}
+
+/// Makes committed batches durable, many at a time, then answers them.
+fn sync_loop(wal: Option<std::fs::File>, rx: crossbeam_channel::Receiver<Vec<Reply>>) {
+    while let Ok(first) = rx.recv() {
+        let mut ready = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            ready.push(more);
+        }
+        let synced = match &wal {
+            Some(f) => f
+                .sync_data()
+                .map_err(|e| format!("fsync of the WAL failed: {e}")),
+            None => Ok(()),
+        };
+        for replies in ready {
+            for r in replies {
+                // A caller that went away does not matter: its write is committed either way.
+                match (r, &synced) {
+                    (Reply::Exec(tx, v), Ok(())) => drop(tx.send(v)),
+                    (Reply::Admin(tx, v), Ok(())) => drop(tx.send(v)),
+                    (Reply::Exec(tx, _), Err(e)) => {
+                        drop(tx.send(Err(StoreError::Backend(e.clone()))))
+                    }
+                    (Reply::Admin(tx, _), Err(e)) => {
+                        drop(tx.send(Err(StoreError::Backend(e.clone()))))
+                    }
+                }
             }
         }
     }

@@ -34,6 +34,8 @@ pub struct SqliteStore {
     readers: Arc<Vec<Mutex<Connection>>>,
     // Keeps an in-memory database alive for the readers (shared cache).
     _keepalive: Option<Arc<Mutex<Connection>>>,
+    // Background threads stop when the last clone of the store is dropped.
+    alive: Arc<()>,
 }
 
 fn tune(conn: &Connection, writer: bool) -> Result<()> {
@@ -42,7 +44,7 @@ fn tune(conn: &Connection, writer: bool) -> Result<()> {
     if writer {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-             PRAGMA wal_autocheckpoint = 4000;",
+             PRAGMA wal_autocheckpoint = 0;",
         )
         .map_err(db_err)?;
     }
@@ -63,6 +65,40 @@ fn migrate(conn: &Connection) -> Result<()> {
         ))
         .map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// Checkpoints the WAL from its own connection, so that copying pages into the database file
+/// (and its fsync) never stalls the writer thread. PASSIVE checkpoints run beside the writer and
+/// the readers; the writer's own automatic checkpoints are off.
+fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
+    let conn = Connection::open(path).map_err(db_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db_err)?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")
+        .map_err(db_err)?;
+    std::thread::Builder::new()
+        .name("motcua-sqlite-checkpoint".into())
+        .spawn(move || {
+            // Ends when the last handle of the store is dropped.
+            while alive.upgrade().is_some() {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                }) {
+                    Ok((_, log, done)) => {
+                        metrics::gauge!("motcua_sqlite_wal_pages").set(log as f64);
+                        metrics::gauge!("motcua_sqlite_wal_pages_checkpointed").set(done as f64);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                }
+            }
+        })
+        .map_err(|e| StoreError::Backend(format!("checkpoint thread: {e}")))?;
     Ok(())
 }
 
@@ -109,7 +145,9 @@ impl SqliteStore {
             .truncate(false)
             .open(format!("{path}-wal"))
             .map_err(|e| StoreError::Backend(format!("{path}-wal: {e}")))?;
-        Ok(Self::start(conn, readers, None, Some(wal)))
+        let store = Self::start(conn, readers, None, Some(wal));
+        spawn_checkpointer(path, Arc::downgrade(&store.alive))?;
+        Ok(store)
     }
 
     /// A private in-memory database (tests).
@@ -157,6 +195,7 @@ impl SqliteStore {
             tx,
             readers: Arc::new(readers),
             _keepalive: keep,
+            alive: Arc::new(()),
         }
     }
 

@@ -71,6 +71,27 @@ async fn whole_life_across_two_agencies() {
     let v = submit_online(&code, &centre, None).await;
     assert_eq!(v["national_status"], 1);
     let id = v["dossier"]["id"].as_str().unwrap().to_string();
+    // Each person is offered exactly what the rules let them do now.
+    let actions = |v: &Value| -> Vec<String> {
+        v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(actions(&v), ["withdraw"]);
+    let (_, dv) = as_user(
+        "motcua.tinh",
+        "GET",
+        &format!("/api/v1/dossiers/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        actions(&dv),
+        ["receive", "request_supplement", "refuse", "withdraw"]
+    );
 
     // 2. The desk receives: dossier code and appointment.
     let v = act(
@@ -96,6 +117,20 @@ async fn whole_life_across_two_agencies() {
     .await;
     let v = act("lanhdao.stp", &id, "complete_step", json!({})).await;
     assert_eq!(v["national_status"], 4);
+    let (_, dv) = as_user(
+        "chuyenvien.stp",
+        "GET",
+        &format!("/api/v1/dossiers/{id}"),
+        None,
+    )
+    .await;
+    let offered = actions(&dv);
+    assert!(
+        offered.contains(&"complete_step".to_string()),
+        "{offered:?}"
+    );
+    assert!(!offered.contains(&"approve".to_string()), "{offered:?}");
+    assert!(!offered.contains(&"receive".to_string()), "{offered:?}");
 
     // 4. The specialist sends it to the cooperating agency (liên thông) and it comes back.
     let v = act(

@@ -61,57 +61,94 @@ pub struct DossierView {
     pub actions: Vec<&'static str>,
 }
 
-/// Actions that make sense for `actor` in the dossier's status (the domain has the last word).
-fn hints(d: &Dossier, a: &Actor) -> Vec<&'static str> {
-    let owner = d.is_owner(a);
-    let mut v = Vec::new();
-    match d.status {
-        Status::AwaitingReception if a.role == Role::DeskOfficer => {
-            v.extend(["receive", "request_supplement", "refuse"])
+/// The actions `actor` may take now: each candidate is tried against the domain's rules (a dry
+/// run of `decide` with placeholder fields, nothing written). An action whose only objection is a
+/// field the caller has to fill in counts as available.
+fn hints(
+    d: &Dossier,
+    a: &Actor,
+    calendar: &motcua_domain::calendar::Calendar,
+) -> Vec<&'static str> {
+    use motcua_domain::dossier::{CodeAllocator, DomainError, ReturnMethod};
+    struct NoCodes;
+    impl CodeAllocator for NoCodes {
+        fn allocate(
+            &mut self,
+            _: &AgencyCode,
+            _: chrono::NaiveDate,
+        ) -> Result<DossierCode, String> {
+            Err("dry run".into())
         }
-        Status::SupplementAtReception | Status::SupplementRequested
-            if owner || a.role == Role::DeskOfficer =>
-        {
-            v.push("provide_supplement")
-        }
-        Status::Received | Status::Processing if a.role.is_staff() => {
-            v.extend([
-                "complete_step",
-                "send_back",
-                "request_supplement",
-                "request_payment",
-                "issue_apology",
-            ]);
-            if a.role == Role::Leader {
-                v.extend(["assign", "approve", "stop_processing"]);
-            }
-            if a.role == Role::DeskOfficer {
-                v.push("mark_result_ready");
-            }
-        }
-        Status::AwaitingPayment if a.role.is_staff() => v.push("confirm_payment"),
-        Status::ResultReady if a.role == Role::DeskOfficer => v.push("return_result"),
-        Status::Returned if owner && d.rating.is_none() => v.push("rate"),
-        _ => {}
     }
-    if (owner || (a.role == Role::DeskOfficer && a.agency.as_ref() == Some(&d.receiving_agency)))
-        && (d.status.is_in_progress()
-            || matches!(
-                d.status,
-                Status::AwaitingReception | Status::SupplementAtReception
-            ))
-    {
-        v.push("withdraw");
-    }
-    v
+    let now = Utc::now();
+    let x = || "x".to_string();
+    let next = d.current_step().and_then(|s| s.next.first().cloned());
+    let candidates = [
+        Command::Receive,
+        Command::RequestSupplement {
+            items: vec![x()],
+            reason: x(),
+        },
+        Command::ProvideSupplement { documents: vec![] },
+        Command::Refuse { reasons: vec![x()] },
+        Command::Assign {
+            user_id: a.user_id,
+            name: x(),
+        },
+        Command::CompleteStep { to: next },
+        Command::SendBack,
+        Command::Approve,
+        Command::RequestPayment {
+            amount_vnd: 1,
+            reason: x(),
+        },
+        Command::ConfirmPayment { reference: x() },
+        Command::MarkResultReady {
+            summary: x(),
+            documents: vec![],
+        },
+        Command::ReturnResult {
+            method: ReturnMethod::Counter,
+            receiver: x(),
+        },
+        Command::Withdraw { reason: x() },
+        Command::StopProcessing { reason: x() },
+        Command::IssueApology {
+            reason: x(),
+            new_due_at: d.due_at.unwrap_or(now) + chrono::Duration::days(30),
+        },
+        Command::Rate {
+            score: 5,
+            comment: None,
+        },
+    ];
+    candidates
+        .iter()
+        .filter(|cmd| {
+            let mut ctx = Ctx {
+                now,
+                actor: a,
+                calendar,
+                codes: &mut NoCodes,
+            };
+            match decide(Some(d), cmd, None, &mut ctx) {
+                Ok(_) | Err(DomainError::CodeAllocation(_)) => true,
+                // Only the placeholder fields were wrong (e.g. which step to go to).
+                Err(DomainError::Invalid { field, .. }) => field != "action",
+                Err(_) => false,
+            }
+        })
+        .map(|c| c.name())
+        .collect()
 }
 
-fn view(v: Visible, a: &Actor) -> DossierView {
+fn view(s: &AppState, v: Visible, a: &Actor) -> DossierView {
     let d = v.into_inner();
+    let calendar = s.calendars().for_agency(&d.receiving_agency);
     DossierView {
         national_status: d.status.national_code(),
         national_status_name: d.status.national_name(),
-        actions: hints(&d, a),
+        actions: hints(&d, a, &calendar),
         dossier: d,
     }
 }
@@ -270,7 +307,10 @@ pub async fn submit(
         metrics::counter!("motcua_dossiers_submitted_total", "channel" => done.dossier.channel.as_str()).increment(1);
         StatusCode::CREATED
     };
-    Ok((status, Json(view(visible(&actor, done.dossier)?, &actor))))
+    Ok((
+        status,
+        Json(view(&s, visible(&actor, done.dossier)?, &actor)),
+    ))
 }
 
 async fn load_visible(s: &AppState, actor: &Actor, id: Uuid) -> Result<Visible, ApiError> {
@@ -297,7 +337,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<DossierView>, ApiError> {
     let v = load_visible(&s, &actor, parse_id(&id)?).await?;
-    Ok(Json(view(v, &actor)))
+    Ok(Json(view(&s, v, &actor)))
 }
 
 /// One dossier by its code.
@@ -316,7 +356,7 @@ pub async fn by_code(
         .dossier_by_code(&code)
         .await?
         .ok_or_else(|| ApiError::not_found("no such dossier"))?;
-    Ok(Json(view(visible(&actor, d)?, &actor)))
+    Ok(Json(view(&s, visible(&actor, d)?, &actor)))
 }
 
 /// One entry of the history shown to people.
@@ -527,7 +567,7 @@ pub async fn act(
         ))
         .await?;
     metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
-    Ok(Json(view(visible(&actor, done.dossier)?, &actor)))
+    Ok(Json(view(&s, visible(&actor, done.dossier)?, &actor)))
 }
 
 fn expected_version(

@@ -227,6 +227,7 @@ conformance!(outbox_after_receipt);
 conformance!(calendar_settings_round_trip);
 conformance!(public_status_by_code);
 conformance!(concurrent_actions_on_one_dossier);
+conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1441,6 +1442,74 @@ async fn concurrent_actions_on_one_dossier(db: &mut Db) {
     );
     let report = s.verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+/// A dossier keeps the procedure version (and workflow) it was submitted under: publishing a new
+/// version with another time limit and workflow changes nothing for it.
+async fn procedure_edits_leave_dossiers_in_flight_alone(db: &mut Db) {
+    use motcua_store::ProcedureRecord;
+    let s = db.store.clone();
+    let v1 = procedure("2.000488", 1, "Đăng ký kết hôn");
+    s.upsert_procedure(ProcedureRecord {
+        version: v1,
+        receiving_agencies: vec![ag(CENTRE)],
+    })
+    .await
+    .unwrap();
+    let published = s.published_procedure("2.000488").await.unwrap().unwrap();
+    let mut cmd = submission(Channel::Online);
+    if let Command::Submit(data) = &mut cmd {
+        data.procedure = published.version.snapshot(&ag(CENTRE), &ag(DEPT));
+    }
+    let sub = s
+        .execute(job(Uuid::new_v4(), &citizen(7), t0(), cmd))
+        .await
+        .unwrap();
+    // Version 2: a shorter limit and a workflow with a consultation step.
+    let mut v2 = procedure("2.000488", 2, "Đăng ký kết hôn (sửa đổi)");
+    v2.time_limit = TimeLimit {
+        amount: 3,
+        unit: TimeUnit::WorkingDays,
+    };
+    v2.workflow = WorkflowDef::standard(v2.time_limit.duration(), Some(ag(CENTRE)));
+    v2.validate().unwrap();
+    s.upsert_procedure(ProcedureRecord {
+        version: v2,
+        receiving_agencies: vec![ag(CENTRE)],
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.published_procedure("2.000488")
+            .await
+            .unwrap()
+            .unwrap()
+            .version
+            .version,
+        2
+    );
+    let rec = run(
+        &s,
+        sub.dossier.id,
+        &desk(),
+        t0() + Duration::minutes(5),
+        Command::Receive,
+    )
+    .await;
+    let d = rec.dossier;
+    assert_eq!(d.procedure.version, 1);
+    assert_eq!(d.procedure.name, "Đăng ký kết hôn");
+    assert_eq!(d.procedure.time_limit.amount, 10);
+    assert_eq!(
+        d.procedure.steps.len(),
+        4,
+        "the v1 workflow, without the consultation"
+    );
+    let expected = calendar().add_working_time(
+        t0() + Duration::minutes(5),
+        motcua_domain::calendar::WorkingDuration::days(10),
+    );
+    assert_eq!(d.due_at, Some(expected));
 }
 
 async fn public_status_by_code(db: &mut Db) {

@@ -24,7 +24,11 @@ use uuid::Uuid;
 use writer::{Job, db_err};
 
 /// Migrations, in order; migration `n` is `MIGRATIONS[n - 1]`, recorded in `user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("migrate_2.sql"),
+    include_str!("migrate_3.sql"),
+];
 const READERS: usize = 8;
 
 /// SQLite store handle; cheap to clone.

@@ -28,8 +28,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("migrate_2.sql"),
     include_str!("migrate_3.sql"),
+    include_str!("migrate_4.sql"),
 ];
 const READERS: usize = 8;
+/// WAL size (pages) past which the checkpointer truncates it.
+const WAL_TRUNCATE_PAGES: i64 = 32_768;
 
 /// SQLite store handle; cheap to clone.
 #[derive(Clone)]
@@ -97,6 +100,13 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
                     Ok((_, log, done)) => {
                         metrics::gauge!("motcua_sqlite_wal_pages").set(log as f64);
                         metrics::gauge!("motcua_sqlite_wal_pages_checkpointed").set(done as f64);
+                        // Under constant load the WAL may never find a quiet moment to restart
+                        // from its beginning: past ~128 MiB, wait briefly for one and truncate.
+                        if log > WAL_TRUNCATE_PAGES
+                            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                        {
+                            tracing::warn!(error = %e, "WAL truncation failed");
+                        }
                     }
                     Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }
@@ -316,7 +326,9 @@ impl SqliteStore {
         let code = code.to_string();
         self.read(|c| {
             let s: Option<String> = c
-                .prepare_cached("SELECT state FROM dossiers WHERE code = ?1")
+                .prepare_cached(
+                    "SELECT s.state FROM dossiers d JOIN dossier_states s ON s.id = d.id WHERE d.code = ?1",
+                )
                 .map_err(db_err)?
                 .query_row([&code], |r| r.get(0))
                 .optional()
@@ -852,7 +864,7 @@ impl SqliteStore {
         self.read_blocking(|c| {
             let mut report = VerifyReport::default();
             let mut implied: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-            let mut ds = c.prepare("SELECT id, state FROM dossiers ORDER BY id").map_err(db_err)?;
+            let mut ds = c.prepare("SELECT id, state FROM dossier_states ORDER BY id").map_err(db_err)?;
             let mut ev = c
                 .prepare("SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq")
                 .map_err(db_err)?;

@@ -190,7 +190,7 @@ impl CodeAllocator for SqliteCodes<'_> {
 
 pub(crate) fn load_state(conn: &Connection, id: &str) -> Result<Option<(Dossier, String)>> {
     let row: Option<(String, String)> = conn
-        .prepare_cached("SELECT state, last_hash FROM dossiers WHERE id = ?1")
+        .prepare_cached("SELECT state, last_hash FROM dossier_states WHERE id = ?1")
         .map_err(db_err)?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
@@ -274,13 +274,13 @@ fn write_plan(
     conn.prepare_cached(
         "INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
             competent_agency, current_agency, assignee, status, national_status, applicant_name,
-            submitted_at, received_at, due_at, finished_at, version, last_hash, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+            submitted_at, received_at, due_at, finished_at, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT (id) DO UPDATE SET code = excluded.code, current_agency = excluded.current_agency,
             assignee = excluded.assignee, status = excluded.status,
             national_status = excluded.national_status, received_at = excluded.received_at,
             due_at = excluded.due_at, finished_at = excluded.finished_at,
-            version = excluded.version, last_hash = excluded.last_hash, state = excluded.state",
+            version = excluded.version",
     )
     .map_err(db_err)?
     .execute(params![
@@ -300,9 +300,7 @@ fn write_plan(
         d.received_at.map(|t| t.timestamp_micros()),
         d.due_at.map(|t| t.timestamp_micros()),
         d.finished_at.map(|t| t.timestamp_micros()),
-        d.version as i64,
-        p.last_hash,
-        state
+        d.version as i64
     ])
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -310,6 +308,13 @@ fn write_plan(
         }
         e => db_err(e),
     })?;
+    conn.prepare_cached(
+        "INSERT INTO dossier_states (id, last_hash, state) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET last_hash = excluded.last_hash, state = excluded.state",
+    )
+    .map_err(db_err)?
+    .execute(params![id, p.last_hash, state])
+    .map_err(db_err)?;
     if !p.counters.is_empty() {
         let mut up = conn
             .prepare_cached(

@@ -103,7 +103,8 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
                         // Under constant load the WAL may never find a quiet moment to restart
                         // from its beginning: past ~128 MiB, wait briefly for one and truncate.
                         if log > WAL_TRUNCATE_PAGES
-                            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                            && let Err(e) =
+                                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                         {
                             tracing::warn!(error = %e, "WAL truncation failed");
                         }

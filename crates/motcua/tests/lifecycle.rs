@@ -6,15 +6,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn agency_of(user: &str) -> String {
-    motcua::seed::demo_logins()
-        .into_iter()
-        .find(|l| l.username == user)
-        .and_then(|l| l.agency)
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| panic!("demo user {user} has an agency"))
-}
-
 /// Specialists we have, by agency.
 fn specialist_at(agency: &str) -> &'static str {
     [

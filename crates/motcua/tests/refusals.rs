@@ -7,15 +7,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn agency_of(user: &str) -> String {
-    motcua::seed::demo_logins()
-        .into_iter()
-        .find(|l| l.username == user)
-        .and_then(|l| l.agency)
-        .map(|a| a.to_string())
-        .unwrap()
-}
-
 async fn new_dossier() -> (String, String) {
     let centre = agency_of("motcua.tinh");
     let (code, _) = find_procedure(&centre, Some(&agency_of("lanhdao.stp")), None).await;

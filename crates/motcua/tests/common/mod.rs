@@ -46,6 +46,16 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
 }
 
+/// The agency code of a demo staff user.
+pub fn agency_of(user: &str) -> String {
+    motcua::seed::demo_logins()
+        .into_iter()
+        .find(|l| l.username == user)
+        .and_then(|l| l.agency)
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| panic!("demo user {user} has an agency"))
+}
+
 /// A bearer token for a demo user (cached).
 pub async fn token(user: &str) -> String {
     static TOKENS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();

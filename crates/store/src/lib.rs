@@ -9,6 +9,7 @@
 mod model;
 mod plan;
 pub mod postgres;
+mod snapshot;
 pub mod sqlite;
 
 pub use model::*;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use motcua_domain::dossier::{
     CounterDelta, Dossier, Event, OutboxMessage, apply, counter_deltas, event_hash, outbox_messages,
 };
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// One event row.
@@ -27,6 +28,10 @@ pub(crate) struct Plan {
     pub last_hash: String,
     pub counters: Vec<CounterDelta>,
     pub outbox: Vec<OutboxMessage>,
+    /// The new state's canonical JSON.
+    pub state_json: String,
+    /// The procedure snapshot's JSON (as it appears in the state and the `Submitted` event).
+    pub snapshot: Arc<str>,
 }
 
 /// Folds `events` onto `before` (at `version`, chain ending in `last_hash`).
@@ -61,12 +66,19 @@ pub(crate) fn plan(
         state = Some(after);
     }
     let after = state.ok_or_else(|| StoreError::Corrupt("no event to apply".into()))?;
+    let state_json =
+        serde_json::to_string(&after).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let snapshot: Arc<str> = serde_json::to_string(&after.procedure)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .into();
     Ok(Plan {
         rows,
         after,
         last_hash: prev,
         counters,
         outbox,
+        state_json,
+        snapshot,
     })
 }
 

@@ -1365,6 +1365,23 @@ async fn counters_and_verify(db: &mut Db) {
             "{:?}",
             report.problems
         );
+        // The procedure a dossier was submitted under, changed behind the store's back (SQLite
+        // keeps each snapshot once, shared by the dossiers submitted under it).
+        db.tamper(
+            r#"UPDATE snapshots SET body = replace(body, '"version":1,', '"version":9,') WHERE ?1 IS NOT NULL"#,
+            r#"UPDATE events SET body = replace(body, '"version":1,', '"version":9,') WHERE dossier_id = $1 AND seq = 1"#,
+            c2,
+        )
+        .await;
+        let report = s.verify().await.unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains(&c2.to_string()) && p.contains("altered")),
+            "{:?}",
+            report.problems
+        );
     } else {
         println!("(in-memory SQLite: tampering from outside not possible)");
     }

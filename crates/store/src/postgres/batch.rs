@@ -504,8 +504,7 @@ impl<'a> Write<'a> {
             w.d_finished.push(d.finished_at);
             w.d_version.push(d.version as i64);
             w.d_last_hash.push(&p.last_hash);
-            w.d_state
-                .push(serde_json::to_string(d).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            w.d_state.push(p.state_json.clone());
             for c in &p.counters {
                 *sums
                     .entry((c.agency.as_str(), c.day, c.metric.as_str()))

@@ -320,7 +320,7 @@ async fn run(
     // 3. Write everything and commit: one round trip.
     let p = plan(id, before, &last_hash, &events)?;
     let d = &p.after;
-    let state = serde_json::to_string(d).map_err(corrupt)?;
+    let state = &p.state_json;
     let seqs: Vec<i64> = p.rows.iter().map(|r| r.seq as i64).collect();
     let kinds: Vec<&str> = p.rows.iter().map(|r| r.kind).collect();
     let ats: Vec<DateTime<Utc>> = p.rows.iter().map(|r| r.at).collect();

@@ -4,6 +4,7 @@
 mod writer;
 
 use crate::plan::check_log;
+use crate::snapshot::SnapshotCache;
 use crate::{
     AdminUnit, CounterQuery, CounterRow, DossierQuery, DossierSummary, Execute, Executed,
     OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, PublicStatusRow, Result,
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_2.sql"),
     include_str!("migrate_3.sql"),
     include_str!("migrate_4.sql"),
+    include_str!("migrate_5.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.
@@ -43,6 +45,9 @@ pub struct SqliteStore {
     _keepalive: Option<Arc<Mutex<Connection>>>,
     // Background threads stop when the last clone of the store is dropped.
     alive: Arc<()>,
+    // Procedure snapshots read by the readers (None for in-memory stores, whose readers may see
+    // uncommitted rows).
+    snaps: Option<Arc<SnapshotCache>>,
 }
 
 fn tune(conn: &Connection, writer: bool) -> Result<()> {
@@ -209,6 +214,7 @@ impl SqliteStore {
         SqliteStore {
             tx,
             readers: Arc::new(readers),
+            snaps: keep.is_none().then(Default::default),
             _keepalive: keep,
             alive: Arc::new(()),
         }
@@ -292,7 +298,8 @@ impl SqliteStore {
                 Err("decided in the writer".into())
             }
         }
-        let Ok(current) = self.read(|c| writer::load_state(c, &job.dossier_id.to_string())) else {
+        let id = job.dossier_id.to_string();
+        let Ok(current) = self.read(|c| writer::load_state(c, &id, self.snaps.as_deref())) else {
             return Err(job);
         };
         let version = current.as_ref().map_or(0, |(d, _)| d.version);
@@ -320,22 +327,29 @@ impl SqliteStore {
     }
 
     pub(crate) async fn dossier(&self, id: Uuid) -> Result<Option<Dossier>> {
-        self.read(|c| Ok(writer::load_state(c, &id.to_string())?.map(|(d, _)| d)))
+        self.read(|c| {
+            Ok(writer::load_state(c, &id.to_string(), self.snaps.as_deref())?.map(|(d, _)| d))
+        })
     }
 
     pub(crate) async fn dossier_by_code(&self, code: &DossierCode) -> Result<Option<Dossier>> {
         let code = code.to_string();
         self.read(|c| {
-            let s: Option<String> = c
+            type Row = (String, Option<i64>, Option<i64>);
+            let s: Option<Row> = c
                 .prepare_cached(
-                    "SELECT s.state FROM dossiers d JOIN dossier_states s ON s.id = d.id WHERE d.code = ?1",
+                    "SELECT s.state, s.snap, s.snap_at FROM dossiers d JOIN dossier_states s ON s.id = d.id
+                     WHERE d.code = ?1",
                 )
                 .map_err(db_err)?
-                .query_row([&code], |r| r.get(0))
+                .query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()
                 .map_err(db_err)?;
-            s.map(|s| serde_json::from_str(&s).map_err(corrupt))
-                .transpose()
+            s.map(|(s, snap, at)| {
+                let json = writer::full_json(c, self.snaps.as_deref(), s, snap, at)?;
+                serde_json::from_str(&json).map_err(corrupt)
+            })
+            .transpose()
         })
     }
 
@@ -379,24 +393,18 @@ impl SqliteStore {
 
     pub(crate) async fn history(&self, id: Uuid) -> Result<Vec<StoredEvent>> {
         self.read(|c| {
-            let mut st = c
-                .prepare_cached("SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq")
-                .map_err(db_err)?;
-            let rows = st
-                .query_map([id.to_string()], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+            let mut prev_hash = String::new();
+            read_log(c, self.snaps.as_deref(), &id.to_string())?
+                .into_iter()
+                .map(|(seq, json, hash)| {
+                    Ok(StoredEvent {
+                        seq,
+                        event: serde_json::from_str(&json).map_err(corrupt)?,
+                        prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                        hash,
+                    })
                 })
-                .map_err(db_err)?;
-            rows.map(|r| {
-                let (seq, body, prev_hash, hash) = r.map_err(db_err)?;
-                Ok(StoredEvent {
-                    seq: seq as u64,
-                    event: serde_json::from_str(&body).map_err(corrupt)?,
-                    prev_hash,
-                    hash,
-                })
-            })
-            .collect()
+                .collect()
         })
     }
 
@@ -865,19 +873,43 @@ impl SqliteStore {
         self.read_blocking(|c| {
             let mut report = VerifyReport::default();
             let mut implied: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-            let mut ds = c.prepare("SELECT id, state FROM dossier_states ORDER BY id").map_err(db_err)?;
-            let mut ev = c
-                .prepare("SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq")
+            // Each snapshot must still be what its digest says.
+            let mut sn = c
+                .prepare("SELECT id, digest, body FROM snapshots ORDER BY id")
+                .map_err(db_err)?;
+            let mut rows = sn.query([]).map_err(db_err)?;
+            while let Some(r) = rows.next().map_err(db_err)? {
+                let (id, d, body): (i64, Vec<u8>, String) = (
+                    r.get(0).map_err(db_err)?,
+                    r.get(1).map_err(db_err)?,
+                    r.get(2).map_err(db_err)?,
+                );
+                if crate::snapshot::digest(&body) != d {
+                    report.problems.push(format!(
+                        "procedure snapshot {id} was altered (digest mismatch)"
+                    ));
+                }
+            }
+            let mut ds = c
+                .prepare("SELECT id, state, snap, snap_at FROM dossier_states ORDER BY id")
                 .map_err(db_err)?;
             let mut rows = ds.query([]).map_err(db_err)?;
             while let Some(r) = rows.next().map_err(db_err)? {
                 let id: String = r.get(0).map_err(db_err)?;
-                let state: String = r.get(1).map_err(db_err)?;
-                let log: Vec<(u64, String, String, String)> = ev
-                    .query_map([&id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .map_err(db_err)?
-                    .collect::<Result<_, _>>()
-                    .map_err(db_err)?;
+                let state = writer::full_json(
+                    c,
+                    None,
+                    r.get(1).map_err(db_err)?,
+                    r.get(2).map_err(db_err)?,
+                    r.get(3).map_err(db_err)?,
+                )?;
+                let mut prev = String::new();
+                let log: Vec<(u64, String, String, String)> = read_log(c, None, &id)?
+                    .into_iter()
+                    .map(|(seq, json, hash)| {
+                        (seq, json, std::mem::replace(&mut prev, hash.clone()), hash)
+                    })
+                    .collect();
                 report.dossiers += 1;
                 report.events += log.len() as u64;
                 let uid: Uuid = id.parse().map_err(corrupt)?;
@@ -900,6 +932,34 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// A dossier's events as (seq, canonical JSON, hash), oldest first.
+fn read_log(
+    c: &Connection,
+    cache: Option<&SnapshotCache>,
+    id: &str,
+) -> Result<Vec<(u64, String, String)>> {
+    type Row = (i64, String, String, Option<i64>, Option<i64>);
+    let mut st = c
+        .prepare_cached(
+            "SELECT seq, body, hash, snap, snap_at FROM events WHERE dossier_id = ?1 ORDER BY seq",
+        )
+        .map_err(db_err)?;
+    let rows = st
+        .query_map([id], |r| -> rusqlite::Result<Row> {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .map_err(db_err)?;
+    rows.map(|r| {
+        let (seq, body, hash, snap, at) = r.map_err(db_err)?;
+        Ok((
+            seq as u64,
+            writer::full_json(c, cache, body, snap, at)?,
+            hash,
+        ))
+    })
+    .collect()
 }
 
 fn rand_index(n: usize) -> usize {

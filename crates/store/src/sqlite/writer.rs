@@ -1,14 +1,17 @@
 //! The single writer thread: owns the one read-write connection, takes jobs from a queue and
 //! commits them in batches. Each job runs under its own savepoint, so one failure fails one
-//! request, not the batch. Replies go out only after the batch's COMMIT returned, and with
-//! `synchronous=FULL` that means the WAL was fsynced: an acknowledged write survives `kill -9`.
+//! request, not the batch. Replies go out only after the batch's COMMIT returned and the WAL was
+//! fdatasynced (see [`run`]): an acknowledged write survives `kill -9` and power loss.
 
 use crate::plan::plan;
+use crate::snapshot::{SnapshotCache, compact, digest, expand};
 use crate::{Execute, Executed, Result, StoreError};
 use chrono::NaiveDate;
 use motcua_domain::codes::{AgencyCode, DossierCode};
 use motcua_domain::dossier::{CodeAllocator, Dossier};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// Most jobs committed in one transaction.
@@ -52,6 +55,7 @@ pub(crate) fn run(
         .name("motcua-sqlite-sync".into())
         .spawn(move || sync_loop(wal, sync_rx))
         .expect("spawn the SQLite sync thread");
+    let mut snaps = SnapIds::default();
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
@@ -62,7 +66,7 @@ pub(crate) fn run(
             }
         }
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
-        let replies = commit_batch(&mut conn, batch);
+        let replies = commit_batch(&mut conn, batch, &mut snaps);
         if sync_tx.send(replies).is_err() {
             break;
         }
@@ -102,7 +106,7 @@ fn sync_loop(wal: Option<std::fs::File>, rx: crossbeam_channel::Receiver<Vec<Rep
     }
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<Job>) -> Vec<Reply> {
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>, snaps: &mut SnapIds) -> Vec<Reply> {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         return fail_all(batch, &db_err(e).to_string());
     }
@@ -114,13 +118,15 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) -> Vec<Reply> {
         }
         let reply = match job {
             Job::Exec(ex, tx) => {
-                let r = execute(conn, *ex);
+                let r = execute(conn, *ex, snaps);
                 finish_savepoint(conn, r.is_ok());
+                snaps.job_done(r.is_ok());
                 Reply::Exec(tx, r)
             }
             Job::Prepared(pr, tx) => {
-                let r = write_prepared(conn, *pr);
+                let r = write_prepared(conn, *pr, snaps);
                 finish_savepoint(conn, r.is_ok());
+                snaps.job_done(r.is_ok());
                 Reply::Exec(tx, r)
             }
             Job::Admin(f, tx) => {
@@ -131,7 +137,9 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) -> Vec<Reply> {
         };
         replies.push(reply);
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    let committed = conn.execute_batch("COMMIT");
+    snaps.batch_done(committed.is_ok());
+    if let Err(e) = committed {
         let _ = conn.execute_batch("ROLLBACK");
         let msg = format!("commit failed: {e}");
         return replies
@@ -188,27 +196,128 @@ impl CodeAllocator for SqliteCodes<'_> {
     }
 }
 
-pub(crate) fn load_state(conn: &Connection, id: &str) -> Result<Option<(Dossier, String)>> {
-    let row: Option<(String, String)> = conn
-        .prepare_cached("SELECT state, last_hash FROM dossier_states WHERE id = ?1")
+/// Snapshot ids the writer knows: committed ones, those written by this batch's finished jobs,
+/// and those of the job running now (forgotten if its savepoint rolls back, as is the row).
+#[derive(Default)]
+pub(crate) struct SnapIds {
+    committed: HashMap<Arc<str>, i64>,
+    batch: Vec<(Arc<str>, i64)>,
+    job: Vec<(Arc<str>, i64)>,
+}
+
+impl SnapIds {
+    /// The id of the stored snapshot with this JSON, stored now if new.
+    fn id(&mut self, conn: &Connection, json: &Arc<str>) -> Result<i64> {
+        if let Some(id) = self.committed.get(json) {
+            return Ok(*id);
+        }
+        if let Some((_, id)) = self.job.iter().chain(&self.batch).find(|(j, _)| j == json) {
+            return Ok(*id);
+        }
+        let d = digest(json);
+        conn.prepare_cached(
+            "INSERT INTO snapshots (digest, body) VALUES (?1, ?2) ON CONFLICT (digest) DO NOTHING",
+        )
         .map_err(db_err)?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .execute(params![d, &**json])
+        .map_err(db_err)?;
+        let id: i64 = conn
+            .prepare_cached("SELECT id FROM snapshots WHERE digest = ?1")
+            .map_err(db_err)?
+            .query_row([&d], |r| r.get(0))
+            .map_err(db_err)?;
+        self.job.push((json.clone(), id));
+        Ok(id)
+    }
+
+    fn job_done(&mut self, ok: bool) {
+        if ok {
+            self.batch.append(&mut self.job);
+        } else {
+            self.job.clear();
+        }
+    }
+
+    fn batch_done(&mut self, ok: bool) {
+        if ok {
+            if self.committed.len() > 100_000 {
+                self.committed.clear();
+            }
+            self.committed.extend(self.batch.drain(..));
+        } else {
+            self.batch.clear();
+        }
+    }
+}
+
+/// The JSON of a stored snapshot, through `cache` when given (only for connections that see
+/// committed data alone).
+fn snapshot_json(conn: &Connection, cache: Option<&SnapshotCache>, id: i64) -> Result<Arc<str>> {
+    if let Some(j) = cache.and_then(|c| c.get(id)) {
+        return Ok(j);
+    }
+    let body: String = conn
+        .prepare_cached("SELECT body FROM snapshots WHERE id = ?1")
+        .map_err(db_err)?
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?
+        .ok_or_else(|| StoreError::Corrupt(format!("procedure snapshot {id} is missing")))?;
+    let json: Arc<str> = body.into();
+    if let Some(c) = cache {
+        c.put(id, json.clone());
+    }
+    Ok(json)
+}
+
+/// A stored document back in its canonical JSON (see [`crate::snapshot`]).
+pub(crate) fn full_json(
+    conn: &Connection,
+    cache: Option<&SnapshotCache>,
+    text: String,
+    snap: Option<i64>,
+    at: Option<i64>,
+) -> Result<String> {
+    match (snap, at) {
+        (Some(id), Some(at)) => {
+            let snapshot = snapshot_json(conn, cache, id)?;
+            usize::try_from(at)
+                .ok()
+                .and_then(|at| expand(&text, at, &snapshot))
+                .ok_or_else(|| StoreError::Corrupt(format!("bad snapshot position {at}")))
+        }
+        _ => Ok(text),
+    }
+}
+
+/// A dossier's state and the last hash of its chain.
+pub(crate) fn load_state(
+    conn: &Connection,
+    id: &str,
+    cache: Option<&SnapshotCache>,
+) -> Result<Option<(Dossier, String)>> {
+    type Row = (String, String, Option<i64>, Option<i64>);
+    let row: Option<Row> = conn
+        .prepare_cached("SELECT state, last_hash, snap, snap_at FROM dossier_states WHERE id = ?1")
+        .map_err(db_err)?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()
         .map_err(db_err)?;
-    row.map(|(s, h)| {
-        serde_json::from_str(&s)
+    row.map(|(s, h, snap, at)| {
+        let json = full_json(conn, cache, s, snap, at)?;
+        serde_json::from_str(&json)
             .map(|d| (d, h))
             .map_err(|e| StoreError::Corrupt(format!("dossier {id}: {e}")))
     })
     .transpose()
 }
 
-fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
+fn execute(conn: &Connection, ex: Execute, snaps: &mut SnapIds) -> Result<Executed> {
     let id = ex.dossier_id.to_string();
     if let Some(done) = replay_if_known(conn, &ex.idempotency)? {
         return Ok(done);
     }
-    let current = load_state(conn, &id)?;
+    let current = load_state(conn, &id, None)?;
     let version = current.as_ref().map_or(0, |(d, _)| d.version);
     if let Some(expected) = ex.expected_version
         && expected != version
@@ -232,7 +341,7 @@ fn execute(conn: &Connection, ex: Execute) -> Result<Executed> {
         });
     }
     let p = plan(ex.dossier_id, before, &last_hash, &events)?;
-    write_plan(conn, &id, &p, &ex.idempotency)?;
+    write_plan(conn, &id, &p, &ex.idempotency, snaps)?;
     Ok(Executed {
         dossier: p.after,
         events,
@@ -246,15 +355,25 @@ fn write_plan(
     id: &str,
     p: &crate::plan::Plan,
     idempotency: &Option<(uuid::Uuid, String)>,
+    snaps: &mut SnapIds,
 ) -> Result<()> {
+    let snap = snaps.id(conn, &p.snapshot)?;
     {
         let mut ins = conn
             .prepare_cached(
-                "INSERT INTO events (dossier_id, seq, kind, at, actor, agency, body, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO events (dossier_id, seq, kind, at, actor, agency, body, hash, snap, snap_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(db_err)?;
         for r in &p.rows {
+            // Only the `submitted` event carries the snapshot.
+            let c = (r.kind == "submitted")
+                .then(|| compact(&r.json, &p.snapshot))
+                .filter(|c| c.at.is_some());
+            let (body, at) = match &c {
+                Some(c) => (c.text.as_str(), c.at.map(|a| a as i64)),
+                None => (r.json.as_str(), None),
+            };
             ins.execute(params![
                 id,
                 r.seq as i64,
@@ -262,15 +381,16 @@ fn write_plan(
                 r.at.timestamp_micros(),
                 r.actor.to_string(),
                 r.agency,
-                r.json,
-                r.prev_hash,
-                r.hash
+                body,
+                r.hash,
+                at.map(|_| snap),
+                at
             ])
             .map_err(db_err)?;
         }
     }
     let d = &p.after;
-    let state = serde_json::to_string(d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let state = compact(&p.state_json, &p.snapshot);
     conn.prepare_cached(
         "INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
             competent_agency, current_agency, assignee, status, national_status, applicant_name,
@@ -309,11 +429,18 @@ fn write_plan(
         e => db_err(e),
     })?;
     conn.prepare_cached(
-        "INSERT INTO dossier_states (id, last_hash, state) VALUES (?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET last_hash = excluded.last_hash, state = excluded.state",
+        "INSERT INTO dossier_states (id, last_hash, state, snap, snap_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET last_hash = excluded.last_hash, state = excluded.state,
+            snap = excluded.snap, snap_at = excluded.snap_at",
     )
     .map_err(db_err)?
-    .execute(params![id, p.last_hash, state])
+    .execute(params![
+        id,
+        p.last_hash,
+        state.text,
+        state.at.map(|_| snap),
+        state.at.map(|a| a as i64)
+    ])
     .map_err(db_err)?;
     if !p.counters.is_empty() {
         let mut up = conn
@@ -370,7 +497,7 @@ fn replay_if_known(
     let Some(existing) = existing else {
         return Ok(None);
     };
-    let (dossier, _) = load_state(conn, &existing)?.ok_or_else(|| {
+    let (dossier, _) = load_state(conn, &existing, None)?.ok_or_else(|| {
         StoreError::Corrupt(format!(
             "idempotency key points at missing dossier {existing}"
         ))
@@ -392,7 +519,7 @@ pub(crate) struct Prepared {
     pub events: Vec<motcua_domain::dossier::Event>,
 }
 
-fn write_prepared(conn: &Connection, pr: Prepared) -> Result<Executed> {
+fn write_prepared(conn: &Connection, pr: Prepared, snaps: &mut SnapIds) -> Result<Executed> {
     if let Some(done) = replay_if_known(conn, &pr.job.idempotency)? {
         return Ok(done);
     }
@@ -406,9 +533,9 @@ fn write_prepared(conn: &Connection, pr: Prepared) -> Result<Executed> {
         .unwrap_or(0);
     if current as u64 != pr.base_version {
         metrics::counter!("motcua_store_prepared_redone_total").increment(1);
-        return execute(conn, pr.job);
+        return execute(conn, pr.job, snaps);
     }
-    write_plan(conn, &id, &pr.plan, &pr.job.idempotency)?;
+    write_plan(conn, &id, &pr.plan, &pr.job.idempotency, snaps)?;
     Ok(Executed {
         dossier: pr.plan.after,
         events: pr.events,

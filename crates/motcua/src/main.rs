@@ -8,6 +8,11 @@ use motcua::seed;
 use motcua_store::Store;
 use std::path::PathBuf;
 
+// glibc's allocator spent ~15 % of the server's CPU under load (memory allocated on the HTTP
+// workers and freed on the SQLite writer thread): see docs/decisions/0008-allocator.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "motcua",

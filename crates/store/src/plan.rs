@@ -32,6 +32,8 @@ pub(crate) struct Plan {
     pub state_json: String,
     /// The procedure snapshot's JSON (as it appears in the state and the `Submitted` event).
     pub snapshot: Arc<str>,
+    /// Each outbox message's payload as JSON text.
+    pub outbox_payloads: Vec<String>,
 }
 
 /// Folds `events` onto `before` (at `version`, chain ending in `last_hash`).
@@ -71,6 +73,7 @@ pub(crate) fn plan(
     let snapshot: Arc<str> = serde_json::to_string(&after.procedure)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?
         .into();
+    let outbox_payloads = outbox.iter().map(|m| m.payload.to_string()).collect();
     Ok(Plan {
         rows,
         after,
@@ -79,6 +82,7 @@ pub(crate) fn plan(
         outbox,
         state_json,
         snapshot,
+        outbox_payloads,
     })
 }
 

@@ -319,6 +319,7 @@ impl SqliteStore {
             Ok(plan) => Ok(writer::Prepared {
                 job,
                 base_version: version,
+                compacted: writer::Compacted::of(&plan),
                 plan,
                 events,
             }),

@@ -4,7 +4,7 @@
 //! fdatasynced (see [`run`]): an acknowledged write survives `kill -9` and power loss.
 
 use crate::plan::plan;
-use crate::snapshot::{SnapshotCache, compact, digest, expand};
+use crate::snapshot::{Compact, SnapshotCache, compact, digest, expand};
 use crate::{Execute, Executed, Result, StoreError};
 use chrono::NaiveDate;
 use motcua_domain::codes::{AgencyCode, DossierCode};
@@ -112,7 +112,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, snaps: &mut SnapIds) -> 
     }
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = run_cached(conn, "SAVEPOINT job") {
             replies.push(reply_err(job, &db_err(e).to_string()));
             continue;
         }
@@ -155,9 +155,40 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, snaps: &mut SnapIds) -> 
 
 fn finish_savepoint(conn: &Connection, ok: bool) {
     if !ok {
-        let _ = conn.execute_batch("ROLLBACK TO job");
+        let _ = run_cached(conn, "ROLLBACK TO job");
     }
-    let _ = conn.execute_batch("RELEASE job");
+    let _ = run_cached(conn, "RELEASE job");
+}
+
+/// Runs a statement without parameters, prepared once per connection.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// A plan's documents as this backend stores them (see [`crate::snapshot`]): the `submitted`
+/// event and the state without their procedure snapshot. Computed before the job reaches the
+/// writer whenever the plan was.
+pub(crate) struct Compacted {
+    events: Vec<Option<Compact>>,
+    state: Compact,
+}
+
+impl Compacted {
+    pub(crate) fn of(p: &crate::plan::Plan) -> Compacted {
+        Compacted {
+            events: p
+                .rows
+                .iter()
+                .map(|r| {
+                    // Only the `submitted` event carries the snapshot.
+                    (r.kind == "submitted")
+                        .then(|| compact(&r.json, &p.snapshot))
+                        .filter(|c| c.at.is_some())
+                })
+                .collect(),
+            state: compact(&p.state_json, &p.snapshot),
+        }
+    }
 }
 
 fn reply_err(job: Job, msg: &str) -> Reply {
@@ -341,7 +372,7 @@ fn execute(conn: &Connection, ex: Execute, snaps: &mut SnapIds) -> Result<Execut
         });
     }
     let p = plan(ex.dossier_id, before, &last_hash, &events)?;
-    write_plan(conn, &id, &p, &ex.idempotency, snaps)?;
+    write_plan(conn, &id, &p, &Compacted::of(&p), &ex.idempotency, snaps)?;
     Ok(Executed {
         dossier: p.after,
         events,
@@ -354,6 +385,7 @@ fn write_plan(
     conn: &Connection,
     id: &str,
     p: &crate::plan::Plan,
+    compacted: &Compacted,
     idempotency: &Option<(uuid::Uuid, String)>,
     snaps: &mut SnapIds,
 ) -> Result<()> {
@@ -365,12 +397,8 @@ fn write_plan(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(db_err)?;
-        for r in &p.rows {
-            // Only the `submitted` event carries the snapshot.
-            let c = (r.kind == "submitted")
-                .then(|| compact(&r.json, &p.snapshot))
-                .filter(|c| c.at.is_some());
-            let (body, at) = match &c {
+        for (r, c) in p.rows.iter().zip(&compacted.events) {
+            let (body, at) = match c {
                 Some(c) => (c.text.as_str(), c.at.map(|a| a as i64)),
                 None => (r.json.as_str(), None),
             };
@@ -390,7 +418,7 @@ fn write_plan(
         }
     }
     let d = &p.after;
-    let state = compact(&p.state_json, &p.snapshot);
+    let state = &compacted.state;
     conn.prepare_cached(
         "INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
             competent_agency, current_agency, assignee, status, national_status, applicant_name,
@@ -466,8 +494,8 @@ fn write_plan(
                 "INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
             )
             .map_err(db_err)?;
-        for m in &p.outbox {
-            ins.execute(params![m.topic, m.key, m.payload.to_string(), now])
+        for (m, payload) in p.outbox.iter().zip(&p.outbox_payloads) {
+            ins.execute(params![m.topic, m.key, payload, now])
                 .map_err(db_err)?;
         }
     }
@@ -516,6 +544,7 @@ pub(crate) struct Prepared {
     pub job: Execute,
     pub base_version: u64,
     pub plan: crate::plan::Plan,
+    pub compacted: Compacted,
     pub events: Vec<motcua_domain::dossier::Event>,
 }
 
@@ -535,7 +564,14 @@ fn write_prepared(conn: &Connection, pr: Prepared, snaps: &mut SnapIds) -> Resul
         metrics::counter!("motcua_store_prepared_redone_total").increment(1);
         return execute(conn, pr.job, snaps);
     }
-    write_plan(conn, &id, &pr.plan, &pr.job.idempotency, snaps)?;
+    write_plan(
+        conn,
+        &id,
+        &pr.plan,
+        &pr.compacted,
+        &pr.job.idempotency,
+        snaps,
+    )?;
     Ok(Executed {
         dossier: pr.plan.after,
         events: pr.events,

@@ -81,7 +81,7 @@ impl Plan {
         let now = Utc::now();
         Ok(Execute {
             dossier_id: Uuid::now_v7(),
-            expected_version: None,
+            expected_version: Some(0),
             idempotency: None,
             decide: Box::new(move |state, codes| {
                 let mut ctx = Ctx {

@@ -108,6 +108,22 @@ impl Store {
         dispatch!(self, s => s.dossier(id).await)
     }
 
+    /// A dossier's current state with the hash its log ends with, to hand to
+    /// [`Store::execute_from`].
+    pub async fn dossier_head(&self, id: Uuid) -> Result<Option<Head>> {
+        dispatch!(self, s => s.dossier_head(id).await)
+    }
+
+    /// Like [`Store::execute`], on a dossier the caller has just read: the backend may start
+    /// from `head` instead of reading it again (it still writes only if nothing moved meanwhile).
+    pub async fn execute_from(&self, job: Execute, head: Head) -> Result<Executed> {
+        match self {
+            Store::Sqlite(s) => s.execute_from(job, Some(head)).await,
+            // Each command reads its row under a lock in the same round trip anyway.
+            Store::Postgres(s) => s.execute(job).await,
+        }
+    }
+
     /// A dossier's current state by its code.
     pub async fn dossier_by_code(&self, code: &DossierCode) -> Result<Option<Dossier>> {
         dispatch!(self, s => s.dossier_by_code(code).await)

@@ -21,12 +21,24 @@ pub type Decision = Box<
 pub struct Execute {
     /// Dossier id (a new one for a submission).
     pub dossier_id: Uuid,
-    /// If given, the dossier must be at this version (optimistic concurrency).
+    /// If given, the dossier must be at this version (optimistic concurrency); `Some(0)` says
+    /// it must not exist yet (a submission under a fresh id), which spares a read.
     pub expected_version: Option<u64>,
     /// For submissions: (actor, key). A repeat returns the dossier first created with it.
     pub idempotency: Option<(Uuid, String)>,
     /// The decision.
     pub decide: Decision,
+}
+
+/// A dossier as read before a command: its state and the hash its log ends with. Handing it
+/// back to [`crate::Store::execute_from`] spares the backend reading and decoding it again; the
+/// backend still checks, when it writes, that the dossier has not moved since.
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// The state.
+    pub dossier: Dossier,
+    /// Hash of the last event.
+    pub last_hash: String,
 }
 
 /// What an execution did.

@@ -228,6 +228,7 @@ conformance!(calendar_settings_round_trip);
 conformance!(public_status_by_code);
 conformance!(concurrent_actions_on_one_dossier);
 conformance!(procedure_edits_leave_dossiers_in_flight_alone);
+conformance!(commands_from_a_stale_head);
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1457,6 +1458,52 @@ async fn concurrent_actions_on_one_dossier(db: &mut Db) {
         log.windows(2)
             .all(|w| w[1].prev_hash == w[0].hash && w[1].seq == w[0].seq + 1)
     );
+    let report = s.verify().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+/// A command started from a state read earlier (`execute_from`) is applied to the dossier as it
+/// is when written: a head that went stale meanwhile loses no event, and the chain stays whole.
+async fn commands_from_a_stale_head(db: &mut Db) {
+    let s = db.store.clone();
+    let d = submit_counter(&s, t0()).await.dossier;
+    let head = s.dossier_head(d.id).await.unwrap().expect("a head");
+    assert_eq!(head.dossier, d);
+    assert_eq!(
+        head.last_hash,
+        s.history(d.id).await.unwrap().last().unwrap().hash
+    );
+    let assign = |i: u128| Command::Assign {
+        user_id: Uuid::from_u128(700 + i),
+        name: format!("Chuyên viên {i}"),
+    };
+    // Fresh head: applied on it.
+    let a = s
+        .execute_from(job(d.id, &leader(), t0(), assign(1)), head.clone())
+        .await
+        .unwrap();
+    assert_eq!(a.dossier.version, d.version + 1);
+    // The same, now stale, head: the command still lands after the first one.
+    let b = s
+        .execute_from(job(d.id, &leader(), t0(), assign(2)), head.clone())
+        .await
+        .unwrap();
+    assert_eq!(b.dossier.version, d.version + 2);
+    assert_eq!(b.dossier.assignee, Some(Uuid::from_u128(702)));
+    // With an expected version, a stale head is a conflict, not a silent redo.
+    let e = s
+        .execute_from(
+            with_version(job(d.id, &leader(), t0(), assign(3)), d.version),
+            head,
+        )
+        .await;
+    assert!(
+        matches!(e, Err(StoreError::VersionConflict { .. })),
+        "{e:?}"
+    );
+    let log = s.history(d.id).await.unwrap();
+    assert_eq!(log.len() as u64, d.version + 2);
+    assert!(log.windows(2).all(|w| w[1].prev_hash == w[0].hash));
     let report = s.verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -288,6 +288,21 @@ impl PgStore {
             .transpose()
     }
 
+    pub(crate) async fn dossier_head(&self, id: Uuid) -> Result<Option<crate::Head>> {
+        self.query_opt(
+            "SELECT state, last_hash FROM dossiers WHERE id = $1",
+            &[&id],
+        )
+        .await?
+        .map(|r| {
+            Ok(crate::Head {
+                dossier: serde_json::from_str(r.get(0)).map_err(corrupt)?,
+                last_hash: r.get(1),
+            })
+        })
+        .transpose()
+    }
+
     pub(crate) async fn dossier_by_code(&self, code: &DossierCode) -> Result<Option<Dossier>> {
         self.query_opt(
             "SELECT state FROM dossiers WHERE code = $1",

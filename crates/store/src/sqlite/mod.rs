@@ -269,10 +269,19 @@ impl SqliteStore {
     }
 
     pub(crate) async fn execute(&self, job: Execute) -> Result<Executed> {
+        self.execute_from(job, None).await
+    }
+
+    /// Runs `job`, starting from `head` (the state the caller read) when given.
+    pub(crate) async fn execute_from(
+        &self,
+        job: Execute,
+        head: Option<crate::Head>,
+    ) -> Result<Executed> {
         let (tx, rx) = oneshot::channel();
         // The writer thread is the one serial resource: decide and plan (JSON, hashes) here, on
         // the caller's core, whenever no dossier code is needed, and let it only write.
-        let job = match self.prepare(job) {
+        let job = match self.prepare(job, head) {
             Ok(pr) => Job::Prepared(Box::new(pr), tx),
             Err(job) => Job::Exec(Box::new(job), tx),
         };
@@ -286,7 +295,11 @@ impl SqliteStore {
     /// Decides and plans `job` on the current committed state, if that needs no dossier code
     /// (codes come from a counter row only the writer may touch). Gives the job back otherwise,
     /// and also on a refusal: the state read here may be stale, so the writer has the last word.
-    fn prepare(&self, job: Execute) -> std::result::Result<writer::Prepared, Execute> {
+    fn prepare(
+        &self,
+        job: Execute,
+        head: Option<crate::Head>,
+    ) -> std::result::Result<writer::Prepared, Execute> {
         struct Probe(bool);
         impl motcua_domain::dossier::CodeAllocator for Probe {
             fn allocate(
@@ -299,7 +312,16 @@ impl SqliteStore {
             }
         }
         let id = job.dossier_id.to_string();
-        let Ok(current) = self.read(|c| writer::load_state(c, &id, self.snaps.as_deref())) else {
+        // A submission (expected version 0) has nothing stored yet: skip the read; the writer
+        // still checks that the dossier does not exist.
+        let current = if job.expected_version == Some(0) {
+            Ok(None)
+        } else if let Some(h) = head {
+            Ok(Some((h.dossier, h.last_hash)))
+        } else {
+            self.read(|c| writer::load_state(c, &id, self.snaps.as_deref()))
+        };
+        let Ok(current) = current else {
             return Err(job);
         };
         let version = current.as_ref().map_or(0, |(d, _)| d.version);
@@ -330,6 +352,15 @@ impl SqliteStore {
     pub(crate) async fn dossier(&self, id: Uuid) -> Result<Option<Dossier>> {
         self.read(|c| {
             Ok(writer::load_state(c, &id.to_string(), self.snaps.as_deref())?.map(|(d, _)| d))
+        })
+    }
+
+    pub(crate) async fn dossier_head(&self, id: Uuid) -> Result<Option<crate::Head>> {
+        self.read(|c| {
+            Ok(
+                writer::load_state(c, &id.to_string(), self.snaps.as_deref())?
+                    .map(|(dossier, last_hash)| crate::Head { dossier, last_hash }),
+            )
         })
     }
 

@@ -16,7 +16,7 @@ use motcua_domain::dossier::{
     Applicant, Channel, Command, Ctx, DocumentRef, Dossier, Event, SubmitData, decide,
 };
 use motcua_domain::status::Status;
-use motcua_store::{DossierQuery, DossierSummary, Execute, StoredEvent};
+use motcua_store::{DossierQuery, DossierSummary, Execute, Head, StoredEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -297,7 +297,8 @@ pub async fn submit(
             actor.clone(),
             cmd,
             req.note,
-            None,
+            // A fresh id: nothing may exist under it yet.
+            Some(0),
             key.map(|k| (actor.user_id, k)),
         ))
         .await?;
@@ -538,7 +539,12 @@ pub async fn act(
         )
     })?;
     // Nobody learns anything about a dossier they may not see.
-    let current = load_visible(&s, &actor, id).await?;
+    let Head { dossier, last_hash } = s
+        .store
+        .dossier_head(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such dossier"))?;
+    let current = visible(&actor, dossier)?;
     if let Command::Assign { user_id, .. } = &cmd {
         let u = s.store.user(*user_id).await?;
         let ok = u.as_ref().is_some_and(|u| {
@@ -554,17 +560,17 @@ pub async fn act(
             ));
         }
     }
+    // The state just read and authorized is where the command starts (checked again on write).
+    let head = Head {
+        dossier: current.into_inner(),
+        last_hash,
+    };
     let done = s
         .store
-        .execute(job(
-            &s,
-            id,
-            actor.clone(),
-            cmd,
-            note,
-            expected_version,
-            None,
-        ))
+        .execute_from(
+            job(&s, id, actor.clone(), cmd, note, expected_version, None),
+            head,
+        )
         .await?;
     metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
     Ok(Json(view(&s, visible(&actor, done.dossier)?, &actor)))

@@ -10,6 +10,7 @@ mod model;
 mod plan;
 pub mod postgres;
 pub mod sqlite;
+mod stats;
 
 pub use model::*;
 
@@ -204,9 +205,22 @@ impl Store {
         dispatch!(self, s => s.count_procedures().await)
     }
 
-    /// Statistics counters summed over a period, per agency and metric.
+    /// Statistics counters summed over a period, per agency and metric (the simple metrics; the
+    /// dimensioned report metrics, which contain `|`, are read through [`Store::form06`]).
     pub async fn counters(&self, q: &CounterQuery) -> Result<Vec<CounterRow>> {
-        dispatch!(self, s => s.counters(q).await)
+        let mut rows = dispatch!(self, s => s.counters(q).await)?;
+        rows.retain(|r| !r.metric.contains('|'));
+        Ok(rows)
+    }
+
+    /// Counters summed per span of dates and metric prefix, per agency and metric, all read in
+    /// one snapshot. Each row comes with the index of its span.
+    pub async fn sum_counter_spans(
+        &self,
+        agencies: &[AgencyCode],
+        spans: &[CounterSpan],
+    ) -> Result<Vec<(usize, CounterRow)>> {
+        dispatch!(self, s => s.sum_counter_spans(agencies, spans).await)
     }
 
     /// Pending outbox messages, oldest first.

@@ -194,6 +194,28 @@ pub struct CounterQuery {
     pub to: Option<NaiveDate>,
 }
 
+/// Counter rows dated `from..=to` whose metric starts with `metric_prefix`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterSpan {
+    /// First date.
+    pub from: NaiveDate,
+    /// Last date.
+    pub to: NaiveDate,
+    /// Metric prefix, e.g. `m|` for monthly statistics rows.
+    pub metric_prefix: String,
+}
+
+impl CounterSpan {
+    /// The smallest string above every metric with the prefix (its last byte plus one).
+    pub(crate) fn metric_end(&self) -> String {
+        let mut b = self.metric_prefix.clone().into_bytes();
+        if let Some(last) = b.last_mut() {
+            *last += 1;
+        }
+        String::from_utf8(b).unwrap_or_default()
+    }
+}
+
 /// A summed counter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CounterRow {

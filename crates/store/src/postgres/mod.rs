@@ -3,6 +3,7 @@
 //! semantics as the SQLite backend; the conformance suite (`tests/conformance.rs`) runs on all.
 
 mod batch;
+mod stats;
 mod writer;
 
 use crate::plan::check_log;

@@ -1,6 +1,7 @@
 //! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
 //! read-only connections for queries.
 
+mod stats;
 mod writer;
 
 use crate::plan::check_log;

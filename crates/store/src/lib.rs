@@ -13,6 +13,7 @@ pub mod sqlite;
 mod stats;
 
 pub use model::*;
+pub use stats::GroupBy;
 
 use motcua_domain::calendar::CalendarSettings;
 use motcua_domain::codes::{AgencyCode, DossierCode};

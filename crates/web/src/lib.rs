@@ -7,6 +7,7 @@ pub mod authz;
 mod cache;
 pub mod calendars;
 pub mod error;
+pub mod export;
 mod metrics_layer;
 mod openapi;
 mod pages;
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
+        .route("/reports/form06", get(api::reports::form06))
         .route("/calendar", get(api::calendar::show))
         .route(
             "/calendar/settings",

@@ -37,6 +37,7 @@ impl Modify for Bearer {
         crate::api::dossiers::act,
         crate::api::dossiers::public_status,
         crate::api::stats::counters,
+        crate::api::reports::form06,
         crate::api::calendar::show,
         crate::api::calendar::put_settings,
     ),

@@ -1,0 +1,260 @@
+//! The standard report over HTTP: figures after real actions, exports, and refusals from outside
+//! (bad periods, unknown agencies and procedures, malformed parameters, wrong roles).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Today in Vietnam.
+fn today() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(7))
+        .date_naive()
+        .to_string()
+}
+
+async fn submit_and_receive(code: &str, centre: &str) -> String {
+    let t = token("congdan").await;
+    let res = client()
+        .post(format!("{}/api/v1/dossiers", base()))
+        .bearer_auth(&t)
+        .json(&json!({
+            "procedure_code": code,
+            "agency": centre,
+            "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190001234"},
+            "documents": [{"name": "Tờ khai"}],
+            "form": {}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    let id = v["dossier"]["id"].as_str().unwrap().to_string();
+    act("motcua.tinh", &id, "receive", json!({})).await;
+    id
+}
+
+fn fig(v: &Value, name: &str) -> i64 {
+    v["total"]["figures"][name].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_counts_what_happened_and_exports_it() {
+    let centre = agency_of("motcua.tinh");
+    let justice = agency_of("lanhdao.stp");
+    let (code, _) = find_procedure(&centre, Some(&justice), None).await;
+    submit_and_receive(&code, &centre).await;
+    submit_and_receive(&code, &centre).await;
+    let day = today();
+    let q = format!("/api/v1/reports/form06?from={day}&to={day}");
+
+    // The leader's own agency by default.
+    let (st, v) = as_user("lanhdao.stp", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["rows"][0]["key"], justice);
+    assert_eq!(fig(&v, "received_online"), 2);
+    assert_eq!(fig(&v, "carried_over"), 0);
+    assert_eq!(
+        fig(&v, "in_progress_within") + fig(&v, "in_progress_past"),
+        2
+    );
+    assert_eq!(v["total"]["rates"]["online"], 100.0);
+
+    // Filters: this procedure counts them, another field does not.
+    let (_, v) = as_user("lanhdao.stp", "GET", &format!("{q}&procedure={code}"), None).await;
+    assert_eq!(fig(&v, "received_online"), 2);
+    let (_, v) = as_user(
+        "lanhdao.stp",
+        "GET",
+        &format!("{q}&field=Kh%C3%B4ng%20c%C3%B3"),
+        None,
+    )
+    .await;
+    assert_eq!(fig(&v, "received_online"), 0);
+    assert!(v["rows"].as_array().unwrap().is_empty());
+
+    // The administrator sees the province; the dossiers are counted once, at the deciding agency.
+    let (st, v) = as_user("quantri", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(fig(&v, "received_online"), 2);
+    assert!(
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["key"] == justice.as_str())
+    );
+    let (_, v) = as_user("quantri", "GET", &format!("{q}&agency={centre}"), None).await;
+    assert_eq!(
+        fig(&v, "received_online"),
+        0,
+        "the centre only received them"
+    );
+
+    // A later period carries them over.
+    let next = (chrono::Utc::now() + chrono::Duration::hours(7 + 24))
+        .date_naive()
+        .to_string();
+    let (_, v) = as_user(
+        "lanhdao.stp",
+        "GET",
+        &format!("/api/v1/reports/form06?from={next}&to={next}"),
+        None,
+    )
+    .await;
+    assert_eq!(fig(&v, "carried_over"), 2);
+    assert_eq!(fig(&v, "received_online"), 0);
+
+    // CSV and Excel.
+    let t = token("lanhdao.stp").await;
+    let res = client()
+        .get(format!("{}{q}&format=csv", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = res.text().await.unwrap();
+    assert!(body.starts_with('\u{feff}'));
+    assert!(body.contains("Kỳ trước chuyển qua"), "{body}");
+    let total = body.lines().find(|l| l.starts_with("total,")).unwrap();
+    assert!(total.contains(",Tổng cộng,2,0,2,"), "{total}");
+    let res = client()
+        .get(format!("{}{q}&format=xlsx", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".xlsx")
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx file is a zip archive");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_refuses_bad_input_and_outsiders() {
+    let day = today();
+    let ok = format!("/api/v1/reports/form06?from={day}&to={day}");
+    let sxd = agency_of("lanhdao.sxd");
+    let cases: Vec<(&str, String, StatusCode, &str)> = vec![
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2026-03-31&to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2026-3-1x&to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2000-01-01&to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=1900-01-01&to=1900-02-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2026-01-01&to=2099-02-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&agency=not-a-code"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "agency",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&agency=000.00.99.H40"),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&procedure=9.999999"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "procedure",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&procedure=abc"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "procedure",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&children=maybe"),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&page=2"),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&format=pdf"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "format",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&agency={sxd}"),
+            StatusCode::FORBIDDEN,
+            "",
+        ),
+        (
+            "lanhdao.xa",
+            format!("{ok}&agency={sxd}"),
+            StatusCode::FORBIDDEN,
+            "",
+        ),
+        ("congdan", ok.clone(), StatusCode::FORBIDDEN, ""),
+        ("chuyenvien.stp", ok.clone(), StatusCode::FORBIDDEN, ""),
+        ("motcua.tinh", ok.clone(), StatusCode::FORBIDDEN, ""),
+    ];
+    for (user, path, want, field) in cases {
+        let (st, v) = as_user(user, "GET", &path, None).await;
+        assert_eq!(st, want, "{user} {path}: {v}");
+        if !field.is_empty() {
+            assert_eq!(v["field"], field, "{user} {path}: {v}");
+        }
+    }
+    let (st, _) = send(None, "GET", &ok, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // The leader of the commune sees the commune.
+    let (st, v) = as_user("lanhdao.xa", "GET", &ok, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}

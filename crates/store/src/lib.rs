@@ -224,6 +224,12 @@ impl Store {
         dispatch!(self, s => s.sum_counter_spans(agencies, spans).await)
     }
 
+    /// Recomputes every statistics counter from the event logs and replaces the stored ones (after
+    /// an upgrade that adds figures, or to repair). Refuses when a log does not check out.
+    pub async fn rebuild_counters(&self) -> Result<RebuildReport> {
+        dispatch!(self, s => s.rebuild_counters().await)
+    }
+
     /// Pending outbox messages, oldest first.
     pub async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRow>> {
         dispatch!(self, s => s.outbox_pending(limit).await)

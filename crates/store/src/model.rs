@@ -216,6 +216,17 @@ impl CounterSpan {
     }
 }
 
+/// What a counter rebuild did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebuildReport {
+    /// Dossiers replayed.
+    pub dossiers: u64,
+    /// Events replayed.
+    pub events: u64,
+    /// Counter rows written.
+    pub counter_rows: u64,
+}
+
 /// A summed counter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CounterRow {

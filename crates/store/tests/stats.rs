@@ -306,6 +306,20 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
             }
         }
     }
+    // Rebuilding every counter from the logs changes nothing.
+    let (from, to) = (first, first + Days::new(120));
+    let before = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    let r = s.rebuild_counters().await.unwrap();
+    assert_eq!(r.dossiers, ids.len() as u64);
+    assert!(s.verify().await.unwrap().problems.is_empty());
+    let after = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(after, before);
 }
 
 fn pg_url() -> Option<String> {
@@ -341,4 +355,60 @@ proptest! {
             }
         });
     }
+}
+
+/// A rebuild restores counters lost or altered behind the store's back, and reports the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_restores_the_counters() {
+    let path = std::env::temp_dir().join(format!("motcua-stats-{}.db", Uuid::new_v4().simple()));
+    let s = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let plans: Vec<Plan> = (0..6)
+        .map(|i| Plan {
+            procedure: i,
+            channel: i % 3,
+            digitized: i % 2 == 0,
+            start_hours: 30 * i as i64,
+            steps: (0..10).map(|j| (16 + j, 20, j % 2 == 0)).collect(),
+        })
+        .collect();
+    exercise(&s, &plans, &[5], &[(0, 40)]).await;
+    let agencies = [ag(DEPT), ag(WARD)];
+    let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 5, 31).unwrap();
+    let before = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    assert!(!before.is_empty());
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        c.execute("DELETE FROM counters WHERE metric LIKE 'm|%'", [])
+            .unwrap();
+        c.execute(
+            "UPDATE counters SET value = value + 1 WHERE metric LIKE 'd|recv|%'",
+            [],
+        )
+        .unwrap();
+    }
+    let broken = s.verify().await.unwrap();
+    assert!(
+        broken.problems.iter().any(|p| p.contains("m|")),
+        "{:?}",
+        broken.problems
+    );
+    assert!(broken.problems.iter().any(|p| p.contains("d|recv|")));
+    let r = s.rebuild_counters().await.unwrap();
+    assert_eq!(r.dossiers, 6);
+    assert!(r.counter_rows > 0);
+    assert!(s.verify().await.unwrap().problems.is_empty());
+    assert_eq!(
+        s.form06(&agencies, from, to, &Filter::default())
+            .await
+            .unwrap(),
+        before
+    );
+    let _ = std::fs::remove_file(&path);
 }

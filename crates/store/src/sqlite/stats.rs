@@ -62,3 +62,76 @@ impl SqliteStore {
         .await
     }
 }
+
+impl SqliteStore {
+    /// Recomputes every counter from the event logs and replaces the stored ones, in one
+    /// transaction on the writer (writes wait meanwhile). Refuses if a log does not check out.
+    pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.admin(move |c| {
+            let mut problems = Vec::new();
+            let mut implied: std::collections::BTreeMap<(String, String, String), i64> =
+                Default::default();
+            let mut dossiers = 0u64;
+            let mut events = 0u64;
+            {
+                let mut ds = c
+                    .prepare("SELECT id, state FROM dossier_states ORDER BY id")
+                    .map_err(db_err)?;
+                let mut ev = c
+                    .prepare_cached(
+                        "SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq",
+                    )
+                    .map_err(db_err)?;
+                let mut rows = ds.query([]).map_err(db_err)?;
+                while let Some(r) = rows.next().map_err(db_err)? {
+                    let id: String = r.get(0).map_err(db_err)?;
+                    let state: String = r.get(1).map_err(db_err)?;
+                    let log: Vec<(u64, String, String, String)> = ev
+                        .query_map([&id], |r| {
+                            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?))
+                        })
+                        .map_err(db_err)?
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(db_err)?;
+                    dossiers += 1;
+                    events += log.len() as u64;
+                    let uid: uuid::Uuid = id
+                        .parse()
+                        .map_err(|e: uuid::Error| crate::StoreError::Corrupt(e.to_string()))?;
+                    for d in crate::plan::check_log(uid, &log, &state, &mut problems) {
+                        *implied
+                            .entry((d.agency.to_string(), d.day.to_string(), d.metric))
+                            .or_default() += d.delta;
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "{} problems in the logs (run `motcua verify`); counters left as they were",
+                    problems.len()
+                )));
+            }
+            c.execute("DELETE FROM counters", []).map_err(db_err)?;
+            let mut ins = c
+                .prepare_cached(
+                    "INSERT INTO counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_err)?;
+            let mut rows = 0u64;
+            for ((a, d, m), v) in implied.into_iter().filter(|(_, v)| *v != 0) {
+                ins.execute(params![a, d, m, v]).map_err(db_err)?;
+                rows += 1;
+            }
+            let _ = tx.send(crate::RebuildReport {
+                dossiers,
+                events,
+                counter_rows: rows,
+            });
+            Ok(())
+        })
+        .await?;
+        rx.await
+            .map_err(|_| crate::StoreError::Backend("the rebuild did not report".into()))
+    }
+}

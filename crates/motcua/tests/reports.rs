@@ -77,7 +77,7 @@ async fn report_counts_what_happened_and_exports_it() {
     assert!(v["rows"].as_array().unwrap().is_empty());
 
     // The administrator sees the province; the dossiers are counted once, at the deciding agency.
-    let (st, v) = as_user("quantri", "GET", &q, None).await;
+    let (st, v) = as_user("quantri", "GET", &format!("{q}&procedure={code}"), None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(fig(&v, "received_online"), 2);
     assert!(
@@ -257,4 +257,79 @@ async fn report_refuses_bad_input_and_outsiders() {
     // The leader of the commune sees the commune.
     let (st, v) = as_user("lanhdao.xa", "GET", &ok, None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_data_is_public_aggregated_and_checked() {
+    let centre = agency_of("motcua.tinh");
+    let sxd = agency_of("lanhdao.sxd");
+    let (code, _) = find_procedure(&centre, Some(&sxd), None).await;
+    let id = submit_and_receive(&code, &centre).await;
+    assert!(!id.is_empty());
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let year = chrono::Datelike::year(&now);
+    let month = chrono::Datelike::month(&now);
+    let (st, v) = send(
+        None,
+        "GET",
+        &format!("/api/v1/open-data/form06?year={year}&month={month}"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(fig(&v, "received_online") >= 1);
+    assert!(v["agency"].is_null());
+    let text = v.to_string();
+    assert!(!text.contains("Nguyễn Thị Lan"), "no personal data");
+    assert!(!text.contains(&sxd), "no agency breakdown");
+    let rows = v["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["figures"]["received_online"].as_i64() >= Some(1))
+    );
+    for (q, want) in [
+        ("year=1999", StatusCode::UNPROCESSABLE_ENTITY),
+        ("year=2026&month=13", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "year=2026&month=1&quarter=1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("year=2026&quarter=5", StatusCode::UNPROCESSABLE_ENTITY),
+        ("month=1", StatusCode::UNPROCESSABLE_ENTITY),
+        ("year=abc", StatusCode::BAD_REQUEST),
+        ("year=2026&agency=x", StatusCode::BAD_REQUEST),
+    ] {
+        let (st, v) = send(None, "GET", &format!("/api/v1/open-data/form06?{q}"), None).await;
+        assert_eq!(st, want, "{q}: {v}");
+    }
+    let res = client()
+        .get(format!(
+            "{}/api/v1/open-data/form06?year={year}&quarter=1&format=csv",
+            base()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Toàn tỉnh"));
+    // The download page: a chart with its numbers as a table, links, both languages.
+    for (lang, word) in [("vi", "Tải về"), ("en", "Downloads")] {
+        let res = client()
+            .get(format!("{}/du-lieu-mo?lang={lang}", base()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<svg") && html.contains("<table"), "{html}");
+        assert!(html.contains(word));
+        assert!(html.contains("format=xlsx"));
+        assert!(!html.contains("<script"));
+    }
+    let res = client()
+        .get(format!("{}/du-lieu-mo?year=1990", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }

@@ -9,6 +9,7 @@ pub mod calendars;
 pub mod error;
 pub mod export;
 mod metrics_layer;
+mod open_data_page;
 mod openapi;
 mod pages;
 
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
         .route("/reports/form06", get(api::reports::form06))
+        .route("/open-data/form06", get(api::open_data::form06))
         .route("/calendar", get(api::calendar::show))
         .route(
             "/calendar/settings",
@@ -130,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::spec))
         .route("/healthz", get(api::health))
         .route("/metrics", get(metrics_layer::render))
+        .route("/du-lieu-mo", get(open_data_page::page))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))

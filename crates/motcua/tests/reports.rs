@@ -333,3 +333,55 @@ async fn open_data_is_public_aggregated_and_checked() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_index_scores_with_counts_and_refuses_outsiders() {
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let year = chrono::Datelike::year(&now);
+    let q = format!("/api/v1/reports/service-index?year={year}");
+    let (st, v) = as_user("quantri", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let groups: Vec<&str> = v["total"]["index"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"]);
+    let tdgq = &v["total"]["index"]["groups"][1]["indicators"][0];
+    assert_eq!(tdgq["code"], "2.1");
+    assert!(tdgq["denominator"].is_i64() && tdgq["numerator"].is_i64());
+    assert_eq!(v["weights"]["tdgq_on_time"], 20.0);
+    let (st, _) = as_user("lanhdao.stp", "GET", &format!("{q}&quarter=2"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    for (user, path, want) in [
+        ("congdan", q.clone(), StatusCode::FORBIDDEN),
+        ("chuyenvien.stp", q.clone(), StatusCode::FORBIDDEN),
+        (
+            "lanhdao.stp",
+            format!("{q}&agency={}", agency_of("lanhdao.sxd")),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "quantri",
+            format!("{q}&month=0"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "quantri",
+            "/api/v1/reports/service-index".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "quantri",
+            format!("{q}&agency=000.00.99.H40"),
+            StatusCode::NOT_FOUND,
+        ),
+        ("quantri", format!("{q}&weights=1"), StatusCode::BAD_REQUEST),
+    ] {
+        let (st, v) = as_user(user, "GET", &path, None).await;
+        assert_eq!(st, want, "{user} {path}: {v}");
+    }
+    let (st, _) = send(None, "GET", &q, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}

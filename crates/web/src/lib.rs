@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
         .route("/reports/form06", get(api::reports::form06))
+        .route("/reports/service-index", get(api::service_index::index))
         .route("/open-data/form06", get(api::open_data::form06))
         .route("/calendar", get(api::calendar::show))
         .route(

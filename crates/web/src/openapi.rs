@@ -38,6 +38,7 @@ impl Modify for Bearer {
         crate::api::dossiers::public_status,
         crate::api::stats::counters,
         crate::api::reports::form06,
+        crate::api::service_index::index,
         crate::api::open_data::form06,
         crate::api::calendar::show,
         crate::api::calendar::put_settings,

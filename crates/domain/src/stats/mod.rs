@@ -8,12 +8,14 @@
 
 mod deltas;
 mod form06;
+mod index766;
 mod keys;
 mod reference;
 mod spans;
 
 pub use deltas::stat_deltas;
 pub use form06::{Filter, Form06, Form06Rates, Form06Row, Window};
+pub use index766::{Group, IndexWeights, Indicator, ServiceIndex, service_index};
 pub use keys::{Figure, Grain, StatKey};
 pub use reference::{open_bucket, reference_form06};
 pub use spans::{EPOCH, Span, flow_spans, stock_spans};

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod dossiers;
 pub mod open_data;
 pub mod reports;
+pub mod service_index;
 pub mod stats;
 
 use crate::AppState;

@@ -385,3 +385,56 @@ async fn service_index_scores_with_counts_and_refuses_outsiders() {
     let (st, _) = send(None, "GET", &q, None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_renders_charts_with_tables_for_leaders_only() {
+    let centre = agency_of("motcua.tinh");
+    let finance = agency_of("lanhdao.stc");
+    let (code, _) = find_procedure(&centre, Some(&finance), None).await;
+    submit_and_receive(&code, &centre).await;
+    let get = |user: Option<&'static str>, q: &'static str| async move {
+        let mut rb = client().get(format!("{}/bang-dieu-khien{q}", base()));
+        if let Some(u) = user {
+            rb = rb.bearer_auth(token(u).await);
+        }
+        let res = rb.send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    for by in ["", "?by=field", "?by=procedure&lang=en"] {
+        let (st, html) = get(Some("lanhdao.stc"), by).await;
+        assert_eq!(st, StatusCode::OK, "{by}: {html}");
+        assert!(html.contains("<svg") && html.contains("<table"));
+        assert!(!html.contains("<script"));
+    }
+    let (_, html) = get(Some("lanhdao.stc"), "?by=procedure").await;
+    assert!(
+        html.contains(&code),
+        "the procedure appears in the breakdown"
+    );
+    let (st, _) = get(Some("quantri"), "").await;
+    assert_eq!(st, StatusCode::OK);
+    for (user, q, want) in [
+        (Some("congdan"), "", StatusCode::FORBIDDEN),
+        (Some("chuyenvien.stc"), "", StatusCode::FORBIDDEN),
+        (None, "", StatusCode::UNAUTHORIZED),
+        (
+            Some("lanhdao.stc"),
+            "?by=colour",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?from=2026-05-01&to=2026-04-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?agency=000.00.99.H40",
+            StatusCode::NOT_FOUND,
+        ),
+        (Some("lanhdao.stc"), "?x=1", StatusCode::BAD_REQUEST),
+    ] {
+        let (st, body) = get(user, q).await;
+        assert_eq!(st, want, "{user:?} {q}: {body}");
+    }
+}

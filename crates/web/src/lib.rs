@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authz;
 mod cache;
 pub mod calendars;
+mod dashboard;
 pub mod error;
 pub mod export;
 mod metrics_layer;
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/metrics", get(metrics_layer::render))
         .route("/du-lieu-mo", get(open_data_page::page))
+        .route("/bang-dieu-khien", get(dashboard::page))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))

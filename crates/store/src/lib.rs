@@ -230,6 +230,17 @@ impl Store {
         dispatch!(self, s => s.rebuild_counters().await)
     }
 
+    /// Received, unfinished dossiers decided by `agencies` whose appointment is at or before
+    /// `until` (about to be late, or already late), soonest first, at most `limit` (≤ 200).
+    pub async fn due_soon(
+        &self,
+        agencies: &[AgencyCode],
+        until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<DossierSummary>> {
+        dispatch!(self, s => s.due_soon(agencies, until, limit).await)
+    }
+
     /// Pending outbox messages, oldest first.
     pub async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRow>> {
         dispatch!(self, s => s.outbox_pending(limit).await)

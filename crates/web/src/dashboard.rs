@@ -254,6 +254,20 @@ pub async fn page(
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let slowest: Vec<Value> = slow.into_iter().take(10).map(row_ctx).collect();
+    let now = Utc::now();
+    let due: Vec<Value> = s
+        .store
+        .due_soon(&agencies, now + chrono::Duration::hours(24), 50)
+        .await?
+        .into_iter()
+        .map(|d| {
+            context! {
+                code => d.code.unwrap_or_default(), procedure => d.procedure_name,
+                due => d.due_at.map(|t| (t + chrono::Duration::hours(7)).format("%H:%M %d/%m/%Y").to_string()).unwrap_or_default(),
+                overdue => d.due_at.is_some_and(|t| t < now), status => d.status.national_name(),
+            }
+        })
+        .collect();
     let t = texts(lang);
     let bys: Vec<Value> = ["agency", "field", "procedure"]
         .iter()
@@ -272,7 +286,7 @@ pub async fn page(
     };
     let ctx = context! {
         lang => lang, t => t, from => from.to_string(), to => to.to_string(), by => by, bys => bys,
-        scope => scope, cards => cards, trend => trend, trend_w => 10 + 12 * 52, rows => rows, slowest => slowest,
+        scope => scope, cards => cards, trend => trend, trend_w => 10 + 12 * 52, rows => rows, slowest => slowest, due => due,
     };
     let html = env()
         .get_template("dashboard.html")

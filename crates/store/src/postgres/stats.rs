@@ -136,3 +136,47 @@ impl PgStore {
         })
     }
 }
+
+impl PgStore {
+    /// Received, unfinished dossiers of `agencies` whose appointment is at or before `until`,
+    /// soonest first.
+    pub(crate) async fn due_soon(
+        &self,
+        agencies: &[AgencyCode],
+        until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::DossierSummary>> {
+        let agencies: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
+        let limit = limit.clamp(1, 200) as i64;
+        self.query(
+            "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,
+                    receiving_agency, current_agency, submitted_at, due_at, version
+             FROM dossiers
+             WHERE competent_agency = ANY($1::text[]) AND finished_at IS NULL AND due_at IS NOT NULL
+               AND due_at <= $2 AND received_at IS NOT NULL
+             ORDER BY due_at LIMIT $3",
+            &[&agencies, &until, &limit],
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            let status: &str = r.get(5);
+            Ok(crate::DossierSummary {
+                id: r.get(0),
+                code: r.get(1),
+                procedure_code: r.get(2),
+                procedure_name: r.get(3),
+                applicant_name: r.get(4),
+                status: motcua_domain::status::Status::parse(status)
+                    .ok_or_else(|| super::corrupt(status))?,
+                national_status: r.get::<_, i16>(6) as u8,
+                receiving_agency: r.get(7),
+                current_agency: r.get(8),
+                submitted_at: r.get(9),
+                due_at: r.get(10),
+                version: r.get::<_, i64>(11) as u64,
+            })
+        })
+        .collect()
+    }
+}

@@ -384,6 +384,30 @@ async fn service_index_scores_with_counts_and_refuses_outsiders() {
     }
     let (st, _) = send(None, "GET", &q, None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Exports: one line per agency and indicator, with the counts.
+    let t = token("quantri").await;
+    let res = client()
+        .get(format!("{}{q}&format=csv", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    assert!(
+        csv.contains("Tử số") && csv.contains("2.1 Hồ sơ giải quyết đúng hạn"),
+        "{csv}"
+    );
+    let res = client()
+        .get(format!("{}{q}&format=xlsx", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+    let (st, _) = as_user("quantri", "GET", &format!("{q}&format=pdf"), None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -141,3 +141,68 @@ pub fn xlsx_response(rep: &Form06Report, stem: &str) -> Result<Response, ApiErro
         body,
     ))
 }
+
+/// CSV bytes of any table of text cells.
+pub fn table_csv(headings: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let _ = w.write_record(headings);
+    for r in rows {
+        let _ = w.write_record(r);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// Excel bytes of any table: a title, headings, then the rows (numbers written as numbers).
+pub fn table_xlsx(
+    title: &str,
+    headings: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.write_string_with_format(0, 0, title, &bold)?;
+    for (c, h) in headings.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &bold)?;
+        ws.set_column_width(c as u16, if c < 4 { 28 } else { 12 })?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in r.iter().enumerate() {
+            let (row, col) = (3 + i as u32, c as u16);
+            match v.parse::<f64>() {
+                Ok(x) if c >= 4 => ws.write_number(row, col, x)?,
+                _ => ws.write_string(row, col, v)?,
+            };
+        }
+    }
+    wb.save_to_buffer()
+}
+
+/// A CSV or Excel download of a table, by `format` (`csv` or `xlsx`).
+pub fn table_response(
+    format: &str,
+    stem: &str,
+    title: &str,
+    headings: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Response, ApiError> {
+    match format {
+        "csv" => Ok(attachment(
+            stem,
+            "csv",
+            "text/csv; charset=utf-8",
+            table_csv(headings, rows),
+        )),
+        "xlsx" => Ok(attachment(
+            stem,
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            table_xlsx(title, headings, rows).map_err(ApiError::internal)?,
+        )),
+        other => Err(ApiError::invalid(
+            "format",
+            format!("`{other}`: use json, csv or xlsx"),
+        )),
+    }
+}

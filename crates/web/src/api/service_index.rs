@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use motcua_domain::codes::AgencyCode;
 use motcua_domain::stats::{Filter, Form06Row, IndexWeights, ServiceIndex, service_index};
@@ -42,6 +43,8 @@ pub struct IndexParams {
     pub agency: Option<String>,
     /// Include the agencies below it.
     pub children: Option<bool>,
+    /// `json` (default), `csv` or `xlsx`: one line per agency and indicator.
+    pub format: Option<String>,
 }
 
 /// The index of one agency.
@@ -72,14 +75,15 @@ pub struct IndexReport {
 
 /// Decision 766 service index for a month, quarter or year.
 #[utoipa::path(get, path = "/api/v1/reports/service-index", tag = "statistics", params(IndexParams), security(("bearer" = [])),
-    responses((status = 200, body = IndexReport), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = IndexReport, description = "JSON, or CSV / Excel with `format`"), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn index(
     State(s): State<AppState>,
     Auth(actor): Auth,
     q: Result<Query<IndexParams>, QueryRejection>,
-) -> Result<Json<IndexReport>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(p) = q?;
+    let format = p.format.clone().unwrap_or_else(|| "json".into());
     let (from, to) = calendar_period(p.year, p.month, p.quarter)?;
     let requested = p
         .agency
@@ -122,7 +126,7 @@ pub async fn index(
             }
         })
         .collect();
-    Ok(Json(IndexReport {
+    let report = IndexReport {
         from,
         to,
         weights: w.clone(),
@@ -132,5 +136,46 @@ pub async fn index(
             name: "Tổng hợp".into(),
             index: service_index(&total, w),
         },
-    }))
+    };
+    if format == "json" {
+        return Ok(Json(report).into_response());
+    }
+    let opt = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_default();
+    let mut lines = Vec::new();
+    for r in report.rows.iter().chain(std::iter::once(&report.total)) {
+        for g in &r.index.groups {
+            for i in &g.indicators {
+                lines.push(vec![
+                    r.key.clone(),
+                    r.name.clone(),
+                    g.code.clone(),
+                    format!("{} {}", i.code, i.name),
+                    i.numerator.to_string(),
+                    i.denominator.to_string(),
+                    opt(i.rate),
+                    opt(i.full_from),
+                    i.max.to_string(),
+                    opt(i.score),
+                ]);
+            }
+        }
+    }
+    crate::export::table_response(
+        &format,
+        &format!("chi-so-766-{from}-{to}"),
+        &format!("Chỉ số phục vụ (Quyết định 766/QĐ-TTg), {from} đến {to}"),
+        &[
+            "Mã đơn vị",
+            "Đơn vị",
+            "Nhóm",
+            "Chỉ tiêu",
+            "Tử số",
+            "Mẫu số",
+            "Tỷ lệ (%)",
+            "Đủ điểm từ (%)",
+            "Điểm tối đa",
+            "Điểm",
+        ],
+        &lines,
+    )
 }

@@ -424,7 +424,11 @@ async fn dashboard_renders_charts_with_tables_for_leaders_only() {
         let res = rb.send().await.unwrap();
         (res.status(), res.text().await.unwrap())
     };
-    for by in ["", "?by=field", "?by=procedure&lang=en"] {
+    for by in [
+        "",
+        "?by=field&trend=day",
+        "?by=procedure&lang=en&trend=week",
+    ] {
         let (st, html) = get(Some("lanhdao.stc"), by).await;
         assert_eq!(st, StatusCode::OK, "{by}: {html}");
         assert!(html.contains("<svg") && html.contains("<table"));

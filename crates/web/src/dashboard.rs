@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Datelike, Days, Months, Utc};
+use chrono::{Datelike, Days, Months, NaiveDate, Utc};
 use minijinja::{Environment, Value, context};
 use motcua_domain::stats::{Filter, Form06Row};
 use motcua_store::GroupBy;
@@ -45,8 +45,8 @@ fn texts(lang: &str) -> Value {
         ("db_by", "Theo"),
         ("db_show", "Xem"),
         ("db_glance", "Tổng quan"),
-        ("db_trend", "Xu hướng 12 tháng"),
-        ("db_month", "Tháng"),
+        ("db_trend", "Xu hướng"),
+        ("db_month", "Kỳ"),
         ("db_received", "Tiếp nhận"),
         ("db_resolved", "Đã giải quyết"),
         ("db_on_time", "Tỷ lệ đúng hạn"),
@@ -76,8 +76,8 @@ fn texts(lang: &str) -> Value {
         ("db_by", "By"),
         ("db_show", "Show"),
         ("db_glance", "At a glance"),
-        ("db_trend", "Last 12 months"),
-        ("db_month", "Month"),
+        ("db_trend", "Trend"),
+        ("db_month", "Period"),
         ("db_received", "Received"),
         ("db_resolved", "Resolved"),
         ("db_on_time", "On-time rate"),
@@ -109,6 +109,7 @@ pub struct Params {
     to: Option<String>,
     agency: Option<String>,
     by: Option<String>,
+    trend: Option<String>,
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -167,6 +168,19 @@ pub async fn page(
             ));
         }
     };
+    let trend_by = match p.trend.as_deref().unwrap_or("month") {
+        t @ ("day" | "week" | "month") => t,
+        other => {
+            return Err(ApiError::invalid(
+                "trend",
+                format!("`{other}`: use day, week or month"),
+            ));
+        }
+    };
+    let trends: Vec<Value> = ["day", "week", "month"]
+        .iter()
+        .map(|v| context! { v => *v })
+        .collect();
     let f = Filter::default();
     let groups = s.store.form06_by(&agencies, from, to, &f, group).await?;
     let mut total = Form06Row::default();
@@ -192,23 +206,44 @@ pub async fn page(
         context! { l => "Tỷ lệ trực tuyến / online", v => pct(rates.online) },
         context! { l => "Hài lòng / satisfied", v => pct(rates.satisfaction) },
     ];
-    // Trend: the twelve months up to `to`.
-    let last = to.with_day(1).unwrap_or(to);
+    // Trend up to `to`: 31 days, 12 weeks (Monday to Sunday) or 12 months.
+    let buckets: Vec<(NaiveDate, NaiveDate, String)> = match trend_by {
+        "day" => (0..31u64)
+            .rev()
+            .filter_map(|i| to.checked_sub_days(Days::new(i)))
+            .map(|d| (d, d, format!("{:02}/{:02}", d.day(), d.month())))
+            .collect(),
+        "week" => {
+            let monday = to - Days::new(to.weekday().num_days_from_monday() as u64);
+            (0..12u64)
+                .rev()
+                .filter_map(|i| monday.checked_sub_days(Days::new(7 * i)))
+                .map(|m| (m, m + Days::new(6), format!("T{}", m.iso_week().week())))
+                .collect()
+        }
+        _ => {
+            let last = to.with_day(1).unwrap_or(to);
+            (0..12u32)
+                .rev()
+                .filter_map(|i| last.checked_sub_months(Months::new(i)))
+                .map(|m0| {
+                    let m1 = m0
+                        .checked_add_months(Months::new(1))
+                        .and_then(|d| d.checked_sub_days(Days::new(1)))
+                        .unwrap_or(m0);
+                    (m0, m1, format!("{:02}/{}", m0.month(), m0.year() % 100))
+                })
+                .collect()
+        }
+    };
     let mut months = Vec::new();
-    for i in (0..12u32).rev() {
-        let Some(m0) = last.checked_sub_months(Months::new(i)) else {
-            continue;
-        };
-        let m1 = m0
-            .checked_add_months(Months::new(1))
-            .and_then(|d| d.checked_sub_days(Days::new(1)))
-            .unwrap_or(m0);
-        let rows = s.store.form06(&agencies, m0, m1, &f).await?;
+    for (b0, b1, label) in buckets {
+        let rows = s.store.form06(&agencies, b0, b1, &f).await?;
         let mut r = Form06Row::default();
         for x in rows.values() {
             r.merge(x);
         }
-        months.push((m0, r));
+        months.push((label, r));
     }
     let max = months
         .iter()
@@ -217,13 +252,14 @@ pub async fn page(
         .unwrap_or(0)
         .max(1);
     let h = |v: i64| (v as f64 * 190.0 / max as f64).round() as i64;
+    let step = if months.len() > 12 { 20 } else { 52 };
     let trend: Vec<Value> = months
         .iter()
         .enumerate()
         .map(|(i, (m, r))| {
             let (v1, v2) = (r.received_in_period(), r.resolved());
             context! {
-                x => 10 + i as i64 * 52, label => format!("{:02}/{}", m.month(), m.year() % 100),
+                x => 10 + i as i64 * step, label => m.clone(), w => step / 2 - 2,
                 v1 => v1, h1 => h(v1), y1 => 200 - h(v1), v2 => v2, h2 => h(v2), y2 => 200 - h(v2),
                 on_time => pct(r.rates().on_time),
             }
@@ -286,7 +322,7 @@ pub async fn page(
     };
     let ctx = context! {
         lang => lang, t => t, from => from.to_string(), to => to.to_string(), by => by, bys => bys,
-        scope => scope, cards => cards, trend => trend, trend_w => 10 + 12 * 52, rows => rows, slowest => slowest, due => due,
+        scope => scope, cards => cards, trend => trend, trend_w => 10 + months.len() as i64 * step, trend_by => trend_by, trends => trends, rows => rows, slowest => slowest, due => due,
     };
     let html = env()
         .get_template("dashboard.html")

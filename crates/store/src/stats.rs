@@ -48,18 +48,20 @@ impl Store {
         let mut windows = Vec::new();
         if let Some(before) = from.checked_sub_days(Days::new(1)) {
             for s in stock_spans(before) {
+                let (from, to) = s.rows();
                 spans.push(CounterSpan {
-                    from: s.from,
-                    to: s.to,
+                    from,
+                    to,
                     metric_prefix: format!("{}open_", s.grain.prefix()),
                 });
                 windows.push(true);
             }
         }
         for s in flow_spans(from, to) {
+            let (from, to) = s.rows();
             spans.push(CounterSpan {
-                from: s.from,
-                to: s.to,
+                from,
+                to,
                 metric_prefix: s.grain.prefix().to_string(),
             });
             windows.push(false);

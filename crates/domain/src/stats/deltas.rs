@@ -65,7 +65,7 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
         if v == 0 {
             continue;
         }
-        for (grain, dated) in [(Grain::Day, d), (Grain::Month, month_start(d))] {
+        for (grain, dated) in [(Grain::Day, d), (Grain::Month, month_row_date(d))] {
             out.push(CounterDelta {
                 agency: after.competent_agency.clone(),
                 day: dated,
@@ -80,6 +80,17 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
 /// The first day of `d`'s month.
 pub(crate) fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
+}
+
+/// How many years monthly rows are dated back: the first day of the month, this many years
+/// earlier, so that monthly rows sit in their own range of the (agency, day, metric) key, apart
+/// from the daily rows, and a scan of months never reads days.
+pub const MONTH_ROW_YEARS_BACK: i32 = 1000;
+
+/// The date a monthly row of `d`'s month carries.
+pub fn month_row_date(d: NaiveDate) -> NaiveDate {
+    let m = month_start(d);
+    m.with_year(m.year() - MONTH_ROW_YEARS_BACK).unwrap_or(m)
 }
 
 /// What state `s` contributes to the open-dossier stock from day `from` on, if nothing else

@@ -13,7 +13,7 @@ mod keys;
 mod reference;
 mod spans;
 
-pub use deltas::stat_deltas;
+pub use deltas::{MONTH_ROW_YEARS_BACK, month_row_date, stat_deltas};
 pub use form06::{Filter, Form06, Form06Rates, Form06Row, Window};
 pub use index766::{Group, IndexWeights, Indicator, ServiceIndex, service_index};
 pub use keys::{Figure, Grain, StatKey};

@@ -1,11 +1,12 @@
 //! Which counter rows a period needs: whole months from the monthly rows, the ragged edges from
 //! the daily rows, so a year is twelve rows per key rather than 365.
 
-use super::deltas::month_start;
+use super::deltas::{month_row_date, month_start};
 use super::keys::Grain;
 use chrono::{Datelike, Days, Months, NaiveDate};
 
-/// Rows of one grain dated `from..=to` (monthly rows are dated on the month's first day).
+/// Rows of one grain for the days `from..=to` (for monthly rows, the months starting on `from`
+/// to `to`; [`Span::rows`] gives the dates their rows carry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
     /// Day or month rows.
@@ -14,6 +15,17 @@ pub struct Span {
     pub from: NaiveDate,
     /// Last row date.
     pub to: NaiveDate,
+}
+
+impl Span {
+    /// The first and last row dates to read (monthly rows are dated back, see
+    /// [`super::deltas::month_row_date`]).
+    pub fn rows(&self) -> (NaiveDate, NaiveDate) {
+        match self.grain {
+            Grain::Day => (self.from, self.to),
+            Grain::Month => (month_row_date(self.from), month_row_date(self.to)),
+        }
+    }
 }
 
 fn month_end(d: NaiveDate) -> NaiveDate {

@@ -206,7 +206,8 @@ pub async fn build(
             from,
             to,
             agency: requested.map(|a| a.to_string()),
-            children: children || p.agency.is_none(),
+            children: children
+                || (p.agency.is_none() && actor.role == motcua_domain::agency::Role::Admin),
             field: filter.field,
             procedure: filter.procedure,
             rows,

@@ -97,7 +97,7 @@ impl Plan {
 }
 
 /// Refuses databases that are not on this machine.
-fn check_local(url: &str) -> anyhow::Result<()> {
+pub(crate) fn check_local(url: &str) -> anyhow::Result<()> {
     if url.starts_with("sqlite:") {
         return Ok(());
     }

@@ -8,6 +8,7 @@ mod http;
 mod lifecycle;
 mod lookup;
 mod raw;
+mod reports;
 mod stats;
 mod submit;
 
@@ -55,6 +56,25 @@ enum Mode {
         /// File of dossier codes, one per line (written by `fill --codes`).
         #[arg(long)]
         codes: PathBuf,
+    },
+    /// Times the standard report from the counters (month, year, province), warm; optionally the
+    /// full rebuild of every counter from the events (W5).
+    Reports {
+        /// sqlite://PATH or postgres://... (a database filled by `fill`).
+        #[arg(long)]
+        database_url: String,
+        /// Timed runs of each report.
+        #[arg(long, default_value_t = 200)]
+        repeat: usize,
+        /// Also rebuild every counter from the events and time it.
+        #[arg(long)]
+        rebuild: bool,
+        /// Free label written to the JSON results.
+        #[arg(long)]
+        label: Option<String>,
+        /// Append JSON result lines here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Writes counter dossiers straight into a database through the store.
     Fill {
@@ -243,6 +263,22 @@ fn main() -> anyhow::Result<()> {
                 lifecycle::run(&c).await
             }
             Mode::Lookup { c, codes } => lookup::run(&Common::new(c)?, &codes).await,
+            Mode::Reports {
+                database_url,
+                repeat,
+                rebuild,
+                label,
+                out,
+            } => {
+                reports::run(&reports::ReportArgs {
+                    database_url,
+                    repeat,
+                    rebuild,
+                    label,
+                    out,
+                })
+                .await
+            }
             Mode::Fill {
                 database_url,
                 count,

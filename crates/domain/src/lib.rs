@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod codes;
 pub mod dossier;
 pub mod procedure;
+pub mod stats;
 pub mod status;
 pub mod text;
 pub mod workflow;

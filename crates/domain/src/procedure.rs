@@ -156,6 +156,8 @@ impl ProcedureVersion {
             time_limit: self.time_limit,
             fee_vnd: self.fee_vnd,
             steps,
+            field: self.field.clone(),
+            online_level: self.online_level,
         }
     }
 }
@@ -196,6 +198,16 @@ pub struct ProcedureSnapshot {
     pub fee_vnd: i64,
     /// The workflow, resolved.
     pub steps: Vec<ResolvedStep>,
+    /// Field (lĩnh vực) at submission, for statistics (empty in logs written before it was kept).
+    #[serde(default)]
+    pub field: String,
+    /// Online service level at submission, for statistics (`none` in older logs).
+    #[serde(default = "no_online_level")]
+    pub online_level: OnlineLevel,
+}
+
+fn no_online_level() -> OnlineLevel {
+    OnlineLevel::None
 }
 
 impl ProcedureSnapshot {

@@ -11,8 +11,10 @@ mod plan;
 pub mod postgres;
 mod snapshot;
 pub mod sqlite;
+mod stats;
 
 pub use model::*;
+pub use stats::GroupBy;
 
 use motcua_domain::calendar::CalendarSettings;
 use motcua_domain::codes::{AgencyCode, DossierCode};
@@ -221,9 +223,39 @@ impl Store {
         dispatch!(self, s => s.count_procedures().await)
     }
 
-    /// Statistics counters summed over a period, per agency and metric.
+    /// Statistics counters summed over a period, per agency and metric (the simple metrics; the
+    /// dimensioned report metrics, which contain `|`, are read through [`Store::form06`]).
     pub async fn counters(&self, q: &CounterQuery) -> Result<Vec<CounterRow>> {
-        dispatch!(self, s => s.counters(q).await)
+        let mut rows = dispatch!(self, s => s.counters(q).await)?;
+        rows.retain(|r| !r.metric.contains('|'));
+        Ok(rows)
+    }
+
+    /// Counters summed per span of dates and metric prefix, per agency and metric, all read in
+    /// one snapshot. Each row comes with the index of its span.
+    pub async fn sum_counter_spans(
+        &self,
+        agencies: &[AgencyCode],
+        spans: &[CounterSpan],
+    ) -> Result<Vec<(usize, CounterRow)>> {
+        dispatch!(self, s => s.sum_counter_spans(agencies, spans).await)
+    }
+
+    /// Recomputes every statistics counter from the event logs and replaces the stored ones (after
+    /// an upgrade that adds figures, or to repair). Refuses when a log does not check out.
+    pub async fn rebuild_counters(&self) -> Result<RebuildReport> {
+        dispatch!(self, s => s.rebuild_counters().await)
+    }
+
+    /// Received, unfinished dossiers decided by `agencies` whose appointment is at or before
+    /// `until` (about to be late, or already late), soonest first, at most `limit` (≤ 200).
+    pub async fn due_soon(
+        &self,
+        agencies: &[AgencyCode],
+        until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<DossierSummary>> {
+        dispatch!(self, s => s.due_soon(agencies, until, limit).await)
     }
 
     /// Pending outbox messages, oldest first.

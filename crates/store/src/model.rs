@@ -206,6 +206,39 @@ pub struct CounterQuery {
     pub to: Option<NaiveDate>,
 }
 
+/// Counter rows dated `from..=to` whose metric starts with `metric_prefix`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterSpan {
+    /// First date.
+    pub from: NaiveDate,
+    /// Last date.
+    pub to: NaiveDate,
+    /// Metric prefix, e.g. `m|` for monthly statistics rows.
+    pub metric_prefix: String,
+}
+
+impl CounterSpan {
+    /// The smallest string above every metric with the prefix (its last byte plus one).
+    pub(crate) fn metric_end(&self) -> String {
+        let mut b = self.metric_prefix.clone().into_bytes();
+        if let Some(last) = b.last_mut() {
+            *last += 1;
+        }
+        String::from_utf8(b).unwrap_or_default()
+    }
+}
+
+/// What a counter rebuild did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebuildReport {
+    /// Dossiers replayed.
+    pub dossiers: u64,
+    /// Events replayed.
+    pub events: u64,
+    /// Counter rows written.
+    pub counter_rows: u64,
+}
+
 /// A summed counter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CounterRow {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use motcua_domain::dossier::{
     CounterDelta, Dossier, Event, OutboxMessage, apply, counter_deltas, event_hash, outbox_messages,
 };
+use motcua_domain::stats::stat_deltas;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -54,6 +55,7 @@ pub(crate) fn plan(
         let hash = event_hash(&prev, seq, &json);
         let after = apply(state.clone(), id, ev)?;
         counters.extend(counter_deltas(&after, ev));
+        counters.extend(stat_deltas(state.as_ref(), &after, ev));
         outbox.extend(outbox_messages(state.as_ref(), &after, ev));
         rows.push(EventRow {
             seq,
@@ -113,12 +115,14 @@ pub(crate) fn check_log(
         match serde_json::from_str::<Event>(json)
             .map_err(|e| e.to_string())
             .and_then(|ev| {
-                apply(state.take(), id, &ev)
-                    .map(|after| (ev, after))
+                let before = state.take();
+                apply(before.clone(), id, &ev)
+                    .map(|after| (ev, before, after))
                     .map_err(|e| e.to_string())
             }) {
-            Ok((ev, after)) => {
+            Ok((ev, before, after)) => {
                 counters.extend(counter_deltas(&after, &ev));
+                counters.extend(stat_deltas(before.as_ref(), &after, &ev));
                 state = Some(after);
             }
             Err(e) => {

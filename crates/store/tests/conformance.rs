@@ -229,6 +229,7 @@ conformance!(public_status_by_code);
 conformance!(concurrent_actions_on_one_dossier);
 conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 conformance!(commands_from_a_stale_head);
+conformance!(due_soon_lists_open_dossiers_by_appointment);
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1689,7 +1690,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 2, "both migrations applied once");
+    assert_eq!(applied, 3, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await
@@ -1702,4 +1703,48 @@ async fn postgres_open() {
         .unwrap();
     assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
     assert!(err.to_string().contains("connect"), "{err}");
+}
+
+/// Statistics: open dossiers about to be late, by the deciding agency, soonest appointment first;
+/// finished ones leave the list.
+async fn due_soon_lists_open_dossiers_by_appointment(db: &mut Db) {
+    let s = db.store.clone();
+    let late = submit_counter(&s, t0()).await.dossier;
+    let later = submit_counter(&s, t0() + Duration::days(1)).await.dossier;
+    let (d1, d2) = (late.due_at.unwrap(), later.due_at.unwrap());
+    assert!(d1 < d2);
+    let far = t0() + Duration::days(365);
+    let ids =
+        |v: Vec<motcua_store::DossierSummary>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.due_soon(&[ag(DEPT)], far, 50).await.unwrap()),
+        [late.id, later.id]
+    );
+    assert_eq!(
+        ids(s.due_soon(&[ag(DEPT)], d1, 50).await.unwrap()),
+        [late.id]
+    );
+    assert_eq!(
+        ids(s.due_soon(&[ag(DEPT)], far, 1).await.unwrap()),
+        [late.id]
+    );
+    assert!(s.due_soon(&[ag(WARD)], far, 50).await.unwrap().is_empty());
+    assert!(
+        s.due_soon(&[ag(CENTRE)], far, 50).await.unwrap().is_empty(),
+        "by the deciding agency"
+    );
+    run(
+        &s,
+        late.id,
+        &leader(),
+        t0() + Duration::days(2),
+        Command::StopProcessing {
+            reason: "Không đủ điều kiện".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        ids(s.due_soon(&[ag(DEPT)], far, 50).await.unwrap()),
+        [later.id]
+    );
 }

@@ -105,3 +105,58 @@ pub fn statistics_scope(
         )),
     }
 }
+
+/// The agencies a statistics report may cover for `actor`: administrators any agency or the
+/// whole province (no agency asked); leaders their own agency and those below it; nobody else.
+/// `children` adds the agencies below the one asked.
+pub fn report_scope(
+    actor: &Actor,
+    requested: Option<&AgencyCode>,
+    children: bool,
+    all: &[motcua_domain::agency::Agency],
+) -> Result<Vec<AgencyCode>, ApiError> {
+    let below = |root: &AgencyCode| -> Vec<AgencyCode> {
+        let mut out = vec![root.clone()];
+        let mut i = 0;
+        while i < out.len() {
+            let cur = out[i].clone();
+            out.extend(
+                all.iter()
+                    .filter(|a| a.parent.as_ref() == Some(&cur) && !out.contains(&a.code))
+                    .map(|a| a.code.clone())
+                    .collect::<Vec<_>>(),
+            );
+            i += 1;
+        }
+        out
+    };
+    let pick = |root: &AgencyCode| {
+        if children {
+            below(root)
+        } else {
+            vec![root.clone()]
+        }
+    };
+    match actor.role {
+        Role::Admin => Ok(match requested {
+            Some(r) => pick(r),
+            None => all.iter().map(|a| a.code.clone()).collect(),
+        }),
+        Role::Leader => {
+            let own = actor
+                .agency
+                .clone()
+                .ok_or_else(|| ApiError::forbidden("leader account without an agency"))?;
+            let r = requested.cloned().unwrap_or_else(|| own.clone());
+            if !below(&own).contains(&r) {
+                return Err(ApiError::forbidden(
+                    "leaders see the statistics of their own agency and the agencies below it",
+                ));
+            }
+            Ok(pick(&r))
+        }
+        _ => Err(ApiError::forbidden(
+            "statistics are for leaders and administrators",
+        )),
+    }
+}

@@ -6,8 +6,11 @@ pub mod auth;
 pub mod authz;
 mod cache;
 pub mod calendars;
+mod dashboard;
 pub mod error;
+pub mod export;
 mod metrics_layer;
+mod open_data_page;
 mod openapi;
 mod pages;
 
@@ -116,6 +119,9 @@ pub fn router(state: AppState) -> Router {
         .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
+        .route("/reports/form06", get(api::reports::form06))
+        .route("/reports/service-index", get(api::service_index::index))
+        .route("/open-data/form06", get(api::open_data::form06))
         .route("/calendar", get(api::calendar::show))
         .route(
             "/calendar/settings",
@@ -128,6 +134,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::spec))
         .route("/healthz", get(api::health))
         .route("/metrics", get(metrics_layer::render))
+        .route("/du-lieu-mo", get(open_data_page::page))
+        .route("/bang-dieu-khien", get(dashboard::page))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))

@@ -1,6 +1,7 @@
 //! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
 //! read-only connections for queries.
 
+mod stats;
 mod writer;
 
 use crate::plan::check_log;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_3.sql"),
     include_str!("migrate_4.sql"),
     include_str!("migrate_5.sql"),
+    include_str!("migrate_6.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

@@ -4,6 +4,9 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
+pub mod open_data;
+pub mod reports;
+pub mod service_index;
 pub mod stats;
 
 use crate::AppState;

@@ -1,0 +1,137 @@
+//! Counter increments for the statistics figures, derived purely from one event and the states
+//! before and after it. Flows are dated on the event's local day; stock deltas are dated on the
+//! day a dossier enters or leaves a bucket, which may lie in the future (the day its appointment
+//! passes): a later event that changes the picture writes the compensating deltas.
+
+use super::keys::{Figure, Grain, StatKey};
+use super::local_day;
+use crate::dossier::{CounterDelta, Dossier, Event, EventBody};
+use chrono::{Datelike, NaiveDate};
+use std::collections::BTreeMap;
+
+/// Statistics counter increments caused by `ev`, given the state before (if any) and after it.
+/// Each increment is written twice: on its day and on its month (dated on the month's first day).
+pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
+    let day = local_day(ev.at);
+    let mut acc: BTreeMap<(NaiveDate, Figure), i64> = BTreeMap::new();
+    let mut add = |d: NaiveDate, f: Figure, v: i64| *acc.entry((d, f)).or_default() += v;
+    let received_before = before.is_some_and(|b| b.received_at.is_some());
+    match &ev.body {
+        EventBody::Received { .. } => {
+            add(day, Figure::Received, 1);
+            if !after.documents.is_empty() && after.documents.iter().all(|d| d.file.is_some()) {
+                add(day, Figure::ReceivedDigitized, 1);
+            }
+        }
+        EventBody::ResultReady {
+            timeliness,
+            documents,
+            ..
+        } => {
+            let f = match timeliness {
+                crate::status::Timeliness::Early => Figure::ResolvedEarly,
+                crate::status::Timeliness::OnTime => Figure::ResolvedOnTime,
+                crate::status::Timeliness::Late => Figure::ResolvedLate,
+            };
+            add(day, f, 1);
+            if documents.iter().any(|d| d.file.is_some()) {
+                add(day, Figure::ResolvedEResult, 1);
+            }
+        }
+        EventBody::Withdrawn { .. } if received_before => add(day, Figure::EndedWithdrawn, 1),
+        EventBody::Withdrawn { .. } => add(day, Figure::WithdrawnBeforeReceipt, 1),
+        EventBody::ProcessingStopped { .. } if received_before => add(day, Figure::EndedStopped, 1),
+        EventBody::Refused { .. } => add(day, Figure::Refused, 1),
+        EventBody::SupplementRequested { .. } => add(day, Figure::SupplementRequested, 1),
+        EventBody::Rated { score, .. } => {
+            add(day, Figure::Rated, 1);
+            add(day, Figure::RatingSum, *score as i64);
+            if *score >= 4 {
+                add(day, Figure::RatedSatisfied, 1);
+            }
+        }
+        _ => {}
+    }
+    for (d, f, v) in stock(after, day) {
+        add(d, f, v);
+    }
+    if let Some(b) = before {
+        for (d, f, v) in stock(b, day) {
+            add(d, f, -v);
+        }
+    }
+    let mut out = Vec::with_capacity(acc.len() * 2);
+    for ((d, f), v) in acc {
+        if v == 0 {
+            continue;
+        }
+        for (grain, dated) in [(Grain::Day, d), (Grain::Month, month_row_date(d))] {
+            out.push(CounterDelta {
+                agency: after.competent_agency.clone(),
+                day: dated,
+                metric: StatKey::of(grain, f, after).metric(),
+                delta: v,
+            });
+        }
+    }
+    out
+}
+
+/// The first day of `d`'s month.
+pub(crate) fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// How many years monthly rows are dated back: the first day of the month, this many years
+/// earlier, so that monthly rows sit in their own range of the (agency, day, metric) key, apart
+/// from the daily rows, and a scan of months never reads days.
+pub const MONTH_ROW_YEARS_BACK: i32 = 1000;
+
+/// The date a monthly row of `d`'s month carries.
+pub fn month_row_date(d: NaiveDate) -> NaiveDate {
+    let m = month_start(d);
+    m.with_year(m.year() - MONTH_ROW_YEARS_BACK).unwrap_or(m)
+}
+
+/// What state `s` contributes to the open-dossier stock from day `from` on, if nothing else
+/// happens: +1 in its bucket, and for a running clock the move from within to past the limit on
+/// the day the appointment passes.
+fn stock(s: &Dossier, from: NaiveDate) -> Vec<(NaiveDate, Figure, i64)> {
+    match open_bucket_from(s) {
+        None => Vec::new(),
+        Some(Bucket::Past) => vec![(from, Figure::OpenPast, 1)],
+        Some(Bucket::Within) => vec![(from, Figure::OpenWithin, 1)],
+        Some(Bucket::PastFrom(due_day)) if due_day <= from => vec![(from, Figure::OpenPast, 1)],
+        Some(Bucket::PastFrom(due_day)) => vec![
+            (from, Figure::OpenWithin, 1),
+            (due_day, Figure::OpenWithin, -1),
+            (due_day, Figure::OpenPast, 1),
+        ],
+    }
+}
+
+/// Where an open dossier sits as time passes with nothing happening.
+enum Bucket {
+    /// Within the limit for good (its clock is stopped and the limit had not passed).
+    Within,
+    /// Past the limit for good.
+    Past,
+    /// Within the limit until this local day, past it from then on.
+    PastFrom(NaiveDate),
+}
+
+/// The bucket of `s` if it is received and not finished; see `docs/statistics.md`.
+fn open_bucket_from(s: &Dossier) -> Option<Bucket> {
+    if s.received_at.is_none() || s.finished_at.is_some() {
+        return None;
+    }
+    let due = s.original_due_at?;
+    if s.supplement_requests > 1 {
+        return Some(Bucket::Past);
+    }
+    Some(match &s.pause {
+        Some(p) if due < p.since => Bucket::Past,
+        Some(_) => Bucket::Within,
+        None => Bucket::PastFrom(local_day(due)),
+    })
+}

@@ -1,0 +1,426 @@
+//! The Decision 766/QĐ-TTg service index as the national portal scores it: six groups (CKMB 18,
+//! TDGQ 20, CLGQ 12, TTTT 10, MDHL 18, MDSH 22 points), each indicator with its formula, its
+//! threshold, its score and the raw counts behind it. Indicators whose data this system does not
+//! keep yet are listed with no score, so a leader sees what is missing rather than a zero.
+//! Indicator maxima that the research notes mark unconfirmed are [`IndexWeights`], configurable.
+
+use super::form06::Form06Row;
+use serde::{Deserialize, Serialize};
+
+/// Maximum points of each indicator. Defaults follow the notes (§5.2): group maxima are
+/// confirmed; the split inside a group comes from one vendor's implementation or an unofficial
+/// source and is **unconfirmed** unless said otherwise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IndexWeights {
+    /// 1.1-1.3 publication of procedures (unconfirmed split of CKMB's 18).
+    pub ckmb_publication: f64,
+    /// 1.4 dossiers synced to the national portal (6 in one implementation; unconfirmed).
+    pub ckmb_sync: f64,
+    /// 2.1 on-time rate: the whole TDGQ group, rate × 20.
+    pub tdgq_on_time: f64,
+    /// 3.1 procedures offered online (unconfirmed: 2).
+    pub clgq_offered: f64,
+    /// 3.2 online services that received dossiers (unconfirmed: 4).
+    pub clgq_used: f64,
+    /// 3.3 online dossier rate, full points from 50 % (unconfirmed: 6).
+    pub clgq_online_dossiers: f64,
+    /// Payment: procedures with online-payment transactions and payable on the portal (4).
+    pub tttt_procedures: f64,
+    /// 3.6 dossiers paid online, full points from 30 % (6).
+    pub tttt_paid_online: f64,
+    /// 4.1 electronic results (unconfirmed: 6).
+    pub mdsh_e_results: f64,
+    /// 4.2 digitized dossiers, full points from 80 % (unconfirmed: 4).
+    pub mdsh_digitized: f64,
+    /// 4.3-4.5 re-use of data, data warehouse, population database (unconfirmed: 12).
+    pub mdsh_reuse: f64,
+    /// 5.1-5.3 feedback (PAKN) handling (unofficial split 5 + 5 + 2).
+    pub mdhl_feedback: f64,
+    /// 5.4 satisfaction with procedures, full points from 90 % (unofficial: 6).
+    pub mdhl_satisfaction: f64,
+}
+
+impl Default for IndexWeights {
+    fn default() -> Self {
+        IndexWeights {
+            ckmb_publication: 12.0,
+            ckmb_sync: 6.0,
+            tdgq_on_time: 20.0,
+            clgq_offered: 2.0,
+            clgq_used: 4.0,
+            clgq_online_dossiers: 6.0,
+            tttt_procedures: 4.0,
+            tttt_paid_online: 6.0,
+            mdsh_e_results: 6.0,
+            mdsh_digitized: 4.0,
+            mdsh_reuse: 12.0,
+            mdhl_feedback: 12.0,
+            mdhl_satisfaction: 6.0,
+        }
+    }
+}
+
+/// One scored indicator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Indicator {
+    /// Number in Decision 766, e.g. `2.1`.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// How it is computed.
+    pub formula: String,
+    /// Rate (percent) from which it earns full points, if any.
+    pub full_from: Option<f64>,
+    /// Maximum points.
+    pub max: f64,
+    /// Numerator of the rate.
+    pub numerator: i64,
+    /// Denominator of the rate.
+    pub denominator: i64,
+    /// Rate in percent (absent when the denominator is zero or the data is not kept).
+    pub rate: Option<f64>,
+    /// Points (absent when the data is not kept or nothing happened).
+    pub score: Option<f64>,
+    /// Whether this system keeps the data for it.
+    pub measured: bool,
+}
+
+/// One group of indicators.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Group {
+    /// National portal code, e.g. `TDGQ`.
+    pub code: String,
+    /// Vietnamese name.
+    pub name: String,
+    /// Maximum points of the group.
+    pub max: f64,
+    /// Points earned on the indicators measured.
+    pub score: f64,
+    /// Maximum points of the indicators measured.
+    pub measured_max: f64,
+    /// The indicators.
+    pub indicators: Vec<Indicator>,
+}
+
+/// The index of one agency or the province for one period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ServiceIndex {
+    /// The six groups.
+    pub groups: Vec<Group>,
+    /// Points earned on what is measured.
+    pub score: f64,
+    /// Points available on what is measured.
+    pub measured_max: f64,
+    /// 100.
+    pub max: f64,
+}
+
+fn rate(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| n as f64 * 100.0 / d as f64)
+}
+
+/// Points for a rate: full points from `full_from` percent, else proportional to it.
+fn score(rate: Option<f64>, max: f64, full_from: f64) -> Option<f64> {
+    rate.map(|r| {
+        let s = if r >= full_from {
+            max
+        } else {
+            r * max / full_from
+        };
+        (s * 100.0).round() / 100.0
+    })
+}
+
+fn measured(
+    code: &str,
+    name: &str,
+    formula: &str,
+    full_from: f64,
+    max: f64,
+    n: i64,
+    d: i64,
+) -> Indicator {
+    let r = rate(n, d);
+    Indicator {
+        code: code.into(),
+        name: name.into(),
+        formula: formula.into(),
+        full_from: Some(full_from),
+        max,
+        numerator: n,
+        denominator: d,
+        rate: r,
+        score: score(r, max, full_from),
+        measured: true,
+    }
+}
+
+fn missing(code: &str, name: &str, formula: &str, max: f64) -> Indicator {
+    Indicator {
+        code: code.into(),
+        name: name.into(),
+        formula: formula.into(),
+        full_from: None,
+        max,
+        numerator: 0,
+        denominator: 0,
+        rate: None,
+        score: None,
+        measured: false,
+    }
+}
+
+fn group(code: &str, name: &str, max: f64, indicators: Vec<Indicator>) -> Group {
+    let score = indicators.iter().filter_map(|i| i.score).sum::<f64>();
+    let measured_max = indicators
+        .iter()
+        .filter(|i| i.measured)
+        .map(|i| i.max)
+        .sum();
+    Group {
+        code: code.into(),
+        name: name.into(),
+        max,
+        score: (score * 100.0).round() / 100.0,
+        measured_max,
+        indicators,
+    }
+}
+
+/// Scores the index from a form 06 row for the period (see `docs/statistics.md`).
+pub fn service_index(r: &Form06Row, w: &IndexWeights) -> ServiceIndex {
+    let received = r.received_in_period();
+    let paper = r.received_counter + r.received_post;
+    let dislikes = r.rated - r.rated_satisfied;
+    // 5.4: 100 % minus the late rate and the rate of dissatisfied ratings, over resolved dossiers.
+    let unhappy = r.resolved_late + dislikes;
+    let groups = vec![
+        group(
+            "CKMB",
+            "Công khai, minh bạch",
+            18.0,
+            vec![
+                missing(
+                    "1.1-1.3",
+                    "Công bố, công khai thủ tục đúng hạn, đủ nội dung",
+                    "thủ tục công bố đúng hạn / thủ tục công bố trong kỳ",
+                    w.ckmb_publication,
+                ),
+                missing(
+                    "1.4",
+                    "Hồ sơ đồng bộ lên Cổng DVC quốc gia",
+                    "hồ sơ đồng bộ / hồ sơ tiếp nhận",
+                    w.ckmb_sync,
+                ),
+            ],
+        ),
+        group(
+            "TDGQ",
+            "Tiến độ giải quyết",
+            20.0,
+            vec![measured(
+                "2.1",
+                "Hồ sơ giải quyết đúng hạn",
+                "(trước hạn + đúng hạn + đang giải quyết trong hạn) / (đã giải quyết + đang giải quyết)",
+                100.0,
+                w.tdgq_on_time,
+                r.resolved_early + r.resolved_on_time + r.in_progress_within,
+                r.resolved() + r.in_progress(),
+            )],
+        ),
+        group(
+            "CLGQ",
+            "Dịch vụ công trực tuyến",
+            12.0,
+            vec![
+                missing(
+                    "3.1",
+                    "Thủ tục cung cấp trực tuyến",
+                    "thủ tục trực tuyến (một phần, toàn trình) / thủ tục thuộc phạm vi; đủ điểm từ 80 %",
+                    w.clgq_offered,
+                ),
+                missing(
+                    "3.2",
+                    "Dịch vụ trực tuyến có phát sinh hồ sơ",
+                    "dịch vụ có hồ sơ / dịch vụ trực tuyến",
+                    w.clgq_used,
+                ),
+                measured(
+                    "3.3",
+                    "Hồ sơ trực tuyến",
+                    "hồ sơ tiếp nhận trực tuyến / hồ sơ tiếp nhận; đủ điểm từ 50 %",
+                    50.0,
+                    w.clgq_online_dossiers,
+                    r.received_online,
+                    received,
+                ),
+            ],
+        ),
+        group(
+            "TTTT",
+            "Thanh toán trực tuyến",
+            10.0,
+            vec![
+                missing(
+                    "3.4-3.5",
+                    "Thủ tục có giao dịch, thanh toán được trên Cổng",
+                    "thủ tục có phí có dữ liệu thanh toán / thủ tục có phí",
+                    w.tttt_procedures,
+                ),
+                missing(
+                    "3.6",
+                    "Hồ sơ thanh toán trực tuyến",
+                    "hồ sơ thanh toán trực tuyến / hồ sơ của thủ tục có phí; đủ điểm từ 30 %",
+                    w.tttt_paid_online,
+                ),
+            ],
+        ),
+        group(
+            "MDHL",
+            "Mức độ hài lòng",
+            18.0,
+            vec![
+                missing(
+                    "5.1-5.3",
+                    "Xử lý phản ánh, kiến nghị",
+                    "phản ánh, kiến nghị xử lý đúng hạn, hài lòng",
+                    w.mdhl_feedback,
+                ),
+                measured(
+                    "5.4",
+                    "Hài lòng về giải quyết thủ tục",
+                    "100 % − (hồ sơ quá hạn + đánh giá dưới 4 điểm) / hồ sơ đã giải quyết; đủ điểm từ 90 %",
+                    90.0,
+                    w.mdhl_satisfaction,
+                    (r.resolved() - unhappy).max(0),
+                    r.resolved(),
+                ),
+            ],
+        ),
+        group(
+            "MDSH",
+            "Số hóa hồ sơ",
+            22.0,
+            vec![
+                measured(
+                    "4.1",
+                    "Kết quả giải quyết điện tử",
+                    "hồ sơ có kết quả điện tử / hồ sơ đã giải quyết",
+                    100.0,
+                    w.mdsh_e_results,
+                    r.resolved_e_result,
+                    r.resolved(),
+                ),
+                measured(
+                    "4.2",
+                    "Hồ sơ số hóa thành phần",
+                    "hồ sơ giấy (trực tiếp, bưu chính) số hóa đủ thành phần / hồ sơ giấy tiếp nhận; đủ điểm từ 80 %",
+                    80.0,
+                    w.mdsh_digitized,
+                    r.received_paper_digitized,
+                    paper,
+                ),
+                missing(
+                    "4.3-4.5",
+                    "Tái sử dụng dữ liệu, kho dữ liệu, CSDL dân cư",
+                    "hồ sơ tái sử dụng dữ liệu số hóa / hồ sơ",
+                    w.mdsh_reuse,
+                ),
+            ],
+        ),
+    ];
+    let score = groups.iter().map(|g| g.score).sum::<f64>();
+    let measured_max = groups.iter().map(|g| g.measured_max).sum();
+    ServiceIndex {
+        groups,
+        score: (score * 100.0).round() / 100.0,
+        measured_max,
+        max: 100.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_add_up_to_the_portal_maxima() {
+        let w = IndexWeights::default();
+        let idx = service_index(&Form06Row::default(), &w);
+        let maxima: Vec<(&str, f64)> = idx
+            .groups
+            .iter()
+            .map(|g| (g.code.as_str(), g.max))
+            .collect();
+        assert_eq!(
+            maxima,
+            [
+                ("CKMB", 18.0),
+                ("TDGQ", 20.0),
+                ("CLGQ", 12.0),
+                ("TTTT", 10.0),
+                ("MDHL", 18.0),
+                ("MDSH", 22.0)
+            ]
+        );
+        for g in &idx.groups {
+            let sum: f64 = g.indicators.iter().map(|i| i.max).sum();
+            assert_eq!(
+                sum, g.max,
+                "default weights of {} add up to its maximum",
+                g.code
+            );
+        }
+        assert_eq!(
+            idx.score, 0.0,
+            "nothing happened: no points, no division by zero"
+        );
+    }
+
+    #[test]
+    fn scores_follow_thresholds_and_show_their_counts() {
+        let r = Form06Row {
+            received_online: 3,
+            received_counter: 7,
+            received_paper_digitized: 7,
+            resolved_early: 6,
+            resolved_on_time: 1,
+            resolved_late: 1,
+            resolved_e_result: 4,
+            in_progress_within: 1,
+            in_progress_past: 1,
+            rated: 4,
+            rated_satisfied: 3,
+            ..Form06Row::default()
+        };
+        let idx = service_index(&r, &IndexWeights::default());
+        let ind = |code: &str| {
+            idx.groups
+                .iter()
+                .flat_map(|g| &g.indicators)
+                .find(|i| i.code == code)
+                .unwrap()
+                .clone()
+        };
+        let on_time = ind("2.1");
+        assert_eq!((on_time.numerator, on_time.denominator), (8, 10));
+        assert_eq!(on_time.score, Some(16.0));
+        let online = ind("3.3");
+        assert_eq!(online.rate, Some(30.0));
+        assert_eq!(
+            online.score,
+            Some(3.6),
+            "30 % of a 50 % threshold of 6 points"
+        );
+        assert_eq!(ind("4.2").score, Some(4.0), "100 % ≥ 80 %: full points");
+        assert_eq!(ind("4.1").score, Some(3.0));
+        let sat = ind("5.4");
+        assert_eq!((sat.numerator, sat.denominator), (6, 8));
+        assert_eq!(sat.score, Some(5.0), "75 % of a 90 % threshold of 6 points");
+        assert_eq!(ind("1.4").score, None);
+        assert!(!ind("1.4").measured);
+        assert_eq!(idx.score, 16.0 + 3.6 + 4.0 + 3.0 + 5.0);
+        assert_eq!(idx.measured_max, 20.0 + 6.0 + 6.0 + 6.0 + 4.0);
+    }
+}

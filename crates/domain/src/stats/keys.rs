@@ -1,0 +1,195 @@
+//! How a statistics figure is keyed in the counters: `{grain}|{figure}|{procedure}|{channel}|
+//! {online level}|{field}` as the metric, with the agency and the day (a month's first day for
+//! monthly rows) in their own columns.
+
+use crate::dossier::{Channel, Dossier};
+use crate::procedure::OnlineLevel;
+
+/// Granularity of a counter row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grain {
+    /// One local day.
+    Day,
+    /// One calendar month (row dated on its first day).
+    Month,
+}
+
+impl Grain {
+    /// The metric prefix of this grain's rows.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Grain::Day => "d|",
+            Grain::Month => "m|",
+        }
+    }
+}
+
+/// One counted figure. Flows count events on their local day; `OpenWithin`/`OpenPast` are stock
+/// deltas whose running sum up to a day is the number of open dossiers at the end of that day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Figure {
+    /// Received (code and appointment issued).
+    Received,
+    /// Received with every submitted component digitized (has a file).
+    ReceivedDigitized,
+    /// Result ready before the appointment day.
+    ResolvedEarly,
+    /// Result ready on the appointment day, not after its time.
+    ResolvedOnTime,
+    /// Result ready after the appointment, or after more than one supplement request.
+    ResolvedLate,
+    /// Result ready with at least one electronic result document.
+    ResolvedEResult,
+    /// Withdrawn by the applicant after reception.
+    EndedWithdrawn,
+    /// Processing stopped by the agency after reception.
+    EndedStopped,
+    /// Withdrawn before reception.
+    WithdrawnBeforeReceipt,
+    /// Refused at reception (form 03).
+    Refused,
+    /// Supplement requests issued (form 02), at reception or during processing.
+    SupplementRequested,
+    /// Ratings given.
+    Rated,
+    /// Ratings of 4 or 5.
+    RatedSatisfied,
+    /// Sum of rating scores.
+    RatingSum,
+    /// Stock delta: open and within the time limit.
+    OpenWithin,
+    /// Stock delta: open and past the time limit.
+    OpenPast,
+}
+
+impl Figure {
+    /// Every figure.
+    pub const ALL: [Figure; 16] = [
+        Figure::Received,
+        Figure::ReceivedDigitized,
+        Figure::ResolvedEarly,
+        Figure::ResolvedOnTime,
+        Figure::ResolvedLate,
+        Figure::ResolvedEResult,
+        Figure::EndedWithdrawn,
+        Figure::EndedStopped,
+        Figure::WithdrawnBeforeReceipt,
+        Figure::Refused,
+        Figure::SupplementRequested,
+        Figure::Rated,
+        Figure::RatedSatisfied,
+        Figure::RatingSum,
+        Figure::OpenWithin,
+        Figure::OpenPast,
+    ];
+
+    /// Short stable name used in the counter key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Figure::Received => "recv",
+            Figure::ReceivedDigitized => "recv_dig",
+            Figure::ResolvedEarly => "res_early",
+            Figure::ResolvedOnTime => "res_on_time",
+            Figure::ResolvedLate => "res_late",
+            Figure::ResolvedEResult => "res_eresult",
+            Figure::EndedWithdrawn => "end_withdrawn",
+            Figure::EndedStopped => "end_stopped",
+            Figure::WithdrawnBeforeReceipt => "withdrawn_pre",
+            Figure::Refused => "refused",
+            Figure::SupplementRequested => "supp",
+            Figure::Rated => "rated",
+            Figure::RatedSatisfied => "rated_ok",
+            Figure::RatingSum => "rating_sum",
+            Figure::OpenWithin => "open_in",
+            Figure::OpenPast => "open_past",
+        }
+    }
+
+    /// Parses [`Figure::as_str`].
+    pub fn parse(s: &str) -> Option<Figure> {
+        Figure::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// Whether the figure is a stock delta (summed from the beginning of time).
+    pub fn is_stock(self) -> bool {
+        matches!(self, Figure::OpenWithin | Figure::OpenPast)
+    }
+}
+
+/// Stable name of an online level in keys.
+pub fn level_str(l: OnlineLevel) -> &'static str {
+    match l {
+        OnlineLevel::Full => "full",
+        OnlineLevel::Partial => "partial",
+        OnlineLevel::None => "none",
+    }
+}
+
+/// A decoded statistics metric: the figure and the dossier's dimensions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StatKey {
+    /// Day or month row.
+    pub grain: Grain,
+    /// Which figure.
+    pub figure: Figure,
+    /// Procedure code.
+    pub procedure: String,
+    /// Channel (`counter`, `online`, `post`).
+    pub channel: String,
+    /// Online level of the procedure at submission (`full`, `partial`, `none`).
+    pub level: String,
+    /// Field (lĩnh vực) of the procedure at submission.
+    pub field: String,
+}
+
+impl StatKey {
+    /// The key of `figure` for dossier `d`.
+    pub fn of(grain: Grain, figure: Figure, d: &Dossier) -> StatKey {
+        StatKey {
+            grain,
+            figure,
+            procedure: d.procedure.code.to_string(),
+            channel: d.channel.as_str().to_string(),
+            level: level_str(d.procedure.online_level).to_string(),
+            // `|` separates the parts; a field name never needs it.
+            field: d.procedure.field.replace('|', "/"),
+        }
+    }
+
+    /// The metric string stored in the counters.
+    pub fn metric(&self) -> String {
+        format!(
+            "{}{}|{}|{}|{}|{}",
+            self.grain.prefix(),
+            self.figure.as_str(),
+            self.procedure,
+            self.channel,
+            self.level,
+            self.field
+        )
+    }
+
+    /// Parses a metric written by [`StatKey::metric`]; `None` for any other metric.
+    pub fn parse(metric: &str) -> Option<StatKey> {
+        let mut it = metric.splitn(6, '|');
+        let grain = match it.next()? {
+            "d" => Grain::Day,
+            "m" => Grain::Month,
+            _ => return None,
+        };
+        let figure = Figure::parse(it.next()?)?;
+        Some(StatKey {
+            grain,
+            figure,
+            procedure: it.next()?.to_string(),
+            channel: it.next()?.to_string(),
+            level: it.next()?.to_string(),
+            field: it.next()?.to_string(),
+        })
+    }
+
+    /// Whether the dossier was received online.
+    pub fn is_online(&self) -> bool {
+        self.channel == Channel::Online.as_str()
+    }
+}

@@ -1,0 +1,468 @@
+//! The standard report over HTTP: figures after real actions, exports, and refusals from outside
+//! (bad periods, unknown agencies and procedures, malformed parameters, wrong roles).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Today in Vietnam.
+fn today() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(7))
+        .date_naive()
+        .to_string()
+}
+
+async fn submit_and_receive(code: &str, centre: &str) -> String {
+    let t = token("congdan").await;
+    let res = client()
+        .post(format!("{}/api/v1/dossiers", base()))
+        .bearer_auth(&t)
+        .json(&json!({
+            "procedure_code": code,
+            "agency": centre,
+            "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190001234"},
+            "documents": [{"name": "Tờ khai"}],
+            "form": {}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    let id = v["dossier"]["id"].as_str().unwrap().to_string();
+    act("motcua.tinh", &id, "receive", json!({})).await;
+    id
+}
+
+fn fig(v: &Value, name: &str) -> i64 {
+    v["total"]["figures"][name].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_counts_what_happened_and_exports_it() {
+    let centre = agency_of("motcua.tinh");
+    let justice = agency_of("lanhdao.stp");
+    let (code, _) = find_procedure(&centre, Some(&justice), None).await;
+    submit_and_receive(&code, &centre).await;
+    submit_and_receive(&code, &centre).await;
+    let day = today();
+    let q = format!("/api/v1/reports/form06?from={day}&to={day}");
+
+    // The leader's own agency by default.
+    let (st, v) = as_user("lanhdao.stp", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["rows"][0]["key"], justice);
+    assert_eq!(fig(&v, "received_online"), 2);
+    assert_eq!(fig(&v, "carried_over"), 0);
+    assert_eq!(
+        fig(&v, "in_progress_within") + fig(&v, "in_progress_past"),
+        2
+    );
+    assert_eq!(v["total"]["rates"]["online"], 100.0);
+
+    // Filters: this procedure counts them, another field does not.
+    let (_, v) = as_user("lanhdao.stp", "GET", &format!("{q}&procedure={code}"), None).await;
+    assert_eq!(fig(&v, "received_online"), 2);
+    let (_, v) = as_user(
+        "lanhdao.stp",
+        "GET",
+        &format!("{q}&field=Kh%C3%B4ng%20c%C3%B3"),
+        None,
+    )
+    .await;
+    assert_eq!(fig(&v, "received_online"), 0);
+    assert!(v["rows"].as_array().unwrap().is_empty());
+
+    // The administrator sees the province; the dossiers are counted once, at the deciding agency.
+    let (st, v) = as_user("quantri", "GET", &format!("{q}&procedure={code}"), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(fig(&v, "received_online"), 2);
+    assert!(
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["key"] == justice.as_str())
+    );
+    let (_, v) = as_user("quantri", "GET", &format!("{q}&agency={centre}"), None).await;
+    assert_eq!(
+        fig(&v, "received_online"),
+        0,
+        "the centre only received them"
+    );
+
+    // A later period carries them over.
+    let next = (chrono::Utc::now() + chrono::Duration::hours(7 + 24))
+        .date_naive()
+        .to_string();
+    let (_, v) = as_user(
+        "lanhdao.stp",
+        "GET",
+        &format!("/api/v1/reports/form06?from={next}&to={next}"),
+        None,
+    )
+    .await;
+    assert_eq!(fig(&v, "carried_over"), 2);
+    assert_eq!(fig(&v, "received_online"), 0);
+
+    // CSV and Excel.
+    let t = token("lanhdao.stp").await;
+    let res = client()
+        .get(format!("{}{q}&format=csv", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = res.text().await.unwrap();
+    assert!(body.starts_with('\u{feff}'));
+    assert!(body.contains("Kỳ trước chuyển qua"), "{body}");
+    let total = body.lines().find(|l| l.starts_with("total,")).unwrap();
+    assert!(total.contains(",Tổng cộng,2,0,2,"), "{total}");
+    let res = client()
+        .get(format!("{}{q}&format=xlsx", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".xlsx")
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx file is a zip archive");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_refuses_bad_input_and_outsiders() {
+    let day = today();
+    let ok = format!("/api/v1/reports/form06?from={day}&to={day}");
+    let sxd = agency_of("lanhdao.sxd");
+    let cases: Vec<(&str, String, StatusCode, &str)> = vec![
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2026-03-31&to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2026-3-1x&to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2000-01-01&to=2026-03-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=1900-01-01&to=1900-02-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        (
+            "lanhdao.stp",
+            "/api/v1/reports/form06?from=2026-01-01&to=2099-02-01".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&agency=not-a-code"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "agency",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&agency=000.00.99.H40"),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&procedure=9.999999"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "procedure",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&procedure=abc"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "procedure",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&children=maybe"),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&page=2"),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&format=pdf"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "format",
+        ),
+        (
+            "lanhdao.stp",
+            format!("{ok}&agency={sxd}"),
+            StatusCode::FORBIDDEN,
+            "",
+        ),
+        (
+            "lanhdao.xa",
+            format!("{ok}&agency={sxd}"),
+            StatusCode::FORBIDDEN,
+            "",
+        ),
+        ("congdan", ok.clone(), StatusCode::FORBIDDEN, ""),
+        ("chuyenvien.stp", ok.clone(), StatusCode::FORBIDDEN, ""),
+        ("motcua.tinh", ok.clone(), StatusCode::FORBIDDEN, ""),
+    ];
+    for (user, path, want, field) in cases {
+        let (st, v) = as_user(user, "GET", &path, None).await;
+        assert_eq!(st, want, "{user} {path}: {v}");
+        if !field.is_empty() {
+            assert_eq!(v["field"], field, "{user} {path}: {v}");
+        }
+    }
+    let (st, _) = send(None, "GET", &ok, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // The leader of the commune sees the commune.
+    let (st, v) = as_user("lanhdao.xa", "GET", &ok, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_data_is_public_aggregated_and_checked() {
+    let centre = agency_of("motcua.tinh");
+    let sxd = agency_of("lanhdao.sxd");
+    let (code, _) = find_procedure(&centre, Some(&sxd), None).await;
+    let id = submit_and_receive(&code, &centre).await;
+    assert!(!id.is_empty());
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let year = chrono::Datelike::year(&now);
+    let month = chrono::Datelike::month(&now);
+    let (st, v) = send(
+        None,
+        "GET",
+        &format!("/api/v1/open-data/form06?year={year}&month={month}"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(fig(&v, "received_online") >= 1);
+    assert!(v["agency"].is_null());
+    let text = v.to_string();
+    assert!(!text.contains("Nguyễn Thị Lan"), "no personal data");
+    assert!(!text.contains(&sxd), "no agency breakdown");
+    let rows = v["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["figures"]["received_online"].as_i64() >= Some(1))
+    );
+    for (q, want) in [
+        ("year=1999", StatusCode::UNPROCESSABLE_ENTITY),
+        ("year=2026&month=13", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "year=2026&month=1&quarter=1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("year=2026&quarter=5", StatusCode::UNPROCESSABLE_ENTITY),
+        ("month=1", StatusCode::UNPROCESSABLE_ENTITY),
+        ("year=abc", StatusCode::BAD_REQUEST),
+        ("year=2026&agency=x", StatusCode::BAD_REQUEST),
+    ] {
+        let (st, v) = send(None, "GET", &format!("/api/v1/open-data/form06?{q}"), None).await;
+        assert_eq!(st, want, "{q}: {v}");
+    }
+    let res = client()
+        .get(format!(
+            "{}/api/v1/open-data/form06?year={year}&quarter=1&format=csv",
+            base()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Toàn tỉnh"));
+    // The download page: a chart with its numbers as a table, links, both languages.
+    for (lang, word) in [("vi", "Tải về"), ("en", "Downloads")] {
+        let res = client()
+            .get(format!("{}/du-lieu-mo?lang={lang}", base()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<svg") && html.contains("<table"), "{html}");
+        assert!(html.contains(word));
+        assert!(html.contains("format=xlsx"));
+        assert!(!html.contains("<script"));
+    }
+    let res = client()
+        .get(format!("{}/du-lieu-mo?year=1990", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_index_scores_with_counts_and_refuses_outsiders() {
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let year = chrono::Datelike::year(&now);
+    let q = format!("/api/v1/reports/service-index?year={year}");
+    let (st, v) = as_user("quantri", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let groups: Vec<&str> = v["total"]["index"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"]);
+    let tdgq = &v["total"]["index"]["groups"][1]["indicators"][0];
+    assert_eq!(tdgq["code"], "2.1");
+    assert!(tdgq["denominator"].is_i64() && tdgq["numerator"].is_i64());
+    assert_eq!(v["weights"]["tdgq_on_time"], 20.0);
+    let (st, _) = as_user("lanhdao.stp", "GET", &format!("{q}&quarter=2"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    for (user, path, want) in [
+        ("congdan", q.clone(), StatusCode::FORBIDDEN),
+        ("chuyenvien.stp", q.clone(), StatusCode::FORBIDDEN),
+        (
+            "lanhdao.stp",
+            format!("{q}&agency={}", agency_of("lanhdao.sxd")),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "quantri",
+            format!("{q}&month=0"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "quantri",
+            "/api/v1/reports/service-index".to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "quantri",
+            format!("{q}&agency=000.00.99.H40"),
+            StatusCode::NOT_FOUND,
+        ),
+        ("quantri", format!("{q}&weights=1"), StatusCode::BAD_REQUEST),
+    ] {
+        let (st, v) = as_user(user, "GET", &path, None).await;
+        assert_eq!(st, want, "{user} {path}: {v}");
+    }
+    let (st, _) = send(None, "GET", &q, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Exports: one line per agency and indicator, with the counts.
+    let t = token("quantri").await;
+    let res = client()
+        .get(format!("{}{q}&format=csv", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    assert!(
+        csv.contains("Tử số") && csv.contains("2.1 Hồ sơ giải quyết đúng hạn"),
+        "{csv}"
+    );
+    let res = client()
+        .get(format!("{}{q}&format=xlsx", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+    let (st, _) = as_user("quantri", "GET", &format!("{q}&format=pdf"), None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_renders_charts_with_tables_for_leaders_only() {
+    let centre = agency_of("motcua.tinh");
+    let finance = agency_of("lanhdao.stc");
+    let (code, _) = find_procedure(&centre, Some(&finance), None).await;
+    submit_and_receive(&code, &centre).await;
+    let get = |user: Option<&'static str>, q: &'static str| async move {
+        let mut rb = client().get(format!("{}/bang-dieu-khien{q}", base()));
+        if let Some(u) = user {
+            rb = rb.bearer_auth(token(u).await);
+        }
+        let res = rb.send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    for by in [
+        "",
+        "?by=field&trend=day",
+        "?by=procedure&lang=en&trend=week",
+    ] {
+        let (st, html) = get(Some("lanhdao.stc"), by).await;
+        assert_eq!(st, StatusCode::OK, "{by}: {html}");
+        assert!(html.contains("<svg") && html.contains("<table"));
+        assert!(!html.contains("<script"));
+    }
+    let (_, html) = get(Some("lanhdao.stc"), "?by=procedure").await;
+    assert!(
+        html.contains(&code),
+        "the procedure appears in the breakdown"
+    );
+    let (st, _) = get(Some("quantri"), "").await;
+    assert_eq!(st, StatusCode::OK);
+    for (user, q, want) in [
+        (Some("congdan"), "", StatusCode::FORBIDDEN),
+        (Some("chuyenvien.stc"), "", StatusCode::FORBIDDEN),
+        (None, "", StatusCode::UNAUTHORIZED),
+        (
+            Some("lanhdao.stc"),
+            "?by=colour",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?from=2026-05-01&to=2026-04-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?agency=000.00.99.H40",
+            StatusCode::NOT_FOUND,
+        ),
+        (Some("lanhdao.stc"), "?x=1", StatusCode::BAD_REQUEST),
+    ] {
+        let (st, body) = get(user, q).await;
+        assert_eq!(st, want, "{user:?} {q}: {body}");
+    }
+}

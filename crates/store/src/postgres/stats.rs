@@ -1,0 +1,182 @@
+//! Statistics reads: counter sums over spans of dates, in one statement (one snapshot).
+
+use super::PgStore;
+use crate::{CounterRow, CounterSpan, Result};
+use chrono::NaiveDate;
+use motcua_domain::codes::AgencyCode;
+
+impl PgStore {
+    pub(crate) async fn sum_counter_spans(
+        &self,
+        agencies: &[AgencyCode],
+        spans: &[CounterSpan],
+    ) -> Result<Vec<(usize, CounterRow)>> {
+        let agencies: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
+        let from: Vec<NaiveDate> = spans.iter().map(|s| s.from).collect();
+        let to: Vec<NaiveDate> = spans.iter().map(|s| s.to).collect();
+        let lo: Vec<String> = spans.iter().map(|s| s.metric_prefix.clone()).collect();
+        let hi: Vec<String> = spans.iter().map(|s| s.metric_end()).collect();
+        let rows = self
+            .query(
+                "SELECT s.i::int8, c.agency, c.metric, sum(c.value)::int8
+                 FROM unnest($2::date[], $3::date[], $4::text[], $5::text[]) WITH ORDINALITY AS s(f, t, lo, hi, i)
+                 JOIN counters c ON c.agency = ANY($1::text[]) AND c.day >= s.f AND c.day <= s.t
+                      AND c.metric >= (s.lo COLLATE \"C\") AND c.metric < (s.hi COLLATE \"C\")
+                 GROUP BY s.i, c.agency, c.metric",
+                &[&agencies, &from, &to, &lo, &hi],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0) as usize - 1,
+                    CounterRow {
+                        agency: r.get(1),
+                        metric: r.get(2),
+                        value: r.get(3),
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+impl PgStore {
+    /// Recomputes every counter from the event logs and replaces the stored ones, in one
+    /// transaction that locks the counters against writers. Refuses if a log does not check out.
+    pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
+        use super::pg_err;
+        let mut conn = self.conn().await?;
+        let tx = conn
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .await
+            .map_err(pg_err)?;
+        // Writers append events and bump counters in one transaction: holding this lock from
+        // before our snapshot means no commit slips between the logs we read and the rows we write.
+        tx.batch_execute("LOCK TABLE counters IN EXCLUSIVE MODE")
+            .await
+            .map_err(pg_err)?;
+        let st = tx
+            .prepare(
+                "SELECT d.id, d.state, e.seqs, e.bodies, e.prevs, e.hashes
+                 FROM dossiers d
+                 LEFT JOIN LATERAL (
+                     SELECT array_agg(seq ORDER BY seq) AS seqs, array_agg(body ORDER BY seq) AS bodies,
+                            array_agg(prev_hash ORDER BY seq) AS prevs, array_agg(hash ORDER BY seq) AS hashes
+                     FROM events WHERE dossier_id = d.id
+                 ) e ON true",
+            )
+            .await
+            .map_err(pg_err)?;
+        let portal = tx.bind(&st, &[]).await.map_err(pg_err)?;
+        let mut problems = Vec::new();
+        let mut implied: std::collections::BTreeMap<(String, NaiveDate, String), i64> =
+            Default::default();
+        let (mut dossiers, mut events) = (0u64, 0u64);
+        loop {
+            let page = tx.query_portal(&portal, 512).await.map_err(pg_err)?;
+            if page.is_empty() {
+                break;
+            }
+            for r in page {
+                let id: uuid::Uuid = r.get(0);
+                let state: String = r.get(1);
+                let seqs: Vec<i64> = r.get::<_, Option<Vec<i64>>>(2).unwrap_or_default();
+                let bodies: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
+                let prevs: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
+                let hashes: Vec<String> = r.get::<_, Option<Vec<String>>>(5).unwrap_or_default();
+                let log: Vec<(u64, String, String, String)> = seqs
+                    .into_iter()
+                    .zip(bodies)
+                    .zip(prevs)
+                    .zip(hashes)
+                    .map(|(((s, b), p), h)| (s as u64, b, p, h))
+                    .collect();
+                dossiers += 1;
+                events += log.len() as u64;
+                for d in crate::plan::check_log(id, &log, &state, &mut problems) {
+                    *implied
+                        .entry((d.agency.to_string(), d.day, d.metric))
+                        .or_default() += d.delta;
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(crate::StoreError::Corrupt(format!(
+                "{} problems in the logs (run `motcua verify`); counters left as they were",
+                problems.len()
+            )));
+        }
+        tx.batch_execute("DELETE FROM counters")
+            .await
+            .map_err(pg_err)?;
+        let rows: Vec<_> = implied.into_iter().filter(|(_, v)| *v != 0).collect();
+        let ins = tx
+            .prepare(
+                "INSERT INTO counters (agency, day, metric, shard, value)
+                 SELECT t.a, t.d, t.m, 0, t.v FROM UNNEST($1::text[], $2::date[], $3::text[], $4::int8[]) AS t(a, d, m, v)",
+            )
+            .await
+            .map_err(pg_err)?;
+        for chunk in rows.chunks(10_000) {
+            let a: Vec<&str> = chunk.iter().map(|r| r.0.0.as_str()).collect();
+            let d: Vec<NaiveDate> = chunk.iter().map(|r| r.0.1).collect();
+            let m: Vec<&str> = chunk.iter().map(|r| r.0.2.as_str()).collect();
+            let v: Vec<i64> = chunk.iter().map(|r| r.1).collect();
+            tx.execute(&ins, &[&a, &d, &m, &v]).await.map_err(pg_err)?;
+        }
+        tx.commit().await.map_err(pg_err)?;
+        Ok(crate::RebuildReport {
+            dossiers,
+            events,
+            counter_rows: rows.len() as u64,
+        })
+    }
+}
+
+impl PgStore {
+    /// Received, unfinished dossiers of `agencies` whose appointment is at or before `until`,
+    /// soonest first.
+    pub(crate) async fn due_soon(
+        &self,
+        agencies: &[AgencyCode],
+        until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::DossierSummary>> {
+        let agencies: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
+        let limit = limit.clamp(1, 200) as i64;
+        self.query(
+            "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,
+                    receiving_agency, current_agency, submitted_at, due_at, version
+             FROM dossiers
+             WHERE competent_agency = ANY($1::text[]) AND finished_at IS NULL AND due_at IS NOT NULL
+               AND due_at <= $2 AND received_at IS NOT NULL
+             ORDER BY due_at LIMIT $3",
+            &[&agencies, &until, &limit],
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            let status: &str = r.get(5);
+            Ok(crate::DossierSummary {
+                id: r.get(0),
+                code: r.get(1),
+                procedure_code: r.get(2),
+                procedure_name: r.get(3),
+                applicant_name: r.get(4),
+                status: motcua_domain::status::Status::parse(status)
+                    .ok_or_else(|| super::corrupt(status))?,
+                national_status: r.get::<_, i16>(6) as u8,
+                receiving_agency: r.get(7),
+                current_agency: r.get(8),
+                submitted_at: r.get(9),
+                due_at: r.get(10),
+                version: r.get::<_, i64>(11) as u64,
+            })
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,206 @@
+//! Statistics reads: counter sums over spans of dates, in one read transaction.
+
+use super::SqliteStore;
+use super::writer::db_err;
+use crate::{CounterRow, CounterSpan, Result};
+use motcua_domain::codes::AgencyCode;
+use rusqlite::params;
+
+impl SqliteStore {
+    pub(crate) async fn sum_counter_spans(
+        &self,
+        agencies: &[AgencyCode],
+        spans: &[CounterSpan],
+    ) -> Result<Vec<(usize, CounterRow)>> {
+        let agencies: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
+        let spans = spans.to_vec();
+        self.read_blocking(move |c| {
+            // One snapshot for every span: the carried-over stock and the period's flows must
+            // see the same commits.
+            let tx = c.unchecked_transaction().map_err(db_err)?;
+            let mut out = Vec::new();
+            {
+                let mut st = tx
+                    .prepare_cached(
+                        "SELECT metric, sum(value) FROM counters
+                         WHERE agency = ?1 AND day >= ?2 AND day <= ?3 AND metric >= ?4 AND metric < ?5
+                         GROUP BY metric",
+                    )
+                    .map_err(db_err)?;
+                for (i, span) in spans.iter().enumerate() {
+                    let end = span.metric_end();
+                    for a in &agencies {
+                        let rows = st
+                            .query_map(
+                                params![
+                                    a,
+                                    span.from.to_string(),
+                                    span.to.to_string(),
+                                    span.metric_prefix,
+                                    end
+                                ],
+                                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                            )
+                            .map_err(db_err)?;
+                        for r in rows {
+                            let (metric, value) = r.map_err(db_err)?;
+                            out.push((
+                                i,
+                                CounterRow {
+                                    agency: a.clone(),
+                                    metric,
+                                    value,
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Recomputes every counter from the event logs and replaces the stored ones, in one
+    /// transaction on the writer (writes wait meanwhile). Refuses if a log does not check out.
+    pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.admin(move |c| {
+            let mut problems = Vec::new();
+            let mut implied: std::collections::BTreeMap<(String, String, String), i64> =
+                Default::default();
+            let mut dossiers = 0u64;
+            let mut events = 0u64;
+            {
+                let mut ds = c
+                    .prepare("SELECT id, state FROM dossier_states ORDER BY id")
+                    .map_err(db_err)?;
+                let mut ev = c
+                    .prepare_cached(
+                        "SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq",
+                    )
+                    .map_err(db_err)?;
+                let mut rows = ds.query([]).map_err(db_err)?;
+                while let Some(r) = rows.next().map_err(db_err)? {
+                    let id: String = r.get(0).map_err(db_err)?;
+                    let state: String = r.get(1).map_err(db_err)?;
+                    let log: Vec<(u64, String, String, String)> = ev
+                        .query_map([&id], |r| {
+                            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?))
+                        })
+                        .map_err(db_err)?
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(db_err)?;
+                    dossiers += 1;
+                    events += log.len() as u64;
+                    let uid: uuid::Uuid = id
+                        .parse()
+                        .map_err(|e: uuid::Error| crate::StoreError::Corrupt(e.to_string()))?;
+                    for d in crate::plan::check_log(uid, &log, &state, &mut problems) {
+                        *implied
+                            .entry((d.agency.to_string(), d.day.to_string(), d.metric))
+                            .or_default() += d.delta;
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "{} problems in the logs (run `motcua verify`); counters left as they were",
+                    problems.len()
+                )));
+            }
+            c.execute("DELETE FROM counters", []).map_err(db_err)?;
+            let mut ins = c
+                .prepare_cached(
+                    "INSERT INTO counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_err)?;
+            let mut rows = 0u64;
+            for ((a, d, m), v) in implied.into_iter().filter(|(_, v)| *v != 0) {
+                ins.execute(params![a, d, m, v]).map_err(db_err)?;
+                rows += 1;
+            }
+            let _ = tx.send(crate::RebuildReport {
+                dossiers,
+                events,
+                counter_rows: rows,
+            });
+            Ok(())
+        })
+        .await?;
+        rx.await
+            .map_err(|_| crate::StoreError::Backend("the rebuild did not report".into()))
+    }
+}
+
+impl SqliteStore {
+    /// Received, unfinished dossiers of `agencies` whose appointment is at or before `until`,
+    /// soonest first.
+    pub(crate) async fn due_soon(
+        &self,
+        agencies: &[AgencyCode],
+        until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::DossierSummary>> {
+        let agencies: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
+        let limit = limit.clamp(1, 200) as usize;
+        self.read_blocking(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,
+                            receiving_agency, current_agency, submitted_at, due_at, version
+                     FROM dossiers
+                     WHERE competent_agency = ?1 AND finished_at IS NULL AND due_at IS NOT NULL
+                       AND due_at <= ?2 AND received_at IS NOT NULL
+                     ORDER BY due_at LIMIT ?3",
+                )
+                .map_err(db_err)?;
+            let mut out = Vec::new();
+            for a in &agencies {
+                let rows = st
+                    .query_map(params![a, super::ts(until), limit as i64], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, i64>(6)?,
+                            r.get::<_, String>(7)?,
+                            r.get::<_, String>(8)?,
+                            r.get::<_, i64>(9)?,
+                            r.get::<_, Option<i64>>(10)?,
+                            r.get::<_, i64>(11)?,
+                        ))
+                    })
+                    .map_err(db_err)?;
+                for r in rows {
+                    let r = r.map_err(db_err)?;
+                    out.push(crate::DossierSummary {
+                        id: r.0.parse().map_err(super::corrupt)?,
+                        code: r.1,
+                        procedure_code: r.2,
+                        procedure_name: r.3,
+                        applicant_name: r.4,
+                        status: motcua_domain::status::Status::parse(&r.5)
+                            .ok_or_else(|| super::corrupt(&r.5))?,
+                        national_status: r.6 as u8,
+                        receiving_agency: r.7,
+                        current_agency: r.8,
+                        submitted_at: super::from_ts(r.9),
+                        due_at: r.10.map(super::from_ts),
+                        version: r.11 as u64,
+                    });
+                }
+            }
+            out.sort_by_key(|d| d.due_at);
+            out.truncate(limit);
+            Ok(out)
+        })
+        .await
+    }
+}

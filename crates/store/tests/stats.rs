@@ -1,0 +1,414 @@
+//! Exactness of the statistics: random dossiers driven through random actions (the domain
+//! refusing those not allowed), with random holidays and pauses, against a real store (SQLite in
+//! memory; PostgreSQL too when `MOTCUA_TEST_DATABASE_URL` is set). Afterwards `verify` must find
+//! every counter equal to what the event logs imply, and the form 06 report served from the
+//! counters must equal the reference computation over the logs for random periods, and balance.
+
+use chrono::{DateTime, Days, Duration, NaiveDate, TimeZone, Utc};
+use motcua_domain::agency::{Actor, Role};
+use motcua_domain::calendar::{Calendar, CalendarSettings, DayException, DayKind};
+use motcua_domain::codes::AgencyCode;
+use motcua_domain::dossier::{
+    Applicant, Channel, Command, Ctx, DocumentRef, ReturnMethod, SubmitData, decide,
+};
+use motcua_domain::procedure::{
+    Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus,
+};
+use motcua_domain::stats::{Filter, reference_form06};
+use motcua_domain::workflow::WorkflowDef;
+use motcua_store::postgres::{PgOptions, PgStore};
+use motcua_store::{Execute, Store, StoreError};
+use proptest::prelude::*;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const CENTRE: &str = "000.00.01.H40";
+const DEPT: &str = "000.00.10.H40";
+const OTHER: &str = "000.00.11.H40";
+const WARD: &str = "000.00.21.H40";
+
+fn ag(s: &str) -> AgencyCode {
+    s.parse().unwrap()
+}
+
+fn local(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(7 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(y, m, d, h, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn actor(role: Role, agency: Option<&str>, n: u128) -> Actor {
+    Actor {
+        user_id: Uuid::from_u128(n),
+        name: format!("{} {n}", role.label_vi()),
+        role,
+        agency: agency.map(ag),
+    }
+}
+
+/// Everyone who may act, tried in turn until the domain accepts.
+fn cast() -> Vec<Actor> {
+    vec![
+        actor(Role::DeskOfficer, Some(CENTRE), 2),
+        actor(Role::Leader, Some(DEPT), 3),
+        actor(Role::Specialist, Some(DEPT), 4),
+        actor(Role::Leader, Some(WARD), 5),
+        actor(Role::Specialist, Some(WARD), 6),
+        actor(Role::Specialist, Some(OTHER), 7),
+        actor(Role::Leader, Some(OTHER), 8),
+        actor(Role::Citizen, None, 1),
+    ]
+}
+
+/// Four procedures: different fields, online levels, competent agencies, one inter-agency.
+fn procedure(i: u8) -> (ProcedureVersion, &'static str) {
+    let (code, field, level, competent, inter, days) = match i % 4 {
+        0 => ("1.001193", "Xây dựng", OnlineLevel::Full, DEPT, false, 3),
+        1 => ("1.000656", "Hộ tịch", OnlineLevel::Partial, WARD, false, 1),
+        2 => ("2.000488", "Đất đai", OnlineLevel::None, DEPT, true, 5),
+        _ => ("1.003560", "Xây dựng", OnlineLevel::Partial, DEPT, false, 2),
+    };
+    let limit = TimeLimit {
+        amount: days,
+        unit: TimeUnit::WorkingDays,
+    };
+    let p = ProcedureVersion {
+        code: code.parse().unwrap(),
+        version: 1,
+        status: VersionStatus::Published,
+        name: format!("Thủ tục {code}"),
+        field: field.into(),
+        levels: vec![Level::Province],
+        online_level: level,
+        time_limit: limit,
+        fee_vnd: 50_000,
+        documents: vec![],
+        decision_no: "1/QĐ-UBND".into(),
+        competent_agency: Some(ag(competent)),
+        workflow: WorkflowDef::standard(limit.duration(), inter.then(|| ag(OTHER))),
+    };
+    p.validate().unwrap();
+    (p, competent)
+}
+
+/// One random dossier: how it arrives and what is tried on it.
+#[derive(Clone, Debug)]
+struct Plan {
+    procedure: u8,
+    channel: u8,
+    digitized: bool,
+    start_hours: i64,
+    steps: Vec<(u8, i64, bool)>,
+}
+
+fn plans() -> impl Strategy<Value = Vec<Plan>> {
+    prop::collection::vec(
+        (
+            0u8..4,
+            0u8..3,
+            any::<bool>(),
+            0i64..24 * 40,
+            prop::collection::vec((0u8..32, 0i64..40, any::<bool>()), 0..16),
+        )
+            .prop_map(|(procedure, channel, digitized, start_hours, steps)| Plan {
+                procedure,
+                channel,
+                digitized,
+                start_hours,
+                steps,
+            }),
+        1..10,
+    )
+}
+
+fn command(choice: u8, file: bool, now: DateTime<Utc>, due: Option<DateTime<Utc>>) -> Command {
+    let doc = |n: &str| DocumentRef {
+        name: n.into(),
+        file: file.then(|| format!("blob/{n}")),
+    };
+    match choice {
+        0 | 1 => Command::Receive,
+        2 => Command::RequestSupplement {
+            items: vec!["Bản sao giấy tờ".into()],
+            reason: "Thiếu giấy tờ".into(),
+        },
+        3 => Command::ProvideSupplement {
+            documents: vec![doc("Bổ sung")],
+        },
+        4 => Command::Refuse {
+            reasons: vec!["Không thuộc thẩm quyền".into()],
+        },
+        5 => Command::Assign {
+            user_id: Uuid::from_u128(4),
+            name: "Chuyên viên".into(),
+        },
+        6 | 7 => Command::CompleteStep { to: None },
+        8 => Command::SendBack,
+        9 => Command::Approve,
+        10 => Command::RequestPayment {
+            amount_vnd: 50_000,
+            reason: "Lệ phí".into(),
+        },
+        11 => Command::ConfirmPayment {
+            reference: format!("PAY-{}", now.timestamp()),
+        },
+        12 => Command::MarkResultReady {
+            summary: "Giấy phép".into(),
+            documents: vec![doc("Kết quả")],
+        },
+        13 => Command::Withdraw {
+            reason: "Không có nhu cầu".into(),
+        },
+        14 if file => Command::StopProcessing {
+            reason: "Không đủ điều kiện".into(),
+        },
+        14 => Command::IssueApology {
+            reason: "Cần xác minh".into(),
+            new_due_at: due.unwrap_or(now) + Duration::days(3),
+        },
+        _ if file => Command::Rate {
+            score: (now.timestamp() % 5 + 1) as u8,
+            comment: None,
+        },
+        _ => Command::ReturnResult {
+            method: ReturnMethod::Counter,
+            receiver: "Người nộp".into(),
+        },
+    }
+}
+
+fn job(id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command, cal: Arc<Calendar>) -> Execute {
+    let who = who.clone();
+    Execute {
+        dossier_id: id,
+        expected_version: None,
+        idempotency: None,
+        decide: Box::new(move |state, codes| {
+            let mut ctx = Ctx {
+                now,
+                actor: &who,
+                calendar: &cal,
+                codes,
+            };
+            decide(state, &cmd, None, &mut ctx)
+        }),
+    }
+}
+
+/// Runs the plans, then checks verify and the reports for `periods`.
+async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8)]) {
+    let base = local(2026, 3, 2, 8);
+    let first = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let settings = CalendarSettings {
+        days: holidays
+            .iter()
+            .map(|d| DayException {
+                date: first + Days::new(*d as u64),
+                kind: DayKind::DayOff,
+                name: "Nghỉ".into(),
+            })
+            .collect(),
+        ..CalendarSettings::default()
+    };
+    let cal = Arc::new(
+        Calendar::vietnam_default()
+            .with_settings(&settings)
+            .unwrap(),
+    );
+    let people = cast();
+    let mut ids = Vec::new();
+    for plan in plans {
+        let (p, competent) = procedure(plan.procedure);
+        let channel = [Channel::Online, Channel::Counter, Channel::Post][plan.channel as usize];
+        let submitter = if channel == Channel::Online {
+            &people[7]
+        } else {
+            &people[0]
+        };
+        let id = Uuid::new_v4();
+        let mut now = base + Duration::hours(plan.start_hours);
+        let submit = Command::Submit(Box::new(SubmitData {
+            procedure: p.snapshot(&ag(CENTRE), &ag(competent)),
+            applicant: Applicant {
+                name: "Lê Văn Cường".into(),
+                personal_id: None,
+                phone: None,
+                email: None,
+                address: None,
+            },
+            channel,
+            receiving_agency: ag(CENTRE),
+            competent_agency: ag(competent),
+            documents: vec![DocumentRef {
+                name: "Đơn".into(),
+                file: plan.digitized.then(|| "blob/don".into()),
+            }],
+            form: serde_json::json!({}),
+        }));
+        s.execute(job(id, submitter, now, submit, cal.clone()))
+            .await
+            .expect("submission");
+        ids.push(id);
+        for (choice, hours, flag) in &plan.steps {
+            now += Duration::hours(*hours) + Duration::minutes(17);
+            let due = s.dossier(id).await.unwrap().and_then(|d| d.due_at);
+            // Half the time, move the dossier along its happy path; else try anything.
+            let choices: Vec<u8> = if *choice >= 16 {
+                vec![0, 15, 12, 9, 6, 3, 11, 5]
+            } else {
+                vec![*choice]
+            };
+            'tried: for c in choices {
+                for who in &people {
+                    let cmd = command(c, *flag, now, due);
+                    match s.execute(job(id, who, now, cmd, cal.clone())).await {
+                        Ok(_) => break 'tried,
+                        Err(StoreError::Domain(_)) => continue,
+                        Err(e) => panic!("store failed: {e}"),
+                    }
+                }
+            }
+        }
+    }
+    let report = s.verify().await.unwrap();
+    assert!(
+        report.problems.is_empty(),
+        "verify found differences: {:#?}",
+        report.problems
+    );
+    let mut logs = Vec::new();
+    for id in &ids {
+        let h = s.history(*id).await.unwrap();
+        logs.push((*id, h.into_iter().map(|e| e.event).collect::<Vec<_>>()));
+    }
+    let agencies = [ag(DEPT), ag(WARD), ag(CENTRE), ag(OTHER)];
+    for (a, len) in periods {
+        let from = first + Days::new(*a as u64);
+        let to = from + Days::new(*len as u64);
+        for filter in [
+            Filter::default(),
+            Filter {
+                field: Some("Xây dựng".into()),
+                procedure: None,
+            },
+            Filter {
+                field: None,
+                procedure: Some("1.000656".into()),
+            },
+        ] {
+            let got = s.form06(&agencies, from, to, &filter).await.unwrap();
+            let want = reference_form06(&logs, Some(&agencies), &filter, from, to);
+            assert_eq!(got, want, "form 06 {from}..{to} {filter:?}");
+            for (agency, row) in &got {
+                assert!(row.balances(), "{agency} {from}..{to}: {row:?}");
+            }
+        }
+    }
+    // Rebuilding every counter from the logs changes nothing.
+    let (from, to) = (first, first + Days::new(120));
+    let before = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    let r = s.rebuild_counters().await.unwrap();
+    assert_eq!(r.dossiers, ids.len() as u64);
+    assert!(s.verify().await.unwrap().problems.is_empty());
+    let after = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    assert_eq!(after, before);
+}
+
+fn pg_url() -> Option<String> {
+    std::env::var("MOTCUA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn counters_equal_the_logs_and_reports_equal_the_reference(
+        plans in plans(),
+        holidays in prop::collection::vec(0u8..90, 0..8),
+        periods in prop::collection::vec((0u8..120, 0u8..70), 1..4),
+    ) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let s = Store::open("sqlite::memory:").await.unwrap();
+            exercise(&s, &plans, &holidays, &periods).await;
+            if let Some(url) = pg_url() {
+                let opts = PgOptions {
+                    schema: format!("t_{}", Uuid::new_v4().simple()),
+                    ..PgOptions::default()
+                };
+                let pg = Store::Postgres(PgStore::open_with(&url, opts).await.unwrap());
+                exercise(&pg, &plans, &holidays, &periods).await;
+            }
+        });
+    }
+}
+
+/// A rebuild restores counters lost or altered behind the store's back, and reports the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_restores_the_counters() {
+    let path = std::env::temp_dir().join(format!("motcua-stats-{}.db", Uuid::new_v4().simple()));
+    let s = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let plans: Vec<Plan> = (0..6)
+        .map(|i| Plan {
+            procedure: i,
+            channel: i % 3,
+            digitized: i % 2 == 0,
+            start_hours: 30 * i as i64,
+            steps: (0..10).map(|j| (16 + j, 20, j % 2 == 0)).collect(),
+        })
+        .collect();
+    exercise(&s, &plans, &[5], &[(0, 40)]).await;
+    let agencies = [ag(DEPT), ag(WARD)];
+    let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 5, 31).unwrap();
+    let before = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    assert!(!before.is_empty());
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        c.execute("DELETE FROM counters WHERE metric LIKE 'm|%'", [])
+            .unwrap();
+        c.execute(
+            "UPDATE counters SET value = value + 1 WHERE metric LIKE 'd|recv|%'",
+            [],
+        )
+        .unwrap();
+    }
+    let broken = s.verify().await.unwrap();
+    assert!(
+        broken.problems.iter().any(|p| p.contains("m|")),
+        "{:?}",
+        broken.problems
+    );
+    assert!(broken.problems.iter().any(|p| p.contains("d|recv|")));
+    let r = s.rebuild_counters().await.unwrap();
+    assert_eq!(r.dossiers, 6);
+    assert!(r.counter_rows > 0);
+    assert!(s.verify().await.unwrap().problems.is_empty());
+    assert_eq!(
+        s.form06(&agencies, from, to, &Filter::default())
+            .await
+            .unwrap(),
+        before
+    );
+    let _ = std::fs::remove_file(&path);
+}

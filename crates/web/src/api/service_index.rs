@@ -1,0 +1,181 @@
+//! The Decision 766 service index per agency and for the whole scope, for a month, quarter or
+//! year, next to the raw counts behind each score. Weights not confirmed by the notes come from
+//! `MOTCUA_INDEX_WEIGHTS` (JSON with any of [`IndexWeights`]' fields), defaults otherwise.
+
+use crate::AppState;
+use crate::api::open_data::calendar_period;
+use crate::auth::Auth;
+use crate::authz::report_scope;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use motcua_domain::codes::AgencyCode;
+use motcua_domain::stats::{Filter, Form06Row, IndexWeights, ServiceIndex, service_index};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+/// The weights in force: `MOTCUA_INDEX_WEIGHTS` if set and valid, else the defaults.
+pub fn weights() -> &'static IndexWeights {
+    static W: OnceLock<IndexWeights> = OnceLock::new();
+    W.get_or_init(|| match std::env::var("MOTCUA_INDEX_WEIGHTS") {
+        Ok(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "MOTCUA_INDEX_WEIGHTS is not valid JSON; using the defaults");
+            IndexWeights::default()
+        }),
+        Err(_) => IndexWeights::default(),
+    })
+}
+
+/// Parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IndexParams {
+    /// Year.
+    pub year: Option<i32>,
+    /// Month 1-12.
+    pub month: Option<u32>,
+    /// Quarter 1-4.
+    pub quarter: Option<u32>,
+    /// Agency (leaders: their own by default; administrators: the province).
+    pub agency: Option<String>,
+    /// Include the agencies below it.
+    pub children: Option<bool>,
+    /// `json` (default), `csv` or `xlsx`: one line per agency and indicator.
+    pub format: Option<String>,
+}
+
+/// The index of one agency.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IndexRow {
+    /// Agency code (`total` for the whole scope).
+    pub key: String,
+    /// Agency name.
+    pub name: String,
+    /// The index.
+    pub index: ServiceIndex,
+}
+
+/// The answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IndexReport {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// Weights used.
+    pub weights: IndexWeights,
+    /// One row per agency with dossiers.
+    pub rows: Vec<IndexRow>,
+    /// The whole scope (the province for administrators).
+    pub total: IndexRow,
+}
+
+/// Decision 766 service index for a month, quarter or year.
+#[utoipa::path(get, path = "/api/v1/reports/service-index", tag = "statistics", params(IndexParams), security(("bearer" = [])),
+    responses((status = 200, body = IndexReport, description = "JSON, or CSV / Excel with `format`"), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn index(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    q: Result<Query<IndexParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = q?;
+    let format = p.format.clone().unwrap_or_else(|| "json".into());
+    let (from, to) = calendar_period(p.year, p.month, p.quarter)?;
+    let requested = p
+        .agency
+        .as_deref()
+        .map(|a| {
+            a.trim()
+                .parse::<AgencyCode>()
+                .map_err(|e| ApiError::invalid("agency", e.to_string()))
+        })
+        .transpose()?;
+    let all = s.store.agencies().await?;
+    if let Some(r) = &requested
+        && !all.iter().any(|a| a.code == *r)
+    {
+        return Err(ApiError::not_found(format!("no agency `{r}`")));
+    }
+    let agencies = report_scope(
+        &actor,
+        requested.as_ref(),
+        p.children.unwrap_or(false),
+        &all,
+    )?;
+    let rows = s
+        .store
+        .form06(&agencies, from, to, &Filter::default())
+        .await?;
+    let w = weights();
+    let mut total = Form06Row::default();
+    let rows = rows
+        .into_iter()
+        .map(|(c, r)| {
+            total.merge(&r);
+            IndexRow {
+                key: c.to_string(),
+                name: all
+                    .iter()
+                    .find(|a| a.code == c)
+                    .map_or_else(|| c.to_string(), |a| a.name.clone()),
+                index: service_index(&r, w),
+            }
+        })
+        .collect();
+    let report = IndexReport {
+        from,
+        to,
+        weights: w.clone(),
+        rows,
+        total: IndexRow {
+            key: "total".into(),
+            name: "Tổng hợp".into(),
+            index: service_index(&total, w),
+        },
+    };
+    if format == "json" {
+        return Ok(Json(report).into_response());
+    }
+    let opt = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_default();
+    let mut lines = Vec::new();
+    for r in report.rows.iter().chain(std::iter::once(&report.total)) {
+        for g in &r.index.groups {
+            for i in &g.indicators {
+                lines.push(vec![
+                    r.key.clone(),
+                    r.name.clone(),
+                    g.code.clone(),
+                    format!("{} {}", i.code, i.name),
+                    i.numerator.to_string(),
+                    i.denominator.to_string(),
+                    opt(i.rate),
+                    opt(i.full_from),
+                    i.max.to_string(),
+                    opt(i.score),
+                ]);
+            }
+        }
+    }
+    crate::export::table_response(
+        &format,
+        &format!("chi-so-766-{from}-{to}"),
+        &format!("Chỉ số phục vụ (Quyết định 766/QĐ-TTg), {from} đến {to}"),
+        &[
+            "Mã đơn vị",
+            "Đơn vị",
+            "Nhóm",
+            "Chỉ tiêu",
+            "Tử số",
+            "Mẫu số",
+            "Tỷ lệ (%)",
+            "Đủ điểm từ (%)",
+            "Điểm tối đa",
+            "Điểm",
+        ],
+        &lines,
+    )
+}

@@ -229,6 +229,9 @@ conformance!(public_status_by_code);
 conformance!(concurrent_actions_on_one_dossier);
 conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 
+#[path = "conformance_outbox/mod.rs"]
+mod outbox_delivery;
+
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
 
@@ -1614,8 +1617,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        14,
-        "13 tables and schema_migrations"
+        15,
+        "14 tables (outbox_daily from migration 7) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1625,7 +1628,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 2, "both migrations applied once");
+    assert_eq!(applied, 3, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

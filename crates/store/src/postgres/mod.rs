@@ -3,6 +3,7 @@
 //! semantics as the SQLite backend; the conformance suite (`tests/conformance.rs`) runs on all.
 
 mod batch;
+mod outbox;
 mod writer;
 
 use crate::plan::check_log;
@@ -29,7 +30,11 @@ use uuid::Uuid;
 pub(crate) type Pool = deadpool_postgres::Pool;
 
 /// Migrations, in order; migration `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migrate_2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("migrate_2.sql"),
+    include_str!("migrate_7.sql"),
+];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
 /// Writer lanes: transactions committing batches at once. Measured on the 2-core machine, one

@@ -1,6 +1,7 @@
 //! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
 //! read-only connections for queries.
 
+mod outbox;
 mod writer;
 
 use crate::plan::check_log;
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_2.sql"),
     include_str!("migrate_3.sql"),
     include_str!("migrate_4.sql"),
+    include_str!("migrate_7.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
+pub mod outbox;
 pub mod stats;
 
 use crate::AppState;

@@ -218,6 +218,9 @@ pub enum SandboxCmd {
         /// Percentage of requests answered with a malformed body (after doing the work).
         #[arg(long, default_value_t = 0)]
         malformed: u8,
+        /// Percentage of requests refused as invalid (their messages become dead letters).
+        #[arg(long, default_value_t = 0)]
+        reject: u8,
         /// Start down (503) until `POST /_sandbox/faults` brings it up.
         #[arg(long)]
         down: bool,
@@ -232,9 +235,13 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             slow_ms,
             fail_5xx,
             malformed,
+            reject,
             down,
         } => {
-            anyhow::ensure!(fail_5xx <= 100 && malformed <= 100, "percentages are 0-100");
+            anyhow::ensure!(
+                fail_5xx <= 100 && malformed <= 100 && reject <= 100,
+                "percentages are 0-100"
+            );
             let h = SandboxHandle::start(listen, s.dvcqg.clone())
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
@@ -243,6 +250,7 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 slow_ms,
                 fail_5xx_percent: fail_5xx,
                 malformed_percent: malformed,
+                reject_percent: reject,
             });
             let a = h.adapter_settings();
             println!("sandbox national portal at {}", a.base_url);

@@ -2,7 +2,7 @@
 //! update, process steps; `{error_code, message}` answers; "đã tồn tại" for a dossier it
 //! already has) and keeps what it received, so tests and demos can check that every dossier and
 //! step arrived exactly once and in order. Failure injection: down (listener closed), slow,
-//! HTTP 5xx, malformed answers; duplicates are recognised by their idempotency key.
+//! HTTP 5xx, malformed answers, refusals; duplicates are recognised by their idempotency key.
 //!
 //! Control and inspection (not part of the portal's protocol), under `/_sandbox/`:
 //! `GET state` (summary), `GET dossiers/{MaHoSo}`, `GET stats?day=YYYY-MM-DD`,
@@ -35,6 +35,9 @@ pub struct Faults {
     /// Percentage of requests answered with a body that is not the protocol's JSON (after
     /// doing the work: the sender cannot know it succeeded).
     pub malformed_percent: u8,
+    /// Percentage of requests refused as invalid (`error_code` -1, "Mã TTHC không tồn tại"):
+    /// the sender cannot fix that by trying again, so its message becomes a dead letter.
+    pub reject_percent: u8,
 }
 
 /// One dossier as the portal has it.
@@ -121,6 +124,8 @@ async fn inject(shared: &Shared) -> Option<Response> {
         )
     } else if roll(f.fail_5xx_percent) {
         Some((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+    } else if roll(f.reject_percent) {
+        Some(answer("-1", "Mã TTHC không tồn tại trên Cổng DVCQG"))
     } else {
         None
     };

@@ -22,7 +22,7 @@ pub struct IntegrationSettings {
 
 impl IntegrationSettings {
     /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN` (never put it in a
-    /// file that others read) and `MOTCUA_DVCQG_URL`.
+    /// file that others read), `MOTCUA_DVCQG_URL` and `MOTCUA_DVCQG_STATS_URL`.
     pub fn with_env(mut self) -> IntegrationSettings {
         if let Ok(t) = std::env::var("MOTCUA_DVCQG_TOKEN")
             && !t.is_empty()
@@ -33,6 +33,11 @@ impl IntegrationSettings {
             && !u.is_empty()
         {
             self.dvcqg.base_url = u;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_DVCQG_STATS_URL")
+            && !u.is_empty()
+        {
+            self.dvcqg.stats_url = u;
         }
         self
     }
@@ -52,4 +57,43 @@ pub fn start(store: &Store, s: &IntegrationSettings) -> anyhow::Result<Option<Di
         any = true;
     }
     Ok(any.then(|| d.spawn()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+    use figment::Figment;
+    use figment::providers::{Format, Serialized, Toml};
+
+    fn parse(toml: &str) -> Result<Settings, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    #[test]
+    fn settings_from_toml_with_defaults_and_the_secret_redacted() {
+        let s = parse(
+            "[integrations.dvcqg]\nbase_url = \"http://portal\"\ntoken = \"s3cret-token\"\n\
+             [integrations.dvcqg_delivery]\nconcurrency = 4\nretry = { base_ms = 10 }\n",
+        )
+        .unwrap();
+        let i = &s.integrations;
+        assert_eq!(i.dvcqg.base_url, "http://portal");
+        assert_eq!(i.dvcqg.step_chunk, 10);
+        assert_eq!(i.dvcqg_delivery.concurrency, 4);
+        assert_eq!(i.dvcqg_delivery.retry.base_ms, 10);
+        assert_eq!(i.dvcqg_delivery.retry.max_attempts, 12);
+        assert!(i.dispatcher.enabled);
+        assert!(
+            !format!("{s:?}").contains("s3cret"),
+            "the token never shows"
+        );
+        assert!(parse("[integrations.dvcqg]\nbase_ulr = \"x\"").is_err());
+        assert!(
+            Settings::default().integrations.dvcqg.base_url.is_empty(),
+            "off by default"
+        );
+    }
 }

@@ -265,8 +265,7 @@ impl Lane {
                 }
             };
             metrics::gauge!("motcua_outbox_breaker_open", "target" => topic.clone()).set(0.0);
-            let free = slots.available_permits().min(allowed);
-            if free == 0 {
+            if slots.available_permits() == 0 {
                 // Wait until a delivery finishes.
                 tokio::select! {
                     p = slots.acquire() => drop(p),
@@ -277,7 +276,9 @@ impl Lane {
             let claim = OutboxClaim {
                 owner: me.node.clone(),
                 topic: Some(topic.clone()),
-                limit: (free as u32).min(me.settings.batch.max(1)),
+                // A full round (not just the free slots): claims are amortised over many
+                // messages, which then start as slots free up, their leases running meanwhile.
+                limit: (allowed as u32).min(me.settings.batch.max(1)),
                 now: Utc::now(),
                 lease: chrono::Duration::seconds(me.settings.lease_secs.max(1) as i64),
             };

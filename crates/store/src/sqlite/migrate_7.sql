@@ -6,7 +6,10 @@ ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
 ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
 ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
 ALTER TABLE outbox ADD COLUMN acked_at INTEGER;
-CREATE INDEX outbox_order ON outbox(topic, part, id);
+-- Claims of one target walk its pending messages in id order; the order check looks up the
+-- undelivered messages of one dossier. Both indexes hold only the rows they are for.
+CREATE INDEX outbox_claim ON outbox(topic, id) WHERE status = 'pending';
+CREATE INDEX outbox_order ON outbox(topic, part, id) WHERE status <> 'done';
 CREATE INDEX outbox_acked ON outbox(acked_at) WHERE acked_at IS NOT NULL;
 CREATE TABLE outbox_daily (
     topic TEXT NOT NULL,

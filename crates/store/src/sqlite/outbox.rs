@@ -83,13 +83,19 @@ impl SqliteStore {
         self.write(move |c| {
             let now = ts(q.now);
             let until = ts(q.now + q.lease);
+            // Two texts, so that a claim for one target walks that target's index only.
+            let topic_filter = if q.topic.is_some() {
+                "o.topic = ?4"
+            } else {
+                "?4 IS NULL"
+            };
             let mut st = c
                 .prepare_cached(&format!(
                     "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (
                         SELECT o.id FROM outbox o
-                        WHERE o.status = 'pending' AND coalesce(o.next_attempt_at, 0) <= ?3
+                        WHERE {topic_filter} AND o.status = 'pending'
+                          AND coalesce(o.next_attempt_at, 0) <= ?3
                           AND coalesce(o.lease_until, 0) < ?3
-                          AND (?4 IS NULL OR o.topic = ?4)
                           AND NOT EXISTS (SELECT 1 FROM outbox p
                                           WHERE p.topic = o.topic AND p.part = o.part
                                             AND p.id < o.id AND p.status <> 'done')

@@ -26,13 +26,13 @@ struct Cli {
 #[derive(clap::Args, Default, Clone)]
 struct Overrides {
     /// Address to listen on (default 127.0.0.1:8080).
-    #[arg(long)]
+    #[arg(long, global = true)]
     listen: Option<String>,
     /// Data directory (default ./motcua-data).
-    #[arg(long)]
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://...
-    #[arg(long)]
+    #[arg(long, global = true)]
     database_url: Option<String>,
 }
 

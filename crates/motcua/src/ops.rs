@@ -262,7 +262,7 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 "  inspect:  GET /_sandbox/state, /_sandbox/dossiers/{{MaHoSo}}, /_sandbox/stats?day=YYYY-MM-DD"
             );
             println!(
-                "  faults:   POST /_sandbox/faults {{\"down\":true,\"slow_ms\":0,\"fail_5xx_percent\":0,\"malformed_percent\":0}}"
+                "  faults:   POST /_sandbox/faults {{\"down\":true,\"slow_ms\":0,\"fail_5xx_percent\":0,\"malformed_percent\":0,\"reject_percent\":0}}"
             );
             println!(
                 "  point motcua at it: MOTCUA_DVCQG_URL={} (stats_url {})",

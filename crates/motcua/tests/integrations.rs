@@ -404,36 +404,35 @@ async fn portal_down_while_dossiers_move_then_everything_arrives_once_in_order()
     // A third arrive while the portal is up.
     let first = n / 3;
     let received = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let mk = |range: std::ops::Range<usize>| range.collect::<Vec<_>>();
-    each(mk(0..first), 16, |i| {
-        let (w, p, c, r) = (
+    // Dossiers `range` are submitted and received, 16 at a time.
+    let arrive = |range: std::ops::Range<usize>| {
+        let (w, procedure, centre, received) = (
             w.clone(),
             procedure.clone(),
             centre.clone(),
             received.clone(),
         );
-        tokio::spawn(async move {
-            let d = w.submit_and_receive(&p, &c, i).await;
-            r.lock().await.push(d);
-        })
-    })
-    .await;
+        async move {
+            each(range.collect(), 16, |i| {
+                let (w, p, c, r) = (
+                    w.clone(),
+                    procedure.clone(),
+                    centre.clone(),
+                    received.clone(),
+                );
+                tokio::spawn(async move {
+                    let d = w.submit_and_receive(&p, &c, i).await;
+                    r.lock().await.push(d);
+                })
+            })
+            .await
+        }
+    };
+    arrive(0..first).await;
     // The portal goes down: the rest arrive and everyone is processed meanwhile.
     w.portal.set_down(true).await.unwrap();
     let started = Instant::now();
-    each(mk(first..n), 16, |i| {
-        let (w, p, c, r) = (
-            w.clone(),
-            procedure.clone(),
-            centre.clone(),
-            received.clone(),
-        );
-        tokio::spawn(async move {
-            let d = w.submit_and_receive(&p, &c, i).await;
-            r.lock().await.push(d);
-        })
-    })
-    .await;
+    arrive(first..n).await;
     let all = received.lock().await.clone();
     each(all.clone(), 16, |(id, _)| {
         let (w, sp) = (w.clone(), specialist.clone());

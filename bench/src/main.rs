@@ -1,5 +1,5 @@
-//! `motcua-bench`: load generator for motcua's HTTP API (`submit`, `lifecycle`, `lookup`) and a
-//! direct database filler (`fill`). Every mode ends with one summary line per measured
+//! `motcua-bench`: load generator for motcua's HTTP API (`submit`, `lifecycle`, `lookup`), a
+//! direct database filler (`fill`) and the outbox dispatcher's throughput (`outbox`). Every mode ends with one summary line per measured
 //! operation, `MODE ops=N secs=S rate=R/s p50=..ms p99=..ms errors=E`, and appends JSON lines to
 //! `--out FILE` when given. See docs/benchmarks.md.
 
@@ -7,6 +7,7 @@ mod fill;
 mod http;
 mod lifecycle;
 mod lookup;
+mod outbox;
 mod raw;
 mod reports;
 mod stats;
@@ -104,6 +105,27 @@ enum Mode {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Drains a database's national-portal backlog into the sandbox portal (dispatcher rate).
+    Outbox {
+        #[command(flatten)]
+        a: OutboxArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct OutboxArgs {
+    /// Database holding the backlog (build it with `fill`).
+    #[arg(long)]
+    database_url: String,
+    /// Deliveries in flight.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Messages claimed at once.
+    #[arg(long, default_value_t = 512)]
+    batch: u32,
+    /// Stop after this long even if not drained, e.g. `30s`.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    limit: Duration,
 }
 
 #[derive(Args, Clone)]
@@ -276,6 +298,15 @@ fn main() -> anyhow::Result<()> {
                     rebuild,
                     label,
                     out,
+                })
+                .await
+            }
+            Mode::Outbox { a } => {
+                outbox::run(&outbox::OutboxArgs {
+                    database_url: a.database_url,
+                    concurrency: a.concurrency.max(1),
+                    batch: a.batch.max(1),
+                    limit: a.limit,
                 })
                 .await
             }

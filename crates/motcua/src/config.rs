@@ -20,6 +20,9 @@ pub struct Settings {
     pub seed_demo: bool,
     /// Log filter (tracing's EnvFilter syntax).
     pub log: String,
+    /// Outside systems and the outbox dispatcher (`[integrations]`).
+    #[serde(default)]
+    pub integrations: crate::integrations::IntegrationSettings,
 }
 
 impl Default for Settings {
@@ -30,6 +33,7 @@ impl Default for Settings {
             database_url: String::new(),
             seed_demo: true,
             log: "info,tower_http=warn".into(),
+            integrations: Default::default(),
         }
     }
 }
@@ -44,9 +48,12 @@ impl Settings {
         }
         // Only our own keys: other MOTCUA_* variables (e.g. MOTCUA_TEST_DATABASE_URL) are not settings.
         let keys = ["listen", "data_dir", "database_url", "seed_demo", "log"];
-        f.merge(Env::prefixed("MOTCUA_").only(&keys))
+        let mut s: Settings = f
+            .merge(Env::prefixed("MOTCUA_").only(&keys))
             .extract()
-            .map_err(Box::new)
+            .map_err(Box::new)?;
+        s.integrations = s.integrations.with_env();
+        Ok(s)
     }
 
     /// The database URL in effect.

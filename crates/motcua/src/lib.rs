@@ -2,4 +2,6 @@
 //! end-to-end tests.
 
 pub mod config;
+pub mod integrations;
+pub mod ops;
 pub mod seed;

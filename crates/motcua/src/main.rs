@@ -1,5 +1,5 @@
-//! `motcua`: the one binary. `serve` (the default) runs the system; `migrate`, `seed` and
-//! `verify` are operator commands.
+//! `motcua`: the one binary. `serve` (the default) runs the system; `migrate`, `seed`,
+//! `verify`, `outbox`, `reconcile` and `sandbox` are operator commands.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,13 +31,13 @@ struct Cli {
 #[derive(clap::Args, Default, Clone)]
 struct Overrides {
     /// Address to listen on (default 127.0.0.1:8080).
-    #[arg(long)]
+    #[arg(long, global = true)]
     listen: Option<String>,
     /// Data directory (default ./motcua-data).
-    #[arg(long)]
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://...
-    #[arg(long)]
+    #[arg(long, global = true)]
     database_url: Option<String>,
 }
 
@@ -72,6 +72,30 @@ enum Cmd {
         /// Rebuild every counter from the logs first (after an upgrade that adds figures).
         #[arg(long)]
         rebuild: bool,
+    },
+    /// Messages to outside systems: list, dead letters, retry, queues.
+    Outbox {
+        #[command(flatten)]
+        o: Overrides,
+        #[command(subcommand)]
+        action: motcua::ops::OutboxCmd,
+    },
+    /// Per target and local day: written, acknowledged, failed, and what the target accepted;
+    /// exits with 1 on any unexplained difference.
+    Reconcile {
+        #[command(flatten)]
+        o: Overrides,
+        /// First day (YYYY-MM-DD, default: --to).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (YYYY-MM-DD, default: today in Vietnam).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
+    /// Local servers that speak outside systems' protocols, with failure injection.
+    Sandbox {
+        #[command(subcommand)]
+        which: motcua::ops::SandboxCmd,
     },
 }
 
@@ -143,6 +167,8 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Serve { o, .. } | Cmd::Migrate { o } | Cmd::Seed { o } | Cmd::Verify { o, .. } => {
             o.clone()
         }
+        Cmd::Outbox { o, .. } | Cmd::Reconcile { o, .. } => o.clone(),
+        Cmd::Sandbox { .. } => Overrides::default(),
     };
     let s = settings(cli.config.as_ref(), &o)?;
     tracing_subscriber::fmt()
@@ -200,6 +226,21 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Cmd::Outbox { action, .. } => {
+            let store = open(&s).await?;
+            let code = motcua::ops::outbox(&store, action).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
+        Cmd::Reconcile { from, to, .. } => {
+            let store = open(&s).await?;
+            let code = motcua::ops::run_reconcile(&store, &s.integrations, from, to).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
+        Cmd::Sandbox { which } => motcua::ops::sandbox(which, &s.integrations).await?,
         Cmd::Serve { no_seed, .. } => {
             let store = open(&s).await?;
             let _ = motcua_web::prometheus_handle();
@@ -215,7 +256,12 @@ async fn main() -> anyhow::Result<()> {
                 listener.local_addr()?,
                 store.backend()
             );
+            // Delivery to outside systems runs beside the requests, never inside them.
+            let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
             motcua_web::serve(listener, motcua_web::AppState::new(store)).await?;
+            if let Some(d) = dispatcher {
+                d.stop().await;
+            }
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! read models and statistics counters, and writes the outbox. Nothing else writes those tables.
 
 mod model;
+pub mod outbox;
 mod plan;
 pub mod postgres;
 mod snapshot;
@@ -14,6 +15,9 @@ pub mod sqlite;
 mod stats;
 
 pub use model::*;
+pub use outbox::{
+    OutboxClaim, OutboxDay, OutboxDepth, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus,
+};
 pub use stats::GroupBy;
 
 use motcua_domain::calendar::CalendarSettings;
@@ -261,6 +265,63 @@ impl Store {
     /// Pending outbox messages, oldest first.
     pub async fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxRow>> {
         dispatch!(self, s => s.outbox_pending(limit).await)
+    }
+
+    /// Leases up to `q.limit` deliverable messages (oldest first, only the oldest undelivered
+    /// one of each dossier and target) to `q.owner` until `q.now + q.lease`.
+    pub async fn outbox_claim(&self, q: OutboxClaim) -> Result<Vec<OutboxEntry>> {
+        dispatch!(self, s => s.outbox_claim(q).await)
+    }
+
+    /// Marks messages delivered and acknowledged; returns how many changed.
+    pub async fn outbox_ack(
+        &self,
+        ids: Vec<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        dispatch!(self, s => s.outbox_ack(ids, now).await)
+    }
+
+    /// Records a failed attempt: the message waits until `retry_at`, or becomes a dead letter at
+    /// `max_attempts`. `None` if the reporter no longer holds the lease (nothing changed).
+    pub async fn outbox_fail(&self, f: OutboxFailure) -> Result<Option<OutboxStatus>> {
+        dispatch!(self, s => s.outbox_fail(f).await)
+    }
+
+    /// Sends dead letters back to the queue (one by id, or all, optionally of one target);
+    /// returns how many.
+    pub async fn outbox_retry(
+        &self,
+        id: Option<i64>,
+        topic: Option<String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        dispatch!(self, s => s.outbox_retry(id, topic, now).await)
+    }
+
+    /// Messages with their delivery state, by id.
+    pub async fn outbox_list(&self, q: OutboxQuery) -> Result<Vec<OutboxEntry>> {
+        dispatch!(self, s => s.outbox_list(q).await)
+    }
+
+    /// One message.
+    pub async fn outbox_get(&self, id: i64) -> Result<Option<OutboxEntry>> {
+        dispatch!(self, s => s.outbox_get(id).await)
+    }
+
+    /// Each target's queue now: pending, dead and the oldest undelivered message.
+    pub async fn outbox_depths(&self) -> Result<Vec<OutboxDepth>> {
+        dispatch!(self, s => s.outbox_depths().await)
+    }
+
+    /// Per target and local day from `from` to `to` (inclusive): what was written, acknowledged,
+    /// failed, dead-lettered and retried.
+    pub async fn outbox_days(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<OutboxDay>> {
+        dispatch!(self, s => s.outbox_days(from, to).await)
     }
 
     /// Every stored calendar setting: scope (`province` or an agency code) and settings.

@@ -231,6 +231,9 @@ conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 conformance!(commands_from_a_stale_head);
 conformance!(due_soon_lists_open_dossiers_by_appointment);
 
+#[path = "conformance_outbox/mod.rs"]
+mod outbox_delivery;
+
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
 
@@ -1679,8 +1682,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        14,
-        "13 tables and schema_migrations"
+        15,
+        "14 tables (outbox_daily from migration 7) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1690,7 +1693,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 3, "every migration applied once");
+    assert_eq!(applied, 4, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

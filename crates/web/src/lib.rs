@@ -127,6 +127,12 @@ pub fn router(state: AppState) -> Router {
             "/calendar/settings",
             axum::routing::put(api::calendar::put_settings),
         )
+        .route("/admin/outbox", get(api::outbox::list))
+        .route("/admin/outbox/queues", get(api::outbox::queues))
+        .route("/admin/outbox/days", get(api::outbox::days))
+        .route("/admin/outbox/retry-all", post(api::outbox::retry_all))
+        .route("/admin/outbox/{id}", get(api::outbox::get_one))
+        .route("/admin/outbox/{id}/retry", post(api::outbox::retry))
         .fallback(api::not_found);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()

@@ -42,10 +42,16 @@ impl Modify for Bearer {
         crate::api::open_data::form06,
         crate::api::calendar::show,
         crate::api::calendar::put_settings,
+        crate::api::outbox::list,
+        crate::api::outbox::get_one,
+        crate::api::outbox::retry,
+        crate::api::outbox::retry_all,
+        crate::api::outbox::queues,
+        crate::api::outbox::days,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"))
+    tags((name = "dossiers"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"))
 )]
 struct ApiDoc;
 

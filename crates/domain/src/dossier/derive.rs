@@ -92,8 +92,13 @@ pub fn outbox_messages(
     let mut out = Vec::new();
     let status_changed = before.is_none_or(|b| b.status != after.status);
     let moved = matches!(ev.body, EventBody::TransferredToAgency { .. });
+    // A process step on the national portal: the dossier moved between workflow steps.
+    let stepped = matches!(
+        ev.body,
+        EventBody::StepCompleted { .. } | EventBody::SentBack { .. }
+    );
     if let Some(code) = &after.code
-        && (status_changed || moved)
+        && (status_changed || moved || stepped)
     {
         out.push(OutboxMessage {
             topic: "dvcqg.sync".into(),
@@ -113,6 +118,26 @@ pub fn outbox_messages(
                 "NgayKetThucXuLy": after.finished_at,
                 "SuKien": ev.body.kind(),
                 "ThoiDiem": ev.at,
+                "TenTTHC": after.procedure.name,
+                "ChuHoSo": after.applicant.name,
+                "SoGiayToChuHoSo": after.applicant.personal_id.as_ref().map(|p| p.to_string()),
+                "SoDienThoai": after.applicant.phone,
+                "Email": after.applicant.email,
+                "NgayNopHoSo": after.submitted_at,
+                "NgayTra": after.returned_at,
+                // The process step this event is (QuaTrinhXuLyDongBoDVC); the processing
+                // dates are mandatory on the portal, so the deadline falls back to the
+                // appointment and then to the event's own time.
+                "QuaTrinh": [{
+                    "NguoiXuLy": ev.actor.name,
+                    "ChucDanh": ev.actor.role.label_vi(),
+                    "ThoiDiemXuLy": ev.at,
+                    "PhongBanXuLy": ev.agency.to_string(),
+                    "NoiDungXuLy": ev.note.clone().unwrap_or_else(|| ev.body.label_vi().to_string()),
+                    "TrangThai": after.status.national_code(),
+                    "NgayBatDau": ev.at,
+                    "NgayKetThucTheoQuyDinh": after.step_due_at.or(after.due_at).unwrap_or(ev.at),
+                }],
             }),
         });
     }

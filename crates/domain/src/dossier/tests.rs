@@ -749,4 +749,19 @@ fn counters_and_outbox_follow_events() {
             .any(|m| m.topic == "dvcqg.sync" && m.payload["TrangThaiHoSo"] == 2)
     );
     assert!(out.iter().any(|m| m.topic == "notify.applicant"));
+    // The portal's process step travels with the sync, with its mandatory dates.
+    let sync = out.iter().find(|m| m.topic == "dvcqg.sync").unwrap();
+    let step = &sync.payload["QuaTrinh"][0];
+    assert_eq!(step["TrangThai"], 2);
+    assert!(step["ThoiDiemXuLy"].is_string() && step["NgayKetThucTheoQuyDinh"].is_string());
+    assert!(step["NguoiXuLy"].is_string() && step["PhongBanXuLy"].is_string());
+    // Outbox keys start with the dossier (the store orders delivery by it).
+    let code = w.d().code.clone().unwrap().to_string();
+    assert!(sync.key.starts_with(&format!("{code}:")));
+    let id = w.d().id.to_string();
+    assert!(
+        out.iter()
+            .filter(|m| m.topic == "notify.applicant")
+            .all(|m| m.key.starts_with(&format!("{id}:")))
+    );
 }

@@ -3,6 +3,7 @@
 //! semantics as the SQLite backend; the conformance suite (`tests/conformance.rs`) runs on all.
 
 mod batch;
+mod outbox;
 mod stats;
 mod writer;
 
@@ -33,8 +34,8 @@ pub(crate) type Pool = deadpool_postgres::Pool;
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("migrate_2.sql"),
-    // Migration 6 (numbered by the statistics task; the integrator renumbers).
     include_str!("migrate_6.sql"),
+    include_str!("migrate_7.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -1,6 +1,7 @@
 //! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
 //! read-only connections for queries.
 
+mod outbox;
 mod stats;
 mod writer;
 
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_4.sql"),
     include_str!("migrate_5.sql"),
     include_str!("migrate_6.sql"),
+    include_str!("migrate_7.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.
@@ -924,35 +926,16 @@ impl SqliteStore {
                     ));
                 }
             }
-            let mut ds = c
-                .prepare("SELECT id, state, snap, snap_at FROM dossier_states ORDER BY id")
-                .map_err(db_err)?;
-            let mut rows = ds.query([]).map_err(db_err)?;
-            while let Some(r) = rows.next().map_err(db_err)? {
-                let id: String = r.get(0).map_err(db_err)?;
-                let state = writer::full_json(
-                    c,
-                    None,
-                    r.get(1).map_err(db_err)?,
-                    r.get(2).map_err(db_err)?,
-                    r.get(3).map_err(db_err)?,
-                )?;
-                let mut prev = String::new();
-                let log: Vec<(u64, String, String, String)> = read_log(c, None, &id)?
-                    .into_iter()
-                    .map(|(seq, json, hash)| {
-                        (seq, json, std::mem::replace(&mut prev, hash.clone()), hash)
-                    })
-                    .collect();
+            each_log(c, |uid, log, state| {
                 report.dossiers += 1;
                 report.events += log.len() as u64;
-                let uid: Uuid = id.parse().map_err(corrupt)?;
                 for d in check_log(uid, &log, &state, &mut report.problems) {
                     *implied
                         .entry((d.agency.to_string(), d.day.to_string(), d.metric))
                         .or_default() += d.delta;
                 }
-            }
+                Ok(())
+            })?;
             let mut st = c
                 .prepare("SELECT agency, day, metric, value FROM counters WHERE value <> 0")
                 .map_err(db_err)?;
@@ -966,6 +949,35 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// Walks every dossier in id order with its log as [`check_log`] takes it (seq, canonical JSON,
+/// previous hash, hash) and its stored state's canonical JSON.
+pub(crate) fn each_log(
+    c: &Connection,
+    mut f: impl FnMut(Uuid, Vec<(u64, String, String, String)>, String) -> Result<()>,
+) -> Result<()> {
+    let mut ds = c
+        .prepare("SELECT id, state, snap, snap_at FROM dossier_states ORDER BY id")
+        .map_err(db_err)?;
+    let mut rows = ds.query([]).map_err(db_err)?;
+    while let Some(r) = rows.next().map_err(db_err)? {
+        let id: String = r.get(0).map_err(db_err)?;
+        let state = writer::full_json(
+            c,
+            None,
+            r.get(1).map_err(db_err)?,
+            r.get(2).map_err(db_err)?,
+            r.get(3).map_err(db_err)?,
+        )?;
+        let mut prev = String::new();
+        let log = read_log(c, None, &id)?
+            .into_iter()
+            .map(|(seq, json, hash)| (seq, json, std::mem::replace(&mut prev, hash.clone()), hash))
+            .collect();
+        f(id.parse().map_err(corrupt)?, log, state)?;
+    }
+    Ok(())
 }
 
 /// A dossier's events as (seq, canonical JSON, hash), oldest first.

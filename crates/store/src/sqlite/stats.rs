@@ -74,38 +74,16 @@ impl SqliteStore {
                 Default::default();
             let mut dossiers = 0u64;
             let mut events = 0u64;
-            {
-                let mut ds = c
-                    .prepare("SELECT id, state FROM dossier_states ORDER BY id")
-                    .map_err(db_err)?;
-                let mut ev = c
-                    .prepare_cached(
-                        "SELECT seq, body, prev_hash, hash FROM events WHERE dossier_id = ?1 ORDER BY seq",
-                    )
-                    .map_err(db_err)?;
-                let mut rows = ds.query([]).map_err(db_err)?;
-                while let Some(r) = rows.next().map_err(db_err)? {
-                    let id: String = r.get(0).map_err(db_err)?;
-                    let state: String = r.get(1).map_err(db_err)?;
-                    let log: Vec<(u64, String, String, String)> = ev
-                        .query_map([&id], |r| {
-                            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?))
-                        })
-                        .map_err(db_err)?
-                        .collect::<std::result::Result<_, _>>()
-                        .map_err(db_err)?;
-                    dossiers += 1;
-                    events += log.len() as u64;
-                    let uid: uuid::Uuid = id
-                        .parse()
-                        .map_err(|e: uuid::Error| crate::StoreError::Corrupt(e.to_string()))?;
-                    for d in crate::plan::check_log(uid, &log, &state, &mut problems) {
-                        *implied
-                            .entry((d.agency.to_string(), d.day.to_string(), d.metric))
-                            .or_default() += d.delta;
-                    }
+            super::each_log(c, |uid, log, state| {
+                dossiers += 1;
+                events += log.len() as u64;
+                for d in crate::plan::check_log(uid, &log, &state, &mut problems) {
+                    *implied
+                        .entry((d.agency.to_string(), d.day.to_string(), d.metric))
+                        .or_default() += d.delta;
                 }
-            }
+                Ok(())
+            })?;
             if !problems.is_empty() {
                 return Err(crate::StoreError::Corrupt(format!(
                     "{} problems in the logs (run `motcua verify`); counters left as they were",

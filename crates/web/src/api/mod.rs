@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
 pub mod open_data;
+pub mod outbox;
 pub mod reports;
 pub mod service_index;
 pub mod stats;

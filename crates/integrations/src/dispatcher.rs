@@ -1,0 +1,406 @@
+//! The outbox dispatcher: one Tokio task per target claims deliverable messages from the store
+//! (leased, so several nodes can share the work), delivers them concurrently up to the target's
+//! limit, each under a timeout, and acknowledges or fails them. Failures come back after an
+//! exponential, jittered delay and become dead letters after the last attempt; a circuit
+//! breaker stops calling a target that keeps failing. Request handlers never wait for any of
+//! this: they only write the outbox rows, in the same transaction as their events.
+
+use crate::breaker::{Breaker, Gate};
+use crate::policy::RetryPolicy;
+use crate::target::{DeliveryError, Target};
+use chrono::Utc;
+use motcua_store::{OutboxClaim, OutboxEntry, OutboxFailure, OutboxStatus, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Settings of the dispatcher as a whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatcherSettings {
+    /// Run the dispatcher in `motcua serve`.
+    pub enabled: bool,
+    /// Name of this node in leases (default: host name, process id and a random suffix).
+    pub node: String,
+    /// Pause between claims when nothing is deliverable, in milliseconds.
+    pub poll_ms: u64,
+    /// Most messages claimed at once per target.
+    pub batch: u32,
+    /// Lease on a claimed message, in seconds: longer than a delivery (timeout) can take.
+    pub lease_secs: u64,
+    /// How often the queue depth gauges are refreshed, in seconds.
+    pub depth_every_secs: u64,
+}
+
+impl Default for DispatcherSettings {
+    fn default() -> Self {
+        DispatcherSettings {
+            enabled: true,
+            node: String::new(),
+            poll_ms: 200,
+            batch: 256,
+            lease_secs: 120,
+            depth_every_secs: 10,
+        }
+    }
+}
+
+/// Settings of one target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetSettings {
+    /// Most deliveries in flight at once.
+    pub concurrency: usize,
+    /// Longest wait for one delivery, in milliseconds.
+    pub timeout_ms: u64,
+    /// Retries and dead letters.
+    pub retry: RetryPolicy,
+    /// Failures in a row that open the circuit.
+    pub breaker_threshold: u32,
+    /// How long an open circuit stays open, in milliseconds.
+    pub breaker_cooldown_ms: u64,
+}
+
+impl Default for TargetSettings {
+    fn default() -> Self {
+        TargetSettings {
+            concurrency: 16,
+            timeout_ms: 10_000,
+            retry: RetryPolicy::default(),
+            breaker_threshold: 5,
+            breaker_cooldown_ms: 30_000,
+        }
+    }
+}
+
+/// The dispatcher, before it runs.
+pub struct Dispatcher {
+    store: Store,
+    settings: DispatcherSettings,
+    targets: Vec<(Arc<dyn Target>, TargetSettings)>,
+}
+
+/// A running dispatcher.
+pub struct DispatcherHandle {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// The lease owner name of this node.
+    pub node: String,
+}
+
+impl DispatcherHandle {
+    /// Stops claiming, waits for deliveries in flight and their acknowledgements.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A default node name: host, process and a random suffix (two processes never share it).
+fn default_node() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &suffix[..8])
+}
+
+impl Dispatcher {
+    /// A dispatcher over `store` with no targets yet.
+    pub fn new(store: Store, settings: DispatcherSettings) -> Dispatcher {
+        Dispatcher {
+            store,
+            settings,
+            targets: Vec::new(),
+        }
+    }
+
+    /// Adds a target.
+    pub fn target(mut self, t: Arc<dyn Target>, s: TargetSettings) -> Dispatcher {
+        self.targets.push((t, s));
+        self
+    }
+
+    /// Starts one task per target and one for the depth gauges.
+    pub fn spawn(self) -> DispatcherHandle {
+        let node = if self.settings.node.is_empty() {
+            default_node()
+        } else {
+            self.settings.node.clone()
+        };
+        let (stop, rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let topics: BTreeSet<String> = self
+            .targets
+            .iter()
+            .map(|(t, _)| t.topic().to_string())
+            .collect();
+        for (target, ts) in self.targets {
+            let lane = Lane {
+                store: self.store.clone(),
+                node: node.clone(),
+                settings: self.settings.clone(),
+                breaker: Arc::new(Mutex::new(Breaker::new(
+                    ts.breaker_threshold,
+                    Duration::from_millis(ts.breaker_cooldown_ms),
+                ))),
+                target,
+                ts,
+            };
+            tasks.push(tokio::spawn(lane.run(rx.clone())));
+        }
+        tasks.push(tokio::spawn(depth_gauges(
+            self.store.clone(),
+            topics,
+            Duration::from_secs(self.settings.depth_every_secs.max(1)),
+            rx,
+        )));
+        tracing::info!(node, "outbox dispatcher started");
+        DispatcherHandle { stop, tasks, node }
+    }
+}
+
+/// Sleeps for `d` or until asked to stop; true if asked to stop.
+async fn pause(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => *stop.borrow(),
+        _ = stop.changed() => true,
+    }
+}
+
+/// Refreshes the per-target queue gauges from the store (the whole cluster's queue).
+async fn depth_gauges(
+    store: Store,
+    mut known: BTreeSet<String>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match store.outbox_depths().await {
+            Ok(depths) => {
+                let now = Utc::now();
+                let mut seen = BTreeSet::new();
+                for d in &depths {
+                    let t = d.topic.clone();
+                    metrics::gauge!("motcua_outbox_pending", "target" => t.clone())
+                        .set(d.pending as f64);
+                    metrics::gauge!("motcua_outbox_dead", "target" => t.clone()).set(d.dead as f64);
+                    let age = d
+                        .oldest_at
+                        .map_or(0.0, |o| (now - o).num_milliseconds().max(0) as f64 / 1e3);
+                    metrics::gauge!("motcua_outbox_oldest_age_seconds", "target" => t.clone())
+                        .set(age);
+                    seen.insert(t);
+                }
+                for t in known.iter().filter(|t| !seen.contains(*t)) {
+                    metrics::gauge!("motcua_outbox_pending", "target" => t.clone()).set(0.0);
+                    metrics::gauge!("motcua_outbox_dead", "target" => t.clone()).set(0.0);
+                    metrics::gauge!("motcua_outbox_oldest_age_seconds", "target" => t.clone())
+                        .set(0.0);
+                }
+                known.extend(seen);
+            }
+            Err(e) => tracing::warn!(error = %e, "reading the outbox depth failed"),
+        }
+        if pause(every, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// One target's delivery loop.
+struct Lane {
+    store: Store,
+    node: String,
+    settings: DispatcherSettings,
+    target: Arc<dyn Target>,
+    ts: TargetSettings,
+    breaker: Arc<Mutex<Breaker>>,
+}
+
+impl Lane {
+    fn gate(&self) -> Gate {
+        match self.breaker.lock() {
+            Ok(mut b) => b.gate(Instant::now(), self.ts.concurrency.max(1)),
+            Err(_) => Gate::Open(1),
+        }
+    }
+
+    fn probe_unused(&self) {
+        if let Ok(mut b) = self.breaker.lock() {
+            b.probe_unused();
+        }
+    }
+
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let topic = self.target.topic().to_string();
+        let concurrency = self.ts.concurrency.max(1);
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let (ack_tx, ack_rx) = mpsc::unbounded_channel::<i64>();
+        let acker = tokio::spawn(acker(self.store.clone(), topic.clone(), ack_rx));
+        let poll = Duration::from_millis(self.settings.poll_ms.max(1));
+        let me = Arc::new(self);
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let allowed = match me.gate() {
+                Gate::Open(n) => n,
+                Gate::Wait(d) => {
+                    metrics::gauge!("motcua_outbox_breaker_open", "target" => topic.clone())
+                        .set(1.0);
+                    if pause(d.min(Duration::from_secs(1)), &mut stop).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            metrics::gauge!("motcua_outbox_breaker_open", "target" => topic.clone()).set(0.0);
+            if slots.available_permits() == 0 {
+                // Wait until a delivery finishes.
+                tokio::select! {
+                    p = slots.acquire() => drop(p),
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            let claim = OutboxClaim {
+                owner: me.node.clone(),
+                topic: Some(topic.clone()),
+                // A full round (not just the free slots): claims are amortised over many
+                // messages, which then start as slots free up, their leases running meanwhile.
+                limit: (allowed as u32).min(me.settings.batch.max(1)),
+                now: Utc::now(),
+                lease: chrono::Duration::seconds(me.settings.lease_secs.max(1) as i64),
+            };
+            let batch = match me.store.outbox_claim(claim).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(target = %topic, error = %e, "claiming outbox messages failed");
+                    me.probe_unused();
+                    if pause(poll, &mut stop).await {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                me.probe_unused();
+                if pause(poll, &mut stop).await {
+                    break;
+                }
+                continue;
+            }
+            for m in batch {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let me = me.clone();
+                let ack_tx = ack_tx.clone();
+                tokio::spawn(async move {
+                    me.deliver(m, ack_tx).await;
+                    drop(permit);
+                });
+            }
+        }
+        // Let deliveries in flight finish and their acknowledgements reach the store.
+        let _ = slots.acquire_many(concurrency as u32).await;
+        drop(ack_tx);
+        let _ = acker.await;
+    }
+
+    async fn deliver(&self, m: OutboxEntry, acks: mpsc::UnboundedSender<i64>) {
+        let topic = self.target.topic().to_string();
+        let started = Instant::now();
+        let timeout = Duration::from_millis(self.ts.timeout_ms.max(1));
+        let outcome = match tokio::time::timeout(timeout, self.target.deliver(&m)).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError::Unavailable(format!(
+                "no answer within {} ms",
+                self.ts.timeout_ms
+            ))),
+        };
+        metrics::histogram!("motcua_outbox_delivery_seconds", "target" => topic.clone())
+            .record(started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(()) => {
+                if let Ok(mut b) = self.breaker.lock() {
+                    b.success();
+                }
+                metrics::counter!("motcua_outbox_delivered_total", "target" => topic).increment(1);
+                let _ = acks.send(m.id);
+            }
+            Err(e) => {
+                let (kind, max_attempts) = match &e {
+                    DeliveryError::Unavailable(_) => {
+                        if let Ok(mut b) = self.breaker.lock() {
+                            b.failure(Instant::now());
+                        }
+                        ("unavailable", self.ts.retry.max_attempts)
+                    }
+                    // Trying again cannot help: a dead letter at once.
+                    DeliveryError::Rejected(_) => ("rejected", m.attempts + 1),
+                };
+                metrics::counter!("motcua_outbox_failures_total", "target" => topic.clone(), "kind" => kind)
+                    .increment(1);
+                let now = Utc::now();
+                let mut error = e.to_string();
+                if error.len() > 500 {
+                    let mut cut = 500;
+                    while !error.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    error.truncate(cut);
+                }
+                let failure = OutboxFailure {
+                    id: m.id,
+                    owner: self.node.clone(),
+                    error: error.clone(),
+                    now,
+                    retry_at: self.ts.retry.retry_at(now, m.attempts + 1),
+                    max_attempts,
+                };
+                match self.store.outbox_fail(failure).await {
+                    Ok(Some(OutboxStatus::Dead)) => {
+                        metrics::counter!("motcua_outbox_dead_letters_total", "target" => topic.clone())
+                            .increment(1);
+                        tracing::warn!(target = %topic, id = m.id, key = %m.key, error = %error, "message is now a dead letter");
+                    }
+                    Ok(_) => {
+                        tracing::debug!(target = %topic, id = m.id, error = %error, "delivery failed; will retry")
+                    }
+                    Err(e) => {
+                        tracing::warn!(target = %topic, id = m.id, error = %e, "recording a failure failed; the lease will expire")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Acknowledges delivered messages in batches (one store transaction for many).
+async fn acker(store: Store, topic: String, mut rx: mpsc::UnboundedReceiver<i64>) {
+    while let Some(first) = rx.recv().await {
+        let mut ids = vec![first];
+        while ids.len() < 1_024 {
+            match rx.try_recv() {
+                Ok(id) => ids.push(id),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = store.outbox_ack(ids, Utc::now()).await {
+            // Delivered but not recorded: the lease expires and the message goes again; the
+            // idempotency key lets the target recognise it.
+            tracing::warn!(target = %topic, error = %e, "acknowledging delivered messages failed");
+        }
+    }
+}

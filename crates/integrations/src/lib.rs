@@ -1,0 +1,18 @@
+//! Adapters to the outside for motcua. Every message to an outside system is written to the
+//! outbox in the same transaction as the event that causes it (see `motcua-store`); the
+//! [`dispatcher`] delivers it at least once, in order per dossier and target, with retries,
+//! exponential backoff and jitter, a per-target concurrency limit, a circuit breaker, timeouts,
+//! idempotency keys and dead letters. [`dvcqg`] speaks the national public service portal's
+//! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
+//! demos and benchmarks. [`reconcile`] compares what we sent with what targets acknowledged.
+
+pub mod breaker;
+pub mod dispatcher;
+pub mod dvcqg;
+pub mod policy;
+pub mod reconcile;
+pub mod sandbox;
+pub mod target;
+
+pub use dispatcher::{Dispatcher, DispatcherSettings, TargetSettings};
+pub use target::{DeliveryError, Target};

@@ -1,0 +1,430 @@
+//! A local national portal: speaks the dossier-sync protocol of [`crate::dvcqg`] (create,
+//! update, process steps; `{error_code, message}` answers; "đã tồn tại" for a dossier it
+//! already has) and keeps what it received, so tests and demos can check that every dossier and
+//! step arrived exactly once and in order. Failure injection: down (listener closed), slow,
+//! HTTP 5xx, malformed answers, refusals; duplicates are recognised by their idempotency key.
+//!
+//! Control and inspection (not part of the portal's protocol), under `/_sandbox/`:
+//! `GET state` (summary), `GET dossiers/{MaHoSo}`, `GET stats?day=YYYY-MM-DD`,
+//! `POST faults` (a [`Faults`] JSON; `down` there answers 503 on the protocol endpoints).
+
+use crate::dvcqg::DvcqgSettings;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+
+/// Failures to inject.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Answer 503 to every protocol request.
+    pub down: bool,
+    /// Wait this long before answering, in milliseconds.
+    pub slow_ms: u64,
+    /// Percentage of requests answered with HTTP 500 (before doing anything).
+    pub fail_5xx_percent: u8,
+    /// Percentage of requests answered with a body that is not the protocol's JSON (after
+    /// doing the work: the sender cannot know it succeeded).
+    pub malformed_percent: u8,
+    /// Percentage of requests refused as invalid (`error_code` -1, "Mã TTHC không tồn tại"):
+    /// the sender cannot fix that by trying again, so its message becomes a dead letter.
+    pub reject_percent: u8,
+}
+
+/// One dossier as the portal has it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PortalDossier {
+    /// The latest dossier payload.
+    pub payload: Value,
+    /// Idempotency keys of the dossier messages applied, in arrival order.
+    pub keys: Vec<String>,
+    /// Process steps, in arrival order.
+    pub steps: Vec<Value>,
+}
+
+/// A summary of what the portal received.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Protocol requests answered.
+    pub requests: u64,
+    /// Dossiers held.
+    pub dossiers: u64,
+    /// Steps held.
+    pub steps: u64,
+    /// Requests whose idempotency key was already applied (answered success, not applied again).
+    pub duplicates: u64,
+    /// Dossier messages that arrived after a later version of the same dossier.
+    pub out_of_order: u64,
+    /// Creates answered "already exists".
+    pub exists_answers: u64,
+    /// Requests refused by injected failures.
+    pub injected: u64,
+}
+
+#[derive(Default)]
+struct Portal {
+    dossiers: BTreeMap<String, PortalDossier>,
+    applied: HashSet<String>,
+    accepted_by_day: BTreeMap<NaiveDate, u64>,
+    summary: Summary,
+}
+
+struct Shared {
+    portal: Mutex<Portal>,
+    faults: Mutex<Faults>,
+    /// Listener closed (the in-process "down").
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// A running sandbox portal.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: Mutex<Option<JoinHandle<()>>>,
+    settings: DvcqgSettings,
+}
+
+/// Version number at the end of a key `{code}:{version}`.
+fn version_of(key: &str) -> Option<u64> {
+    key.rsplit_once(':')?.1.parse().ok()
+}
+
+fn answer(code: &str, message: &str) -> Response {
+    Json(json!({"error_code": code, "message": message})).into_response()
+}
+
+fn roll(percent: u8) -> bool {
+    percent > 0 && rand::random::<u8>() % 100 < percent.min(100)
+}
+
+/// What to do before handling a protocol request: an injected failure, or go on.
+async fn inject(shared: &Shared) -> Option<Response> {
+    let f = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
+    if f.slow_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(f.slow_ms)).await;
+    }
+    let closed = shared.closed.load(std::sync::atomic::Ordering::SeqCst);
+    let refused = if f.down || closed {
+        Some(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONNECTION, "close")],
+                "portal down",
+            )
+                .into_response(),
+        )
+    } else if roll(f.fail_5xx_percent) {
+        Some((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+    } else if roll(f.reject_percent) {
+        Some(answer("-1", "Mã TTHC không tồn tại trên Cổng DVCQG"))
+    } else {
+        None
+    };
+    if refused.is_some()
+        && let Ok(mut p) = shared.portal.lock()
+    {
+        p.summary.injected += 1;
+    }
+    refused
+}
+
+/// A successful answer, or a malformed one if so injected (the work is done either way).
+fn done(shared: &Shared) -> Response {
+    let malformed = shared
+        .faults
+        .lock()
+        .map(|f| roll(f.malformed_percent))
+        .unwrap_or(false);
+    if malformed {
+        if let Ok(mut p) = shared.portal.lock() {
+            p.summary.injected += 1;
+        }
+        return (StatusCode::OK, "<html>Gateway maintenance</html>").into_response();
+    }
+    answer("0", "Thành công")
+}
+
+fn key_of(h: &HeaderMap) -> String {
+    h.get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn one_dossier(body: &Value) -> Option<(&str, &Value)> {
+    let d = body.as_array()?.first()?;
+    Some((d["MaHoSo"].as_str()?, d))
+}
+
+async fn create(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Value>) -> Response {
+    upsert(s, h, body, false).await
+}
+
+async fn update(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Value>) -> Response {
+    upsert(s, h, body, true).await
+}
+
+async fn upsert(s: Arc<Shared>, h: HeaderMap, body: Value, update: bool) -> Response {
+    if let Some(r) = inject(&s).await {
+        return r;
+    }
+    let key = key_of(&h);
+    let Some((code, d)) = one_dossier(&body) else {
+        return answer("-1", "Dữ liệu không hợp lệ: cần danh sách hồ sơ có MaHoSo");
+    };
+    if !(1..=10).contains(&d["TrangThaiHoSo"].as_u64().unwrap_or(0)) {
+        return answer("-1", "TrangThaiHoSo không hợp lệ");
+    }
+    {
+        let Ok(mut p) = s.portal.lock() else {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "poisoned").into_response();
+        };
+        p.summary.requests += 1;
+        if !key.is_empty() && p.applied.contains(&key) {
+            p.summary.duplicates += 1;
+        } else {
+            let exists = p.dossiers.contains_key(code);
+            if !update && exists {
+                p.summary.exists_answers += 1;
+                return answer("-1", "Hồ sơ đã tồn tại trên hệ thống");
+            }
+            if update && !exists {
+                return answer("-1", "Không tìm thấy hồ sơ");
+            }
+            let entry = p.dossiers.entry(code.to_string()).or_default();
+            let last = entry.keys.last().and_then(|k| version_of(k));
+            let late = matches!((last, version_of(&key)), (Some(l), Some(v)) if v < l);
+            entry.payload = d.clone();
+            entry.keys.push(key.clone());
+            if late {
+                p.summary.out_of_order += 1;
+            }
+            if !key.is_empty() {
+                p.applied.insert(key);
+            }
+            let day = crate::reconcile::local_day(Utc::now());
+            *p.accepted_by_day.entry(day).or_default() += 1;
+            p.summary.dossiers = p.dossiers.len() as u64;
+        }
+    }
+    done(&s)
+}
+
+async fn steps(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Value>) -> Response {
+    if let Some(r) = inject(&s).await {
+        return r;
+    }
+    let key = key_of(&h);
+    let Some(list) = body.as_array() else {
+        return answer("-1", "Dữ liệu không hợp lệ: cần danh sách quá trình xử lý");
+    };
+    for st in list {
+        let dated = |f: &str| st[f].as_str().is_some_and(|v| v.len() == 14);
+        if !dated("ThoiDiemXuLy") || !dated("NgayKetThucTheoQuyDinh") {
+            return answer("-1", "Thiếu ngày xử lý (yyyyMMddHHmmss) bắt buộc");
+        }
+    }
+    {
+        let Ok(mut p) = s.portal.lock() else {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "poisoned").into_response();
+        };
+        p.summary.requests += 1;
+        if !key.is_empty() && p.applied.contains(&key) {
+            p.summary.duplicates += 1;
+        } else {
+            for st in list {
+                let code = st["MaHoSo"].as_str().unwrap_or_default().to_string();
+                let Some(d) = p.dossiers.get_mut(&code) else {
+                    return answer("-1", "Không tìm thấy hồ sơ của quá trình xử lý");
+                };
+                d.steps.push(st.clone());
+                p.summary.steps += 1;
+            }
+            if !key.is_empty() {
+                p.applied.insert(key);
+            }
+        }
+    }
+    done(&s)
+}
+
+async fn state(State(s): State<Arc<Shared>>) -> Json<Summary> {
+    Json(
+        s.portal
+            .lock()
+            .map(|p| p.summary.clone())
+            .unwrap_or_default(),
+    )
+}
+
+async fn dossier(State(s): State<Arc<Shared>>, Path(code): Path<String>) -> Response {
+    match s
+        .portal
+        .lock()
+        .ok()
+        .and_then(|p| p.dossiers.get(&code).cloned())
+    {
+        Some(d) => Json(d).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such dossier").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct DayParam {
+    day: NaiveDate,
+}
+
+async fn stats(State(s): State<Arc<Shared>>, Query(q): Query<DayParam>) -> Json<Value> {
+    let n = s
+        .portal
+        .lock()
+        .map(|p| p.accepted_by_day.get(&q.day).copied().unwrap_or(0))
+        .unwrap_or(0);
+    Json(json!({"day": q.day, "accepted": n}))
+}
+
+async fn set_faults(State(s): State<Arc<Shared>>, Json(f): Json<Faults>) -> Json<Faults> {
+    if let Ok(mut cur) = s.faults.lock() {
+        *cur = f.clone();
+    }
+    Json(f)
+}
+
+fn router(shared: Arc<Shared>, settings: &DvcqgSettings) -> Router {
+    Router::new()
+        .route(&settings.create_path, post(create))
+        .route(&settings.update_path, post(update))
+        .route(&settings.steps_path, post(steps))
+        .route("/_sandbox/state", get(state))
+        .route("/_sandbox/dossiers/{code}", get(dossier))
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/faults", post(set_faults))
+        .with_state(shared)
+}
+
+impl SandboxHandle {
+    /// Starts a sandbox portal on `addr` (port 0: any free port) with the endpoint paths of
+    /// `settings` (its `base_url` is ignored).
+    pub async fn start(
+        addr: SocketAddr,
+        settings: DvcqgSettings,
+    ) -> std::io::Result<SandboxHandle> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            portal: Mutex::new(Portal::default()),
+            faults: Mutex::new(Faults::default()),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        });
+        let h = SandboxHandle {
+            addr,
+            shared,
+            server: Mutex::new(None),
+            settings,
+        };
+        h.serve(listener);
+        Ok(h)
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let app = router(self.shared.clone(), &self.settings);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        if let Ok(mut s) = self.server.lock() {
+            *s = Some(task);
+        }
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Settings for an adapter that talks to this sandbox.
+    pub fn adapter_settings(&self) -> DvcqgSettings {
+        DvcqgSettings {
+            base_url: format!("http://{}", self.addr),
+            stats_url: format!("http://{}/_sandbox/stats", self.addr),
+            ..self.settings.clone()
+        }
+    }
+
+    /// Takes the portal down (closes the listener: connections are refused; requests on
+    /// connections already open get 503) or brings it back on the same address.
+    pub async fn set_down(&self, down: bool) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        if down {
+            self.shared.closed.store(true, Ordering::SeqCst);
+            if let Some(t) = self.server.lock().ok().and_then(|mut s| s.take()) {
+                t.abort();
+                let _ = t.await;
+            }
+        } else if self.shared.closed.load(Ordering::SeqCst) {
+            let listener = tokio::net::TcpListener::bind(self.addr).await?;
+            self.serve(listener);
+            self.shared.closed.store(false, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Sets the injected failures.
+    pub fn set_faults(&self, f: Faults) {
+        if let Ok(mut cur) = self.shared.faults.lock() {
+            *cur = f;
+        }
+    }
+
+    /// What it received so far.
+    pub fn summary(&self) -> Summary {
+        self.shared
+            .portal
+            .lock()
+            .map(|p| p.summary.clone())
+            .unwrap_or_default()
+    }
+
+    /// One dossier as the portal has it.
+    pub fn dossier(&self, code: &str) -> Option<PortalDossier> {
+        self.shared
+            .portal
+            .lock()
+            .ok()
+            .and_then(|p| p.dossiers.get(code).cloned())
+    }
+
+    /// Every dossier code it holds.
+    pub fn codes(&self) -> Vec<String> {
+        self.shared
+            .portal
+            .lock()
+            .map(|p| p.dossiers.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Dossier messages accepted on a local day.
+    pub fn accepted_on(&self, day: NaiveDate) -> u64 {
+        self.shared
+            .portal
+            .lock()
+            .map(|p| p.accepted_by_day.get(&day).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Runs until the server stops (the `motcua sandbox` command).
+    pub async fn wait(&self) {
+        let task = self.server.lock().ok().and_then(|mut s| s.take());
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+    }
+}

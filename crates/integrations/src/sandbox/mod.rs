@@ -1,0 +1,6 @@
+//! Local servers that speak outside systems' protocols, with failure injection, for tests,
+//! demos (`motcua sandbox ...`) and benchmarks.
+
+pub mod dvcqg;
+
+pub use dvcqg::{Faults, SandboxHandle, Summary};

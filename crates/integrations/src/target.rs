@@ -1,0 +1,31 @@
+//! What an outside system looks like to the dispatcher.
+
+use motcua_store::OutboxEntry;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Why a delivery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// The target could not be reached, timed out, failed (5xx) or answered something we could
+    /// not read: try again later; counts against the circuit breaker.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The target understood and refused the message: trying again cannot help, so it becomes
+    /// a dead letter at once for an operator to look at.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// A future returned by [`Target::deliver`].
+pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send + 'a>>;
+
+/// An outside system that receives the outbox messages of one topic.
+pub trait Target: Send + Sync + 'static {
+    /// The outbox topic it receives, e.g. `dvcqg.sync`.
+    fn topic(&self) -> &str;
+
+    /// Delivers one message; `Ok` once the target acknowledged it. The message's key must be
+    /// sent as its idempotency key: a message may be delivered more than once (a lost answer).
+    fn deliver<'a>(&'a self, message: &'a OutboxEntry) -> Delivery<'a>;
+}

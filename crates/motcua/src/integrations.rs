@@ -1,0 +1,99 @@
+//! Wiring of the outside systems into `motcua serve` and the operator commands: settings, the
+//! dispatcher with its targets, and secrets from the environment.
+
+use motcua_integrations::dispatcher::DispatcherHandle;
+use motcua_integrations::dvcqg::{Dvcqg, DvcqgSettings};
+use motcua_integrations::{Dispatcher, DispatcherSettings, TargetSettings};
+use motcua_store::Store;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// `[integrations]` in the settings file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntegrationSettings {
+    /// The outbox dispatcher.
+    pub dispatcher: DispatcherSettings,
+    /// The national public service portal (off while its `base_url` is empty).
+    pub dvcqg: DvcqgSettings,
+    /// Delivery limits for the portal.
+    pub dvcqg_delivery: TargetSettings,
+}
+
+impl IntegrationSettings {
+    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN` (never put it in a
+    /// file that others read), `MOTCUA_DVCQG_URL` and `MOTCUA_DVCQG_STATS_URL`.
+    pub fn with_env(mut self) -> IntegrationSettings {
+        if let Ok(t) = std::env::var("MOTCUA_DVCQG_TOKEN")
+            && !t.is_empty()
+        {
+            self.dvcqg.token = Some(t);
+        }
+        if let Ok(u) = std::env::var("MOTCUA_DVCQG_URL")
+            && !u.is_empty()
+        {
+            self.dvcqg.base_url = u;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_DVCQG_STATS_URL")
+            && !u.is_empty()
+        {
+            self.dvcqg.stats_url = u;
+        }
+        self
+    }
+}
+
+/// Starts the dispatcher with every configured target; `None` when disabled or no target is
+/// configured (messages then wait in the outbox, visible to operators).
+pub fn start(store: &Store, s: &IntegrationSettings) -> anyhow::Result<Option<DispatcherHandle>> {
+    if !s.dispatcher.enabled {
+        return Ok(None);
+    }
+    let mut d = Dispatcher::new(store.clone(), s.dispatcher.clone());
+    let mut any = false;
+    if !s.dvcqg.base_url.is_empty() {
+        let target = Dvcqg::new(s.dvcqg.clone()).map_err(anyhow::Error::msg)?;
+        d = d.target(Arc::new(target), s.dvcqg_delivery.clone());
+        any = true;
+    }
+    Ok(any.then(|| d.spawn()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+    use figment::Figment;
+    use figment::providers::{Format, Serialized, Toml};
+
+    fn parse(toml: &str) -> Result<Settings, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    #[test]
+    fn settings_from_toml_with_defaults_and_the_secret_redacted() {
+        let s = parse(
+            "[integrations.dvcqg]\nbase_url = \"http://portal\"\ntoken = \"s3cret-token\"\n\
+             [integrations.dvcqg_delivery]\nconcurrency = 4\nretry = { base_ms = 10 }\n",
+        )
+        .unwrap();
+        let i = &s.integrations;
+        assert_eq!(i.dvcqg.base_url, "http://portal");
+        assert_eq!(i.dvcqg.step_chunk, 10);
+        assert_eq!(i.dvcqg_delivery.concurrency, 4);
+        assert_eq!(i.dvcqg_delivery.retry.base_ms, 10);
+        assert_eq!(i.dvcqg_delivery.retry.max_attempts, 12);
+        assert!(i.dispatcher.enabled);
+        assert!(
+            !format!("{s:?}").contains("s3cret"),
+            "the token never shows"
+        );
+        assert!(parse("[integrations.dvcqg]\nbase_ulr = \"x\"").is_err());
+        assert!(
+            Settings::default().integrations.dvcqg.base_url.is_empty(),
+            "off by default"
+        );
+    }
+}

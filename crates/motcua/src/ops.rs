@@ -1,0 +1,283 @@
+//! Operator commands for the outside systems: `motcua outbox ...`, `motcua reconcile`,
+//! `motcua sandbox ...`.
+
+use crate::integrations::IntegrationSettings;
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::Subcommand;
+use motcua_integrations::reconcile::{RemoteCounts, local_day, reconcile};
+use motcua_integrations::sandbox::{Faults, SandboxHandle};
+use motcua_store::{OutboxEntry, OutboxQuery, OutboxStatus, Store};
+
+/// `motcua outbox ...`
+#[derive(Subcommand, Clone)]
+pub enum OutboxCmd {
+    /// Messages, oldest first.
+    List {
+        /// pending, done or dead.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this target (e.g. dvcqg.sync).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only ids after this one.
+        #[arg(long)]
+        after: Option<i64>,
+        /// At most this many (up to 1,000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Dead letters, with their last error.
+    Dead {
+        /// Only this target.
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Sends one dead letter back to the queue.
+    Retry {
+        /// Message id.
+        id: i64,
+    },
+    /// Sends every dead letter (of one target) back to the queue.
+    RetryAll {
+        /// Only this target.
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Each target's queue: pending, dead, age of the oldest message.
+    Queues,
+}
+
+fn line(e: &OutboxEntry) -> String {
+    format!(
+        "{:>8} {:<7} {:<18} {:<40} attempts={} created={}{}",
+        e.id,
+        e.status.as_str(),
+        e.topic,
+        e.key,
+        e.attempts,
+        e.created_at.format("%Y-%m-%d %H:%M:%S"),
+        e.last_error
+            .as_ref()
+            .map(|l| format!(" last_error={l:?}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Runs an outbox command; the exit code is 1 when a retry found nothing to retry.
+pub async fn outbox(store: &Store, cmd: OutboxCmd) -> anyhow::Result<i32> {
+    match cmd {
+        OutboxCmd::List {
+            status,
+            topic,
+            after,
+            limit,
+        } => {
+            let status = status
+                .map(|s| {
+                    OutboxStatus::parse(&s)
+                        .with_context(|| format!("status `{s}`: use pending, done or dead"))
+                })
+                .transpose()?;
+            let items = store
+                .outbox_list(OutboxQuery {
+                    status,
+                    topic,
+                    after_id: after,
+                    limit: Some(limit),
+                })
+                .await?;
+            for e in &items {
+                println!("{}", line(e));
+            }
+            println!("{} messages", items.len());
+        }
+        OutboxCmd::Dead { topic } => {
+            let mut after = None;
+            let mut n = 0;
+            loop {
+                let items = store
+                    .outbox_list(OutboxQuery {
+                        status: Some(OutboxStatus::Dead),
+                        topic: topic.clone(),
+                        after_id: after,
+                        limit: Some(1_000),
+                    })
+                    .await?;
+                for e in &items {
+                    println!("{}", line(e));
+                }
+                n += items.len();
+                match items.last() {
+                    Some(l) if items.len() == 1_000 => after = Some(l.id),
+                    _ => break,
+                }
+            }
+            println!("{n} dead letters");
+        }
+        OutboxCmd::Retry { id } => {
+            let n = store
+                .outbox_retry(Some(id), None, chrono::Utc::now())
+                .await?;
+            if n == 0 {
+                eprintln!("message {id} is not a dead letter (or does not exist)");
+                return Ok(1);
+            }
+            println!("message {id} is pending again");
+        }
+        OutboxCmd::RetryAll { topic } => {
+            let n = store.outbox_retry(None, topic, chrono::Utc::now()).await?;
+            println!("{n} dead letters are pending again");
+        }
+        OutboxCmd::Queues => {
+            let now = chrono::Utc::now();
+            for d in store.outbox_depths().await? {
+                println!(
+                    "{:<18} pending={} dead={} oldest_age={}s",
+                    d.topic,
+                    d.pending,
+                    d.dead,
+                    d.oldest_at.map_or(0, |o| (now - o).num_seconds().max(0))
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `motcua reconcile`: prints one line per target and day; exit code 1 if anything is
+/// unexplained.
+pub async fn run_reconcile(
+    store: &Store,
+    s: &IntegrationSettings,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> anyhow::Result<i32> {
+    let today = local_day(chrono::Utc::now());
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or(to);
+    anyhow::ensure!(from <= to, "--from must not be after --to");
+    let remote = RemoteCounts::new(&s.dvcqg);
+    let lines = reconcile(store, &remote, from, to).await?;
+    let mut bad = 0;
+    println!(
+        "{:<10} {:<18} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7} {:>6} {:>8} {:>7} {:>11}",
+        "day",
+        "target",
+        "created",
+        "done",
+        "pending",
+        "dead",
+        "acked",
+        "failed",
+        "died",
+        "retried",
+        "remote",
+        "unexplained"
+    );
+    for l in &lines {
+        let o = &l.ours;
+        println!(
+            "{:<10} {:<18} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7} {:>6} {:>8} {:>7} {:>11}",
+            o.day,
+            o.topic,
+            o.created,
+            o.created_done,
+            o.created_pending,
+            o.created_dead,
+            o.acked,
+            o.failed,
+            o.dead_lettered,
+            o.retried,
+            l.remote_accepted.map_or("-".into(), |r| r.to_string()),
+            l.unexplained
+        );
+        bad += l.unexplained;
+    }
+    println!(
+        "reconciled {} target-days from {from} to {to}: {bad} unexplained differences",
+        lines.len()
+    );
+    Ok(if bad == 0 { 0 } else { 1 })
+}
+
+/// `motcua sandbox ...`
+#[derive(Subcommand, Clone)]
+pub enum SandboxCmd {
+    /// A local national public service portal (dossier sync protocol), until ctrl-c.
+    Dvcqg {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// Answer every request this many milliseconds late.
+        #[arg(long, default_value_t = 0)]
+        slow_ms: u64,
+        /// Percentage of requests answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Percentage of requests answered with a malformed body (after doing the work).
+        #[arg(long, default_value_t = 0)]
+        malformed: u8,
+        /// Percentage of requests refused as invalid (their messages become dead letters).
+        #[arg(long, default_value_t = 0)]
+        reject: u8,
+        /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+    },
+}
+
+/// Runs a sandbox until ctrl-c.
+pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result<()> {
+    match cmd {
+        SandboxCmd::Dvcqg {
+            listen,
+            slow_ms,
+            fail_5xx,
+            malformed,
+            reject,
+            down,
+        } => {
+            anyhow::ensure!(
+                fail_5xx <= 100 && malformed <= 100 && reject <= 100,
+                "percentages are 0-100"
+            );
+            let h = SandboxHandle::start(listen, s.dvcqg.clone())
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(Faults {
+                down,
+                slow_ms,
+                fail_5xx_percent: fail_5xx,
+                malformed_percent: malformed,
+                reject_percent: reject,
+            });
+            let a = h.adapter_settings();
+            println!("sandbox national portal at {}", a.base_url);
+            println!(
+                "  protocol: POST {} | {} | {}",
+                s.dvcqg.create_path, s.dvcqg.update_path, s.dvcqg.steps_path
+            );
+            println!(
+                "  inspect:  GET /_sandbox/state, /_sandbox/dossiers/{{MaHoSo}}, /_sandbox/stats?day=YYYY-MM-DD"
+            );
+            println!(
+                "  faults:   POST /_sandbox/faults {{\"down\":true,\"slow_ms\":0,\"fail_5xx_percent\":0,\"malformed_percent\":0,\"reject_percent\":0}}"
+            );
+            println!(
+                "  point motcua at it: MOTCUA_DVCQG_URL={} (stats_url {})",
+                a.base_url, a.stats_url
+            );
+            tokio::select! {
+                _ = h.wait() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            let sum = h.summary();
+            println!(
+                "sandbox stopped: {} requests, {} dossiers, {} steps, {} duplicates, {} out of order",
+                sum.requests, sum.dossiers, sum.steps, sum.duplicates, sum.out_of_order
+            );
+        }
+    }
+    Ok(())
+}

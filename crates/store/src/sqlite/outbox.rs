@@ -1,0 +1,337 @@
+//! Outbox delivery on SQLite. Every change (claim, ack, fail, retry) runs on the writer thread,
+//! so claims are serialised with each other and with the event writes: two claimers in one
+//! process never lease the same message.
+
+use super::writer::db_err;
+use super::{SqliteStore, corrupt, from_ts, ts};
+use crate::outbox::{
+    OutboxClaim, OutboxDay, OutboxDepth, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus,
+    local_day, local_day_start,
+};
+use crate::{Result, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::Value as V;
+use rusqlite::{Connection, Row, params};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+const COLUMNS: &str = "id, topic, key, part, payload, attempts, status, created_at, next_attempt_at, last_error, acked_at";
+
+fn entry(r: &Row<'_>) -> rusqlite::Result<(OutboxEntry, String, String)> {
+    Ok((
+        OutboxEntry {
+            id: r.get(0)?,
+            topic: r.get(1)?,
+            key: r.get(2)?,
+            partition: r.get(3)?,
+            payload: serde_json::Value::Null,
+            attempts: r.get(5)?,
+            status: OutboxStatus::Pending,
+            created_at: from_ts(r.get(7)?),
+            next_attempt_at: r.get::<_, Option<i64>>(8)?.map(from_ts),
+            last_error: r.get(9)?,
+            acked_at: r.get::<_, Option<i64>>(10)?.map(from_ts),
+        },
+        r.get(4)?,
+        r.get(6)?,
+    ))
+}
+
+fn finish(raw: (OutboxEntry, String, String)) -> Result<OutboxEntry> {
+    let (mut e, payload, status) = raw;
+    e.payload = serde_json::from_str(&payload).map_err(corrupt)?;
+    e.status = OutboxStatus::parse(&status).ok_or_else(|| corrupt(&status))?;
+    Ok(e)
+}
+
+/// Adds `n` to a daily figure of a target.
+fn bump(c: &Connection, topic: &str, at: DateTime<Utc>, metric: &str, n: i64) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    c.prepare_cached(
+        "INSERT INTO outbox_daily (topic, day, metric, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (topic, day, metric) DO UPDATE SET value = value + excluded.value",
+    )
+    .map_err(db_err)?
+    .execute(params![topic, local_day(at).to_string(), metric, n])
+    .map_err(db_err)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Runs `f` on the writer thread in its transaction and returns its value.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let slot = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        self.admin(move |c| {
+            let v = f(c)?;
+            if let Ok(mut s) = out.lock() {
+                *s = Some(v);
+            }
+            Ok(())
+        })
+        .await?;
+        let v = slot.lock().ok().and_then(|mut s| s.take());
+        v.ok_or_else(|| StoreError::Backend("the writer returned no value".into()))
+    }
+
+    pub(crate) async fn outbox_claim(&self, q: OutboxClaim) -> Result<Vec<OutboxEntry>> {
+        self.write(move |c| {
+            let now = ts(q.now);
+            let until = ts(q.now + q.lease);
+            // Two texts, so that a claim for one target walks that target's index only.
+            let topic_filter = if q.topic.is_some() {
+                "o.topic = ?4"
+            } else {
+                "?4 IS NULL"
+            };
+            let mut st = c
+                .prepare_cached(&format!(
+                    "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (
+                        SELECT o.id FROM outbox o
+                        WHERE {topic_filter} AND o.status = 'pending'
+                          AND coalesce(o.next_attempt_at, 0) <= ?3
+                          AND coalesce(o.lease_until, 0) < ?3
+                          AND NOT EXISTS (SELECT 1 FROM outbox p
+                                          WHERE p.topic = o.topic AND p.part = o.part
+                                            AND p.id < o.id AND p.status <> 'done')
+                        ORDER BY o.id LIMIT ?5)
+                     RETURNING {COLUMNS}"
+                ))
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(params![q.owner, until, now, q.topic, q.limit], entry)
+                .map_err(db_err)?;
+            let mut out: Vec<OutboxEntry> = rows
+                .map(|r| finish(r.map_err(db_err)?))
+                .collect::<Result<_>>()?;
+            out.sort_by_key(|e| e.id);
+            Ok(out)
+        })
+        .await
+    }
+
+    pub(crate) async fn outbox_ack(&self, ids: Vec<i64>, now: DateTime<Utc>) -> Result<u64> {
+        self.write(move |c| {
+            let mut per_topic: BTreeMap<String, i64> = BTreeMap::new();
+            let mut st = c
+                .prepare_cached(
+                    "UPDATE outbox SET status = 'done', acked_at = ?2, lease_owner = NULL,
+                        lease_until = NULL, next_attempt_at = NULL
+                     WHERE id = ?1 AND status <> 'done' RETURNING topic",
+                )
+                .map_err(db_err)?;
+            for id in ids {
+                let topics = st
+                    .query_map(params![id, ts(now)], |r| r.get::<_, String>(0))
+                    .map_err(db_err)?;
+                for t in topics {
+                    *per_topic.entry(t.map_err(db_err)?).or_default() += 1;
+                }
+            }
+            drop(st);
+            let mut n = 0;
+            for (topic, k) in per_topic {
+                bump(c, &topic, now, "acked", k)?;
+                n += k as u64;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
+    pub(crate) async fn outbox_fail(&self, f: OutboxFailure) -> Result<Option<OutboxStatus>> {
+        self.write(move |c| {
+            let row: Option<(String, String)> = c
+                .prepare_cached(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?3,
+                        lease_owner = NULL, lease_until = NULL,
+                        status = CASE WHEN attempts + 1 >= ?4 THEN 'dead' ELSE 'pending' END,
+                        next_attempt_at = ?5
+                     WHERE id = ?1 AND status = 'pending' AND lease_owner = ?2
+                     RETURNING topic, status",
+                )
+                .map_err(db_err)?
+                .query_map(
+                    params![f.id, f.owner, f.error, f.max_attempts, ts(f.retry_at)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db_err)?
+                .next()
+                .transpose()
+                .map_err(db_err)?;
+            let Some((topic, status)) = row else {
+                return Ok(None);
+            };
+            let status = OutboxStatus::parse(&status).ok_or_else(|| corrupt(&status))?;
+            bump(c, &topic, f.now, "failed", 1)?;
+            if status == OutboxStatus::Dead {
+                bump(c, &topic, f.now, "dead", 1)?;
+            }
+            Ok(Some(status))
+        })
+        .await
+    }
+
+    pub(crate) async fn outbox_retry(
+        &self,
+        id: Option<i64>,
+        topic: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.write(move |c| {
+            let topics: Vec<String> = c
+                .prepare_cached(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?3,
+                        lease_owner = NULL, lease_until = NULL
+                     WHERE status = 'dead' AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR topic = ?2)
+                     RETURNING topic",
+                )
+                .map_err(db_err)?
+                .query_map(params![id, topic, ts(now)], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db_err)?;
+            let mut per_topic: BTreeMap<&str, i64> = BTreeMap::new();
+            for t in &topics {
+                *per_topic.entry(t).or_default() += 1;
+            }
+            for (t, k) in per_topic {
+                bump(c, t, now, "retried", k)?;
+            }
+            Ok(topics.len() as u64)
+        })
+        .await
+    }
+
+    pub(crate) async fn outbox_list(&self, q: OutboxQuery) -> Result<Vec<OutboxEntry>> {
+        self.read(move |c| {
+            let mut sql = format!("SELECT {COLUMNS} FROM outbox WHERE 1 = 1");
+            let mut args: Vec<V> = Vec::new();
+            if let Some(s) = q.status {
+                args.push(V::Text(s.as_str().into()));
+                sql.push_str(&format!(" AND status = ?{}", args.len()));
+            }
+            if let Some(t) = &q.topic {
+                args.push(V::Text(t.clone()));
+                sql.push_str(&format!(" AND topic = ?{}", args.len()));
+            }
+            if let Some(a) = q.after_id {
+                args.push(V::Integer(a));
+                sql.push_str(&format!(" AND id > ?{}", args.len()));
+            }
+            args.push(V::Integer(q.page_size() as i64));
+            sql.push_str(&format!(" ORDER BY id LIMIT ?{}", args.len()));
+            let mut st = c.prepare_cached(&sql).map_err(db_err)?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(args), entry)
+                .map_err(db_err)?;
+            rows.map(|r| finish(r.map_err(db_err)?)).collect()
+        })
+    }
+
+    pub(crate) async fn outbox_get(&self, id: i64) -> Result<Option<OutboxEntry>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))
+                .map_err(db_err)?;
+            let mut rows = st.query_map([id], entry).map_err(db_err)?;
+            rows.next().map(|r| finish(r.map_err(db_err)?)).transpose()
+        })
+    }
+
+    pub(crate) async fn outbox_depths(&self) -> Result<Vec<OutboxDepth>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT topic, sum(status = 'pending'), sum(status = 'dead'), min(created_at)
+                     FROM outbox WHERE status IN ('pending', 'dead') GROUP BY topic ORDER BY topic",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(OutboxDepth {
+                        topic: r.get(0)?,
+                        pending: r.get::<_, i64>(1)? as u64,
+                        dead: r.get::<_, i64>(2)? as u64,
+                        oldest_at: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                    })
+                })
+                .map_err(db_err)?;
+            rows.map(|r| r.map_err(db_err)).collect()
+        })
+    }
+
+    pub(crate) async fn outbox_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<OutboxDay>> {
+        self.read_blocking(move |c| {
+            let start = ts(local_day_start(from));
+            let end = ts(local_day_start(to + chrono::Days::new(1)));
+            let mut days: BTreeMap<(String, NaiveDate), OutboxDay> = BTreeMap::new();
+            let day_of = |s: &str| s.parse::<NaiveDate>().map_err(corrupt);
+            let mut st = c
+                .prepare(
+                    "SELECT topic, date(created_at / 1000000 + 25200, 'unixepoch'), count(*),
+                            sum(status = 'done'), sum(status = 'pending'), sum(status = 'dead')
+                     FROM outbox WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1, 2",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(params![start, end], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        [r.get::<_, i64>(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
+                    ))
+                })
+                .map_err(db_err)?;
+            for r in rows {
+                let (topic, day, n) = r.map_err(db_err)?;
+                let day = day_of(&day)?;
+                let d = days.entry((topic.clone(), day)).or_insert_with(|| OutboxDay {
+                    topic,
+                    day,
+                    ..OutboxDay::default()
+                });
+                d.created = n[0] as u64;
+                d.created_done = n[1] as u64;
+                d.created_pending = n[2] as u64;
+                d.created_dead = n[3] as u64;
+            }
+            let mut st = c
+                .prepare(
+                    "SELECT topic, day, metric, value FROM outbox_daily WHERE day >= ?1 AND day <= ?2",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(params![from.to_string(), to.to_string()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(db_err)?;
+            for r in rows {
+                let (topic, day, metric, value) = r.map_err(db_err)?;
+                let day = day_of(&day)?;
+                let d = days.entry((topic.clone(), day)).or_insert_with(|| OutboxDay {
+                    topic,
+                    day,
+                    ..OutboxDay::default()
+                });
+                crate::outbox::set_metric(d, &metric, value);
+            }
+            Ok(days.into_values().collect())
+        })
+        .await
+    }
+}

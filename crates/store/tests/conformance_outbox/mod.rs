@@ -1,0 +1,394 @@
+//! Conformance tests for outbox delivery (issue 7): claims with leases, order per dossier and
+//! target, failures with retry times, dead letters and their retry, queue depth, daily figures,
+//! and concurrent claimers that never lease a message twice.
+
+use super::*;
+use motcua_store::{OutboxClaim, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus};
+
+conformance!(outbox_claim_fail_dead_retry);
+conformance!(outbox_order_and_leases);
+conformance!(outbox_concurrent_claimers);
+
+const NOTIFY: &str = "notify.applicant";
+const SYNC: &str = "dvcqg.sync";
+
+fn claim(owner: &str, topic: Option<&str>, limit: u32, now: DateTime<Utc>) -> OutboxClaim {
+    OutboxClaim {
+        owner: owner.into(),
+        topic: topic.map(String::from),
+        limit,
+        now,
+        lease: Duration::seconds(30),
+    }
+}
+
+fn failure(e: &OutboxEntry, owner: &str, now: DateTime<Utc>, retry_in: i64) -> OutboxFailure {
+    OutboxFailure {
+        id: e.id,
+        owner: owner.into(),
+        error: "HTTP 503 from the portal".into(),
+        now,
+        retry_at: now + Duration::seconds(retry_in),
+        max_attempts: 2,
+    }
+}
+
+/// An online dossier, received: two applicant notices and one portal sync, in that order.
+async fn received_dossier(s: &Store, n: u128, at: DateTime<Utc>) -> Dossier {
+    let sub = submit_online(s, &citizen(n), at).await;
+    run(
+        s,
+        sub.dossier.id,
+        &desk(),
+        at + Duration::minutes(1),
+        Command::Receive,
+    )
+    .await
+    .dossier
+}
+
+/// Test O1: a failed message waits for its retry time, becomes a dead letter at the last
+/// attempt, shows in the queue depth and daily figures, and clears when retried and delivered.
+async fn outbox_claim_fail_dead_retry(db: &mut Db) {
+    let s = db.store.clone();
+    let d = received_dossier(&s, 1, t0()).await;
+    let code = d.code.clone().unwrap().to_string();
+    let now = t0() + Duration::minutes(5);
+    let got = s
+        .outbox_claim(claim("a", Some(SYNC), 10, now))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let m = &got[0];
+    assert_eq!(m.topic, SYNC);
+    assert_eq!(m.partition, code);
+    assert_eq!(m.key, format!("{code}:2"));
+    assert_eq!(m.status, OutboxStatus::Pending);
+    // Leased: nobody else gets it meanwhile.
+    assert!(
+        s.outbox_claim(claim("b", Some(SYNC), 10, now))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // First failure: back in the queue, due in 60 s.
+    let st = s.outbox_fail(failure(m, "a", now, 60)).await.unwrap();
+    assert_eq!(st, Some(OutboxStatus::Pending));
+    let e = s.outbox_get(m.id).await.unwrap().unwrap();
+    assert_eq!(e.attempts, 1);
+    assert_eq!(e.last_error.as_deref(), Some("HTTP 503 from the portal"));
+    assert_eq!(e.next_attempt_at, Some(now + Duration::seconds(60)));
+    assert!(
+        s.outbox_claim(claim("a", Some(SYNC), 10, now + Duration::seconds(59)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = now + Duration::seconds(61);
+    let got = s
+        .outbox_claim(claim("a", Some(SYNC), 10, later))
+        .await
+        .unwrap();
+    assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), vec![m.id]);
+    // A report from someone without the lease changes nothing.
+    assert_eq!(
+        s.outbox_fail(failure(m, "b", later, 60)).await.unwrap(),
+        None
+    );
+    // Second failure: dead.
+    assert_eq!(
+        s.outbox_fail(failure(m, "a", later, 60)).await.unwrap(),
+        Some(OutboxStatus::Dead)
+    );
+    assert!(
+        s.outbox_claim(claim("a", Some(SYNC), 10, later + Duration::hours(1)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let dead = s
+        .outbox_list(OutboxQuery {
+            status: Some(OutboxStatus::Dead),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead.iter().map(|e| e.id).collect::<Vec<_>>(), vec![m.id]);
+    let depths = s.outbox_depths().await.unwrap();
+    let sync = depths
+        .iter()
+        .find(|d| d.topic == SYNC)
+        .expect("a sync queue");
+    assert_eq!((sync.pending, sync.dead), (0, 1));
+    assert_eq!(sync.oldest_at, Some(m.created_at));
+    let notify = depths
+        .iter()
+        .find(|d| d.topic == NOTIFY)
+        .expect("a notice queue");
+    assert_eq!((notify.pending, notify.dead), (2, 0));
+    // Retried by an operator: pending again with a fresh count, delivered, acknowledged.
+    assert_eq!(
+        s.outbox_retry(Some(m.id + 1_000_000), None, later)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(s.outbox_retry(Some(m.id), None, later).await.unwrap(), 1);
+    assert_eq!(
+        s.outbox_retry(Some(m.id), None, later).await.unwrap(),
+        0,
+        "only dead letters"
+    );
+    let got = s
+        .outbox_claim(claim("c", Some(SYNC), 10, later))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].attempts, 0);
+    assert_eq!(s.outbox_ack(vec![m.id], later).await.unwrap(), 1);
+    assert_eq!(
+        s.outbox_ack(vec![m.id], later).await.unwrap(),
+        0,
+        "acknowledged once"
+    );
+    let e = s.outbox_get(m.id).await.unwrap().unwrap();
+    assert_eq!(e.status, OutboxStatus::Done);
+    assert_eq!(e.acked_at, Some(later));
+    assert!(
+        s.outbox_depths()
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.topic != SYNC)
+    );
+    // The day's figures add up.
+    let day = motcua_store::outbox::local_day(t0());
+    let days = s.outbox_days(day, day).await.unwrap();
+    let sync = days.iter().find(|d| d.topic == SYNC).expect("sync figures");
+    assert_eq!(
+        (
+            sync.created,
+            sync.created_done,
+            sync.created_pending,
+            sync.created_dead
+        ),
+        (1, 1, 0, 0)
+    );
+    assert_eq!(
+        (sync.acked, sync.failed, sync.dead_lettered, sync.retried),
+        (1, 2, 1, 1)
+    );
+    assert_eq!(sync.unexplained(), 0);
+    let notify = days
+        .iter()
+        .find(|d| d.topic == NOTIFY)
+        .expect("notice figures");
+    assert_eq!(
+        (notify.created, notify.created_pending, notify.acked),
+        (2, 2, 0)
+    );
+    // Nothing outside the period.
+    assert!(
+        s.outbox_days(day + chrono::Days::new(1), day + chrono::Days::new(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Test O2: only the oldest undelivered message of a dossier and target is claimable; a dead
+/// letter holds back its successors; an expired lease lets another node take over.
+async fn outbox_order_and_leases(db: &mut Db) {
+    let s = db.store.clone();
+    let a = received_dossier(&s, 1, t0()).await;
+    let b = received_dossier(&s, 2, t0()).await;
+    let now = t0() + Duration::minutes(5);
+    let got = s
+        .outbox_claim(claim("n1", Some(NOTIFY), 100, now))
+        .await
+        .unwrap();
+    // One notice per dossier, the first (submission) of each.
+    assert_eq!(got.len(), 2, "{got:?}");
+    let parts: HashSet<_> = got.iter().map(|e| e.partition.clone()).collect();
+    assert_eq!(parts, HashSet::from([a.id.to_string(), b.id.to_string()]));
+    assert!(
+        got.iter()
+            .all(|e| e.payload["status"] == "awaiting_reception"),
+        "{got:?}"
+    );
+    let (ga, gb) = if got[0].partition == a.id.to_string() {
+        (&got[0], &got[1])
+    } else {
+        (&got[1], &got[0])
+    };
+    // Nothing else while both heads are leased.
+    assert!(
+        s.outbox_claim(claim("n2", Some(NOTIFY), 100, now))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // a's first is delivered: its second becomes claimable.
+    s.outbox_ack(vec![ga.id], now).await.unwrap();
+    let next = s
+        .outbox_claim(claim("n2", Some(NOTIFY), 100, now))
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].partition, a.id.to_string());
+    assert!(next[0].id > ga.id);
+    assert_ne!(next[0].payload["status"], "awaiting_reception");
+    s.outbox_ack(vec![next[0].id], now).await.unwrap();
+    // b's lease expires (node n1 died): n2 takes it over; n1's late failure report is ignored.
+    let after = now + Duration::seconds(31);
+    let took = s
+        .outbox_claim(claim("n2", Some(NOTIFY), 100, after))
+        .await
+        .unwrap();
+    assert_eq!(took.iter().map(|e| e.id).collect::<Vec<_>>(), vec![gb.id]);
+    assert_eq!(
+        s.outbox_fail(failure(gb, "n1", after, 1)).await.unwrap(),
+        None
+    );
+    // b's head dies (two failures): its second notice stays held back, even when due.
+    s.outbox_fail(failure(gb, "n2", after, 1)).await.unwrap();
+    let t = after + Duration::seconds(2);
+    let again = s
+        .outbox_claim(claim("n2", Some(NOTIFY), 100, t))
+        .await
+        .unwrap();
+    assert_eq!(again.iter().map(|e| e.id).collect::<Vec<_>>(), vec![gb.id]);
+    assert_eq!(
+        s.outbox_fail(failure(gb, "n2", t, 1)).await.unwrap(),
+        Some(OutboxStatus::Dead)
+    );
+    let t = t + Duration::seconds(5);
+    let held = s
+        .outbox_claim(claim("n3", Some(NOTIFY), 100, t))
+        .await
+        .unwrap();
+    assert!(
+        held.iter().all(|e| e.partition != b.id.to_string()),
+        "{held:?}"
+    );
+    // Retry all dead letters of the target: b's head first, then its successor.
+    assert_eq!(s.outbox_retry(None, Some(SYNC.into()), t).await.unwrap(), 0);
+    assert_eq!(
+        s.outbox_retry(None, Some(NOTIFY.into()), t).await.unwrap(),
+        1
+    );
+    let got = s
+        .outbox_claim(claim("n3", Some(NOTIFY), 100, t))
+        .await
+        .unwrap();
+    assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), vec![gb.id]);
+    s.outbox_ack(vec![gb.id], t).await.unwrap();
+    let got = s
+        .outbox_claim(claim("n3", Some(NOTIFY), 100, t))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].partition, b.id.to_string());
+    assert!(got[0].id > gb.id);
+    // Without a topic, claims cover every target.
+    let all = s.outbox_claim(claim("n4", None, 100, t)).await.unwrap();
+    assert!(
+        all.iter().all(|e| e.topic == SYNC) && all.len() == 2,
+        "{all:?}"
+    );
+}
+
+/// Test O3: four claimers racing over 40 dossiers' messages deliver each exactly once, and the
+/// messages of each dossier and target in order.
+async fn outbox_concurrent_claimers(db: &mut Db) {
+    let s = db.store.clone();
+    for n in 0..40 {
+        received_dossier(&s, n, t0()).await;
+    }
+    let total = s
+        .outbox_list(OutboxQuery {
+            limit: Some(1_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total.len(), 120);
+    let clock = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let s = s.clone();
+        let clock = clock.clone();
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("node-{w}");
+            let mut delivered = Vec::new();
+            let mut idle = 0;
+            while idle < 3 {
+                let got = s
+                    .outbox_claim(claim(&owner, None, 7, t0() + Duration::minutes(5)))
+                    .await
+                    .unwrap();
+                if got.is_empty() {
+                    idle += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+                idle = 0;
+                let seq = clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                delivered.extend(
+                    got.iter()
+                        .map(|e| (e.id, e.topic.clone(), e.partition.clone(), seq)),
+                );
+                tokio::task::yield_now().await;
+                let n = s
+                    .outbox_ack(
+                        got.iter().map(|e| e.id).collect(),
+                        t0() + Duration::minutes(5),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    n as usize,
+                    got.len(),
+                    "a leased message was acknowledged by another"
+                );
+            }
+            delivered
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let ids: HashSet<i64> = all.iter().map(|d| d.0).collect();
+    assert_eq!(ids.len(), all.len(), "a message was delivered twice");
+    assert_eq!(ids, total.iter().map(|e| e.id).collect::<HashSet<_>>());
+    // Each claim of a (topic, dossier) came after the previous one was acknowledged: in the
+    // order the claims happened, the ids of one group increase.
+    all.sort_by_key(|d| (d.3, d.0));
+    let mut seen: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (id, topic, part, _) in &all {
+        let last = seen.insert((topic.clone(), part.clone()), *id);
+        assert!(
+            last.is_none_or(|l| l < *id),
+            "{topic}/{part}: {id} after {last:?}"
+        );
+    }
+    let done = s
+        .outbox_list(OutboxQuery {
+            status: Some(OutboxStatus::Done),
+            limit: Some(1_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 120);
+    let mut by_group: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    for e in &done {
+        by_group
+            .entry((e.topic.clone(), e.partition.clone()))
+            .or_default()
+            .push(e.id);
+    }
+    assert_eq!(by_group.len(), 80);
+    assert!(s.outbox_depths().await.unwrap().is_empty());
+}

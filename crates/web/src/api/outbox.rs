@@ -1,0 +1,182 @@
+//! The outbox for operators (administrators only): messages and their delivery state, each
+//! target's queue, dead letters and their retry, and the daily figures reconciliation starts
+//! from. Message bodies hold personal data of applicants, so nobody else may read them.
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use chrono::NaiveDate;
+use motcua_domain::agency::Role;
+use motcua_store::{OutboxDay, OutboxDepth, OutboxEntry, OutboxQuery, OutboxStatus};
+use serde::{Deserialize, Serialize};
+
+fn admin_only(a: &Auth) -> Result<(), ApiError> {
+    if a.0.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "the outbox is for administrators (messages hold applicants' personal data)",
+        ))
+    }
+}
+
+/// A page of messages.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OutboxPage {
+    /// Messages, by id.
+    pub items: Vec<OutboxEntry>,
+    /// `after_id` for the next page, if there may be one.
+    pub next_after_id: Option<i64>,
+}
+
+/// Lists outbox messages, optionally by status (`pending`, `done`, `dead`) and target.
+#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "outbox", params(OutboxQuery), security(("bearer" = [])),
+    responses((status = 200, body = OutboxPage), (status = 400, body = crate::error::Problem),
+        (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn list(
+    State(s): State<AppState>,
+    auth: Auth,
+    q: Result<Query<OutboxQuery>, QueryRejection>,
+) -> Result<Json<OutboxPage>, ApiError> {
+    admin_only(&auth)?;
+    let Query(q) = q?;
+    let size = q.page_size() as usize;
+    let items = s.store.outbox_list(q).await?;
+    let next_after_id = (items.len() == size)
+        .then(|| items.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(OutboxPage {
+        items,
+        next_after_id,
+    }))
+}
+
+/// One message.
+#[utoipa::path(get, path = "/api/v1/admin/outbox/{id}", tag = "outbox", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Message id")),
+    responses((status = 200, body = OutboxEntry), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn get_one(
+    State(s): State<AppState>,
+    auth: Auth,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<OutboxEntry>, ApiError> {
+    admin_only(&auth)?;
+    let Path(id) = id?;
+    s.store
+        .outbox_get(id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no outbox message {id}")))
+}
+
+/// How many messages an operator sent back to the queue.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Retried {
+    /// Dead letters now pending again.
+    pub retried: u64,
+}
+
+/// Sends one dead letter back to the queue (attempts start again).
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "outbox", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Message id")),
+    responses((status = 200, body = Retried), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn retry(
+    State(s): State<AppState>,
+    auth: Auth,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<Retried>, ApiError> {
+    admin_only(&auth)?;
+    let Path(id) = id?;
+    let Some(m) = s.store.outbox_get(id).await? else {
+        return Err(ApiError::not_found(format!("no outbox message {id}")));
+    };
+    if m.status != OutboxStatus::Dead {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "not-dead",
+            "Not a dead letter",
+            format!(
+                "message {id} is {}: only dead letters can be retried",
+                m.status.as_str()
+            ),
+        ));
+    }
+    let retried = s
+        .store
+        .outbox_retry(Some(id), None, chrono::Utc::now())
+        .await?;
+    Ok(Json(Retried { retried }))
+}
+
+/// Which dead letters to retry.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RetryAllParams {
+    /// Only this target.
+    pub topic: Option<String>,
+}
+
+/// Sends every dead letter (of one target, or all) back to the queue.
+#[utoipa::path(post, path = "/api/v1/admin/outbox/retry-all", tag = "outbox", params(RetryAllParams), security(("bearer" = [])),
+    responses((status = 200, body = Retried), (status = 400, body = crate::error::Problem),
+        (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn retry_all(
+    State(s): State<AppState>,
+    auth: Auth,
+    q: Result<Query<RetryAllParams>, QueryRejection>,
+) -> Result<Json<Retried>, ApiError> {
+    admin_only(&auth)?;
+    let Query(q) = q?;
+    let retried = s
+        .store
+        .outbox_retry(None, q.topic, chrono::Utc::now())
+        .await?;
+    Ok(Json(Retried { retried }))
+}
+
+/// Each target's queue now: pending, dead letters, the oldest undelivered message.
+#[utoipa::path(get, path = "/api/v1/admin/outbox/queues", tag = "outbox", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OutboxDepth>), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn queues(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<OutboxDepth>>, ApiError> {
+    admin_only(&auth)?;
+    Ok(Json(s.store.outbox_depths().await?))
+}
+
+/// A period of local days.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DaysParams {
+    /// First day (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// Last day, inclusive (YYYY-MM-DD); at most 366 days after `from`.
+    pub to: NaiveDate,
+}
+
+/// Per target and day: written, acknowledged, failed, dead-lettered, retried, and the fate of
+/// the day's messages (`unexplained` must be zero).
+#[utoipa::path(get, path = "/api/v1/admin/outbox/days", tag = "outbox", params(DaysParams), security(("bearer" = [])),
+    responses((status = 200, body = Vec<OutboxDay>), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn days(
+    State(s): State<AppState>,
+    auth: Auth,
+    q: Result<Query<DaysParams>, QueryRejection>,
+) -> Result<Json<Vec<OutboxDay>>, ApiError> {
+    admin_only(&auth)?;
+    let Query(q) = q?;
+    if q.to < q.from || (q.to - q.from).num_days() > 366 {
+        return Err(ApiError::invalid(
+            "to",
+            "must be on or after `from`, and at most 366 days later",
+        ));
+    }
+    Ok(Json(s.store.outbox_days(q.from, q.to).await?))
+}

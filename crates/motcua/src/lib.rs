@@ -1,5 +1,6 @@
 //! The motcua application: settings and the demo seed, used by the `motcua` binary and by the
 //! end-to-end tests.
 
+pub mod catalogue;
 pub mod config;
 pub mod seed;

@@ -28,6 +28,12 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// Most words of a query used.
 pub const MAX_QUERY_WORDS: usize = 12;
 
+/// Whether a query is a procedure code (then a search answers that procedure or nothing).
+pub fn is_code(text: &str) -> bool {
+    let t: String = text.chars().take(MAX_QUERY_CHARS).collect();
+    query::as_code(&t).is_some()
+}
+
 /// Why the index failed (it lives in memory, so only on bugs or resource exhaustion).
 #[derive(Debug, thiserror::Error)]
 #[error("search index: {0}")]

@@ -1701,8 +1701,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        14,
-        "13 tables and schema_migrations"
+        15,
+        "14 tables (procedure_changes since migration 5) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1712,7 +1712,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 2, "both migrations applied once");
+    assert_eq!(applied, 3, "every migration applied once (schema, 2, 5)");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -197,12 +197,18 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let top = TopDocs::with_limit(limit).order_by_score();
-        let strict = query::build(&self.fields, &words, true, prefix_last);
+        let known = |t: &Term| {
+            searcher.segment_readers().iter().any(|s| {
+                s.inverted_index(t.field())
+                    .is_ok_and(|ii| ii.doc_freq(t).is_ok_and(|n| n > 0))
+            })
+        };
+        let strict = query::build(&self.fields, &words, true, prefix_last, &known);
         let found = searcher.search(&strict, &top)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
-        let loose = query::build(&self.fields, &words, false, prefix_last);
+        let loose = query::build(&self.fields, &words, false, prefix_last, &known);
         let found = searcher.search(&loose, &TopDocs::with_limit(limit).order_by_score())?;
         self.hits(&searcher, found)
     }

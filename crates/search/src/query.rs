@@ -31,8 +31,16 @@ fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, by))
 }
 
-/// One clause per word (all required when `strict`), plus the phrase in the name.
-pub fn build(f: &Fields, words: &[String], strict: bool, prefix_last: bool) -> BooleanQuery {
+/// One clause per word (all required when `strict`), plus the phrase in the name. A word the
+/// index knows exactly is not expanded to its one-edit neighbours: typo tolerance is for words
+/// that match nothing as typed (expanding common words costs most of a query's time).
+pub fn build(
+    f: &Fields,
+    words: &[String],
+    strict: bool,
+    prefix_last: bool,
+    known: &dyn Fn(&Term) -> bool,
+) -> BooleanQuery {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() + 1);
     for (i, w) in words.iter().enumerate() {
         let last = i + 1 == words.len();
@@ -50,7 +58,7 @@ pub fn build(f: &Fields, words: &[String], strict: bool, prefix_last: bool) -> B
                     0.5,
                 ),
             ));
-        } else if long {
+        } else if long && !known(&Term::from_field_text(f.all, w)) {
             let t = Term::from_field_text(f.all, w);
             alternatives.push((
                 Occur::Should,

@@ -7,7 +7,8 @@
 //! "dang ky khai sinh" finds "Đăng ký khai sinh".
 //!
 //! Ranking (see `docs/catalogue.md`): a query that is a procedure code returns that procedure
-//! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters),
+//! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters and
+//! the index does not know it as typed),
 //! exact words score above typo matches, a word in the name above one elsewhere, and the whole
 //! query as a phrase in the name scores highest. If no procedure has every word, the words are
 //! matched as alternatives instead.

@@ -10,6 +10,7 @@ mod lookup;
 mod outbox;
 mod raw;
 mod reports;
+mod search;
 mod stats;
 mod submit;
 
@@ -74,6 +75,33 @@ enum Mode {
         #[arg(long)]
         label: Option<String>,
         /// Append JSON result lines here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Catalogue search throughput and latency, in process (issue 3).
+    Search {
+        /// The national catalogue file (procedures.jsonl.gz).
+        #[arg(
+            long,
+            default_value = "../shared/data/vn-tthc-dvcqg-2026/procedures.jsonl.gz"
+        )]
+        catalogue: PathBuf,
+        /// Grow the catalogue to this many procedures with synthetic ones (0: as is).
+        #[arg(long, default_value_t = 0)]
+        grow: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Measured time, e.g. 10s.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        duration: Duration,
+        /// Results per query.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Free label for the JSON output.
+        #[arg(long)]
+        label: Option<String>,
+        /// Append JSON lines here.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -310,6 +338,28 @@ fn main() -> anyhow::Result<()> {
                 })
                 .await
             }
+            Mode::Search {
+                catalogue,
+                grow,
+                clients,
+                duration,
+                limit,
+                label,
+                out,
+            } => tokio::task::spawn_blocking(move || {
+                search::run(&search::SearchArgs {
+                    catalogue,
+                    grow,
+                    clients: clients.max(1),
+                    duration,
+                    limit: limit.max(1),
+                    label,
+                    out,
+                })
+            })
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r),
             Mode::Fill {
                 database_url,
                 count,

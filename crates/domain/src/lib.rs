@@ -6,6 +6,7 @@
 
 pub mod agency;
 pub mod calendar;
+pub mod catalogue;
 pub mod codes;
 pub mod dossier;
 pub mod procedure;

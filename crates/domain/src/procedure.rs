@@ -26,6 +26,93 @@ pub enum Level {
     Province,
     /// Cấp xã.
     Commune,
+    /// Cấp bộ: a ministry; listed in the national catalogue, not run by a province.
+    Ministry,
+    /// Cơ quan khác: another body (courts, banks, ...).
+    Other,
+}
+
+impl Level {
+    /// Every level, for browsing.
+    pub const ALL: [Level; 4] = [
+        Level::Province,
+        Level::Commune,
+        Level::Ministry,
+        Level::Other,
+    ];
+
+    /// Vietnamese name as the national catalogue writes it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Level::Province => "Cấp tỉnh",
+            Level::Commune => "Cấp xã",
+            Level::Ministry => "Cấp bộ",
+            Level::Other => "Cơ quan khác",
+        }
+    }
+
+    /// English name.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Level::Province => "Province",
+            Level::Commune => "Commune",
+            Level::Ministry => "Ministry",
+            Level::Other => "Other body",
+        }
+    }
+
+    /// The level named by `cap_thuc_hien` text ("Cấp tỉnh", "cap xa", ...), diacritics ignored.
+    pub fn from_label(s: &str) -> Option<Level> {
+        match crate::text::fold(s).as_str() {
+            "cap tinh" => Some(Level::Province),
+            "cap xa" => Some(Level::Commune),
+            "cap bo" => Some(Level::Ministry),
+            "co quan khac" => Some(Level::Other),
+            _ => None,
+        }
+    }
+
+    /// The snake_case name used in URLs and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::Commune => "commune",
+            Level::Ministry => "ministry",
+            Level::Other => "other",
+        }
+    }
+}
+
+impl OnlineLevel {
+    /// Every online level, for browsing.
+    pub const ALL: [OnlineLevel; 3] = [OnlineLevel::Full, OnlineLevel::Partial, OnlineLevel::None];
+
+    /// Vietnamese name.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "Dịch vụ công trực tuyến toàn trình",
+            OnlineLevel::Partial => "Dịch vụ công trực tuyến một phần",
+            OnlineLevel::None => "Chưa cung cấp trực tuyến",
+        }
+    }
+
+    /// English name.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "Full online",
+            OnlineLevel::Partial => "Partial online",
+            OnlineLevel::None => "Not online",
+        }
+    }
+
+    /// The snake_case name used in URLs and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnlineLevel::Full => "full",
+            OnlineLevel::Partial => "partial",
+            OnlineLevel::None => "none",
+        }
+    }
 }
 
 /// Unit of a legal time limit.
@@ -117,6 +204,10 @@ pub struct ProcedureVersion {
     pub competent_agency: Option<AgencyCode>,
     /// The internal workflow.
     pub workflow: WorkflowDef,
+    /// What the catalogue shows beyond what a dossier needs (channels, forms, steps, legal
+    /// basis, results), with the verbatim text it was read from. Older records have none.
+    #[serde(default)]
+    pub details: crate::catalogue::ProcedureDetails,
 }
 
 impl ProcedureVersion {

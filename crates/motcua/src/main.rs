@@ -97,6 +97,11 @@ enum Cmd {
         #[command(subcommand)]
         which: motcua::ops::SandboxCmd,
     },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
 }
 
 /// What `verify` checks.
@@ -104,6 +109,21 @@ enum Cmd {
 enum VerifyWhat {
     /// The statistics counters against the event logs.
     Stats,
+}
+
+/// What `import` reads.
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// The national procedure catalogue: procedures.jsonl(.gz) or a danh-sach-*.csv list.
+    Procedures {
+        /// The file.
+        file: PathBuf,
+        /// Refuse the whole file if any record is bad (default: report and skip them).
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        o: Overrides,
+    },
 }
 
 fn settings(cli_file: Option<&PathBuf>, o: &Overrides) -> anyhow::Result<Settings> {
@@ -156,6 +176,15 @@ fn print_logins() {
     }
 }
 
+fn print_import(r: &motcua::catalogue::import::ImportReport) {
+    for x in &r.rejected {
+        println!("REJECTED line {} {}: {}", x.line, x.code, x.reason);
+    }
+    for (field, n) in &r.clean {
+        println!("  parsed cleanly: {field:<12} {n:>6} of {}", r.parsed);
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -169,6 +198,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Outbox { o, .. } | Cmd::Reconcile { o, .. } => o.clone(),
         Cmd::Sandbox { .. } => Overrides::default(),
+        Cmd::Import {
+            what: ImportWhat::Procedures { o, .. },
+        } => o.clone(),
     };
     let s = settings(cli.config.as_ref(), &o)?;
     tracing_subscriber::fmt()
@@ -241,6 +273,32 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Cmd::Sandbox { which } => motcua::ops::sandbox(which, &s.integrations).await?,
+        Cmd::Import {
+            what: ImportWhat::Procedures { file, strict, .. },
+        } => {
+            let store = open(&s).await?;
+            let started = std::time::Instant::now();
+            let opts = motcua::catalogue::import::ImportOptions {
+                strict,
+                actor: format!("import:{}", file.display()),
+                now: chrono::Utc::now(),
+            };
+            match motcua::catalogue::import::import_file(&store, &file, &opts).await {
+                Ok(r) => {
+                    print_import(&r);
+                    println!("{} in {:.2?}", r.summary(), started.elapsed());
+                }
+                Err(motcua::catalogue::import::ImportError::Strict(r)) => {
+                    print_import(&r);
+                    println!("{}", r.summary());
+                    anyhow::bail!(
+                        "refused (--strict): {} bad records, nothing written",
+                        r.rejected.len()
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Cmd::Serve { no_seed, .. } => {
             let store = open(&s).await?;
             let _ = motcua_web::prometheus_handle();

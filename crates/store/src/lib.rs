@@ -227,6 +227,36 @@ impl Store {
         dispatch!(self, s => s.count_procedures().await)
     }
 
+    /// Writes procedure versions and their change records in one transaction: all or nothing.
+    /// A published version supersedes the one published before it.
+    pub async fn save_procedures(
+        &self,
+        records: Vec<ProcedureRecord>,
+        changes: Vec<ProcedureChange>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.save_procedures(records, changes).await)
+    }
+
+    /// Every version of a procedure (draft, published, superseded), oldest first.
+    pub async fn procedure_versions(&self, code: &str) -> Result<Vec<ProcedureRecord>> {
+        dispatch!(self, s => s.procedure_versions(code).await)
+    }
+
+    /// Every published procedure, by code: the public catalogue.
+    pub async fn published_procedures(&self) -> Result<Vec<ProcedureRecord>> {
+        dispatch!(self, s => s.procedures_where(true).await)
+    }
+
+    /// Every version of every procedure, by code then version (imports compare against it).
+    pub async fn all_procedure_versions(&self) -> Result<Vec<ProcedureRecord>> {
+        dispatch!(self, s => s.procedures_where(false).await)
+    }
+
+    /// The recorded changes to a procedure, oldest first.
+    pub async fn procedure_changes(&self, code: &str) -> Result<Vec<ProcedureChange>> {
+        dispatch!(self, s => s.procedure_changes(code).await)
+    }
+
     /// Statistics counters summed over a period, per agency and metric (the simple metrics; the
     /// dimensioned report metrics, which contain `|`, are read through [`Store::form06`]).
     pub async fn counters(&self, q: &CounterQuery) -> Result<Vec<CounterRow>> {

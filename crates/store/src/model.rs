@@ -163,6 +163,24 @@ pub struct ProcedureRecord {
     pub receiving_agencies: Vec<AgencyCode>,
 }
 
+/// A recorded change to the procedure catalogue: who did what to which version, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProcedureChange {
+    /// Procedure code.
+    pub code: String,
+    /// Version changed.
+    pub version: u32,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: a user name, or `import:FILE` for an import.
+    pub actor: String,
+    /// What: `import_added`, `import_changed`, `draft_created`, `draft_edited`, `published`,
+    /// `agencies_assigned`.
+    pub action: String,
+    /// Free text (the import's file and line, the fields changed, ...).
+    pub note: String,
+}
+
 /// Filters for procedure lists.
 #[derive(Clone, Debug, Default)]
 pub struct ProcedureQuery {

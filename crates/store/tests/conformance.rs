@@ -20,6 +20,7 @@ use motcua_domain::procedure::{
 };
 use motcua_domain::status::Status;
 use motcua_domain::workflow::WorkflowDef;
+use motcua_store::ProcedureChange;
 use motcua_store::postgres::{PgOptions, PgStore};
 use motcua_store::{
     AdminUnit, CounterQuery, DossierQuery, Execute, Executed, ProcedureQuery, ProcedureRecord,
@@ -230,6 +231,7 @@ conformance!(concurrent_actions_on_one_dossier);
 conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 conformance!(commands_from_a_stale_head);
 conformance!(due_soon_lists_open_dossiers_by_appointment);
+conformance!(procedure_versions_and_changes);
 
 #[path = "conformance_outbox/mod.rs"]
 mod outbox_delivery;
@@ -301,6 +303,7 @@ fn procedure(code: &str, version: u32, name: &str) -> ProcedureVersion {
         decision_no: "1/QĐ-UBND".into(),
         competent_agency: Some(ag(DEPT)),
         workflow: WorkflowDef::standard(limit.duration(), None),
+        details: Default::default(),
     };
     p.validate().unwrap();
     p
@@ -1580,6 +1583,90 @@ async fn procedure_edits_leave_dossiers_in_flight_alone(db: &mut Db) {
     assert_eq!(d.due_at, Some(expected));
 }
 
+/// Batches of versions with their change records: one transaction, publication supersedes,
+/// every version stays readable with its true status, and the changes come back in order.
+async fn procedure_versions_and_changes(db: &mut Db) {
+    let s = &db.store;
+    let at = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
+    let rec = |v: u32, status: VersionStatus, agencies: &[&str]| {
+        let mut p = procedure("1.000894", v, &format!("Đăng ký khai sinh v{v}"));
+        p.status = status;
+        ProcedureRecord {
+            version: p,
+            receiving_agencies: agencies.iter().map(|a| ag(a)).collect(),
+        }
+    };
+    let change = |v: u32, action: &str| ProcedureChange {
+        code: "1.000894".into(),
+        version: v,
+        at,
+        actor: "quantri".into(),
+        action: action.into(),
+        note: String::new(),
+    };
+    s.save_procedures(
+        vec![
+            rec(1, VersionStatus::Published, &[CENTRE, WARD]),
+            ProcedureRecord {
+                version: procedure("1.001193", 1, "Cấp giấy phép"),
+                receiving_agencies: vec![ag(CENTRE)],
+            },
+        ],
+        vec![change(1, "import_added")],
+    )
+    .await
+    .unwrap();
+    s.save_procedures(
+        vec![rec(2, VersionStatus::Draft, &[CENTRE, WARD])],
+        vec![change(2, "draft_created")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.published_procedure("1.000894")
+            .await
+            .unwrap()
+            .unwrap()
+            .version
+            .version,
+        1,
+        "a draft publishes nothing"
+    );
+    s.save_procedures(
+        vec![rec(2, VersionStatus::Published, &[CENTRE, WARD])],
+        vec![change(2, "published")],
+    )
+    .await
+    .unwrap();
+    let versions = s.procedure_versions("1.000894").await.unwrap();
+    let st: Vec<(u32, VersionStatus)> = versions
+        .iter()
+        .map(|r| (r.version.version, r.version.status))
+        .collect();
+    assert_eq!(
+        st,
+        [
+            (1, VersionStatus::Superseded),
+            (2, VersionStatus::Published)
+        ]
+    );
+    assert_eq!(versions[1].receiving_agencies, [ag(CENTRE), ag(WARD)]);
+    let published = s.published_procedures().await.unwrap();
+    let codes: Vec<String> = published
+        .iter()
+        .map(|r| r.version.code.to_string())
+        .collect();
+    assert_eq!(codes, ["1.000894", "1.001193"]);
+    assert_eq!(s.all_procedure_versions().await.unwrap().len(), 3);
+    let changes = s.procedure_changes("1.000894").await.unwrap();
+    let actions: Vec<&str> = changes.iter().map(|c| c.action.as_str()).collect();
+    assert_eq!(actions, ["import_added", "draft_created", "published"]);
+    assert_eq!(changes[0].at, at);
+    assert_eq!(changes[0].actor, "quantri");
+    assert!(s.procedure_changes("1.001193").await.unwrap().is_empty());
+    assert!(s.procedure_versions("9.999999").await.unwrap().is_empty());
+}
+
 async fn public_status_by_code(db: &mut Db) {
     let s = db.store.clone();
     let sub = submit_online(&s, &citizen(1), t0()).await;
@@ -1682,8 +1769,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        15,
-        "14 tables (outbox_daily from migration 7) and schema_migrations"
+        16,
+        "15 tables (outbox_daily from migration 7, procedure_changes from 8) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1693,7 +1780,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 4, "every migration applied once");
+    assert_eq!(applied, 5, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

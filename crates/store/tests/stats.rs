@@ -87,6 +87,7 @@ fn procedure(i: u8) -> (ProcedureVersion, &'static str) {
         documents: vec![],
         decision_no: "1/QĐ-UBND".into(),
         competent_agency: Some(ag(competent)),
+        details: Default::default(),
         workflow: WorkflowDef::standard(limit.duration(), inter.then(|| ag(OTHER))),
     };
     p.validate().unwrap();

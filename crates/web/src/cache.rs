@@ -44,6 +44,13 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             map.insert(k, (Instant::now(), v));
         }
     }
+
+    /// Forgets a value (after a change made here, so this node sees it at once).
+    pub fn remove(&self, k: &K) {
+        if let Ok(mut map) = self.map.write() {
+            map.remove(k);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod authz;
 mod cache;
 pub mod calendars;
 mod dashboard;
+pub mod catalogue;
 pub mod error;
 pub mod export;
 mod metrics_layer;
@@ -40,6 +41,10 @@ pub struct AppState {
     pub(crate) tokens: Arc<cache::TtlCache<String, motcua_domain::agency::Actor>>,
     /// Procedure code -> published version, for a few seconds (read on every submission).
     pub(crate) procedures: Arc<cache::TtlCache<String, Arc<motcua_store::ProcedureRecord>>>,
+    /// The published catalogue and its search index (loaded on first use).
+    catalogue: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
+    /// Held while the catalogue loads, so concurrent first requests load it once.
+    catalogue_loading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -58,6 +63,8 @@ impl AppState {
                 std::time::Duration::from_secs(5),
                 10_000,
             )),
+            catalogue: Arc::new(std::sync::RwLock::new(None)),
+            catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -109,6 +116,33 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies", get(api::catalogue::agencies))
         .route("/procedures", get(api::catalogue::procedures))
         .route("/procedures/{code}", get(api::catalogue::procedure))
+        .route("/procedures/search", get(api::catalogue::search))
+        .route("/procedures/export.csv", get(api::catalogue::export_csv))
+        .route("/procedures/export.json", get(api::catalogue::export_json))
+        .route(
+            "/admin/procedures/{code}/versions",
+            get(api::catalogue_admin::versions),
+        )
+        .route(
+            "/admin/procedures/{code}/drafts",
+            post(api::catalogue_admin::create_draft),
+        )
+        .route(
+            "/admin/procedures/{code}/drafts/{version}",
+            axum::routing::patch(api::catalogue_admin::edit_draft),
+        )
+        .route(
+            "/admin/procedures/{code}/drafts/{version}/diff",
+            get(api::catalogue_admin::diff_draft),
+        )
+        .route(
+            "/admin/procedures/{code}/drafts/{version}/publish",
+            post(api::catalogue_admin::publish),
+        )
+        .route(
+            "/admin/procedures/{code}/agencies",
+            axum::routing::put(api::catalogue_admin::assign_agencies),
+        )
         .route(
             "/dossiers",
             post(api::dossiers::submit).get(api::dossiers::list),
@@ -166,6 +200,18 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             tick.tick().await;
             if let Err(e) = reloader.reload_calendars().await {
                 tracing::warn!(error = %e, "reloading calendars failed");
+            }
+        }
+    });
+    // Imports and other nodes' publications: picked up within two minutes.
+    let catalogue = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(catalogue::RELOAD_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = catalogue.reload_catalogue().await {
+                tracing::warn!(error = %e, "reloading the catalogue failed");
             }
         }
     });

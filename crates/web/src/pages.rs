@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use minijinja::{Environment, Value, context};
 use motcua_domain::codes::DossierCode;
 use motcua_domain::procedure::OnlineLevel;
-use motcua_store::ProcedureQuery;
+use motcua_domain::text::fold;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/thu-tuc", get(procedures))
+        .route("/thu-tuc/goi-y", get(suggest))
         .route("/thu-tuc/{code}", get(procedure))
         .route("/tra-cuu", get(lookup))
         .fallback(not_found)
@@ -44,6 +45,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/procedure.html"),
             ),
             ("lookup.html", include_str!("../templates/lookup.html")),
+            ("suggest.html", include_str!("../templates/suggest.html")),
             ("error.html", include_str!("../templates/error.html")),
         ] {
             e.add_template(name, src).expect("templates are valid");
@@ -106,6 +108,26 @@ fn texts(lang: &str) -> Value {
         ("received", "Ngày tiếp nhận"),
         ("due", "Ngày hẹn trả"),
         ("back_home", "Về trang chủ"),
+        ("browse", "Duyệt theo lĩnh vực, cấp, cơ quan"),
+        ("any", "Tất cả"),
+        ("field", "Lĩnh vực"),
+        ("level", "Cấp thực hiện"),
+        ("applicant", "Đối tượng thực hiện"),
+        ("agency", "Cơ quan tiếp nhận"),
+        ("results", "thủ tục"),
+        ("next_page", "Trang sau"),
+        ("version", "phiên bản"),
+        ("effective", "hiệu lực từ"),
+        ("channels", "Cách thức thực hiện"),
+        ("channel", "Hình thức nộp"),
+        ("where", "Nơi tiếp nhận hồ sơ"),
+        ("more_agencies", "cơ quan khác"),
+        ("not_stated", "Không có thông tin"),
+        ("form", "Mẫu đơn, tờ khai"),
+        ("how", "Trình tự thực hiện"),
+        ("results_h", "Kết quả giải quyết"),
+        ("legal", "Căn cứ pháp lý"),
+        ("conditions", "Yêu cầu, điều kiện"),
         ("footer", "Phần mềm mã nguồn mở motcua"),
     ];
     let en = [
@@ -154,6 +176,26 @@ fn texts(lang: &str) -> Value {
         ("received", "Received"),
         ("due", "Appointment"),
         ("back_home", "Back to the home page"),
+        ("browse", "Browse by field, level, agency"),
+        ("any", "All"),
+        ("field", "Field"),
+        ("level", "Level"),
+        ("applicant", "Who may apply"),
+        ("agency", "Receiving agency"),
+        ("results", "procedures"),
+        ("next_page", "Next page"),
+        ("version", "version"),
+        ("effective", "in force from"),
+        ("channels", "How to submit"),
+        ("channel", "Channel"),
+        ("where", "Where to submit"),
+        ("more_agencies", "more agencies"),
+        ("not_stated", "Not stated"),
+        ("form", "Form"),
+        ("how", "Steps for the applicant"),
+        ("results_h", "Result"),
+        ("legal", "Legal basis"),
+        ("conditions", "Requirements"),
         ("footer", "motcua open-source software"),
     ];
     let pick = if lang == "en" { &en } else { &vi };
@@ -166,6 +208,12 @@ pub struct PageParams {
     lang: Option<String>,
     q: Option<String>,
     ma: Option<String>,
+    linh_vuc: Option<String>,
+    cap: Option<String>,
+    truc_tuyen: Option<String>,
+    doi_tuong: Option<String>,
+    co_quan: Option<String>,
+    sau: Option<String>,
 }
 
 impl PageParams {
@@ -219,33 +267,196 @@ async fn home(State(s): State<AppState>, p: Result<Query<PageParams>, QueryRejec
     render("home.html", p.lang(), context! { procedures, agencies })
 }
 
+/// Results per page of the catalogue pages.
+const PAGE: usize = 50;
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(|x| x.trim().chars().take(200).collect::<String>())
+        .filter(|x| !x.is_empty())
+}
+
 async fn procedures(
     State(s): State<AppState>,
     p: Result<Query<PageParams>, QueryRejection>,
 ) -> Response {
     let p = p.map(|Query(p)| p).unwrap_or_default();
     let lang = p.lang();
-    let q = p.q.clone().unwrap_or_default();
-    let q_trim: String = q.trim().chars().take(200).collect();
-    match s
-        .store
-        .list_procedures(&ProcedureQuery {
-            text: (!q_trim.is_empty()).then_some(q_trim),
-            agency: None,
-            limit: 50,
-            offset: 0,
-        })
-        .await
-    {
-        Ok(items) => render("procedures.html", lang, context! { q, items }),
+    let q = nonempty(&p.q).unwrap_or_default();
+    let cat = match s.catalogue().await {
+        Ok(c) => c,
         Err(e) => {
-            tracing::error!(error = %e, "procedure search failed");
-            error_page(
+            tracing::error!(error = %e, "catalogue unavailable");
+            return error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 lang,
                 "Lỗi",
                 "Không tìm được lúc này, vui lòng thử lại.",
+            );
+        }
+    };
+    // Typing a code opens that procedure.
+    if motcua_search::is_code(&q)
+        && let Ok(hits) = cat.index.search(&q, 1)
+        && let Some(h) = hits.first()
+    {
+        return axum::response::Redirect::to(&format!("/thu-tuc/{}?lang={lang}", h.code))
+            .into_response();
+    }
+    let field = nonempty(&p.linh_vuc);
+    let level = nonempty(&p.cap);
+    let online = nonempty(&p.truc_tuyen);
+    let applicant = nonempty(&p.doi_tuong);
+    let agency = nonempty(&p.co_quan);
+    let filter = crate::catalogue::Filter {
+        words: Vec::new(),
+        field: field.as_deref().map(fold),
+        level: level
+            .as_deref()
+            .and_then(crate::api::catalogue::parse_level),
+        online_level: online
+            .as_deref()
+            .and_then(crate::api::catalogue::parse_online),
+        applicant: applicant.as_deref().map(fold),
+        agency: agency.clone(),
+    };
+    let filtered = field.is_some()
+        || level.is_some()
+        || online.is_some()
+        || applicant.is_some()
+        || agency.is_some();
+    let mut next = None;
+    let items: Vec<motcua_store::ProcedureSummary> = if q.is_empty() {
+        let rows = cat.list(&filter, nonempty(&p.sau).as_deref(), PAGE + 1);
+        if rows.len() > PAGE {
+            let last = rows[PAGE - 1].version.code.to_string();
+            let mut url = url_of(lang, &p);
+            url.push_str(&format!("&sau={}", enc(&last)));
+            next = Some(url);
+        }
+        rows.iter()
+            .take(PAGE)
+            .map(|r| crate::api::catalogue::summary(r))
+            .collect()
+    } else {
+        // Ranked: the best 200, then the filters.
+        match cat.index.search(&q, 200) {
+            Ok(hits) => hits
+                .iter()
+                .filter_map(|h| cat.get(&h.code))
+                .filter(|r| cat.list_one(&filter, r))
+                .take(PAGE)
+                .map(|r| crate::api::catalogue::summary(r))
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "search failed");
+                Vec::new()
+            }
+        }
+    };
+    let fields = cat.facet(|r| vec![r.version.field.clone()]);
+    let applicants = cat.facet(|r| r.version.details.applicant_types.clone());
+    let levels: Vec<(&str, &str)> = motcua_domain::procedure::Level::ALL
+        .iter()
+        .map(|l| {
+            (
+                l.as_str(),
+                if lang == "en" {
+                    l.label_en()
+                } else {
+                    l.label_vi()
+                },
             )
+        })
+        .collect();
+    let online_levels: Vec<(&str, &str)> = OnlineLevel::ALL
+        .iter()
+        .map(|l| {
+            (
+                l.as_str(),
+                if lang == "en" {
+                    l.label_en()
+                } else {
+                    l.label_vi()
+                },
+            )
+        })
+        .collect();
+    let agencies: Vec<(String, String)> = s
+        .store
+        .agencies()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.has_desk)
+        .map(|a| (a.code.to_string(), a.name))
+        .collect();
+    let sel = context! {
+        field => field.unwrap_or_default(), level => level.unwrap_or_default(),
+        online => online.unwrap_or_default(), applicant => applicant.unwrap_or_default(),
+        agency => agency.unwrap_or_default(),
+    };
+    let shown = items.len();
+    render(
+        "procedures.html",
+        lang,
+        context! { q, items, next, fields, applicants, levels, online_levels, agencies, sel, filtered, shown },
+    )
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The current listing's URL without the cursor.
+fn url_of(lang: &str, p: &PageParams) -> String {
+    let mut url = format!("/thu-tuc?lang={lang}");
+    for (k, v) in [
+        ("linh_vuc", &p.linh_vuc),
+        ("cap", &p.cap),
+        ("truc_tuyen", &p.truc_tuyen),
+        ("doi_tuong", &p.doi_tuong),
+        ("co_quan", &p.co_quan),
+    ] {
+        if let Some(v) = nonempty(v) {
+            url.push_str(&format!("&{k}={}", enc(&v)));
+        }
+    }
+    url
+}
+
+/// The suggestion fragment for htmx (`hx-get` as the person types).
+async fn suggest(
+    State(s): State<AppState>,
+    p: Result<Query<PageParams>, QueryRejection>,
+) -> Response {
+    let p = p.map(|Query(p)| p).unwrap_or_default();
+    let lang = p.lang();
+    let q = nonempty(&p.q).unwrap_or_default();
+    let items = if q.chars().count() < 2 {
+        Vec::new()
+    } else {
+        match crate::api::catalogue::run_search(&s, &q, 8, true).await {
+            Ok(r) => r.items.into_iter().map(|h| h.procedure).collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    match env()
+        .get_template("suggest.html")
+        .and_then(|t| t.render(context! { lang, items }))
+    {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
@@ -261,43 +472,125 @@ async fn procedure(
         error_page(
             StatusCode::NOT_FOUND,
             lang,
-            "Không tìm thấy thủ tục",
-            "Mã thủ tục không đúng hoặc thủ tục chưa được công bố.",
+            if lang == "en" {
+                "Procedure not found"
+            } else {
+                "Không tìm thấy thủ tục"
+            },
+            if lang == "en" {
+                "The procedure code is wrong or the procedure is not published. Search the catalogue instead."
+            } else {
+                "Mã thủ tục không đúng hoặc thủ tục chưa được công bố. Hãy tìm trong danh mục thủ tục."
+            },
         )
     };
     let Ok(code) = code.parse::<motcua_domain::codes::ProcedureCode>() else {
         return missing(lang);
     };
-    match s.store.published_procedure(&code.to_string()).await {
-        Ok(Some(rec)) => {
-            let v = rec.version;
-            let fee = if v.fee_vnd == 0 {
-                "Không thu phí / free".to_string()
-            } else {
-                format!("{} đồng", group_thousands(v.fee_vnd))
-            };
-            let online = match v.online_level {
-                OnlineLevel::Full => "Toàn trình",
-                OnlineLevel::Partial => "Một phần",
-                OnlineLevel::None => "Không trực tuyến",
-            };
-            render(
-                "procedure.html",
-                lang,
-                context! { p => Value::from_serialize(&v), time_limit => v.time_limit.label_vi(), fee, online },
-            )
-        }
-        Ok(None) => missing(lang),
+    let cat = match s.catalogue().await {
+        Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "procedure page failed");
-            error_page(
+            return error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 lang,
                 "Lỗi",
                 "Vui lòng thử lại sau.",
-            )
+            );
         }
-    }
+    };
+    let Some(rec) = cat.get(&code.to_string()) else {
+        return missing(lang);
+    };
+    let v = &rec.version;
+    let en = lang == "en";
+    let money = |f: Option<i64>| match f {
+        Some(0) => {
+            if en {
+                "Free".to_string()
+            } else {
+                "Miễn phí".to_string()
+            }
+        }
+        Some(n) => format!("{} đồng", group_thousands(n)),
+        None => {
+            if en {
+                "Not stated".into()
+            } else {
+                "Không có thông tin".into()
+            }
+        }
+    };
+    // 0 is "free" unless the catalogue's channels state no fee at all (then it is unknown).
+    let fee_unknown = v.fee_vnd == 0
+        && !v.details.channels.is_empty()
+        && v.details.channels.iter().all(|c| c.fee_vnd.is_none());
+    let fee = money((!fee_unknown).then_some(v.fee_vnd));
+    let online = if en {
+        v.online_level.label_en()
+    } else {
+        v.online_level.label_vi()
+    };
+    let levels: Vec<&str> = v
+        .levels
+        .iter()
+        .map(|l| if en { l.label_en() } else { l.label_vi() })
+        .collect();
+    let channels: Vec<Value> = v
+        .details
+        .channels
+        .iter()
+        .map(|c| {
+            context! {
+                name => if en { c.channel.label_en() } else { c.channel.label_vi() },
+                time => c.time_limit.map(|t| t.label_vi()).unwrap_or_else(|| money(None)),
+                fee => money(c.fee_vnd),
+            }
+        })
+        .collect();
+    let names: std::collections::HashMap<String, String> = s
+        .store
+        .agencies()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.code.to_string(), a.name))
+        .collect();
+    const AGENCIES_SHOWN: usize = 30;
+    let agencies: Vec<String> = rec
+        .receiving_agencies
+        .iter()
+        .take(AGENCIES_SHOWN)
+        .map(|a| {
+            names
+                .get(a.as_str())
+                .cloned()
+                .unwrap_or_else(|| a.to_string())
+        })
+        .collect();
+    let more_agencies = rec.receiving_agencies.len().saturating_sub(AGENCIES_SHOWN);
+    // Documents with their forms when the catalogue has them, else the names alone.
+    let docs: Vec<Value> = if v.details.documents.is_empty() {
+        v.documents
+            .iter()
+            .map(|d| context! { name => d.name.clone() })
+            .collect()
+    } else {
+        v.details
+            .documents
+            .iter()
+            .map(Value::from_serialize)
+            .collect()
+    };
+    render(
+        "procedure.html",
+        lang,
+        context! {
+            p => Value::from_serialize(v), time_limit => v.time_limit.label_vi(), fee, online,
+            levels => levels.join(", "), channels, agencies, more_agencies, docs,
+            field_url => format!("/thu-tuc?lang={lang}&linh_vuc={}", enc(&v.field)),
+        },
+    )
 }
 
 fn group_thousands(n: i64) -> String {

@@ -107,6 +107,7 @@ fn procedure(inter: bool) -> ProcedureVersion {
         decision_no: "1/QĐ-UBND".into(),
         competent_agency: Some(ag(DEPT)),
         workflow: WorkflowDef::standard(limit.duration(), inter.then(|| ag(OTHER))),
+        details: Default::default(),
     }
 }
 

@@ -106,6 +106,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         documents: vec![],
         decision_no: "1/QĐ-UBND".into(),
         competent_agency: Some(ag(DEPT)),
+        details: Default::default(),
         workflow: WorkflowDef::standard(limit.duration(), None),
     };
     Command::Submit(Box::new(SubmitData {

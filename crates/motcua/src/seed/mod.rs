@@ -7,7 +7,7 @@
 //! missing. Why and how: `docs/decisions/0005-demo-seed.md`.
 
 mod agencies;
-mod parse;
+mod cooperation;
 mod procedures;
 mod units;
 

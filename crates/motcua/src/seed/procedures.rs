@@ -3,42 +3,21 @@
 
 use super::agencies::Dept;
 use super::codes;
-use super::parse::{self, LimitNote, NoLimit};
+use super::cooperation;
+use crate::catalogue::build;
+use crate::catalogue::parse::{LimitNote, NoLimit};
 use anyhow::Context;
 use motcua_domain::codes::{AgencyCode, ProcedureCode};
-use motcua_domain::procedure::{DocumentRequirement, Level, ProcedureVersion, VersionStatus};
+use motcua_domain::procedure::{Level, VersionStatus};
 use motcua_domain::text::{fold, nfc};
 use motcua_domain::workflow::WorkflowDef;
 use motcua_store::ProcedureRecord;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 
 const PROCEDURES_GZ: &[u8] = include_bytes!("../../../../data/seed/procedures-lam-dong.jsonl.gz");
 
-/// The fields of a scraped record that the seed reads (the others stay in the file).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct RawProcedure {
-    /// Ministry folder of the scrape, e.g. `bo-tu-phap`.
-    pub source_dir: String,
-    /// National code.
-    pub ma_thu_tuc: String,
-    /// Name.
-    pub ten_thu_tuc: String,
-    /// Publishing decision.
-    pub so_quyet_dinh: String,
-    /// Levels, comma-separated.
-    pub cap_thuc_hien: String,
-    /// Field.
-    pub linh_vuc: String,
-    /// Cooperating bodies, free text.
-    pub co_quan_phoi_hop: String,
-    /// Channels × time × fee, run together.
-    pub cach_thuc_thuc_hien: String,
-    /// Documents, run together.
-    pub thanh_phan_ho_so: String,
-}
+pub use crate::catalogue::raw::RawProcedure;
 
 /// Why a record was not seeded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -136,18 +115,12 @@ fn build(
     if !province && !commune {
         return Err(Skip::NotLocal);
     }
-    let code: ProcedureCode = raw.ma_thu_tuc.trim().parse().map_err(|_| Skip::BadCode)?;
+    let _: ProcedureCode = raw.ma_thu_tuc.trim().parse().map_err(|_| Skip::BadCode)?;
     let dept = Dept::for_ministry(raw.source_dir.trim()).ok_or(Skip::UnknownMinistry)?;
-    let channels = parse::channels(&nfc(&raw.cach_thuc_thuc_hien));
-    let (time_limit, note, fee) = parse::choose(&channels).map_err(Skip::Limit)?;
-    let (fee_vnd, fee_known) = parse::fee_vnd(fee);
-    let documents: Vec<DocumentRequirement> = parse::documents(&nfc(&raw.thanh_phan_ho_so))
-        .into_iter()
-        .map(|name| DocumentRequirement {
-            name,
-            required: true,
-        })
-        .collect();
+    let parsed = build::parse_record(raw).map_err(|_| Skip::BadCode)?;
+    let note = parsed.limit.map_err(Skip::Limit)?;
+    let fee_known = parsed.clean.0[2];
+    let mut version = parsed.version;
 
     let competent = province.then_some(dept);
     let cooperating = cooperating(raw, competent, province);
@@ -165,27 +138,19 @@ fn build(
     };
     *stats.limits.entry(note).or_default() += 1;
     stats.fee_unknown += usize::from(!fee_known);
-    stats.no_documents += usize::from(documents.is_empty());
+    stats.no_documents += usize::from(version.documents.is_empty());
 
-    let version = ProcedureVersion {
-        code,
-        version: 1,
-        status: VersionStatus::Published,
-        name: nfc(raw.ten_thu_tuc.trim()),
-        field: nfc(raw.linh_vuc.trim()),
-        levels: vec![if province {
-            Level::Province
-        } else {
-            Level::Commune
-        }],
-        online_level: parse::online_level(&channels),
-        time_limit,
-        fee_vnd,
-        documents,
-        decision_no: nfc(raw.so_quyet_dinh.trim()),
-        competent_agency: competent.map(Dept::code),
-        workflow: WorkflowDef::standard(time_limit.duration(), cooperating.map(|(d, _)| d.code())),
-    };
+    version.status = VersionStatus::Published;
+    version.levels = vec![if province {
+        Level::Province
+    } else {
+        Level::Commune
+    }];
+    version.competent_agency = competent.map(Dept::code);
+    version.workflow = WorkflowDef::standard(
+        version.time_limit.duration(),
+        cooperating.map(|(d, _)| d.code()),
+    );
     Ok(ProcedureRecord {
         version,
         receiving_agencies,
@@ -215,8 +180,8 @@ fn cooperating(
     competent: Option<Dept>,
     province: bool,
 ) -> Option<(Dept, bool)> {
-    if parse::has_cooperation(&raw.co_quan_phoi_hop) {
-        let named = parse::cooperating_departments(&raw.co_quan_phoi_hop);
+    if cooperation::has_cooperation(&raw.co_quan_phoi_hop) {
+        let named = cooperation::cooperating_departments(&raw.co_quan_phoi_hop);
         let pick = named
             .into_iter()
             .chain([Dept::Finance, Dept::AgriEnv])
@@ -285,7 +250,7 @@ mod tests {
             let v = &r.version;
             v.validate().unwrap_or_else(|e| panic!("{}: {e}", v.code));
             assert_eq!(v.name, nfc(&v.name));
-            assert!(!v.name.is_empty() && v.documents.len() <= parse::DOCS_MAX);
+            assert!(!v.name.is_empty() && v.documents.len() <= crate::catalogue::parse::DOCS_MAX);
             assert!(v.fee_vnd >= 0);
             // Never the competent department consulting itself.
             for s in &v.workflow.steps {

@@ -7,6 +7,7 @@ mod outbox;
 mod stats;
 mod writer;
 
+use crate::ProcedureChange;
 use crate::plan::check_log;
 use crate::{
     AdminUnit, CounterQuery, CounterRow, DossierQuery, DossierSummary, Execute, Executed,
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_2.sql"),
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
+    include_str!("migrate_8.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -613,58 +615,103 @@ impl PgStore {
     }
 
     pub(crate) async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {
-        let v = &p.version;
-        let code = v.code.to_string();
-        let version = v.version as i32;
-        let status = serde_json::to_value(v.status).map_err(corrupt)?;
-        let status = status.as_str().unwrap_or_default();
-        let folded = format!("{} {}", code, motcua_domain::text::fold(&v.name));
-        let data = serde_json::to_string(&p).map_err(corrupt)?;
-        let agencies: Vec<&str> = p.receiving_agencies.iter().map(|a| a.as_str()).collect();
+        self.save_procedures(vec![p], Vec::new()).await
+    }
+
+    pub(crate) async fn save_procedures(
+        &self,
+        records: Vec<ProcedureRecord>,
+        changes: Vec<ProcedureChange>,
+    ) -> Result<()> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
-        // Versions of one procedure are written one at a time (SQLite's single writer gives that).
-        tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('procedure ' || $1))",
-            &[&code],
-        )
-        .await
-        .map_err(pg_err)?;
-        if v.status == VersionStatus::Published {
+        let mut codes: Vec<String> = records.iter().map(|p| p.version.code.to_string()).collect();
+        codes.sort();
+        codes.dedup();
+        // Versions of one procedure are written one at a time (SQLite's single writer gives
+        // that); locks in code order so two imports cannot deadlock.
+        for code in &codes {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('procedure ' || $1))",
+                &[code],
+            )
+            .await
+            .map_err(pg_err)?;
+        }
+        for p in &records {
+            write_procedure(&tx, p).await?;
+        }
+        if !changes.is_empty() {
             let st = tx
                 .prepare_cached(
-                    "UPDATE procedures SET status = 'superseded'
-                     WHERE code = $1 AND status = 'published' AND version <> $2",
+                    "INSERT INTO procedure_changes (code, version, at, actor, action, note) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .await
                 .map_err(pg_err)?;
-            tx.execute(&st, &[&code, &version]).await.map_err(pg_err)?;
+            for ch in &changes {
+                tx.execute(
+                    &st,
+                    &[
+                        &ch.code,
+                        &(ch.version as i32),
+                        &ch.at,
+                        &ch.actor,
+                        &ch.action,
+                        &ch.note,
+                    ],
+                )
+                .await
+                .map_err(pg_err)?;
+            }
         }
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO procedures (code, version, status, name, folded, field, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (code, version) DO UPDATE SET status = excluded.status, name = excluded.name,
-                   folded = excluded.folded, field = excluded.field, data = excluded.data",
-            )
-            .await
-            .map_err(pg_err)?;
-        tx.execute(
-            &st,
-            &[&code, &version, &status, &v.name, &folded, &v.field, &data],
-        )
-        .await
-        .map_err(pg_err)?;
-        let st = tx
-            .prepare_cached(
-                "WITH gone AS (DELETE FROM procedure_agencies WHERE procedure_code = $1)
-                 INSERT INTO procedure_agencies (procedure_code, agency)
-                 SELECT DISTINCT $1, a FROM UNNEST($2::text[]) AS a
-                 ON CONFLICT (agency, procedure_code) DO NOTHING",
-            )
-            .await
-            .map_err(pg_err)?;
-        tx.execute(&st, &[&code, &agencies]).await.map_err(pg_err)?;
         tx.commit().await.map_err(pg_err)
+    }
+
+    pub(crate) async fn procedure_versions(&self, code: &str) -> Result<Vec<ProcedureRecord>> {
+        self.query(
+            "SELECT data FROM procedures WHERE code = $1 ORDER BY version",
+            &[&code],
+        )
+        .await?
+        .into_iter()
+        .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+        .collect()
+    }
+
+    pub(crate) async fn procedures_where(
+        &self,
+        published_only: bool,
+    ) -> Result<Vec<ProcedureRecord>> {
+        let sql = if published_only {
+            "SELECT data FROM procedures WHERE status = 'published' ORDER BY code"
+        } else {
+            "SELECT data FROM procedures ORDER BY code, version"
+        };
+        self.query(sql, &[])
+            .await?
+            .into_iter()
+            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+            .collect()
+    }
+
+    pub(crate) async fn procedure_changes(&self, code: &str) -> Result<Vec<ProcedureChange>> {
+        self.query(
+            "SELECT code, version, at, actor, action, note FROM procedure_changes WHERE code = $1 ORDER BY id",
+            &[&code],
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(ProcedureChange {
+                code: r.get(0),
+                version: r.get::<_, i32>(1) as u32,
+                at: r.get(2),
+                actor: r.get(3),
+                action: r.get(4),
+                note: r.get(5),
+            })
+        })
+        .collect()
     }
 
     pub(crate) async fn published_procedure(&self, code: &str) -> Result<Option<ProcedureRecord>> {
@@ -875,6 +922,63 @@ impl PgStore {
         crate::model::compare_counters(&implied, &stored, &mut report.problems);
         Ok(report)
     }
+}
+
+/// Writes one procedure version and its receiving agencies inside `tx`; publishing supersedes
+/// the version published before.
+async fn write_procedure(
+    tx: &deadpool_postgres::Transaction<'_>,
+    p: &ProcedureRecord,
+) -> Result<()> {
+    let v = &p.version;
+    let code = v.code.to_string();
+    let version = v.version as i32;
+    let status = serde_json::to_value(v.status).map_err(corrupt)?;
+    let status = status.as_str().unwrap_or_default();
+    let folded = format!("{} {}", code, motcua_domain::text::fold(&v.name));
+    let data = serde_json::to_string(p).map_err(corrupt)?;
+    let agencies: Vec<&str> = p.receiving_agencies.iter().map(|a| a.as_str()).collect();
+    if v.status == VersionStatus::Published {
+        let st = tx
+            .prepare_cached(
+                "UPDATE procedures SET status = 'superseded',
+                   data = jsonb_set(data::jsonb, '{version,status}', '\"superseded\"')::text
+                 WHERE code = $1 AND status = 'published' AND version <> $2",
+            )
+            .await
+            .map_err(pg_err)?;
+        tx.execute(&st, &[&code, &version]).await.map_err(pg_err)?;
+    }
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO procedures (code, version, status, name, folded, field, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (code, version) DO UPDATE SET status = excluded.status, name = excluded.name,
+               folded = excluded.folded, field = excluded.field, data = excluded.data",
+        )
+        .await
+        .map_err(pg_err)?;
+    tx.execute(
+        &st,
+        &[&code, &version, &status, &v.name, &folded, &v.field, &data],
+    )
+    .await
+    .map_err(pg_err)?;
+    // Two statements: an INSERT does not see the rows a DELETE in its own WITH removes.
+    let st = tx
+        .prepare_cached("DELETE FROM procedure_agencies WHERE procedure_code = $1")
+        .await
+        .map_err(pg_err)?;
+    tx.execute(&st, &[&code]).await.map_err(pg_err)?;
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO procedure_agencies (procedure_code, agency)
+             SELECT DISTINCT $1, a FROM UNNEST($2::text[]) AS a
+             ON CONFLICT (agency, procedure_code) DO NOTHING",
+        )
+        .await
+        .map_err(pg_err)?;
+    tx.execute(&st, &[&code, &agencies]).await.map_err(pg_err)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod outbox;
 mod stats;
 mod writer;
 
+use crate::ProcedureChange;
 use crate::plan::check_log;
 use crate::snapshot::SnapshotCache;
 use crate::{
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_5.sql"),
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
+    include_str!("migrate_8.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.
@@ -123,6 +125,53 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
             }
         })
         .map_err(|e| StoreError::Backend(format!("checkpoint thread: {e}")))?;
+    Ok(())
+}
+
+/// Writes one procedure version and its receiving agencies; publishing supersedes the version
+/// published before.
+fn write_procedure(c: &Connection, p: &ProcedureRecord) -> Result<()> {
+    let v = &p.version;
+    let code = v.code.to_string();
+    if v.status == VersionStatus::Published {
+        c.prepare_cached(
+            "UPDATE procedures SET status = 'superseded',
+               data = json_set(data, '$.version.status', 'superseded')
+             WHERE code = ?1 AND status = 'published' AND version <> ?2",
+        )
+        .map_err(db_err)?
+        .execute(params![code, v.version])
+        .map_err(db_err)?;
+    }
+    let status = serde_json::to_value(v.status).map_err(corrupt)?;
+    c.prepare_cached(
+        "INSERT INTO procedures (code, version, status, name, folded, field, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (code, version) DO UPDATE SET status = excluded.status, name = excluded.name,
+           folded = excluded.folded, field = excluded.field, data = excluded.data",
+    )
+    .map_err(db_err)?
+    .execute(params![
+        code,
+        v.version,
+        status.as_str().unwrap_or_default(),
+        v.name,
+        format!("{} {}", code, motcua_domain::text::fold(&v.name)),
+        v.field,
+        serde_json::to_string(p).map_err(corrupt)?
+    ])
+    .map_err(db_err)?;
+    c.prepare_cached("DELETE FROM procedure_agencies WHERE procedure_code = ?1")
+        .map_err(db_err)?
+        .execute([&code])
+        .map_err(db_err)?;
+    let mut ins = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO procedure_agencies (procedure_code, agency) VALUES (?1, ?2)",
+        )
+        .map_err(db_err)?;
+    for a in &p.receiving_agencies {
+        ins.execute(params![code, a.as_str()]).map_err(db_err)?;
+    }
     Ok(())
 }
 
@@ -707,45 +756,88 @@ impl SqliteStore {
     }
 
     pub(crate) async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {
+        self.admin(move |c| write_procedure(c, &p)).await
+    }
+
+    pub(crate) async fn save_procedures(
+        &self,
+        records: Vec<ProcedureRecord>,
+        changes: Vec<ProcedureChange>,
+    ) -> Result<()> {
         self.admin(move |c| {
-            let v = &p.version;
-            let code = v.code.to_string();
-            if v.status == VersionStatus::Published {
-                c.prepare_cached(
-                    "UPDATE procedures SET status = 'superseded' WHERE code = ?1 AND status = 'published' AND version <> ?2",
-                )
-                .map_err(db_err)?
-                .execute(params![code, v.version])
-                .map_err(db_err)?;
+            for p in &records {
+                write_procedure(c, p)?;
             }
-            let status = serde_json::to_value(v.status).map_err(corrupt)?;
-            c.prepare_cached(
-                "INSERT INTO procedures (code, version, status, name, folded, field, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (code, version) DO UPDATE SET status = excluded.status, name = excluded.name,
-                   folded = excluded.folded, field = excluded.field, data = excluded.data",
-            )
-            .map_err(db_err)?
-            .execute(params![
-                code,
-                v.version,
-                status.as_str().unwrap_or_default(),
-                v.name,
-                format!("{} {}", code, motcua_domain::text::fold(&v.name)),
-                v.field,
-                serde_json::to_string(&p).map_err(corrupt)?
-            ])
-            .map_err(db_err)?;
-            c.prepare_cached("DELETE FROM procedure_agencies WHERE procedure_code = ?1")
-                .map_err(db_err)?
-                .execute([&code])
-                .map_err(db_err)?;
             let mut ins = c
-                .prepare_cached("INSERT OR IGNORE INTO procedure_agencies (procedure_code, agency) VALUES (?1, ?2)")
+                .prepare_cached(
+                    "INSERT INTO procedure_changes (code, version, at, actor, action, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
                 .map_err(db_err)?;
-            for a in &p.receiving_agencies {
-                ins.execute(params![code, a.as_str()]).map_err(db_err)?;
+            for ch in &changes {
+                ins.execute(params![ch.code, ch.version, ts(ch.at), ch.actor, ch.action, ch.note])
+                    .map_err(db_err)?;
             }
             Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn procedure_versions(&self, code: &str) -> Result<Vec<ProcedureRecord>> {
+        let code = code.to_string();
+        self.read_blocking(move |c| {
+            let mut st = c
+                .prepare_cached("SELECT data FROM procedures WHERE code = ?1 ORDER BY version")
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([&code], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.map(|r| serde_json::from_str(&r.map_err(db_err)?).map_err(corrupt))
+                .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn procedures_where(
+        &self,
+        published_only: bool,
+    ) -> Result<Vec<ProcedureRecord>> {
+        self.read_blocking(move |c| {
+            let sql = if published_only {
+                "SELECT data FROM procedures WHERE status = 'published' ORDER BY code"
+            } else {
+                "SELECT data FROM procedures ORDER BY code, version"
+            };
+            let mut st = c.prepare_cached(sql).map_err(db_err)?;
+            let rows = st
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.map(|r| serde_json::from_str(&r.map_err(db_err)?).map_err(corrupt))
+                .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn procedure_changes(&self, code: &str) -> Result<Vec<ProcedureChange>> {
+        let code = code.to_string();
+        self.read_blocking(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT code, version, at, actor, action, note FROM procedure_changes WHERE code = ?1 ORDER BY id",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([&code], |r| {
+                    Ok(ProcedureChange {
+                        code: r.get(0)?,
+                        version: r.get(1)?,
+                        at: from_ts(r.get(2)?),
+                        actor: r.get(3)?,
+                        action: r.get(4)?,
+                        note: r.get(5)?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.map(|r| r.map_err(db_err)).collect()
         })
         .await
     }

@@ -4,9 +4,10 @@
 //! `Hình thức nộpThời gianPhí, lệ phíMô tảTrực tuyến5 Ngày làm việcMiễn phíTrực tiếp...` and a
 //! document table reads `Tên giấy tờMẫu đơn, tờ khaiSố lượng<name><form file>1 bản chính...`.
 //! Everything here is a heuristic; each rule is written down in
-//! `docs/decisions/0005-demo-seed.md` and exercised below on real strings from the data.
+//! `docs/decisions/0005-demo-seed.md` and `docs/catalogue.md`, and exercised below on real strings
+//! from the data.
 
-use super::agencies::Dept;
+use motcua_domain::catalogue::{DocumentDetail, LegalDoc, ResultDoc};
 use motcua_domain::procedure::{OnlineLevel, TimeLimit, TimeUnit};
 use motcua_domain::text::fold;
 
@@ -388,25 +389,35 @@ fn quantities(text: &str) -> Vec<(usize, usize, u64)> {
 /// group headings, bullets and attached form file names removed. Entries with a quantity of zero
 /// are notes ("Các tài liệu nêu trên nếu bằng tiếng nước ngoài...0 bản chính") and are dropped.
 pub fn documents(text: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
+    document_details(text).into_iter().map(|d| d.name).collect()
+}
+
+/// Documents with the form file names glued after each name and the quantity as written.
+pub fn document_details(text: &str) -> Vec<DocumentDetail> {
+    let mut out: Vec<DocumentDetail> = Vec::new();
     let mut prev = 0;
     for (start, end, count) in quantities(text) {
         let chunk = &text[prev..start];
+        let quantity = text[start..end].trim().to_owned();
         prev = end;
         if count == 0 {
             continue;
         }
-        let Some(name) = clean_name(chunk) else {
+        let Some((name, forms)) = clean_name(chunk) else {
             continue;
         };
-        if !names.contains(&name) {
-            names.push(name);
+        if !out.iter().any(|d| d.name == name) {
+            out.push(DocumentDetail {
+                name,
+                forms,
+                quantity,
+            });
         }
-        if names.len() == DOCS_MAX {
+        if out.len() == DOCS_MAX {
             break;
         }
     }
-    names
+    out
 }
 
 const HEADER: &str = "Mẫu đơn, tờ khaiSố lượng";
@@ -423,17 +434,26 @@ const FORM_PREFIXES: [&str; 9] = [
     "Biểu mẫu",
 ];
 
-fn clean_name(chunk: &str) -> Option<String> {
+fn clean_name(chunk: &str) -> Option<(String, Vec<String>)> {
     let mut s = match chunk.rfind(HEADER) {
         Some(i) => &chunk[i + HEADER.len()..],
         None => chunk,
     };
+    let mut forms = Vec::new();
     for _ in 0..5 {
         match strip_form_file(s) {
-            Some(shorter) => s = shorter,
+            Some(shorter) => {
+                let file = s[shorter.len()..].trim_matches(|c: char| c.is_whitespace() || c == ';');
+                let stem = file.rsplit_once('.').map_or("", |(stem, _)| stem);
+                if stem.chars().any(char::is_alphanumeric) {
+                    forms.push(motcua_domain::text::nfc(file));
+                }
+                s = shorter
+            }
             None => break,
         }
     }
+    forms.reverse();
     let s = strip_marker(s).trim_end_matches(|c: char| c.is_whitespace() || ";,:.".contains(c));
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().filter(|c| c.is_alphabetic()).count() < 3
@@ -441,7 +461,7 @@ fn clean_name(chunk: &str) -> Option<String> {
     {
         return None;
     }
-    Some(truncate(&motcua_domain::text::nfc(&s), NAME_MAX))
+    Some((truncate(&motcua_domain::text::nfc(&s), NAME_MAX), forms))
 }
 
 /// Removes one trailing form file name ("...NĐ-CP;Mẫu số 01.docx"). The file name starts at the
@@ -550,50 +570,198 @@ fn truncate(s: &str, max: usize) -> String {
     )
 }
 
-/// Whether `co_quan_phoi_hop` names a cooperating body.
-pub fn has_cooperation(text: &str) -> bool {
-    let t = text.trim();
-    !t.is_empty() && fold(t) != "khong co thong tin"
+/// The domain's channel for a parsed row.
+pub fn domain_channel(kind: ChannelKind) -> motcua_domain::catalogue::Channel {
+    use motcua_domain::catalogue::Channel;
+    match kind {
+        ChannelKind::Counter => Channel::Counter,
+        ChannelKind::Online => Channel::Online,
+        ChannelKind::Post => Channel::Post,
+    }
 }
 
-/// Keyword groups, each with the department it points to, matched on folded text.
-const COOPERATION_KEYWORDS: [(&[&str], Dept); 5] = [
-    (&["thue", "tai chinh"], Dept::Finance),
-    (&["cong an"], Dept::Police),
-    (&["xay dung"], Dept::Construction),
-    (
-        &["tai nguyen", "moi truong", "nong nghiep", "dat dai"],
-        Dept::AgriEnv,
-    ),
-    (&["tu phap"], Dept::Justice),
-];
-
-/// Departments named by `co_quan_phoi_hop`, in the order they appear in the text.
-pub fn cooperating_departments(text: &str) -> Vec<Dept> {
-    let folded = fold(text);
-    let mut hits: Vec<(usize, Dept)> = COOPERATION_KEYWORDS
-        .iter()
-        .filter_map(|(words, dept)| {
-            words
-                .iter()
-                .filter_map(|w| find_word(&folded, w))
-                .min()
-                .map(|at| (at, *dept))
-        })
-        .collect();
-    hits.sort();
-    hits.into_iter().map(|(_, d)| d).collect()
+/// Whether a cell says nothing ("", "Không có thông tin", "Không quy định").
+pub fn blank(text: &str) -> bool {
+    let f = fold(text);
+    f.is_empty() || f == "khong co thong tin" || f == "khong quy dinh"
 }
 
-/// Finds `word` in `text` at word boundaries ("thue" must not match inside "thuen").
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    text.match_indices(word).map(|(i, _)| i).find(|&i| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + word.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+/// Where the portal's page furniture starts in `ket_qua_xu_ly`.
+const RESULT_TAIL: &str = "Chọn cơ quan thực hiện";
+
+/// Result documents from `ket_qua_xu_ly`: `<name>Mã: <code>Từ khóa<...>Mô tả<...>` repeated,
+/// followed by the page's furniture. A name is what precedes "Mã: ", after the previous entry's
+/// "Mô tả" cell when that cell says "Không có thông tin" (otherwise the description and the next
+/// name cannot be told apart and the whole run is kept as the name).
+pub fn results(text: &str) -> Vec<ResultDoc> {
+    let text = text.split(RESULT_TAIL).next().unwrap_or("");
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("Mã: ") {
+        let name_part = &rest[..at];
+        let after = &rest[at + "Mã: ".len()..];
+        let code_len = after
+            .find("Từ khóa")
+            .or_else(|| after.find("Mô tả"))
+            .unwrap_or(after.len());
+        let code = after[..code_len].trim().to_owned();
+        let name = name_part
+            .rsplit("Mô tảKhông có thông tin")
+            .next()
+            .unwrap_or(name_part)
+            .trim();
+        if !name.is_empty() {
+            out.push(ResultDoc {
+                name: truncate(name, NAME_MAX),
+                code,
+            });
+        }
+        rest = &after[code_len..];
+    }
+    if out.is_empty() && !blank(text) {
+        out.push(ResultDoc {
+            name: truncate(text.trim(), NAME_MAX),
+            code: String::new(),
+        });
+    }
+    out
 }
 
+/// Where a legal document number starting at `i` may end (`123/2015/NĐ-CP`, `66.7/2025/NQ-CP`,
+/// `60/2014/QH13`): every end within the longest match, longest first. The table glues the next
+/// title to the number ("NĐ-CPLuật"), so the caller picks the end the next title starts at.
+fn legal_number_ends(s: &str, i: usize) -> Vec<usize> {
+    let t = &s[i..];
+    let d = t.bytes().take_while(u8::is_ascii_digit).count();
+    if d == 0 || d > 5 {
+        return Vec::new();
+    }
+    let mut n = d;
+    if t[n..].starts_with('.') {
+        let f = t[n + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        if f == 0 {
+            return Vec::new();
+        }
+        n += 1 + f;
+    }
+    let Some(t2) = t[n..].strip_prefix('/') else {
+        return Vec::new();
+    };
+    if t2.bytes().take_while(u8::is_ascii_digit).count() != 4 {
+        return Vec::new();
+    }
+    let Some(t3) = t2[4..].strip_prefix('/') else {
+        return Vec::new();
+    };
+    let head = n + 1 + 4 + 1;
+    let mut ends = Vec::new();
+    for (j, c) in t3.char_indices() {
+        let ok = c.is_ascii_uppercase() || c == 'Đ' || (j > 0 && (c.is_ascii_digit() || c == '-'));
+        if !ok {
+            break;
+        }
+        if c != '-' {
+            ends.push(i + head + j + c.len_utf8());
+        }
+    }
+    ends.reverse();
+    ends
+}
+
+/// Whether a title starts at `s` (or nothing does): an uppercase letter then a lowercase one.
+fn title_starts(s: &str) -> bool {
+    let mut cs = s.chars();
+    match (cs.next(), cs.next()) {
+        (None, _) => true,
+        (Some(a), Some(b)) => a.is_uppercase() && (b.is_lowercase() || b == ' '),
+        (Some(_), None) => false,
+    }
+}
+
+/// Legal basis from `can_cu_phap_ly`: a table `Tên văn bản pháp lýMã văn bản` whose rows are a
+/// title glued to its number. A row ends at a number glued to the text before it and followed by
+/// an uppercase letter (the next title) or the end.
+pub fn legal_basis(text: &str) -> Vec<LegalDoc> {
+    let text = match text.find("Mã văn bản") {
+        Some(i) => &text[i + "Mã văn bản".len()..],
+        None => text,
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < text.len() {
+        if !text.is_char_boundary(i) {
+            i += 1;
+            continue;
+        }
+        let glued = i > start
+            && text[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| !c.is_whitespace() && !c.is_ascii_digit() && c != '/' && c != '.');
+        if glued
+            && let Some(end) = legal_number_ends(text, i)
+                .into_iter()
+                .find(|&e| title_starts(&text[e..]))
+        {
+            {
+                let title = text[start..i].trim();
+                out.push(LegalDoc {
+                    title: truncate(title, NAME_MAX),
+                    number: text[i..end].to_owned(),
+                });
+                start = end;
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Steps from `trinh_tu_thuc_hien`: one per non-empty line.
+pub fn steps(text: &str) -> Vec<String> {
+    if blank(text) {
+        return Vec::new();
+    }
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Comma-separated items outside parentheses: "Tổ chức (không bao gồm doanh nghiệp, HTX), Công
+/// dân Việt Nam" is two items.
+pub fn list(text: &str) -> Vec<String> {
+    if blank(text) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if (c == ',' || c == '\n') && depth <= 0 {
+            let item = cur.trim();
+            if !item.is_empty() && !out.iter().any(|o: &String| o == item) {
+                out.push(item.to_owned());
+            }
+            cur.clear();
+        } else {
+            cur.push(c);
+        }
+    }
+    let item = cur.trim();
+    if !item.is_empty() && !out.iter().any(|o: &String| o == item) {
+        out.push(item.to_owned());
+    }
+    out
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -785,19 +953,78 @@ mod tests {
     }
 
     #[test]
-    fn cooperation_keywords() {
-        assert!(!has_cooperation("Không có thông tin"));
-        assert!(!has_cooperation("  "));
-        assert!(has_cooperation("Bộ Công an"));
+    fn documents_keep_their_form_files() {
+        let t = "Tên giấy tờMẫu đơn, tờ khaiSố lượng- Đơn đề nghị cấp giấy phép nhập khẩu theo Mẫu số 01 tại Phụ lục ban hành kèm theo Nghị định số 105/2021/NĐ-CP;Mẫu số 01.docx1 bản chínhDanh sách hành khách theo mẫu;MauDanhsachhanhkhach.docxMauBankhaichung.docx0 bản chính,1 bản sao";
+        let d = document_details(t);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[0].forms, ["Mẫu số 01.docx"]);
+        assert_eq!(d[0].quantity, "1 bản chính");
+        assert_eq!(d[1].name, "Danh sách hành khách theo mẫu");
         assert_eq!(
-            cooperating_departments("Công an cấp Xã, Sở Tư pháp Thành phố Hà Nội"),
-            vec![Dept::Police, Dept::Justice]
+            d[1].forms,
+            ["MauDanhsachhanhkhach.docx", "MauBankhaichung.docx"]
+        );
+        assert_eq!(d[1].quantity, "0 bản chính,1 bản sao");
+    }
+
+    #[test]
+    fn results_drop_the_page_furniture() {
+        let t = "Giấy khai sinhMã: KQ.G15.000031Từ khóaKhông có thông tinMô tảKhông có thông tinChọn cơ quan thực hiệnTỉnh/ Thành phốBộ ngành-- Chọn Tỉnh/ Thành phố --";
+        assert_eq!(
+            results(t),
+            [ResultDoc {
+                name: "Giấy khai sinh".into(),
+                code: "KQ.G15.000031".into()
+            }]
+        );
+        let two = "Giấy phépMã: KQ.G10.1Từ khóaKhông có thông tinMô tảKhông có thông tinVăn bản từ chốiMã: KQ.G10.2Từ khóaKhông có thông tinMô tảKhông có thông tin";
+        let r = results(two);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].name, "Văn bản từ chối");
+        assert!(results("Không có thông tin").is_empty());
+        assert_eq!(
+            results("Quyết định cho phép")[0].name,
+            "Quyết định cho phép"
+        );
+    }
+
+    #[test]
+    fn legal_basis_splits_titles_from_numbers() {
+        let t = "Tên văn bản pháp lýMã văn bảnThông tư số 101/2020/TT-BTC ngày 23/11/2020 của Bộ trưởng Bộ Tài chính quy định về phí trong công tác thú y101/2020/TT-BTCNghị định 105/2021/NĐ-CP105/2021/NĐ-CPLuật Hộ tịch60/2014/QH13Nghị quyết số 66.7/2025/NQ-CP của Chính phủ66.7/2025/NQ-CP";
+        let l = legal_basis(t);
+        let numbers: Vec<&str> = l.iter().map(|d| d.number.as_str()).collect();
+        assert_eq!(
+            numbers,
+            [
+                "101/2020/TT-BTC",
+                "105/2021/NĐ-CP",
+                "60/2014/QH13",
+                "66.7/2025/NQ-CP"
+            ]
+        );
+        assert_eq!(l[1].title, "Nghị định 105/2021/NĐ-CP");
+        assert_eq!(l[2].title, "Luật Hộ tịch");
+        assert!(legal_basis("Không có thông tin").is_empty());
+    }
+
+    #[test]
+    fn steps_and_lists() {
+        assert_eq!(
+            steps("Bước 1: nộp.\n\n  Bước 2:   nhận.  \n"),
+            ["Bước 1: nộp.", "Bước 2: nhận."]
+        );
+        assert!(steps("Không có thông tin").is_empty());
+        assert_eq!(
+            list("Tổ chức (không bao gồm doanh nghiệp, HTX), Công dân Việt Nam, Công dân Việt Nam"),
+            [
+                "Tổ chức (không bao gồm doanh nghiệp, HTX)",
+                "Công dân Việt Nam"
+            ]
         );
         assert_eq!(
-            cooperating_departments("Bộ Công thương, Bộ Tài chính"),
-            vec![Dept::Finance]
+            list("Chủ tịch UBND cấp tỉnh\nSở Tư Pháp"),
+            ["Chủ tịch UBND cấp tỉnh", "Sở Tư Pháp"]
         );
-        assert_eq!(cooperating_departments("Cục Thuế"), vec![Dept::Finance]);
-        assert_eq!(cooperating_departments("Tòa án nhân dân khu vực"), vec![]);
+        assert!(list("").is_empty());
     }
 }

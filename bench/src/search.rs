@@ -1,0 +1,182 @@
+//! `search`: catalogue search throughput and latency, in process, with N concurrent clients
+//! (threads) over the real catalogue and, with `--grow`, a catalogue grown with synthetic
+//! procedures made from the real names' words. Queries mix real names typed without diacritics,
+//! names with one typo, two-word fragments and codes.
+
+use crate::stats::{self, Op, RunInfo};
+use motcua::catalogue::{build, raw::RawProcedure};
+use motcua_domain::procedure::ProcedureVersion;
+use motcua_domain::text::fold;
+use motcua_search::SearchIndex;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Options of the search benchmark.
+pub struct SearchArgs {
+    /// procedures.jsonl.gz.
+    pub catalogue: PathBuf,
+    /// Grow the catalogue to this many procedures (0: as imported).
+    pub grow: usize,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Measured time.
+    pub duration: Duration,
+    /// Results per query.
+    pub limit: usize,
+    /// Free label.
+    pub label: Option<String>,
+    /// JSON lines output.
+    pub out: Option<PathBuf>,
+}
+
+/// A small deterministic generator (xorshift), so runs are comparable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn load(path: &PathBuf) -> anyhow::Result<Vec<ProcedureVersion>> {
+    let bytes = std::fs::read(path)?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text)?;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let raw: RawProcedure = serde_json::from_str(line)?;
+        if let Ok(p) = build::parse_record(&raw) {
+            out.push(p.version);
+        }
+    }
+    Ok(out)
+}
+
+/// Synthetic procedures: names of 5-12 words drawn from the real names, real fields and
+/// documents, codes 9.000000 upwards.
+fn grow(real: &[ProcedureVersion], to: usize, rng: &mut Rng) -> Vec<ProcedureVersion> {
+    let words: Vec<&str> = real
+        .iter()
+        .flat_map(|v| v.name.split_whitespace())
+        .collect();
+    let mut out = real.to_vec();
+    let mut i = 0;
+    while out.len() < to {
+        let mut v = real[rng.below(real.len())].clone();
+        let n = 5 + rng.below(8);
+        v.name = (0..n)
+            .map(|_| words[rng.below(words.len())])
+            .collect::<Vec<_>>()
+            .join(" ");
+        v.code = format!("9.{i:06}").parse().expect("a valid code");
+        out.push(v);
+        i += 1;
+    }
+    out
+}
+
+fn typo(s: &str, rng: &mut Rng) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    let long: Vec<usize> = (0..chars.len())
+        .filter(|&i| chars[i].is_alphabetic())
+        .collect();
+    if let Some(&at) = long.get(rng.below(long.len().max(1))) {
+        chars[at] = if chars[at] == 'a' { 'e' } else { 'a' };
+    }
+    chars.into_iter().collect()
+}
+
+fn queries(real: &[ProcedureVersion], rng: &mut Rng) -> Vec<String> {
+    let mut q = Vec::new();
+    for _ in 0..2000 {
+        let v = &real[rng.below(real.len())];
+        let name = fold(&v.name);
+        let words: Vec<&str> = name.split_whitespace().collect();
+        match rng.below(4) {
+            0 => q.push(words.iter().take(6).copied().collect::<Vec<_>>().join(" ")),
+            1 => q.push(typo(
+                &words.iter().take(5).copied().collect::<Vec<_>>().join(" "),
+                rng,
+            )),
+            2 if words.len() > 3 => {
+                let at = rng.below(words.len() - 2);
+                q.push(format!("{} {}", words[at], words[at + 1]));
+            }
+            _ => q.push(v.code.to_string()),
+        }
+    }
+    q
+}
+
+/// Runs the benchmark and prints the summary line.
+pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
+    let real = load(&a.catalogue)?;
+    anyhow::ensure!(
+        !real.is_empty(),
+        "no procedure in {}",
+        a.catalogue.display()
+    );
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let all = if a.grow > real.len() {
+        grow(&real, a.grow, &mut rng)
+    } else {
+        real.clone()
+    };
+    let started = Instant::now();
+    let index = SearchIndex::build(&all)?;
+    eprintln!(
+        "indexed {} procedures in {:.2?}",
+        index.len(),
+        started.elapsed()
+    );
+    let qs = queries(&real, &mut rng);
+    let stop = Instant::now() + a.duration;
+    let measured = Instant::now();
+    let per_client: Vec<Vec<Op>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..a.clients)
+            .map(|c| {
+                let (index, qs) = (&index, &qs);
+                s.spawn(move || {
+                    let mut op = Op::new("search");
+                    let mut i = c * 7919;
+                    while Instant::now() < stop {
+                        let q = &qs[i % qs.len()];
+                        i += 1;
+                        let t = Instant::now();
+                        match index.search(q, a.limit) {
+                            Ok(_) => op.ok(t.elapsed()),
+                            Err(_) => op.err(),
+                        }
+                    }
+                    vec![op]
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a client thread"))
+            .collect()
+    });
+    let secs = measured.elapsed().as_secs_f64();
+    let ops = stats::merge_all(per_client);
+    let target = format!("{} procedures", index.len());
+    stats::report(
+        &RunInfo {
+            mode: "search",
+            label: a.label.as_deref(),
+            target: &target,
+            clients: a.clients,
+            secs,
+            cpu: (None, None),
+        },
+        &ops,
+        a.out.as_deref(),
+    )
+}

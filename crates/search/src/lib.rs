@@ -1,0 +1,257 @@
+//! Full-text search over the procedure catalogue with tantivy.
+//!
+//! One in-memory index: a document per published procedure with its code (exact), its name
+//! (with positions, for phrase matches) and an `all` field (name, field, documents, results,
+//! applicant types). Every text field goes through the `vi` analyzer: split on anything that is
+//! not a letter or digit, then [`fold::VietFold`] (diacritics and đ/Đ removed, lowercased), so
+//! "dang ky khai sinh" finds "Đăng ký khai sinh".
+//!
+//! Ranking (see `docs/catalogue.md`): a query that is a procedure code returns that procedure
+//! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters and
+//! the index does not know it as typed),
+//! exact words score above typo matches, a word in the name above one elsewhere, and the whole
+//! query as a phrase in the name scores highest. If no procedure has every word, the words are
+//! matched as alternatives instead.
+
+pub mod fold;
+mod query;
+
+use motcua_domain::procedure::ProcedureVersion;
+use std::sync::Mutex;
+use tantivy::collector::TopDocs;
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Longest query read, in characters; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most words of a query used.
+pub const MAX_QUERY_WORDS: usize = 12;
+
+/// Whether a query is a procedure code (then a search answers that procedure or nothing).
+pub fn is_code(text: &str) -> bool {
+    let t: String = text.chars().take(MAX_QUERY_CHARS).collect();
+    query::as_code(&t).is_some()
+}
+
+/// Why the index failed (it lives in memory, so only on bugs or resource exhaustion).
+#[derive(Debug, thiserror::Error)]
+#[error("search index: {0}")]
+pub struct SearchError(#[from] tantivy::TantivyError);
+
+/// A procedure found, best first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Procedure code.
+    pub code: String,
+    /// Relevance score (higher is better; only comparable within one answer).
+    pub score: f32,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    pub code: Field,
+    pub name: Field,
+    pub all: Field,
+}
+
+/// The catalogue's search index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+/// Name of the Vietnamese analyzer.
+const ANALYZER: &str = "vi";
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let code = b.add_text_field("code", STRING | STORED);
+    let with_positions = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let freqs = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let name = b.add_text_field("name", with_positions);
+    let all = b.add_text_field("all", freqs);
+    (b.build(), Fields { code, name, all })
+}
+
+impl SearchIndex {
+    /// An index over `versions` (published ones; the caller chooses).
+    pub fn build<'a>(
+        versions: impl IntoIterator<Item = &'a ProcedureVersion>,
+    ) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(ANALYZER, fold::analyzer());
+        // One indexing thread: the machine is small and searches must not wait for merges.
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
+        for v in versions {
+            writer.add_document(Self::document(&fields, v))?;
+        }
+        writer.commit()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    fn document(f: &Fields, v: &ProcedureVersion) -> TantivyDocument {
+        let mut d = TantivyDocument::default();
+        d.add_text(f.code, v.code.to_string());
+        d.add_text(f.name, &v.name);
+        let mut all = String::with_capacity(512);
+        for part in [v.name.as_str(), v.field.as_str(), &v.code.to_string()] {
+            all.push_str(part);
+            all.push('\n');
+        }
+        for doc in &v.documents {
+            all.push_str(&doc.name);
+            all.push('\n');
+        }
+        for r in &v.details.results {
+            all.push_str(&r.name);
+            all.push('\n');
+        }
+        for a in &v.details.applicant_types {
+            all.push_str(a);
+            all.push('\n');
+        }
+        d.add_text(f.all, all);
+        d
+    }
+
+    /// Adds or replaces procedures (by code) and makes them searchable before returning.
+    pub fn upsert<'a>(
+        &self,
+        versions: impl IntoIterator<Item = &'a ProcedureVersion>,
+    ) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        for v in versions {
+            w.delete_term(Term::from_field_text(self.fields.code, &v.code.to_string()));
+            w.add_document(Self::document(&self.fields, v))?;
+        }
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes a procedure (no longer published).
+    pub fn remove(&self, code: &str) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.delete_term(Term::from_field_text(self.fields.code, code));
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of procedures indexed.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The best `limit` procedures for a query typed by a person. Empty, punctuation-only or
+    /// unknown-script queries give no hits; long ones are cut to [`MAX_QUERY_CHARS`].
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        self.run(text, limit.clamp(1, 1000), false)
+    }
+
+    /// Suggestions while typing: like [`search`](Self::search) but the last word is a prefix.
+    pub fn suggest(&self, text: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        self.run(text, limit.clamp(1, 50), true)
+    }
+
+    fn run(&self, text: &str, limit: usize, prefix_last: bool) -> Result<Vec<Hit>, SearchError> {
+        let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
+        let searcher = self.reader.searcher();
+        if let Some(code) = query::as_code(&text) {
+            let q = tantivy::query::TermQuery::new(
+                Term::from_field_text(self.fields.code, &code),
+                IndexRecordOption::Basic,
+            );
+            // A code names one procedure: if it is not published, nothing else is meant.
+            let found = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+            return self.hits(&searcher, found);
+        }
+        let words = self.words(&text);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let top = TopDocs::with_limit(limit).order_by_score();
+        let known = |t: &Term| {
+            searcher.segment_readers().iter().any(|s| {
+                s.inverted_index(t.field())
+                    .is_ok_and(|ii| ii.doc_freq(t).is_ok_and(|n| n > 0))
+            })
+        };
+        let strict = query::build(&self.fields, &words, true, prefix_last, &known);
+        let found = searcher.search(&strict, &top)?;
+        if !found.is_empty() || words.len() == 1 {
+            return self.hits(&searcher, found);
+        }
+        let loose = query::build(&self.fields, &words, false, prefix_last, &known);
+        let found = searcher.search(&loose, &TopDocs::with_limit(limit).order_by_score())?;
+        self.hits(&searcher, found)
+    }
+
+    /// The query's words through the same analyzer as the index.
+    fn words(&self, text: &str) -> Vec<String> {
+        let mut analyzer = match self.index.tokenizers().get(ANALYZER) {
+            Some(a) => a,
+            None => fold::analyzer(),
+        };
+        let mut stream = analyzer.token_stream(text);
+        let mut out: Vec<String> = Vec::new();
+        while stream.advance() {
+            let t = stream.token().text.clone();
+            if !t.is_empty() && !out.contains(&t) {
+                out.push(t);
+            }
+            if out.len() == MAX_QUERY_WORDS {
+                break;
+            }
+        }
+        out
+    }
+
+    fn hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        found: Vec<(f32, tantivy::DocAddress)>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let mut out = Vec::with_capacity(found.len());
+        for (score, addr) in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(code) = doc.get_first(self.fields.code).and_then(|v| v.as_str()) {
+                out.push(Hit {
+                    code: code.to_owned(),
+                    score,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,168 @@
+use super::*;
+use motcua_domain::catalogue::ProcedureDetails;
+use motcua_domain::procedure::{
+    DocumentRequirement, Level, OnlineLevel, TimeLimit, TimeUnit, VersionStatus,
+};
+use motcua_domain::workflow::WorkflowDef;
+
+fn v(code: &str, name: &str, field: &str, docs: &[&str]) -> ProcedureVersion {
+    let limit = TimeLimit {
+        amount: 5,
+        unit: TimeUnit::WorkingDays,
+    };
+    ProcedureVersion {
+        code: code.parse().unwrap(),
+        version: 1,
+        status: VersionStatus::Published,
+        name: name.into(),
+        field: field.into(),
+        levels: vec![Level::Commune],
+        online_level: OnlineLevel::Full,
+        time_limit: limit,
+        fee_vnd: 0,
+        documents: docs
+            .iter()
+            .map(|d| DocumentRequirement {
+                name: d.to_string(),
+                required: true,
+            })
+            .collect(),
+        decision_no: String::new(),
+        competent_agency: None,
+        workflow: WorkflowDef::standard(limit.duration(), None),
+        details: ProcedureDetails::default(),
+    }
+}
+
+fn catalogue() -> Vec<ProcedureVersion> {
+    vec![
+        v(
+            "1.001193",
+            "Thủ tục đăng ký khai sinh",
+            "Hộ tịch",
+            &["Tờ khai đăng ký khai sinh"],
+        ),
+        v(
+            "1.000656",
+            "Thủ tục đăng ký khai tử",
+            "Hộ tịch",
+            &["Tờ khai đăng ký khai tử", "Giấy báo tử"],
+        ),
+        v(
+            "1.001022",
+            "Thủ tục đăng ký lại khai sinh",
+            "Hộ tịch",
+            &["Tờ khai"],
+        ),
+        v(
+            "1.004227",
+            "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ",
+            "Hoạt động xây dựng",
+            &["Đơn đề nghị cấp giấy phép xây dựng", "Bản vẽ thiết kế"],
+        ),
+        v(
+            "2.000908",
+            "Cấp bản sao từ sổ gốc",
+            "Chứng thực",
+            &["Giấy khai sinh của người yêu cầu"],
+        ),
+        v(
+            "1.003560",
+            "Đăng ký thường trú",
+            "Đăng ký, quản lý cư trú",
+            &["Tờ khai thay đổi thông tin cư trú"],
+        ),
+    ]
+}
+
+fn codes(hits: &[Hit]) -> Vec<&str> {
+    hits.iter().map(|h| h.code.as_str()).collect()
+}
+
+fn index() -> SearchIndex {
+    SearchIndex::build(&catalogue()).unwrap()
+}
+
+#[test]
+fn words_without_diacritics_find_the_procedure_and_the_phrase_ranks_first() {
+    let ix = index();
+    assert_eq!(ix.len(), 6);
+    let hits = ix.search("dang ky khai sinh", 10).unwrap();
+    assert_eq!(hits[0].code, "1.001193", "{hits:?}");
+    // "đăng ký lại khai sinh" has every word but not the phrase: below.
+    assert!(codes(&hits).contains(&"1.001022"));
+    let hits = ix.search("ĐĂNG KÝ KHAI TỬ", 10).unwrap();
+    assert_eq!(hits[0].code, "1.000656");
+}
+
+#[test]
+fn one_typo_per_word_is_tolerated() {
+    let ix = index();
+    let hits = ix.search("giay phep xay dumg", 10).unwrap();
+    assert_eq!(codes(&hits), ["1.004227"], "{hits:?}");
+    let hits = ix.search("thuong tru", 10).unwrap();
+    assert_eq!(hits[0].code, "1.003560");
+    let hits = ix.search("thuongg tru", 10).unwrap();
+    assert_eq!(hits[0].code, "1.003560");
+    // Two typos in one word: not found by the strict query.
+    assert!(!codes(&ix.search("thuonggg tru", 10).unwrap()).contains(&"1.004227"));
+}
+
+#[test]
+fn a_code_goes_straight_to_its_procedure() {
+    let ix = index();
+    assert_eq!(codes(&ix.search("1.001193", 10).unwrap()), ["1.001193"]);
+    assert_eq!(codes(&ix.search(" 1.004227 ", 10).unwrap()), ["1.004227"]);
+    // An unknown code is searched as words: finds nothing here.
+    assert!(ix.search("9.999999", 10).unwrap().is_empty());
+}
+
+#[test]
+fn documents_and_fields_are_searched() {
+    let ix = index();
+    assert_eq!(ix.search("giay bao tu", 10).unwrap()[0].code, "1.000656");
+    assert_eq!(ix.search("chung thuc", 10).unwrap()[0].code, "2.000908");
+}
+
+#[test]
+fn odd_queries_do_not_fail() {
+    let ix = index();
+    for q in [
+        "",
+        "   ",
+        "?!.,;:-–—()[]{}",
+        "出生登记",
+        "khai sinh 出生",
+        "\u{0}\u{7f}",
+    ] {
+        ix.search(q, 10).unwrap();
+        ix.suggest(q, 10).unwrap();
+    }
+    assert!(ix.search("?!.,", 10).unwrap().is_empty());
+    let long = "đăng ký khai sinh ".repeat(500);
+    assert_eq!(ix.search(&long, 10).unwrap()[0].code, "1.001193");
+    // Mixed script: the Vietnamese words still count.
+    assert_eq!(ix.search("khai sinh 出生", 10).unwrap()[0].code, "1.001193");
+}
+
+#[test]
+fn suggestions_complete_the_last_word() {
+    let ix = index();
+    let hits = ix.suggest("dang ky thuong t", 5).unwrap();
+    assert_eq!(hits[0].code, "1.003560", "{hits:?}");
+    let hits = ix.suggest("khai s", 5).unwrap();
+    assert_eq!(hits[0].code, "1.001193");
+}
+
+#[test]
+fn upsert_and_remove_refresh_the_index() {
+    let ix = index();
+    let mut changed = catalogue()[0].clone();
+    changed.name = "Đăng ký khai sinh có yếu tố nước ngoài".into();
+    ix.upsert([&changed]).unwrap();
+    assert_eq!(ix.len(), 6);
+    assert_eq!(ix.search("nuoc ngoai", 10).unwrap()[0].code, "1.001193");
+    ix.remove("1.001193").unwrap();
+    assert_eq!(ix.len(), 5);
+    assert!(ix.search("1.001193", 10).unwrap().is_empty());
+}

@@ -1,0 +1,336 @@
+//! The published catalogue in memory: every published procedure by code, its facets (fields,
+//! levels, applicant types, online levels, agencies) and the tantivy search index. Loaded from the
+//! store on first use, refreshed in place when a version is published here, and reloaded
+//! periodically so imports and other nodes' publications show up.
+
+use motcua_domain::procedure::{Level, OnlineLevel};
+use motcua_domain::text::fold;
+use motcua_search::SearchIndex;
+use motcua_store::{ProcedureRecord, Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// How often a server reloads the whole catalogue from the store.
+pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl crate::AppState {
+    /// The published catalogue (loaded from the store on first use).
+    pub async fn catalogue(&self) -> Result<Arc<Catalogue>, StoreError> {
+        if let Some(c) = self.catalogue_now() {
+            return Ok(c);
+        }
+        let _loading = self.catalogue_loading.lock().await;
+        if let Some(c) = self.catalogue_now() {
+            return Ok(c);
+        }
+        let c = Arc::new(Catalogue::load(&self.store).await?);
+        self.set_catalogue(Arc::clone(&c));
+        Ok(c)
+    }
+
+    fn catalogue_now(&self) -> Option<Arc<Catalogue>> {
+        match self.catalogue.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn set_catalogue(&self, c: Arc<Catalogue>) {
+        match self.catalogue.write() {
+            Ok(mut g) => *g = Some(c),
+            Err(p) => *p.into_inner() = Some(c),
+        }
+    }
+
+    /// Reloads the whole catalogue and rebuilds its index.
+    pub async fn reload_catalogue(&self) -> Result<(), StoreError> {
+        let _loading = self.catalogue_loading.lock().await;
+        let c = Arc::new(Catalogue::load(&self.store).await?);
+        self.set_catalogue(c);
+        Ok(())
+    }
+
+    /// Re-reads one procedure after a publication and refreshes the snapshot and the index.
+    pub async fn refresh_procedure(&self, code: &str) -> Result<(), StoreError> {
+        let current = self.catalogue().await?;
+        let _loading = self.catalogue_loading.lock().await;
+        let record = self.store.published_procedure(code).await?;
+        let current = self.catalogue_now().unwrap_or(current);
+        let next = Arc::new(current.with(code, record)?);
+        self.set_catalogue(next);
+        self.procedures.remove(&code.to_string());
+        Ok(())
+    }
+}
+
+/// A snapshot of the published catalogue.
+pub struct Catalogue {
+    /// Published procedures, by code.
+    records: Vec<Arc<ProcedureRecord>>,
+    by_code: HashMap<String, usize>,
+    /// Folded `code name` of each record, for the list's word filter.
+    folded: Vec<String>,
+    /// The search index (shared by successive snapshots, updated in place).
+    pub index: Arc<SearchIndex>,
+}
+
+/// Filters of a catalogue listing; every one given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Folded words that must all appear in the code or name.
+    pub words: Vec<String>,
+    /// Exact field (lĩnh vực), compared folded.
+    pub field: Option<String>,
+    /// Implementing level.
+    pub level: Option<Level>,
+    /// Online level.
+    pub online_level: Option<OnlineLevel>,
+    /// Applicant type, compared folded.
+    pub applicant: Option<String>,
+    /// Received at this agency.
+    pub agency: Option<String>,
+}
+
+impl Filter {
+    fn matches(&self, r: &ProcedureRecord, folded: &str) -> bool {
+        let v = &r.version;
+        self.words.iter().all(|w| folded.contains(w.as_str()))
+            && self.field.as_ref().is_none_or(|f| fold(&v.field) == *f)
+            && self.level.is_none_or(|l| v.levels.contains(&l))
+            && self.online_level.is_none_or(|o| v.online_level == o)
+            && self
+                .applicant
+                .as_ref()
+                .is_none_or(|a| v.details.applicant_types.iter().any(|t| fold(t) == *a))
+            && self
+                .agency
+                .as_ref()
+                .is_none_or(|a| r.receiving_agencies.iter().any(|x| x.as_str() == a))
+    }
+}
+
+impl Catalogue {
+    /// Builds a snapshot and its index from the store.
+    pub async fn load(store: &Store) -> Result<Catalogue, StoreError> {
+        let records = store.published_procedures().await?;
+        let built = tokio::task::spawn_blocking(move || {
+            let index = SearchIndex::build(records.iter().map(|r| &r.version))
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            Ok::<_, StoreError>(Catalogue::from_parts(
+                records.into_iter().map(Arc::new).collect(),
+                Arc::new(index),
+            ))
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))??;
+        Ok(built)
+    }
+
+    fn from_parts(mut records: Vec<Arc<ProcedureRecord>>, index: Arc<SearchIndex>) -> Catalogue {
+        records.sort_by_key(|r| r.version.code.to_string());
+        let by_code = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.version.code.to_string(), i))
+            .collect();
+        let folded = records
+            .iter()
+            .map(|r| format!("{} {}", r.version.code, fold(&r.version.name)))
+            .collect();
+        Catalogue {
+            records,
+            by_code,
+            folded,
+            index,
+        }
+    }
+
+    /// A new snapshot with `record` published (or, with `None`, `code` withdrawn); the index is
+    /// updated in place.
+    pub fn with(
+        &self,
+        code: &str,
+        record: Option<ProcedureRecord>,
+    ) -> Result<Catalogue, StoreError> {
+        let mut records: Vec<Arc<ProcedureRecord>> = self
+            .records
+            .iter()
+            .filter(|r| r.version.code.to_string() != code)
+            .cloned()
+            .collect();
+        match &record {
+            Some(r) => self.index.upsert([&r.version]),
+            None => self.index.remove(code),
+        }
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        records.extend(record.map(Arc::new));
+        Ok(Catalogue::from_parts(records, Arc::clone(&self.index)))
+    }
+
+    /// Every published procedure, by code.
+    pub fn all(&self) -> &[Arc<ProcedureRecord>] {
+        &self.records
+    }
+
+    /// One published procedure.
+    pub fn get(&self, code: &str) -> Option<&Arc<ProcedureRecord>> {
+        self.by_code.get(code).map(|&i| &self.records[i])
+    }
+
+    /// Procedures matching `filter` with a code after `after`, by code, at most `limit`.
+    pub fn list(
+        &self,
+        filter: &Filter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Vec<&Arc<ProcedureRecord>> {
+        let start = match after {
+            Some(a) => self
+                .records
+                .partition_point(|r| r.version.code.to_string().as_str() <= a),
+            None => 0,
+        };
+        self.records[start..]
+            .iter()
+            .zip(&self.folded[start..])
+            .filter(|(r, f)| filter.matches(r, f))
+            .map(|(r, _)| r)
+            .take(limit)
+            .collect()
+    }
+
+    /// Whether one record passes `filter`.
+    pub fn list_one(&self, filter: &Filter, r: &ProcedureRecord) -> bool {
+        let folded = format!("{} {}", r.version.code, fold(&r.version.name));
+        filter.matches(r, &folded)
+    }
+
+    /// How many procedures each value of a facet has, by value (fields, applicant types).
+    pub fn facet(&self, of: impl Fn(&ProcedureRecord) -> Vec<String>) -> Vec<(String, usize)> {
+        let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        for r in &self.records {
+            for v in of(r) {
+                let e = counts.entry(fold(&v)).or_insert((v, 0));
+                e.1 += 1;
+            }
+        }
+        counts.into_values().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use motcua_domain::catalogue::ProcedureDetails;
+    use motcua_domain::procedure::{ProcedureVersion, TimeLimit, TimeUnit, VersionStatus};
+    use motcua_domain::workflow::WorkflowDef;
+
+    fn rec(code: &str, name: &str, field: &str, level: Level, agency: &str) -> ProcedureRecord {
+        let limit = TimeLimit {
+            amount: 3,
+            unit: TimeUnit::WorkingDays,
+        };
+        ProcedureRecord {
+            version: ProcedureVersion {
+                code: code.parse().unwrap(),
+                version: 1,
+                status: VersionStatus::Published,
+                name: name.into(),
+                field: field.into(),
+                levels: vec![level],
+                online_level: OnlineLevel::Full,
+                time_limit: limit,
+                fee_vnd: 0,
+                documents: vec![],
+                decision_no: String::new(),
+                competent_agency: None,
+                workflow: WorkflowDef::standard(limit.duration(), None),
+                details: ProcedureDetails {
+                    applicant_types: vec!["Công dân Việt Nam".into()],
+                    ..ProcedureDetails::default()
+                },
+            },
+            receiving_agencies: vec![agency.parse().unwrap()],
+        }
+    }
+
+    fn cat() -> Catalogue {
+        let recs = vec![
+            rec(
+                "1.000003",
+                "Đăng ký kết hôn",
+                "Hộ tịch",
+                Level::Commune,
+                "H40.24781",
+            ),
+            rec(
+                "1.000001",
+                "Đăng ký khai sinh",
+                "Hộ tịch",
+                Level::Commune,
+                "H40.24781",
+            ),
+            rec(
+                "1.000002",
+                "Cấp phép xây dựng",
+                "Xây dựng",
+                Level::Province,
+                "000.00.01.H40",
+            ),
+        ];
+        let index = SearchIndex::build(recs.iter().map(|r| &r.version)).unwrap();
+        Catalogue::from_parts(recs.into_iter().map(Arc::new).collect(), Arc::new(index))
+    }
+
+    fn codes(v: Vec<&Arc<ProcedureRecord>>) -> Vec<String> {
+        v.iter().map(|r| r.version.code.to_string()).collect()
+    }
+
+    #[test]
+    fn lists_by_code_with_filters_and_a_cursor() {
+        let c = cat();
+        let all = Filter::default();
+        assert_eq!(codes(c.list(&all, None, 2)), ["1.000001", "1.000002"]);
+        assert_eq!(codes(c.list(&all, Some("1.000002"), 2)), ["1.000003"]);
+        let f = Filter {
+            field: Some(fold("hộ tịch")),
+            ..Filter::default()
+        };
+        assert_eq!(codes(c.list(&f, None, 10)), ["1.000001", "1.000003"]);
+        let f = Filter {
+            level: Some(Level::Province),
+            ..Filter::default()
+        };
+        assert_eq!(codes(c.list(&f, None, 10)), ["1.000002"]);
+        let f = Filter {
+            words: vec!["dang".into(), "hon".into()],
+            agency: Some("H40.24781".into()),
+            applicant: Some(fold("Công dân Việt Nam")),
+            ..Filter::default()
+        };
+        assert_eq!(codes(c.list(&f, None, 10)), ["1.000003"]);
+        assert_eq!(
+            c.facet(|r| vec![r.version.field.clone()]),
+            [("Hộ tịch".to_string(), 2), ("Xây dựng".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn publishing_replaces_in_the_snapshot_and_the_index() {
+        let c = cat();
+        let mut r = rec(
+            "1.000001",
+            "Đăng ký khai sinh lưu động",
+            "Hộ tịch",
+            Level::Commune,
+            "H40.24781",
+        );
+        r.version.version = 2;
+        let c2 = c.with("1.000001", Some(r)).unwrap();
+        assert_eq!(c2.get("1.000001").unwrap().version.version, 2);
+        assert_eq!(c2.index.search("luu dong", 5).unwrap()[0].code, "1.000001");
+        let c3 = c2.with("1.000002", None).unwrap();
+        assert!(c3.get("1.000002").is_none());
+        assert_eq!(c3.all().len(), 2);
+    }
+}

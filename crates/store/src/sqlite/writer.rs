@@ -66,7 +66,9 @@ pub(crate) fn run(
             }
         }
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
+        let started = std::time::Instant::now();
         let replies = commit_batch(&mut conn, batch, &mut snaps);
+        metrics::histogram!("motcua_sqlite_batch_seconds").record(started.elapsed().as_secs_f64());
         if sync_tx.send(replies).is_err() {
             break;
         }
@@ -82,12 +84,15 @@ fn sync_loop(wal: Option<std::fs::File>, rx: crossbeam_channel::Receiver<Vec<Rep
         while let Ok(more) = rx.try_recv() {
             ready.push(more);
         }
+        let started = std::time::Instant::now();
         let synced = match &wal {
             Some(f) => f
                 .sync_data()
                 .map_err(|e| format!("fsync of the WAL failed: {e}")),
             None => Ok(()),
         };
+        metrics::histogram!("motcua_sqlite_fsync_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("motcua_sqlite_fsync_batches").record(ready.len() as f64);
         for replies in ready {
             for r in replies {
                 // A caller that went away does not matter: its write is committed either way.

@@ -884,17 +884,7 @@ impl PgStore {
             for r in page {
                 let id: Uuid = r.get(0);
                 let state: String = r.get(1);
-                let seqs: Vec<i64> = r.get::<_, Option<Vec<i64>>>(2).unwrap_or_default();
-                let bodies: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
-                let prevs: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
-                let hashes: Vec<String> = r.get::<_, Option<Vec<String>>>(5).unwrap_or_default();
-                let log: Vec<(u64, String, String, String)> = seqs
-                    .into_iter()
-                    .zip(bodies)
-                    .zip(prevs)
-                    .zip(hashes)
-                    .map(|(((s, b), p), h)| (s as u64, b, p, h))
-                    .collect();
+                let log = postgres_log(&r);
                 report.dossiers += 1;
                 report.events += log.len() as u64;
                 for d in check_log(id, &log, &state, &mut report.problems) {
@@ -979,6 +969,21 @@ async fn write_procedure(
         .map_err(pg_err)?;
     tx.execute(&st, &[&code, &agencies]).await.map_err(pg_err)?;
     Ok(())
+}
+
+/// A dossier's log as [`check_log`] takes it, from a row whose columns 2-5 are the aggregated
+/// seqs, bodies, previous hashes and hashes (empty for a dossier without events).
+fn postgres_log(r: &tokio_postgres::Row) -> Vec<(u64, String, String, String)> {
+    let seqs: Vec<i64> = r.get::<_, Option<Vec<i64>>>(2).unwrap_or_default();
+    let bodies: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
+    let prevs: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
+    let hashes: Vec<String> = r.get::<_, Option<Vec<String>>>(5).unwrap_or_default();
+    seqs.into_iter()
+        .zip(bodies)
+        .zip(prevs)
+        .zip(hashes)
+        .map(|(((s, b), p), h)| (s as u64, b, p, h))
+        .collect()
 }
 
 #[cfg(test)]

@@ -84,17 +84,7 @@ impl PgStore {
             for r in page {
                 let id: uuid::Uuid = r.get(0);
                 let state: String = r.get(1);
-                let seqs: Vec<i64> = r.get::<_, Option<Vec<i64>>>(2).unwrap_or_default();
-                let bodies: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
-                let prevs: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
-                let hashes: Vec<String> = r.get::<_, Option<Vec<String>>>(5).unwrap_or_default();
-                let log: Vec<(u64, String, String, String)> = seqs
-                    .into_iter()
-                    .zip(bodies)
-                    .zip(prevs)
-                    .zip(hashes)
-                    .map(|(((s, b), p), h)| (s as u64, b, p, h))
-                    .collect();
+                let log = super::postgres_log(&r);
                 dossiers += 1;
                 events += log.len() as u64;
                 for d in crate::plan::check_log(id, &log, &state, &mut problems) {

@@ -496,11 +496,7 @@ impl SqliteStore {
     pub(crate) async fn list_dossiers(&self, q: &DossierQuery) -> Result<Vec<DossierSummary>> {
         let q = q.clone();
         self.read(move |c| {
-            let mut sql = String::from(
-                "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,
-                        receiving_agency, current_agency, submitted_at, due_at, version
-                 FROM dossiers WHERE 1 = 1",
-            );
+            let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM dossiers WHERE 1 = 1");
             let mut args: Vec<rusqlite::types::Value> = Vec::new();
             use rusqlite::types::Value as V;
             fn push(sql: &mut String, args: &mut Vec<V>, clause: &str, v: V) {
@@ -540,41 +536,9 @@ impl SqliteStore {
             ));
             let mut st = c.prepare_cached(&sql).map_err(db_err)?;
             let rows = st
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, i64>(9)?,
-                        r.get::<_, Option<i64>>(10)?,
-                        r.get::<_, i64>(11)?,
-                    ))
-                })
+                .query_map(rusqlite::params_from_iter(args), summary_row)
                 .map_err(db_err)?;
-            rows.map(|r| {
-                let r = r.map_err(db_err)?;
-                Ok(DossierSummary {
-                    id: r.0.parse().map_err(corrupt)?,
-                    code: r.1,
-                    procedure_code: r.2,
-                    procedure_name: r.3,
-                    applicant_name: r.4,
-                    status: Status::parse(&r.5).ok_or_else(|| corrupt(&r.5))?,
-                    national_status: r.6 as u8,
-                    receiving_agency: r.7,
-                    current_agency: r.8,
-                    submitted_at: from_ts(r.9),
-                    due_at: r.10.map(from_ts),
-                    version: r.11 as u64,
-                })
-            })
-            .collect()
+            rows.map(|r| summary(r.map_err(db_err)?)).collect()
         })
     }
 
@@ -1041,6 +1005,62 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// The columns [`summary_row`] reads, in its order.
+pub(crate) const SUMMARY_COLUMNS: &str = "id, code, procedure_code, procedure_name, applicant_name, \
+    status, national_status, receiving_agency, current_agency, submitted_at, due_at, version";
+
+/// A row of [`SUMMARY_COLUMNS`], as read.
+pub(crate) type SummaryRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+);
+
+/// Reads a row of [`SUMMARY_COLUMNS`].
+pub(crate) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SummaryRow> {
+    Ok((
+        r.get::<_, String>(0)?,
+        r.get::<_, Option<String>>(1)?,
+        r.get::<_, String>(2)?,
+        r.get::<_, String>(3)?,
+        r.get::<_, String>(4)?,
+        r.get::<_, String>(5)?,
+        r.get::<_, i64>(6)?,
+        r.get::<_, String>(7)?,
+        r.get::<_, String>(8)?,
+        r.get::<_, i64>(9)?,
+        r.get::<_, Option<i64>>(10)?,
+        r.get::<_, i64>(11)?,
+    ))
+}
+
+/// A dossier list row from what [`summary_row`] read.
+pub(crate) fn summary(r: SummaryRow) -> Result<DossierSummary> {
+    Ok(DossierSummary {
+        id: r.0.parse().map_err(corrupt)?,
+        code: r.1,
+        procedure_code: r.2,
+        procedure_name: r.3,
+        applicant_name: r.4,
+        status: Status::parse(&r.5).ok_or_else(|| corrupt(&r.5))?,
+        national_status: r.6 as u8,
+        receiving_agency: r.7,
+        current_agency: r.8,
+        submitted_at: from_ts(r.9),
+        due_at: r.10.map(from_ts),
+        version: r.11 as u64,
+    })
 }
 
 /// Walks every dossier in id order with its log as [`check_log`] takes it (seq, canonical JSON,

@@ -127,52 +127,24 @@ impl SqliteStore {
         let limit = limit.clamp(1, 200) as usize;
         self.read_blocking(move |c| {
             let mut st = c
-                .prepare_cached(
-                    "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,
-                            receiving_agency, current_agency, submitted_at, due_at, version
-                     FROM dossiers
+                .prepare_cached(&format!(
+                    "SELECT {} FROM dossiers
                      WHERE competent_agency = ?1 AND finished_at IS NULL AND due_at IS NOT NULL
                        AND due_at <= ?2 AND received_at IS NOT NULL
                      ORDER BY due_at LIMIT ?3",
-                )
+                    super::SUMMARY_COLUMNS
+                ))
                 .map_err(db_err)?;
             let mut out = Vec::new();
             for a in &agencies {
                 let rows = st
-                    .query_map(params![a, super::ts(until), limit as i64], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, Option<String>>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, i64>(6)?,
-                            r.get::<_, String>(7)?,
-                            r.get::<_, String>(8)?,
-                            r.get::<_, i64>(9)?,
-                            r.get::<_, Option<i64>>(10)?,
-                            r.get::<_, i64>(11)?,
-                        ))
-                    })
+                    .query_map(
+                        params![a, super::ts(until), limit as i64],
+                        super::summary_row,
+                    )
                     .map_err(db_err)?;
                 for r in rows {
-                    let r = r.map_err(db_err)?;
-                    out.push(crate::DossierSummary {
-                        id: r.0.parse().map_err(super::corrupt)?,
-                        code: r.1,
-                        procedure_code: r.2,
-                        procedure_name: r.3,
-                        applicant_name: r.4,
-                        status: motcua_domain::status::Status::parse(&r.5)
-                            .ok_or_else(|| super::corrupt(&r.5))?,
-                        national_status: r.6 as u8,
-                        receiving_agency: r.7,
-                        current_agency: r.8,
-                        submitted_at: super::from_ts(r.9),
-                        due_at: r.10.map(super::from_ts),
-                        version: r.11 as u64,
-                    });
+                    out.push(super::summary(r.map_err(db_err)?)?);
                 }
             }
             out.sort_by_key(|d| d.due_at);

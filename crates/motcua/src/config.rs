@@ -20,6 +20,10 @@ pub struct Settings {
     pub seed_demo: bool,
     /// Log filter (tracing's EnvFilter syntax).
     pub log: String,
+    /// Mark session cookies `Secure` (set it when the site is served over HTTPS; a proxy's
+    /// `X-Forwarded-Proto: https` does the same per request).
+    #[serde(default)]
+    pub secure_cookies: bool,
     /// Outside systems and the outbox dispatcher (`[integrations]`).
     #[serde(default)]
     pub integrations: crate::integrations::IntegrationSettings,
@@ -33,6 +37,7 @@ impl Default for Settings {
             database_url: String::new(),
             seed_demo: true,
             log: "info,tower_http=warn".into(),
+            secure_cookies: false,
             integrations: Default::default(),
         }
     }
@@ -47,7 +52,14 @@ impl Settings {
             None => f = f.merge(Toml::file("motcua.toml")),
         }
         // Only our own keys: other MOTCUA_* variables (e.g. MOTCUA_TEST_DATABASE_URL) are not settings.
-        let keys = ["listen", "data_dir", "database_url", "seed_demo", "log"];
+        let keys = [
+            "listen",
+            "data_dir",
+            "database_url",
+            "seed_demo",
+            "log",
+            "secure_cookies",
+        ];
         let mut s: Settings = f
             .merge(Env::prefixed("MOTCUA_").only(&keys))
             .extract()

@@ -316,7 +316,11 @@ async fn main() -> anyhow::Result<()> {
             );
             // Delivery to outside systems runs beside the requests, never inside them.
             let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
-            motcua_web::serve(listener, motcua_web::AppState::new(store)).await?;
+            motcua_web::serve(
+                listener,
+                motcua_web::AppState::new(store).with_secure_cookies(s.secure_cookies),
+            )
+            .await?;
             if let Some(d) = dispatcher {
                 d.stop().await;
             }

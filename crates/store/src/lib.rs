@@ -6,6 +6,8 @@
 //! domain's decision on the current state, appends the events with their hash chain, updates the
 //! read models and statistics counters, and writes the outbox. Nothing else writes those tables.
 
+pub mod accounts;
+pub mod inbox;
 mod model;
 pub mod outbox;
 mod plan;
@@ -14,6 +16,8 @@ mod snapshot;
 pub mod sqlite;
 mod stats;
 
+pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure};
+pub use inbox::{InboxCount, InboxCursor, InboxQuery};
 pub use model::*;
 pub use outbox::{
     OutboxClaim, OutboxDay, OutboxDepth, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus,
@@ -205,6 +209,65 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<UserRecord>> {
         dispatch!(self, s => s.token_user(token_hash, now).await)
+    }
+
+    /// Forgets a token (sign-out); unknown tokens are ignored.
+    pub async fn delete_token(&self, token_hash: &str) -> Result<()> {
+        dispatch!(self, s => s.delete_token(token_hash).await)
+    }
+
+    /// Until when the account `username` is locked after repeated failed sign-ins, if it is
+    /// locked at `now`.
+    pub async fn login_locked_until(
+        &self,
+        username: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        dispatch!(self, s => s.login_locked_until(username, now).await)
+    }
+
+    /// Counts a failed sign-in of `username` (nothing for an unknown name); the
+    /// `max_failures`-th failure in a row locks the account for `lock_for` and starts counting
+    /// again.
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        max_failures: u32,
+        lock_for: chrono::Duration,
+    ) -> Result<LoginFailure> {
+        dispatch!(self, s => s.record_login_failure(username, now, max_failures, lock_for).await)
+    }
+
+    /// A successful sign-in: forgets earlier failures and any lock.
+    pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
+        dispatch!(self, s => s.clear_login_failures(username).await)
+    }
+
+    /// An agency's inbox, most urgent first (see [`inbox`]).
+    pub async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DossierSummary>> {
+        dispatch!(self, s => s.inbox(q).await)
+    }
+
+    /// Per status, the open dossiers an agency holds: in all, past their appointment at `now`,
+    /// and due before `soon`.
+    pub async fn inbox_counts(
+        &self,
+        agency: &AgencyCode,
+        now: chrono::DateTime<chrono::Utc>,
+        soon: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<InboxCount>> {
+        dispatch!(self, s => s.inbox_counts(agency, now, soon).await)
+    }
+
+    /// Appends a line to the audit trail.
+    pub async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
+        dispatch!(self, s => s.append_audit(entry).await)
+    }
+
+    /// Reads the audit trail, newest first.
+    pub async fn audit_trail(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        dispatch!(self, s => s.audit_trail(q).await)
     }
 
     /// Inserts or replaces a procedure version and the agencies that receive it.

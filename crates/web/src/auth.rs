@@ -74,6 +74,141 @@ pub fn actor_of(u: &UserRecord) -> Actor {
     }
 }
 
+/// Failed sign-ins in a row that lock an account.
+pub const MAX_LOGIN_FAILURES: u32 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_MINUTES: i64 = 15;
+
+/// Why a sign-in was refused.
+#[derive(Debug)]
+pub enum SignInError {
+    /// Too many attempts from this client: wait this many seconds.
+    TooManyAttempts(u64),
+    /// The account is locked until then after repeated failures.
+    Locked(chrono::DateTime<Utc>),
+    /// Unknown user or wrong password (the two are not told apart).
+    Wrong,
+    /// The store failed.
+    Store(motcua_store::StoreError),
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> ApiError {
+        match e {
+            SignInError::TooManyAttempts(s) => ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "too-many-attempts",
+                "Too many sign-in attempts",
+                format!("too many sign-in attempts from your address; try again in {s} s"),
+            ),
+            SignInError::Locked(_) => ApiError::new(
+                axum::http::StatusCode::LOCKED,
+                "account-locked",
+                "Account locked",
+                format!(
+                    "the account is locked for {LOCK_MINUTES} minutes after {MAX_LOGIN_FAILURES} failed sign-ins"
+                ),
+            ),
+            SignInError::Wrong => ApiError::unauthorized("wrong user name or password"),
+            SignInError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Checks a user name and password, with the per-client limiter and the per-account lockout;
+/// records the outcome in the audit trail (never the password).
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<UserRecord, SignInError> {
+    state
+        .login_limiter
+        .check(ip)
+        .map_err(SignInError::TooManyAttempts)?;
+    let username = username.trim();
+    if username.is_empty() || username.len() > 100 || password.len() > 200 {
+        state.login_limiter.failed(ip);
+        return Err(SignInError::Wrong);
+    }
+    let now = Utc::now();
+    let audit = |user_id, action: &str, detail: String| motcua_store::AuditEntry {
+        at: now,
+        user_id,
+        username: username.to_string(),
+        action: action.to_string(),
+        dossier_id: None,
+        detail,
+    };
+    let from = ip.map(|i| i.to_string()).unwrap_or_default();
+    if let Some(until) = state
+        .store
+        .login_locked_until(username, now)
+        .await
+        .map_err(SignInError::Store)?
+    {
+        let _ = state
+            .store
+            .append_audit(audit(None, "login_locked", from))
+            .await;
+        return Err(SignInError::Locked(until));
+    }
+    let user = state
+        .store
+        .user_by_username(username)
+        .await
+        .map_err(SignInError::Store)?;
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal users.
+    let ok = match &user {
+        Some(u) => verify_password(password, &u.password_hash),
+        None => {
+            verify_password(password, dummy_hash());
+            false
+        }
+    };
+    match (ok, user) {
+        (true, Some(u)) => {
+            state
+                .store
+                .clear_login_failures(username)
+                .await
+                .map_err(SignInError::Store)?;
+            let _ = state
+                .store
+                .append_audit(audit(Some(u.id), "login", from))
+                .await;
+            Ok(u)
+        }
+        (_, user) => {
+            state.login_limiter.failed(ip);
+            let f = state
+                .store
+                .record_login_failure(
+                    username,
+                    now,
+                    MAX_LOGIN_FAILURES,
+                    Duration::minutes(LOCK_MINUTES),
+                )
+                .await
+                .map_err(SignInError::Store)?;
+            let _ = state
+                .store
+                .append_audit(audit(user.map(|u| u.id), "login_failed", from))
+                .await;
+            match f.locked_until {
+                Some(until) => Err(SignInError::Locked(until)),
+                None => Err(SignInError::Wrong),
+            }
+        }
+    }
+}
+
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("dummy password for timing"))
+}
+
 /// An authenticated request: the bearer token was valid.
 #[derive(Clone, Debug)]
 pub struct Auth(pub Actor);
@@ -82,11 +217,9 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized(
-                "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token",
-            )
-        })?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            return from_session(parts, state).await;
+        };
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
@@ -110,6 +243,36 @@ impl FromRequestParts<AppState> for Auth {
         state.tokens.put(hash, actor.clone());
         Ok(Auth(actor))
     }
+}
+
+/// A page's script (or a signed-in person's browser) calling the API with the session cookie:
+/// reads need nothing more; anything else must carry the session's CSRF token in
+/// `X-CSRF-Token`, so that another site cannot make the browser act.
+async fn from_session(parts: &Parts, state: &AppState) -> Result<Auth, ApiError> {
+    let missing = || {
+        ApiError::unauthorized(
+            "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token",
+        )
+    };
+    let s = crate::session::session_of(&parts.headers, state)
+        .await
+        .ok_or_else(missing)?;
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe {
+        let sent = parts
+            .headers
+            .get(crate::session::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok());
+        if !s.csrf_ok(sent) {
+            return Err(ApiError::forbidden(
+                "a request with the session cookie must carry the page's X-CSRF-Token",
+            ));
+        }
+    }
+    Ok(Auth(s.actor))
 }
 
 #[cfg(test)]

@@ -109,6 +109,11 @@ impl ApiError {
         )
     }
 
+    /// What happened, in words.
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -14,6 +14,8 @@ mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
+pub mod session;
+mod staff;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +47,10 @@ pub struct AppState {
     catalogue: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
     /// Held while the catalogue loads, so concurrent first requests load it once.
     catalogue_loading: Arc<tokio::sync::Mutex<()>>,
+    /// Sign-in attempts per client address.
+    pub(crate) login_limiter: Arc<session::LoginLimiter>,
+    /// Mark cookies `Secure` even when no proxy says the request came over HTTPS.
+    pub(crate) secure_cookies: bool,
 }
 
 impl AppState {
@@ -65,7 +71,15 @@ impl AppState {
             )),
             catalogue: Arc::new(std::sync::RwLock::new(None)),
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
+            login_limiter: Arc::new(session::LoginLimiter::default()),
+            secure_cookies: false,
         }
+    }
+
+    /// Marks session cookies `Secure` (set when the public address is `https://`).
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.secure_cookies = secure;
+        self
     }
 
     /// The calendars in force.
@@ -176,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_layer::render))
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
+        .merge(staff::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))
@@ -215,9 +230,12 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         }
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

@@ -47,6 +47,14 @@ fn env() -> &'static Environment<'static> {
             ("lookup.html", include_str!("../templates/lookup.html")),
             ("suggest.html", include_str!("../templates/suggest.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("login.html", include_str!("../templates/login.html")),
+            ("inbox.html", include_str!("../templates/inbox.html")),
+            (
+                "staff_dossier.html",
+                include_str!("../templates/staff_dossier.html"),
+            ),
+            ("audit.html", include_str!("../templates/audit.html")),
+            ("mine.html", include_str!("../templates/mine.html")),
         ] {
             e.add_template(name, src).expect("templates are valid");
         }
@@ -226,12 +234,12 @@ impl PageParams {
     }
 }
 
-fn render(name: &str, lang: &str, ctx: Value) -> Response {
+pub(crate) fn render(name: &str, lang: &str, ctx: Value) -> Response {
     let full = context! { lang => lang, t => texts(lang), ..ctx };
     match env().get_template(name).and_then(|t| t.render(full)) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "template failed");
+            tracing::error!(error = ?e, template = name, "template failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Lỗi hệ thống / internal error",
@@ -241,7 +249,7 @@ fn render(name: &str, lang: &str, ctx: Value) -> Response {
     }
 }
 
-fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
     let mut r = render(
         "error.html",
         lang,

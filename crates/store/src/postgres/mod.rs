@@ -2,7 +2,9 @@
 //! transaction per dossier command (`writer.rs`), or optionally group commit (`batch.rs`). Same
 //! semantics as the SQLite backend; the conformance suite (`tests/conformance.rs`) runs on all.
 
+mod accounts;
 mod batch;
+mod inbox;
 mod outbox;
 mod stats;
 mod writer;
@@ -38,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
+    include_str!("migrate_9.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -423,23 +426,7 @@ impl PgStore {
         self.query(&sql, &refs)
             .await?
             .into_iter()
-            .map(|r| {
-                let status: &str = r.get(5);
-                Ok(DossierSummary {
-                    id: r.get(0),
-                    code: r.get(1),
-                    procedure_code: r.get(2),
-                    procedure_name: r.get(3),
-                    applicant_name: r.get(4),
-                    status: Status::parse(status).ok_or_else(|| corrupt(status))?,
-                    national_status: r.get::<_, i16>(6) as u8,
-                    receiving_agency: r.get(7),
-                    current_agency: r.get(8),
-                    submitted_at: r.get(9),
-                    due_at: r.get(10),
-                    version: r.get::<_, i64>(11) as u64,
-                })
-            })
+            .map(|r| summary_of(&r))
             .collect()
     }
 
@@ -984,6 +971,27 @@ fn postgres_log(r: &tokio_postgres::Row) -> Vec<(u64, String, String, String)> {
         .zip(hashes)
         .map(|(((s, b), p), h)| (s as u64, b, p, h))
         .collect()
+}
+
+/// A dossier list row from the columns `id, code, procedure_code, procedure_name,
+/// applicant_name, status, national_status, receiving_agency, current_agency, submitted_at,
+/// due_at, version` (in that order).
+pub(crate) fn summary_of(r: &Row) -> Result<DossierSummary> {
+    let status: &str = r.get(5);
+    Ok(DossierSummary {
+        id: r.get(0),
+        code: r.get(1),
+        procedure_code: r.get(2),
+        procedure_name: r.get(3),
+        applicant_name: r.get(4),
+        status: Status::parse(status).ok_or_else(|| corrupt(status))?,
+        national_status: r.get::<_, i16>(6) as u8,
+        receiving_agency: r.get(7),
+        current_agency: r.get(8),
+        submitted_at: r.get(9),
+        due_at: r.get(10),
+        version: r.get::<_, i64>(11) as u64,
+    })
 }
 
 #[cfg(test)]

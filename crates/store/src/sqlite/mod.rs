@@ -1,6 +1,8 @@
 //! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
 //! read-only connections for queries.
 
+mod accounts;
+mod inbox;
 mod outbox;
 mod stats;
 mod writer;
@@ -37,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
+    include_str!("migrate_9.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

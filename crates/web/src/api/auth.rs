@@ -1,8 +1,9 @@
 //! Login and the current user.
 
 use crate::AppState;
-use crate::auth::{Auth, TOKEN_TTL_HOURS, actor_of, new_token, verify_password};
+use crate::auth::{Auth, TOKEN_TTL_HOURS, actor_of, new_token, sign_in};
 use crate::error::ApiError;
+use crate::session::client_ip;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -34,9 +35,10 @@ pub struct TokenResponse {
 
 /// Exchanges a user name and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::Problem), (status = 423, body = crate::error::Problem), (status = 429, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn token(
     State(s): State<AppState>,
+    ext: axum::http::Extensions,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let Json(req) = body?;
@@ -46,19 +48,7 @@ pub async fn token(
             "user name or password too long",
         ));
     }
-    let user = s.store.user_by_username(req.username.trim()).await?;
-    // Verify against a dummy hash when the user is unknown, so timing does not reveal users.
-    let ok = match &user {
-        Some(u) => verify_password(&req.password, &u.password_hash),
-        None => {
-            verify_password(&req.password, dummy_hash());
-            false
-        }
-    };
-    let user = match (ok, user) {
-        (true, Some(u)) => u,
-        _ => return Err(ApiError::unauthorized("wrong user name or password")),
-    };
+    let user = sign_in(&s, &req.username, &req.password, client_ip(&ext)).await?;
     let (token, rec) = new_token(&user);
     s.store.create_token(rec).await?;
     Ok(Json(TokenResponse {
@@ -67,11 +57,6 @@ pub async fn token(
         expires_in: TOKEN_TTL_HOURS * 3600,
         user: actor_of(&user),
     }))
-}
-
-fn dummy_hash() -> &'static str {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| crate::auth::hash_password("dummy password for timing"))
 }
 
 /// The authenticated user.

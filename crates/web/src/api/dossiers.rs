@@ -64,7 +64,7 @@ pub struct DossierView {
 /// The actions `actor` may take now: each candidate is tried against the domain's rules (a dry
 /// run of `decide` with placeholder fields, nothing written). An action whose only objection is a
 /// field the caller has to fill in counts as available.
-fn hints(
+pub(crate) fn hints(
     d: &Dossier,
     a: &Actor,
     calendar: &motcua_domain::calendar::Calendar,
@@ -314,7 +314,11 @@ pub async fn submit(
     ))
 }
 
-async fn load_visible(s: &AppState, actor: &Actor, id: Uuid) -> Result<Visible, ApiError> {
+pub(crate) async fn load_visible(
+    s: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Visible, ApiError> {
     let d = s
         .store
         .dossier(id)
@@ -538,13 +542,29 @@ pub async fn act(
             format!("{action}: {e}"),
         )
     })?;
+    let done = perform(&s, &actor, id, cmd, note, expected_version).await?;
+    metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
+    Ok(Json(view(&s, done, &actor)))
+}
+
+/// Runs `cmd` on dossier `id` as `actor` (the API's and the staff pages' one way to act):
+/// nobody learns anything about a dossier they may not see; an assignment must name a staff
+/// member of the agency holding the dossier; the domain checks the rest.
+pub(crate) async fn perform(
+    s: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    cmd: Command,
+    note: Option<String>,
+    expected_version: Option<u64>,
+) -> Result<Visible, ApiError> {
     // Nobody learns anything about a dossier they may not see.
     let Head { dossier, last_hash } = s
         .store
         .dossier_head(id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such dossier"))?;
-    let current = visible(&actor, dossier)?;
+    let current = visible(actor, dossier)?;
     if let Command::Assign { user_id, .. } = &cmd {
         let u = s.store.user(*user_id).await?;
         let ok = u.as_ref().is_some_and(|u| {
@@ -568,12 +588,11 @@ pub async fn act(
     let done = s
         .store
         .execute_from(
-            job(&s, id, actor.clone(), cmd, note, expected_version, None),
+            job(s, id, actor.clone(), cmd, note, expected_version, None),
             head,
         )
         .await?;
-    metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
-    Ok(Json(view(&s, visible(&actor, done.dossier)?, &actor)))
+    visible(actor, done.dossier)
 }
 
 fn expected_version(

@@ -1,0 +1,372 @@
+//! Sign-in, sessions, CSRF, lockout and the staff workspace pages, over real HTTP against a
+//! seeded server, as a browser without JavaScript would use them.
+
+mod common;
+
+use common::{PASSWORD, agency_of, base, token};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+/// A client that does not follow redirects (the tests look at them).
+fn raw() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the hidden `csrf` field of a page.
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no csrf field in {html}"));
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// `name=value` of a `Set-Cookie` header named `name`, with the whole header line.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| {
+            let pair = v.split(';').next().unwrap().to_string();
+            (pair, v.to_string())
+        })
+}
+
+/// A signed-in browser: its session cookie and the CSRF token of its pages.
+struct Browser {
+    cookie: String,
+}
+
+impl Browser {
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let res = raw()
+            .get(format!("{}{path}", base()))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let st = res.status();
+        let loc = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = res.text().await.unwrap();
+        (st, loc.unwrap_or(body))
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let res = raw()
+            .post(format!("{}{path}", base()))
+            .header(COOKIE, &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let st = res.status();
+        let loc = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = res.text().await.unwrap();
+        (st, loc.unwrap_or(body))
+    }
+
+    /// The CSRF token shown on `path`.
+    async fn csrf(&self, path: &str) -> String {
+        let (st, html) = self.get(path).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {html}");
+        csrf_in(&html)
+    }
+}
+
+/// Fetches the sign-in form: (login CSRF cookie pair, form token).
+async fn sign_in_form() -> (String, String) {
+    let res = raw()
+        .get(format!("{}/dang-nhap", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (pair, _) = set_cookie(&res, "motcua_login_csrf").expect("login csrf cookie");
+    let html = res.text().await.unwrap();
+    (pair, csrf_in(&html))
+}
+
+/// Posts the sign-in form; returns the response.
+async fn post_sign_in(user: &str, password: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let (cookie, csrf) = sign_in_form().await;
+    let mut rb = raw()
+        .post(format!("{}/dang-nhap", base()))
+        .header(COOKIE, cookie)
+        .form(&[("username", user), ("password", password), ("csrf", &csrf)]);
+    for (k, v) in extra {
+        rb = rb.header(*k, *v);
+    }
+    rb.send().await.unwrap()
+}
+
+/// Signs in through the form.
+async fn sign_in(user: &str) -> Browser {
+    let res = post_sign_in(user, PASSWORD, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {user}");
+    let (pair, line) = set_cookie(&res, "motcua_session").expect("session cookie");
+    assert!(line.contains("HttpOnly"), "{line}");
+    assert!(line.contains("SameSite=Lax"), "{line}");
+    assert!(
+        !line.contains("Secure"),
+        "plain HTTP: no Secure flag: {line}"
+    );
+    Browser { cookie: pair }
+}
+
+async fn submit(name: &str, agency: &str) -> String {
+    let t = token("congdan").await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/dossiers", base()))
+        .bearer_auth(&t)
+        .json(&json!({
+            "procedure_code": "1.001193",
+            "agency": agency,
+            "applicant": {"name": name, "personal_id": "068190001234", "phone": "0912345678"},
+            "documents": [{"name": "Tờ khai"}],
+            "form": {},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let v: Value = res.json().await.unwrap();
+    v["dossier"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_needs_the_form_token_and_the_right_password_and_sign_out_ends_the_session() {
+    // Without the double-submit token: refused, nothing else happens.
+    let res = raw()
+        .post(format!("{}/dang-nhap", base()))
+        .form(&[("username", "motcua.xa"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&res, "motcua_session").is_none());
+
+    // A wrong password: the page says so and keeps the (escaped) name typed.
+    let res = post_sign_in("lanhdao.xa<b>", "wrong", &[]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Sai tên đăng nhập hoặc mật khẩu"), "{html}");
+    assert!(html.contains("lanhdao.xa&lt;b&gt;"), "escaped: {html}");
+
+    // Right: a session, and the workspace opens.
+    let b = sign_in("motcua.xa").await;
+    let (st, html) = b.get("/can-bo").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Hồ sơ cần xử lý"), "{html}");
+    // The API answers to the same session for reads.
+    let res = raw()
+        .get(format!("{}/api/v1/me", base()))
+        .header(COOKIE, &b.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Signing out needs the page's token; then the cookie is worthless.
+    let (st, _) = b.post("/dang-xuat", &[("csrf", "forged")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let csrf = b.csrf("/can-bo").await;
+    let (st, to) = b.post("/dang-xuat", &[("csrf", &csrf)]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, "/");
+    let (st, to) = b.get("/can-bo").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, "/dang-nhap?next=/can-bo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_an_https_proxy_the_cookie_is_secure_and_host_bound() {
+    let res = post_sign_in("lanhdao.xa", PASSWORD, &[("x-forwarded-proto", "https")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (pair, line) = set_cookie(&res, "__Host-motcua_session").expect("secure cookie");
+    assert!(line.contains("Secure") && line.contains("HttpOnly") && line.contains("Path=/"));
+    let b = Browser { cookie: pair };
+    let (st, _) = b.get("/can-bo").await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
+    // A user no other test of this file signs in as.
+    let user = "chuyenvien.cat";
+    for i in 1..=5 {
+        let res = post_sign_in(user, "not-the-password", &[]).await;
+        let want = if i < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::LOCKED
+        };
+        assert_eq!(res.status(), want, "attempt {i}");
+    }
+    let res = post_sign_in(user, PASSWORD, &[]).await;
+    assert_eq!(res.status(), StatusCode::LOCKED);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Tài khoản tạm khóa 15 phút")
+    );
+    // The API refuses too, with a problem.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/token", base()))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::LOCKED);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() {
+    let commune = agency_of("motcua.xa");
+    let id = submit("Trần Văn <script>alert(1)</script>", &commune).await;
+
+    let desk = sign_in("motcua.xa").await;
+    let (st, html) = desk.get("/can-bo").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains(&id), "the new dossier is in the inbox");
+    assert!(html.contains("u-new"), "not received yet is marked");
+    assert!(html.contains("Trần Văn &lt;script&gt;"), "escaped");
+    assert!(!html.contains("<script>alert"), "never raw");
+
+    // The dossier page offers reception; acting needs the page's token.
+    let page = format!("/can-bo/ho-so/{id}");
+    let (st, html) = desk.get(&page).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("value=\"receive\""), "{html}");
+    let csrf = csrf_in(&html);
+    let (st, _) = desk
+        .post(&page, &[("action", "receive"), ("csrf", "nope")])
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Bad input: an unknown action and a refusal without reasons are explained, nothing changes.
+    let (st, html) = desk
+        .post(&page, &[("action", "explode"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Thao tác không hợp lệ"));
+    let (st, html) = desk
+        .post(
+            &page,
+            &[("action", "refuse"), ("reasons", " "), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    let (st, to) = desk
+        .post(
+            &page,
+            &[
+                ("action", "receive"),
+                ("note", "Đủ giấy tờ"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, format!("{page}?xong=receive"));
+    let (st, html) = desk.get(&to).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Đã thực hiện"), "{html}");
+    assert!(html.contains(&format!("{commune}-")), "the code is shown");
+    assert!(html.contains("Đủ giấy tờ"), "the note is in the history");
+
+    // Another agency's officer: no trace of it, by id.
+    let other = sign_in("motcua.tinh").await;
+    let (st, html) = other.get(&page).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(!html.contains("Trần Văn"));
+    let (_, html) = other.get("/can-bo?trang_thai=tat-ca").await;
+    assert!(!html.contains(&id));
+    let csrf = other.csrf("/can-bo").await;
+    let (st, _) = other
+        .post(&page, &[("action", "complete_step"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // A citizen cannot reach staff pages; nobody signed in is sent to sign in.
+    let citizen = sign_in("congdan").await;
+    let (st, _) = citizen.get("/can-bo").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = citizen.get(&page).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, html) = citizen.get("/ca-nhan").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Hồ sơ của tôi"));
+    let anon = Browser {
+        cookie: "motcua_session=forged".into(),
+    };
+    let (st, to) = anon.get(&page).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, format!("/dang-nhap?next={page}"));
+
+    // The API refuses a write by cookie without the page's token.
+    let res = raw()
+        .post(format!(
+            "{}/api/v1/dossiers/{id}/actions/complete_step",
+            base()
+        ))
+        .header(COOKIE, &desk.cookie)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The leader reads who looked at the dossier; a specialist may not.
+    let leader = sign_in("lanhdao.xa").await;
+    let (st, html) = leader.get(&format!("/can-bo/nhat-ky?ho_so={id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("view"), "{html}");
+    let (st, html) = leader.get("/can-bo/nhat-ky?nguoi_dung=motcua.xa").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("login") && html.contains("view"), "{html}");
+    let (st, _) = leader.get("/can-bo/nhat-ky?nguoi_dung=motcua.tinh").await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another agency's user");
+    let specialist = sign_in("chuyenvien.xa").await;
+    let (st, _) = specialist.get(&format!("/can-bo/nhat-ky?ho_so={id}")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_filters_reject_bad_input_with_a_page() {
+    let b = sign_in("lanhdao.xa").await;
+    for q in [
+        "?tu=hôm-qua",
+        "?den=2026-13-40",
+        "?tu=2026-12-05&den=2026-12-01",
+        "?sau=garbage",
+        "?trang_thai=returned",
+        "?trang_thai=%3Cscript%3E",
+    ] {
+        let (st, html) = b.get(&format!("/can-bo{q}")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{q}");
+        assert!(html.contains("<html"), "a page, not a bare error: {q}");
+        assert!(!html.contains("<script>"), "{q}");
+    }
+    let (st, _) = b
+        .get("/can-bo?thu_tuc=1.001193&tu=2026-01-01&cua_toi=1")
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = b.get("/can-bo/ho-so/not-a-uuid").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,110 @@
+//! SQLite: staff inboxes (see `crate::inbox`).
+
+use super::{SUMMARY_COLUMNS, SqliteStore, corrupt, summary, summary_row, ts};
+use crate::inbox::{CLOSED_SQL, InboxCount, InboxCursor, InboxQuery};
+use crate::sqlite::writer::db_err;
+use crate::{DossierSummary, Result};
+use chrono::{DateTime, Utc};
+use motcua_domain::codes::AgencyCode;
+use motcua_domain::status::Status;
+use rusqlite::types::Value as V;
+
+impl SqliteStore {
+    pub(crate) async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DossierSummary>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let mut args: Vec<V> = vec![V::Text(q.agency.to_string())];
+            let mut sql = format!(
+                "SELECT {SUMMARY_COLUMNS} FROM dossiers INDEXED BY dossiers_inbox
+                 WHERE current_agency = ?1 AND status NOT IN {CLOSED_SQL}"
+            );
+            if !q.statuses.is_empty() {
+                // Our own constants, inlined: a fixed set of statements for the statement cache.
+                let list: Vec<String> = q
+                    .statuses
+                    .iter()
+                    .map(|s| format!("'{}'", s.as_str()))
+                    .collect();
+                sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
+            }
+            {
+                let mut push = |clause: &str, v: V| {
+                    args.push(v);
+                    sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+                };
+                if let Some(p) = &q.procedure_code {
+                    push(" AND procedure_code = ?", V::Text(p.clone()));
+                }
+                if let Some(a) = q.assignee {
+                    push(" AND assignee = ?", V::Text(a.to_string()));
+                }
+                if let Some(t) = q.submitted_from {
+                    push(" AND submitted_at >= ?", V::Integer(ts(t)));
+                }
+                if let Some(t) = q.submitted_to {
+                    push(" AND submitted_at < ?", V::Integer(ts(t)));
+                }
+            }
+            if let Some(cur) = q.after {
+                let key = InboxCursor::due_key(cur.due_at);
+                args.push(V::Integer(key));
+                args.push(V::Text(cur.id.to_string()));
+                let n = args.len();
+                sql.push_str(&format!(
+                    " AND (IFNULL(due_at, 0) > ?{k} OR (IFNULL(due_at, 0) = ?{k} AND id > ?{n}))",
+                    k = n - 1
+                ));
+            }
+            sql.push_str(&format!(
+                " ORDER BY IFNULL(due_at, 0), id LIMIT {}",
+                q.limit.clamp(1, 200)
+            ));
+            let mut st = c.prepare_cached(&sql).map_err(db_err)?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(args), summary_row)
+                .map_err(db_err)?;
+            rows.map(|r| summary(r.map_err(db_err)?)).collect()
+        })
+    }
+
+    pub(crate) async fn inbox_counts(
+        &self,
+        agency: &AgencyCode,
+        now: DateTime<Utc>,
+        soon: DateTime<Utc>,
+    ) -> Result<Vec<InboxCount>> {
+        let a = agency.to_string();
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT status, count(*), 
+                            sum(due_at IS NOT NULL AND due_at < ?2),
+                            sum(due_at IS NOT NULL AND due_at >= ?2 AND due_at < ?3)
+                     FROM dossiers INDEXED BY dossiers_inbox
+                     WHERE current_agency = ?1 AND status NOT IN {CLOSED_SQL}
+                     GROUP BY status ORDER BY status"
+                ))
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(rusqlite::params![a, ts(now), ts(soon)], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(db_err)?;
+            rows.map(|r| {
+                let (s, total, overdue, due_soon) = r.map_err(db_err)?;
+                Ok(InboxCount {
+                    status: Status::parse(&s).ok_or_else(|| corrupt(&s))?,
+                    total,
+                    overdue,
+                    due_soon,
+                })
+            })
+            .collect()
+        })
+    }
+}

@@ -1,0 +1,451 @@
+//! `GET /can-bo/ho-so/{id}`: one dossier for an officer — applicant, declaration, documents,
+//! history and the actions the workflow allows this officer now; `POST` performs one of them
+//! (the same path as the API's actions). Every view is written to the audit trail.
+
+use super::{lang_of, local, require_staff, texts};
+use crate::AppState;
+use crate::api::dossiers::{hints, load_visible, perform};
+use crate::error::ApiError;
+use crate::session::{MaybeSession, Session};
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use minijinja::context;
+use motcua_domain::dossier::{Command, Dossier, ReturnMethod};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Query of the dossier page.
+#[derive(Deserialize, Default)]
+pub(crate) struct Params {
+    lang: Option<String>,
+    /// The action just done (shown as a confirmation).
+    xong: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    when: String,
+    who: String,
+    agency: String,
+    what: &'static str,
+    note: String,
+}
+
+#[derive(Serialize)]
+struct Field {
+    label: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Step {
+    id: String,
+    name: String,
+}
+
+/// Flattens the declaration (a JSON object) into label/value lines for display.
+fn form_lines(v: &serde_json::Value, prefix: &str, out: &mut Vec<Field>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let label = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                form_lines(x, &label, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                form_lines(x, &format!("{prefix}[{}]", i + 1), out);
+            }
+        }
+        serde_json::Value::Null => {}
+        serde_json::Value::String(s) => out.push(Field {
+            label: prefix.to_string(),
+            value: s.clone(),
+        }),
+        other => out.push(Field {
+            label: prefix.to_string(),
+            value: other.to_string(),
+        }),
+    }
+}
+
+fn parse_id(id: &str) -> Option<Uuid> {
+    id.parse().ok()
+}
+
+async fn render(
+    s: &AppState,
+    sess: &Session,
+    d: &Dossier,
+    lang: &str,
+    done: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let t = texts::get(lang);
+    let history = match s.store.history(d.id).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "history failed");
+            Vec::new()
+        }
+    };
+    let rows: Vec<HistoryRow> = history
+        .iter()
+        .map(|e| HistoryRow {
+            when: local(Some(e.event.at)),
+            who: e.event.actor.name.clone(),
+            agency: e.event.agency.to_string(),
+            what: e.event.body.label_vi(),
+            note: e.event.note.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut fields = Vec::new();
+    form_lines(&d.form, "", &mut fields);
+    let calendar = s.calendars().for_agency(&d.receiving_agency);
+    let actions: Vec<(&'static str, &'static str)> = hints(d, &sess.actor, &calendar)
+        .into_iter()
+        .filter(|a| *a != "rate")
+        .map(|a| (a, action_label(&t, a)))
+        .collect();
+    let next_steps: Vec<Step> = d
+        .current_step()
+        .map(|st| {
+            st.next
+                .iter()
+                .map(|n| Step {
+                    id: n.clone(),
+                    name: d
+                        .procedure
+                        .step(n)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_else(|| n.clone()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let done_label = done.and_then(|a| {
+        ACTIONS
+            .iter()
+            .find(|x| **x == a)
+            .map(|x| action_label(&t, x))
+    });
+    let mut r = crate::pages::render(
+        "staff_dossier.html",
+        lang,
+        context! {
+            st => t.value(),
+            me => &sess.actor,
+            csrf => &sess.csrf,
+            d => d,
+            status_label => texts::status(d.status, lang),
+            step => d.current_step().map(|s| s.name.clone()),
+            submitted => local(Some(d.submitted_at)),
+            received => local(d.received_at),
+            due => local(d.due_at),
+            history => rows,
+            fields,
+            actions,
+            next_steps,
+            done => done_label,
+            error,
+            leader => sess.actor.role == motcua_domain::agency::Role::Leader,
+        },
+    );
+    *r.status_mut() = status;
+    r
+}
+
+const ACTIONS: [&str; 15] = [
+    "receive",
+    "request_supplement",
+    "provide_supplement",
+    "refuse",
+    "assign",
+    "complete_step",
+    "send_back",
+    "approve",
+    "request_payment",
+    "confirm_payment",
+    "mark_result_ready",
+    "return_result",
+    "withdraw",
+    "stop_processing",
+    "issue_apology",
+];
+
+fn action_label(t: &texts::Texts, a: &str) -> &'static str {
+    match a {
+        "receive" => t.get("a_receive"),
+        "request_supplement" => t.get("a_request_supplement"),
+        "provide_supplement" => t.get("a_provide_supplement"),
+        "refuse" => t.get("a_refuse"),
+        "assign" => t.get("a_assign"),
+        "complete_step" => t.get("a_complete_step"),
+        "send_back" => t.get("a_send_back"),
+        "approve" => t.get("a_approve"),
+        "request_payment" => t.get("a_request_payment"),
+        "confirm_payment" => t.get("a_confirm_payment"),
+        "mark_result_ready" => t.get("a_mark_result_ready"),
+        "return_result" => t.get("a_return_result"),
+        "withdraw" => t.get("a_withdraw"),
+        "stop_processing" => t.get("a_stop_processing"),
+        "issue_apology" => t.get("a_issue_apology"),
+        _ => t.get("a_rate"),
+    }
+}
+
+async fn audit_view(s: &AppState, sess: &Session, d: &Dossier) {
+    let entry = motcua_store::AuditEntry {
+        at: Utc::now(),
+        user_id: Some(sess.actor.user_id),
+        username: sess.actor.name.clone(),
+        action: "view".into(),
+        dossier_id: Some(d.id),
+        detail: d.code.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+    };
+    if let Err(e) = s.store.append_audit(entry).await {
+        tracing::error!(error = %e, "audit trail write failed");
+    }
+}
+
+/// The dossier page.
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let sess = match require_staff(session, &format!("/can-bo/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(uuid) = parse_id(&id) else {
+        return super::not_found(lang);
+    };
+    let d = match load_visible(&s, &sess.actor, uuid).await {
+        Ok(v) => v.into_inner(),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => return super::not_found(lang),
+        Err(e) => return failure(lang, e),
+    };
+    audit_view(&s, &sess, &d).await;
+    render(&s, &sess, &d, lang, p.xong.as_deref(), None, StatusCode::OK).await
+}
+
+fn failure(lang: &str, e: ApiError) -> Response {
+    let t = texts::get(lang);
+    tracing::error!(status = %e.status(), "dossier page failed");
+    crate::pages::error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        t.get("error"),
+        "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
+    )
+}
+
+fn lines(v: Option<&String>) -> Vec<String> {
+    v.map(|s| {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn text(f: &HashMap<String, String>, k: &str) -> String {
+    f.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// Builds the command from the posted fields; `Err` is a message for the person.
+async fn command(
+    s: &AppState,
+    action: &str,
+    f: &HashMap<String, String>,
+    d: &Dossier,
+) -> Result<Command, String> {
+    Ok(match action {
+        "receive" => Command::Receive,
+        "request_supplement" => Command::RequestSupplement {
+            items: lines(f.get("items")),
+            reason: text(f, "reason"),
+        },
+        "provide_supplement" => Command::ProvideSupplement {
+            documents: Vec::new(),
+        },
+        "refuse" => Command::Refuse {
+            reasons: lines(f.get("reasons")),
+        },
+        "assign" => {
+            let name = text(f, "assignee");
+            let u = s
+                .store
+                .user_by_username(&name)
+                .await
+                .map_err(|_| "Hệ thống đang bận. / The system is busy.".to_string())?
+                .filter(|u| u.role.is_staff() && u.agency.as_ref() == Some(&d.current_agency))
+                .ok_or_else(|| {
+                    format!(
+                        "Không có cán bộ «{name}» tại cơ quan đang giữ hồ sơ. / No staff member «{name}» at the agency holding the dossier."
+                    )
+                })?;
+            Command::Assign {
+                user_id: u.id,
+                name: u.name,
+            }
+        }
+        "complete_step" => Command::CompleteStep {
+            to: Some(text(f, "to")).filter(|x| !x.is_empty()),
+        },
+        "send_back" => Command::SendBack,
+        "approve" => Command::Approve,
+        "request_payment" => Command::RequestPayment {
+            amount_vnd: text(f, "amount_vnd")
+                .replace(['.', ',', ' '], "")
+                .parse()
+                .map_err(|_| {
+                    "Số tiền phải là số nguyên (đồng). / The amount is a whole number of đồng."
+                        .to_string()
+                })?,
+            reason: text(f, "reason"),
+        },
+        "confirm_payment" => Command::ConfirmPayment {
+            reference: text(f, "reference"),
+        },
+        "mark_result_ready" => Command::MarkResultReady {
+            summary: text(f, "summary"),
+            documents: Vec::new(),
+        },
+        "return_result" => Command::ReturnResult {
+            method: match text(f, "method").as_str() {
+                "online" => ReturnMethod::Online,
+                "post" => ReturnMethod::Post,
+                _ => ReturnMethod::Counter,
+            },
+            receiver: text(f, "receiver"),
+        },
+        "withdraw" => Command::Withdraw {
+            reason: text(f, "reason"),
+        },
+        "stop_processing" => Command::StopProcessing {
+            reason: text(f, "reason"),
+        },
+        "issue_apology" => {
+            let day = NaiveDate::parse_from_str(&text(f, "new_due"), "%Y-%m-%d").map_err(|_| {
+                "Ngày hẹn mới phải có dạng yyyy-mm-dd. / The new date is yyyy-mm-dd.".to_string()
+            })?;
+            // The appointment is at the end of that working day, local time.
+            let at = day
+                .and_hms_opt(17, 0, 0)
+                .map(|t| t.and_utc() - chrono::Duration::hours(7))
+                .ok_or_else(|| "Ngày không hợp lệ. / Invalid date.".to_string())?;
+            Command::IssueApology {
+                reason: text(f, "reason"),
+                new_due_at: at,
+            }
+        }
+        _ => return Err("Thao tác không hợp lệ. / Unknown action.".into()),
+    })
+}
+
+/// `POST /can-bo/ho-so/{id}`: performs the action named in the form.
+pub(crate) async fn act(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let sess = match require_staff(session, &format!("/can-bo/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let t = texts::get(lang);
+    let Some(uuid) = parse_id(&id) else {
+        return super::not_found(lang);
+    };
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(_) => HashMap::new(),
+    };
+    if !sess.csrf_ok(f.get("csrf").map(String::as_str)) {
+        return crate::pages::error_page(
+            StatusCode::FORBIDDEN,
+            lang,
+            t.get("error"),
+            t.get("expired_form"),
+        );
+    }
+    let d = match load_visible(&s, &sess.actor, uuid).await {
+        Ok(v) => v.into_inner(),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => return super::not_found(lang),
+        Err(e) => return failure(lang, e),
+    };
+    let action = text(&f, "action");
+    if !ACTIONS.contains(&action.as_str()) {
+        return render(
+            &s,
+            &sess,
+            &d,
+            lang,
+            None,
+            Some("Thao tác không hợp lệ. / Unknown action."),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let cmd = match command(&s, &action, &f, &d).await {
+        Ok(c) => c,
+        Err(msg) => {
+            return render(
+                &s,
+                &sess,
+                &d,
+                lang,
+                None,
+                Some(&msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let note = Some(text(&f, "note")).filter(|n| !n.is_empty());
+    let expected = f.get("version").and_then(|v| v.trim().parse::<u64>().ok());
+    match perform(&s, &sess.actor, uuid, cmd, note, expected).await {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => action.clone())
+                .increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("/can-bo/ho-so/{uuid}?xong={action}{lang_q}")).into_response()
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) => {
+            let msg = e.detail().to_string();
+            let status = if e.status().is_client_error() {
+                e.status()
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            // Show the dossier as it is now, with what went wrong.
+            let d = match load_visible(&s, &sess.actor, uuid).await {
+                Ok(v) => v.into_inner(),
+                Err(_) => d,
+            };
+            render(&s, &sess, &d, lang, None, Some(&msg), status).await
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `GET /ca-nhan`: a signed-in citizen's own dossiers, newest first.
+
+use super::{forbidden, lang_of, local, texts, to_sign_in};
+use crate::AppState;
+use crate::session::MaybeSession;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::context;
+use motcua_domain::agency::Role;
+use motcua_store::DossierQuery;
+use serde::{Deserialize, Serialize};
+
+/// Query of the page.
+#[derive(Deserialize, Default)]
+pub(crate) struct Params {
+    lang: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    code: String,
+    procedure_name: String,
+    status: &'static str,
+    submitted: String,
+    due: String,
+}
+
+/// The page.
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let Some(sess) = session.0 else {
+        return to_sign_in("/ca-nhan");
+    };
+    if sess.actor.role != Role::Citizen {
+        return forbidden(lang);
+    }
+    let t = texts::get(lang);
+    let rows = match s
+        .store
+        .list_dossiers(&DossierQuery {
+            owner: Some(sess.actor.user_id),
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "listing a citizen's dossiers failed");
+            return crate::pages::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                t.get("error"),
+                "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
+            );
+        }
+    };
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|r| Row {
+            code: r.code.unwrap_or_else(|| "—".into()),
+            procedure_name: r.procedure_name,
+            status: texts::status(r.status, lang),
+            submitted: local(Some(r.submitted_at)),
+            due: local(r.due_at),
+        })
+        .collect();
+    crate::pages::render(
+        "mine.html",
+        lang,
+        context! { st => t.value(), me => &sess.actor, csrf => &sess.csrf, rows },
+    )
+}

@@ -1,0 +1,149 @@
+//! Signed-in pages: sign-in and sign-out for everyone, the staff workspace (inbox, dossier,
+//! actions, audit trail) and the citizen's own dossiers. Server-rendered, working without
+//! JavaScript; every form carries the session's CSRF token.
+
+mod audit;
+mod dossier;
+mod inbox;
+mod login;
+mod mine;
+mod texts;
+
+use crate::AppState;
+use crate::session::{MaybeSession, Session};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use motcua_domain::agency::Role;
+use motcua_domain::status::Status;
+
+/// The routes of the signed-in pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dang-nhap", get(login::form).post(login::submit))
+        .route("/dang-xuat", axum::routing::post(login::sign_out))
+        .route("/can-bo", get(inbox::page))
+        .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
+        .route("/can-bo/nhat-ky", get(audit::page))
+        .route("/ca-nhan", get(mine::page))
+}
+
+/// `vi` unless `en` was asked for.
+pub(crate) fn lang_of(q: Option<&str>) -> &'static str {
+    if q == Some("en") { "en" } else { "vi" }
+}
+
+/// Where a signed-in person lands.
+pub(crate) fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::DeskOfficer | Role::Specialist | Role::Leader => "/can-bo",
+        Role::Citizen => "/ca-nhan",
+        Role::Admin => "/bang-dieu-khien",
+    }
+}
+
+/// A staff page's gate: staff pass; nobody signed in goes to the sign-in page (and comes back);
+/// others get a 403 page. (The refusal is the response itself, returned once per request.)
+#[allow(clippy::result_large_err)]
+pub(crate) fn require_staff(
+    s: MaybeSession,
+    back_to: &str,
+    lang: &str,
+) -> Result<Session, Response> {
+    match s.0 {
+        Some(s) if s.is_staff() && s.actor.agency.is_some() => Ok(s),
+        Some(_) => Err(forbidden(lang)),
+        None => Err(to_sign_in(back_to)),
+    }
+}
+
+/// Redirect to the sign-in page, coming back to `back_to` afterwards.
+pub(crate) fn to_sign_in(back_to: &str) -> Response {
+    let next: String = url_encode(back_to);
+    Redirect::to(&format!("/dang-nhap?next={next}")).into_response()
+}
+
+/// The friendly 403 page.
+pub(crate) fn forbidden(lang: &str) -> Response {
+    let t = texts::get(lang);
+    crate::pages::error_page(
+        StatusCode::FORBIDDEN,
+        lang,
+        t.get("forbidden_h"),
+        t.get("forbidden"),
+    )
+}
+
+/// The friendly 404 page.
+pub(crate) fn not_found(lang: &str) -> Response {
+    let t = texts::get(lang);
+    crate::pages::error_page(
+        StatusCode::NOT_FOUND,
+        lang,
+        t.get("not_found_h"),
+        t.get("not_found"),
+    )
+}
+
+/// Percent-encodes a value for a query string.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A local path to come back to after sign-in: only paths of this site (`/x`, not `//host`
+/// or `/\host`, no scheme), so the sign-in page cannot send anyone elsewhere.
+pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
+    let n = next?.trim();
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.starts_with("/\\")
+        && n.len() <= 500
+        && !n.chars().any(|c| c.is_control() || c == '\\');
+    ok.then(|| n.to_string())
+}
+
+/// The statuses a role acts on, in the order its inbox tabs show them.
+pub(crate) fn role_statuses(role: Role) -> Vec<Status> {
+    use Status::*;
+    match role {
+        Role::DeskOfficer => vec![
+            AwaitingReception,
+            SupplementAtReception,
+            Received,
+            ResultReady,
+        ],
+        Role::Specialist => vec![Received, Processing, SupplementRequested, AwaitingPayment],
+        _ => vec![
+            AwaitingReception,
+            SupplementAtReception,
+            Received,
+            Processing,
+            SupplementRequested,
+            AwaitingPayment,
+            ResultReady,
+        ],
+    }
+}
+
+/// Local (Asia/Ho_Chi_Minh) time as `HH:MM dd/mm/yyyy`.
+pub(crate) fn local(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| {
+        (t + chrono::Duration::hours(7))
+            .format("%H:%M %d/%m/%Y")
+            .to_string()
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+#[cfg(test)]
+mod tests;

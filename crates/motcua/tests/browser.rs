@@ -32,9 +32,7 @@ fn ready() -> Option<PathBuf> {
 fn run_script(script: &str) {
     let Some(chromium) = ready() else {
         if std::env::var("MOTCUA_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "MOTCUA_REQUIRE_BROWSER=1 but Node.js, Chromium or e2e/node_modules is missing"
-            );
+            panic!("MOTCUA_REQUIRE_BROWSER=1 but Node.js, Chromium or e2e/node_modules is missing");
         }
         eprintln!("SKIPPED (browser): {script} needs node, chromium and `npm ci --prefix e2e`");
         return;

@@ -444,7 +444,8 @@ async fn dashboard_renders_charts_with_tables_for_leaders_only() {
     for (user, q, want) in [
         (Some("congdan"), "", StatusCode::FORBIDDEN),
         (Some("chuyenvien.stc"), "", StatusCode::FORBIDDEN),
-        (None, "", StatusCode::UNAUTHORIZED),
+        // Nobody signed in: sent to the sign-in page (the client follows the redirect).
+        (None, "", StatusCode::OK),
         (
             Some("lanhdao.stc"),
             "?by=colour",
@@ -464,5 +465,10 @@ async fn dashboard_renders_charts_with_tables_for_leaders_only() {
     ] {
         let (st, body) = get(user, q).await;
         assert_eq!(st, want, "{user:?} {q}: {body}");
+        if user.is_none() {
+            assert!(body.contains("action=\"/dang-nhap\""), "{body}");
+        } else {
+            assert!(body.contains("<html"), "people get a page: {body}");
+        }
     }
 }

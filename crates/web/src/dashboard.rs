@@ -124,7 +124,41 @@ fn late_share(r: &Form06Row) -> Option<f64> {
 /// `GET /bang-dieu-khien`.
 pub async fn page(
     State(s): State<AppState>,
-    Auth(actor): Auth,
+    auth: Result<Auth, ApiError>,
+    headers: axum::http::HeaderMap,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let actor = match auth {
+        Ok(Auth(a)) => a,
+        // A browser without a session: sign in and come back.
+        Err(_) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
+            return crate::staff::to_sign_in("/bang-dieu-khien");
+        }
+        Err(e) => return e.into_response(),
+    };
+    let lang = match &q {
+        Ok(Query(p)) if p.lang.as_deref() == Some("en") => "en",
+        _ => "vi",
+    };
+    match render_page(s, actor, q).await {
+        Ok(r) => r,
+        // People get a page, with the reason, not a problem document.
+        Err(e) => crate::pages::error_page(
+            e.status(),
+            lang,
+            if lang == "en" {
+                "Cannot show the dashboard"
+            } else {
+                "Không hiển thị được"
+            },
+            e.detail(),
+        ),
+    }
+}
+
+async fn render_page(
+    s: AppState,
+    actor: motcua_domain::agency::Actor,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = q?;

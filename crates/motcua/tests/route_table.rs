@@ -1,0 +1,520 @@
+//! Walks the whole route table as each role, over HTTP, and checks who gets through, who is
+//! refused (403), who is told the thing does not exist (404) and who must sign in (401 for the
+//! API, a redirect to the sign-in page for pages). Every operation of the OpenAPI document must
+//! have a row here, so a new endpoint cannot be added without deciding who may use it.
+
+mod common;
+
+use common::{PASSWORD, agency_of, base, token};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+
+/// Who asks, in this order (the desk officer who may receive the dossier comes last, so that
+/// everyone else tries the same state-changing action first).
+const ROLES: [&str; 8] = [
+    "-",             // nobody signed in
+    "congdan",       // the citizen who owns the dossier
+    "congdan2",      // another citizen
+    "motcua.tinh",   // a desk officer of another agency
+    "chuyenvien.xa", // the specialist of the agency holding it
+    "lanhdao.xa",    // its leader
+    "quantri",       // the administrator
+    "motcua.xa",     // its desk officer
+];
+
+/// What a role must get.
+#[derive(Clone, Copy, Debug)]
+enum Want {
+    /// 2xx.
+    Ok,
+    /// Through authorization: anything but 401, 403, 404 and 5xx (e.g. 409/422 on purpose).
+    Pass,
+    /// 401 (API) or a redirect to the sign-in page (pages).
+    SignIn,
+    /// 403.
+    Refused,
+    /// 404: the thing is hidden from this role.
+    Hidden,
+    /// Not decided by role here (e.g. a login attempt): no 5xx.
+    Any,
+}
+use Want::*;
+
+struct Row {
+    method: &'static str,
+    /// The path as the OpenAPI document names it (pages: the route itself).
+    template: &'static str,
+    /// The path to call, with `{d}` (a dossier not received), `{r}` (a received dossier) and
+    /// `{rc}` (its code) filled in.
+    path: &'static str,
+    body: Option<Value>,
+    /// One per entry of [`ROLES`].
+    want: [Want; 8],
+}
+
+fn row(
+    method: &'static str,
+    template: &'static str,
+    path: &'static str,
+    body: Option<Value>,
+    want: [Want; 8],
+) -> Row {
+    Row {
+        method,
+        template,
+        path,
+        body,
+        want,
+    }
+}
+
+/// A signed-in browser's cookie for `user`.
+async fn page_session(user: &str) -> String {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = c.get(format!("{}/dang-nhap", base())).send().await.unwrap();
+    let login_cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("motcua_login_csrf="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = res.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let res = c
+        .post(format!("{}/dang-nhap", base()))
+        .header(COOKIE, login_cookie)
+        .form(&[("username", user), ("password", PASSWORD), ("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "page sign-in {user}");
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("motcua_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn submit_dossier(agency: &str) -> Value {
+    let t = token("congdan").await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/dossiers", base()))
+        .bearer_auth(&t)
+        .json(&json!({
+            "procedure_code": "1.001193",
+            "agency": agency,
+            "applicant": {"name": "Phạm Văn Bình", "personal_id": "068190001234"},
+            "documents": [{"name": "Tờ khai"}],
+            "form": {},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    res.json().await.unwrap()
+}
+
+fn rows() -> Vec<Row> {
+    let p = [Ok; 8];
+    // Roles: -, congdan, congdan2, desk elsewhere, specialist, leader, admin, desk here.
+    let signed_in = [SignIn, Pass, Pass, Pass, Pass, Pass, Pass, Pass];
+    let admin_only = [
+        SignIn, Refused, Refused, Refused, Refused, Refused, Pass, Refused,
+    ];
+    // The administrator may, but the thing asked for does not exist: everyone else is refused
+    // before anything is looked up.
+    let admin_missing = [
+        SignIn, Refused, Refused, Refused, Refused, Refused, Hidden, Refused,
+    ];
+    let leaders = [SignIn, Refused, Refused, Refused, Refused, Ok, Ok, Refused];
+    let dossier_read = [SignIn, Ok, Hidden, Hidden, Ok, Ok, Hidden, Ok];
+    let draft = json!({"name": "Thủ tục đăng ký khai sinh"});
+    vec![
+        // System and public.
+        row("GET", "/healthz", "/healthz", None, p),
+        row("GET", "/metrics", "/metrics", None, p),
+        row("GET", "/api/openapi.json", "/api/openapi.json", None, p),
+        row(
+            "POST",
+            "/api/v1/auth/token",
+            "/api/v1/auth/token",
+            Some(json!({"username": "congdan", "password": PASSWORD})),
+            [Any; 8],
+        ),
+        row("GET", "/api/v1/me", "/api/v1/me", None, signed_in),
+        row("GET", "/api/v1/agencies", "/api/v1/agencies", None, p),
+        row("GET", "/api/v1/procedures", "/api/v1/procedures", None, p),
+        row(
+            "GET",
+            "/api/v1/procedures/{code}",
+            "/api/v1/procedures/1.001193",
+            None,
+            p,
+        ),
+        row(
+            "GET",
+            "/api/v1/procedures/search",
+            "/api/v1/procedures/search?q=khai+sinh",
+            None,
+            p,
+        ),
+        row(
+            "GET",
+            "/api/v1/procedures/export.csv",
+            "/api/v1/procedures/export.csv",
+            None,
+            p,
+        ),
+        row(
+            "GET",
+            "/api/v1/procedures/export.json",
+            "/api/v1/procedures/export.json",
+            None,
+            p,
+        ),
+        row(
+            "GET",
+            "/api/v1/public/status/{code}",
+            "/api/v1/public/status/{rc}",
+            None,
+            p,
+        ),
+        row(
+            "GET",
+            "/api/v1/open-data/form06",
+            "/api/v1/open-data/form06?year=2026",
+            None,
+            p,
+        ),
+        row("GET", "/api/v1/calendar", "/api/v1/calendar", None, p),
+        // Catalogue administration.
+        row(
+            "GET",
+            "/api/v1/admin/procedures/{code}/versions",
+            "/api/v1/admin/procedures/1.001193/versions",
+            None,
+            admin_only,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/procedures/{code}/drafts",
+            "/api/v1/admin/procedures/1.001193/drafts",
+            Some(json!({})),
+            admin_only,
+        ),
+        row(
+            "PATCH",
+            "/api/v1/admin/procedures/{code}/drafts/{version}",
+            "/api/v1/admin/procedures/1.001193/drafts/2",
+            Some(draft),
+            admin_only,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/procedures/{code}/drafts/{version}/diff",
+            "/api/v1/admin/procedures/1.001193/drafts/2/diff",
+            None,
+            admin_only,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/procedures/{code}/drafts/{version}/publish",
+            "/api/v1/admin/procedures/9.999999/drafts/1/publish",
+            Some(json!({})),
+            admin_missing,
+        ),
+        row(
+            "PUT",
+            "/api/v1/admin/procedures/{code}/agencies",
+            "/api/v1/admin/procedures/9.999999/agencies",
+            Some(json!({"agencies": []})),
+            admin_missing,
+        ),
+        row(
+            "PUT",
+            "/api/v1/calendar/settings",
+            "/api/v1/calendar/settings",
+            Some(json!({})),
+            admin_only,
+        ),
+        // Dossiers.
+        row(
+            "GET",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers",
+            None,
+            [SignIn, Ok, Ok, Ok, Ok, Ok, Refused, Ok],
+        ),
+        row(
+            "POST",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers",
+            Some(
+                json!({"procedure_code": "1.001193", "agency": "H40.24781", "form": {},
+                        "applicant": {"name": "Phạm Văn Bình"}, "documents": [{"name": "Tờ khai"}]}),
+            ),
+            [SignIn, Ok, Ok, Any, Any, Any, Refused, Any],
+        ),
+        row(
+            "GET",
+            "/api/v1/dossiers/{id}",
+            "/api/v1/dossiers/{r}",
+            None,
+            dossier_read,
+        ),
+        row(
+            "GET",
+            "/api/v1/dossiers/by-code/{code}",
+            "/api/v1/dossiers/by-code/{rc}",
+            None,
+            dossier_read,
+        ),
+        row(
+            "GET",
+            "/api/v1/dossiers/{id}/history",
+            "/api/v1/dossiers/{r}/history",
+            None,
+            dossier_read,
+        ),
+        row(
+            "POST",
+            "/api/v1/dossiers/{id}/actions/{action}",
+            "/api/v1/dossiers/{d}/actions/receive",
+            Some(json!({})),
+            [
+                SignIn, Refused, Hidden, Hidden, Refused, Refused, Hidden, Ok,
+            ],
+        ),
+        // Statistics.
+        row(
+            "GET",
+            "/api/v1/statistics/counters",
+            "/api/v1/statistics/counters?from=2026-01-01&to=2026-12-31",
+            None,
+            leaders,
+        ),
+        row(
+            "GET",
+            "/api/v1/reports/form06",
+            "/api/v1/reports/form06?from=2026-01-01&to=2026-12-31",
+            None,
+            leaders,
+        ),
+        row(
+            "GET",
+            "/api/v1/reports/service-index",
+            "/api/v1/reports/service-index?year=2026",
+            None,
+            leaders,
+        ),
+        // Outbox administration.
+        row(
+            "GET",
+            "/api/v1/admin/outbox",
+            "/api/v1/admin/outbox",
+            None,
+            admin_only,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/outbox/queues",
+            "/api/v1/admin/outbox/queues",
+            None,
+            admin_only,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/outbox/days",
+            "/api/v1/admin/outbox/days?from=2026-12-01&to=2026-12-02",
+            None,
+            admin_only,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/outbox/retry-all",
+            "/api/v1/admin/outbox/retry-all",
+            None,
+            admin_only,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/outbox/{id}",
+            "/api/v1/admin/outbox/999999",
+            None,
+            admin_missing,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/outbox/{id}/retry",
+            "/api/v1/admin/outbox/999999/retry",
+            None,
+            admin_missing,
+        ),
+        // Pages.
+        row("GET", "/", "/", None, p),
+        row("GET", "/thu-tuc", "/thu-tuc?q=khai+sinh", None, p),
+        row("GET", "/thu-tuc/{code}", "/thu-tuc/1.001193", None, p),
+        row("GET", "/tra-cuu", "/tra-cuu?ma={rc}", None, p),
+        row("GET", "/du-lieu-mo", "/du-lieu-mo", None, p),
+        row("GET", "/dang-nhap", "/dang-nhap", None, [Any; 8]),
+        row(
+            "GET",
+            "/can-bo",
+            "/can-bo",
+            None,
+            [SignIn, Refused, Refused, Ok, Ok, Ok, Refused, Ok],
+        ),
+        row(
+            "GET",
+            "/can-bo/ho-so/{id}",
+            "/can-bo/ho-so/{r}",
+            None,
+            [SignIn, Refused, Refused, Hidden, Ok, Ok, Refused, Ok],
+        ),
+        row(
+            "GET",
+            "/can-bo/nhat-ky",
+            "/can-bo/nhat-ky?ho_so={r}",
+            None,
+            [
+                SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Refused,
+            ],
+        ),
+        row(
+            "GET",
+            "/ca-nhan",
+            "/ca-nhan",
+            None,
+            [SignIn, Ok, Ok, Refused, Refused, Refused, Refused, Refused],
+        ),
+        row(
+            "GET",
+            "/bang-dieu-khien",
+            "/bang-dieu-khien",
+            None,
+            [SignIn, Refused, Refused, Refused, Refused, Ok, Ok, Refused],
+        ),
+    ]
+}
+
+fn check(want: Want, status: StatusCode, location: Option<&str>, page: bool) -> bool {
+    let s = status.as_u16();
+    match want {
+        Ok => status.is_success(),
+        Pass => !matches!(s, 401 | 403 | 404) && !status.is_server_error(),
+        SignIn if page => {
+            status == StatusCode::SEE_OTHER
+                && location.is_some_and(|l| l.starts_with("/dang-nhap?next="))
+        }
+        SignIn => s == 401,
+        Refused => s == 403,
+        Hidden => s == 404,
+        Any => !status.is_server_error(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_as_every_role() {
+    let commune = agency_of("motcua.xa");
+    let d = submit_dossier(&commune).await["dossier"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = submit_dossier(&commune).await["dossier"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let received = common::act("motcua.xa", &r, "receive", json!({})).await;
+    let rc = received["dossier"]["code"].as_str().unwrap().to_string();
+
+    // Every documented operation has a row.
+    let (st, spec) = common::send(None, "GET", "/api/openapi.json", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let table = rows();
+    let covered: BTreeSet<(String, String)> = table
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_string()))
+        .collect();
+    let mut missing = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let key = (method.to_uppercase(), path.clone());
+            if !covered.contains(&key) {
+                missing.push(format!("{} {}", key.0, key.1));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "routes without a row: {missing:#?}");
+
+    let mut tokens = HashMap::new();
+    let mut cookies = HashMap::new();
+    for u in ROLES.iter().filter(|u| **u != "-") {
+        tokens.insert(*u, token(u).await);
+        cookies.insert(*u, page_session(u).await);
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut wrong = Vec::new();
+    for row in &table {
+        let path = row
+            .path
+            .replace("{d}", &d)
+            .replace("{rc}", &rc)
+            .replace("{r}", &r);
+        let page =
+            !row.template.starts_with("/api/") && !["/healthz", "/metrics"].contains(&row.template);
+        for (i, who) in ROLES.iter().enumerate() {
+            let mut rb = client.request(row.method.parse().unwrap(), format!("{}{path}", base()));
+            if *who != "-" {
+                rb = if page {
+                    rb.header(COOKIE, &cookies[who])
+                } else {
+                    rb.bearer_auth(&tokens[who])
+                };
+            }
+            if let Some(b) = &row.body {
+                rb = rb.json(b);
+            }
+            let res = rb.send().await.unwrap();
+            let status = res.status();
+            let location = res
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from);
+            if !check(row.want[i], status, location.as_deref(), page) {
+                let body = res.text().await.unwrap_or_default();
+                wrong.push(format!(
+                    "{} {path} as {who}: want {:?}, got {status} {}",
+                    row.method,
+                    row.want[i],
+                    body.chars().take(160).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} answers wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

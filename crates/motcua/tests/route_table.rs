@@ -301,6 +301,13 @@ fn rows() -> Vec<Row> {
                 SignIn, Refused, Hidden, Hidden, Refused, Refused, Hidden, Ok,
             ],
         ),
+        row(
+            "GET",
+            "/api/v1/inbox",
+            "/api/v1/inbox?status=awaiting_reception",
+            None,
+            [SignIn, Refused, Refused, Ok, Ok, Ok, Refused, Ok],
+        ),
         // Statistics.
         row(
             "GET",

@@ -370,3 +370,71 @@ async fn inbox_filters_reject_bad_input_with_a_page() {
     let (st, _) = b.get("/can-bo/ho-so/not-a-uuid").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_inbox_pages_by_urgency_and_explains_bad_filters() {
+    let commune = agency_of("motcua.xa");
+    let a = submit("Đỗ Văn Một", &commune).await;
+    let b = submit("Đỗ Văn Hai", &commune).await;
+    let (st, v) = common::as_user(
+        "motcua.xa",
+        "GET",
+        "/api/v1/inbox?status=awaiting_reception&limit=200",
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let ids: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&a.as_str()) && ids.contains(&b.as_str()));
+    assert!(
+        v["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "awaiting_reception" && c["total"].as_i64() >= Some(2))
+    );
+    // One per page, the cursor moves on, never repeats.
+    let (_, p1) = common::as_user("motcua.xa", "GET", "/api/v1/inbox?limit=1", None).await;
+    let cur = p1["next_cursor"].as_str().expect("more than one");
+    let (_, p2) = common::as_user(
+        "motcua.xa",
+        "GET",
+        &format!("/api/v1/inbox?limit=1&cursor={cur}"),
+        None,
+    )
+    .await;
+    assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
+    // Another agency's officer does not see them.
+    let (_, other) = common::as_user("motcua.tinh", "GET", "/api/v1/inbox?limit=200", None).await;
+    assert!(
+        !other["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == a.as_str())
+    );
+    for (q, want) in [
+        ("status=returned", StatusCode::UNPROCESSABLE_ENTITY),
+        ("status=bogus", StatusCode::UNPROCESSABLE_ENTITY),
+        ("limit=0", StatusCode::UNPROCESSABLE_ENTITY),
+        ("limit=201", StatusCode::UNPROCESSABLE_ENTITY),
+        ("cursor=garbage", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "submitted_from=2026-12-02T00:00:00Z&submitted_to=2026-12-01T00:00:00Z",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("submitted_from=yesterday", StatusCode::BAD_REQUEST),
+        ("colour=red", StatusCode::BAD_REQUEST),
+    ] {
+        let (st, v) =
+            common::as_user("motcua.xa", "GET", &format!("/api/v1/inbox?{q}"), None).await;
+        assert_eq!(st, want, "{q}: {v}");
+    }
+    let (st, _) = common::as_user("congdan", "GET", "/api/v1/inbox", None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}

@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
             "/dossiers",
             post(api::dossiers::submit).get(api::dossiers::list),
         )
+        .route("/inbox", get(api::inbox::inbox))
         .route("/dossiers/by-code/{code}", get(api::dossiers::by_code))
         .route("/dossiers/{id}", get(api::dossiers::get_one))
         .route("/dossiers/{id}/history", get(api::dossiers::history))

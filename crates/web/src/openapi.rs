@@ -45,6 +45,7 @@ impl Modify for Bearer {
         crate::api::dossiers::history,
         crate::api::dossiers::act,
         crate::api::dossiers::public_status,
+        crate::api::inbox::inbox,
         crate::api::stats::counters,
         crate::api::reports::form06,
         crate::api::service_index::index,

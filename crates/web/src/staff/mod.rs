@@ -5,6 +5,7 @@
 mod audit;
 mod dossier;
 mod inbox;
+pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod texts;

@@ -1,0 +1,148 @@
+//! `GET /api/v1/inbox`: the staff inbox as JSON — the open dossiers the caller's agency holds,
+//! most urgent first (not yet received, then by appointment), with filters, keyset pages and
+//! per-status counts of overdue and due-soon dossiers. The same query as the page `/can-bo`.
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use chrono::{DateTime, Utc};
+use motcua_domain::status::Status;
+use motcua_store::{DossierSummary, InboxCount, InboxCursor, InboxQuery};
+use serde::{Deserialize, Serialize};
+
+/// Inbox filters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InboxParams {
+    /// Comma-separated statuses (e.g. `awaiting_reception,received`); default: every open one.
+    pub status: Option<String>,
+    /// Only this procedure.
+    pub procedure: Option<String>,
+    /// `true`: only dossiers assigned to me.
+    pub mine: Option<bool>,
+    /// Submitted at or after (RFC 3339).
+    pub submitted_from: Option<DateTime<Utc>>,
+    /// Submitted before (RFC 3339).
+    pub submitted_to: Option<DateTime<Utc>>,
+    /// Page size (1-200, default 50).
+    pub limit: Option<u32>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A page of the inbox.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InboxPage {
+    /// Most urgent first.
+    pub items: Vec<DossierSummary>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+    /// Per status: open dossiers, overdue, due before the end of the next working day.
+    pub counts: Vec<InboxCount>,
+}
+
+/// The caller's inbox (desk officers, specialists and leaders).
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "dossiers", params(InboxParams), security(("bearer" = [])),
+    responses((status = 200, body = InboxPage), (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn inbox(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    q: Result<Query<InboxParams>, QueryRejection>,
+) -> Result<Json<InboxPage>, ApiError> {
+    let Query(p) = q?;
+    if !actor.role.is_staff() {
+        return Err(ApiError::forbidden(
+            "inboxes are for desk officers, specialists and leaders",
+        ));
+    }
+    let agency = actor
+        .agency
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("staff account without an agency"))?;
+    let mut statuses = Vec::new();
+    for part in p.status.as_deref().unwrap_or("").split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        match Status::parse(part) {
+            Some(st) if !st.is_closed() => statuses.push(st),
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "status",
+                    format!("`{part}` is closed: closed dossiers are not in inboxes"),
+                ));
+            }
+            None => {
+                return Err(ApiError::invalid(
+                    "status",
+                    format!("unknown status `{part}`"),
+                ));
+            }
+        }
+    }
+    if let (Some(f), Some(t)) = (p.submitted_from, p.submitted_to)
+        && t <= f
+    {
+        return Err(ApiError::invalid(
+            "submitted_to",
+            "must be after submitted_from",
+        ));
+    }
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be 1-200"));
+    }
+    let after = match p.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            InboxCursor::decode(c).ok_or_else(|| ApiError::invalid("cursor", "not a cursor"))?,
+        ),
+    };
+    let procedure_code = p
+        .procedure
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    if procedure_code.as_ref().is_some_and(|c| c.len() > 40) {
+        return Err(ApiError::invalid("procedure", "too long"));
+    }
+    let query = InboxQuery {
+        agency: agency.clone(),
+        statuses,
+        procedure_code,
+        assignee: p.mine.unwrap_or(false).then_some(actor.user_id),
+        submitted_from: p.submitted_from,
+        submitted_to: p.submitted_to,
+        after,
+        limit,
+    };
+    let now = Utc::now();
+    let soon = crate::staff::soon_limit(&s, &agency, now);
+    let (items, counts) = tokio::join!(
+        s.store.inbox(&query),
+        s.store.inbox_counts(&agency, now, soon)
+    );
+    let items = items?;
+    let next_cursor = (items.len() == limit as usize).then(|| {
+        items
+            .last()
+            .map(|r| {
+                InboxCursor {
+                    due_at: r.due_at,
+                    id: r.id,
+                }
+                .encode()
+            })
+            .unwrap_or_default()
+    });
+    Ok(Json(InboxPage {
+        items,
+        next_cursor,
+        counts: counts?,
+    }))
+}

@@ -27,6 +27,9 @@ use tower_http::trace::TraceLayer;
 
 pub use metrics_layer::prometheus_handle;
 
+/// Public address used when none is configured.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// Largest request body accepted by the API, in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -45,6 +48,8 @@ pub struct AppState {
     catalogue: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
     /// Held while the catalogue loads, so concurrent first requests load it once.
     catalogue_loading: Arc<tokio::sync::Mutex<()>>,
+    /// Base address the public reaches us at, without a trailing `/` (QR codes, links).
+    public_url: Arc<str>,
 }
 
 impl AppState {
@@ -65,7 +70,19 @@ impl AppState {
             )),
             catalogue: Arc::new(std::sync::RwLock::new(None)),
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
         }
+    }
+
+    /// Sets the base address the public reaches us at (a trailing `/` is dropped).
+    pub fn with_public_url(mut self, url: impl AsRef<str>) -> AppState {
+        self.public_url = Arc::from(url.as_ref().trim_end_matches('/'));
+        self
+    }
+
+    /// Base address the public reaches us at, without a trailing `/`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The calendars in force.
@@ -151,6 +168,10 @@ pub fn router(state: AppState) -> Router {
         .route("/dossiers/{id}", get(api::dossiers::get_one))
         .route("/dossiers/{id}/history", get(api::dossiers::history))
         .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
+        .route(
+            "/dossiers/{id}/documents/{kind}",
+            get(api::documents::document),
+        )
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
         .route("/reports/form06", get(api::reports::form06))

@@ -24,6 +24,9 @@ pub struct Settings {
     /// `X-Forwarded-Proto: https` does the same per request).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Address the public reaches this system at (printed in QR codes and links on the
+    /// documents people hold), e.g. `https://dichvucong.example.gov.vn`.
+    pub public_url: String,
     /// Outside systems and the outbox dispatcher (`[integrations]`).
     #[serde(default)]
     pub integrations: crate::integrations::IntegrationSettings,
@@ -38,6 +41,7 @@ impl Default for Settings {
             seed_demo: true,
             log: "info,tower_http=warn".into(),
             secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".into(),
             integrations: Default::default(),
         }
     }
@@ -59,6 +63,7 @@ impl Settings {
             "seed_demo",
             "log",
             "secure_cookies",
+            "public_url",
         ];
         let mut s: Settings = f
             .merge(Env::prefixed("MOTCUA_").only(&keys))
@@ -66,6 +71,22 @@ impl Settings {
             .map_err(Box::new)?;
         s.integrations = s.integrations.with_env();
         Ok(s)
+    }
+
+    /// The public URL, checked: `http://` or `https://` and a host, without a trailing `/`.
+    pub fn public_url(&self) -> Result<String, String> {
+        let u = self.public_url.trim().trim_end_matches('/');
+        let rest = u
+            .strip_prefix("https://")
+            .or_else(|| u.strip_prefix("http://"))
+            .ok_or_else(|| format!("public_url `{u}` must start with http:// or https://"))?;
+        let host = rest.split('/').next().unwrap_or_default();
+        if host.is_empty() || u.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+            return Err(format!(
+                "public_url `{u}` must be a base address like https://dichvucong.example.gov.vn"
+            ));
+        }
+        Ok(u.to_string())
     }
 
     /// The database URL in effect.
@@ -89,7 +110,9 @@ mod tests {
             let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen, "127.0.0.1:8080");
             assert_eq!(s.database_url(), "sqlite://motcua-data/motcua.db");
+            assert_eq!(s.public_url().unwrap(), "http://127.0.0.1:8080");
             jail.set_env("MOTCUA_LISTEN", "0.0.0.0:9000");
+            jail.set_env("MOTCUA_PUBLIC_URL", "https://dvc.lamdong.gov.vn/");
             jail.set_env("MOTCUA_TEST_DATABASE_URL", "postgres://elsewhere");
             jail.create_file(
                 "motcua.toml",
@@ -99,9 +122,33 @@ mod tests {
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert!(!s.seed_demo);
             assert_eq!(s.database_url(), "sqlite:///srv/motcua/motcua.db");
+            assert_eq!(s.public_url().unwrap(), "https://dvc.lamdong.gov.vn");
             jail.create_file("bad.toml", "lissten = 1")?;
             assert!(Settings::load(Some(&"bad.toml".into())).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn public_url_must_be_a_base_address() {
+        let with = |u: &str| Settings {
+            public_url: u.into(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            with("https://dvc.example.gov.vn/motcua/")
+                .public_url()
+                .unwrap(),
+            "https://dvc.example.gov.vn/motcua"
+        );
+        for bad in [
+            "dvc.example.gov.vn",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+            "http://a b",
+        ] {
+            assert!(with(bad).public_url().is_err(), "{bad}");
+        }
     }
 }

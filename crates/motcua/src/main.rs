@@ -300,6 +300,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Cmd::Serve { no_seed, .. } => {
+            let public_url = s.public_url().map_err(anyhow::Error::msg)?;
             let store = open(&s).await?;
             let _ = motcua_web::prometheus_handle();
             if s.seed_demo && !no_seed {
@@ -316,11 +317,12 @@ async fn main() -> anyhow::Result<()> {
             );
             // Delivery to outside systems runs beside the requests, never inside them.
             let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
-            motcua_web::serve(
-                listener,
-                motcua_web::AppState::new(store).with_secure_cookies(s.secure_cookies),
-            )
-            .await?;
+            let https = public_url.starts_with("https://");
+            let state = motcua_web::AppState::new(store)
+                .with_public_url(public_url)
+                // An https:// public address means cookies must never travel in clear.
+                .with_secure_cookies(s.secure_cookies || https);
+            motcua_web::serve(listener, state).await?;
             if let Some(d) = dispatcher {
                 d.stop().await;
             }

@@ -303,6 +303,13 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "GET",
+            "/api/v1/dossiers/{id}/documents/{kind}",
+            "/api/v1/dossiers/{r}/documents/receipt",
+            None,
+            dossier_read,
+        ),
+        row(
+            "GET",
             "/api/v1/inbox",
             "/api/v1/inbox?status=awaiting_reception",
             None,

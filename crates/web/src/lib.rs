@@ -29,6 +29,9 @@ use tower_http::trace::TraceLayer;
 
 pub use metrics_layer::prometheus_handle;
 
+/// Public address used when none is configured.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// Largest request body accepted by the API, in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -51,6 +54,8 @@ pub struct AppState {
     pub(crate) login_limiter: Arc<session::LoginLimiter>,
     /// Mark cookies `Secure` even when no proxy says the request came over HTTPS.
     pub(crate) secure_cookies: bool,
+    /// Base address the public reaches us at, without a trailing `/` (QR codes, links).
+    public_url: Arc<str>,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
             login_limiter: Arc::new(session::LoginLimiter::default()),
             secure_cookies: false,
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
         }
     }
 
@@ -80,6 +86,17 @@ impl AppState {
     pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
         self.secure_cookies = secure;
         self
+    }
+
+    /// Sets the base address the public reaches us at (a trailing `/` is dropped).
+    pub fn with_public_url(mut self, url: impl AsRef<str>) -> AppState {
+        self.public_url = Arc::from(url.as_ref().trim_end_matches('/'));
+        self
+    }
+
+    /// Base address the public reaches us at, without a trailing `/`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The calendars in force.
@@ -166,6 +183,10 @@ pub fn router(state: AppState) -> Router {
         .route("/dossiers/{id}", get(api::dossiers::get_one))
         .route("/dossiers/{id}/history", get(api::dossiers::history))
         .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
+        .route(
+            "/dossiers/{id}/documents/{kind}",
+            get(api::documents::document),
+        )
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
         .route("/reports/form06", get(api::reports::form06))

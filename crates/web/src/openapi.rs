@@ -44,6 +44,7 @@ impl Modify for Bearer {
         crate::api::dossiers::by_code,
         crate::api::dossiers::history,
         crate::api::dossiers::act,
+        crate::api::documents::document,
         crate::api::dossiers::public_status,
         crate::api::inbox::inbox,
         crate::api::stats::counters,

@@ -314,6 +314,7 @@ pub async fn submit(
     ))
 }
 
+/// Loads a dossier the actor may see (404 otherwise, as if it did not exist).
 pub(crate) async fn load_visible(
     s: &AppState,
     actor: &Actor,
@@ -327,7 +328,8 @@ pub(crate) async fn load_visible(
     visible(actor, d)
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+/// Parses a dossier id from the path (400 when it is not a UUID).
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a dossier id (a UUID)")))
 }

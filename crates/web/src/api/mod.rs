@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod catalogue_admin;
+pub mod documents;
 pub mod dossiers;
 pub mod inbox;
 pub mod open_data;

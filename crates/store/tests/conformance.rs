@@ -1769,8 +1769,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        16,
-        "15 tables (outbox_daily from migration 7, procedure_changes from 8) and schema_migrations"
+        19,
+        "18 tables (outbox_daily from migration 7, procedure_changes from 8, files, dossier_files and vault from 11) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1780,7 +1780,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 5, "every migration applied once");
+    assert_eq!(applied, 6, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -3,6 +3,7 @@
 //! semantics as the SQLite backend; the conformance suite (`tests/conformance.rs`) runs on all.
 
 mod batch;
+mod files;
 mod outbox;
 mod stats;
 mod writer;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
+    include_str!("migrate_11.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

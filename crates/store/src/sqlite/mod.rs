@@ -1,6 +1,7 @@
 //! The SQLite backend: WAL, one writer thread with group commit ([`writer`]), a pool of
 //! read-only connections for queries.
 
+mod files;
 mod outbox;
 mod stats;
 mod writer;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
+    include_str!("migrate_11.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

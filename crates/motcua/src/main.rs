@@ -316,7 +316,9 @@ async fn main() -> anyhow::Result<()> {
             );
             // Delivery to outside systems runs beside the requests, never inside them.
             let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
-            motcua_web::serve(listener, motcua_web::AppState::new(store)).await?;
+            let files = s.files().context("opening the file storage")?;
+            println!("uploaded files: {}", files.blobs.describe());
+            motcua_web::serve(listener, motcua_web::AppState::new(store).with_files(files)).await?;
             if let Some(d) = dispatcher {
                 d.stop().await;
             }

@@ -45,6 +45,8 @@ pub struct AppState {
     catalogue: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
     /// Held while the catalogue loads, so concurrent first requests load it once.
     catalogue_loading: Arc<tokio::sync::Mutex<()>>,
+    /// Uploaded files: the blob store and the size limits.
+    pub files: Arc<api::files::Files>,
 }
 
 impl AppState {
@@ -65,7 +67,15 @@ impl AppState {
             )),
             catalogue: Arc::new(std::sync::RwLock::new(None)),
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
+            files: Arc::new(api::files::Files::memory()),
         }
+    }
+
+    /// Uses `files` for uploads (the state starts with files kept in memory, for tests; the
+    /// server passes the configured blob store).
+    pub fn with_files(mut self, files: api::files::Files) -> AppState {
+        self.files = Arc::new(files);
+        self
     }
 
     /// The calendars in force.
@@ -110,6 +120,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     // Install the recorder before the first request records anything.
     let _ = prometheus_handle();
+    // Upload routes take files up to their limit; everything else keeps MAX_BODY.
+    let upload_limit = state.files.body_limit();
     let api = Router::new()
         .route("/auth/token", post(api::auth::token))
         .route("/me", get(api::auth::me))
@@ -151,6 +163,19 @@ pub fn router(state: AppState) -> Router {
         .route("/dossiers/{id}", get(api::dossiers::get_one))
         .route("/dossiers/{id}/history", get(api::dossiers::history))
         .route("/dossiers/{id}/actions/{action}", post(api::dossiers::act))
+        .route(
+            "/dossiers/{id}/files",
+            post(api::files::attach)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .get(api::files::list),
+        )
+        .route("/dossiers/{id}/files/{key}", get(api::files::download))
+        .route(
+            "/files",
+            post(api::files::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/me/files", get(api::files::my_files))
+        .route("/me/files/{key}", get(api::files::my_file))
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
         .route("/reports/form06", get(api::reports::form06))

@@ -153,7 +153,7 @@ fn label(t: FileType) -> &'static str {
 
 /// `10 MiB`, `512 KiB`, `100 byte`.
 pub fn human_size(n: u64) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n & ((1 << 20) - 1) == 0 {
         format!("{} MiB", n >> 20)
     } else if n >= 1 << 20 {
         format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)

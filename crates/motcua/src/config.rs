@@ -30,6 +30,56 @@ pub struct Settings {
     /// Outside systems and the outbox dispatcher (`[integrations]`).
     #[serde(default)]
     pub integrations: crate::integrations::IntegrationSettings,
+    /// Uploaded files (`[files]`).
+    #[serde(default)]
+    pub files: FileSettings,
+}
+
+/// `[files]`: where uploaded files are kept and how large they may be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileSettings {
+    /// Blob store: a folder, `file:///PATH`, or `s3://BUCKET[/PREFIX]?endpoint=...&region=...`
+    /// (credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); empty means
+    /// `{data_dir}/files`. Environment: `MOTCUA_FILES_URL`.
+    pub url: String,
+    /// Largest file, in bytes (default 10 MiB). Environment: `MOTCUA_FILES_MAX_BYTES`.
+    pub max_bytes: u64,
+    /// Limits of particular upload slots (component names), in bytes.
+    pub slot_max_bytes: std::collections::BTreeMap<String, u64>,
+}
+
+impl Default for FileSettings {
+    fn default() -> FileSettings {
+        FileSettings {
+            url: String::new(),
+            max_bytes: motcua_web::api::files::DEFAULT_MAX_BYTES,
+            slot_max_bytes: Default::default(),
+        }
+    }
+}
+
+impl FileSettings {
+    /// Takes `MOTCUA_FILES_URL` and `MOTCUA_FILES_MAX_BYTES` from the environment.
+    pub fn with_env(mut self) -> Result<FileSettings, String> {
+        if let Ok(u) = std::env::var("MOTCUA_FILES_URL")
+            && !u.is_empty()
+        {
+            self.url = u;
+        }
+        if let Ok(m) = std::env::var("MOTCUA_FILES_MAX_BYTES")
+            && !m.is_empty()
+        {
+            self.max_bytes = m
+                .trim()
+                .parse()
+                .map_err(|_| format!("MOTCUA_FILES_MAX_BYTES: `{m}` is not a number of bytes"))?;
+        }
+        if self.max_bytes == 0 || self.slot_max_bytes.values().any(|v| *v == 0) {
+            return Err("file size limits must be at least 1 byte".into());
+        }
+        Ok(self)
+    }
 }
 
 impl Default for Settings {
@@ -43,6 +93,7 @@ impl Default for Settings {
             secure_cookies: false,
             public_url: "http://127.0.0.1:8080".into(),
             integrations: Default::default(),
+            files: Default::default(),
         }
     }
 }
@@ -70,6 +121,10 @@ impl Settings {
             .extract()
             .map_err(Box::new)?;
         s.integrations = s.integrations.with_env();
+        s.files = s
+            .files
+            .with_env()
+            .map_err(|e| Box::new(figment::Error::from(e)))?;
         Ok(s)
     }
 
@@ -87,6 +142,24 @@ impl Settings {
             ));
         }
         Ok(u.to_string())
+    }
+
+    /// The file storage URL in effect.
+    pub fn files_url(&self) -> String {
+        if self.files.url.is_empty() {
+            self.data_dir.join("files").display().to_string()
+        } else {
+            self.files.url.clone()
+        }
+    }
+
+    /// The file storage and limits in effect.
+    pub fn files(&self) -> Result<motcua_web::api::files::Files, motcua_store::StoreError> {
+        Ok(motcua_web::api::files::Files {
+            blobs: motcua_store::Blobs::open(&self.files_url())?,
+            max_bytes: self.files.max_bytes,
+            slot_max_bytes: self.files.slot_max_bytes.clone(),
+        })
     }
 
     /// The database URL in effect.
@@ -123,6 +196,29 @@ mod tests {
             assert!(!s.seed_demo);
             assert_eq!(s.database_url(), "sqlite:///srv/motcua/motcua.db");
             assert_eq!(s.public_url().unwrap(), "https://dvc.lamdong.gov.vn");
+            assert_eq!(s.files_url(), "/srv/motcua/files");
+            assert_eq!(s.files.max_bytes, 10 << 20);
+            jail.set_env(
+                "MOTCUA_FILES_URL",
+                "s3://ho-so/motcua?region=ap-southeast-1",
+            );
+            jail.set_env("MOTCUA_FILES_MAX_BYTES", "5242880");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.files_url(), "s3://ho-so/motcua?region=ap-southeast-1");
+            assert_eq!(s.files.max_bytes, 5 << 20);
+            jail.set_env("MOTCUA_FILES_MAX_BYTES", "nhiều");
+            assert!(Settings::load(None).is_err());
+            jail.set_env("MOTCUA_FILES_MAX_BYTES", "");
+            jail.set_env("MOTCUA_FILES_URL", "");
+            jail.create_file(
+                "files.toml",
+                "[files]\nurl = \"tep\"\nmax_bytes = 1048576\nslot_max_bytes = { \"Ảnh chân dung\" = 2097152 }",
+            )?;
+            let s = Settings::load(Some(&"files.toml".into())).map_err(|e| *e)?;
+            let f = s.files().map_err(|e| e.to_string())?;
+            assert_eq!(f.blobs.describe(), "local folder tep");
+            assert_eq!(f.limit(Some("Ảnh chân dung")), 2 << 20);
+            assert_eq!(f.limit(None), 1 << 20);
             jail.create_file("bad.toml", "lissten = 1")?;
             assert!(Settings::load(Some(&"bad.toml".into())).is_err());
             Ok(())

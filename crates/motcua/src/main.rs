@@ -317,9 +317,12 @@ async fn main() -> anyhow::Result<()> {
             );
             // Delivery to outside systems runs beside the requests, never inside them.
             let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
+            let files = s.files().context("opening the file storage")?;
+            println!("uploaded files: {}", files.blobs.describe());
             let https = public_url.starts_with("https://");
             let state = motcua_web::AppState::new(store)
                 .with_public_url(public_url)
+                .with_files(files)
                 // An https:// public address means cookies must never travel in clear.
                 .with_secure_cookies(s.secure_cookies || https);
             motcua_web::serve(listener, state).await?;

@@ -310,6 +310,52 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "GET",
+            "/api/v1/dossiers/{id}/files",
+            "/api/v1/dossiers/{r}/files",
+            None,
+            dossier_read,
+        ),
+        row(
+            "POST",
+            "/api/v1/dossiers/{id}/files",
+            "/api/v1/dossiers/{r}/files",
+            Some(json!({"key": format!("sha256:{}", "0".repeat(64)), "name": "Tờ khai"})),
+            [SignIn, Pass, Hidden, Hidden, Any, Any, Hidden, Pass],
+        ),
+        row(
+            "GET",
+            "/api/v1/dossiers/{id}/files/{key}",
+            "/api/v1/dossiers/{r}/files/sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            None,
+            [
+                SignIn, Hidden, Hidden, Hidden, Hidden, Hidden, Hidden, Hidden,
+            ],
+        ),
+        row(
+            "POST",
+            "/api/v1/files",
+            "/api/v1/files",
+            Some(json!({})),
+            signed_in,
+        ),
+        row(
+            "GET",
+            "/api/v1/me/files",
+            "/api/v1/me/files",
+            None,
+            signed_in,
+        ),
+        row(
+            "GET",
+            "/api/v1/me/files/{key}",
+            "/api/v1/me/files/sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            None,
+            [
+                SignIn, Hidden, Hidden, Hidden, Hidden, Hidden, Hidden, Hidden,
+            ],
+        ),
+        row(
+            "GET",
             "/api/v1/inbox",
             "/api/v1/inbox?status=awaiting_reception",
             None,

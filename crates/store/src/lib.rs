@@ -7,6 +7,7 @@
 //! read models and statistics counters, and writes the outbox. Nothing else writes those tables.
 
 pub mod accounts;
+pub mod files;
 pub mod inbox;
 mod model;
 pub mod outbox;
@@ -17,6 +18,7 @@ pub mod sqlite;
 mod stats;
 
 pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure};
+pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
 pub use inbox::{InboxCount, InboxCursor, InboxQuery};
 pub use model::*;
 pub use outbox::{
@@ -429,6 +431,49 @@ impl Store {
         settings: CalendarSettings,
     ) -> Result<()> {
         dispatch!(self, s => s.put_calendar_settings(scope, settings).await)
+    }
+
+    /// Records an uploaded file (once per content) with its data-store entries and dossier
+    /// links, in one transaction; rows that exist already are left as they are.
+    pub async fn save_file(&self, f: SaveFile) -> Result<()> {
+        dispatch!(self, s => s.save_file(f).await)
+    }
+
+    /// The record of a stored file.
+    pub async fn file_record(
+        &self,
+        key: &motcua_domain::files::FileKey,
+    ) -> Result<Option<FileRecord>> {
+        dispatch!(self, s => s.file_record(key).await)
+    }
+
+    /// A person's data store (kho dữ liệu), newest first, at most `limit` entries.
+    pub async fn vault(&self, owner: Uuid, limit: u32) -> Result<Vec<(VaultEntry, FileRecord)>> {
+        dispatch!(self, s => s.vault(owner, limit).await)
+    }
+
+    /// One file of a person's data store.
+    pub async fn vault_entry(
+        &self,
+        owner: Uuid,
+        key: &motcua_domain::files::FileKey,
+    ) -> Result<Option<(VaultEntry, FileRecord)>> {
+        dispatch!(self, s => s.vault_entry(owner, key).await)
+    }
+
+    /// The files linked to a dossier, oldest first.
+    pub async fn dossier_files(&self, dossier: Uuid) -> Result<Vec<(DossierFile, FileRecord)>> {
+        dispatch!(self, s => s.dossier_files(dossier).await)
+    }
+
+    /// Whether staff of `agency` uploaded `key` (it is in the data store of one of them, or one
+    /// of them linked it to a dossier).
+    pub async fn agency_holds_file(
+        &self,
+        agency: &AgencyCode,
+        key: &motcua_domain::files::FileKey,
+    ) -> Result<bool> {
+        dispatch!(self, s => s.agency_holds_file(agency, key).await)
     }
 
     /// Checks every dossier's hash chain and that folding its events gives the stored state and

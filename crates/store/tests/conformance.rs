@@ -1772,8 +1772,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        17,
-        "16 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9) and schema_migrations"
+        20,
+        "19 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1783,7 +1783,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 6, "every migration applied once");
+    assert_eq!(applied, 7, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

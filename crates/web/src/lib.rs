@@ -56,6 +56,8 @@ pub struct AppState {
     pub(crate) secure_cookies: bool,
     /// Base address the public reaches us at, without a trailing `/` (QR codes, links).
     public_url: Arc<str>,
+    /// Uploaded files: the blob store and the size limits.
+    pub files: Arc<api::files::Files>,
 }
 
 impl AppState {
@@ -79,7 +81,15 @@ impl AppState {
             login_limiter: Arc::new(session::LoginLimiter::default()),
             secure_cookies: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            files: Arc::new(api::files::Files::memory()),
         }
+    }
+
+    /// Uses `files` for uploads (the state starts with files kept in memory, for tests; the
+    /// server passes the configured blob store).
+    pub fn with_files(mut self, files: api::files::Files) -> AppState {
+        self.files = Arc::new(files);
+        self
     }
 
     /// Marks session cookies `Secure` (set when the public address is `https://`).
@@ -141,6 +151,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     // Install the recorder before the first request records anything.
     let _ = prometheus_handle();
+    // Upload routes take files up to their limit; everything else keeps MAX_BODY.
+    let upload_limit = state.files.body_limit();
     let api = Router::new()
         .route("/auth/token", post(api::auth::token))
         .route("/me", get(api::auth::me))
@@ -187,6 +199,19 @@ pub fn router(state: AppState) -> Router {
             "/dossiers/{id}/documents/{kind}",
             get(api::documents::document),
         )
+        .route(
+            "/dossiers/{id}/files",
+            post(api::files::attach)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .get(api::files::list),
+        )
+        .route("/dossiers/{id}/files/{key}", get(api::files::download))
+        .route(
+            "/files",
+            post(api::files::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/me/files", get(api::files::my_files))
+        .route("/me/files/{key}", get(api::files::my_file))
         .route("/public/status/{code}", get(api::dossiers::public_status))
         .route("/statistics/counters", get(api::stats::counters))
         .route("/reports/form06", get(api::reports::form06))

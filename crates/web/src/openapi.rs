@@ -47,6 +47,12 @@ impl Modify for Bearer {
         crate::api::documents::document,
         crate::api::dossiers::public_status,
         crate::api::inbox::inbox,
+        crate::api::files::upload,
+        crate::api::files::my_files,
+        crate::api::files::my_file,
+        crate::api::files::attach,
+        crate::api::files::list,
+        crate::api::files::download,
         crate::api::stats::counters,
         crate::api::reports::form06,
         crate::api::service_index::index,
@@ -62,7 +68,7 @@ impl Modify for Bearer {
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"))
+    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"))
 )]
 struct ApiDoc;
 

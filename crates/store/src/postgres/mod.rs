@@ -4,6 +4,7 @@
 
 mod accounts;
 mod batch;
+mod files;
 mod inbox;
 mod outbox;
 mod stats;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
     include_str!("migrate_9.sql"),
+    include_str!("migrate_11.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

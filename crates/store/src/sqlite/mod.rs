@@ -2,6 +2,7 @@
 //! read-only connections for queries.
 
 mod accounts;
+mod files;
 mod inbox;
 mod outbox;
 mod stats;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
     include_str!("migrate_9.sql"),
+    include_str!("migrate_11.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

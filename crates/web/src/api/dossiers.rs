@@ -15,6 +15,7 @@ use motcua_domain::codes::{AgencyCode, DossierCode};
 use motcua_domain::dossier::{
     Applicant, Channel, Command, Ctx, DocumentRef, Dossier, Event, SubmitData, decide,
 };
+use motcua_domain::files::AttachmentKind;
 use motcua_domain::status::Status;
 use motcua_store::{DossierQuery, DossierSummary, Execute, Head, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -279,6 +280,10 @@ pub async fn submit(
     } else {
         req.form
     };
+    // File keys must name files the caller may use: otherwise anyone could claim a component
+    // digitized with a made-up key.
+    crate::api::files::check_documents(&s, &actor, &req.documents, None).await?;
+    let documents = req.documents.clone();
     let cmd = Command::Submit(Box::new(SubmitData {
         procedure: rec.version.snapshot(&receiving, &competent),
         applicant,
@@ -302,6 +307,14 @@ pub async fn submit(
             key.map(|k| (actor.user_id, k)),
         ))
         .await?;
+    crate::api::files::link_documents(
+        &s,
+        &actor,
+        &done.dossier,
+        &documents,
+        AttachmentKind::Component,
+    )
+    .await;
     let status = if done.replayed {
         StatusCode::OK
     } else {
@@ -582,6 +595,18 @@ pub(crate) async fn perform(
             ));
         }
     }
+    let carried = match &cmd {
+        Command::ProvideSupplement { documents } => {
+            Some((documents.clone(), AttachmentKind::Supplement))
+        }
+        Command::MarkResultReady { documents, .. } => {
+            Some((documents.clone(), AttachmentKind::Result))
+        }
+        _ => None,
+    };
+    if let Some((docs, _)) = &carried {
+        crate::api::files::check_documents(s, actor, docs, Some(current.get())).await?;
+    }
     // The state just read and authorized is where the command starts (checked again on write).
     let head = Head {
         dossier: current.into_inner(),
@@ -594,6 +619,9 @@ pub(crate) async fn perform(
             head,
         )
         .await?;
+    if let Some((docs, kind)) = &carried {
+        crate::api::files::link_documents(s, actor, &done.dossier, docs, *kind).await;
+    }
     visible(actor, done.dossier)
 }
 

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod catalogue_admin;
 pub mod documents;
 pub mod dossiers;
+pub mod files;
 pub mod inbox;
 pub mod open_data;
 pub mod outbox;

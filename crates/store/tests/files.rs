@@ -1,0 +1,248 @@
+//! File records on every backend: SQLite in memory, SQLite in a file, and PostgreSQL when
+//! `MOTCUA_TEST_DATABASE_URL` is set (in a fresh schema, dropped at the end).
+
+use chrono::{Duration, TimeZone, Utc};
+use motcua_domain::agency::Role;
+use motcua_domain::files::{AttachmentKind, FileKey, VaultKind};
+use motcua_store::postgres::PgStore;
+use motcua_store::{DossierFile, FileRecord, SaveFile, Store, UserRecord, VaultEntry};
+use uuid::Uuid;
+
+const PG_ENV: &str = "MOTCUA_TEST_DATABASE_URL";
+
+/// The stores under test, and the PostgreSQL schema to drop.
+async fn backends() -> Vec<(String, Store, Option<(String, String)>)> {
+    let path = std::env::temp_dir().join(format!("motcua-files-{}.db", Uuid::new_v4().simple()));
+    let mut out = vec![
+        (
+            "sqlite memory".to_string(),
+            Store::open("sqlite::memory:").await.unwrap(),
+            None,
+        ),
+        (
+            "sqlite file".to_string(),
+            Store::open(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap(),
+            None,
+        ),
+    ];
+    match std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            let schema = format!("t_{}", Uuid::new_v4().simple());
+            let pg = PgStore::open_in_schema(&url, &schema).await.unwrap();
+            out.push((
+                "postgres".to_string(),
+                Store::Postgres(pg),
+                Some((url, schema)),
+            ));
+        }
+        None => println!("SKIPPED (PostgreSQL): set {PG_ENV} to run the file tests there"),
+    }
+    out
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
+fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
+    UserRecord {
+        id: Uuid::new_v4(),
+        username: format!("{name}-{}", Uuid::new_v4().simple()),
+        password_hash: "x".into(),
+        name: name.into(),
+        role,
+        agency: agency.map(|a| a.parse().unwrap()),
+    }
+}
+
+fn record(bytes: &[u8], mime: &str, at: chrono::DateTime<Utc>) -> FileRecord {
+    FileRecord {
+        key: FileKey::of(bytes),
+        size: bytes.len() as u64,
+        mime: mime.into(),
+        created_at: at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_vault_and_dossier_links_on_every_backend() {
+    for (name, s, pg) in backends().await {
+        check(&name, &s).await;
+        if let Some((url, schema)) = pg {
+            drop_schema(&url, &schema).await;
+        }
+    }
+}
+
+async fn check(backend: &str, s: &Store) {
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).unwrap();
+    let citizen = user("Công dân", Role::Citizen, None);
+    let other = user("Người khác", Role::Citizen, None);
+    let desk = user("Một cửa", Role::DeskOfficer, Some("000.00.01.H40"));
+    let elsewhere = user("Phường", Role::DeskOfficer, Some("000.00.21.H40"));
+    for u in [&citizen, &other, &desk, &elsewhere] {
+        s.create_user(u.clone()).await.unwrap();
+    }
+    let pdf = record(b"%PDF-1.4 a", "application/pdf", t0);
+    let png = record(b"png b", "image/png", t0 + Duration::seconds(1));
+    assert_eq!(s.file_record(&pdf.key).await.unwrap(), None, "{backend}");
+
+    // A citizen uploads the same bytes twice, under two names: one file, one vault entry.
+    let entry = |owner: Uuid, f: &FileRecord, name: &str, kind, at| VaultEntry {
+        owner,
+        key: f.key.clone(),
+        name: name.into(),
+        kind,
+        added_at: at,
+    };
+    for (n, at) in [("CCCD.pdf", t0), ("khac.pdf", t0 + Duration::hours(1))] {
+        s.save_file(SaveFile {
+            file: pdf.clone(),
+            vault: vec![entry(citizen.id, &pdf, n, VaultKind::Upload, at)],
+            links: vec![],
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        s.file_record(&pdf.key).await.unwrap(),
+        Some(pdf.clone()),
+        "{backend}"
+    );
+    let dossier = Uuid::new_v4();
+    let link = DossierFile {
+        dossier_id: dossier,
+        kind: AttachmentKind::Result,
+        slot: "Giấy khai sinh".into(),
+        key: png.key.clone(),
+        name: "ket-qua.png".into(),
+        uploaded_by: desk.id,
+        uploaded_at: t0 + Duration::hours(2),
+    };
+    // The desk links a result to a dossier; it also lands in the citizen's data store.
+    s.save_file(SaveFile {
+        file: png.clone(),
+        vault: vec![entry(
+            citizen.id,
+            &png,
+            "ket-qua.png",
+            VaultKind::Result,
+            t0 + Duration::hours(2),
+        )],
+        links: vec![link.clone()],
+    })
+    .await
+    .unwrap();
+    let v = s.vault(citizen.id, 100).await.unwrap();
+    assert_eq!(v.len(), 2, "{backend}: {v:?}");
+    assert_eq!(v[0].0.key, png.key, "{backend}: newest first");
+    assert_eq!(v[0].0.kind, VaultKind::Result);
+    assert_eq!(v[0].1, png);
+    assert_eq!(v[1].0.name, "CCCD.pdf", "{backend}: the first name is kept");
+    assert_eq!(v[1].0.added_at, t0);
+    assert_eq!(s.vault(citizen.id, 1).await.unwrap().len(), 1);
+    assert!(s.vault(other.id, 100).await.unwrap().is_empty());
+    assert_eq!(
+        s.vault_entry(citizen.id, &pdf.key)
+            .await
+            .unwrap()
+            .map(|e| e.1),
+        Some(pdf.clone())
+    );
+    assert_eq!(
+        s.vault_entry(other.id, &pdf.key).await.unwrap(),
+        None,
+        "{backend}"
+    );
+
+    // Linking twice keeps one row; another slot is another row.
+    s.save_file(SaveFile {
+        file: png.clone(),
+        vault: vec![],
+        links: vec![
+            link.clone(),
+            DossierFile {
+                kind: AttachmentKind::Component,
+                slot: "Tờ khai".into(),
+                uploaded_at: t0 + Duration::hours(3),
+                ..link.clone()
+            },
+        ],
+    })
+    .await
+    .unwrap();
+    let files = s.dossier_files(dossier).await.unwrap();
+    assert_eq!(files.len(), 2, "{backend}: {files:?}");
+    assert_eq!(files[0].0, link);
+    assert_eq!(files[0].1, png);
+    assert_eq!(files[1].0.kind, AttachmentKind::Component);
+    assert!(s.dossier_files(Uuid::new_v4()).await.unwrap().is_empty());
+
+    // Which agency's staff hold which file.
+    let centre = "000.00.01.H40".parse().unwrap();
+    let ward = "000.00.21.H40".parse().unwrap();
+    assert!(
+        s.agency_holds_file(&centre, &png.key).await.unwrap(),
+        "{backend}: linked by the desk"
+    );
+    assert!(
+        !s.agency_holds_file(&ward, &png.key).await.unwrap(),
+        "{backend}"
+    );
+    assert!(
+        !s.agency_holds_file(&centre, &pdf.key).await.unwrap(),
+        "{backend}: only in a citizen's store"
+    );
+    let scan = record(b"scan", "image/jpeg", t0);
+    s.save_file(SaveFile {
+        file: scan.clone(),
+        vault: vec![entry(
+            elsewhere.id,
+            &scan,
+            "scan.jpg",
+            VaultKind::Upload,
+            t0,
+        )],
+        links: vec![],
+    })
+    .await
+    .unwrap();
+    assert!(
+        s.agency_holds_file(&ward, &scan.key).await.unwrap(),
+        "{backend}: in a ward officer's store"
+    );
+    assert!(!s.agency_holds_file(&centre, &scan.key).await.unwrap());
+
+    // A link by an unknown user breaks a foreign key: nothing of the call is written. (The
+    // in-memory SQLite store, for tests only, does not enforce foreign keys.)
+    if backend == "sqlite memory" {
+        return;
+    }
+    let ghost = record(b"ghost", "image/png", t0);
+    let err = s
+        .save_file(SaveFile {
+            file: ghost.clone(),
+            vault: vec![],
+            links: vec![DossierFile {
+                uploaded_by: Uuid::new_v4(),
+                key: ghost.key.clone(),
+                ..link.clone()
+            }],
+        })
+        .await;
+    assert!(err.is_err(), "{backend}");
+    assert_eq!(
+        s.file_record(&ghost.key).await.unwrap(),
+        None,
+        "{backend}: all or nothing"
+    );
+}

@@ -222,6 +222,7 @@ mod tests {
             competent_agency: None,
             workflow: WorkflowDef::standard(limit.duration(), None),
             details: ProcedureDetails::default(),
+            form: None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod codes;
 pub mod dossier;
+pub mod forms;
 pub mod procedure;
 pub mod stats;
 pub mod status;

@@ -47,6 +47,7 @@ fn env() -> &'static Environment<'static> {
             ("lookup.html", include_str!("../templates/lookup.html")),
             ("suggest.html", include_str!("../templates/suggest.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("form.html", include_str!("../templates/form.html")),
         ] {
             e.add_template(name, src).expect("templates are valid");
         }
@@ -124,6 +125,7 @@ fn texts(lang: &str) -> Value {
         ("more_agencies", "cơ quan khác"),
         ("not_stated", "Không có thông tin"),
         ("form", "Mẫu đơn, tờ khai"),
+        ("fill_form", "Điền tờ khai trực tuyến"),
         ("how", "Trình tự thực hiện"),
         ("results_h", "Kết quả giải quyết"),
         ("legal", "Căn cứ pháp lý"),
@@ -192,6 +194,7 @@ fn texts(lang: &str) -> Value {
         ("more_agencies", "more agencies"),
         ("not_stated", "Not stated"),
         ("form", "Form"),
+        ("fill_form", "Fill in the form online"),
         ("how", "Steps for the applicant"),
         ("results_h", "Result"),
         ("legal", "Legal basis"),
@@ -226,6 +229,11 @@ impl PageParams {
     }
 }
 
+/// Renders a page template with the layout's texts (the e-form page uses it too).
+pub(crate) fn render_page(name: &str, lang: &str, ctx: Value) -> Response {
+    render(name, lang, ctx)
+}
+
 fn render(name: &str, lang: &str, ctx: Value) -> Response {
     let full = context! { lang => lang, t => texts(lang), ..ctx };
     match env().get_template(name).and_then(|t| t.render(full)) {
@@ -241,7 +249,7 @@ fn render(name: &str, lang: &str, ctx: Value) -> Response {
     }
 }
 
-fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
     let mut r = render(
         "error.html",
         lang,

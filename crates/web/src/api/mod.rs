@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod catalogue_admin;
 pub mod dossiers;
+pub mod forms;
 pub mod open_data;
 pub mod outbox;
 pub mod reports;

@@ -404,7 +404,10 @@ async fn add_a_row_and_choose_a_province_rerender_without_judging() {
         html.contains("value=\"Trần Minh Khang\""),
         "typed values kept"
     );
-    assert!(!html.contains("class=\"field-err\""), "no errors while adding a row");
+    assert!(
+        !html.contains("class=\"field-err\""),
+        "no errors while adding a row"
+    );
 
     let (st, html) = post_page(
         RESIDENCE,

@@ -71,7 +71,7 @@ try {
       agency: commune,
       applicant: { name: "Lê Thị Hoa", personal_id: "068190001234", phone: "0912345678" },
       documents: [{ name: "Tờ khai đăng ký khai sinh" }],
-      form: {},
+      form: JSON.parse(process.env.FORM_1001193 || "{}"),
     },
   });
   assert.ok(sub.status === 201 || sub.status === 200, `submit: ${sub.status}`);

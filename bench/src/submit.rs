@@ -21,7 +21,9 @@ pub fn submit_body(procedure: &str, agency: &str) -> Vec<u8> {
             "address": "Phường Xuân Hương - Đà Lạt, Lâm Đồng"
         },
         "documents": [{"name": "Tờ khai"}, {"name": "Bản sao giấy tờ tùy thân"}],
-        "form": {"ghi_chu": "Hồ sơ đo tải"},
+        // A procedure with its own e-form gets its shipped example; others the generic form.
+        "form": motcua::seed::forms::example(procedure)
+            .unwrap_or_else(|| serde_json::json!({"ghi_chu": "Hồ sơ đo tải"})),
         "note": "Nộp trực tuyến"
     });
     serde_json::to_vec(&v).expect("JSON")

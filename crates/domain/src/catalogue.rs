@@ -188,6 +188,16 @@ pub fn diff(old: &ProcedureVersion, new: &ProcedureVersion) -> Vec<FieldChange> 
             });
         }
     }
+    // Fields only the newer version has (optional ones skipped when empty, e.g. `form`).
+    for (k, after) in &b {
+        if !a.contains_key(k) {
+            out.push(FieldChange {
+                field: k.clone(),
+                before: serde_json::Value::Null,
+                after: after.clone(),
+            });
+        }
+    }
     out
 }
 
@@ -222,6 +232,7 @@ mod tests {
             competent_agency: None,
             workflow: WorkflowDef::standard(limit.duration(), None),
             details: ProcedureDetails::default(),
+            form: None,
         }
     }
 
@@ -239,6 +250,13 @@ mod tests {
         assert_eq!(fields, ["details.steps", "name"]);
         assert_eq!(d[1].before, "Đăng ký khai sinh");
         assert!(!same_content(&a, &b));
+        // A field only the newer version has (an e-form added to a draft) is a change too.
+        let mut c = a.clone();
+        c.form = Some(crate::forms::generic_form(&a));
+        let d = diff(&a, &c);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].field, "form");
+        assert_eq!(d[0].before, serde_json::Value::Null);
     }
 
     #[test]

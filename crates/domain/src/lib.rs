@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod dossier;
 pub mod files;
+pub mod forms;
 pub mod procedure;
 pub mod stats;
 pub mod status;

@@ -208,9 +208,22 @@ pub struct ProcedureVersion {
     /// basis, results), with the verbatim text it was read from. Older records have none.
     #[serde(default)]
     pub details: crate::catalogue::ProcedureDetails,
+    /// The e-form of this version; `None` means the generic form built from the documents
+    /// ([`crate::forms::generic_form`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<crate::forms::FormDefinition>,
 }
 
 impl ProcedureVersion {
+    /// The form applicants fill in: this version's own, or the generic one.
+    pub fn form_or_generic(&self) -> std::borrow::Cow<'_, crate::forms::FormDefinition> {
+        match &self.form {
+            Some(f) => std::borrow::Cow::Borrowed(f),
+            None => std::borrow::Cow::Owned(crate::forms::generic_form(self)),
+        }
+    }
+
     /// Validates the workflow against the limit.
     pub fn validate(&self) -> Result<(), WorkflowError> {
         self.workflow.validate(self.time_limit.duration())

@@ -44,6 +44,13 @@ fn run_script(script: &str) {
         .env("BASE", &base)
         .env("CHROMIUM", chromium)
         .env("SHOTS", &shots)
+        // A valid birth-registration declaration for the scripts' submissions.
+        .env(
+            "FORM_1001193",
+            motcua::seed::forms::example("1.001193")
+                .expect("a shipped example")
+                .to_string(),
+        )
         .output()
         .expect("run node");
     let text = format!(

@@ -102,7 +102,8 @@ async fn acknowledged_submissions_survive_kill_9() {
                 let res = http
                     .post(format!("{base}/api/v1/dossiers"))
                     .bearer_auth(&token)
-                    .json(&json!({"procedure_code": code, "agency": commune}))
+                    .json(&json!({"procedure_code": code, "agency": commune,
+                        "form": motcua::seed::forms::example(&code).unwrap_or_default()}))
                     .send()
                     .await;
                 match res {

@@ -121,7 +121,7 @@ async fn submit_dossier(agency: &str) -> Value {
             "agency": agency,
             "applicant": {"name": "Phạm Văn Bình", "personal_id": "068190001234"},
             "documents": [{"name": "Tờ khai"}],
-            "form": {},
+            "form": motcua::seed::forms::example("1.001193").unwrap(),
         }))
         .send()
         .await
@@ -253,6 +253,27 @@ fn rows() -> Vec<Row> {
             Some(json!({})),
             admin_only,
         ),
+        row(
+            "GET",
+            "/api/v1/procedures/{code}/form",
+            "/api/v1/procedures/1.001193/form",
+            None,
+            p,
+        ),
+        row(
+            "PUT",
+            "/api/v1/admin/procedures/{code}/drafts/{version}/form",
+            "/api/v1/admin/procedures/1.001193/drafts/2/form",
+            Some(json!({"sections": "not a form"})),
+            admin_only,
+        ),
+        row(
+            "GET",
+            "/thu-tuc/{code}/to-khai",
+            "/thu-tuc/1.001193/to-khai",
+            None,
+            p,
+        ),
         // Dossiers.
         row(
             "GET",
@@ -265,10 +286,9 @@ fn rows() -> Vec<Row> {
             "POST",
             "/api/v1/dossiers",
             "/api/v1/dossiers",
-            Some(
-                json!({"procedure_code": "1.001193", "agency": "H40.24781", "form": {},
-                        "applicant": {"name": "Phạm Văn Bình"}, "documents": [{"name": "Tờ khai"}]}),
-            ),
+            Some(json!({"procedure_code": "1.001193", "agency": "H40.24781",
+                       "form": motcua::seed::forms::example("1.001193").unwrap(),
+                        "applicant": {"name": "Phạm Văn Bình"}, "documents": [{"name": "Tờ khai"}]})),
             [SignIn, Ok, Ok, Any, Any, Any, Refused, Any],
         ),
         row(

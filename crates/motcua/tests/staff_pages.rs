@@ -135,7 +135,7 @@ async fn submit(name: &str, agency: &str) -> String {
             "agency": agency,
             "applicant": {"name": name, "personal_id": "068190001234", "phone": "0912345678"},
             "documents": [{"name": "Tờ khai"}],
-            "form": {},
+            "form": motcua::seed::forms::example("1.001193").unwrap(),
         }))
         .send()
         .await

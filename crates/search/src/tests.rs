@@ -31,6 +31,7 @@ fn v(code: &str, name: &str, field: &str, docs: &[&str]) -> ProcedureVersion {
         competent_agency: None,
         workflow: WorkflowDef::standard(limit.duration(), None),
         details: ProcedureDetails::default(),
+        form: None,
     }
 }
 

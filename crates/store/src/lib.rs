@@ -179,6 +179,11 @@ impl Store {
         dispatch!(self, s => s.upsert_admin_units(units).await)
     }
 
+    /// Every administrative unit (provinces and communes), by code.
+    pub async fn admin_units(&self) -> Result<Vec<AdminUnit>> {
+        dispatch!(self, s => s.admin_units().await)
+    }
+
     /// Number of administrative units stored.
     pub async fn count_admin_units(&self) -> Result<u64> {
         dispatch!(self, s => s.count_admin_units().await)

@@ -307,6 +307,7 @@ fn procedure(code: &str, version: u32, name: &str) -> ProcedureVersion {
         competent_agency: Some(ag(DEPT)),
         workflow: WorkflowDef::standard(limit.duration(), None),
         details: Default::default(),
+        form: None,
     };
     p.validate().unwrap();
     p
@@ -1072,6 +1073,13 @@ async fn users_tokens_catalogue(db: &mut Db) {
     .await
     .unwrap();
     assert_eq!(s.count_admin_units().await.unwrap(), 3);
+    let units = s.admin_units().await.unwrap();
+    assert_eq!(
+        units.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(),
+        ["24778", "24781", "68"]
+    );
+    assert_eq!(units[0], unit("24778", "Xuân Hương", Some("68")));
+    assert_eq!(units[2].province_code, None);
 
     let record = |p: ProcedureVersion, agencies: &[&str]| ProcedureRecord {
         version: p,
@@ -1619,8 +1627,20 @@ async fn procedure_versions_and_changes(db: &mut Db) {
     )
     .await
     .unwrap();
+    // A draft carries its e-form; publishing keeps it with the version.
+    let form: motcua_domain::forms::FormDefinition = serde_json::from_value(serde_json::json!({
+        "id": "to-khai", "title": "Tờ khai",
+        "sections": [{"id": "a", "title": "A", "fields": [
+            {"id": "ho_ten", "label": "Họ tên", "type": "text", "required": true}]}]
+    }))
+    .unwrap();
+    let with_form = |status| {
+        let mut r = rec(2, status, &[CENTRE, WARD]);
+        r.version.form = Some(form.clone());
+        r
+    };
     s.save_procedures(
-        vec![rec(2, VersionStatus::Draft, &[CENTRE, WARD])],
+        vec![with_form(VersionStatus::Draft)],
         vec![change(2, "draft_created")],
     )
     .await
@@ -1636,7 +1656,7 @@ async fn procedure_versions_and_changes(db: &mut Db) {
         "a draft publishes nothing"
     );
     s.save_procedures(
-        vec![rec(2, VersionStatus::Published, &[CENTRE, WARD])],
+        vec![with_form(VersionStatus::Published)],
         vec![change(2, "published")],
     )
     .await
@@ -1654,6 +1674,10 @@ async fn procedure_versions_and_changes(db: &mut Db) {
         ]
     );
     assert_eq!(versions[1].receiving_agencies, [ag(CENTRE), ag(WARD)]);
+    assert_eq!(versions[0].version.form, None);
+    assert_eq!(versions[1].version.form.as_ref(), Some(&form));
+    let published = s.published_procedure("1.000894").await.unwrap().unwrap();
+    assert_eq!(published.version.form, Some(form.clone()));
     let published = s.published_procedures().await.unwrap();
     let codes: Vec<String> = published
         .iter()

@@ -89,6 +89,7 @@ fn procedure(i: u8) -> (ProcedureVersion, &'static str) {
         competent_agency: Some(ag(competent)),
         details: Default::default(),
         workflow: WorkflowDef::standard(limit.duration(), inter.then(|| ag(OTHER))),
+        form: None,
     };
     p.validate().unwrap();
     (p, competent)

@@ -249,6 +249,7 @@ mod tests {
                     applicant_types: vec!["Công dân Việt Nam".into()],
                     ..ProcedureDetails::default()
                 },
+                form: None,
             },
             receiving_agencies: vec![agency.parse().unwrap()],
         }

@@ -26,6 +26,11 @@ pub struct Problem {
     /// Extra machine-readable facts (e.g. current version on a conflict).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<serde_json::Value>,
+    /// Every problem found, when there are several (e.g. e-form fields: `{path, message,
+    /// message_en}`; form definitions: messages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub errors: Option<serde_json::Value>,
 }
 
 /// Error type of every API handler.
@@ -42,7 +47,33 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             extra: None,
+            errors: None,
         }))
+    }
+
+    /// Lists every problem found (an RFC 9457 extension member `errors`).
+    pub fn errors(mut self, v: serde_json::Value) -> ApiError {
+        self.0.errors = Some(v);
+        self
+    }
+
+    /// 422 for e-form values that break the form's rules, each error tied to its field.
+    pub fn form_rejected(errors: &[motcua_domain::forms::FieldError]) -> ApiError {
+        let first = errors
+            .first()
+            .map(|e| format!("{}: {}", e.path, e.message_en))
+            .unwrap_or_default();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-form",
+            "The e-form has errors",
+            format!(
+                "{} field(s) of the form are not valid (first: {first})",
+                errors.len()
+            ),
+        )
+        .field("form")
+        .errors(serde_json::to_value(errors).unwrap_or_default())
     }
 
     /// Names the field at fault.

@@ -10,12 +10,15 @@ pub mod catalogue;
 mod dashboard;
 pub mod error;
 pub mod export;
+pub mod forms;
+mod forms_page;
 mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
 pub mod session;
 mod staff;
+pub mod units;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -46,6 +49,8 @@ pub struct AppState {
     pub(crate) tokens: Arc<cache::TtlCache<String, motcua_domain::agency::Actor>>,
     /// Procedure code -> published version, for a few seconds (read on every submission).
     pub(crate) procedures: Arc<cache::TtlCache<String, Arc<motcua_store::ProcedureRecord>>>,
+    /// Administrative units for address fields (a few minutes).
+    pub(crate) units: Arc<cache::TtlCache<(), Arc<units::Units>>>,
     /// The published catalogue and its search index (loaded on first use).
     catalogue: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
     /// Held while the catalogue loads, so concurrent first requests load it once.
@@ -76,6 +81,7 @@ impl AppState {
                 std::time::Duration::from_secs(5),
                 10_000,
             )),
+            units: Arc::new(cache::TtlCache::new(std::time::Duration::from_secs(300), 1)),
             catalogue: Arc::new(std::sync::RwLock::new(None)),
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
             login_limiter: Arc::new(session::LoginLimiter::default()),
@@ -147,6 +153,33 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The administrative units (cached for a few minutes).
+    pub async fn units(&self) -> Result<Arc<units::Units>, motcua_store::StoreError> {
+        if let Some(u) = self.units.get(&()) {
+            return Ok(u);
+        }
+        let u = Arc::new(units::Units::new(self.store.admin_units().await?));
+        self.units.put((), Arc::clone(&u));
+        Ok(u)
+    }
+
+    /// Checks e-form values against a form (a version's own or the generic one, see
+    /// `ProcedureVersion::form_or_generic`): the one server-side path every submission goes through (API, pages, the citizen
+    /// portal). On success the values are normalised and limited to the visible fields.
+    pub async fn check_form(
+        &self,
+        def: &motcua_domain::forms::FormDefinition,
+        values: &serde_json::Value,
+    ) -> Result<
+        Result<motcua_domain::forms::Validated, Vec<motcua_domain::forms::FieldError>>,
+        motcua_store::StoreError,
+    > {
+        let units = self.units().await?;
+        Ok(motcua_domain::forms::validate(def, values, units.as_ref()))
+    }
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     // Install the recorder before the first request records anything.
@@ -160,6 +193,11 @@ pub fn router(state: AppState) -> Router {
         .route("/procedures", get(api::catalogue::procedures))
         .route("/procedures/{code}", get(api::catalogue::procedure))
         .route("/procedures/search", get(api::catalogue::search))
+        .route("/procedures/{code}/form", get(api::forms::procedure_form))
+        .route(
+            "/admin/procedures/{code}/drafts/{version}/form",
+            axum::routing::put(api::forms::put_draft_form),
+        )
         .route("/procedures/export.csv", get(api::catalogue::export_csv))
         .route("/procedures/export.json", get(api::catalogue::export_json))
         .route(
@@ -238,6 +276,7 @@ pub fn router(state: AppState) -> Router {
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
         .merge(staff::routes())
+        .merge(forms_page::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))

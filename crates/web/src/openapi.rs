@@ -38,6 +38,8 @@ impl Modify for Bearer {
         crate::api::catalogue_admin::diff_draft,
         crate::api::catalogue_admin::publish,
         crate::api::catalogue_admin::assign_agencies,
+        crate::api::forms::procedure_form,
+        crate::api::forms::put_draft_form,
         crate::api::dossiers::submit,
         crate::api::dossiers::list,
         crate::api::dossiers::get_one,

@@ -55,6 +55,7 @@ fn env() -> &'static Environment<'static> {
             ),
             ("audit.html", include_str!("../templates/audit.html")),
             ("mine.html", include_str!("../templates/mine.html")),
+            ("form.html", include_str!("../templates/form.html")),
         ] {
             e.add_template(name, src).expect("templates are valid");
         }
@@ -132,6 +133,7 @@ fn texts(lang: &str) -> Value {
         ("more_agencies", "cơ quan khác"),
         ("not_stated", "Không có thông tin"),
         ("form", "Mẫu đơn, tờ khai"),
+        ("fill_form", "Điền tờ khai trực tuyến"),
         ("how", "Trình tự thực hiện"),
         ("results_h", "Kết quả giải quyết"),
         ("legal", "Căn cứ pháp lý"),
@@ -200,6 +202,7 @@ fn texts(lang: &str) -> Value {
         ("more_agencies", "more agencies"),
         ("not_stated", "Not stated"),
         ("form", "Form"),
+        ("fill_form", "Fill in the form online"),
         ("how", "Steps for the applicant"),
         ("results_h", "Result"),
         ("legal", "Legal basis"),
@@ -232,6 +235,11 @@ impl PageParams {
             "vi"
         }
     }
+}
+
+/// Renders a page template with the layout's texts (the e-form page uses it too).
+pub(crate) fn render_page(name: &str, lang: &str, ctx: Value) -> Response {
+    render(name, lang, ctx)
 }
 
 pub(crate) fn render(name: &str, lang: &str, ctx: Value) -> Response {

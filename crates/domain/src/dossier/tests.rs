@@ -108,6 +108,7 @@ fn procedure(inter: bool) -> ProcedureVersion {
         competent_agency: Some(ag(DEPT)),
         workflow: WorkflowDef::standard(limit.duration(), inter.then(|| ag(OTHER))),
         details: Default::default(),
+        form: None,
     }
 }
 

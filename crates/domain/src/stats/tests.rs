@@ -108,6 +108,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         competent_agency: Some(ag(DEPT)),
         details: Default::default(),
         workflow: WorkflowDef::standard(limit.duration(), None),
+        form: None,
     };
     Command::Submit(Box::new(SubmitData {
         procedure: p.snapshot(&ag(CENTRE), &ag(DEPT)),

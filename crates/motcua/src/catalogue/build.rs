@@ -164,6 +164,7 @@ pub fn parse_record(raw: &RawProcedure) -> Result<Parsed, String> {
         competent_agency: None,
         workflow: WorkflowDef::standard(time_limit.duration(), None),
         details,
+        form: None,
     };
     Ok(Parsed {
         version,

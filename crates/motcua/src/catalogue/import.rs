@@ -379,7 +379,8 @@ fn drop_conflicts(items: Vec<Item>, report: &mut ImportReport) -> Vec<Item> {
 }
 
 /// The version to store for an imported record, given the newest stored version of its code.
-/// Local decisions (workflow, deciding agency, effective date) are kept from the stored one.
+/// Local decisions (workflow, deciding agency, effective date, e-form) are kept from the stored
+/// one.
 fn merge(latest: Option<&ProcedureVersion>, item: &Item) -> Result<ProcedureVersion, String> {
     let mut v = match (&item.what, latest) {
         (Candidate::Full(p), _) => p.version.clone(),
@@ -389,6 +390,7 @@ fn merge(latest: Option<&ProcedureVersion>, item: &Item) -> Result<ProcedureVers
     if let Some(old) = latest {
         v.competent_agency = old.competent_agency.clone();
         v.details.effective_from = old.details.effective_from;
+        v.form = old.form.clone();
         if v.time_limit == old.time_limit {
             v.workflow = old.workflow.clone();
         } else {

@@ -8,6 +8,7 @@
 
 mod agencies;
 mod cooperation;
+pub mod forms;
 mod procedures;
 mod units;
 
@@ -182,7 +183,11 @@ pub async fn seed(
         .filter(|a| a.kind == motcua_domain::agency::AgencyKind::CommuneCommittee)
         .map(|a| a.code.clone())
         .collect();
-    let (catalogue, stats) = procedures::catalogue(&procedures::raw_records()?, &communes);
+    let (mut catalogue, stats) = procedures::catalogue(&procedures::raw_records()?, &communes);
+    let shipped: std::collections::HashMap<String, _> = forms::forms()?.into_iter().collect();
+    for r in &mut catalogue {
+        r.version.form = shipped.get(&r.version.code.to_string()).cloned();
+    }
     for r in &catalogue {
         r.version
             .validate()

@@ -510,6 +510,24 @@ impl PgStore {
         .map(|_| ())
     }
 
+    pub(crate) async fn admin_units(&self) -> Result<Vec<AdminUnit>> {
+        let rows = self
+            .query(
+                "SELECT code, name, full_name, province_code FROM admin_units ORDER BY code",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AdminUnit {
+                code: r.get(0),
+                name: r.get(1),
+                full_name: r.get(2),
+                province_code: r.get(3),
+            })
+            .collect())
+    }
+
     pub(crate) async fn count_admin_units(&self) -> Result<u64> {
         let r = self.query("SELECT count(*) FROM admin_units", &[]).await?;
         Ok(r[0].get::<_, i64>(0) as u64)

@@ -617,6 +617,28 @@ impl SqliteStore {
         .await
     }
 
+    pub(crate) async fn admin_units(&self) -> Result<Vec<AdminUnit>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT code, name, full_name, province_code FROM admin_units ORDER BY code",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(AdminUnit {
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                        full_name: r.get(2)?,
+                        province_code: r.get(3)?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(db_err)
+        })
+    }
+
     pub(crate) async fn count_admin_units(&self) -> Result<u64> {
         self.read(|c| {
             c.query_row("SELECT count(*) FROM admin_units", [], |r| {

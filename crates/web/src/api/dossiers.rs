@@ -37,7 +37,11 @@ pub struct SubmitRequest {
     /// Documents attached.
     #[serde(default)]
     pub documents: Vec<DocumentRef>,
-    /// E-form data (a JSON object).
+    /// E-form values (a JSON object), checked against the procedure version's form: its own or
+    /// the generic one (`GET /api/v1/procedures/{code}/form`). Fields the form fills from the
+    /// applicant's profile are taken from `applicant` when left out. Online submissions must
+    /// pass the form; at the counter or by post an empty object means the paper declaration
+    /// is on file.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub form: serde_json::Value,
@@ -275,11 +279,7 @@ pub async fn submit(
         },
         (None, _) => return Err(ApiError::invalid("applicant", "say who the applicant is")),
     };
-    let form = if req.form.is_null() {
-        serde_json::json!({})
-    } else {
-        req.form
-    };
+    let form = checked_form(&s, &rec.version, req.form, req.channel, &applicant).await?;
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key.
     crate::api::files::check_documents(&s, &actor, &req.documents, None).await?;
@@ -325,6 +325,43 @@ pub async fn submit(
         status,
         Json(view(&s, visible(&actor, done.dossier)?, &actor)),
     ))
+}
+
+/// The e-form values a submission keeps: checked against the version's form (the server is the
+/// authority), normalised, and limited to the visible fields. 422 lists every field error.
+async fn checked_form(
+    s: &AppState,
+    version: &motcua_domain::procedure::ProcedureVersion,
+    raw: serde_json::Value,
+    channel: Channel,
+    applicant: &Applicant,
+) -> Result<serde_json::Value, ApiError> {
+    let mut values = match raw {
+        serde_json::Value::Null => serde_json::Map::new(),
+        serde_json::Value::Object(m) => m,
+        _ => return Err(ApiError::invalid("form", "must be a JSON object")),
+    };
+    // A desk officer receiving paper keys in nothing: the paper declaration is the record.
+    if values.is_empty() && channel != Channel::Online {
+        return Ok(serde_json::Value::Object(values));
+    }
+    let profile = motcua_domain::forms::Profile {
+        name: Some(applicant.name.clone()),
+        personal_id: applicant.personal_id.as_ref().map(|p| p.to_string()),
+        phone: applicant.phone.clone(),
+        email: applicant.email.clone(),
+        address_line: applicant.address.clone(),
+        ..Default::default()
+    };
+    let def = version.form_or_generic();
+    motcua_domain::forms::prefill_missing(&def, &profile, &mut values);
+    match s
+        .check_form(&def, &serde_json::Value::Object(values))
+        .await?
+    {
+        Ok(v) => Ok(v.values),
+        Err(errors) => Err(ApiError::form_rejected(&errors)),
+    }
 }
 
 /// Loads a dossier the actor may see (404 otherwise, as if it did not exist).

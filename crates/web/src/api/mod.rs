@@ -7,6 +7,7 @@ pub mod catalogue_admin;
 pub mod documents;
 pub mod dossiers;
 pub mod files;
+pub mod forms;
 pub mod inbox;
 pub mod open_data;
 pub mod outbox;

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod dossier;
 pub mod procedure;
+pub mod queue;
 pub mod stats;
 pub mod status;
 pub mod text;

@@ -236,6 +236,9 @@ conformance!(procedure_versions_and_changes);
 #[path = "conformance_outbox/mod.rs"]
 mod outbox_delivery;
 
+#[path = "conformance_queue/mod.rs"]
+mod queue_numbers;
+
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
 
@@ -1769,8 +1772,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        16,
-        "15 tables (outbox_daily from migration 7, procedure_changes from 8) and schema_migrations"
+        20,
+        "19 tables (outbox_daily from migration 7, procedure_changes from 8, four queue tables from 12) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1780,7 +1783,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 5, "every migration applied once");
+    assert_eq!(applied, 6, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -4,6 +4,7 @@
 
 mod batch;
 mod outbox;
+mod queue;
 mod stats;
 mod writer;
 
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_6.sql"),
     include_str!("migrate_7.sql"),
     include_str!("migrate_8.sql"),
+    include_str!("migrate_12.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -14,6 +14,7 @@ mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
+pub mod queue;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +46,8 @@ pub struct AppState {
     catalogue: Arc<std::sync::RwLock<Option<Arc<catalogue::Catalogue>>>>,
     /// Held while the catalogue loads, so concurrent first requests load it once.
     catalogue_loading: Arc<tokio::sync::Mutex<()>>,
+    /// Queue displays' live signal and the kiosk's per-client limit.
+    pub(crate) queue: Arc<queue::Shared>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             )),
             catalogue: Arc::new(std::sync::RwLock::new(None)),
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
+            queue: Arc::new(queue::Shared::default()),
         }
     }
 
@@ -167,6 +171,16 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/retry-all", post(api::outbox::retry_all))
         .route("/admin/outbox/{id}", get(api::outbox::get_one))
         .route("/admin/outbox/{id}/retry", post(api::outbox::retry))
+        .route("/queue/{centre}", get(api::queue::centre))
+        .route("/queue/{centre}/stats", get(api::queue::stats))
+        .route(
+            "/queue/{centre}/counters/{number}",
+            get(api::queue::counter),
+        )
+        .route(
+            "/queue/{centre}/counters/{number}/actions/{action}",
+            post(api::queue::act),
+        )
         .fallback(api::not_found);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
@@ -176,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_layer::render))
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
+        .merge(queue::pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))
@@ -215,7 +230,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         }
     });
-    axum::serve(listener, router(state))
+    // The peer address keys the kiosk's per-client limit.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -241,7 +241,7 @@ fn render(name: &str, lang: &str, ctx: Value) -> Response {
     }
 }
 
-fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, lang: &str, heading: &str, message: &str) -> Response {
     let mut r = render(
         "error.html",
         lang,

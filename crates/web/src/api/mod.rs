@@ -7,6 +7,7 @@ pub mod catalogue_admin;
 pub mod dossiers;
 pub mod open_data;
 pub mod outbox;
+pub mod queue;
 pub mod reports;
 pub mod service_index;
 pub mod stats;

@@ -503,7 +503,7 @@ fn board_html(
         }
     }
     // `calls` is latest first, and so is `held` once sorted by the latest call.
-    held.sort_by(|a, b| b.last_called_at.cmp(&a.last_called_at));
+    held.sort_by_key(|t| std::cmp::Reverse(t.last_called_at));
     let mut rows: Vec<Value> = held
         .iter()
         .map(|t| context! { counter => name(t.counter), number => t.number().to_string(), state => t.state.as_str() })

@@ -12,6 +12,7 @@ pub mod dossier;
 pub mod files;
 pub mod forms;
 pub mod procedure;
+pub mod queue;
 pub mod stats;
 pub mod status;
 pub mod text;

@@ -381,6 +381,47 @@ fn rows() -> Vec<Row> {
             None,
             [SignIn, Refused, Refused, Ok, Ok, Ok, Refused, Ok],
         ),
+        // Queue numbers at the commune's desk.
+        row(
+            "GET",
+            "/api/v1/queue/{centre}",
+            "/api/v1/queue/H40.24781",
+            None,
+            p,
+        ),
+        row(
+            "GET",
+            "/api/v1/queue/{centre}/counters/{number}",
+            "/api/v1/queue/H40.24781/counters/1",
+            None,
+            [SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Ok],
+        ),
+        row(
+            "POST",
+            "/api/v1/queue/{centre}/counters/{number}/actions/{action}",
+            "/api/v1/queue/H40.24781/counters/1/actions/call-next",
+            None,
+            [
+                SignIn, Refused, Refused, Refused, Refused, Pass, Refused, Pass,
+            ],
+        ),
+        row(
+            "GET",
+            "/api/v1/queue/{centre}/stats",
+            "/api/v1/queue/H40.24781/stats?from=2026-12-01&to=2026-12-02",
+            None,
+            [
+                SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Refused,
+            ],
+        ),
+        row("GET", "/xep-hang/{centre}", "/xep-hang/H40.24781", None, p),
+        row(
+            "GET",
+            "/xep-hang/{centre}/man-hinh",
+            "/xep-hang/H40.24781/man-hinh",
+            None,
+            p,
+        ),
         // Statistics.
         row(
             "GET",

@@ -13,6 +13,7 @@ mod model;
 pub mod outbox;
 mod plan;
 pub mod postgres;
+mod queue;
 mod snapshot;
 pub mod sqlite;
 mod stats;
@@ -24,6 +25,7 @@ pub use model::*;
 pub use outbox::{
     OutboxClaim, OutboxDay, OutboxDepth, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus,
 };
+pub use queue::{CounterState, QueueAct};
 pub use stats::GroupBy;
 
 use motcua_domain::calendar::CalendarSettings;
@@ -54,6 +56,9 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Backend(String),
+    /// A queue rule refused the action; nothing was written.
+    #[error(transparent)]
+    Queue(#[from] motcua_domain::queue::QueueError),
     /// Stored data could not be decoded (a bug or tampering).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

@@ -238,6 +238,8 @@ mod outbox_delivery;
 
 #[path = "conformance_accounts/mod.rs"]
 mod accounts_and_inboxes;
+#[path = "conformance_queue/mod.rs"]
+mod queue_numbers;
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -1796,8 +1798,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        20,
-        "19 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11) and schema_migrations"
+        24,
+        "23 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1807,7 +1809,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 7, "every migration applied once");
+    assert_eq!(applied, 8, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

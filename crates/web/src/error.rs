@@ -5,6 +5,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use motcua_domain::dossier::DomainError;
+use motcua_domain::queue::QueueError;
 use motcua_store::StoreError;
 use serde::Serialize;
 
@@ -224,7 +225,38 @@ impl From<StoreError> for ApiError {
                 format!("{what} already exists"),
             ),
             StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Queue(q) => q.into(),
             StoreError::Backend(_) | StoreError::Corrupt(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> ApiError {
+        let detail = e.to_string();
+        match e {
+            QueueError::Invalid { field, .. } => ApiError::invalid(field, detail),
+            QueueError::NotAllowed { action, state } => ApiError::new(
+                StatusCode::CONFLICT,
+                "ticket-action-not-allowed",
+                "Not possible in the ticket's state",
+                detail,
+            )
+            .extra(serde_json::json!({ "action": action, "state": state })),
+            QueueError::CounterBusy { counter, ticket } => ApiError::new(
+                StatusCode::CONFLICT,
+                "counter-busy",
+                "The counter still holds a ticket",
+                detail,
+            )
+            .extra(serde_json::json!({ "counter": counter, "ticket": ticket })),
+            QueueError::NoCurrentTicket(counter) => ApiError::new(
+                StatusCode::CONFLICT,
+                "no-current-ticket",
+                "The counter holds no ticket",
+                detail,
+            )
+            .extra(serde_json::json!({ "counter": counter })),
         }
     }
 }

@@ -16,6 +16,7 @@ mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
+pub mod queue;
 pub mod session;
 mod staff;
 pub mod units;
@@ -63,6 +64,8 @@ pub struct AppState {
     public_url: Arc<str>,
     /// Uploaded files: the blob store and the size limits.
     pub files: Arc<api::files::Files>,
+    /// Queue displays' live signal and the kiosk's per-client limit.
+    pub(crate) queue: Arc<queue::Shared>,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             secure_cookies: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             files: Arc::new(api::files::Files::memory()),
+            queue: Arc::new(queue::Shared::default()),
         }
     }
 
@@ -266,6 +270,16 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/retry-all", post(api::outbox::retry_all))
         .route("/admin/outbox/{id}", get(api::outbox::get_one))
         .route("/admin/outbox/{id}/retry", post(api::outbox::retry))
+        .route("/queue/{centre}", get(api::queue::centre))
+        .route("/queue/{centre}/stats", get(api::queue::stats))
+        .route(
+            "/queue/{centre}/counters/{number}",
+            get(api::queue::counter),
+        )
+        .route(
+            "/queue/{centre}/counters/{number}/actions/{action}",
+            post(api::queue::act),
+        )
         .fallback(api::not_found);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
@@ -277,6 +291,7 @@ pub fn router(state: AppState) -> Router {
         .route("/bang-dieu-khien", get(dashboard::page))
         .merge(staff::routes())
         .merge(forms_page::routes())
+        .merge(queue::pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(metrics_layer::track))
@@ -316,12 +331,11 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         }
     });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    // The peer address keys the kiosk's per-client limit.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
 }

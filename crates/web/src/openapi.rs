@@ -67,10 +67,14 @@ impl Modify for Bearer {
         crate::api::outbox::retry_all,
         crate::api::outbox::queues,
         crate::api::outbox::days,
+        crate::api::queue::centre,
+        crate::api::queue::counter,
+        crate::api::queue::act,
+        crate::api::queue::stats,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"))
+    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"))
 )]
 struct ApiDoc;
 

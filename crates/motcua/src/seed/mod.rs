@@ -1,5 +1,6 @@
 //! The demo seed: Lâm Đồng (province 68, merged on 1 July 2025) with its 124 communes, its
-//! agencies, about 300 real procedures from the national portal and one demo login per role.
+//! agencies, about 300 real procedures from the national portal, one demo login per role, and the
+//! queue set-up (service groups and counters) of the provincial centre and the demo commune.
 //!
 //! Everything is embedded from `data/seed/` (see its SOURCE.md) so a fresh clone seeds without
 //! the shared data sets. Seeding is idempotent and never overwrites what an administrator changed:
@@ -10,6 +11,7 @@ mod agencies;
 mod cooperation;
 pub mod forms;
 mod procedures;
+pub mod queue;
 mod units;
 
 use anyhow::Context;
@@ -267,6 +269,8 @@ pub async fn seed(
         users_created += 1;
     }
 
+    let queue_rows_added = queue::seed(store).await?;
+
     tracing::info!(
         admin_units = report_units,
         agencies = report_agencies,
@@ -278,6 +282,7 @@ pub async fn seed(
         procedures_skipped = stats.skipped_total(),
         fee_unknown = stats.fee_unknown,
         users_created,
+        queue_rows_added,
         "demo seed: Lâm Đồng"
     );
     Ok(SeedReport {

@@ -7,6 +7,7 @@ mod batch;
 mod files;
 mod inbox;
 mod outbox;
+mod queue;
 mod stats;
 mod writer;
 
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_8.sql"),
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
+    include_str!("migrate_12.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -5,6 +5,7 @@ mod accounts;
 mod files;
 mod inbox;
 mod outbox;
+mod queue;
 mod stats;
 mod writer;
 
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_8.sql"),
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
+    include_str!("migrate_12.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

@@ -61,7 +61,7 @@ fn bump(c: &Connection, topic: &str, at: DateTime<Utc>, metric: &str, n: i64) ->
 
 impl SqliteStore {
     /// Runs `f` on the writer thread in its transaction and returns its value.
-    async fn write<T: Send + 'static>(
+    pub(super) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {

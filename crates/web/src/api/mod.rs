@@ -11,6 +11,7 @@ pub mod forms;
 pub mod inbox;
 pub mod open_data;
 pub mod outbox;
+pub mod queue;
 pub mod reports;
 pub mod service_index;
 pub mod stats;

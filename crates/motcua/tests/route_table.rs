@@ -422,6 +422,22 @@ fn rows() -> Vec<Row> {
             None,
             p,
         ),
+        row(
+            "GET",
+            "/xep-hang/{centre}/quay/{number}",
+            "/xep-hang/H40.24781/quay/1",
+            None,
+            [SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Ok],
+        ),
+        row(
+            "GET",
+            "/can-bo/xep-hang",
+            "/can-bo/xep-hang",
+            None,
+            [
+                SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Refused,
+            ],
+        ),
         // Statistics.
         row(
             "GET",

@@ -438,3 +438,59 @@ async fn the_json_inbox_pages_by_urgency_and_explains_bad_filters() {
     let (st, _) = common::as_user("congdan", "GET", "/api/v1/inbox", None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_officer_calls_tickets_from_the_counter_console_and_leaders_read_the_times() {
+    let centre = agency_of("motcua.xa");
+    // A visitor takes a ticket at the kiosk.
+    let res = raw()
+        .post(format!("{}/xep-hang/{centre}", base()))
+        .form(&[("nhom", "tu-phap-ho-tich")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let desk = sign_in("motcua.xa").await;
+    let console = format!("/xep-hang/{centre}/quay/2");
+    let csrf = desk.csrf(&console).await;
+    let (st, _) = desk
+        .post(&format!("{console}/call-next"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, to) = desk
+        .post(&format!("{console}/call-next"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    assert!(to.starts_with(&console), "{to}");
+    let (st, html) = desk.get(&to).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("A0"), "the called ticket is shown: {html}");
+    let (st, _) = desk
+        .post(&format!("{console}/explode"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Staff of another centre and specialists do not work this counter; nobody signed in must
+    // sign in first.
+    let other = sign_in("motcua.tinh").await;
+    let (st, html) = other.get(&console).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
+    let anon = Browser {
+        cookie: String::new(),
+    };
+    let (st, to) = anon.get(&console).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, format!("/dang-nhap?next={console}"));
+
+    // The leader's times; a specialist may not; bad dates get a page.
+    let leader = sign_in("lanhdao.xa").await;
+    let (st, html) = leader.get("/can-bo/xep-hang").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains("<svg") || html.contains("<table"), "{html}");
+    let (st, _) = leader.get("/can-bo/xep-hang?tu=hom-qua").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let specialist = sign_in("chuyenvien.xa").await;
+    let (st, _) = specialist.get("/can-bo/xep-hang").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}

@@ -55,6 +55,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("audit.html", include_str!("../templates/audit.html")),
             ("mine.html", include_str!("../templates/mine.html")),
+            (
+                "queue_figures.html",
+                include_str!("../templates/queue_figures.html"),
+            ),
             ("form.html", include_str!("../templates/form.html")),
         ] {
             e.add_template(name, src).expect("templates are valid");

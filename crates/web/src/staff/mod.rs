@@ -8,6 +8,7 @@ mod inbox;
 pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
+mod queue;
 mod texts;
 
 use crate::AppState;
@@ -28,6 +29,12 @@ pub fn routes() -> Router<AppState> {
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))
         .route("/ca-nhan", get(mine::page))
+        .route("/can-bo/xep-hang", get(queue::figures))
+        .route("/xep-hang/{centre}/quay/{number}", get(queue::console))
+        .route(
+            "/xep-hang/{centre}/quay/{number}/{action}",
+            axum::routing::post(queue::act),
+        )
 }
 
 /// `vi` unless `en` was asked for.

@@ -115,6 +115,7 @@ const VI: &[(&str, &str)] = &[
     ("a_stop_processing", "Dừng xử lý"),
     ("a_issue_apology", "Gửi thư xin lỗi, hẹn lại"),
     ("a_rate", "Đánh giá"),
+    ("queue_figures", "Thời gian chờ và phục vụ tại quầy"),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -224,6 +225,7 @@ const EN: &[(&str, &str)] = &[
     ("a_stop_processing", "Stop processing"),
     ("a_issue_apology", "Apologise, set a new date"),
     ("a_rate", "Rate"),
+    ("queue_figures", "Waiting and service times at the counters"),
 ];
 
 /// The texts of one language.

@@ -494,3 +494,71 @@ async fn a_desk_officer_calls_tickets_from_the_counter_console_and_leaders_read_
     let (st, _) = specialist.get("/can-bo/xep-hang").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_submits_a_valid_declaration_online_once_even_when_clicking_twice() {
+    let citizen = sign_in("congdan2").await;
+    let csrf = citizen.csrf("/ca-nhan").await;
+    let values = motcua::seed::forms::example("1.001193")
+        .unwrap()
+        .to_string();
+    let commune = agency_of("motcua.xa");
+    let form = |csrf: &str, values: &str| {
+        vec![
+            ("csrf".to_string(), csrf.to_string()),
+            ("key".to_string(), "0123456789abcdef".to_string()),
+            ("values".to_string(), values.to_string()),
+            ("agency".to_string(), commune.clone()),
+        ]
+    };
+    let post = |f: Vec<(String, String)>, cookie: String| async move {
+        let res = raw()
+            .post(format!("{}/thu-tuc/1.001193/nop", base()))
+            .header(COOKIE, cookie)
+            .form(&f)
+            .send()
+            .await
+            .unwrap();
+        let st = res.status();
+        let loc = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string());
+        (st, loc.unwrap_or(res.text().await.unwrap()))
+    };
+    let (st, to) = post(form(&csrf, &values), citizen.cookie.clone()).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    assert!(to.starts_with("/ca-nhan?moi="), "{to}");
+    let (st, again) = post(form(&csrf, &values), citizen.cookie.clone()).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(again, to, "a double click makes one dossier");
+    let (st, html) = citizen.get(&to).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Đã nộp hồ sơ"), "{html}");
+    assert!(html.contains("Chờ tiếp nhận"), "{html}");
+
+    // Bad input: a page each time, nothing submitted.
+    let (st, _) = post(form("forged", &values), citizen.cookie.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, html) = post(form(&csrf, "{not json"), citizen.cookie.clone()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("<html"));
+    let (st, html) = post(
+        form(&csrf, r#"{"ho_ten_tre": "<script>x</script>"}"#),
+        citizen.cookie.clone(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(!html.contains("<script>x"), "escaped");
+    // Only citizens; nobody signed in must sign in first.
+    let desk = sign_in("motcua.xa").await;
+    let dcsrf = desk.csrf("/can-bo").await;
+    let (st, _) = post(form(&dcsrf, &values), desk.cookie.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, to) = post(form(&csrf, &values), String::new()).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, "/dang-nhap?next=/thu-tuc/1.001193/to-khai");
+    // The form page itself opens for a signed-in citizen.
+    let (st, _) = citizen.get("/thu-tuc/1.001193/to-khai").await;
+    assert_eq!(st, StatusCode::OK);
+}

@@ -20,7 +20,12 @@ use serde_json::Value;
 
 /// Routes of the form page.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/thu-tuc/{code}/to-khai", get(show).post(check))
+    Router::new()
+        .route("/thu-tuc/{code}/to-khai", get(show).post(check))
+        .route(
+            "/thu-tuc/{code}/nop",
+            axum::routing::post(crate::staff::submit_online),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -78,6 +83,7 @@ async fn page(
     values: &Value,
     outcome: Outcome<'_>,
     add_row: Option<&str>,
+    citizen: Option<&crate::session::Session>,
 ) -> Response {
     let Ok(code) = code.parse::<motcua_domain::codes::ProcedureCode>() else {
         return missing(lang);
@@ -110,12 +116,37 @@ async fn page(
     });
     let en = lang == "en";
     let ok = matches!(outcome, Outcome::Valid);
+    // A signed-in citizen with a valid form may submit it online, at an agency that receives it.
+    let submit = match (ok, citizen) {
+        (true, Some(sess)) => {
+            let names = s.store.agencies().await.unwrap_or_default();
+            let agencies: Vec<(String, String)> = rec
+                .receiving_agencies
+                .iter()
+                .map(|a| {
+                    let name = names
+                        .iter()
+                        .find(|x| &x.code == a)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_else(|| a.to_string());
+                    (a.to_string(), name)
+                })
+                .collect();
+            Some(context! {
+                csrf => &sess.csrf,
+                key => crate::session::random_hex(16),
+                values => values.to_string(),
+                agencies,
+            })
+        }
+        _ => None,
+    };
     let mut r = render_page(
         "form.html",
         lang,
         context! {
             title => def.title.get(lang), code => code.to_string(), name => rec.version.name.clone(),
-            template => def.template.clone(), form => html, style => STYLE, ok,
+            template => def.template.clone(), form => html, style => STYLE, ok, submit,
             ok_title => if en { "The form is valid" } else { "Tờ khai hợp lệ" },
             ok_text => if en {
                 "Sign in to submit the dossier online with this form, or print it and bring it to the one-stop desk."
@@ -132,6 +163,7 @@ async fn page(
 
 async fn show(
     State(s): State<AppState>,
+    session: crate::session::MaybeSession,
     Path(code): Path<String>,
     q: Result<Query<LangParam>, QueryRejection>,
 ) -> Response {
@@ -143,12 +175,20 @@ async fn show(
         &Value::Object(Default::default()),
         Outcome::Fresh,
         None,
+        citizen(&session),
     )
     .await
 }
 
+/// The session, when it is a citizen's.
+fn citizen(s: &crate::session::MaybeSession) -> Option<&crate::session::Session> {
+    s.0.as_ref()
+        .filter(|x| x.actor.role == motcua_domain::agency::Role::Citizen)
+}
+
 async fn check(
     State(s): State<AppState>,
+    session: crate::session::MaybeSession,
     Path(code): Path<String>,
     q: Result<Query<LangParam>, QueryRejection>,
     body: Bytes,
@@ -181,6 +221,7 @@ async fn check(
             &values,
             Outcome::Fresh,
             controls.add.as_deref(),
+            citizen(&session),
         )
         .await;
     }
@@ -198,7 +239,29 @@ async fn check(
     };
     let def = rec.version.form_or_generic();
     match validate_at(&def, &values, units.as_ref(), today()) {
-        Ok(_) => page(&s, &code, lang, &values, Outcome::Valid, None).await,
-        Err(errors) => page(&s, &code, lang, &values, Outcome::Rejected(&errors), None).await,
+        Ok(_) => {
+            page(
+                &s,
+                &code,
+                lang,
+                &values,
+                Outcome::Valid,
+                None,
+                citizen(&session),
+            )
+            .await
+        }
+        Err(errors) => {
+            page(
+                &s,
+                &code,
+                lang,
+                &values,
+                Outcome::Rejected(&errors),
+                None,
+                citizen(&session),
+            )
+            .await
+        }
     }
 }

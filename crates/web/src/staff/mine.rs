@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, Default)]
 pub(crate) struct Params {
     lang: Option<String>,
+    /// A dossier just submitted (shows a confirmation).
+    moi: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -75,6 +77,9 @@ pub(crate) async fn page(
     crate::pages::render(
         "mine.html",
         lang,
-        context! { st => t.value(), me => &sess.actor, csrf => &sess.csrf, rows },
+        context! {
+            st => t.value(), me => &sess.actor, csrf => &sess.csrf, rows,
+            submitted => p.moi.is_some(),
+        },
     )
 }

@@ -9,6 +9,8 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod queue;
+mod submit;
+pub(crate) use submit::submit_online;
 mod texts;
 
 use crate::AppState;

@@ -116,6 +116,10 @@ const VI: &[(&str, &str)] = &[
     ("a_issue_apology", "Gửi thư xin lỗi, hẹn lại"),
     ("a_rate", "Đánh giá"),
     ("queue_figures", "Thời gian chờ và phục vụ tại quầy"),
+    (
+        "submitted_ok",
+        "Đã nộp hồ sơ. Bộ phận một cửa sẽ kiểm tra, tiếp nhận và gửi giấy hẹn; tình trạng hồ sơ hiện ở đây.",
+    ),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -226,6 +230,10 @@ const EN: &[(&str, &str)] = &[
     ("a_issue_apology", "Apologise, set a new date"),
     ("a_rate", "Rate"),
     ("queue_figures", "Waiting and service times at the counters"),
+    (
+        "submitted_ok",
+        "Your dossier is submitted. The one-stop desk will check and receive it and send the appointment; its status shows here.",
+    ),
 ];
 
 /// The texts of one language.

@@ -1,0 +1,133 @@
+//! `POST /thu-tuc/{code}/nop`: a signed-in citizen submits online the declaration the form page
+//! has just found valid — through the same path as `POST /api/v1/dossiers` (the form is checked
+//! again there: the server is the authority), with the page's idempotency key so that a double
+//! click makes one dossier.
+
+use super::{forbidden, lang_of, texts, to_sign_in};
+use crate::AppState;
+use crate::api::dossiers::SubmitRequest;
+use crate::auth::Auth;
+use crate::session::MaybeSession;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use motcua_domain::agency::Role;
+use motcua_domain::dossier::{Channel, DocumentRef};
+use serde::Deserialize;
+
+/// Query of the submission.
+#[derive(Deserialize, Default)]
+pub(crate) struct Params {
+    lang: Option<String>,
+}
+
+/// The submission form.
+#[derive(Deserialize, Default)]
+pub(crate) struct Submission {
+    csrf: Option<String>,
+    key: Option<String>,
+    values: Option<String>,
+    agency: Option<String>,
+}
+
+fn bad(lang: &str, status: StatusCode, msg: &str) -> Response {
+    let t = texts::get(lang);
+    crate::pages::error_page(status, lang, t.get("error"), msg)
+}
+
+/// The handler.
+pub(crate) async fn submit_online(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(code): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    form: Result<Form<Submission>, FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let Some(sess) = session.0 else {
+        return to_sign_in(&format!("/thu-tuc/{code}/to-khai"));
+    };
+    if sess.actor.role != Role::Citizen {
+        return forbidden(lang);
+    }
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    if !sess.csrf_ok(f.csrf.as_deref()) {
+        return bad(
+            lang,
+            StatusCode::FORBIDDEN,
+            texts::get(lang).get("expired_form"),
+        );
+    }
+    let values: serde_json::Value = match f.values.as_deref().map(serde_json::from_str) {
+        Some(Ok(v @ serde_json::Value::Object(_))) => v,
+        _ => {
+            return bad(
+                lang,
+                StatusCode::BAD_REQUEST,
+                "Không đọc được tờ khai; vui lòng khai lại. / The declaration could not be read; please fill it in again.",
+            );
+        }
+    };
+    let rec = match s.published_procedure(code.trim()).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return super::not_found(lang),
+        Err(e) => {
+            tracing::error!(error = %e, "procedure lookup failed");
+            return bad(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
+            );
+        }
+    };
+    let mut headers = HeaderMap::new();
+    if let Some(k) = f
+        .key
+        .as_deref()
+        .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+        && let Ok(v) = HeaderValue::from_str(&format!("page-{k}"))
+    {
+        headers.insert("idempotency-key", v);
+    }
+    let req = SubmitRequest {
+        procedure_code: rec.version.code.to_string(),
+        agency: f.agency.filter(|a| !a.trim().is_empty()),
+        channel: Channel::Online,
+        applicant: None,
+        documents: rec
+            .version
+            .documents
+            .iter()
+            .map(|d| DocumentRef {
+                name: d.name.clone(),
+                file: None,
+            })
+            .collect(),
+        form: values,
+        note: None,
+    };
+    match crate::api::dossiers::submit(
+        State(s.clone()),
+        Auth(sess.actor.clone()),
+        headers,
+        Ok(Json(req)),
+    )
+    .await
+    {
+        Ok((_, Json(view))) => {
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("/ca-nhan?moi={}{lang_q}", view.dossier.id)).into_response()
+        }
+        Err(e) => {
+            let status = if e.status().is_server_error() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                e.status()
+            };
+            bad(lang, status, e.detail())
+        }
+    }
+}

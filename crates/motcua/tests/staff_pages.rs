@@ -289,6 +289,16 @@ async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() 
     assert!(html.contains("Đã thực hiện"), "{html}");
     assert!(html.contains(&format!("{commune}-")), "the code is shown");
     assert!(html.contains("Đủ giấy tờ"), "the note is in the history");
+    // Flagged on the dossier exactly when the inbox marks it due soon or overdue (a birth
+    // registration is due the next working day, so on a working day it is).
+    let flagged = html.contains("văn bản xin lỗi và hẹn lại");
+    let (_, inbox) = desk.get("/can-bo?trang_thai=tat-ca").await;
+    let at = inbox
+        .find(&format!("/can-bo/ho-so/{id}"))
+        .expect("in the inbox");
+    let row = &inbox[inbox[..at].rfind("<tr class=\"u-").unwrap()..at];
+    let urgent = row.contains("u-soon") || row.contains("u-overdue");
+    assert_eq!(flagged, urgent, "{row}");
 
     // Another agency's officer: no trace of it, by id.
     let other = sign_in("motcua.tinh").await;

@@ -133,6 +133,13 @@ async fn render(
                 .collect()
         })
         .unwrap_or_default();
+    // Late soon: the rules want the apology and a new date at least one working day before the
+    // due date, so flag it from the working day before.
+    let now = Utc::now();
+    let late = d.status.is_in_progress()
+        && d.due_at
+            .is_some_and(|due| due < crate::staff::soon_limit(s, &d.current_agency, now));
+    let overdue = d.status.is_in_progress() && d.due_at.is_some_and(|due| due < now);
     let done_label = done.and_then(|a| {
         ACTIONS
             .iter()
@@ -159,6 +166,7 @@ async fn render(
             done => done_label,
             error,
             leader => sess.actor.role == motcua_domain::agency::Role::Leader,
+            late, overdue,
         },
     );
     *r.status_mut() = status;

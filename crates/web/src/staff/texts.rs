@@ -117,6 +117,10 @@ const VI: &[(&str, &str)] = &[
     ("a_rate", "Đánh giá"),
     ("queue_figures", "Thời gian chờ và phục vụ tại quầy"),
     (
+        "late_note",
+        "Nếu không kịp trả kết quả đúng hẹn, cơ quan giải quyết phải gửi văn bản xin lỗi và hẹn lại chậm nhất 01 ngày làm việc trước ngày hẹn trả (thao tác «Gửi thư xin lỗi, hẹn lại»).",
+    ),
+    (
         "submitted_ok",
         "Đã nộp hồ sơ. Bộ phận một cửa sẽ kiểm tra, tiếp nhận và gửi giấy hẹn; tình trạng hồ sơ hiện ở đây.",
     ),
@@ -230,6 +234,10 @@ const EN: &[(&str, &str)] = &[
     ("a_issue_apology", "Apologise, set a new date"),
     ("a_rate", "Rate"),
     ("queue_figures", "Waiting and service times at the counters"),
+    (
+        "late_note",
+        "If the result cannot be ready on time, the deciding agency must send an apology with a new date at least one working day before the appointment (action «Apologise, set a new date»).",
+    ),
     (
         "submitted_ok",
         "Your dossier is submitted. The one-stop desk will check and receive it and send the appointment; its status shows here.",

@@ -289,6 +289,17 @@ async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() 
     assert!(html.contains("Đã thực hiện"), "{html}");
     assert!(html.contains(&format!("{commune}-")), "the code is shown");
     assert!(html.contains("Đủ giấy tờ"), "the note is in the history");
+    // The receipt is a click away and opens with the same session.
+    let receipt = format!("/api/v1/dossiers/{id}/documents/receipt");
+    assert!(html.contains(&receipt), "{html}");
+    let res = raw()
+        .get(format!("{}{receipt}", base()))
+        .header(COOKIE, &desk.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
     // Flagged on the dossier exactly when the inbox marks it due soon or overdue (a birth
     // registration is due the next working day, so on a working day it is).
     let flagged = html.contains("văn bản xin lỗi và hẹn lại");

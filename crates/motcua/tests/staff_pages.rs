@@ -333,6 +333,16 @@ async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() 
     let (st, html) = citizen.get("/ca-nhan").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("Hồ sơ của tôi"));
+    // The received dossier's receipt is offered to its owner and opens with the session.
+    let receipt = format!("/api/v1/dossiers/{id}/documents/receipt");
+    assert!(html.contains(&receipt), "{html}");
+    let res = raw()
+        .get(format!("{}{receipt}", base()))
+        .header(COOKIE, &citizen.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let anon = Browser {
         cookie: "motcua_session=forged".into(),
     };

@@ -22,6 +22,7 @@ pub(crate) struct Params {
 
 #[derive(Serialize)]
 struct Row {
+    id: String,
     code: String,
     procedure_name: String,
     status: &'static str,
@@ -67,6 +68,7 @@ pub(crate) async fn page(
     let rows: Vec<Row> = rows
         .into_iter()
         .map(|r| Row {
+            id: r.id.to_string(),
             code: r.code.unwrap_or_else(|| "—".into()),
             procedure_name: r.procedure_name,
             status: texts::status(r.status, lang),

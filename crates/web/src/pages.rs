@@ -271,7 +271,8 @@ pub(crate) fn error_page(status: StatusCode, lang: &str, heading: &str, message:
     r
 }
 
-fn local(t: Option<DateTime<Utc>>) -> String {
+/// Local (Asia/Ho_Chi_Minh) time as `HH:MM dd/mm/yyyy`, or `—`.
+pub(crate) fn local(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| {
         (t + chrono::Duration::hours(7))
             .format("%H:%M %d/%m/%Y")

@@ -99,12 +99,7 @@ pub(crate) async fn page(
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "audit trail read failed");
-            return crate::pages::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                t.get("error"),
-                "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-            );
+            return super::busy(lang);
         }
     };
     let next = (rows.len() == 100)

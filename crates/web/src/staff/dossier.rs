@@ -252,14 +252,8 @@ pub(crate) async fn page(
 }
 
 fn failure(lang: &str, e: ApiError) -> Response {
-    let t = texts::get(lang);
     tracing::error!(status = %e.status(), "dossier page failed");
-    crate::pages::error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        lang,
-        t.get("error"),
-        "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-    )
+    super::busy(lang)
 }
 
 fn lines(v: Option<&String>) -> Vec<String> {

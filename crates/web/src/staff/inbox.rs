@@ -165,12 +165,7 @@ pub(crate) async fn page(
         (Ok(r), Ok(c)) => (r, c),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "inbox failed");
-            return crate::pages::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                t.get("error"),
-                "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-            );
+            return super::busy(lang);
         }
     };
     let more = rows.len() > PAGE as usize;

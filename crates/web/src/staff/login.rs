@@ -134,12 +134,7 @@ pub(crate) async fn submit(
                 SignInError::Wrong => (StatusCode::UNAUTHORIZED, "wrong"),
                 SignInError::Store(e) => {
                     tracing::error!(error = %e, "sign-in failed");
-                    return crate::pages::error_page(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        lang,
-                        t.get("error"),
-                        "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-                    );
+                    return super::busy(lang);
                 }
             };
             return page(
@@ -155,12 +150,7 @@ pub(crate) async fn submit(
     let (raw, rec) = new_token(&user);
     if let Err(e) = s.store.create_token(rec).await {
         tracing::error!(error = %e, "storing a session failed");
-        return crate::pages::error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            lang,
-            t.get("error"),
-            "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-        );
+        return super::busy(lang);
     }
     let to = next.unwrap_or_else(|| home_of(user.role).to_string());
     let mut r = Redirect::to(&to).into_response();

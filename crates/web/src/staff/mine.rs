@@ -5,7 +5,6 @@ use crate::AppState;
 use crate::session::MaybeSession;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 use motcua_domain::agency::Role;
@@ -57,12 +56,7 @@ pub(crate) async fn page(
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "listing a citizen's dossiers failed");
-            return crate::pages::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                t.get("error"),
-                "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-            );
+            return super::busy(lang);
         }
     };
     let rows: Vec<Row> = rows

@@ -145,14 +145,16 @@ pub(crate) fn role_statuses(role: Role) -> Vec<Status> {
     }
 }
 
-/// Local (Asia/Ho_Chi_Minh) time as `HH:MM dd/mm/yyyy`.
-pub(crate) fn local(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| {
-        (t + chrono::Duration::hours(7))
-            .format("%H:%M %d/%m/%Y")
-            .to_string()
-    })
-    .unwrap_or_else(|| "—".into())
+pub(crate) use crate::pages::local;
+
+/// The friendly page when the database does not answer.
+pub(crate) fn busy(lang: &str) -> Response {
+    crate::pages::error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        texts::get(lang).get("error"),
+        "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
+    )
 }
 
 #[cfg(test)]

@@ -76,11 +76,7 @@ pub(crate) async fn submit_online(
         Ok(None) => return super::not_found(lang),
         Err(e) => {
             tracing::error!(error = %e, "procedure lookup failed");
-            return bad(
-                lang,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Hệ thống đang bận, vui lòng thử lại. / The system is busy, please retry.",
-            );
+            return super::busy(lang);
         }
     };
     let mut headers = HeaderMap::new();

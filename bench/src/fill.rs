@@ -38,6 +38,17 @@ const GIVEN: [&str; 10] = [
     "An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Mai", "Nam", "Trang",
 ];
 
+/// A Vietnamese name for the `i`th applicant (with `i` at the end, so that names differ).
+pub(crate) fn name(i: u64) -> String {
+    format!(
+        "{} {} {} {}",
+        SURNAMES[(i % 8) as usize],
+        MIDDLES[(i / 8 % 6) as usize],
+        GIVEN[(i / 48 % 10) as usize],
+        i
+    )
+}
+
 /// Everything a job needs, shared by the workers.
 struct Plan {
     actor: Actor,
@@ -49,13 +60,7 @@ struct Plan {
 
 impl Plan {
     fn job(self: &Arc<Plan>, i: u64) -> anyhow::Result<Execute> {
-        let name = format!(
-            "{} {} {} {}",
-            SURNAMES[(i % 8) as usize],
-            MIDDLES[(i / 8 % 6) as usize],
-            GIVEN[(i / 48 % 10) as usize],
-            i
-        );
+        let name = name(i);
         let pid: PersonalId = format!("068{}{:02}{:06}", i % 4, (i / 4) % 100, i % 1_000_000)
             .parse()
             .map_err(|e| anyhow::anyhow!("personal id: {e}"))?;

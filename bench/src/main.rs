@@ -5,6 +5,7 @@
 
 mod fill;
 mod http;
+mod inbox;
 mod lifecycle;
 mod lookup;
 mod outbox;
@@ -127,6 +128,71 @@ enum Mode {
         #[arg(long)]
         procedure: Option<String>,
         /// Free label written to the JSON results (e.g. `sqlite`).
+        #[arg(long)]
+        label: Option<String>,
+        /// Append JSON result lines to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Builds the inbox benchmark's database: many agencies, one desk officer in each of the
+    /// first `--staff`, and counter dossiers of which `--open-percent` % stay open (issue 5).
+    InboxFill {
+        /// sqlite://PATH or postgres://... (seeded with the demo province if its catalogue is empty).
+        #[arg(long)]
+        database_url: String,
+        /// How many dossiers.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Agencies with a desk (the demo's commune desks, then synthetic ones).
+        #[arg(long, default_value_t = 1000)]
+        agencies: usize,
+        /// Share of dossiers left open, in percent (the others are withdrawn).
+        #[arg(long, default_value_t = 20)]
+        open_percent: u64,
+        /// Desk officers created (`bench.motcua.0` ...), one per agency.
+        #[arg(long, default_value_t = 100)]
+        staff: usize,
+        /// Commands in flight.
+        #[arg(long, default_value_t = 512)]
+        concurrency: usize,
+        /// Password of the officers.
+        #[arg(long, default_value = "motcua@2026")]
+        password: String,
+        /// Free label written to the JSON results.
+        #[arg(long)]
+        label: Option<String>,
+        /// Append JSON result lines to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Staff read their inboxes with writes mixed in, each write checked in the next read
+    /// (issue 5; needs a database built by `inbox-fill`).
+    Inbox {
+        /// Base URL of the server (127.0.0.1 only).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Concurrent officers (`bench.motcua.0` ... must exist).
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// How long to measure.
+        #[arg(long, default_value = "20s", value_parser = parse_duration)]
+        duration: Duration,
+        /// Load before measuring.
+        #[arg(long, default_value = "2s", value_parser = parse_duration)]
+        warmup: Duration,
+        /// Password of the officers.
+        #[arg(long, default_value = "motcua@2026")]
+        password: String,
+        /// Share of requests that write, in percent.
+        #[arg(long, default_value_t = 10)]
+        write_percent: u64,
+        /// Procedure the officers receive (the one `inbox-fill` printed).
+        #[arg(long)]
+        procedure: String,
+        /// PID of the server, to report its CPU use over the run.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Free label written to the JSON results.
         #[arg(long)]
         label: Option<String>,
         /// Append JSON result lines to this file.
@@ -324,6 +390,59 @@ fn main() -> anyhow::Result<()> {
                     database_url,
                     repeat,
                     rebuild,
+                    label,
+                    out,
+                })
+                .await
+            }
+            Mode::InboxFill {
+                database_url,
+                count,
+                agencies,
+                open_percent,
+                staff,
+                concurrency,
+                password,
+                label,
+                out,
+            } => {
+                inbox::fill(&inbox::FillArgs {
+                    database_url,
+                    count,
+                    agencies: agencies.max(1),
+                    open_percent,
+                    staff,
+                    concurrency: concurrency.max(1),
+                    password,
+                    label,
+                    out,
+                })
+                .await
+            }
+            Mode::Inbox {
+                url,
+                clients,
+                duration,
+                warmup,
+                password,
+                write_percent,
+                procedure,
+                server_pid,
+                label,
+                out,
+            } => {
+                if clients == 0 || write_percent > 100 {
+                    anyhow::bail!("--clients must be at least 1 and --write-percent 0-100");
+                }
+                inbox::run(&inbox::RunArgs {
+                    base: http::local_base(&url)?,
+                    clients,
+                    duration,
+                    warmup,
+                    password,
+                    write_percent,
+                    procedure,
+                    server_pid,
                     label,
                     out,
                 })

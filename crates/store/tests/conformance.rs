@@ -275,7 +275,6 @@ fn actor(role: Role, agency: Option<&str>, n: u128) -> Actor {
         name: format!("{} {n}", role.label_vi()),
         role,
         agency: agency.map(ag),
-        disabled: false,
     }
 }
 
@@ -972,6 +971,7 @@ fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
         name: format!("Người dùng {name}"),
         role,
         agency: agency.map(ag),
+        disabled: false,
     }
 }
 

@@ -773,7 +773,7 @@ pub(crate) async fn create_agency_form(
         kind: field(&f, "kind"),
         parent: field(&f, "parent"),
         admin_unit: field(&f, "admin_unit"),
-        has_desk: f.get("has_desk").is_some(),
+        has_desk: f.contains_key("has_desk"),
     };
     let req = NewAgency {
         code: typed.code.clone(),
@@ -846,7 +846,7 @@ pub(crate) async fn agency_form(
         name: Some(field(&f, "name")),
         parent: Some(field(&f, "parent")),
         admin_unit: Some(field(&f, "admin_unit")),
-        has_desk: Some(f.get("has_desk").is_some()),
+        has_desk: Some(f.contains_key("has_desk")),
     };
     match edit_agency(&s, &sess.actor, &code, patch).await {
         Ok(_) => Redirect::to(&format!("/quan-tri/co-quan/{code}?xong=1{}", lang_q(lang)))

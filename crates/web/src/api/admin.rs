@@ -952,3 +952,135 @@ pub async fn agency_staff(
     }
     Ok(Json(s.store.agency_staff(&code, role).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use motcua_store::AuditQuery;
+
+    #[test]
+    fn login_names_names_and_passwords_follow_the_rules() {
+        assert_eq!(check_username(" tran.hai_2 ").unwrap(), "tran.hai_2");
+        for bad in ["ab", "2abc", "Tran", "trần", "a b c", &"a".repeat(41)] {
+            assert!(check_username(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_name("  Trần   Văn  Hải ").unwrap(), "Trần Văn Hải");
+        assert!(check_name("   ").is_err());
+        assert!(check_name(&"á".repeat(121)).is_err());
+        assert!(check_password("Mot-cua@2026", "tran.hai").is_ok());
+        for bad in ["short1A!", "alllowercase", "ALLUPPER123", "1234567890!"] {
+            assert!(check_password(bad, "x.y").is_err(), "{bad}");
+        }
+        assert!(
+            check_password("Tran.Hai-2026", "tran.hai").is_err(),
+            "contains the login"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_change_is_audited_and_no_password_is() {
+        let store = motcua_store::Store::open("sqlite::memory:").await.unwrap();
+        let ward: AgencyCode = "H40.24781".parse().unwrap();
+        store
+            .upsert_agencies(vec![Agency {
+                code: ward.clone(),
+                name: "UBND Phường Xuân Hương".into(),
+                kind: AgencyKind::CommuneCommittee,
+                parent: None,
+                admin_unit: None,
+                has_desk: true,
+            }])
+            .await
+            .unwrap();
+        let s = AppState::new(store.clone());
+        let admin = Actor {
+            user_id: Uuid::new_v4(),
+            name: "Quản trị".into(),
+            role: Role::Admin,
+            agency: None,
+        };
+        let g = |role: &str| GrantInput {
+            role: role.into(),
+            agency: Some(ward.to_string()),
+        };
+        let (first, second) = ("Bi-mat@2026x", "Mat-khau-moi-2026");
+        let u = create_user(
+            &s,
+            &admin,
+            NewUser {
+                username: "kiem.toan".into(),
+                name: "Kiểm Toán".into(),
+                password: first.into(),
+                grants: vec![g("specialist")],
+            },
+        )
+        .await
+        .unwrap();
+        rename_user(&s, &admin, u.id, "Kiểm Toán Viên")
+            .await
+            .unwrap();
+        add_grant(&s, &admin, u.id, &g("leader")).await.unwrap();
+        remove_grant(&s, &admin, u.id, &g("leader")).await.unwrap();
+        set_disabled(&s, &admin, u.id, true).await.unwrap();
+        set_disabled(&s, &admin, u.id, false).await.unwrap();
+        set_password(&s, &admin, u.id, second.into()).await.unwrap();
+        create_agency(
+            &s,
+            &admin,
+            NewAgency {
+                code: "H40.24800".into(),
+                name: "UBND Xã Tà Nung".into(),
+                kind: "commune_committee".into(),
+                parent: Some(ward.to_string()),
+                admin_unit: None,
+                has_desk: true,
+            },
+        )
+        .await
+        .unwrap();
+        edit_agency(
+            &s,
+            &admin,
+            &"H40.24800".parse().unwrap(),
+            AgencyPatch {
+                name: Some("UBND Xã Tà Nung mới".into()),
+                ..AgencyPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Refusals change nothing and write nothing.
+        assert!(set_password(&s, &admin, u.id, "yeu".into()).await.is_err());
+        let lines = store
+            .audit_trail(&AuditQuery {
+                dossier_id: None,
+                user_id: Some(admin.user_id),
+                before: None,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        let actions: Vec<&str> = lines.iter().rev().map(|l| l.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "admin_create_user",
+                "admin_rename_user",
+                "admin_grant",
+                "admin_revoke",
+                "admin_disable",
+                "admin_enable",
+                "admin_password",
+                "admin_create_agency",
+                "admin_edit_agency"
+            ]
+        );
+        for l in &lines {
+            assert!(
+                !l.detail.contains(first) && !l.detail.contains(second),
+                "{l:?}"
+            );
+            assert!(l.detail.contains("kiem.toan") || l.detail.contains("H40.24800"));
+        }
+    }
+}

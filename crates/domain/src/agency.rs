@@ -4,7 +4,8 @@ use crate::codes::{AdminUnitCode, AgencyCode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a user is in the system. A user has exactly one role, and staff belong to one agency.
+/// What a user is in the system. An account may hold several roles (each staff role in an
+/// agency) but acts as one of them at a time (docs/decisions/0020-multi-role-accounts.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -173,6 +173,14 @@ fn print_logins() {
             l.name,
             l.agency.map(|a| format!(" @ {a}")).unwrap_or_default()
         );
+        for (role, agency) in &l.also {
+            println!(
+                "  {:<18} {:<10} {:<14} (also) @ {agency}",
+                "",
+                "",
+                role.as_str()
+            );
+        }
     }
 }
 

@@ -130,10 +130,14 @@ async fn submit_dossier(agency: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// A user id nobody has.
+const NO_USER: &str = "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000";
+
 fn rows() -> Vec<Row> {
     let p = [Ok; 8];
     // Roles: -, congdan, congdan2, desk elsewhere, specialist, leader, admin, desk here.
     let signed_in = [SignIn, Pass, Pass, Pass, Pass, Pass, Pass, Pass];
+    let signed_in_pages = [SignIn, Ok, Ok, Ok, Ok, Ok, Ok, Ok];
     let admin_only = [
         SignIn, Refused, Refused, Refused, Refused, Refused, Pass, Refused,
     ];
@@ -143,6 +147,13 @@ fn rows() -> Vec<Row> {
         SignIn, Refused, Refused, Refused, Refused, Refused, Hidden, Refused,
     ];
     let leaders = [SignIn, Refused, Refused, Refused, Refused, Ok, Ok, Refused];
+    // Page forms sent without the session's CSRF token: refused for everyone signed in.
+    let no_csrf = [
+        SignIn, Refused, Refused, Refused, Refused, Refused, Refused, Refused,
+    ];
+    let admin_page = [
+        SignIn, Refused, Refused, Refused, Refused, Refused, Ok, Refused,
+    ];
     let dossier_read = [SignIn, Ok, Hidden, Hidden, Ok, Ok, Hidden, Ok];
     let draft = json!({"name": "Thủ tục đăng ký khai sinh"});
     vec![
@@ -503,6 +514,108 @@ fn rows() -> Vec<Row> {
             None,
             admin_missing,
         ),
+        // Accounts and agencies (administrators), the staff of an agency (its leaders and
+        // administrators), bulk actions (leaders).
+        row(
+            "GET",
+            "/api/v1/agencies/{code}/staff",
+            "/api/v1/agencies/H40.24781/staff?role=specialist",
+            None,
+            leaders,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/users",
+            "/api/v1/admin/users?q=lan",
+            None,
+            admin_only,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/users",
+            "/api/v1/admin/users",
+            Some(json!({})),
+            admin_only,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/users/{id}",
+            NO_USER,
+            None,
+            admin_missing,
+        ),
+        row(
+            "PATCH",
+            "/api/v1/admin/users/{id}",
+            NO_USER,
+            Some(json!({"name": "Tên mới"})),
+            admin_missing,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/users/{id}/grants",
+            "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000/grants",
+            Some(json!({"role": "admin"})),
+            admin_missing,
+        ),
+        row(
+            "DELETE",
+            "/api/v1/admin/users/{id}/grants",
+            "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000/grants?role=admin",
+            None,
+            admin_missing,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/users/{id}/disable",
+            "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000/disable",
+            None,
+            admin_missing,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/users/{id}/enable",
+            "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000/enable",
+            None,
+            admin_missing,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/users/{id}/password",
+            "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000/password",
+            Some(json!({"password": "Mat-khau-2026"})),
+            admin_missing,
+        ),
+        row(
+            "GET",
+            "/api/v1/admin/agencies",
+            "/api/v1/admin/agencies",
+            None,
+            admin_only,
+        ),
+        row(
+            "POST",
+            "/api/v1/admin/agencies",
+            "/api/v1/admin/agencies",
+            Some(json!({})),
+            admin_only,
+        ),
+        row(
+            "PATCH",
+            "/api/v1/admin/agencies/{code}",
+            "/api/v1/admin/agencies/H40.00001",
+            Some(json!({"name": "Tên mới"})),
+            admin_missing,
+        ),
+        row(
+            "POST",
+            "/api/v1/dossiers/bulk",
+            "/api/v1/dossiers/bulk",
+            Some(json!({"action": "approve", "ids": ["0193e6a4-0000-7000-8000-000000000000"]})),
+            [
+                SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Refused,
+            ],
+        ),
         // Pages.
         row("GET", "/", "/", None, p),
         row("GET", "/thu-tuc", "/thu-tuc?q=khai+sinh", None, p),
@@ -539,6 +652,79 @@ fn rows() -> Vec<Row> {
             "/ca-nhan",
             None,
             [SignIn, Ok, Ok, Refused, Refused, Refused, Refused, Refused],
+        ),
+        row(
+            "GET",
+            "/chon-vai-tro",
+            "/chon-vai-tro",
+            None,
+            signed_in_pages,
+        ),
+        row("POST", "/chon-vai-tro", "/chon-vai-tro", None, no_csrf),
+        row(
+            "POST",
+            "/can-bo/hang-loat",
+            "/can-bo/hang-loat",
+            None,
+            no_csrf,
+        ),
+        row(
+            "GET",
+            "/quan-tri/nguoi-dung",
+            "/quan-tri/nguoi-dung?vai_tro=leader",
+            None,
+            admin_page,
+        ),
+        row(
+            "POST",
+            "/quan-tri/nguoi-dung",
+            "/quan-tri/nguoi-dung",
+            None,
+            no_csrf,
+        ),
+        row(
+            "GET",
+            "/quan-tri/nguoi-dung/{id}",
+            "/quan-tri/nguoi-dung/0193e6a4-0000-7000-8000-000000000000",
+            None,
+            [
+                SignIn, Refused, Refused, Refused, Refused, Refused, Hidden, Refused,
+            ],
+        ),
+        row(
+            "POST",
+            "/quan-tri/nguoi-dung/{id}",
+            "/quan-tri/nguoi-dung/0193e6a4-0000-7000-8000-000000000000",
+            None,
+            no_csrf,
+        ),
+        row(
+            "GET",
+            "/quan-tri/co-quan",
+            "/quan-tri/co-quan",
+            None,
+            admin_page,
+        ),
+        row(
+            "POST",
+            "/quan-tri/co-quan",
+            "/quan-tri/co-quan",
+            None,
+            no_csrf,
+        ),
+        row(
+            "GET",
+            "/quan-tri/co-quan/{code}",
+            "/quan-tri/co-quan/H40.24781",
+            None,
+            admin_page,
+        ),
+        row(
+            "POST",
+            "/quan-tri/co-quan/{code}",
+            "/quan-tri/co-quan/H40.24781",
+            None,
+            no_csrf,
         ),
         row(
             "GET",

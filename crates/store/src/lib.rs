@@ -17,6 +17,7 @@ mod queue;
 mod snapshot;
 pub mod sqlite;
 mod stats;
+mod users;
 
 pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
@@ -27,7 +28,9 @@ pub use outbox::{
 };
 pub use queue::{CounterState, QueueAct};
 pub use stats::GroupBy;
+pub use users::{Grant, StaffMember, UserQuery, UserSummary};
 
+use motcua_domain::agency::Role;
 use motcua_domain::calendar::CalendarSettings;
 use motcua_domain::codes::{AgencyCode, DossierCode};
 use motcua_domain::dossier::{DomainError, Dossier};
@@ -194,9 +197,121 @@ impl Store {
         dispatch!(self, s => s.count_admin_units().await)
     }
 
-    /// Creates a user; fails with `Duplicate` if the user name is taken.
+    /// Creates a user holding its `role` in its `agency`; fails with `Duplicate` if the user
+    /// name is taken.
     pub async fn create_user(&self, user: UserRecord) -> Result<()> {
-        dispatch!(self, s => s.create_user(user).await)
+        let g = Grant {
+            role: user.role,
+            agency: user.agency.clone(),
+        };
+        self.create_user_with_grants(user, vec![g]).await
+    }
+
+    /// Creates a user holding `grants` (the first is the default; the user's `role` and
+    /// `agency` are taken from it), all or nothing; `Duplicate` if the user name is taken.
+    pub async fn create_user_with_grants(
+        &self,
+        mut user: UserRecord,
+        grants: Vec<Grant>,
+    ) -> Result<()> {
+        let Some(first) = grants.first() else {
+            return Err(StoreError::NotFound("a grant for the new user".into()));
+        };
+        user.role = first.role;
+        user.agency = first.agency.clone();
+        dispatch!(self, s => s.create_user_with_grants(user, grants).await)
+    }
+
+    /// The roles a user holds, the default one first.
+    pub async fn user_grants(&self, id: Uuid) -> Result<Vec<Grant>> {
+        dispatch!(self, s => s.user_grants(id).await)
+    }
+
+    /// Accounts by login name, filtered (see [`UserQuery`]). Filtering and search run over
+    /// every account in memory: a province has thousands of staff, not millions.
+    pub async fn list_users(&self, q: &UserQuery) -> Result<Vec<UserSummary>> {
+        let all = dispatch!(self, s => s.all_users().await)?;
+        Ok(q.apply(all))
+    }
+
+    /// One account as administrators see it.
+    pub async fn user_summary(&self, id: Uuid) -> Result<Option<UserSummary>> {
+        let Some(u) = self.user(id).await? else {
+            return Ok(None);
+        };
+        let updated_at = dispatch!(self, s => s.user_updated_at(id).await)?;
+        Ok(Some(UserSummary {
+            id: u.id,
+            username: u.username,
+            name: u.name,
+            disabled: u.disabled,
+            updated_at,
+            grants: self.user_grants(id).await?,
+        }))
+    }
+
+    /// Changes a user's display name; `NotFound` for an unknown user.
+    pub async fn rename_user(
+        &self,
+        id: Uuid,
+        name: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.rename_user(id, name, now).await)
+    }
+
+    /// Adds a grant; `Duplicate` if the user holds it already, `NotFound` for an unknown user.
+    pub async fn add_grant(
+        &self,
+        id: Uuid,
+        grant: Grant,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.add_grant(id, grant, now).await)
+    }
+
+    /// Removes a grant; `NotFound` if the user does not hold it. Sessions and tokens acting
+    /// as that grant stop working; the first remaining grant becomes the default.
+    pub async fn remove_grant(
+        &self,
+        id: Uuid,
+        grant: Grant,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.remove_grant(id, grant, now).await)
+    }
+
+    /// Disables (ending every session and token of the user) or enables an account;
+    /// `NotFound` for an unknown user.
+    pub async fn set_user_disabled(
+        &self,
+        id: Uuid,
+        disabled: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.set_user_disabled(id, disabled, now).await)
+    }
+
+    /// Replaces a user's password hash and ends every session and token of the user;
+    /// `NotFound` for an unknown user.
+    pub async fn set_password(
+        &self,
+        id: Uuid,
+        password_hash: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.set_password(id, password_hash, now).await)
+    }
+
+    /// Makes a session or token act as `grant`; `NotFound` if the token is unknown or its user
+    /// does not hold the grant.
+    pub async fn choose_grant(&self, token_hash: &str, grant: Grant) -> Result<()> {
+        dispatch!(self, s => s.choose_grant(token_hash, grant).await)
+    }
+
+    /// Enabled users holding `role` in `agency`, by name.
+    pub async fn agency_staff(&self, agency: &AgencyCode, role: Role) -> Result<Vec<StaffMember>> {
+        dispatch!(self, s => s.agency_staff(agency, role).await)
     }
 
     /// A user by login name.
@@ -214,7 +329,8 @@ impl Store {
         dispatch!(self, s => s.create_token(token).await)
     }
 
-    /// The user of a token hash, if the token is valid now.
+    /// The user of a token hash, if the token is valid now and its user enabled, with the role
+    /// and agency the token acts as (`None` as well when the user no longer holds that grant).
     pub async fn token_user(
         &self,
         token_hash: &str,

@@ -139,6 +139,9 @@ pub struct UserRecord {
     pub role: Role,
     /// Agency of staff.
     pub agency: Option<AgencyCode>,
+    /// Disabled accounts cannot sign in; their sessions and tokens do not work.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// An API token (bearer), stored as a hash.

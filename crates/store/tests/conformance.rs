@@ -240,6 +240,8 @@ mod outbox_delivery;
 mod accounts_and_inboxes;
 #[path = "conformance_queue/mod.rs"]
 mod queue_numbers;
+#[path = "conformance_users/mod.rs"]
+mod users_and_roles;
 
 // ---------------------------------------------------------------------------------------------
 // The domain, as the web layer drives it.
@@ -969,6 +971,7 @@ fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
         name: format!("Người dùng {name}"),
         role,
         agency: agency.map(ag),
+        disabled: false,
     }
 }
 
@@ -1798,8 +1801,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        24,
-        "23 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12) and schema_migrations"
+        25,
+        "24 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1809,7 +1812,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 8, "every migration applied once");
+    assert_eq!(applied, 9, "every migration applied once");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -61,6 +61,7 @@ fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
         name: name.into(),
         role,
         agency: agency.map(|a| a.parse().unwrap()),
+        disabled: false,
     }
 }
 

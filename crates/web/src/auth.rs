@@ -74,6 +74,39 @@ pub fn actor_of(u: &UserRecord) -> Actor {
     }
 }
 
+/// The actor a user acts as under `grant`.
+pub fn actor_as(u: &UserRecord, grant: &motcua_store::Grant) -> Actor {
+    Actor {
+        user_id: u.id,
+        name: u.name.clone(),
+        role: grant.role,
+        agency: grant.agency.clone(),
+    }
+}
+
+/// Which of `grants` a person asked for: by role, by agency or both; the first grant when
+/// nothing is asked. `Err` says why none fits (for a 422 or the page).
+pub fn pick_grant(
+    grants: &[motcua_store::Grant],
+    role: Option<motcua_domain::agency::Role>,
+    agency: Option<&motcua_domain::codes::AgencyCode>,
+) -> Result<motcua_store::Grant, String> {
+    let fits: Vec<&motcua_store::Grant> = grants
+        .iter()
+        .filter(|g| role.is_none_or(|r| g.role == r))
+        .filter(|g| agency.is_none_or(|a| g.agency.as_ref() == Some(a)))
+        .collect();
+    match (role, agency, fits.as_slice()) {
+        (None, None, _) => grants
+            .first()
+            .cloned()
+            .ok_or_else(|| "the account holds no role".to_string()),
+        (_, _, [one]) => Ok((*one).clone()),
+        (_, _, []) => Err("the account does not hold this role in this agency".to_string()),
+        _ => Err("the account holds this role in several agencies: name the agency".to_string()),
+    }
+}
+
 /// Failed sign-ins in a row that lock an account.
 pub const MAX_LOGIN_FAILURES: u32 = 5;
 /// How long a locked account stays locked.
@@ -88,6 +121,8 @@ pub enum SignInError {
     Locked(chrono::DateTime<Utc>),
     /// Unknown user or wrong password (the two are not told apart).
     Wrong,
+    /// The right password for an account an administrator disabled.
+    Disabled,
     /// The store failed.
     Store(motcua_store::StoreError),
 }
@@ -110,6 +145,12 @@ impl From<SignInError> for ApiError {
                 ),
             ),
             SignInError::Wrong => ApiError::unauthorized("wrong user name or password"),
+            SignInError::Disabled => ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "account-disabled",
+                "Account disabled",
+                "an administrator disabled this account",
+            ),
             SignInError::Store(e) => e.into(),
         }
     }
@@ -168,6 +209,13 @@ pub async fn sign_in(
         }
     };
     match (ok, user) {
+        (true, Some(u)) if u.disabled => {
+            let _ = state
+                .store
+                .append_audit(audit(Some(u.id), "login_disabled", from))
+                .await;
+            Err(SignInError::Disabled)
+        }
         (true, Some(u)) => {
             state
                 .store
@@ -298,6 +346,7 @@ mod tests {
             name: "A".into(),
             role: motcua_domain::agency::Role::Citizen,
             agency: None,
+            disabled: false,
         };
         let (t1, r1) = new_token(&u);
         let (t2, _) = new_token(&u);

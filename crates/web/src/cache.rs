@@ -51,6 +51,13 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             map.remove(k);
         }
     }
+
+    /// Forgets every value for which `drop` says so (e.g. every session of one user).
+    pub fn remove_where(&self, drop: impl Fn(&V) -> bool) {
+        if let Ok(mut map) = self.map.write() {
+            map.retain(|_, (_, v)| !drop(v));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +76,9 @@ mod tests {
         }
         assert!(c.map.read().unwrap().len() <= 3);
         assert_eq!(c.get(&9), Some("x"));
+        c.put(20, "y");
+        c.remove_where(|v| *v == "x");
+        assert_eq!(c.get(&9), None);
+        assert_eq!(c.get(&20), Some("y"));
     }
 }

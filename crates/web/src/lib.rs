@@ -141,6 +141,13 @@ impl AppState {
         Ok(())
     }
 
+    /// Forgets every cached session and token of a user, after an administrator disabled the
+    /// account, changed its roles or its password: this node sees the change at once (see
+    /// docs/decisions/0020-multi-role-accounts.md for other nodes).
+    pub fn forget_user(&self, user_id: uuid::Uuid) {
+        self.tokens.remove_where(|a| a.user_id == user_id);
+    }
+
     /// The published version of a procedure (cached for a few seconds).
     pub async fn published_procedure(
         &self,
@@ -194,6 +201,31 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/token", post(api::auth::token))
         .route("/me", get(api::auth::me))
         .route("/agencies", get(api::catalogue::agencies))
+        .route("/agencies/{code}/staff", get(api::admin::agency_staff))
+        .route(
+            "/admin/users",
+            get(api::admin::list_users).post(api::admin::post_user),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(api::admin::get_user).patch(api::admin::patch_user),
+        )
+        .route(
+            "/admin/users/{id}/grants",
+            post(api::admin::post_grant).delete(api::admin::delete_grant),
+        )
+        .route("/admin/users/{id}/disable", post(api::admin::disable))
+        .route("/admin/users/{id}/enable", post(api::admin::enable))
+        .route("/admin/users/{id}/password", post(api::admin::password))
+        .route(
+            "/admin/agencies",
+            get(api::admin::list_agencies).post(api::admin::post_agency),
+        )
+        .route(
+            "/admin/agencies/{code}",
+            axum::routing::patch(api::admin::patch_agency),
+        )
+        .route("/dossiers/bulk", post(api::bulk::bulk))
         .route("/procedures", get(api::catalogue::procedures))
         .route("/procedures/{code}", get(api::catalogue::procedure))
         .route("/procedures/search", get(api::catalogue::search))

@@ -27,6 +27,20 @@ impl Modify for Bearer {
         crate::api::auth::token,
         crate::api::auth::me,
         crate::api::catalogue::agencies,
+        crate::api::admin::agency_staff,
+        crate::api::admin::list_users,
+        crate::api::admin::post_user,
+        crate::api::admin::get_user,
+        crate::api::admin::patch_user,
+        crate::api::admin::post_grant,
+        crate::api::admin::delete_grant,
+        crate::api::admin::disable,
+        crate::api::admin::enable,
+        crate::api::admin::password,
+        crate::api::admin::list_agencies,
+        crate::api::admin::post_agency,
+        crate::api::admin::patch_agency,
+        crate::api::bulk::bulk,
         crate::api::catalogue::procedures,
         crate::api::catalogue::procedure,
         crate::api::catalogue::search,
@@ -74,7 +88,7 @@ impl Modify for Bearer {
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"))
+    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"))
 )]
 struct ApiDoc;
 

@@ -60,6 +60,26 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/queue_figures.html"),
             ),
             ("form.html", include_str!("../templates/form.html")),
+            (
+                "admin_users.html",
+                include_str!("../templates/admin_users.html"),
+            ),
+            (
+                "admin_user.html",
+                include_str!("../templates/admin_user.html"),
+            ),
+            (
+                "admin_agencies.html",
+                include_str!("../templates/admin_agencies.html"),
+            ),
+            (
+                "choose_role.html",
+                include_str!("../templates/choose_role.html"),
+            ),
+            (
+                "bulk_result.html",
+                include_str!("../templates/bulk_result.html"),
+            ),
         ] {
             e.add_template(name, src).expect("templates are valid");
         }

@@ -17,7 +17,7 @@ mod units;
 use anyhow::Context;
 use motcua_domain::agency::Role;
 use motcua_domain::codes::AgencyCode;
-use motcua_store::{Store, UserRecord};
+use motcua_store::{Grant, Store, UserRecord};
 use std::collections::HashSet;
 
 /// A demo account, as printed at startup and in the README.
@@ -33,6 +33,8 @@ pub struct DemoLogin {
     pub role: Role,
     /// Agency of staff.
     pub agency: Option<AgencyCode>,
+    /// Further roles the account holds (it acts as one at a time; `role` is the default).
+    pub also: Vec<(Role, AgencyCode)>,
 }
 
 /// What [`seed`] did.
@@ -113,6 +115,7 @@ pub fn demo_logins() -> Vec<DemoLogin> {
         name: name.into(),
         role,
         agency: Some(agencies::agency_code(agency)),
+        also: Vec::new(),
     };
     let person = |username: &str, name: &str, role: Role| DemoLogin {
         username: username.into(),
@@ -120,6 +123,7 @@ pub fn demo_logins() -> Vec<DemoLogin> {
         name: name.into(),
         role,
         agency: None,
+        also: Vec::new(),
     };
     use Role::*;
     vec![
@@ -168,7 +172,11 @@ pub fn demo_logins() -> Vec<DemoLogin> {
         staff("lanhdao.cat", "Mai Xuân Trường", Leader, codes::POLICE),
         staff("motcua.xa", "Đinh Thị Ngọc", DeskOfficer, codes::COMMUNE),
         staff("chuyenvien.xa", "Phan Văn Hải", Specialist, codes::COMMUNE),
-        staff("lanhdao.xa", "Võ Thị Thanh", Leader, codes::COMMUNE),
+        // The commune's leader also processes dossiers herself: two roles, one at a time.
+        DemoLogin {
+            also: vec![(Specialist, agencies::agency_code(codes::COMMUNE))],
+            ..staff("lanhdao.xa", "Võ Thị Thanh", Leader, codes::COMMUNE)
+        },
         person("quantri", "Quản trị hệ thống", Admin),
     ]
 }
@@ -255,15 +263,28 @@ pub async fn seed(
         {
             continue;
         }
+        let grants = std::iter::once(Grant {
+            role: l.role,
+            agency: l.agency.clone(),
+        })
+        .chain(l.also.iter().map(|(role, agency)| Grant {
+            role: *role,
+            agency: Some(agency.clone()),
+        }))
+        .collect();
         store
-            .create_user(UserRecord {
-                id: uuid::Uuid::new_v4(),
-                username: l.username.clone(),
-                password_hash: hash_password(&l.password),
-                name: l.name.clone(),
-                role: l.role,
-                agency: l.agency.clone(),
-            })
+            .create_user_with_grants(
+                UserRecord {
+                    id: uuid::Uuid::new_v4(),
+                    username: l.username.clone(),
+                    password_hash: hash_password(&l.password),
+                    name: l.name.clone(),
+                    role: l.role,
+                    agency: l.agency.clone(),
+                    disabled: false,
+                },
+                grants,
+            )
             .await
             .with_context(|| format!("creating user {}", l.username))?;
         users_created += 1;
@@ -384,6 +405,13 @@ mod tests {
                 assert!(store.agency(a).await.unwrap().is_some(), "{}", l.username);
             }
         }
+        let grants = store.user_grants(xa.id).await.unwrap();
+        assert_eq!(
+            grants.len(),
+            2,
+            "the commune leader also processes: {grants:?}"
+        );
+        assert_eq!(grants[0].role, Role::Leader, "the default role comes first");
         let roles: HashSet<Role> = demo_logins().iter().map(|l| l.role).collect();
         assert_eq!(roles.len(), Role::ALL.len());
 

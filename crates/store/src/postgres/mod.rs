@@ -9,6 +9,7 @@ mod inbox;
 mod outbox;
 mod queue;
 mod stats;
+mod users;
 mod writer;
 
 use crate::ProcedureChange;
@@ -18,7 +19,7 @@ use crate::{
     OutboxRow, ProcedureQuery, ProcedureRecord, ProcedureSummary, PublicStatusRow, Result,
     StoreError, StoredEvent, TokenRecord, UserRecord, VerifyReport,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use deadpool_postgres::{Manager, ManagerConfig, Object, RecyclingMethod, Runtime};
 use motcua_domain::agency::{Agency, Role};
 use motcua_domain::calendar::CalendarSettings;
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
+    include_str!("migrate_13.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -535,36 +537,6 @@ impl PgStore {
         Ok(r[0].get::<_, i64>(0) as u64)
     }
 
-    pub(crate) async fn create_user(&self, u: UserRecord) -> Result<()> {
-        let c = self.conn().await?;
-        let st = c
-            .prepare_cached(
-                "INSERT INTO users (id, username, password_hash, name, role, agency) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .await
-            .map_err(pg_err)?;
-        c.execute(
-            &st,
-            &[
-                &u.id,
-                &u.username,
-                &u.password_hash,
-                &u.name,
-                &u.role.as_str(),
-                &u.agency.as_ref().map(|a| a.to_string()),
-            ],
-        )
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Duplicate(format!("user `{}`", u.username))
-            } else {
-                pg_err(e)
-            }
-        })?;
-        Ok(())
-    }
-
     fn user_row(r: &Row) -> Result<UserRecord> {
         let role: &str = r.get(4);
         let agency: Option<String> = r.get(5);
@@ -575,12 +547,13 @@ impl PgStore {
             name: r.get(3),
             role: Role::parse(role).ok_or_else(|| corrupt(role))?,
             agency: agency.map(|a| a.parse().map_err(corrupt)).transpose()?,
+            disabled: r.get(6),
         })
     }
 
     pub(crate) async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
         self.query_opt(
-            "SELECT id, username, password_hash, name, role, agency FROM users WHERE username = $1",
+            "SELECT id, username, password_hash, name, role, agency, disabled FROM users WHERE username = $1",
             &[&username],
         )
         .await?
@@ -590,7 +563,7 @@ impl PgStore {
 
     pub(crate) async fn user(&self, id: Uuid) -> Result<Option<UserRecord>> {
         self.query_opt(
-            "SELECT id, username, password_hash, name, role, agency FROM users WHERE id = $1",
+            "SELECT id, username, password_hash, name, role, agency, disabled FROM users WHERE id = $1",
             &[&id],
         )
         .await?
@@ -605,22 +578,6 @@ impl PgStore {
         )
         .await
         .map(|_| ())
-    }
-
-    pub(crate) async fn token_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UserRecord>> {
-        self.query_opt(
-            "SELECT u.id, u.username, u.password_hash, u.name, u.role, u.agency
-             FROM tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.expires_at > $2",
-            &[&token_hash, &now],
-        )
-        .await?
-        .map(|r| Self::user_row(&r))
-        .transpose()
     }
 
     pub(crate) async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {

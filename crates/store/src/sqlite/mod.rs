@@ -7,6 +7,7 @@ mod inbox;
 mod outbox;
 mod queue;
 mod stats;
+mod users;
 mod writer;
 
 use crate::ProcedureChange;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
+    include_str!("migrate_13.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.
@@ -651,34 +653,9 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) async fn create_user(&self, u: UserRecord) -> Result<()> {
-        self.admin(move |c| {
-            c.prepare_cached(
-                "INSERT INTO users (id, username, password_hash, name, role, agency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(db_err)?
-            .execute(params![
-                u.id.to_string(),
-                u.username,
-                u.password_hash,
-                u.name,
-                u.role.as_str(),
-                u.agency.as_ref().map(|a| a.to_string())
-            ])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::Duplicate(format!("user `{}`", u.username))
-                }
-                e => db_err(e),
-            })?;
-            Ok(())
-        })
-        .await
-    }
-
     fn user_where(&self, clause: &str, arg: String) -> Result<Option<UserRecord>> {
         let sql = format!(
-            "SELECT id, username, password_hash, name, role, agency FROM users WHERE {clause}"
+            "SELECT id, username, password_hash, name, role, agency, disabled FROM users WHERE {clause}"
         );
         self.read(move |c| {
             let row = c
@@ -692,20 +669,24 @@ impl SqliteStore {
                         r.get::<_, String>(3)?,
                         r.get::<_, String>(4)?,
                         r.get::<_, Option<String>>(5)?,
+                        r.get::<_, bool>(6)?,
                     ))
                 })
                 .optional()
                 .map_err(db_err)?;
-            row.map(|(id, username, password_hash, name, role, agency)| {
-                Ok(UserRecord {
-                    id: id.parse().map_err(corrupt)?,
-                    username,
-                    password_hash,
-                    name,
-                    role: Role::parse(&role).ok_or_else(|| corrupt(&role))?,
-                    agency: agency.map(|a| a.parse().map_err(corrupt)).transpose()?,
-                })
-            })
+            row.map(
+                |(id, username, password_hash, name, role, agency, disabled)| {
+                    Ok(UserRecord {
+                        id: id.parse().map_err(corrupt)?,
+                        username,
+                        password_hash,
+                        name,
+                        role: Role::parse(&role).ok_or_else(|| corrupt(&role))?,
+                        agency: agency.map(|a| a.parse().map_err(corrupt)).transpose()?,
+                        disabled,
+                    })
+                },
+            )
             .transpose()
         })
     }
@@ -727,25 +708,6 @@ impl SqliteStore {
             Ok(())
         })
         .await
-    }
-
-    pub(crate) async fn token_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UserRecord>> {
-        let h = token_hash.to_string();
-        let uid: Option<String> = self.read(move |c| {
-            c.prepare_cached("SELECT user_id FROM tokens WHERE token_hash = ?1 AND expires_at > ?2")
-                .map_err(db_err)?
-                .query_row(params![h, ts(now)], |r| r.get(0))
-                .optional()
-                .map_err(db_err)
-        })?;
-        match uid {
-            Some(u) => self.user_where("id = ?1", u),
-            None => Ok(None),
-        }
     }
 
     pub(crate) async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {

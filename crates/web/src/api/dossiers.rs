@@ -617,18 +617,23 @@ pub(crate) async fn perform(
         .await?
         .ok_or_else(|| ApiError::not_found("no such dossier"))?;
     let current = visible(actor, dossier)?;
-    if let Command::Assign { user_id, .. } = &cmd {
-        let u = s.store.user(*user_id).await?;
-        let ok = u.as_ref().is_some_and(|u| {
-            u.role.is_staff() && u.agency.as_ref() == Some(&current.get().current_agency)
-        });
-        if !ok {
+    // Only a leader of the holding agency may assign (the domain refuses everyone else); the
+    // one assigned must be an enabled specialist there.
+    if let Command::Assign { user_id, .. } = &cmd
+        && actor.is(Role::Leader, &current.get().current_agency)
+    {
+        let agency = &current.get().current_agency;
+        let enabled = s.store.user(*user_id).await?.is_some_and(|u| !u.disabled);
+        let specialist = enabled
+            && s.store
+                .user_grants(*user_id)
+                .await?
+                .iter()
+                .any(|g| g.role == Role::Specialist && g.agency.as_ref() == Some(agency));
+        if !specialist {
             return Err(ApiError::invalid(
                 "user_id",
-                format!(
-                    "no staff member with this id works at {}",
-                    current.get().current_agency
-                ),
+                format!("no enabled specialist with this id works at {agency}"),
             ));
         }
     }

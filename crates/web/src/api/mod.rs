@@ -1,6 +1,8 @@
 //! The JSON API handlers.
 
+pub mod admin;
 pub mod auth;
+pub mod bulk;
 pub mod calendar;
 pub mod catalogue;
 pub mod catalogue_admin;

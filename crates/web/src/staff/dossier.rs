@@ -146,6 +146,14 @@ async fn render(
             .find(|x| **x == a)
             .map(|x| action_label(&t, x))
     });
+    let specialists = if actions.iter().any(|(a, _)| *a == "assign") {
+        s.store
+            .agency_staff(&d.current_agency, motcua_domain::agency::Role::Specialist)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let mut r = crate::pages::render(
         "staff_dossier.html",
         lang,
@@ -167,6 +175,8 @@ async fn render(
             error,
             leader => sess.actor.role == motcua_domain::agency::Role::Leader,
             late, overdue,
+            specialists,
+            assigned_to => d.assignee.map(|u| u.to_string()),
         },
     );
     *r.status_mut() = status;
@@ -290,6 +300,25 @@ async fn command(
         "refuse" => Command::Refuse {
             reasons: lines(f.get("reasons")),
         },
+        "assign" if !text(f, "user_id").is_empty() => {
+            let u = text(f, "user_id")
+                .parse::<Uuid>()
+                .ok()
+                .map(|id| s.store.user(id));
+            let u = match u {
+                Some(fut) => fut
+                    .await
+                    .map_err(|_| "Hệ thống đang bận. / The system is busy.".to_string())?,
+                None => None,
+            }
+            .ok_or_else(|| "Không có cán bộ này. / No such staff member.".to_string())?;
+            // Whether they are an enabled specialist of the holding agency is checked by
+            // `perform`, as for the API.
+            Command::Assign {
+                user_id: u.id,
+                name: u.name,
+            }
+        }
         "assign" => {
             let name = text(f, "assignee");
             let u = s

@@ -213,6 +213,15 @@ pub(crate) async fn page(
             due_soon: c.due_soon,
         })
         .collect();
+    let leader = sess.actor.role == motcua_domain::agency::Role::Leader;
+    let specialists = if leader {
+        s.store
+            .agency_staff(&agency, motcua_domain::agency::Role::Specialist)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let tabs: Vec<(String, &'static str)> = mine
         .iter()
         .map(|st| (st.as_str().to_string(), texts::status(*st, lang)))
@@ -234,7 +243,8 @@ pub(crate) async fn page(
             to => p.den.unwrap_or_default(),
             next,
             paged => after.is_some(),
-            leader => sess.actor.role == motcua_domain::agency::Role::Leader,
+            leader,
+            specialists,
         },
     )
 }

@@ -132,6 +132,7 @@ pub(crate) async fn submit(
                 SignInError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many"),
                 SignInError::Locked(_) => (StatusCode::LOCKED, "locked"),
                 SignInError::Wrong => (StatusCode::UNAUTHORIZED, "wrong"),
+                SignInError::Disabled => (StatusCode::FORBIDDEN, "disabled"),
                 SignInError::Store(e) => {
                     tracing::error!(error = %e, "sign-in failed");
                     return super::busy(lang);

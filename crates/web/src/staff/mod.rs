@@ -2,7 +2,9 @@
 //! actions, audit trail) and the citizen's own dossiers. Server-rendered, working without
 //! JavaScript; every form carries the session's CSRF token.
 
+mod admin;
 mod audit;
+mod bulk;
 mod dossier;
 mod inbox;
 pub(crate) use inbox::soon_limit;
@@ -30,6 +32,27 @@ pub fn routes() -> Router<AppState> {
         .route("/can-bo", get(inbox::page))
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))
+        .route("/can-bo/hang-loat", axum::routing::post(bulk::submit))
+        .route(
+            "/chon-vai-tro",
+            get(admin::choose).post(admin::choose_submit),
+        )
+        .route(
+            "/quan-tri/nguoi-dung",
+            get(admin::users).post(admin::create_user_form),
+        )
+        .route(
+            "/quan-tri/nguoi-dung/{id}",
+            get(admin::user).post(admin::user_form),
+        )
+        .route(
+            "/quan-tri/co-quan",
+            get(admin::agencies).post(admin::create_agency_form),
+        )
+        .route(
+            "/quan-tri/co-quan/{code}",
+            get(admin::agency).post(admin::agency_form),
+        )
         .route("/ca-nhan", get(mine::page))
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))

@@ -166,6 +166,7 @@ pub async fn fill(a: &FillArgs) -> anyhow::Result<Vec<String>> {
                         name: format!("Cán bộ một cửa đo tải {i}"),
                         role: Role::DeskOfficer,
                         agency: Some(d.clone()),
+                        disabled: false,
                     };
                     store.create_user(u.clone()).await?;
                     u

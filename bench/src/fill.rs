@@ -76,6 +76,8 @@ impl Plan {
                 file: None,
             }],
             form: serde_json::json!({}),
+            receive: true,
+            postal_tracking: None,
         }));
         let plan = self.clone();
         let now = Utc::now();

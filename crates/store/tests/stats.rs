@@ -248,6 +248,8 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
                 file: plan.digitized.then(|| "blob/don".into()),
             }],
             form: serde_json::json!({}),
+            receive: true,
+            postal_tracking: None,
         }));
         s.execute(job(id, submitter, now, submit, cal.clone()))
             .await

@@ -50,6 +50,24 @@ pub struct SubmitData {
     pub documents: Vec<DocumentRef>,
     /// E-form data.
     pub form: serde_json::Value,
+    /// Desk officers (counter and post): receive on the spot (the default). `false` records a
+    /// paper dossier that is checked at the desk and then sent back for a supplement or refused
+    /// at reception, never received: no code, no appointment, the on-time clock never starts.
+    #[serde(default = "yes")]
+    pub receive: bool,
+    /// Postal tracking number of a dossier that came by post (9-20 letters and digits).
+    #[serde(default)]
+    pub postal_tracking: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Checks a postal tracking number: 9 to 20 ASCII letters and digits (VNPost's `EE123456789VN`
+/// style and domestic numeric codes).
+pub fn valid_postal_tracking(s: &str) -> bool {
+    (9..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Everything that can be asked of a dossier.
@@ -428,6 +446,21 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
     let a = ctx.actor;
     text("applicant.name", &data.applicant.name)?;
     docs("documents", &data.documents)?;
+    match (&data.postal_tracking, data.channel) {
+        (Some(t), Channel::Post) if !valid_postal_tracking(t) => {
+            return Err(DomainError::Invalid {
+                field: "postal_tracking",
+                reason: "must be 9 to 20 letters and digits".into(),
+            });
+        }
+        (Some(_), Channel::Counter | Channel::Online) => {
+            return Err(DomainError::Invalid {
+                field: "postal_tracking",
+                reason: "only dossiers sent by post have a tracking number".into(),
+            });
+        }
+        _ => {}
+    }
     if data.procedure.steps.is_empty() {
         return Err(DomainError::Invalid {
             field: "procedure",
@@ -469,9 +502,11 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         competent_agency: data.competent_agency.clone(),
         documents: data.documents.clone(),
         form: data.form.clone(),
+        postal_tracking: data.postal_tracking.clone(),
     }];
-    if owner.is_none() {
-        // Paper dossiers are checked at the counter and received on the spot.
+    if owner.is_none() && data.receive {
+        // Paper dossiers are checked at the counter and received on the spot (unless the desk
+        // asks for a supplement or refuses them there: then they stay awaiting reception).
         out.push(receive_events(
             &data.procedure,
             &data.receiving_agency,

@@ -127,6 +127,8 @@ fn submit(channel: Channel, file: bool) -> Command {
             file: file.then(|| "blob/1".into()),
         }],
         form: serde_json::json!({}),
+        receive: true,
+        postal_tracking: None,
     }))
 }
 

@@ -334,6 +334,8 @@ fn submission(channel: Channel) -> Command {
             file: None,
         }],
         form: serde_json::json!({"dien_tich": 120}),
+        receive: true,
+        postal_tracking: None,
     }))
 }
 
@@ -1809,7 +1811,10 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 8, "every migration applied once");
+    assert_eq!(
+        applied, 9,
+        "every migration applied once (migration 15 adds columns only)"
+    );
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
+    include_str!("migrate_15.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -302,6 +303,17 @@ impl PgStore {
             .await?
             .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
             .transpose()
+    }
+
+    pub(crate) async fn latest_dossier_of(&self, personal_id: &str) -> Result<Option<Uuid>> {
+        Ok(self
+            .query_opt(
+                "SELECT id FROM dossiers WHERE applicant_personal_id = $1
+                 ORDER BY submitted_at DESC LIMIT 1",
+                &[&personal_id],
+            )
+            .await?
+            .map(|r| r.get(0)))
     }
 
     pub(crate) async fn dossier_head(&self, id: Uuid) -> Result<Option<crate::Head>> {

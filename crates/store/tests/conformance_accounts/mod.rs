@@ -141,6 +141,7 @@ async fn inbox_by_urgency_with_filters_and_pages(db: &mut Db) {
         agency: ag(agency),
         statuses: Vec::new(),
         procedure_code: None,
+        channel: None,
         assignee: None,
         submitted_from: None,
         submitted_to: None,
@@ -182,6 +183,22 @@ async fn inbox_by_urgency_with_filters_and_pages(db: &mut Db) {
     assert!(s.inbox(&q).await.unwrap().is_empty());
     q.procedure_code = Some("1.001193".into());
     assert_eq!(s.inbox(&q).await.unwrap().len(), 3);
+    // The channel column (migration 15) filters.
+    let mut q = base(DEPT);
+    q.channel = Some(Channel::Counter);
+    assert_eq!(ids(s.inbox(&q).await.unwrap()), [c1.id, c2.id, c3.id]);
+    q.channel = Some(Channel::Online);
+    assert!(s.inbox(&q).await.unwrap().is_empty());
+    let mut q = base(CENTRE);
+    q.channel = Some(Channel::Online);
+    assert_eq!(ids(s.inbox(&q).await.unwrap()), [online.id]);
+    q.channel = Some(Channel::Post);
+    assert!(s.inbox(&q).await.unwrap().is_empty());
+    // The personal ID column answers the desk's identity lookup with the latest applicant.
+    let a = s.latest_applicant("068095001234").await.unwrap().unwrap();
+    assert_eq!(a.name, "Nguyễn Văn An");
+    assert_eq!(a.phone.as_deref(), Some("0912345678"));
+    assert!(s.latest_applicant("001099000000").await.unwrap().is_none());
     let mut q = base(DEPT);
     q.submitted_from = Some(t0() + Duration::hours(12));
     q.submitted_to = Some(t0() + Duration::hours(36));

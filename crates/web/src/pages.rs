@@ -60,6 +60,14 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/queue_figures.html"),
             ),
             ("form.html", include_str!("../templates/form.html")),
+            (
+                "reception.html",
+                include_str!("../templates/reception.html"),
+            ),
+            (
+                "reception_done.html",
+                include_str!("../templates/reception_done.html"),
+            ),
         ] {
             e.add_template(name, src).expect("templates are valid");
         }

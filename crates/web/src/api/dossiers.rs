@@ -47,10 +47,22 @@ pub struct SubmitRequest {
     pub form: serde_json::Value,
     /// Note for the history.
     pub note: Option<String>,
+    /// Postal tracking number: required with channel `post` (9-20 letters and digits).
+    #[serde(default)]
+    pub postal_tracking: Option<String>,
+    /// Desk officers: `true` (default) receives the paper dossier on the spot (code and
+    /// appointment); `false` records it unreceived, to request a supplement or refuse it at
+    /// reception next (the on-time clock never starts).
+    #[serde(default = "yes")]
+    pub receive: bool,
 }
 
 fn online() -> Channel {
     Channel::Online
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A dossier as the API returns it.
@@ -279,6 +291,32 @@ pub async fn submit(
         },
         (None, _) => return Err(ApiError::invalid("applicant", "say who the applicant is")),
     };
+    let postal_tracking = req
+        .postal_tracking
+        .as_deref()
+        .map(|t| t.trim().to_ascii_uppercase())
+        .filter(|t| !t.is_empty());
+    match (&postal_tracking, req.channel) {
+        (None, Channel::Post) => {
+            return Err(ApiError::invalid(
+                "postal_tracking",
+                "a dossier received by post needs its postal tracking number",
+            ));
+        }
+        (Some(t), Channel::Post) if !motcua_domain::dossier::valid_postal_tracking(t) => {
+            return Err(ApiError::invalid(
+                "postal_tracking",
+                "must be 9 to 20 letters and digits",
+            ));
+        }
+        (Some(_), Channel::Counter | Channel::Online) => {
+            return Err(ApiError::invalid(
+                "postal_tracking",
+                "only dossiers sent by post have a tracking number",
+            ));
+        }
+        _ => {}
+    }
     let form = checked_form(&s, &rec.version, req.form, req.channel, &applicant).await?;
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key.
@@ -292,6 +330,8 @@ pub async fn submit(
         competent_agency: competent,
         documents: req.documents,
         form,
+        receive: req.receive,
+        postal_tracking,
     }));
     let id = Uuid::now_v7();
     let done = s

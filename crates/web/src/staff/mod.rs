@@ -9,6 +9,7 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod queue;
+mod reception;
 mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
@@ -30,6 +31,14 @@ pub fn routes() -> Router<AppState> {
         .route("/can-bo", get(inbox::page))
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))
+        // One multipart form with a scan per component: the handler holds each file to its
+        // limit and the whole form to a cap of its own (see `reception::submit`).
+        .route(
+            reception::PATH,
+            get(reception::page)
+                .post(reception::submit)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/ca-nhan", get(mine::page))
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))

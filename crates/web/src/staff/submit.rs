@@ -104,6 +104,8 @@ pub(crate) async fn submit_online(
             .collect(),
         form: values,
         note: None,
+        postal_tracking: None,
+        receive: true,
     };
     match crate::api::dossiers::submit(
         State(s.clone()),

@@ -289,6 +289,7 @@ async fn an_officer_receives_a_counter_dossier_from_a_ticket_with_a_scanned_comp
         unique_pdf(),
     ));
     parts.push(t("_op", "tiep_nhan"));
+    parts.push(t("_to_khai", "dien_tu"));
     let mut ex = motcua::seed::forms::example(BIRTH).unwrap();
     ex["co_thong_tin_cha"] = json!(false);
     parts.extend(eform(&ex));
@@ -348,6 +349,10 @@ async fn postal_reception_requires_and_keeps_the_tracking_number() {
         let (st, html) = post(&cookie, &with(bad)).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{bad:?}");
         assert!(html.contains("id=\"van_don-err\""), "{html}");
+        assert!(
+            html.contains("id=\"error-summary-top\"") && html.contains("href=\"#van_don\""),
+            "a summary on top links to the field"
+        );
         assert!(
             html.contains("value=\"Bưu Chính Văn\""),
             "typed values kept"
@@ -521,6 +526,7 @@ async fn bad_input_gets_a_friendly_page_that_keeps_what_was_typed() {
     assert!(hidden(&html, "_key_0").starts_with("sha256:"), "{html}");
     // A bad e-form value: the error next to the field, the values kept.
     let mut p = receive(base_parts(&csrf, &key, name));
+    p.push(t("_to_khai", "dien_tu"));
     let mut ex = motcua::seed::forms::example(BIRTH).unwrap();
     ex["dien_thoai"] = json!("12");
     p.extend(eform(&ex));

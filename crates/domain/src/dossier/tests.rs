@@ -888,7 +888,7 @@ fn postal_tracking_numbers_belong_to_post_and_have_a_sane_form() {
         })
     ));
     // Stored events without the field still read.
-    let mut v = serde_json::to_value(&w_log_first()).unwrap();
+    let mut v = serde_json::to_value(w_log_first()).unwrap();
     v["body"].as_object_mut().unwrap().remove("postal_tracking");
     let e: Event = serde_json::from_value(v).unwrap();
     assert!(matches!(

@@ -96,6 +96,8 @@ struct Typed {
     supplement_reason: String,
     refusal: String,
     key: String,
+    /// `giay`: the paper declaration is on file; `dien_tu`: the e-form is filled here.
+    form_mode: String,
     docs: Vec<Doc>,
 }
 
@@ -329,6 +331,7 @@ pub(crate) async fn page(
         .unwrap_or_default();
     let mut typed = Typed {
         channel: "counter".into(),
+        form_mode: "giay".into(),
         key: random_hex(16),
         ticket: p
             .ve
@@ -576,6 +579,7 @@ pub(crate) async fn submit(
         key: Some(posted.get("_khoa"))
             .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_hexdigit()))
             .unwrap_or_else(|| random_hex(16)),
+        form_mode: posted.get("_to_khai"),
         docs: Vec::new(),
     };
     let mut out = Outcome {
@@ -592,6 +596,15 @@ pub(crate) async fn submit(
             )
         }
     };
+    // Without the choice (a client other than the page), a blank e-form means the paper one.
+    if !matches!(typed.form_mode.as_str(), "giay" | "dien_tu") {
+        typed.form_mode = if all_blank(&values) {
+            "giay"
+        } else {
+            "dien_tu"
+        }
+        .into();
+    }
     let found = procedure_here(&s, &agency, &typed.procedure, lang).await;
     if let Ok(r) = &found {
         typed.procedure = r.version.code.to_string();
@@ -939,7 +952,7 @@ async fn act(
         _ => None,
     };
     // The e-form: blank means the paper declaration is on file; otherwise the server checks it.
-    let form = if command.is_some() || all_blank(&values) {
+    let form = if command.is_some() || typed.form_mode == "giay" {
         serde_json::Value::Object(Default::default())
     } else {
         let def = rec.version.form_or_generic();
@@ -961,9 +974,9 @@ async fn act(
                 out.errors.insert(
                     "form",
                     if e {
-                        "The e-form has errors (marked next to the fields); or leave it blank when the paper declaration is on file."
+                        "The e-form has errors (marked next to the fields); or choose «paper declaration handed in»."
                     } else {
-                        "Tờ khai điện tử có lỗi (ghi cạnh từng ô); hoặc để trống nếu người nộp đã nộp tờ khai giấy."
+                        "Tờ khai điện tử có lỗi (ghi cạnh từng ô); hoặc chọn «đã nộp tờ khai giấy»."
                     }
                     .into(),
                 );

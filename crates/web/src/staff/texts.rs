@@ -156,7 +156,16 @@ const VI: &[(&str, &str)] = &[
     ("r_step_form", "Tờ khai"),
     (
         "r_form_hint",
-        "Nhập tờ khai thay người nộp, hoặc để trống nếu người nộp đã nộp tờ khai giấy.",
+        "Nhập tờ khai thay người nộp, hoặc chọn «đã nộp tờ khai giấy».",
+    ),
+    (
+        "r_form_paper",
+        "Người nộp đã nộp tờ khai giấy (không nhập tờ khai điện tử)",
+    ),
+    ("r_form_online", "Nhập tờ khai điện tử thay người nộp"),
+    (
+        "r_fix",
+        "Vui lòng sửa các mục sau (mọi thông tin đã nhập vẫn được giữ):",
     ),
     ("r_step_docs", "Thành phần hồ sơ"),
     (
@@ -350,7 +359,16 @@ const EN: &[(&str, &str)] = &[
     ("r_step_form", "Declaration"),
     (
         "r_form_hint",
-        "Fill in the declaration for the applicant, or leave it blank when the paper declaration is on file.",
+        "Fill in the declaration for the applicant, or say the paper declaration is on file.",
+    ),
+    (
+        "r_form_paper",
+        "The applicant handed in the paper declaration (no e-form)",
+    ),
+    ("r_form_online", "Fill in the e-form for the applicant"),
+    (
+        "r_fix",
+        "Please fix the following (everything typed is kept):",
     ),
     ("r_step_docs", "Documents"),
     (

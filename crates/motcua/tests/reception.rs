@@ -582,6 +582,11 @@ async fn only_desk_officers_use_the_screen() {
     let cookie = session(DESK).await;
     let (_, inbox) = get(&cookie, "/can-bo").await;
     assert!(inbox.contains("href=\"/can-bo/tiep-nhan"));
+    // English on asking.
+    let (st, en) = get(&cookie, &format!("/can-bo/tiep-nhan?q={BIRTH}&lang=en")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(en.contains("Receive a dossier") && en.contains("Look up") && en.contains("By post"));
+    assert!(en.contains("action=\"/can-bo/tiep-nhan?lang=en\""));
     // A procedure another agency receives is not offered here.
     let (st, html) = get(&cookie, "/can-bo/tiep-nhan?thu_tuc=1.013834").await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");

@@ -78,6 +78,7 @@ impl Plan {
             form: serde_json::json!({}),
             receive: true,
             postal_tracking: None,
+            on_behalf_of: None,
         }));
         let plan = self.clone();
         let now = Utc::now();

@@ -689,3 +689,78 @@ async fn the_inbox_filters_by_channel() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
     let _ = token(DESK).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_who_came_for_help_gets_an_online_dossier_in_their_account() {
+    let cookie = session(DESK).await;
+    let (csrf, key) = open(&cookie, BIRTH).await;
+    let with = |account: &str, mode: &str| {
+        let mut p = base_parts(&csrf, &key, "Trần Văn Bình");
+        p.push(t("_kenh", "online"));
+        p.push(t("_tai_khoan", account));
+        p.push(t("_to_khai", mode));
+        let mut ex = motcua::seed::forms::example(BIRTH).unwrap();
+        ex["co_thong_tin_cha"] = json!(false);
+        p.extend(eform(&ex));
+        p.push(t("_op", "tiep_nhan"));
+        p
+    };
+    // No such citizen account (a staff login is not one), no e-form: said next to the fields.
+    for (account, mode, field) in [
+        ("khong-co-ai", "dien_tu", "tai_khoan-err"),
+        ("chuyenvien.xa", "dien_tu", "tai_khoan-err"),
+        ("", "dien_tu", "tai_khoan-err"),
+        ("congdan2", "giay", "error-form"),
+    ] {
+        let (st, html) = post(&cookie, &with(account, mode)).await;
+        assert!(st.is_client_error(), "{account} {mode}: {st}");
+        assert!(
+            html.contains(&format!("id=\"{field}\"")),
+            "{account} {mode}: {html}"
+        );
+        assert!(
+            html.contains("value=\"Trần Văn Bình\""),
+            "typed values kept"
+        );
+    }
+    let (st, loc) = post(&cookie, &with("congdan2", "dien_tu")).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{loc}");
+    let id = id_of(&loc);
+    let d = dossier(&id).await;
+    assert_eq!(
+        (d["channel"].as_str(), d["status"].as_str()),
+        (Some("online"), Some("received"))
+    );
+    // The citizen's account owns it and sees it; the history names the officer who keyed it in.
+    let (_, me) = as_user("congdan2", "GET", "/api/v1/me", None).await;
+    assert_eq!(d["owner"], me["user_id"], "{me}");
+    let (st, _) = as_user("congdan2", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, history) = as_user(DESK, "GET", &format!("/api/v1/dossiers/{id}/history"), None).await;
+    assert_eq!(history[0]["event"]["body"]["type"], "submitted");
+    assert_eq!(history[0]["event"]["actor"]["role"], "desk_officer");
+    // Through the API only desk officers may, and only online.
+    let (st, _) = as_user(
+        "congdan",
+        "POST",
+        "/api/v1/dossiers",
+        Some(
+            json!({"procedure_code": BIRTH, "agency": agency_of(DESK), "on_behalf_of": "congdan2",
+            "form": motcua::seed::forms::example(BIRTH).unwrap()}),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, p) = as_user(
+        DESK,
+        "POST",
+        "/api/v1/dossiers",
+        Some(
+            json!({"procedure_code": BIRTH, "agency": agency_of(DESK), "channel": "counter",
+            "on_behalf_of": "congdan2", "applicant": {"name": "X"}, "form": {}}),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["field"], "on_behalf_of");
+}

@@ -336,6 +336,7 @@ fn submission(channel: Channel) -> Command {
         form: serde_json::json!({"dien_tich": 120}),
         receive: true,
         postal_tracking: None,
+        on_behalf_of: None,
     }))
 }
 

@@ -58,6 +58,11 @@ pub struct SubmitData {
     /// Postal tracking number of a dossier that came by post (9-20 letters and digits).
     #[serde(default)]
     pub postal_tracking: Option<String>,
+    /// Desk officers, channel online: the citizen account the dossier is submitted for (a
+    /// citizen who came to the desk for help). The account owns the dossier; the event's actor
+    /// records the officer who keyed it in. The caller checks it is a citizen's account.
+    #[serde(default)]
+    pub on_behalf_of: Option<Uuid>,
 }
 
 fn yes() -> bool {
@@ -467,6 +472,14 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
             reason: "has no workflow".into(),
         });
     }
+    if data.on_behalf_of.is_some()
+        && !(a.role == Role::DeskOfficer && data.channel == Channel::Online)
+    {
+        return Err(DomainError::Invalid {
+            field: "on_behalf_of",
+            reason: "only a desk officer submits online on behalf of a citizen".into(),
+        });
+    }
     let owner = match (a.role, data.channel) {
         (Role::Citizen, Channel::Online) => Some(a.user_id),
         (Role::Citizen, _) => {
@@ -483,9 +496,21 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
             }
             None
         }
-        (Role::DeskOfficer, Channel::Online) => {
-            return Err(forbid("online dossiers are submitted by the applicant"));
-        }
+        (Role::DeskOfficer, Channel::Online) => match data.on_behalf_of {
+            // A citizen who came for help: submitted online for their account.
+            Some(citizen) if a.is(Role::DeskOfficer, &data.receiving_agency) => Some(citizen),
+            Some(_) => {
+                return Err(forbid(format!(
+                    "only desk officers of {} submit there on behalf of a citizen",
+                    data.receiving_agency
+                )));
+            }
+            None => {
+                return Err(forbid(
+                    "online dossiers are submitted by the applicant (or on their behalf, naming their account)",
+                ));
+            }
+        },
         _ => {
             return Err(forbid(format!(
                 "role {} cannot submit dossiers",

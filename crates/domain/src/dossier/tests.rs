@@ -134,6 +134,7 @@ fn submit_cmd(inter: bool, channel: Channel) -> Command {
         form: serde_json::json!({"dien_tich": 120}),
         receive: true,
         postal_tracking: None,
+        on_behalf_of: None,
     }))
 }
 
@@ -909,4 +910,55 @@ fn w_log_first() -> Event {
     )
     .unwrap();
     w.log[0].clone()
+}
+
+#[test]
+fn a_desk_officer_submits_online_on_behalf_of_a_citizen_account() {
+    let t0 = local(2026, 3, 2, 8, 0);
+    let behalf = |who: Option<Uuid>| match submit_cmd(false, Channel::Online) {
+        Command::Submit(mut data) => {
+            data.on_behalf_of = who;
+            Command::Submit(data)
+        }
+        _ => unreachable!(),
+    };
+    let mut w = World::new();
+    let evs = w.run(&desk(), t0, behalf(Some(citizen().user_id))).unwrap();
+    // The citizen owns it; the officer who keyed it in is the event's actor; not yet received.
+    assert_eq!(w.d().owner, Some(citizen().user_id));
+    assert_eq!(evs[0].actor, desk());
+    assert_eq!(w.d().status, Status::AwaitingReception);
+    assert!(w.d().is_owner(&citizen()));
+    // Without naming the account, or by another role, or on another channel: refused.
+    let mut w = World::new();
+    assert!(matches!(
+        w.run(&desk(), t0, behalf(None)),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.run(&citizen(), t0, behalf(Some(citizen().user_id))),
+        Err(DomainError::Invalid {
+            field: "on_behalf_of",
+            ..
+        })
+    ));
+    let counter = match paper(Channel::Counter, true, None) {
+        Command::Submit(mut data) => {
+            data.on_behalf_of = Some(citizen().user_id);
+            Command::Submit(data)
+        }
+        _ => unreachable!(),
+    };
+    assert!(matches!(
+        w.run(&desk(), t0, counter),
+        Err(DomainError::Invalid {
+            field: "on_behalf_of",
+            ..
+        })
+    ));
+    let other_desk = actor(Role::DeskOfficer, Some(DEPT), 9);
+    assert!(matches!(
+        w.run(&other_desk, t0, behalf(Some(citizen().user_id))),
+        Err(DomainError::Forbidden(_))
+    ));
 }

@@ -129,6 +129,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         form: serde_json::json!({}),
         receive: true,
         postal_tracking: None,
+        on_behalf_of: None,
     }))
 }
 

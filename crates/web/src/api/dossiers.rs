@@ -55,6 +55,11 @@ pub struct SubmitRequest {
     /// reception next (the on-time clock never starts).
     #[serde(default = "yes")]
     pub receive: bool,
+    /// Desk officers, channel `online`: the user name of the citizen account the dossier is
+    /// submitted for (a citizen who came to the desk for help). The account owns it; the
+    /// history shows the officer who keyed it in.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
 fn online() -> Channel {
@@ -280,8 +285,47 @@ pub async fn submit(
         .competent_agency
         .clone()
         .unwrap_or_else(|| receiving.clone());
+    // A citizen who came to the desk for help: their account owns the online dossier.
+    let on_behalf_of = match req.on_behalf_of.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(username) => {
+            if actor.role != Role::DeskOfficer {
+                return Err(ApiError::forbidden(
+                    "only desk officers submit on behalf of a citizen",
+                ));
+            }
+            if req.channel != Channel::Online {
+                return Err(ApiError::invalid(
+                    "on_behalf_of",
+                    "a dossier submitted on behalf of a citizen's account is an online dossier: set channel to online",
+                ));
+            }
+            let u = s
+                .store
+                .user_by_username(username)
+                .await?
+                .filter(|u| u.role == Role::Citizen)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "on_behalf_of",
+                        format!("no citizen account named «{username}»"),
+                    )
+                })?;
+            Some(u)
+        }
+    };
     let applicant = match (req.applicant, actor.role) {
         (Some(a), _) => a,
+        (None, _) if on_behalf_of.is_some() => Applicant {
+            name: on_behalf_of
+                .as_ref()
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            personal_id: None,
+            phone: None,
+            email: None,
+            address: None,
+        },
         (None, Role::Citizen) => Applicant {
             name: actor.name.clone(),
             personal_id: None,
@@ -332,6 +376,7 @@ pub async fn submit(
         form,
         receive: req.receive,
         postal_tracking,
+        on_behalf_of: on_behalf_of.map(|u| u.id),
     }));
     let id = Uuid::now_v7();
     let done = s

@@ -98,6 +98,8 @@ struct Typed {
     key: String,
     /// `giay`: the paper declaration is on file; `dien_tu`: the e-form is filled here.
     form_mode: String,
+    /// Channel online: the user name of the citizen account submitted for.
+    account: String,
     docs: Vec<Doc>,
 }
 
@@ -563,11 +565,13 @@ pub(crate) async fn submit(
         phone: posted.get("_dien_thoai"),
         email: posted.get("_email"),
         address: posted.get("_dia_chi"),
-        channel: if posted.get("_kenh") == "post" {
-            "post".into()
-        } else {
-            "counter".into()
-        },
+        channel: match posted.get("_kenh").as_str() {
+            "post" => "post",
+            "online" => "online",
+            _ => "counter",
+        }
+        .into(),
+        account: posted.get("_tai_khoan"),
         tracking: posted
             .get("_van_don")
             .replace([' ', '-'], "")
@@ -877,11 +881,48 @@ async fn act(
         }
     };
     // The channel.
-    let channel = if typed.channel == "post" {
-        Channel::Post
-    } else {
-        Channel::Counter
+    let channel = match typed.channel.as_str() {
+        "post" => Channel::Post,
+        "online" => Channel::Online,
+        _ => Channel::Counter,
     };
+    // Online on behalf of a citizen who came for help: their account, the e-form, and received
+    // here and now.
+    if channel == Channel::Online {
+        if typed.account.is_empty() {
+            out.errors.insert(
+                "account",
+                if e {
+                    "Type the user name of the citizen's public-service account."
+                } else {
+                    "Nhập tên tài khoản dịch vụ công của công dân."
+                }
+                .into(),
+            );
+        }
+        if op != "tiep_nhan" {
+            out.errors.insert(
+                "account",
+                if e {
+                    "A dossier submitted online for a citizen is received here; otherwise choose counter."
+                } else {
+                    "Hồ sơ nộp trực tuyến thay công dân chỉ dùng để tiếp nhận; trường hợp khác chọn nộp trực tiếp."
+                }
+                .into(),
+            );
+        }
+        if typed.form_mode != "dien_tu" {
+            out.errors.insert(
+                "form",
+                if e {
+                    "An online dossier carries the e-form: fill it in for the applicant."
+                } else {
+                    "Hồ sơ trực tuyến phải có tờ khai điện tử: vui lòng nhập tờ khai thay người nộp."
+                }
+                .into(),
+            );
+        }
+    }
     if channel == Channel::Post && !valid_postal_tracking(&typed.tracking) {
         out.errors.insert(
             "tracking",
@@ -1044,6 +1085,7 @@ async fn act(
         note,
         postal_tracking: (channel == Channel::Post).then(|| typed.tracking.clone()),
         receive: command.is_none(),
+        on_behalf_of: (channel == Channel::Online).then(|| typed.account.clone()),
     };
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("reception-{}", typed.key)) {
@@ -1061,6 +1103,11 @@ async fn act(
         Err(err) => return refused(s, sess, lang, &typed, rec, &values, out, err).await,
     };
     let id = view.dossier.id;
+    // Online for a citizen at the desk: the officer has the papers in hand and receives it now.
+    let command = match command {
+        None if channel == Channel::Online => Some(Command::Receive),
+        c => c,
+    };
     if let Some(cmd) = command
         && view.dossier.status == Status::AwaitingReception
     {
@@ -1110,6 +1157,7 @@ async fn refused(
     let field = err.0.field.clone().unwrap_or_default();
     let key: &'static str = match field.as_str() {
         "postal_tracking" => "tracking",
+        "on_behalf_of" => "account",
         "procedure_code" | "agency" => "procedure",
         f if f.starts_with("applicant") => "name",
         "form" => "form",

@@ -106,6 +106,7 @@ pub(crate) async fn submit_online(
         note: None,
         postal_tracking: None,
         receive: true,
+        on_behalf_of: None,
     };
     match crate::api::dossiers::submit(
         State(s.clone()),

@@ -188,6 +188,15 @@ const VI: &[(&str, &str)] = &[
         "r_tracking_hint",
         "Chỉ khi hồ sơ đến qua bưu chính: 9 đến 20 chữ cái và chữ số, ví dụ EE123456789VN.",
     ),
+    (
+        "r_online_behalf",
+        "Nộp trực tuyến thay công dân đến nhờ hỗ trợ (vào tài khoản của họ)",
+    ),
+    ("r_account", "Tài khoản dịch vụ công của công dân"),
+    (
+        "r_account_hint",
+        "Chỉ khi nộp trực tuyến thay công dân: tên đăng nhập của tài khoản sẽ sở hữu hồ sơ.",
+    ),
     ("r_step_decide", "Kết quả kiểm tra hồ sơ"),
     ("r_receive", "Tiếp nhận hồ sơ, in giấy hẹn"),
     ("r_supplement", "Yêu cầu bổ sung hồ sơ"),
@@ -390,6 +399,15 @@ const EN: &[(&str, &str)] = &[
     (
         "r_tracking_hint",
         "Only for dossiers that came by post: 9 to 20 letters and digits, e.g. EE123456789VN.",
+    ),
+    (
+        "r_online_behalf",
+        "Online, for a citizen who came for help (into their account)",
+    ),
+    ("r_account", "The citizen's public-service account"),
+    (
+        "r_account_hint",
+        "Only when submitting online for a citizen: the user name of the account that will own the dossier.",
     ),
     ("r_step_decide", "Outcome of the check"),
     ("r_receive", "Receive, print the receipt"),

@@ -81,6 +81,9 @@ impl Plan {
                 file: None,
             }],
             form: serde_json::json!({}),
+            receive: true,
+            postal_tracking: None,
+            on_behalf_of: None,
         }));
         let plan = self.clone();
         let now = Utc::now();

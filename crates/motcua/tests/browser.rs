@@ -66,3 +66,8 @@ fn run_script(script: &str) {
 fn staff_workspace_in_a_real_browser() {
     run_script("staff.mjs");
 }
+
+#[test]
+fn counter_reception_in_a_real_browser() {
+    run_script("reception.mjs");
+}

@@ -646,6 +646,23 @@ fn rows() -> Vec<Row> {
                 SignIn, Refused, Refused, Refused, Refused, Ok, Refused, Refused,
             ],
         ),
+        // Counter reception: desk officers (of any agency: each receives its own procedures).
+        row(
+            "GET",
+            "/can-bo/tiep-nhan",
+            "/can-bo/tiep-nhan",
+            None,
+            [SignIn, Refused, Refused, Ok, Refused, Refused, Refused, Ok],
+        ),
+        row(
+            "POST",
+            "/can-bo/tiep-nhan",
+            "/can-bo/tiep-nhan",
+            None,
+            [
+                SignIn, Refused, Refused, Pass, Refused, Refused, Refused, Pass,
+            ],
+        ),
         row(
             "GET",
             "/ca-nhan",

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use motcua_domain::codes::AgencyCode;
+use motcua_domain::dossier::Channel;
 use motcua_domain::status::Status;
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,6 +29,8 @@ pub struct InboxQuery {
     pub statuses: Vec<Status>,
     /// Only this procedure.
     pub procedure_code: Option<String>,
+    /// Only dossiers submitted through this channel (counter, online, post).
+    pub channel: Option<Channel>,
     /// Only dossiers assigned to this user.
     pub assignee: Option<Uuid>,
     /// Only dossiers submitted at or after this time.

@@ -128,6 +128,18 @@ impl Store {
         dispatch!(self, s => s.dossier(id).await)
     }
 
+    /// The applicant of the most recent dossier submitted for this personal ID (the local
+    /// answer of the desk's identity lookup).
+    pub async fn latest_applicant(
+        &self,
+        personal_id: &str,
+    ) -> Result<Option<motcua_domain::dossier::Applicant>> {
+        let Some(id) = dispatch!(self, s => s.latest_dossier_of(personal_id).await)? else {
+            return Ok(None);
+        };
+        Ok(self.dossier(id).await?.map(|d| d.applicant))
+    }
+
     /// A dossier's current state with the hash its log ends with, to hand to
     /// [`Store::execute_from`].
     pub async fn dossier_head(&self, id: Uuid) -> Result<Option<Head>> {

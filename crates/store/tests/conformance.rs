@@ -336,6 +336,9 @@ fn submission(channel: Channel) -> Command {
             file: None,
         }],
         form: serde_json::json!({"dien_tich": 120}),
+        receive: true,
+        postal_tracking: None,
+        on_behalf_of: None,
     }))
 }
 
@@ -1812,7 +1815,7 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 9, "every migration applied once");
+    assert_eq!(applied, 10, "every migration applied once (migration 15 adds columns only)");
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -248,6 +248,9 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
                 file: plan.digitized.then(|| "blob/don".into()),
             }],
             form: serde_json::json!({}),
+            receive: true,
+            postal_tracking: None,
+            on_behalf_of: None,
         }));
         s.execute(job(id, submitter, now, submit, cal.clone()))
             .await

@@ -353,6 +353,9 @@ pub struct RenderInput<'a> {
     pub add_row: Option<&'a str>,
     /// Today (Vietnam), for date bounds written `today`.
     pub today: chrono::NaiveDate,
+    /// Inside a larger form (the counter reception screen): only the fieldsets, no `<form>`
+    /// element, no submit button; the page's own form must have the class `eform`.
+    pub embedded: bool,
 }
 
 struct R<'a> {
@@ -417,16 +420,18 @@ impl R<'_> {
             }
             self.out.push_str("</ul></div>");
         }
-        let _ = write!(
-            self.out,
-            "<form method=\"post\" action=\"{}\" class=\"eform\" accept-charset=\"utf-8\">",
-            esc(i.action)
-        );
-        let _ = write!(
-            self.out,
-            "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
-            esc(i.lang)
-        );
+        if !i.embedded {
+            let _ = write!(
+                self.out,
+                "<form method=\"post\" action=\"{}\" class=\"eform\" accept-charset=\"utf-8\">",
+                esc(i.action)
+            );
+            let _ = write!(
+                self.out,
+                "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
+                esc(i.lang)
+            );
+        }
         for s in &i.def.sections {
             let cond = s
                 .visible_if
@@ -453,11 +458,13 @@ impl R<'_> {
             self.out.push_str("</fieldset>");
         }
         self.uploads();
-        let _ = write!(
-            self.out,
-            "<p><button type=\"submit\">{}</button></p></form>",
-            ui(i.lang, "check")
-        );
+        if !i.embedded {
+            let _ = write!(
+                self.out,
+                "<p><button type=\"submit\">{}</button></p></form>",
+                ui(i.lang, "check")
+            );
+        }
         self.out.push_str(SCRIPT);
     }
 

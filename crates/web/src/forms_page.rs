@@ -113,6 +113,7 @@ async fn page(
         action: &action,
         add_row,
         today: today(),
+        embedded: false,
     });
     let en = lang == "en";
     let ok = matches!(outcome, Outcome::Valid);

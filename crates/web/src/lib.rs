@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod forms;
 mod forms_page;
+pub mod identity;
 mod metrics_layer;
 mod open_data_page;
 mod openapi;

@@ -80,6 +80,14 @@ fn env() -> &'static Environment<'static> {
                 "bulk_result.html",
                 include_str!("../templates/bulk_result.html"),
             ),
+            (
+                "reception.html",
+                include_str!("../templates/reception.html"),
+            ),
+            (
+                "reception_done.html",
+                include_str!("../templates/reception_done.html"),
+            ),
         ] {
             e.add_template(name, src).expect("templates are valid");
         }

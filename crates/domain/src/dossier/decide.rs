@@ -50,6 +50,29 @@ pub struct SubmitData {
     pub documents: Vec<DocumentRef>,
     /// E-form data.
     pub form: serde_json::Value,
+    /// Desk officers (counter and post): receive on the spot (the default). `false` records a
+    /// paper dossier that is checked at the desk and then sent back for a supplement or refused
+    /// at reception, never received: no code, no appointment, the on-time clock never starts.
+    #[serde(default = "yes")]
+    pub receive: bool,
+    /// Postal tracking number of a dossier that came by post (9-20 letters and digits).
+    #[serde(default)]
+    pub postal_tracking: Option<String>,
+    /// Desk officers, channel online: the citizen account the dossier is submitted for (a
+    /// citizen who came to the desk for help). The account owns the dossier; the event's actor
+    /// records the officer who keyed it in. The caller checks it is a citizen's account.
+    #[serde(default)]
+    pub on_behalf_of: Option<Uuid>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Checks a postal tracking number: 9 to 20 ASCII letters and digits (VNPost's `EE123456789VN`
+/// style and domestic numeric codes).
+pub fn valid_postal_tracking(s: &str) -> bool {
+    (9..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Everything that can be asked of a dossier.
@@ -428,10 +451,33 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
     let a = ctx.actor;
     text("applicant.name", &data.applicant.name)?;
     docs("documents", &data.documents)?;
+    match (&data.postal_tracking, data.channel) {
+        (Some(t), Channel::Post) if !valid_postal_tracking(t) => {
+            return Err(DomainError::Invalid {
+                field: "postal_tracking",
+                reason: "must be 9 to 20 letters and digits".into(),
+            });
+        }
+        (Some(_), Channel::Counter | Channel::Online) => {
+            return Err(DomainError::Invalid {
+                field: "postal_tracking",
+                reason: "only dossiers sent by post have a tracking number".into(),
+            });
+        }
+        _ => {}
+    }
     if data.procedure.steps.is_empty() {
         return Err(DomainError::Invalid {
             field: "procedure",
             reason: "has no workflow".into(),
+        });
+    }
+    if data.on_behalf_of.is_some()
+        && !(a.role == Role::DeskOfficer && data.channel == Channel::Online)
+    {
+        return Err(DomainError::Invalid {
+            field: "on_behalf_of",
+            reason: "only a desk officer submits online on behalf of a citizen".into(),
         });
     }
     let owner = match (a.role, data.channel) {
@@ -450,9 +496,21 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
             }
             None
         }
-        (Role::DeskOfficer, Channel::Online) => {
-            return Err(forbid("online dossiers are submitted by the applicant"));
-        }
+        (Role::DeskOfficer, Channel::Online) => match data.on_behalf_of {
+            // A citizen who came for help: submitted online for their account.
+            Some(citizen) if a.is(Role::DeskOfficer, &data.receiving_agency) => Some(citizen),
+            Some(_) => {
+                return Err(forbid(format!(
+                    "only desk officers of {} submit there on behalf of a citizen",
+                    data.receiving_agency
+                )));
+            }
+            None => {
+                return Err(forbid(
+                    "online dossiers are submitted by the applicant (or on their behalf, naming their account)",
+                ));
+            }
+        },
         _ => {
             return Err(forbid(format!(
                 "role {} cannot submit dossiers",
@@ -469,9 +527,11 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         competent_agency: data.competent_agency.clone(),
         documents: data.documents.clone(),
         form: data.form.clone(),
+        postal_tracking: data.postal_tracking.clone(),
     }];
-    if owner.is_none() {
-        // Paper dossiers are checked at the counter and received on the spot.
+    if owner.is_none() && data.receive {
+        // Paper dossiers are checked at the counter and received on the spot (unless the desk
+        // asks for a supplement or refuses them there: then they stay awaiting reception).
         out.push(receive_events(
             &data.procedure,
             &data.receiving_agency,

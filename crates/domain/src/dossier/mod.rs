@@ -6,7 +6,7 @@ mod decide;
 mod derive;
 
 pub use apply::{apply, replay};
-pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide};
+pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide, valid_postal_tracking};
 pub use derive::{CounterDelta, OutboxMessage, counter_deltas, event_hash, outbox_messages};
 
 use crate::agency::Actor;
@@ -138,6 +138,9 @@ pub struct Dossier {
     pub owner: Option<Uuid>,
     /// How it was submitted.
     pub channel: Channel,
+    /// Postal tracking number, when it came by post.
+    #[serde(default)]
+    pub postal_tracking: Option<String>,
     /// Agency whose desk received it.
     #[schema(value_type = String)]
     pub receiving_agency: AgencyCode,
@@ -251,6 +254,9 @@ pub enum EventBody {
         documents: Vec<DocumentRef>,
         /// E-form data.
         form: serde_json::Value,
+        /// Postal tracking number (post only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postal_tracking: Option<String>,
     },
     /// The desk received it: code and appointment issued (receipt, form 01).
     Received {

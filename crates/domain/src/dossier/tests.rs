@@ -132,6 +132,9 @@ fn submit_cmd(inter: bool, channel: Channel) -> Command {
             file: None,
         }],
         form: serde_json::json!({"dien_tich": 120}),
+        receive: true,
+        postal_tracking: None,
+        on_behalf_of: None,
     }))
 }
 
@@ -766,4 +769,196 @@ fn counters_and_outbox_follow_events() {
             .filter(|m| m.topic == "notify.applicant")
             .all(|m| m.key.starts_with(&format!("{id}:")))
     );
+}
+
+fn paper(channel: Channel, receive: bool, tracking: Option<&str>) -> Command {
+    match submit_cmd(false, channel) {
+        Command::Submit(mut data) => {
+            data.receive = receive;
+            data.postal_tracking = tracking.map(String::from);
+            Command::Submit(data)
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn a_paper_dossier_refused_or_sent_back_at_the_counter_is_never_received() {
+    let t0 = local(2026, 3, 2, 8, 0);
+    // Refused on the spot: no code, no appointment, the clock never started.
+    let mut w = World::new();
+    let evs = w
+        .run(&desk(), t0, paper(Channel::Counter, false, None))
+        .unwrap();
+    assert_eq!(evs.len(), 1, "only the submission: {evs:?}");
+    assert_eq!(w.d().status, Status::AwaitingReception);
+    w.run(
+        &desk(),
+        t0,
+        Command::Refuse {
+            reasons: vec!["Không thuộc thẩm quyền".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(w.d().status, Status::Refused);
+    assert_eq!((w.d().code.as_ref(), w.d().due_at), (None, None));
+    let deltas: Vec<String> = w
+        .log
+        .iter()
+        .flat_map(|e| counter_deltas(w.d(), e))
+        .map(|c| c.metric)
+        .collect();
+    assert_eq!(deltas, ["submitted_counter", "refused"]);
+    // Sent back for a supplement at reception: waiting for the applicant, clock not started.
+    let mut w = World::new();
+    w.run(&desk(), t0, paper(Channel::Counter, false, None))
+        .unwrap();
+    let evs = w
+        .run(
+            &desk(),
+            t0,
+            Command::RequestSupplement {
+                items: vec!["Bản vẽ".into()],
+                reason: "Thiếu".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        evs[0].body,
+        EventBody::SupplementRequested {
+            at_reception: true,
+            ..
+        }
+    ));
+    assert_eq!(w.d().status, Status::SupplementAtReception);
+    assert_eq!(
+        (w.d().code.as_ref(), w.d().due_at, &w.d().pause),
+        (None, None, &None)
+    );
+    assert_eq!(w.d().supplement_requests, 0);
+    // The default still receives at once.
+    let mut w = World::new();
+    w.run(&desk(), t0, paper(Channel::Counter, true, None))
+        .unwrap();
+    assert_eq!(w.d().status, Status::Received);
+}
+
+#[test]
+fn postal_tracking_numbers_belong_to_post_and_have_a_sane_form() {
+    let t0 = local(2026, 3, 2, 8, 0);
+    let mut w = World::new();
+    w.run(
+        &desk(),
+        t0,
+        paper(Channel::Post, true, Some("EE123456789VN")),
+    )
+    .unwrap();
+    assert_eq!(w.d().postal_tracking.as_deref(), Some("EE123456789VN"));
+    assert!(matches!(
+        &w.log[0].body,
+        EventBody::Submitted { postal_tracking: Some(t), .. } if t == "EE123456789VN"
+    ));
+    for bad in [
+        "EE12",
+        "EE 123456789VN",
+        "EE123456789VN-1",
+        "123456789012345678901",
+    ] {
+        let mut w = World::new();
+        assert!(
+            matches!(
+                w.run(&desk(), t0, paper(Channel::Post, true, Some(bad))),
+                Err(DomainError::Invalid {
+                    field: "postal_tracking",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+    let mut w = World::new();
+    assert!(matches!(
+        w.run(
+            &desk(),
+            t0,
+            paper(Channel::Counter, true, Some("EE123456789VN"))
+        ),
+        Err(DomainError::Invalid {
+            field: "postal_tracking",
+            ..
+        })
+    ));
+    // Stored events without the field still read.
+    let mut v = serde_json::to_value(w_log_first()).unwrap();
+    v["body"].as_object_mut().unwrap().remove("postal_tracking");
+    let e: Event = serde_json::from_value(v).unwrap();
+    assert!(matches!(
+        e.body,
+        EventBody::Submitted {
+            postal_tracking: None,
+            ..
+        }
+    ));
+}
+
+fn w_log_first() -> Event {
+    let mut w = World::new();
+    w.run(
+        &desk(),
+        local(2026, 3, 2, 8, 0),
+        paper(Channel::Counter, true, None),
+    )
+    .unwrap();
+    w.log[0].clone()
+}
+
+#[test]
+fn a_desk_officer_submits_online_on_behalf_of_a_citizen_account() {
+    let t0 = local(2026, 3, 2, 8, 0);
+    let behalf = |who: Option<Uuid>| match submit_cmd(false, Channel::Online) {
+        Command::Submit(mut data) => {
+            data.on_behalf_of = who;
+            Command::Submit(data)
+        }
+        _ => unreachable!(),
+    };
+    let mut w = World::new();
+    let evs = w.run(&desk(), t0, behalf(Some(citizen().user_id))).unwrap();
+    // The citizen owns it; the officer who keyed it in is the event's actor; not yet received.
+    assert_eq!(w.d().owner, Some(citizen().user_id));
+    assert_eq!(evs[0].actor, desk());
+    assert_eq!(w.d().status, Status::AwaitingReception);
+    assert!(w.d().is_owner(&citizen()));
+    // Without naming the account, or by another role, or on another channel: refused.
+    let mut w = World::new();
+    assert!(matches!(
+        w.run(&desk(), t0, behalf(None)),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.run(&citizen(), t0, behalf(Some(citizen().user_id))),
+        Err(DomainError::Invalid {
+            field: "on_behalf_of",
+            ..
+        })
+    ));
+    let counter = match paper(Channel::Counter, true, None) {
+        Command::Submit(mut data) => {
+            data.on_behalf_of = Some(citizen().user_id);
+            Command::Submit(data)
+        }
+        _ => unreachable!(),
+    };
+    assert!(matches!(
+        w.run(&desk(), t0, counter),
+        Err(DomainError::Invalid {
+            field: "on_behalf_of",
+            ..
+        })
+    ));
+    let other_desk = actor(Role::DeskOfficer, Some(DEPT), 9);
+    assert!(matches!(
+        w.run(&other_desk, t0, behalf(Some(citizen().user_id))),
+        Err(DomainError::Forbidden(_))
+    ));
 }

@@ -127,6 +127,9 @@ fn submit(channel: Channel, file: bool) -> Command {
             file: file.then(|| "blob/1".into()),
         }],
         form: serde_json::json!({}),
+        receive: true,
+        postal_tracking: None,
+        on_behalf_of: None,
     }))
 }
 

@@ -54,12 +54,14 @@ WITH ev AS (
 ), d AS (
     INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
         competent_agency, current_agency, assignee, status, national_status, applicant_name,
-        submitted_at, received_at, due_at, finished_at, version, last_hash, state)
+        submitted_at, received_at, due_at, finished_at, version, last_hash, state, channel,
+        applicant_personal_id)
     SELECT * FROM UNNEST($10::uuid[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[],
                          $16::text[], $17::text[], $18::uuid[], $19::text[], $20::int2[], $21::text[],
                          $22::timestamptz[], $23::timestamptz[], $24::timestamptz[], $25::timestamptz[],
-                         $26::int8[], $27::text[], $28::text[])
+                         $26::int8[], $27::text[], $28::text[], $44::text[], $45::text[])
     ON CONFLICT (id) DO UPDATE SET code = excluded.code, current_agency = excluded.current_agency,
+        channel = excluded.channel, applicant_personal_id = excluded.applicant_personal_id,
         assignee = excluded.assignee, status = excluded.status,
         national_status = excluded.national_status, received_at = excluded.received_at,
         due_at = excluded.due_at, finished_at = excluded.finished_at,
@@ -440,6 +442,8 @@ struct Write<'a> {
     d_version: Vec<i64>,
     d_last_hash: Vec<&'a str>,
     d_state: Vec<String>,
+    d_channel: Vec<&'static str>,
+    d_personal_id: Vec<Option<String>>,
     c_agency: Vec<&'a str>,
     c_day: Vec<NaiveDate>,
     c_metric: Vec<&'a str>,
@@ -505,6 +509,9 @@ impl<'a> Write<'a> {
             w.d_version.push(d.version as i64);
             w.d_last_hash.push(&p.last_hash);
             w.d_state.push(p.state_json.clone());
+            w.d_channel.push(d.channel.as_str());
+            w.d_personal_id
+                .push(d.applicant.personal_id.as_ref().map(|x| x.to_string()));
             for c in &p.counters {
                 *sums
                     .entry((c.agency.as_str(), c.day, c.metric.as_str()))
@@ -538,7 +545,7 @@ impl<'a> Write<'a> {
         Ok(w)
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 43] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 45] {
         [
             &self.e_id,
             &self.e_seq,
@@ -583,6 +590,8 @@ impl<'a> Write<'a> {
             &self.k_agency,
             &self.k_day,
             &self.k_last,
+            &self.d_channel,
+            &self.d_personal_id,
         ]
     }
 }

@@ -35,6 +35,9 @@ impl PgStore {
             if let Some(p) = &q.procedure_code {
                 push(" AND procedure_code = ?", Box::new(p.clone()));
             }
+            if let Some(ch) = q.channel {
+                push(" AND channel = ?", Box::new(ch.as_str()));
+            }
             if let Some(a) = q.assignee {
                 push(" AND assignee = ?", Box::new(a));
             }

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
     include_str!("migrate_13.sql"),
+    include_str!("migrate_15.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -304,6 +305,17 @@ impl PgStore {
             .await?
             .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
             .transpose()
+    }
+
+    pub(crate) async fn latest_dossier_of(&self, personal_id: &str) -> Result<Option<Uuid>> {
+        Ok(self
+            .query_opt(
+                "SELECT id FROM dossiers WHERE applicant_personal_id = $1
+                 ORDER BY submitted_at DESC LIMIT 1",
+                &[&personal_id],
+            )
+            .await?
+            .map(|r| r.get(0)))
     }
 
     pub(crate) async fn dossier_head(&self, id: Uuid) -> Result<Option<crate::Head>> {

@@ -44,9 +44,12 @@ WITH ev AS (
 ), d AS (
     INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
         competent_agency, current_agency, assignee, status, national_status, applicant_name,
-        submitted_at, received_at, due_at, finished_at, version, last_hash, state)
-    VALUES ($1::uuid, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+        submitted_at, received_at, due_at, finished_at, version, last_hash, state, channel,
+        applicant_personal_id)
+    VALUES ($1::uuid, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,
+        $37, $38)
     ON CONFLICT (id) DO UPDATE SET code = excluded.code, current_agency = excluded.current_agency,
+        channel = excluded.channel, applicant_personal_id = excluded.applicant_personal_id,
         assignee = excluded.assignee, status = excluded.status,
         national_status = excluded.national_status, received_at = excluded.received_at,
         due_at = excluded.due_at, finished_at = excluded.finished_at,
@@ -351,7 +354,9 @@ async fn run(
     let applicant_name = no_nul(&d.applicant.name);
     let national_status = d.status.national_code() as i16;
     let version = d.version as i64;
-    let params: [&(dyn ToSql + Sync); 36] = [
+    let channel = d.channel.as_str();
+    let personal_id = d.applicant.personal_id.as_ref().map(|x| x.to_string());
+    let params: [&(dyn ToSql + Sync); 38] = [
         &id,
         &seqs,
         &kinds,
@@ -388,6 +393,8 @@ async fn run(
         &o_key,
         &o_payload,
         &now,
+        &channel,
+        &personal_id,
     ];
     let c = tx.client();
     let write = c.prepare_cached(WRITE).await.map_err(pg_err)?;

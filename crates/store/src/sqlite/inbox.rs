@@ -35,6 +35,9 @@ impl SqliteStore {
                 if let Some(p) = &q.procedure_code {
                     push(" AND procedure_code = ?", V::Text(p.clone()));
                 }
+                if let Some(ch) = q.channel {
+                    push(" AND channel = ?", V::Text(ch.as_str().into()));
+                }
                 if let Some(a) = q.assignee {
                     push(" AND assignee = ?", V::Text(a.to_string()));
                 }

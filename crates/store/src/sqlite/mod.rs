@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
     include_str!("migrate_13.sql"),
+    include_str!("migrate_15.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.
@@ -414,6 +415,22 @@ impl SqliteStore {
     pub(crate) async fn dossier(&self, id: Uuid) -> Result<Option<Dossier>> {
         self.read(|c| {
             Ok(writer::load_state(c, &id.to_string(), self.snaps.as_deref())?.map(|(d, _)| d))
+        })
+    }
+
+    pub(crate) async fn latest_dossier_of(&self, personal_id: &str) -> Result<Option<Uuid>> {
+        let pid = personal_id.to_string();
+        self.read(move |c| {
+            let id: Option<String> = c
+                .prepare_cached(
+                    "SELECT id FROM dossiers INDEXED BY dossiers_applicant_pid
+                     WHERE applicant_personal_id = ?1 ORDER BY submitted_at DESC LIMIT 1",
+                )
+                .map_err(db_err)?
+                .query_row([&pid], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            id.map(|i| i.parse().map_err(|_| corrupt(&i))).transpose()
         })
     }
 

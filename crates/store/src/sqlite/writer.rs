@@ -427,9 +427,10 @@ fn write_plan(
     conn.prepare_cached(
         "INSERT INTO dossiers (id, code, procedure_code, procedure_name, owner, receiving_agency,
             competent_agency, current_agency, assignee, status, national_status, applicant_name,
-            submitted_at, received_at, due_at, finished_at, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            submitted_at, received_at, due_at, finished_at, version, channel, applicant_personal_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT (id) DO UPDATE SET code = excluded.code, current_agency = excluded.current_agency,
+            channel = excluded.channel, applicant_personal_id = excluded.applicant_personal_id,
             assignee = excluded.assignee, status = excluded.status,
             national_status = excluded.national_status, received_at = excluded.received_at,
             due_at = excluded.due_at, finished_at = excluded.finished_at,
@@ -453,7 +454,9 @@ fn write_plan(
         d.received_at.map(|t| t.timestamp_micros()),
         d.due_at.map(|t| t.timestamp_micros()),
         d.finished_at.map(|t| t.timestamp_micros()),
-        d.version as i64
+        d.version as i64,
+        d.channel.as_str(),
+        d.applicant.personal_id.as_ref().map(|x| x.to_string())
     ])
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {

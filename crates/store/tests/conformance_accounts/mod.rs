@@ -8,6 +8,7 @@ use motcua_store::{AuditEntry, AuditQuery, InboxCursor, InboxQuery};
 conformance!(login_lockout_and_sign_out);
 conformance!(audit_trail_by_dossier_and_user);
 conformance!(inbox_by_urgency_with_filters_and_pages);
+conformance!(migration_15_backfills_channel_and_personal_id);
 
 async fn login_lockout_and_sign_out(db: &mut Db) {
     let s = db.store.clone();
@@ -141,6 +142,7 @@ async fn inbox_by_urgency_with_filters_and_pages(db: &mut Db) {
         agency: ag(agency),
         statuses: Vec::new(),
         procedure_code: None,
+        channel: None,
         assignee: None,
         submitted_from: None,
         submitted_to: None,
@@ -182,6 +184,22 @@ async fn inbox_by_urgency_with_filters_and_pages(db: &mut Db) {
     assert!(s.inbox(&q).await.unwrap().is_empty());
     q.procedure_code = Some("1.001193".into());
     assert_eq!(s.inbox(&q).await.unwrap().len(), 3);
+    // The channel column (migration 15) filters.
+    let mut q = base(DEPT);
+    q.channel = Some(Channel::Counter);
+    assert_eq!(ids(s.inbox(&q).await.unwrap()), [c1.id, c2.id, c3.id]);
+    q.channel = Some(Channel::Online);
+    assert!(s.inbox(&q).await.unwrap().is_empty());
+    let mut q = base(CENTRE);
+    q.channel = Some(Channel::Online);
+    assert_eq!(ids(s.inbox(&q).await.unwrap()), [online.id]);
+    q.channel = Some(Channel::Post);
+    assert!(s.inbox(&q).await.unwrap().is_empty());
+    // The personal ID column answers the desk's identity lookup with the latest applicant.
+    let a = s.latest_applicant("068095001234").await.unwrap().unwrap();
+    assert_eq!(a.name, "Nguyễn Văn An");
+    assert_eq!(a.phone.as_deref(), Some("0912345678"));
+    assert!(s.latest_applicant("001099000000").await.unwrap().is_none());
     let mut q = base(DEPT);
     q.submitted_from = Some(t0() + Duration::hours(12));
     q.submitted_to = Some(t0() + Duration::hours(36));
@@ -219,4 +237,84 @@ async fn inbox_by_urgency_with_filters_and_pages(db: &mut Db) {
     let counts = s.inbox_counts(&ag(DEPT), t0(), t0()).await.unwrap();
     assert_eq!(counts.iter().map(|c| c.total).sum::<i64>(), 2);
     assert!(s.inbox(&base(WARD)).await.unwrap().is_empty());
+}
+
+/// Migration 15's backfill: rows written before it (no channel, no personal ID column) get both
+/// from the stored state — on SQLite also from a state stored with its snapshot cut out.
+async fn migration_15_backfills_channel_and_personal_id(db: &mut Db) {
+    let s = db.store.clone();
+    let d = submit_counter(&s, t0()).await.dossier;
+    let backfill = |sql: &str| {
+        sql.split(';')
+            .map(str::trim)
+            .map(|x| {
+                x.lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .find(|x| x.trim_start().starts_with("UPDATE dossiers"))
+            .expect("the backfill statement")
+    };
+    let sqlite = backfill(include_str!("../../src/sqlite/migrate_15.sql"));
+    let pg = backfill(include_str!("../../src/postgres/migrate_15.sql"));
+    if let Kind::File(path) = &db.kind {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let at: Option<i64> = c
+            .query_row(
+                "SELECT snap_at FROM dossier_states WHERE id = ?1",
+                [d.id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            at.is_some(),
+            "the state is stored compacted: the backfill splices it"
+        );
+    }
+    // As before the migration: neither column set.
+    if !db
+        .tamper(
+            "UPDATE dossiers SET channel = NULL, applicant_personal_id = NULL WHERE id = ?1",
+            "UPDATE dossiers SET channel = NULL, applicant_personal_id = NULL WHERE id = $1",
+            d.id,
+        )
+        .await
+    {
+        return;
+    }
+    let counter = InboxQuery {
+        agency: d.current_agency.clone(),
+        statuses: Vec::new(),
+        procedure_code: None,
+        channel: Some(Channel::Counter),
+        assignee: None,
+        submitted_from: None,
+        submitted_to: None,
+        after: None,
+        limit: 200,
+    };
+    assert!(
+        !s.inbox(&counter)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.id == d.id)
+    );
+    assert!(s.latest_applicant("068095001234").await.unwrap().is_none());
+    db.tamper(
+        &format!("{sqlite} WHERE dossiers.id = ?1"),
+        &format!("{pg} WHERE id = $1"),
+        d.id,
+    )
+    .await;
+    assert!(
+        s.inbox(&counter)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.id == d.id)
+    );
+    let a = s.latest_applicant("068095001234").await.unwrap().unwrap();
+    assert_eq!(a.name, "Nguyễn Văn An");
 }

@@ -47,10 +47,27 @@ pub struct SubmitRequest {
     pub form: serde_json::Value,
     /// Note for the history.
     pub note: Option<String>,
+    /// Postal tracking number: required with channel `post` (9-20 letters and digits).
+    #[serde(default)]
+    pub postal_tracking: Option<String>,
+    /// Desk officers: `true` (default) receives the paper dossier on the spot (code and
+    /// appointment); `false` records it unreceived, to request a supplement or refuse it at
+    /// reception next (the on-time clock never starts).
+    #[serde(default = "yes")]
+    pub receive: bool,
+    /// Desk officers, channel `online`: the user name of the citizen account the dossier is
+    /// submitted for (a citizen who came to the desk for help). The account owns it; the
+    /// history shows the officer who keyed it in.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
 fn online() -> Channel {
     Channel::Online
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A dossier as the API returns it.
@@ -268,8 +285,47 @@ pub async fn submit(
         .competent_agency
         .clone()
         .unwrap_or_else(|| receiving.clone());
+    // A citizen who came to the desk for help: their account owns the online dossier.
+    let on_behalf_of = match req.on_behalf_of.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(username) => {
+            if actor.role != Role::DeskOfficer {
+                return Err(ApiError::forbidden(
+                    "only desk officers submit on behalf of a citizen",
+                ));
+            }
+            if req.channel != Channel::Online {
+                return Err(ApiError::invalid(
+                    "on_behalf_of",
+                    "a dossier submitted on behalf of a citizen's account is an online dossier: set channel to online",
+                ));
+            }
+            let u = s
+                .store
+                .user_by_username(username)
+                .await?
+                .filter(|u| u.role == Role::Citizen)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "on_behalf_of",
+                        format!("no citizen account named «{username}»"),
+                    )
+                })?;
+            Some(u)
+        }
+    };
     let applicant = match (req.applicant, actor.role) {
         (Some(a), _) => a,
+        (None, _) if on_behalf_of.is_some() => Applicant {
+            name: on_behalf_of
+                .as_ref()
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            personal_id: None,
+            phone: None,
+            email: None,
+            address: None,
+        },
         (None, Role::Citizen) => Applicant {
             name: actor.name.clone(),
             personal_id: None,
@@ -279,6 +335,32 @@ pub async fn submit(
         },
         (None, _) => return Err(ApiError::invalid("applicant", "say who the applicant is")),
     };
+    let postal_tracking = req
+        .postal_tracking
+        .as_deref()
+        .map(|t| t.trim().to_ascii_uppercase())
+        .filter(|t| !t.is_empty());
+    match (&postal_tracking, req.channel) {
+        (None, Channel::Post) => {
+            return Err(ApiError::invalid(
+                "postal_tracking",
+                "a dossier received by post needs its postal tracking number",
+            ));
+        }
+        (Some(t), Channel::Post) if !motcua_domain::dossier::valid_postal_tracking(t) => {
+            return Err(ApiError::invalid(
+                "postal_tracking",
+                "must be 9 to 20 letters and digits",
+            ));
+        }
+        (Some(_), Channel::Counter | Channel::Online) => {
+            return Err(ApiError::invalid(
+                "postal_tracking",
+                "only dossiers sent by post have a tracking number",
+            ));
+        }
+        _ => {}
+    }
     let form = checked_form(&s, &rec.version, req.form, req.channel, &applicant).await?;
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key.
@@ -292,6 +374,9 @@ pub async fn submit(
         competent_agency: competent,
         documents: req.documents,
         form,
+        receive: req.receive,
+        postal_tracking,
+        on_behalf_of: on_behalf_of.map(|u| u.id),
     }));
     let id = Uuid::now_v7();
     let done = s

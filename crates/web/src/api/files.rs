@@ -314,6 +314,25 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(view(&st.record, &st.name))))
 }
 
+/// Checks and stores one uploaded file into `actor`'s data store (as `POST /api/v1/files` does):
+/// the counter reception screen's scans. The key goes into a component's `DocumentRef::file`.
+pub(crate) async fn store_upload(
+    s: &AppState,
+    actor: &Actor,
+    raw_name: &str,
+    bytes: Bytes,
+) -> Result<FileView, ApiError> {
+    let st = store_bytes(s, raw_name, bytes).await?;
+    s.store
+        .save_file(SaveFile {
+            file: st.record.clone(),
+            vault: vec![upload_entry(actor, &st)],
+            links: vec![],
+        })
+        .await?;
+    Ok(view(&st.record, &st.name))
+}
+
 async fn multipart(req: Request, s: &AppState) -> Result<Multipart, ApiError> {
     Multipart::from_request(req, s).await.map_err(|e| {
         ApiError::new(

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
+use motcua_domain::dossier::Channel;
 use motcua_domain::status::Status;
 use motcua_store::{DossierSummary, InboxCount, InboxCursor, InboxQuery};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ pub struct InboxParams {
     pub status: Option<String>,
     /// Only this procedure.
     pub procedure: Option<String>,
+    /// Only this channel: `counter`, `online` or `post`.
+    pub channel: Option<String>,
     /// `true`: only dossiers assigned to me.
     pub mine: Option<bool>,
     /// Submitted at or after (RFC 3339).
@@ -31,6 +34,16 @@ pub struct InboxParams {
     pub limit: Option<u32>,
     /// Cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
+}
+
+/// A channel by its machine name.
+pub(crate) fn parse_channel(s: &str) -> Option<Channel> {
+    match s {
+        "counter" => Some(Channel::Counter),
+        "online" => Some(Channel::Online),
+        "post" => Some(Channel::Post),
+        _ => None,
+    }
 }
 
 /// A page of the inbox.
@@ -111,10 +124,17 @@ pub async fn inbox(
     if procedure_code.as_ref().is_some_and(|c| c.len() > 40) {
         return Err(ApiError::invalid("procedure", "too long"));
     }
+    let channel = match p.channel.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => Some(parse_channel(c).ok_or_else(|| {
+            ApiError::invalid("channel", format!("`{c}`: use counter, online or post"))
+        })?),
+    };
     let query = InboxQuery {
         agency: agency.clone(),
         statuses,
         procedure_code,
+        channel,
         assignee: p.mine.unwrap_or(false).then_some(actor.user_id),
         submitted_from: p.submitted_from,
         submitted_to: p.submitted_to,

@@ -120,6 +120,7 @@ fn texts(lang: &str) -> Value {
         ("act_recall", "Gọi lại"),
         ("act_start", "Bắt đầu phục vụ"),
         ("act_finish", "Hoàn thành"),
+        ("receive_dossier", "Tiếp nhận hồ sơ"),
         ("act_no-show", "Vắng mặt"),
         ("nobody", "Không còn ai đang chờ."),
         ("stats_title", "Thời gian chờ và phục vụ"),
@@ -200,6 +201,7 @@ fn texts(lang: &str) -> Value {
         ("act_recall", "Call again"),
         ("act_start", "Start serving"),
         ("act_finish", "Done"),
+        ("receive_dossier", "Receive a dossier"),
         ("act_no-show", "Not present"),
         ("nobody", "Nobody is waiting."),
         ("stats_title", "Waiting and service times"),
@@ -665,6 +667,7 @@ pub async fn counter_page(
             group => c.group(&t.ticket.group).map_or(t.ticket.group.clone(), |g| g.name(lang).to_string()),
             state_label => text(lang, &format!("state_{}", t.ticket.state.as_str())),
             calls => t.ticket.calls,
+            id => t.ticket.id.to_string(),
         }
     });
     Ok(render(

@@ -26,6 +26,8 @@ pub(crate) struct Params {
     trang_thai: Option<String>,
     /// Procedure code.
     thu_tuc: Option<String>,
+    /// Channel: `counter`, `online` or `post`.
+    kenh: Option<String>,
     /// `1`: only dossiers assigned to me.
     cua_toi: Option<String>,
     /// Submitted from (yyyy-mm-dd, local).
@@ -146,10 +148,19 @@ pub(crate) async fn page(
         },
     };
     let assigned = p.cua_toi.as_deref() == Some("1");
+    let channel_raw = p.kenh.as_deref().map(str::trim).unwrap_or("");
+    let channel = match channel_raw {
+        "" => None,
+        c => match crate::api::inbox::parse_channel(c) {
+            Some(ch) => Some(ch),
+            None => return bad(lang, "Hình thức nộp không hợp lệ. / Unknown channel."),
+        },
+    };
     let query = InboxQuery {
         agency: agency.clone(),
         statuses,
         procedure_code: procedure.clone(),
+        channel,
         assignee: assigned.then_some(sess.actor.user_id),
         submitted_from: from,
         submitted_to: to,
@@ -239,12 +250,14 @@ pub(crate) async fn page(
             chosen,
             procedure => procedure.unwrap_or_default(),
             assigned,
+            channel => channel.map(|c| c.as_str()).unwrap_or(""),
             from => p.tu.unwrap_or_default(),
             to => p.den.unwrap_or_default(),
             next,
             paged => after.is_some(),
             leader,
             specialists,
+            desk => sess.actor.role == motcua_domain::agency::Role::DeskOfficer,
         },
     )
 }

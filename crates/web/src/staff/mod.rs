@@ -11,6 +11,7 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod queue;
+mod reception;
 mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
@@ -52,6 +53,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/quan-tri/co-quan/{code}",
             get(admin::agency).post(admin::agency_form),
+        )
+        // One multipart form with a scan per component: the handler holds each file to its
+        // limit and the whole form to a cap of its own (see `reception::submit`).
+        .route(
+            reception::PATH,
+            get(reception::page)
+                .post(reception::submit)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/ca-nhan", get(mine::page))
         .route("/can-bo/xep-hang", get(queue::figures))

@@ -104,6 +104,9 @@ pub(crate) async fn submit_online(
             .collect(),
         form: values,
         note: None,
+        postal_tracking: None,
+        receive: true,
+        on_behalf_of: None,
     };
     match crate::api::dossiers::submit(
         State(s.clone()),

@@ -1,0 +1,139 @@
+// Browser test of counter reception in real headless Chromium (Debian's), driven by
+// playwright-core: a visitor takes a ticket at the kiosk, the desk officer calls it from the
+// counter console, opens reception from it, finds the procedure, looks the applicant up, ticks and
+// scans a paper component (a tiny PDF written here), is told what is missing (postal reception
+// without a tracking number) without losing anything, receives the dossier and opens the receipt
+// PDF. Screenshots of each screen go to $SHOTS.
+//
+// Run by crates/motcua/tests/browser.rs with BASE, CHROMIUM and SHOTS set.
+import { chromium } from "playwright-core";
+import { mkdirSync, writeFileSync } from "node:fs";
+import assert from "node:assert/strict";
+
+const BASE = process.env.BASE;
+const SHOTS = process.env.SHOTS || "screenshots";
+const PASSWORD = "motcua@2026";
+const CENTRE = "H40.24781";
+mkdirSync(SHOTS, { recursive: true });
+
+// A one-page PDF with a correct cross-reference table: the scan of the declaration.
+function tinyPdf() {
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+  ];
+  let out = `%PDF-1.4\n% reception test ${Date.now()}\n`;
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(Buffer.byteLength(out));
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out);
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, "0")} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out);
+}
+const scan = `${SHOTS}/reception-scan.pdf`;
+writeFileSync(scan, tinyPdf());
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  await page.screenshot({
+    path: `${SHOTS}/reception-${String(step).padStart(2, "0")}-${name}.png`,
+    fullPage: true,
+  });
+}
+
+try {
+  // A visitor takes a ticket at the kiosk.
+  const kiosk = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await kiosk.goto(`${BASE}/xep-hang/${CENTRE}`);
+  await shot(kiosk, "kiosk");
+  await kiosk.getByRole("button", { name: /Tư pháp - Hộ tịch/ }).click();
+  await kiosk.waitForURL(/\/ve\//);
+  const number = (await kiosk.locator(".number").textContent()).trim();
+  assert.match(number, /^A\d{3,}$/, "a ticket number");
+  await shot(kiosk, "ticket");
+
+  // The desk officer signs in and calls it at counter 1.
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "vi-VN" });
+  const page = await desk.newPage();
+  await page.goto(`${BASE}/dang-nhap?next=/xep-hang/${CENTRE}/quay/1`);
+  await page.getByLabel("Tên đăng nhập").fill("motcua.xa");
+  await page.getByLabel("Mật khẩu").fill(PASSWORD);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL(/\/quay\/1/);
+  await page.getByRole("button", { name: "Gọi số tiếp theo" }).click();
+  await page.locator(".num", { hasText: number }).waitFor();
+  await shot(page, "console-called");
+
+  // Reception from the ticket: the number is shown; find the procedure by words.
+  await page.getByRole("link", { name: /Tiếp nhận hồ sơ/ }).click();
+  await page.waitForURL(/\/can-bo\/tiep-nhan\?ve=/);
+  assert.ok((await page.locator("#ticket").textContent()).includes(number), "ticket shown");
+  await page.getByRole("searchbox").fill("dang ky khai sinh");
+  await page.getByRole("button", { name: "Tìm thủ tục" }).click();
+  await shot(page, "search");
+  await page.locator('a[href*="thu_tuc=1.001193"]').first().click();
+  await page.locator("#procedure-name").waitFor();
+  await shot(page, "screen");
+
+  // The applicant: a bad personal ID is refused, nothing typed is lost.
+  await page.locator("#ho_ten").fill("Lê Văn Trình");
+  await page.locator("#cccd").fill("12345");
+  await page.getByRole("button", { name: "Tra cứu" }).click();
+  await page.locator("#cccd-err").waitFor();
+  assert.equal(await page.locator("#ho_ten").inputValue(), "Lê Văn Trình");
+  await shot(page, "bad-personal-id");
+  await page.locator("#cccd").fill("068095007777");
+  await page.getByRole("button", { name: "Tra cứu" }).click();
+  await page.locator("#message").waitFor();
+  await page.locator("#dien_thoai").fill("0912000111");
+
+  // The checklist: the first component received on paper, its scan uploaded.
+  await page.locator("#nhan-0").check();
+  await page.locator("#scan-0").setInputFiles(scan);
+  // Post without a tracking number: told so, the scan stays attached.
+  await page.locator("#kenh-post").check();
+  await page.getByRole("button", { name: "Tiếp nhận hồ sơ, in giấy hẹn" }).click();
+  await page.locator("#van_don-err").waitFor();
+  assert.ok(await page.locator(".scan-ok").first().isVisible(), "the scan is kept");
+  assert.equal(await page.locator("#ho_ten").inputValue(), "Lê Văn Trình");
+  await shot(page, "tracking-missing");
+  await page.locator("#kenh-counter").check();
+  await page.getByRole("button", { name: "Tiếp nhận hồ sơ, in giấy hẹn" }).click();
+
+  // The result: code and appointment, the receipt to print.
+  await page.waitForLoadState();
+  if (!(await page.locator("#dossier-code").count())) {
+    await shot(page, "not-received");
+    const errs = await page.locator(".err, .field-err").allTextContents();
+    throw new Error(`not received: ${page.url()} ${errs.join(" | ")}`);
+  }
+  const code = (await page.locator("#dossier-code").textContent()).trim();
+  assert.match(code, new RegExp(`${CENTRE.replaceAll(".", "\\.")}-\\d{6}-\\d{4}`), "code shown");
+  assert.ok((await page.locator("#appointment").textContent()).match(/\d{2}\/\d{2}\/\d{4}/));
+  await shot(page, "received");
+  const href = await page.locator("#print-receipt").getAttribute("href");
+  const pdf = await desk.request.get(BASE + href);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  assert.ok((await pdf.body()).subarray(0, 4).toString() === "%PDF", "the receipt is a PDF");
+
+  // The dossier page shows the digitized component and the history with the ticket.
+  await page.getByRole("link", { name: "Xem hồ sơ" }).click();
+  await page.getByRole("heading", { name: new RegExp(code.replaceAll(".", "\\.")) }).waitFor();
+  const body = await page.textContent("main");
+  assert.ok(body.includes(`Số thứ tự ${number}`), "the ticket is in the history");
+  await shot(page, "dossier");
+  console.log("counter reception: ok");
+} finally {
+  await browser.close();
+}

@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_12.sql"),
     include_str!("migrate_13.sql"),
     include_str!("migrate_15.sql"),
+    include_str!("migrate_16.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -1435,11 +1435,8 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(sync[0].payload["KenhThucHien"], 2);
     assert_eq!(sync[0].payload["SuKien"], "received");
     assert_eq!(sync[0].attempts, 0);
-    // The applicant gave a phone number: notices on both status changes, in order.
-    let notices: Vec<_> = pending
-        .iter()
-        .filter(|m| m.topic == "notify.applicant")
-        .collect();
+    // The applicant gave a phone number (no e-mail): an SMS on both status changes, in order.
+    let notices: Vec<_> = pending.iter().filter(|m| m.topic == "sms").collect();
     assert_eq!(notices.len(), 2);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);

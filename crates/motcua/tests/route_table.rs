@@ -542,6 +542,25 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "GET",
+            "/ca-nhan/ho-so/{id}",
+            "/ca-nhan/ho-so/{r}",
+            None,
+            [
+                SignIn, Ok, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
+        // Not a multipart form: the owner is told so (400), others learn nothing.
+        row(
+            "POST",
+            "/ca-nhan/ho-so/{id}/bo-sung",
+            "/ca-nhan/ho-so/{r}/bo-sung",
+            None,
+            [
+                SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
+        row(
+            "GET",
             "/bang-dieu-khien",
             "/bang-dieu-khien",
             None,

@@ -12,6 +12,8 @@ mod queue;
 mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
+mod track;
+pub(crate) use track::{MAX_FILES as SUPPLEMENT_MAX_FILES, supply as supply_supplement};
 
 use crate::AppState;
 use crate::session::{MaybeSession, Session};
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))
         .route("/ca-nhan", get(mine::page))
+        .route("/ca-nhan/ho-so/{id}", get(track::page))
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))
         .route(

@@ -131,6 +131,77 @@ const VI: &[(&str, &str)] = &[
         "submitted_ok",
         "Đã nộp hồ sơ. Bộ phận một cửa sẽ kiểm tra, tiếp nhận và gửi giấy hẹn; tình trạng hồ sơ hiện ở đây.",
     ),
+    ("tr_back", "Hồ sơ của tôi"),
+    ("tr_status", "Tình trạng"),
+    ("tr_received", "Ngày tiếp nhận"),
+    ("tr_due", "Ngày hẹn trả kết quả"),
+    ("tr_next", "Tiếp theo"),
+    ("tr_history", "Quá trình giải quyết"),
+    ("tr_papers", "Giấy tờ của hồ sơ (PDF)"),
+    ("tr_fee", "Phí, lệ phí theo thủ tục"),
+    ("tr_no_fee", "Danh mục thủ tục không nêu phí, lệ phí"),
+    ("tr_expected", "Ngày hẹn trả dự kiến"),
+    (
+        "tr_provisional",
+        "Dự kiến, tính theo ngày làm việc từ hôm nay theo lịch làm việc của cơ quan; ngày hẹn chính thức ghi trên giấy tiếp nhận khi bộ phận một cửa tiếp nhận hồ sơ.",
+    ),
+    (
+        "tr_next_awaiting",
+        "Bộ phận một cửa kiểm tra hồ sơ (trong 8 giờ làm việc đối với hồ sơ trực tuyến). Khi hồ sơ đầy đủ, bộ phận tiếp nhận, cấp mã hồ sơ và ngày hẹn trả kết quả; giấy tiếp nhận (có mã QR tra cứu) sẽ có tại trang này. Nếu cần bổ sung, yêu cầu sẽ hiện ở đây.",
+    ),
+    (
+        "tr_next_supplement",
+        "Vui lòng bổ sung các giấy tờ được yêu cầu bằng biểu mẫu dưới đây. Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
+    ),
+    (
+        "tr_next_progress",
+        "Hồ sơ đang được giải quyết. Khi có kết quả hoặc cần bổ sung, trang này và thư điện tử/tin nhắn sẽ báo cho bạn.",
+    ),
+    (
+        "tr_next_payment",
+        "Vui lòng nộp phí, lệ phí theo thông báo; thời hạn giải quyết tạm dừng đến khi nộp.",
+    ),
+    (
+        "tr_next_ready",
+        "Kết quả đã sẵn sàng. Mời nhận kết quả tại bộ phận một cửa (mang theo giấy tiếp nhận) hoặc theo hình thức đã đăng ký.",
+    ),
+    ("tr_next_closed", "Hồ sơ đã kết thúc."),
+    ("tr_n_supplement", "Cơ quan yêu cầu bổ sung hồ sơ"),
+    ("tr_n_items", "Cần bổ sung"),
+    ("tr_n_reason", "Lý do"),
+    ("tr_n_refused", "Hồ sơ không được tiếp nhận"),
+    ("tr_n_apology", "Văn bản xin lỗi, hẹn lại ngày trả"),
+    ("tr_n_new_due", "Ngày hẹn trả mới"),
+    ("tr_n_ready", "Đã có kết quả giải quyết"),
+    ("tr_supply", "Gửi bổ sung"),
+    (
+        "tr_files",
+        "Tệp tải lên (PDF, JPEG hoặc PNG; có thể chọn nhiều tệp)",
+    ),
+    (
+        "tr_vault",
+        "Hoặc dùng lại giấy tờ trong kho dữ liệu của bạn",
+    ),
+    ("tr_note", "Ghi chú cho cán bộ (không bắt buộc)"),
+    ("tr_sent", "Đã gửi bổ sung. Hồ sơ tiếp tục được giải quyết."),
+    (
+        "tr_need_file",
+        "Hãy chọn ít nhất một tệp hoặc một giấy tờ trong kho dữ liệu.",
+    ),
+    (
+        "tr_not_waiting",
+        "Hồ sơ hiện không chờ bổ sung: không cần gửi thêm giấy tờ.",
+    ),
+    ("tr_too_many", "Mỗi lần gửi tối đa 5 tệp."),
+    (
+        "tr_too_large",
+        "Tệp quá lớn hoặc quá nhiều dữ liệu trong một lần gửi.",
+    ),
+    (
+        "tr_new",
+        "Đã nộp hồ sơ. Đây là trang theo dõi hồ sơ của bạn.",
+    ),
+    ("tr_track", "Theo dõi"),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -256,6 +327,77 @@ const EN: &[(&str, &str)] = &[
         "submitted_ok",
         "Your dossier is submitted. The one-stop desk will check and receive it and send the appointment; its status shows here.",
     ),
+    ("tr_back", "My dossiers"),
+    ("tr_status", "Status"),
+    ("tr_received", "Received"),
+    ("tr_due", "Appointment to return the result"),
+    ("tr_next", "What happens next"),
+    ("tr_history", "History"),
+    ("tr_papers", "Papers of the dossier (PDF)"),
+    ("tr_fee", "Fees stated by the procedure"),
+    (
+        "tr_no_fee",
+        "The catalogue states no fee for this procedure",
+    ),
+    ("tr_expected", "Expected appointment"),
+    (
+        "tr_provisional",
+        "Provisional, counted in working days from today on the agency's calendar; the official date is on the receipt the one-stop desk issues when it receives the dossier.",
+    ),
+    (
+        "tr_next_awaiting",
+        "The one-stop desk checks the dossier (within 8 working hours for online dossiers). When it is complete, the desk receives it and issues the dossier code and the appointment; the receipt (with a QR code for tracking) will be on this page. If something is missing, the request shows here.",
+    ),
+    (
+        "tr_next_supplement",
+        "Please supply the documents asked for with the form below. The time waiting for them does not count against the time limit.",
+    ),
+    (
+        "tr_next_progress",
+        "The dossier is being processed. This page, e-mail and SMS tell you when the result is ready or something is needed.",
+    ),
+    (
+        "tr_next_payment",
+        "Please pay the fees as notified; the time limit stops until payment.",
+    ),
+    (
+        "tr_next_ready",
+        "The result is ready. Collect it at the one-stop desk (bring the receipt) or as you chose.",
+    ),
+    ("tr_next_closed", "The dossier is closed."),
+    ("tr_n_supplement", "The agency asks for a supplement"),
+    ("tr_n_items", "To supply"),
+    ("tr_n_reason", "Reason"),
+    ("tr_n_refused", "The dossier was not accepted"),
+    ("tr_n_apology", "Apology and new appointment"),
+    ("tr_n_new_due", "New appointment"),
+    ("tr_n_ready", "The result is ready"),
+    ("tr_supply", "Send the supplement"),
+    (
+        "tr_files",
+        "Files (PDF, JPEG or PNG; several may be chosen)",
+    ),
+    ("tr_vault", "Or re-use documents from your data store"),
+    ("tr_note", "Note for the officer (optional)"),
+    ("tr_sent", "Supplement sent. Processing goes on."),
+    (
+        "tr_need_file",
+        "Choose at least one file or one document of your data store.",
+    ),
+    (
+        "tr_not_waiting",
+        "The dossier is not waiting for a supplement: nothing more is needed.",
+    ),
+    ("tr_too_many", "At most 5 files at a time."),
+    (
+        "tr_too_large",
+        "A file is too large, or too much was sent at once.",
+    ),
+    (
+        "tr_new",
+        "Your dossier is submitted. This is its tracking page.",
+    ),
+    ("tr_track", "Track"),
 ];
 
 /// The texts of one language.

@@ -316,7 +316,7 @@ async fn main() -> anyhow::Result<()> {
                 store.backend()
             );
             // Delivery to outside systems runs beside the requests, never inside them.
-            let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
+            let dispatcher = motcua::integrations::start(&store, &s)?;
             let files = s.files().context("opening the file storage")?;
             println!("uploaded files: {}", files.blobs.describe());
             let https = public_url.starts_with("https://");

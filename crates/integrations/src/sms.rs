@@ -147,3 +147,83 @@ impl<G: SmsGateway> Target for SmsTarget<G> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::sms::{SmsFaults, SmsSandbox};
+    use motcua_store::OutboxStatus;
+
+    fn entry(key: &str, to: &str, text: &str) -> OutboxEntry {
+        OutboxEntry {
+            id: 1,
+            topic: TOPIC.into(),
+            key: key.into(),
+            partition: key.split(':').next().unwrap_or_default().into(),
+            payload: serde_json::json!({"to": to, "text": text}),
+            attempts: 0,
+            status: OutboxStatus::Pending,
+            created_at: chrono::Utc::now(),
+            next_attempt_at: None,
+            last_error: None,
+            acked_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_gateway_protocol_against_the_sandbox() {
+        let gw = SmsSandbox::start("127.0.0.1:0".parse().unwrap(), "s3cret")
+            .await
+            .unwrap();
+        let target = SmsTarget(HttpSms::new(gw.client_settings()).unwrap());
+        let m = entry("d1:1", "0912345678", "Hồ sơ đã được tiếp nhận.");
+        target.deliver(&m).await.unwrap();
+        // A repeat (a lost answer) is accepted and kept once.
+        target.deliver(&m).await.unwrap();
+        let st = gw.state();
+        assert_eq!(st.messages.len(), 1);
+        assert_eq!(st.duplicates, 1);
+        assert_eq!(st.messages[0].id, "d1:1");
+        assert_eq!(st.messages[0].text, "Hồ sơ đã được tiếp nhận.");
+        // 5xx and down: try again later.
+        gw.set_faults(SmsFaults {
+            down: false,
+            fail_5xx_percent: 100,
+        });
+        let e = target.deliver(&entry("d1:2", "0912345678", "x")).await;
+        assert!(matches!(e, Err(DeliveryError::Unavailable(_))), "{e:?}");
+        gw.set_faults(SmsFaults {
+            down: true,
+            fail_5xx_percent: 0,
+        });
+        let e = target.deliver(&entry("d1:2", "0912345678", "x")).await;
+        assert!(matches!(e, Err(DeliveryError::Unavailable(_))), "{e:?}");
+        gw.set_faults(SmsFaults::default());
+        // A wrong secret or a message without a number cannot succeed by trying again.
+        let wrong = SmsTarget(
+            HttpSms::new(SmsSettings {
+                secret: "guess".into(),
+                ..gw.client_settings()
+            })
+            .unwrap(),
+        );
+        let e = wrong.deliver(&entry("d1:3", "0912345678", "x")).await;
+        assert!(matches!(e, Err(DeliveryError::Rejected(_))), "{e:?}");
+        let e = target.deliver(&entry("d1:4", " ", "x")).await;
+        assert!(matches!(e, Err(DeliveryError::Rejected(_))), "{e:?}");
+        // Nothing listening: unavailable.
+        let gone = SmsTarget(
+            HttpSms::new(SmsSettings {
+                url: "http://127.0.0.1:9/sms".into(),
+                secret: "s3cret".into(),
+                request_timeout_ms: 2_000,
+            })
+            .unwrap(),
+        );
+        let e = gone.deliver(&entry("d1:5", "0912345678", "x")).await;
+        assert!(matches!(e, Err(DeliveryError::Unavailable(_))), "{e:?}");
+        assert_eq!(gw.state().messages.len(), 1);
+        // The settings never show the secret.
+        assert!(!format!("{:?}", gw.client_settings()).contains("s3cret"));
+    }
+}

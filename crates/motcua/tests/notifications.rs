@@ -7,7 +7,6 @@
 use motcua::config::Settings;
 use motcua_integrations::sandbox::sms::{SmsFaults, SmsSandbox};
 use motcua_store::{OutboxQuery, OutboxStatus, Store};
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -144,11 +143,13 @@ async fn status_changes_reach_the_applicant_by_email_and_sms_even_after_outages(
     motcua::seed::seed(&store, &motcua_web::auth::hash_password)
         .await
         .unwrap();
-    let mut settings = Settings::default();
-    settings.smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
-    settings.mail_from = "Một cửa Lâm Đồng <motcua@lamdong.gov.vn>".into();
-    settings.sms_url = sms.client_settings().url;
-    settings.sms_secret = "sms-test-secret".into();
+    let mut settings = Settings {
+        smtp_url: format!("smtp://127.0.0.1:{smtp_port}"),
+        mail_from: "Một cửa Lâm Đồng <motcua@lamdong.gov.vn>".into(),
+        sms_url: sms.client_settings().url,
+        sms_secret: "sms-test-secret".into(),
+        ..Default::default()
+    };
     let i = &mut settings.integrations;
     i.dispatcher.poll_ms = 50;
     for t in [&mut i.email_delivery, &mut i.sms_delivery] {

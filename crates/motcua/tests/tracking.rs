@@ -589,3 +589,26 @@ async fn the_public_looks_up_with_code_and_phone_or_id_and_learns_nothing_else()
     let (st, _) = send(None, "GET", &format!("/api/v1/public/status/{code}"), None).await;
     assert_eq!(st, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_submitting_for_themselves_is_reached_at_the_declared_contact() {
+    let form = motcua::seed::forms::example("1.001193").unwrap();
+    let (st, v) = as_user(
+        "congdan2",
+        "POST",
+        "/api/v1/dossiers",
+        Some(json!({
+            "procedure_code": "1.001193",
+            "agency": agency_of("motcua.xa"),
+            "documents": [{"name": "Tờ khai"}],
+            "form": form,
+        })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let a = &v["dossier"]["applicant"];
+    assert_eq!(a["name"], "Trần Văn Bình", "the account's name");
+    assert_eq!(a["phone"], form["dien_thoai"]);
+    assert_eq!(a["email"], form["email"]);
+    assert_eq!(a["personal_id"], form["nguoi_yc_so_dinh_danh"]);
+}

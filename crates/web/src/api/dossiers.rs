@@ -268,7 +268,8 @@ pub async fn submit(
         .competent_agency
         .clone()
         .unwrap_or_else(|| receiving.clone());
-    let applicant = match (req.applicant, actor.role) {
+    let for_self = req.applicant.is_none();
+    let mut applicant = match (req.applicant, actor.role) {
         (Some(a), _) => a,
         (None, Role::Citizen) => Applicant {
             name: actor.name.clone(),
@@ -280,6 +281,14 @@ pub async fn submit(
         (None, _) => return Err(ApiError::invalid("applicant", "say who the applicant is")),
     };
     let form = checked_form(&s, &rec.version, req.form, req.channel, &applicant).await?;
+    // A citizen submitting for themselves gives their contact in the declaration: status
+    // changes reach them there (e-mail, SMS), and the public lookup knows their phone or ID.
+    if for_self {
+        let c = motcua_domain::forms::declared_contact(&rec.version.form_or_generic(), &form);
+        applicant.phone = c.phone;
+        applicant.email = c.email;
+        applicant.personal_id = c.personal_id.and_then(|p| p.parse().ok());
+    }
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key.
     crate::api::files::check_documents(&s, &actor, &req.documents, None).await?;

@@ -510,6 +510,9 @@ fn rows() -> Vec<Row> {
         row("GET", "/tra-cuu", "/tra-cuu?ma={rc}", None, p),
         row("GET", "/du-lieu-mo", "/du-lieu-mo", None, p),
         row("GET", "/dang-nhap", "/dang-nhap", None, [Any; 8]),
+        // Anyone may sign up (signed-in visitors are sent home); without the form's token: 403.
+        row("GET", "/dang-ky", "/dang-ky", None, [Any; 8]),
+        row("POST", "/dang-ky", "/dang-ky", None, [Refused; 8]),
         row(
             "GET",
             "/can-bo",

@@ -612,3 +612,129 @@ async fn a_citizen_submitting_for_themselves_is_reached_at_the_declared_contact(
     assert_eq!(a["email"], form["email"]);
     assert_eq!(a["personal_id"], form["nguoi_yc_so_dinh_danh"]);
 }
+
+/// Posts the sign-up form with a fresh form token; returns the response.
+async fn sign_up(fields: &[(&str, &str)], with_token: bool) -> reqwest::Response {
+    let res = raw()
+        .get(format!("{}/dang-ky", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("motcua_login_csrf="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_in(&res.text().await.unwrap());
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    if with_token {
+        form.push(("csrf", &csrf));
+    }
+    raw()
+        .post(format!("{}/dang-ky", base()))
+        .header(COOKIE, cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_signs_up_with_a_phone_number_or_email_and_is_signed_in() {
+    let phone = format!("09{:08}", rand_digits());
+    let typed = format!("+84 {} {} {}", &phone[1..4], &phone[4..7], &phone[7..]);
+    let good = |login: String| {
+        vec![
+            ("name", "Lê Thị <b>Hoa</b>".to_string()),
+            ("login", login),
+            ("password", "mat-khau-du-dai".to_string()),
+            ("password2", "mat-khau-du-dai".to_string()),
+        ]
+    };
+    let f = good(typed.clone());
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Without the form's token: refused, nothing created.
+    let res = sign_up(&pairs, false).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Created and signed in: lands on the citizen's dossiers.
+    let res = sign_up(&pairs, true).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/ca-nhan");
+    let session = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("motcua_session="))
+        .expect("signed in")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let me = Browser { cookie: session };
+    let (st, html) = me.get("/ca-nhan").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Lê Thị &lt;b&gt;Hoa&lt;&#x2f;b&gt;"),
+        "escaped: {html}"
+    );
+    // The API signs in with the number however it is typed.
+    for login in [phone.as_str(), typed.as_str()] {
+        let (st, v) = send(
+            None,
+            "POST",
+            "/api/v1/auth/token",
+            Some(json!({"username": login, "password": "mat-khau-du-dai"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{login}: {v}");
+    }
+    // The same number again: told to sign in instead.
+    let res = sign_up(&pairs, true).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("Đã có tài khoản"));
+    // Bad input: messages next to the fields, what was typed kept, no account.
+    let email = format!("hoa{}@example.vn", rand_digits());
+    for (field, value, want) in [
+        ("login", "hoa@", "Hãy nhập thư điện tử"),
+        ("password", "ngan", "ít nhất 8 ký tự"),
+        ("password2", "khac-han-nhau", "không khớp"),
+        ("name", " ", "Hãy nhập họ và tên"),
+    ] {
+        let mut f = good(email.clone());
+        for (k, v) in f.iter_mut() {
+            if *k == field {
+                *v = value.to_string();
+            }
+        }
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = sign_up(&pairs, true).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(want), "{field}: {html}");
+        assert!(html.contains("aria-invalid=\"true\""), "{field}");
+        if field != "login" {
+            assert!(html.contains(&format!("value=\"{email}\"")), "kept: {html}");
+        }
+    }
+    let (st, _) = send(
+        None,
+        "POST",
+        "/api/v1/auth/token",
+        Some(json!({"username": email, "password": "mat-khau-du-dai"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "no account was made");
+}
+
+/// Eight random digits (accounts must be new in every run of the shared server).
+fn rand_digits() -> u32 {
+    (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u32
+}

@@ -60,6 +60,8 @@ pub struct AppState {
     pub(crate) login_limiter: Arc<session::LoginLimiter>,
     /// Public lookups per client address.
     pub(crate) lookup_limiter: Arc<session::RateLimiter>,
+    /// Sign-up attempts per client address.
+    pub(crate) signup_limiter: Arc<session::RateLimiter>,
     /// Mark cookies `Secure` even when no proxy says the request came over HTTPS.
     pub(crate) secure_cookies: bool,
     /// Base address the public reaches us at, without a trailing `/` (QR codes, links).
@@ -91,6 +93,7 @@ impl AppState {
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
             login_limiter: Arc::new(session::LoginLimiter::default()),
             lookup_limiter: Arc::new(session::RateLimiter::new(session::LOOKUPS_PER_WINDOW)),
+            signup_limiter: Arc::new(session::RateLimiter::new(10)),
             secure_cookies: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             files: Arc::new(api::files::Files::memory()),

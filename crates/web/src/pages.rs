@@ -47,6 +47,7 @@ fn env() -> &'static Environment<'static> {
             ("suggest.html", include_str!("../templates/suggest.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("login.html", include_str!("../templates/login.html")),
+            ("signup.html", include_str!("../templates/signup.html")),
             ("inbox.html", include_str!("../templates/inbox.html")),
             (
                 "staff_dossier.html",

@@ -9,6 +9,8 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod queue;
+mod signup;
+pub(crate) use signup::login_name;
 mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
@@ -29,6 +31,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dang-nhap", get(login::form).post(login::submit))
         .route("/dang-xuat", axum::routing::post(login::sign_out))
+        .route("/dang-ky", get(signup::form).post(signup::submit))
         .route("/can-bo", get(inbox::page))
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))

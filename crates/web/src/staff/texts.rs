@@ -202,6 +202,29 @@ const VI: &[(&str, &str)] = &[
         "Đã nộp hồ sơ. Đây là trang theo dõi hồ sơ của bạn.",
     ),
     ("tr_track", "Theo dõi"),
+    ("su_title", "Đăng ký tài khoản công dân"),
+    (
+        "su_intro",
+        "Dùng thư điện tử hoặc số điện thoại di động để đăng nhập, nộp và theo dõi hồ sơ.",
+    ),
+    ("su_name", "Họ và tên"),
+    ("su_login", "Thư điện tử hoặc số điện thoại"),
+    ("su_password", "Mật khẩu (ít nhất 8 ký tự)"),
+    ("su_password2", "Nhập lại mật khẩu"),
+    ("su_submit", "Đăng ký"),
+    ("su_have", "Đã có tài khoản? Đăng nhập"),
+    ("su_none", "Chưa có tài khoản? Đăng ký"),
+    ("su_bad_name", "Hãy nhập họ và tên (2 đến 100 ký tự)."),
+    (
+        "su_bad_login",
+        "Hãy nhập thư điện tử (ví dụ lan@example.vn) hoặc số điện thoại di động 10 số.",
+    ),
+    ("su_short_password", "Mật khẩu cần ít nhất 8 ký tự."),
+    ("su_mismatch", "Hai lần nhập mật khẩu không khớp."),
+    (
+        "su_exists",
+        "Đã có tài khoản với thư điện tử hoặc số điện thoại này: hãy đăng nhập.",
+    ),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -398,6 +421,32 @@ const EN: &[(&str, &str)] = &[
         "Your dossier is submitted. This is its tracking page.",
     ),
     ("tr_track", "Track"),
+    ("su_title", "Create a citizen account"),
+    (
+        "su_intro",
+        "Use an e-mail address or a mobile number to sign in, submit and follow dossiers.",
+    ),
+    ("su_name", "Full name"),
+    ("su_login", "E-mail or phone number"),
+    ("su_password", "Password (at least 8 characters)"),
+    ("su_password2", "Repeat the password"),
+    ("su_submit", "Create the account"),
+    ("su_have", "Already have an account? Sign in"),
+    ("su_none", "No account yet? Create one"),
+    ("su_bad_name", "Enter your full name (2 to 100 characters)."),
+    (
+        "su_bad_login",
+        "Enter an e-mail address (e.g. lan@example.vn) or a 10-digit mobile number.",
+    ),
+    (
+        "su_short_password",
+        "The password needs at least 8 characters.",
+    ),
+    ("su_mismatch", "The two passwords differ."),
+    (
+        "su_exists",
+        "An account with this e-mail or phone number exists: please sign in.",
+    ),
 ];
 
 /// The texts of one language.

@@ -513,6 +513,29 @@ fn rows() -> Vec<Row> {
         // Anyone may sign up (signed-in visitors are sent home); without the form's token: 403.
         row("GET", "/dang-ky", "/dang-ky", None, [Any; 8]),
         row("POST", "/dang-ky", "/dang-ky", None, [Refused; 8]),
+        row("GET", "/quen-mat-khau", "/quen-mat-khau", None, [Ok; 8]),
+        row(
+            "POST",
+            "/quen-mat-khau",
+            "/quen-mat-khau",
+            None,
+            [Refused; 8],
+        ),
+        // A made-up link: "not found" for everyone.
+        row(
+            "GET",
+            "/dat-lai-mat-khau",
+            "/dat-lai-mat-khau?t=abc",
+            None,
+            [Hidden; 8],
+        ),
+        row(
+            "POST",
+            "/dat-lai-mat-khau",
+            "/dat-lai-mat-khau",
+            None,
+            [Refused; 8],
+        ),
         row(
             "GET",
             "/can-bo",

@@ -738,3 +738,173 @@ async fn a_citizen_signs_up_with_a_phone_number_or_email_and_is_signed_in() {
 fn rand_digits() -> u32 {
     (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u32
 }
+
+/// Posts one of the reset forms with a fresh form token from `form_path`.
+async fn post_reset(
+    form_path: &str,
+    post_path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let res = raw()
+        .get(format!("{}{form_path}", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{form_path}");
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("motcua_login_csrf="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_in(&res.text().await.unwrap());
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &csrf));
+    answer(
+        raw()
+            .post(format!("{}{post_path}", base()))
+            .header(COOKIE, cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// The password-reset e-mail waiting in the outbox for `to` (read as the administrator).
+async fn reset_mail(to: &str) -> Option<Value> {
+    let mut after = 0i64;
+    loop {
+        let (st, page) = as_user(
+            "quantri",
+            "GET",
+            &format!("/api/v1/admin/outbox?topic=email&limit=1000&after_id={after}"),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        if let Some(m) = items
+            .iter()
+            .find(|m| m["payload"]["to"] == to && m["payload"]["event"] == "password_reset")
+        {
+            return Some(m["payload"].clone());
+        }
+        match page["next_after_id"].as_i64() {
+            Some(n) => after = n,
+            None => return None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_through_a_link_sent_by_email() {
+    let email = format!("quen{}@example.vn", rand_digits());
+    let res = sign_up(
+        &[
+            ("name", "Phạm Thu"),
+            ("login", &email),
+            ("password", "mat-khau-cu-1"),
+            ("password2", "mat-khau-cu-1"),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Known and unknown addresses get the same answer; only the known one gets a mail.
+    let unknown = format!("khongco{}@example.vn", rand_digits());
+    let (st1, sent) = post_reset("/quen-mat-khau", "/quen-mat-khau", &[("email", &email)]).await;
+    let (st2, other) = post_reset("/quen-mat-khau", "/quen-mat-khau", &[("email", &unknown)]).await;
+    assert_eq!((st1, st2), (StatusCode::OK, StatusCode::OK));
+    assert!(
+        sent.contains("Nếu có tài khoản với thư điện tử này"),
+        "{sent}"
+    );
+    assert_eq!(sent.replace(&email, "X"), other.replace(&unknown, "X"));
+    assert!(reset_mail(&unknown).await.is_none());
+    let mail = reset_mail(&email)
+        .await
+        .expect("the reset e-mail is in the outbox");
+    let text = mail["text"].as_str().unwrap();
+    let at = text.find("/dat-lai-mat-khau?t=").expect("a link") + "/dat-lai-mat-khau?t=".len();
+    let token = &text[at..at + 64];
+    let (st, html) = post_reset(
+        "/quen-mat-khau",
+        "/quen-mat-khau",
+        &[("email", "khong-phai-thu")],
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Hãy nhập thư điện tử"), "{html}");
+
+    // The link: the form; bad input refused; then the new password works, the old does not.
+    let link = format!("/dat-lai-mat-khau?t={token}");
+    let (st, html) = post_reset(
+        &link,
+        "/dat-lai-mat-khau",
+        &[
+            ("t", token),
+            ("password", "mat-khau-moi-2"),
+            ("password2", "khac"),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("không khớp"), "{html}");
+    let (st, html) = post_reset(
+        &link,
+        "/dat-lai-mat-khau",
+        &[
+            ("t", token),
+            ("password", "mat-khau-moi-2"),
+            ("password2", "mat-khau-moi-2"),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains("Đã đặt mật khẩu mới"), "{html}");
+    let login = |password: &'static str| {
+        let email = email.clone();
+        async move {
+            send(
+                None,
+                "POST",
+                "/api/v1/auth/token",
+                Some(json!({"username": email, "password": password})),
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(login("mat-khau-moi-2").await, StatusCode::OK);
+    assert_eq!(login("mat-khau-cu-1").await, StatusCode::UNAUTHORIZED);
+    // Once only; made-up links are refused.
+    let (st, html) = post_reset(
+        &link,
+        "/dat-lai-mat-khau",
+        &[
+            ("t", token),
+            ("password", "mat-khau-moi-3"),
+            ("password2", "mat-khau-moi-3"),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(html.contains("đã dùng hoặc đã hết hạn"), "{html}");
+    assert_eq!(login("mat-khau-moi-2").await, StatusCode::OK);
+    let (st, _) = answer(
+        raw()
+            .get(format!("{}/dat-lai-mat-khau?t=%3Cscript%3E", base()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}

@@ -48,6 +48,7 @@ fn env() -> &'static Environment<'static> {
             ("error.html", include_str!("../templates/error.html")),
             ("login.html", include_str!("../templates/login.html")),
             ("signup.html", include_str!("../templates/signup.html")),
+            ("reset.html", include_str!("../templates/reset.html")),
             ("inbox.html", include_str!("../templates/inbox.html")),
             (
                 "staff_dossier.html",

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
+    include_str!("migrate_14.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

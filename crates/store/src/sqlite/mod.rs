@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_9.sql"),
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
+    include_str!("migrate_14.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

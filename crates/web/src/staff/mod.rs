@@ -9,6 +9,7 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod queue;
+mod reset;
 mod signup;
 pub(crate) use signup::login_name;
 mod submit;
@@ -32,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dang-nhap", get(login::form).post(login::submit))
         .route("/dang-xuat", axum::routing::post(login::sign_out))
         .route("/dang-ky", get(signup::form).post(signup::submit))
+        .route("/quen-mat-khau", get(reset::ask_form).post(reset::ask))
+        .route("/dat-lai-mat-khau", get(reset::set_form).post(reset::set))
         .route("/can-bo", get(inbox::page))
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))

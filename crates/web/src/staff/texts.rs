@@ -225,6 +225,32 @@ const VI: &[(&str, &str)] = &[
         "su_exists",
         "Đã có tài khoản với thư điện tử hoặc số điện thoại này: hãy đăng nhập.",
     ),
+    ("rs_title", "Quên mật khẩu"),
+    (
+        "rs_intro",
+        "Nhập thư điện tử dùng để đăng nhập; hệ thống gửi liên kết đặt lại mật khẩu (dùng trong 60 phút, một lần).",
+    ),
+    ("rs_email", "Thư điện tử"),
+    ("rs_send", "Gửi liên kết"),
+    (
+        "rs_sent",
+        "Nếu có tài khoản với thư điện tử này, một liên kết đặt lại mật khẩu đã được gửi. Hãy kiểm tra hộp thư.",
+    ),
+    ("rs_new", "Mật khẩu mới (ít nhất 8 ký tự)"),
+    ("rs_set", "Đặt mật khẩu mới"),
+    (
+        "rs_done",
+        "Đã đặt mật khẩu mới. Mọi phiên đăng nhập cũ đã kết thúc; hãy đăng nhập lại.",
+    ),
+    (
+        "rs_bad_link",
+        "Liên kết không đúng, đã dùng hoặc đã hết hạn. Hãy yêu cầu liên kết mới.",
+    ),
+    (
+        "rs_bad_email",
+        "Hãy nhập thư điện tử, ví dụ lan@example.vn.",
+    ),
+    ("rs_forgot", "Quên mật khẩu?"),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -447,6 +473,32 @@ const EN: &[(&str, &str)] = &[
         "su_exists",
         "An account with this e-mail or phone number exists: please sign in.",
     ),
+    ("rs_title", "Forgotten password"),
+    (
+        "rs_intro",
+        "Enter the e-mail address you sign in with; we send a link to set a new password (valid for 60 minutes, once).",
+    ),
+    ("rs_email", "E-mail"),
+    ("rs_send", "Send the link"),
+    (
+        "rs_sent",
+        "If an account has this e-mail address, a link to set a new password was sent. Please check your mailbox.",
+    ),
+    ("rs_new", "New password (at least 8 characters)"),
+    ("rs_set", "Set the new password"),
+    (
+        "rs_done",
+        "The new password is set. Every earlier session has ended; please sign in again.",
+    ),
+    (
+        "rs_bad_link",
+        "The link is wrong, used or expired. Please ask for a new one.",
+    ),
+    (
+        "rs_bad_email",
+        "Enter an e-mail address, e.g. lan@example.vn.",
+    ),
+    ("rs_forgot", "Forgotten password?"),
 ];
 
 /// The texts of one language.

@@ -908,3 +908,80 @@ async fn a_forgotten_password_is_reset_through_a_link_sent_by_email() {
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_apology_and_withdrawal_show_on_the_tracking_page() {
+    let centre = agency_of("motcua.tinh");
+    let (code, _) = common::find_procedure(&centre, Some(&agency_of("lanhdao.stp")), None).await;
+    let (st, v) = as_user(
+        "congdan",
+        "POST",
+        "/api/v1/dossiers",
+        Some(json!({
+            "procedure_code": code, "agency": centre,
+            "applicant": {"name": "Nguyễn Thị Lan", "phone": PHONE},
+            "documents": [{"name": "Tờ khai"}], "form": {"ghi_chu": "Hồ sơ thử"},
+        })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let id = v["dossier"]["id"].as_str().unwrap().to_string();
+    let path = format!("/ca-nhan/ho-so/{id}");
+    act("motcua.tinh", &id, "receive", json!({})).await;
+    act("lanhdao.stp", &id, "complete_step", json!({})).await;
+    act(
+        "chuyenvien.stp",
+        &id,
+        "request_payment",
+        json!({"amount_vnd": 50000, "reason": "Lệ phí"}),
+    )
+    .await;
+    let owner = Browser::sign_in("congdan").await;
+    let (st, html) = owner.get(&path).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Chờ nộp phí, lệ phí"), "{html}");
+    assert!(html.contains("Đề nghị nộp 50.000 đồng: Lệ phí"), "{html}");
+    let v = act(
+        "motcua.tinh",
+        &id,
+        "confirm_payment",
+        json!({"reference": "VNPAY-1"}),
+    )
+    .await;
+    let due: chrono::DateTime<chrono::Utc> =
+        v["dossier"]["due_at"].as_str().unwrap().parse().unwrap();
+    let new_due = due + chrono::Duration::days(7);
+    let (st, _) = as_user(
+        "chuyenvien.stp",
+        "POST",
+        &format!("/api/v1/dossiers/{id}/actions/issue_apology"),
+        Some(json!({"reason": "Cần xác minh thực địa", "new_due_at": new_due})),
+    )
+    .await;
+    let (_, html) = owner.get(&path).await;
+    if st == StatusCode::OK {
+        let day = (new_due + chrono::Duration::hours(7))
+            .format("%d/%m/%Y")
+            .to_string()
+            .replace('/', "&#x2f;");
+        assert!(html.contains("Văn bản xin lỗi, hẹn lại ngày trả"), "{html}");
+        assert!(html.contains(&day), "{day} in {html}");
+        assert!(html.contains("Cần xác minh thực địa"));
+        assert!(html.contains(&format!("/api/v1/dossiers/{id}/documents/apology")));
+    }
+    act(
+        "congdan",
+        &id,
+        "withdraw",
+        json!({"reason": "Không còn nhu cầu"}),
+    )
+    .await;
+    let (_, html) = owner.get(&format!("{path}?lang=en")).await;
+    assert!(html.contains("Withdrawn"), "{html}");
+    assert!(
+        html.contains("The dossier was withdrawn: Không còn nhu cầu."),
+        "{html}"
+    );
+    assert!(html.contains("The dossier is closed."), "{html}");
+    assert!(html.contains(&format!("/api/v1/dossiers/{id}/documents/stop")));
+}

@@ -4,14 +4,17 @@
 //! exponential backoff and jitter, a per-target concurrency limit, a circuit breaker, timeouts,
 //! idempotency keys and dead letters. [`dvcqg`] speaks the national public service portal's
 //! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
-//! demos and benchmarks. [`reconcile`] compares what we sent with what targets acknowledged.
+//! demos and benchmarks. [`email`] sends applicants' e-mails through SMTP and [`sms`] their
+//! SMS through a gateway ([`sandbox::sms`] is a local one). [`reconcile`] compares what we sent with what targets acknowledged.
 
 pub mod breaker;
 pub mod dispatcher;
 pub mod dvcqg;
+pub mod email;
 pub mod policy;
 pub mod reconcile;
 pub mod sandbox;
+pub mod sms;
 pub mod target;
 
 pub use dispatcher::{Dispatcher, DispatcherSettings, TargetSettings};

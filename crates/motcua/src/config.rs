@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Runtime settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on.
@@ -33,6 +33,45 @@ pub struct Settings {
     /// Uploaded files (`[files]`).
     #[serde(default)]
     pub files: FileSettings,
+    /// SMTP relay for e-mails to applicants: `smtp://HOST:PORT` (plain),
+    /// `smtp://HOST:PORT?tls=required` (STARTTLS) or `smtps://HOST:PORT`, optionally with
+    /// `USER:PASSWORD@`; empty: e-mails wait in the outbox. Environment: `MOTCUA_SMTP_URL`.
+    #[serde(default)]
+    pub smtp_url: String,
+    /// Sender of those e-mails. Environment: `MOTCUA_MAIL_FROM`.
+    #[serde(default = "default_mail_from")]
+    pub mail_from: String,
+    /// The SMS gateway (generic HTTP protocol, docs/integrations.md); empty: SMS wait in the
+    /// outbox. Environment: `MOTCUA_SMS_URL`.
+    #[serde(default)]
+    pub sms_url: String,
+    /// Shared secret for the SMS gateway (set it with `MOTCUA_SMS_SECRET`, not in a file others
+    /// read; never logged).
+    #[serde(default)]
+    pub sms_secret: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets (the SMS secret, a password in the SMTP URL) never show.
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url)
+            .field("seed_demo", &self.seed_demo)
+            .field("log", &self.log)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("public_url", &self.public_url)
+            .field("integrations", &self.integrations)
+            .field("files", &self.files)
+            .field("email", &self.email())
+            .field("sms", &self.sms())
+            .finish()
+    }
+}
+
+fn default_mail_from() -> String {
+    "Hệ thống một cửa <motcua@localhost>".into()
 }
 
 /// `[files]`: where uploaded files are kept and how large they may be.
@@ -94,6 +133,10 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             integrations: Default::default(),
             files: Default::default(),
+            smtp_url: String::new(),
+            mail_from: default_mail_from(),
+            sms_url: String::new(),
+            sms_secret: String::new(),
         }
     }
 }
@@ -115,6 +158,10 @@ impl Settings {
             "log",
             "secure_cookies",
             "public_url",
+            "smtp_url",
+            "mail_from",
+            "sms_url",
+            "sms_secret",
         ];
         let mut s: Settings = f
             .merge(Env::prefixed("MOTCUA_").only(&keys))
@@ -142,6 +189,24 @@ impl Settings {
             ));
         }
         Ok(u.to_string())
+    }
+
+    /// The e-mail settings.
+    pub fn email(&self) -> motcua_integrations::email::EmailSettings {
+        motcua_integrations::email::EmailSettings {
+            smtp_url: self.smtp_url.trim().to_string(),
+            mail_from: self.mail_from.trim().to_string(),
+            timeout_ms: 0,
+        }
+    }
+
+    /// The SMS gateway settings.
+    pub fn sms(&self) -> motcua_integrations::sms::SmsSettings {
+        motcua_integrations::sms::SmsSettings {
+            url: self.sms_url.trim().to_string(),
+            secret: self.sms_secret.clone(),
+            request_timeout_ms: 0,
+        }
     }
 
     /// The file storage URL in effect.
@@ -219,6 +284,20 @@ mod tests {
             assert_eq!(f.blobs.describe(), "local folder tep");
             assert_eq!(f.limit(Some("Ảnh chân dung")), 2 << 20);
             assert_eq!(f.limit(None), 1 << 20);
+            jail.set_env("MOTCUA_SMTP_URL", "smtp://relay:a-password@127.0.0.1:2525");
+            jail.set_env("MOTCUA_MAIL_FROM", "Một cửa <motcua@lamdong.gov.vn>");
+            jail.set_env("MOTCUA_SMS_URL", "http://127.0.0.1:8091/sms");
+            jail.set_env("MOTCUA_SMS_SECRET", "sms-s3cret");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.email().smtp_url, "smtp://relay:a-password@127.0.0.1:2525");
+            assert_eq!(s.email().mail_from, "Một cửa <motcua@lamdong.gov.vn>");
+            assert_eq!(s.sms().url, "http://127.0.0.1:8091/sms");
+            assert_eq!(s.sms().secret, "sms-s3cret");
+            let shown = format!("{s:?}");
+            assert!(
+                !shown.contains("sms-s3cret") && !shown.contains("a-password"),
+                "{shown}"
+            );
             jail.create_file("bad.toml", "lissten = 1")?;
             assert!(Settings::load(Some(&"bad.toml".into())).is_err());
             Ok(())

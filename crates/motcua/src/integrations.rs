@@ -1,8 +1,11 @@
 //! Wiring of the outside systems into `motcua serve` and the operator commands: settings, the
 //! dispatcher with its targets, and secrets from the environment.
 
+use crate::config::Settings;
 use motcua_integrations::dispatcher::DispatcherHandle;
 use motcua_integrations::dvcqg::{Dvcqg, DvcqgSettings};
+use motcua_integrations::email::Email;
+use motcua_integrations::sms::{HttpSms, SmsTarget};
 use motcua_integrations::{Dispatcher, DispatcherSettings, TargetSettings};
 use motcua_store::Store;
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,10 @@ pub struct IntegrationSettings {
     pub dvcqg: DvcqgSettings,
     /// Delivery limits for the portal.
     pub dvcqg_delivery: TargetSettings,
+    /// Delivery limits for e-mails (the relay's settings are `smtp_url` and `mail_from`).
+    pub email_delivery: TargetSettings,
+    /// Delivery limits for SMS (the gateway's settings are `sms_url` and `sms_secret`).
+    pub sms_delivery: TargetSettings,
 }
 
 impl IntegrationSettings {
@@ -43,9 +50,11 @@ impl IntegrationSettings {
     }
 }
 
-/// Starts the dispatcher with every configured target; `None` when disabled or no target is
-/// configured (messages then wait in the outbox, visible to operators).
-pub fn start(store: &Store, s: &IntegrationSettings) -> anyhow::Result<Option<DispatcherHandle>> {
+/// Starts the dispatcher with every configured target: the national portal when its
+/// `base_url` is set, e-mail when `smtp_url` is, SMS when `sms_url` is. `None` when disabled or
+/// no target is configured (messages then wait in the outbox, visible to operators).
+pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<DispatcherHandle>> {
+    let s = &settings.integrations;
     if !s.dispatcher.enabled {
         return Ok(None);
     }
@@ -54,6 +63,18 @@ pub fn start(store: &Store, s: &IntegrationSettings) -> anyhow::Result<Option<Di
     if !s.dvcqg.base_url.is_empty() {
         let target = Dvcqg::new(s.dvcqg.clone()).map_err(anyhow::Error::msg)?;
         d = d.target(Arc::new(target), s.dvcqg_delivery.clone());
+        any = true;
+    }
+    let email = settings.email();
+    if !email.smtp_url.is_empty() {
+        let target = Email::new(&email).map_err(anyhow::Error::msg)?;
+        d = d.target(Arc::new(target), s.email_delivery.clone());
+        any = true;
+    }
+    let sms = settings.sms();
+    if !sms.url.is_empty() {
+        let target = SmsTarget(HttpSms::new(sms).map_err(anyhow::Error::msg)?);
+        d = d.target(Arc::new(target), s.sms_delivery.clone());
         any = true;
     }
     Ok(any.then(|| d.spawn()))

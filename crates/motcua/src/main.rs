@@ -324,7 +324,19 @@ async fn main() -> anyhow::Result<()> {
                 store.backend()
             );
             // Delivery to outside systems runs beside the requests, never inside them.
-            let dispatcher = motcua::integrations::start(&store, &s.integrations)?;
+            let dispatcher = motcua::integrations::start(&store, &s)?;
+            // Say which notices go out; the others wait in the outbox until configured.
+            let email = s.email();
+            if email.smtp_url.is_empty() {
+                println!("e-mail to applicants: off (no smtp_url; messages wait in the outbox)");
+            } else {
+                println!("e-mail to applicants: {email:?}");
+            }
+            if s.sms_url.trim().is_empty() {
+                println!("SMS to applicants: off (no sms_url; messages wait in the outbox)");
+            } else {
+                println!("SMS to applicants: {}", s.sms_url.trim());
+            }
             let files = s.files().context("opening the file storage")?;
             println!("uploaded files: {}", files.blobs.describe());
             let https = public_url.starts_with("https://");

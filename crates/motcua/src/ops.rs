@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use motcua_integrations::reconcile::{RemoteCounts, local_day, reconcile};
+use motcua_integrations::sandbox::sms::{SmsFaults, SmsSandbox};
 use motcua_integrations::sandbox::{Faults, SandboxHandle};
 use motcua_store::{OutboxEntry, OutboxQuery, OutboxStatus, Store};
 
@@ -225,6 +226,21 @@ pub enum SandboxCmd {
         #[arg(long)]
         down: bool,
     },
+    /// A local SMS gateway (the generic HTTP protocol of docs/integrations.md), until ctrl-c.
+    Sms {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        listen: std::net::SocketAddr,
+        /// The shared secret it expects in `X-Motcua-Secret`.
+        #[arg(long, default_value = "sandbox-secret")]
+        secret: String,
+        /// Percentage of messages answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+    },
 }
 
 /// Runs a sandbox until ctrl-c.
@@ -276,6 +292,42 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             println!(
                 "sandbox stopped: {} requests, {} dossiers, {} steps, {} duplicates, {} out of order",
                 sum.requests, sum.dossiers, sum.steps, sum.duplicates, sum.out_of_order
+            );
+        }
+        SandboxCmd::Sms {
+            listen,
+            secret,
+            fail_5xx,
+            down,
+        } => {
+            anyhow::ensure!(fail_5xx <= 100, "percentages are 0-100");
+            let mut h = SmsSandbox::start(listen, &secret)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(SmsFaults {
+                down,
+                fail_5xx_percent: fail_5xx,
+            });
+            let c = h.client_settings();
+            println!("sandbox SMS gateway at {}", c.url);
+            println!("  protocol: POST {{to, text, id}} with X-Motcua-Secret");
+            println!("  inspect:  GET /_sandbox/messages");
+            println!("  faults:   POST /_sandbox/faults {{\"down\":true,\"fail_5xx_percent\":0}}");
+            println!(
+                "  point motcua at it: MOTCUA_SMS_URL={} MOTCUA_SMS_SECRET=<the secret>",
+                c.url
+            );
+            tokio::select! {
+                _ = h.wait() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            let st = h.state();
+            println!(
+                "sandbox stopped: {} requests, {} messages, {} duplicates, {} injected failures",
+                st.requests,
+                st.messages.len(),
+                st.duplicates,
+                st.injected
             );
         }
     }

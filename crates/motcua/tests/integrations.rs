@@ -80,12 +80,16 @@ impl World {
                 breaker_threshold: 5,
                 breaker_cooldown_ms: 300,
             },
+            ..IntegrationSettings::default()
         };
         // Started exactly as `motcua serve` starts it: metrics recorder first.
         let _ = motcua_web::prometheus_handle();
         for i in 0..nodes {
-            let mut settings = settings.clone();
-            settings.dispatcher.node = format!("node-{i}");
+            let mut settings = motcua::config::Settings {
+                integrations: settings.clone(),
+                ..Default::default()
+            };
+            settings.integrations.dispatcher.node = format!("node-{i}");
             let dispatcher = motcua::integrations::start(&store, &settings)
                 .unwrap()
                 .expect("a configured target starts the dispatcher");

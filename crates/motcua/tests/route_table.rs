@@ -623,6 +623,32 @@ fn rows() -> Vec<Row> {
         row("GET", "/tra-cuu", "/tra-cuu?ma={rc}", None, p),
         row("GET", "/du-lieu-mo", "/du-lieu-mo", None, p),
         row("GET", "/dang-nhap", "/dang-nhap", None, [Any; 8]),
+        // Anyone may sign up (signed-in visitors are sent home); without the form's token: 403.
+        row("GET", "/dang-ky", "/dang-ky", None, [Any; 8]),
+        row("POST", "/dang-ky", "/dang-ky", None, [Refused; 8]),
+        row("GET", "/quen-mat-khau", "/quen-mat-khau", None, [Ok; 8]),
+        row(
+            "POST",
+            "/quen-mat-khau",
+            "/quen-mat-khau",
+            None,
+            [Refused; 8],
+        ),
+        // A made-up link: "not found" for everyone.
+        row(
+            "GET",
+            "/dat-lai-mat-khau",
+            "/dat-lai-mat-khau?t=abc",
+            None,
+            [Hidden; 8],
+        ),
+        row(
+            "POST",
+            "/dat-lai-mat-khau",
+            "/dat-lai-mat-khau",
+            None,
+            [Refused; 8],
+        ),
         row(
             "GET",
             "/can-bo",
@@ -742,6 +768,25 @@ fn rows() -> Vec<Row> {
             "/quan-tri/co-quan/H40.24781",
             None,
             no_csrf,
+        ),
+        row(
+            "GET",
+            "/ca-nhan/ho-so/{id}",
+            "/ca-nhan/ho-so/{r}",
+            None,
+            [
+                SignIn, Ok, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
+        // Not a multipart form: the owner is told so (400), others learn nothing.
+        row(
+            "POST",
+            "/ca-nhan/ho-so/{id}/bo-sung",
+            "/ca-nhan/ho-so/{r}/bo-sung",
+            None,
+            [
+                SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
         ),
         row(
             "GET",

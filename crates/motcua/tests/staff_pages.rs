@@ -559,14 +559,20 @@ async fn a_citizen_submits_a_valid_declaration_online_once_even_when_clicking_tw
     };
     let (st, to) = post(form(&csrf, &values), citizen.cookie.clone()).await;
     assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
-    assert!(to.starts_with("/ca-nhan?moi="), "{to}");
+    assert!(
+        to.starts_with("/ca-nhan/ho-so/") && to.ends_with("?moi=1"),
+        "the new dossier's tracking page: {to}"
+    );
     let (st, again) = post(form(&csrf, &values), citizen.cookie.clone()).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(again, to, "a double click makes one dossier");
     let (st, html) = citizen.get(&to).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("Đã nộp hồ sơ"), "{html}");
-    assert!(html.contains("Chờ tiếp nhận"), "{html}");
+    assert!(
+        html.contains("Đã nộp, chờ bộ phận một cửa tiếp nhận"),
+        "{html}"
+    );
 
     // Bad input: a page each time, nothing submitted.
     let (st, _) = post(form("forged", &values), citizen.cookie.clone()).await;

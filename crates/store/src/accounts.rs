@@ -62,3 +62,16 @@ pub struct LoginFailure {
     /// Set when this failure locked the account.
     pub locked_until: Option<DateTime<Utc>>,
 }
+
+/// A password reset asked for by e-mail: the secret token only as its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordReset {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Whose password.
+    pub user_id: Uuid,
+    /// Asked at.
+    pub created_at: DateTime<Utc>,
+    /// Usable until.
+    pub expires_at: DateTime<Utc>,
+}

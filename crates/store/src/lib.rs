@@ -19,7 +19,7 @@ pub mod sqlite;
 mod stats;
 mod users;
 
-pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure};
+pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure, PasswordReset};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
 pub use inbox::{InboxCount, InboxCursor, InboxQuery};
 pub use model::*;
@@ -324,6 +324,28 @@ impl Store {
     /// Enabled users holding `role` in `agency`, by name.
     pub async fn agency_staff(&self, agency: &AgencyCode, role: Role) -> Result<Vec<StaffMember>> {
         dispatch!(self, s => s.agency_staff(agency, role).await)
+    }
+
+    /// Records a password reset and the e-mail that carries its link, in one transaction (the
+    /// mail goes out through the outbox like every message).
+    pub async fn create_password_reset(
+        &self,
+        reset: PasswordReset,
+        mail: motcua_domain::dossier::OutboxMessage,
+    ) -> Result<()> {
+        dispatch!(self, s => s.create_password_reset(reset, mail).await)
+    }
+
+    /// Uses a reset: when `token_hash` names an unused reset not expired at `now`, sets the
+    /// user's password hash, lifts a lockout, ends every session of the user and marks the reset
+    /// used, in one transaction. The user's id, or `None` (unknown, used or expired).
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<uuid::Uuid>> {
+        dispatch!(self, s => s.use_password_reset(token_hash, password_hash, now).await)
     }
 
     /// A user by login name.

@@ -221,6 +221,7 @@ conformance!(codes_never_repeat);
 conformance!(idempotency);
 conformance!(optimistic_concurrency);
 conformance!(refusals_write_nothing);
+conformance!(password_resets);
 conformance!(list_dossiers_pages);
 conformance!(users_tokens_catalogue);
 conformance!(counters_and_verify);
@@ -979,6 +980,103 @@ fn user(name: &str, role: Role, agency: Option<&str>) -> UserRecord {
 }
 
 /// Test 7: Users and tokens, agencies, administrative units, procedures.
+/// A reset is used once, before it expires; it sets the password, lifts a lockout, ends the
+/// user's sessions, and its e-mail is in the outbox from the start.
+async fn password_resets(db: &mut Db) {
+    let s = db.store.clone();
+    let u = user("lan@example.vn", Role::Citizen, None);
+    s.create_user(u.clone()).await.unwrap();
+    let now = t0();
+    s.create_token(TokenRecord {
+        token_hash: "d".repeat(64),
+        user_id: u.id,
+        created_at: now,
+        expires_at: now + Duration::days(1),
+    })
+    .await
+    .unwrap();
+    s.record_login_failure("lan@example.vn", now, 1, Duration::minutes(15))
+        .await
+        .unwrap();
+    assert!(
+        s.login_locked_until("lan@example.vn", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let mail = motcua_domain::dossier::OutboxMessage {
+        topic: "email".into(),
+        key: format!("reset-{}:1", u.id),
+        payload: serde_json::json!({"to": "lan@example.vn", "subject": "Đặt lại mật khẩu"}),
+    };
+    for (hash, expires) in [
+        ("e".repeat(64), now + Duration::hours(1)),
+        ("f".repeat(64), now - Duration::seconds(1)),
+    ] {
+        s.create_password_reset(
+            motcua_store::PasswordReset {
+                token_hash: hash,
+                user_id: u.id,
+                created_at: now - Duration::hours(2),
+                expires_at: expires,
+            },
+            mail.clone(),
+        )
+        .await
+        .unwrap();
+    }
+    let pending = s.outbox_pending(100).await.unwrap();
+    assert_eq!(pending.iter().filter(|m| m.topic == "email").count(), 2);
+    assert_eq!(
+        s.use_password_reset(&"f".repeat(64), "new-hash", now)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        s.use_password_reset(&"0".repeat(64), "new-hash", now)
+            .await
+            .unwrap(),
+        None,
+        "unknown"
+    );
+    assert_eq!(
+        s.user(u.id).await.unwrap().unwrap().password_hash,
+        u.password_hash
+    );
+    assert_eq!(
+        s.use_password_reset(&"e".repeat(64), "new-hash", now)
+            .await
+            .unwrap(),
+        Some(u.id)
+    );
+    assert_eq!(
+        s.user(u.id).await.unwrap().unwrap().password_hash,
+        "new-hash"
+    );
+    assert_eq!(
+        s.login_locked_until("lan@example.vn", now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.token_user(&"d".repeat(64), now).await.unwrap(),
+        None,
+        "signed out"
+    );
+    assert_eq!(
+        s.use_password_reset(&"e".repeat(64), "other", now)
+            .await
+            .unwrap(),
+        None,
+        "used once"
+    );
+    assert_eq!(
+        s.user(u.id).await.unwrap().unwrap().password_hash,
+        "new-hash"
+    );
+}
+
 async fn users_tokens_catalogue(db: &mut Db) {
     let s = db.store.clone();
     let u = user("canbo1", Role::DeskOfficer, Some(CENTRE));
@@ -1441,11 +1539,8 @@ async fn outbox_after_receipt(db: &mut Db) {
     assert_eq!(sync[0].payload["KenhThucHien"], 2);
     assert_eq!(sync[0].payload["SuKien"], "received");
     assert_eq!(sync[0].attempts, 0);
-    // The applicant gave a phone number: notices on both status changes, in order.
-    let notices: Vec<_> = pending
-        .iter()
-        .filter(|m| m.topic == "notify.applicant")
-        .collect();
+    // The applicant gave a phone number (no e-mail): an SMS on both status changes, in order.
+    let notices: Vec<_> = pending.iter().filter(|m| m.topic == "sms").collect();
     assert_eq!(notices.len(), 2);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(s.outbox_pending(1).await.unwrap().len(), 1);
@@ -1804,8 +1899,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        25,
-        "24 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13) and schema_migrations"
+        26,
+        "25 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1815,7 +1910,10 @@ async fn postgres_open() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 10, "every migration applied once (migration 15 adds columns only)");
+    assert_eq!(
+        applied, 11,
+        "every migration applied once (15 and 16 add columns and indexes only)"
+    );
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")
         .await

@@ -168,7 +168,9 @@ pub async fn sign_in(
         .login_limiter
         .check(ip)
         .map_err(SignInError::TooManyAttempts)?;
-    let username = username.trim();
+    // Citizens sign in with the e-mail or phone they signed up with, however they type it.
+    let normalized = crate::staff::login_name(username).unwrap_or_else(|| username.to_string());
+    let username = normalized.trim();
     if username.is_empty() || username.len() > 100 || password.len() > 200 {
         state.login_limiter.failed(ip);
         return Err(SignInError::Wrong);

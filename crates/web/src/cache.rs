@@ -45,17 +45,17 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         }
     }
 
+    /// Forgets every value `f` picks (e.g. all sessions of one user after a password reset).
+    pub fn remove_where(&self, f: impl Fn(&V) -> bool) {
+        if let Ok(mut map) = self.map.write() {
+            map.retain(|_, (_, v)| !f(v));
+        }
+    }
+
     /// Forgets a value (after a change made here, so this node sees it at once).
     pub fn remove(&self, k: &K) {
         if let Ok(mut map) = self.map.write() {
             map.remove(k);
-        }
-    }
-
-    /// Forgets every value for which `drop` says so (e.g. every session of one user).
-    pub fn remove_where(&self, drop: impl Fn(&V) -> bool) {
-        if let Ok(mut map) = self.map.write() {
-            map.retain(|_, (_, v)| !drop(v));
         }
     }
 }

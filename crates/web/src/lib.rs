@@ -59,6 +59,10 @@ pub struct AppState {
     catalogue_loading: Arc<tokio::sync::Mutex<()>>,
     /// Sign-in attempts per client address.
     pub(crate) login_limiter: Arc<session::LoginLimiter>,
+    /// Public lookups per client address.
+    pub(crate) lookup_limiter: Arc<session::RateLimiter>,
+    /// Sign-up attempts per client address.
+    pub(crate) signup_limiter: Arc<session::RateLimiter>,
     /// Mark cookies `Secure` even when no proxy says the request came over HTTPS.
     pub(crate) secure_cookies: bool,
     /// Base address the public reaches us at, without a trailing `/` (QR codes, links).
@@ -89,6 +93,8 @@ impl AppState {
             catalogue: Arc::new(std::sync::RwLock::new(None)),
             catalogue_loading: Arc::new(tokio::sync::Mutex::new(())),
             login_limiter: Arc::new(session::LoginLimiter::default()),
+            lookup_limiter: Arc::new(session::RateLimiter::new(session::LOOKUPS_PER_WINDOW)),
+            signup_limiter: Arc::new(session::RateLimiter::new(10)),
             secure_cookies: false,
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             files: Arc::new(api::files::Files::memory()),
@@ -322,6 +328,12 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_layer::render))
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
+        .route(
+            "/ca-nhan/ho-so/{id}/bo-sung",
+            post(staff::supply_supplement).layer(DefaultBodyLimit::max(
+                upload_limit.saturating_mul(staff::SUPPLEMENT_MAX_FILES),
+            )),
+        )
         .merge(staff::routes())
         .merge(forms_page::routes())
         .merge(queue::pages::routes())

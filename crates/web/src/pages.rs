@@ -3,7 +3,6 @@
 //! fonts or scripts: they must be fast on a cheap phone.
 
 use crate::AppState;
-use crate::api::dossiers::PublicStatus;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -48,6 +47,8 @@ fn env() -> &'static Environment<'static> {
             ("suggest.html", include_str!("../templates/suggest.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("login.html", include_str!("../templates/login.html")),
+            ("signup.html", include_str!("../templates/signup.html")),
+            ("reset.html", include_str!("../templates/reset.html")),
             ("inbox.html", include_str!("../templates/inbox.html")),
             (
                 "staff_dossier.html",
@@ -55,6 +56,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("audit.html", include_str!("../templates/audit.html")),
             ("mine.html", include_str!("../templates/mine.html")),
+            (
+                "citizen_dossier.html",
+                include_str!("../templates/citizen_dossier.html"),
+            ),
             (
                 "queue_figures.html",
                 include_str!("../templates/queue_figures.html"),
@@ -116,12 +121,22 @@ fn texts(lang: &str) -> Value {
         ("find_button", "Tìm"),
         ("lookup_title", "Tra cứu hồ sơ"),
         ("lookup_button", "Tra cứu"),
+        (
+            "lookup_verify",
+            "Số điện thoại hoặc số định danh cá nhân của người nộp",
+        ),
+        (
+            "lookup_intro",
+            "Nhập mã hồ sơ (in trên giấy tiếp nhận) và số điện thoại hoặc số định danh cá nhân đã khai khi nộp.",
+        ),
+        ("lookup_applicant", "Người nộp"),
+        ("lookup_history", "Quá trình giải quyết"),
         ("card_catalogue", "Danh mục thủ tục"),
         ("card_catalogue_note", "thủ tục đang áp dụng"),
         ("card_lookup", "Tra cứu tình trạng hồ sơ"),
         (
             "card_lookup_note",
-            "Nhập mã hồ sơ in trên giấy tiếp nhận và hẹn trả kết quả.",
+            "Nhập mã hồ sơ in trên giấy tiếp nhận và hẹn trả kết quả, cùng số điện thoại hoặc số định danh cá nhân của người nộp.",
         ),
         ("card_api", "Dữ liệu mở và API"),
         (
@@ -191,12 +206,22 @@ fn texts(lang: &str) -> Value {
         ("find_button", "Search"),
         ("lookup_title", "Look up a dossier"),
         ("lookup_button", "Look up"),
+        (
+            "lookup_verify",
+            "The applicant's phone number or personal ID",
+        ),
+        (
+            "lookup_intro",
+            "Enter the dossier code (printed on the receipt) and the phone number or personal ID given when submitting.",
+        ),
+        ("lookup_applicant", "Applicant"),
+        ("lookup_history", "History"),
         ("card_catalogue", "Procedure catalogue"),
         ("card_catalogue_note", "procedures in force"),
         ("card_lookup", "Dossier status"),
         (
             "card_lookup_note",
-            "Enter the dossier code printed on your receipt.",
+            "Enter the dossier code printed on your receipt and the applicant's phone number or personal ID.",
         ),
         ("card_api", "Open data and API"),
         (
@@ -251,6 +276,8 @@ pub struct PageParams {
     lang: Option<String>,
     q: Option<String>,
     ma: Option<String>,
+    /// Phone number or personal ID proving the lookup is the applicant's.
+    xac_minh: Option<String>,
     linh_vuc: Option<String>,
     cap: Option<String>,
     truc_tuyen: Option<String>,
@@ -654,41 +681,108 @@ fn group_thousands(n: i64) -> String {
     out
 }
 
+/// Longest dossier code or phone/ID accepted from the lookup form (longer input is cut).
+const LOOKUP_MAX_CHARS: usize = 64;
+
+/// `GET /tra-cuu?ma=CODE&xac_minh=PHONE_OR_ID`: the public lookup. Without an account, the
+/// dossier code and the applicant's phone number or personal ID show the status, the
+/// appointment and the history in plain words, with the applicant's initials only. A wrong
+/// phone/ID answers exactly like an unknown code; each address has 20 tries a minute.
 async fn lookup(
     State(s): State<AppState>,
+    ext: axum::http::Extensions,
     p: Result<Query<PageParams>, QueryRejection>,
 ) -> Response {
     let p = p.map(|Query(p)| p).unwrap_or_default();
     let lang = p.lang();
-    let ma = p.ma.clone().unwrap_or_default();
-    if ma.trim().is_empty() {
-        return render("lookup.html", lang, context! { ma });
-    }
-    let error = |msg: &str| {
-        render(
+    let en = lang == "en";
+    let cut = |v: &Option<String>| {
+        v.as_deref()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(LOOKUP_MAX_CHARS)
+            .collect::<String>()
+    };
+    let ma = cut(&p.ma);
+    let xac_minh = cut(&p.xac_minh);
+    let page = |status: StatusCode, error: Option<&str>, found: Option<Value>| {
+        let mut r = render(
             "lookup.html",
             lang,
-            context! { ma => ma.clone(), error => msg },
-        )
+            context! { ma => ma.clone(), xac_minh => xac_minh.clone(), error, found },
+        );
+        *r.status_mut() = status;
+        let h = r.headers_mut();
+        // Phone numbers and IDs travel in the query: keep them out of caches and referrers.
+        h.insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        h.insert(
+            axum::http::header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("no-referrer"),
+        );
+        r
     };
+    if ma.is_empty() {
+        return page(StatusCode::OK, None, None);
+    }
     let Ok(code) = DossierCode::parse_lenient(&ma) else {
-        return error("Mã hồ sơ không đúng định dạng, ví dụ: 000.00.01.H40-261123-0001.");
+        return page(
+            StatusCode::OK,
+            Some(if en {
+                "The dossier code is not in the right form, e.g. 000.00.01.H40-261123-0001."
+            } else {
+                "Mã hồ sơ không đúng định dạng, ví dụ: 000.00.01.H40-261123-0001."
+            }),
+            None,
+        );
     };
-    match s.store.public_status(&code).await {
-        Ok(Some(row)) => {
-            let found = PublicStatus::from(row);
-            let received = local(found.received_at);
-            let due = local(found.due_at);
-            render(
-                "lookup.html",
-                lang,
-                context! { ma => ma.clone(), found => Value::from_serialize(&found), received, due },
-            )
+    if xac_minh.is_empty() {
+        // The QR code on the receipt opens this: ask for the proof.
+        return page(StatusCode::OK, None, None);
+    }
+    if let Err(wait) = s.lookup_limiter.hit(crate::session::client_ip(&ext)) {
+        let msg = if en {
+            format!("Too many lookups from this device. Please try again in {wait} seconds.")
+        } else {
+            format!("Quá nhiều lượt tra cứu từ máy này. Vui lòng thử lại sau {wait} giây.")
+        };
+        return page(StatusCode::TOO_MANY_REQUESTS, Some(&msg), None);
+    }
+    match crate::api::dossiers::verified_status(&s, &code, &xac_minh, en).await {
+        Ok(Some(found)) => {
+            let due = found.due_at.map(motcua_domain::dossier::notice::date);
+            let received = found.received_at.map(|t| local(Some(t)));
+            let found = context! {
+                code => found.code, procedure_name => found.procedure_name,
+                status => found.status_text, initials => found.applicant_initials,
+                history => Value::from_serialize(&found.history), due, received,
+            };
+            page(StatusCode::OK, None, Some(found))
         }
-        Ok(None) => error("Không tìm thấy hồ sơ với mã này."),
+        // Unknown code or wrong phone/ID: one answer.
+        Ok(None) => page(
+            StatusCode::OK,
+            Some(if en {
+                "No dossier matches this code and phone number or personal ID."
+            } else {
+                "Không tìm thấy hồ sơ khớp với mã hồ sơ và số điện thoại hoặc số định danh cá nhân này."
+            }),
+            None,
+        ),
         Err(e) => {
-            tracing::error!(error = %e, "lookup failed");
-            error("Hệ thống đang bận, vui lòng thử lại sau.")
+            tracing::error!(error = %e.detail(), "lookup failed");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(if en {
+                    "The system is busy, please try again later."
+                } else {
+                    "Hệ thống đang bận, vui lòng thử lại sau."
+                }),
+                None,
+            )
         }
     }
 }

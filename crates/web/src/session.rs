@@ -247,6 +247,53 @@ impl LoginLimiter {
     }
 }
 
+/// Public lookups (dossier code with phone number or personal ID) allowed per client address
+/// within [`RateLimiter::WINDOW`]: enough for a family, too few to guess phone numbers.
+pub const LOOKUPS_PER_WINDOW: u32 = 20;
+
+/// Counts every request per client address in fixed windows (in memory, per node, like
+/// [`LoginLimiter`]); used for the public lookup, which could otherwise be used to guess
+/// which phone number or personal ID goes with a dossier code.
+pub struct RateLimiter {
+    per_window: u32,
+    seen: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// Length of a window.
+    pub const WINDOW: Duration = Duration::from_secs(60);
+
+    /// A limiter allowing `per_window` requests per address and window.
+    pub fn new(per_window: u32) -> RateLimiter {
+        RateLimiter {
+            per_window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a request; `Err(seconds to wait)` when the address is over its budget.
+    pub fn hit(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut seen = match self.seen.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        if seen.len() > 100_000 {
+            seen.retain(|_, (start, _)| now.duration_since(*start) < Self::WINDOW);
+        }
+        let e = seen.entry(ip).or_insert((now, 0));
+        if now.duration_since(e.0) >= Self::WINDOW {
+            *e = (now, 0);
+        }
+        if e.1 >= self.per_window {
+            let left = Self::WINDOW.saturating_sub(now.duration_since(e.0));
+            return Err(left.as_secs().max(1));
+        }
+        e.1 += 1;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +318,21 @@ mod tests {
         assert!(ct_eq(&a, &a.clone()));
         assert!(!ct_eq(&a, &a[..31]));
         assert!(!ct_eq(&a, &csrf_for("token-b")));
+    }
+
+    #[test]
+    fn the_rate_limiter_counts_every_request_per_address() {
+        let l = RateLimiter::new(3);
+        let ip: Option<IpAddr> = Some("10.0.0.1".parse().unwrap());
+        for _ in 0..3 {
+            assert!(l.hit(ip).is_ok());
+        }
+        let wait = l.hit(ip).unwrap_err();
+        assert!((1..=60).contains(&wait));
+        assert!(
+            l.hit(Some("10.0.0.2".parse().unwrap())).is_ok(),
+            "per address"
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub struct CounterDelta {
 /// A message to deliver outside, written in the same transaction as the event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxMessage {
-    /// Target, e.g. `dvcqg.sync` (national portal) or `notify.applicant`.
+    /// Target, e.g. `dvcqg.sync` (national portal), `email` or `sms`.
     pub topic: String,
     /// Idempotency key for the receiver.
     pub key: String,
@@ -82,8 +82,14 @@ pub fn counter_deltas(after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
     }
 }
 
+/// Outbox topic of e-mails to applicants.
+pub const EMAIL_TOPIC: &str = "email";
+/// Outbox topic of SMS to applicants.
+pub const SMS_TOPIC: &str = "sms";
+
 /// Outbox messages caused by `ev`: a national-portal sync whenever a received dossier's national
-/// status changes or it moves between agencies, and a notice to the applicant on status changes.
+/// status changes or it moves between agencies, and an e-mail and an SMS to the applicant on status changes (when they gave an address or
+/// number).
 pub fn outbox_messages(
     before: Option<&Dossier>,
     after: &Dossier,
@@ -141,19 +147,39 @@ pub fn outbox_messages(
             }),
         });
     }
-    if status_changed && (after.applicant.email.is_some() || after.applicant.phone.is_some()) {
-        out.push(OutboxMessage {
-            topic: "notify.applicant".into(),
-            key: format!("{}:{}", after.id, after.version),
-            payload: serde_json::json!({
-                "dossier_id": after.id,
-                "code": after.code.as_ref().map(|c| c.to_string()),
-                "status": after.status.as_str(),
-                "status_vi": after.status.national_name(),
-                "email": after.applicant.email,
-                "phone": after.applicant.phone,
-            }),
-        });
+    // The applicant hears of every status change, by e-mail and by SMS when they gave an
+    // address or number (keys start with the dossier: delivery is in order per dossier).
+    if status_changed {
+        if let Some(mail) = super::notice::email(after, ev) {
+            out.push(OutboxMessage {
+                topic: EMAIL_TOPIC.into(),
+                key: format!("{}:{}", after.id, after.version),
+                payload: serde_json::json!({
+                    "dossier_id": after.id,
+                    "code": after.code.as_ref().map(|c| c.to_string()),
+                    "status": after.status.as_str(),
+                    "event": ev.body.kind(),
+                    "to": mail.to,
+                    "subject": mail.subject,
+                    "text": mail.text,
+                    "html": mail.html,
+                }),
+            });
+        }
+        if let Some((to, text)) = super::notice::sms(after, ev) {
+            out.push(OutboxMessage {
+                topic: SMS_TOPIC.into(),
+                key: format!("{}:{}", after.id, after.version),
+                payload: serde_json::json!({
+                    "dossier_id": after.id,
+                    "code": after.code.as_ref().map(|c| c.to_string()),
+                    "status": after.status.as_str(),
+                    "event": ev.body.kind(),
+                    "to": to,
+                    "text": text,
+                }),
+            });
+        }
     }
     out
 }

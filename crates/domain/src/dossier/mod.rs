@@ -4,10 +4,14 @@
 mod apply;
 mod decide;
 mod derive;
+pub mod notice;
 
 pub use apply::{apply, replay};
 pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide, valid_postal_tracking};
-pub use derive::{CounterDelta, OutboxMessage, counter_deltas, event_hash, outbox_messages};
+pub use derive::{
+    CounterDelta, EMAIL_TOPIC, OutboxMessage, SMS_TOPIC, counter_deltas, event_hash,
+    outbox_messages,
+};
 
 use crate::agency::Actor;
 use crate::codes::{AgencyCode, DossierCode, PersonalId};

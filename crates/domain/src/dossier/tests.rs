@@ -753,7 +753,7 @@ fn counters_and_outbox_follow_events() {
         out.iter()
             .any(|m| m.topic == "dvcqg.sync" && m.payload["TrangThaiHoSo"] == 2)
     );
-    assert!(out.iter().any(|m| m.topic == "notify.applicant"));
+    assert!(out.iter().any(|m| m.topic == "sms"));
     // The portal's process step travels with the sync, with its mandatory dates.
     let sync = out.iter().find(|m| m.topic == "dvcqg.sync").unwrap();
     let step = &sync.payload["QuaTrinh"][0];
@@ -766,7 +766,7 @@ fn counters_and_outbox_follow_events() {
     let id = w.d().id.to_string();
     assert!(
         out.iter()
-            .filter(|m| m.topic == "notify.applicant")
+            .filter(|m| m.topic == "sms" || m.topic == "email")
             .all(|m| m.key.starts_with(&format!("{id}:")))
     );
 }
@@ -961,4 +961,88 @@ fn a_desk_officer_submits_online_on_behalf_of_a_citizen_account() {
         w.run(&other_desk, t0, behalf(Some(citizen().user_id))),
         Err(DomainError::Forbidden(_))
     ));
+}
+
+#[test]
+fn the_applicant_reads_the_history_in_plain_words_and_gets_mail_and_sms() {
+    let mut w = World::new();
+    let cmd = match submit_cmd(false, Channel::Online) {
+        Command::Submit(mut data) => {
+            data.applicant.email = Some("an@example.vn".into());
+            Command::Submit(data)
+        }
+        other => other,
+    };
+    let sub = w.run(&citizen(), local(2026, 3, 2, 8, 0), cmd).unwrap();
+    let out = outbox_messages(None, w.d(), &sub[0]);
+    let mail = out.iter().find(|m| m.topic == EMAIL_TOPIC).unwrap();
+    assert_eq!(mail.payload["to"], "an@example.vn");
+    assert_eq!(
+        mail.payload["subject"],
+        "[Hồ sơ chưa cấp mã] Đã nộp, chờ bộ phận một cửa tiếp nhận"
+    );
+    let before = w.d().clone();
+    let rec = w
+        .run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
+    let code = w.d().code.clone().unwrap().to_string();
+    let out = outbox_messages(Some(&before), w.d(), &rec[0]);
+    let mail = out.iter().find(|m| m.topic == EMAIL_TOPIC).unwrap();
+    assert!(mail.payload["subject"].as_str().unwrap().contains(&code));
+    assert!(
+        mail.payload["text"]
+            .as_str()
+            .unwrap()
+            .contains("Kính gửi Nguyễn Văn An")
+    );
+    let sms = out.iter().find(|m| m.topic == SMS_TOPIC).unwrap();
+    assert_eq!(sms.payload["to"], "0912345678");
+    assert!(
+        sms.payload["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Hồ sơ {code}: "))
+    );
+    // Officers' words reach the owner, escaped in HTML; the public sees none of them.
+    let before = w.d().clone();
+    let req = w
+        .run(
+            &desk(),
+            local(2026, 3, 2, 10, 0),
+            Command::RequestSupplement {
+                items: vec!["Bản sao <b>sổ đỏ</b>".into()],
+                reason: "Thiếu giấy tờ".into(),
+            },
+        )
+        .unwrap();
+    let out = outbox_messages(Some(&before), w.d(), &req[0]);
+    let mail = out.iter().find(|m| m.topic == EMAIL_TOPIC).unwrap();
+    let html = mail.payload["html"].as_str().unwrap();
+    assert!(html.contains("Bản sao &lt;b&gt;sổ đỏ&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("<b>sổ đỏ"));
+    let names = |a: &AgencyCode| (a.to_string() == CENTRE).then(|| "Trung tâm PVHCC".to_string());
+    let owner = notice::history(&w.log, false, true, &names);
+    let texts: Vec<&str> = owner.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts[0], "Hồ sơ đã được nộp trực tuyến.");
+    assert!(
+        texts[1].starts_with(&format!(
+            "Hồ sơ đã được tiếp nhận tại Trung tâm PVHCC với mã {code}; ngày hẹn trả kết quả: "
+        )),
+        "{texts:?}"
+    );
+    assert!(
+        texts[2]
+            .starts_with("Cơ quan yêu cầu bổ sung: Bản sao <b>sổ đỏ</b> (lý do: Thiếu giấy tờ)")
+    );
+    let public = notice::history(&w.log, true, false, &|_| None);
+    assert_eq!(public[2].text, "The agency asked for a supplement.");
+    assert!(public.iter().all(|e| !e.text.contains("sổ đỏ")));
+    assert_eq!(notice::initials("Nguyễn  Thị lan"), "N.T.L.");
+    assert_eq!(notice::money(1_500_000), "1.500.000 đồng");
+    // No address, no number: no message.
+    let mut quiet = w.d().clone();
+    quiet.applicant.email = None;
+    quiet.applicant.phone = Some("  ".into());
+    assert!(notice::email(&quiet, &req[0]).is_none());
+    assert!(notice::sms(&quiet, &req[0]).is_none());
 }

@@ -15,7 +15,9 @@ mod tests;
 pub use check::MAX_FIELDS;
 pub use generic::generic_form;
 pub use model::*;
-pub use prefill::{PREFILL_KEYS, Profile, ProfileAddress, prefill, prefill_missing};
+pub use prefill::{
+    PREFILL_KEYS, Profile, ProfileAddress, declared_contact, prefill, prefill_missing,
+};
 pub use validate::{
     FieldError, UPLOADS_KEY, UnitLookup, Validated, is_blob_key, normalize_phone, validate,
     validate_at,

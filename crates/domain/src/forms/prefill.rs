@@ -107,3 +107,31 @@ pub fn prefill_missing(def: &FormDefinition, profile: &Profile, values: &mut Map
         }
     }
 }
+
+/// The applicant's contact as a declaration gives it — the reverse of prefill: the top-level
+/// fields tagged `applicant.phone`, `applicant.email` and `applicant.personal_id`, when filled.
+/// A citizen submitting for themselves is told of status changes at these.
+pub fn declared_contact(def: &FormDefinition, values: &Value) -> Profile {
+    let mut p = Profile::default();
+    for (_, f) in def.fields() {
+        let Some(key) = &f.prefill else { continue };
+        let Some(v) = values
+            .get(&f.id)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        let slot = match key.as_str() {
+            "applicant.phone" => &mut p.phone,
+            "applicant.email" => &mut p.email,
+            "applicant.personal_id" => &mut p.personal_id,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(v.to_string());
+        }
+    }
+    p
+}

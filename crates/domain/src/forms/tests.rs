@@ -702,3 +702,18 @@ proptest! {
         prop_assert_eq!(again.values, first.values);
     }
 }
+
+#[test]
+fn the_declared_contact_is_read_from_the_tagged_fields() {
+    let c = declared_contact(
+        &sample(),
+        &json!({"so_dinh_danh": "068190001234", "dien_thoai": " 0912345678 ",
+                "email": "x@example.vn", "ho_ten": "A"}),
+    );
+    assert_eq!(c.personal_id.as_deref(), Some("068190001234"));
+    assert_eq!(c.phone.as_deref(), Some("0912345678"));
+    // `email` is not tagged in this form: not a contact.
+    assert_eq!(c.email, None);
+    let c = declared_contact(&sample(), &json!({"dien_thoai": "  ", "so_dinh_danh": 5}));
+    assert_eq!((c.phone, c.personal_id), (None, None));
+}

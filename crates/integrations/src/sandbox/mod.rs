@@ -2,5 +2,6 @@
 //! demos (`motcua sandbox ...`) and benchmarks.
 
 pub mod dvcqg;
+pub mod sms;
 
 pub use dvcqg::{Faults, SandboxHandle, Summary};

@@ -6,6 +6,66 @@ use crate::accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure};
 use chrono::{DateTime, Utc};
 
 impl PgStore {
+    pub(crate) async fn create_password_reset(
+        &self,
+        r: crate::accounts::PasswordReset,
+        mail: motcua_domain::dossier::OutboxMessage,
+    ) -> Result<()> {
+        let payload = serde_json::to_string(&mail.payload)
+            .map_err(|e| crate::StoreError::Backend(e.to_string()))?;
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(super::pg_err)?;
+        tx.execute(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&r.token_hash, &r.user_id, &r.created_at, &r.expires_at],
+        )
+        .await
+        .map_err(super::pg_err)?;
+        tx.execute(
+            "INSERT INTO outbox (topic, key, payload, created_at) VALUES ($1, $2, $3, $4)",
+            &[&mail.topic, &mail.key, &payload, &r.created_at],
+        )
+        .await
+        .map_err(super::pg_err)?;
+        tx.commit().await.map_err(super::pg_err)
+    }
+
+    pub(crate) async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<uuid::Uuid>> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(super::pg_err)?;
+        let row = tx
+            .query_opt(
+                "UPDATE password_resets SET used_at = $2
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+                 RETURNING user_id",
+                &[&token_hash, &now],
+            )
+            .await
+            .map_err(super::pg_err)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let user: uuid::Uuid = row.get(0);
+        tx.execute(
+            "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL
+             WHERE id = $1",
+            &[&user, &password_hash],
+        )
+        .await
+        .map_err(super::pg_err)?;
+        tx.execute("DELETE FROM tokens WHERE user_id = $1", &[&user])
+            .await
+            .map_err(super::pg_err)?;
+        tx.commit().await.map_err(super::pg_err)?;
+        Ok(Some(user))
+    }
+
     pub(crate) async fn delete_token(&self, token_hash: &str) -> Result<()> {
         self.query("DELETE FROM tokens WHERE token_hash = $1", &[&token_hash])
             .await

@@ -9,6 +9,76 @@ use rusqlite::{OptionalExtension, params};
 use std::sync::{Arc, Mutex};
 
 impl SqliteStore {
+    pub(crate) async fn create_password_reset(
+        &self,
+        r: crate::accounts::PasswordReset,
+        mail: motcua_domain::dossier::OutboxMessage,
+    ) -> Result<()> {
+        let payload = serde_json::to_string(&mail.payload).map_err(corrupt)?;
+        self.admin(move |c| {
+            c.prepare_cached(
+                "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                r.token_hash,
+                r.user_id.to_string(),
+                ts(r.created_at),
+                ts(r.expires_at)
+            ])
+            .map_err(db_err)?;
+            c.prepare_cached(
+                "INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db_err)?
+            .execute(params![mail.topic, mail.key, payload, ts(r.created_at)])
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<uuid::Uuid>> {
+        let (h, p) = (token_hash.to_string(), password_hash.to_string());
+        let out = Arc::new(Mutex::new(None));
+        let put = Arc::clone(&out);
+        self.admin(move |c| {
+            let user: Option<String> = c
+                .prepare_cached(
+                    "UPDATE password_resets SET used_at = ?2
+                     WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                     RETURNING user_id",
+                )
+                .map_err(db_err)?
+                .query_row(params![h, ts(now)], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            let Some(user) = user else { return Ok(()) };
+            c.prepare_cached(
+                "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL
+                 WHERE id = ?1",
+            )
+            .map_err(db_err)?
+            .execute(params![user, p])
+            .map_err(db_err)?;
+            c.prepare_cached("DELETE FROM tokens WHERE user_id = ?1")
+                .map_err(db_err)?
+                .execute([&user])
+                .map_err(db_err)?;
+            *put.lock().map_err(corrupt)? = Some(user.parse::<uuid::Uuid>().map_err(corrupt)?);
+            Ok(())
+        })
+        .await?;
+        let v = *out.lock().map_err(corrupt)?;
+        Ok(v)
+    }
+
     pub(crate) async fn delete_token(&self, token_hash: &str) -> Result<()> {
         let h = token_hash.to_string();
         self.admin(move |c| {

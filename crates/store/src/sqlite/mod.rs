@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_11.sql"),
     include_str!("migrate_12.sql"),
     include_str!("migrate_13.sql"),
+    include_str!("migrate_14.sql"),
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
 ];

@@ -9,7 +9,7 @@ conformance!(outbox_claim_fail_dead_retry);
 conformance!(outbox_order_and_leases);
 conformance!(outbox_concurrent_claimers);
 
-const NOTIFY: &str = "notify.applicant";
+const NOTIFY: &str = "sms";
 const SYNC: &str = "dvcqg.sync";
 
 fn claim(owner: &str, topic: Option<&str>, limit: u32, now: DateTime<Utc>) -> OutboxClaim {

@@ -314,7 +314,8 @@ pub async fn submit(
             Some(u)
         }
     };
-    let applicant = match (req.applicant, actor.role) {
+    let for_self = req.applicant.is_none();
+    let mut applicant = match (req.applicant, actor.role) {
         (Some(a), _) => a,
         (None, _) if on_behalf_of.is_some() => Applicant {
             name: on_behalf_of
@@ -362,6 +363,14 @@ pub async fn submit(
         _ => {}
     }
     let form = checked_form(&s, &rec.version, req.form, req.channel, &applicant).await?;
+    // A citizen submitting for themselves gives their contact in the declaration: status
+    // changes reach them there (e-mail, SMS), and the public lookup knows their phone or ID.
+    if for_self {
+        let c = motcua_domain::forms::declared_contact(&rec.version.form_or_generic(), &form);
+        applicant.phone = c.phone;
+        applicant.email = c.email;
+        applicant.personal_id = c.personal_id.and_then(|p| p.parse().ok());
+    }
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key.
     crate::api::files::check_documents(&s, &actor, &req.documents, None).await?;
@@ -780,7 +789,8 @@ fn expected_version(
     }
 }
 
-/// What anyone may know from a dossier code (no personal data).
+/// What anyone may know from a dossier code (no personal data); with the holder's phone number
+/// or personal ID also the history in plain words and the applicant's initials.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PublicStatus {
     /// Dossier code.
@@ -797,6 +807,15 @@ pub struct PublicStatus {
     pub due_at: Option<DateTime<Utc>>,
     /// Result ready or processing ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// The applicant's initials (only with `verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applicant_initials: Option<String>,
+    /// The status in plain words (only with `verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<&'static str>,
+    /// The history in plain words, without officers' notes (only with `verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<motcua_domain::dossier::notice::PlainEntry>>,
 }
 
 impl From<motcua_store::PublicStatusRow> for PublicStatus {
@@ -809,23 +828,135 @@ impl From<motcua_store::PublicStatusRow> for PublicStatus {
             received_at: r.received_at,
             due_at: r.due_at,
             finished_at: r.finished_at,
+            applicant_initials: None,
+            status_text: None,
+            history: None,
         }
     }
 }
 
-/// Status of a dossier by code, for anyone holding the receipt (as on the national portal).
+/// The digits of a phone number or personal ID as people type them (spaces, dots, dashes,
+/// brackets and a leading `+` allowed); `+84`/`84` phone prefixes become `0`. `None` for
+/// anything else or fewer than 9 digits.
+fn holder_digits(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if t.len() > 40
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " .-()+".contains(c))
+    {
+        return None;
+    }
+    let mut d: String = t.chars().filter(char::is_ascii_digit).collect();
+    if d.len() == 11 && d.starts_with("84") {
+        d = format!("0{}", &d[2..]);
+    }
+    (d.len() >= 9).then_some(d)
+}
+
+/// Whether `verify` is the applicant's phone number or personal ID.
+pub(crate) fn holder_matches(a: &Applicant, verify: &str) -> bool {
+    let Some(v) = holder_digits(verify) else {
+        return false;
+    };
+    let phone = a.phone.as_deref().and_then(holder_digits);
+    let id = a.personal_id.as_ref().map(|p| p.to_string());
+    [phone, id]
+        .into_iter()
+        .flatten()
+        .any(|x| crate::session::ct_eq(&x, &v))
+}
+
+/// The public view of the dossier `code` if `verify` is its applicant's phone number or personal
+/// ID; `None` when the code is unknown *or* `verify` is wrong (the same answer, so that the
+/// lookup tells nothing about which).
+pub(crate) async fn verified_status(
+    s: &AppState,
+    code: &DossierCode,
+    verify: &str,
+    en: bool,
+) -> Result<Option<PublicStatus>, ApiError> {
+    let Some(d) = s.store.dossier_by_code(code).await? else {
+        return Ok(None);
+    };
+    if !holder_matches(&d.applicant, verify) {
+        return Ok(None);
+    }
+    let log = s.store.history(d.id).await?;
+    let names: std::collections::HashMap<AgencyCode, String> = s
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.name))
+        .collect();
+    let history =
+        motcua_domain::dossier::notice::history(log.iter().map(|e| &e.event), en, false, &|a| {
+            names.get(a).cloned()
+        });
+    Ok(Some(PublicStatus {
+        code: code.to_string(),
+        procedure_name: d.procedure.name.clone(),
+        status: d.status.national_name(),
+        national_status: d.status.national_code(),
+        received_at: d.received_at,
+        due_at: d.due_at,
+        finished_at: d.finished_at,
+        applicant_initials: Some(motcua_domain::dossier::notice::initials(&d.applicant.name)),
+        status_text: Some(motcua_domain::dossier::notice::status_text(d.status, en)),
+        history: Some(history),
+    }))
+}
+
+/// The public lookup's refusal when an address asks too often.
+pub(crate) fn too_many_lookups(wait_secs: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-lookups",
+        "Too many lookups",
+        format!("too many lookups from your address; try again in {wait_secs} s"),
+    )
+    .extra(serde_json::json!({ "retry_after": wait_secs }))
+}
+
+/// Optional proof of being the applicant.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PublicParams {
+    /// The applicant's phone number or personal ID: adds the history in plain words and the
+    /// applicant's initials. A wrong value answers 404 exactly as an unknown code does. Limited
+    /// to 20 lookups a minute per client address (429).
+    pub verify: Option<String>,
+}
+
+/// Status of a dossier by code, for anyone holding the receipt (as on the national portal);
+/// with `verify` (the applicant's phone number or personal ID) also its history.
 #[utoipa::path(get, path = "/api/v1/public/status/{code}", tag = "public",
-    params(("code" = String, Path)),
-    responses((status = 200, body = PublicStatus), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    params(("code" = String, Path), PublicParams),
+    responses((status = 200, body = PublicStatus), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn public_status(
     State(s): State<AppState>,
+    ext: axum::http::Extensions,
     Path(code): Path<String>,
+    q: Result<Query<PublicParams>, QueryRejection>,
 ) -> Result<Json<PublicStatus>, ApiError> {
+    let Query(p) = q?;
     let code =
         DossierCode::parse_lenient(&code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let unknown = || ApiError::not_found("no dossier with this code");
+    if let Some(v) = p.verify {
+        s.lookup_limiter
+            .hit(crate::session::client_ip(&ext))
+            .map_err(too_many_lookups)?;
+        return verified_status(&s, &code, &v, false)
+            .await?
+            .map(Json)
+            .ok_or_else(unknown);
+    }
     s.store
         .public_status(&code)
         .await?
         .map(|r| Json(r.into()))
-        .ok_or_else(|| ApiError::not_found("no dossier with this code"))
+        .ok_or_else(unknown)
 }

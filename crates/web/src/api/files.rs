@@ -333,6 +333,30 @@ pub(crate) async fn store_upload(
     Ok(view(&st.record, &st.name))
 }
 
+/// Checks an upload from a page and keeps it in `actor`'s data store (the same checks as
+/// `POST /api/v1/files`): returns its reference (`sha256:<hex>`) and display name, or the
+/// refusal (Vietnamese detail; `extra.message_en` in English).
+pub(crate) async fn keep_upload(
+    s: &AppState,
+    actor: &Actor,
+    raw_name: &str,
+    bytes: Bytes,
+) -> Result<(String, String), ApiError> {
+    let limit = s.files.limit(None);
+    if bytes.len() as u64 > limit {
+        return Err(refused(&Refusal::TooLarge { limit }));
+    }
+    let st = store_bytes(s, raw_name, bytes).await?;
+    s.store
+        .save_file(SaveFile {
+            file: st.record.clone(),
+            vault: vec![upload_entry(actor, &st)],
+            links: vec![],
+        })
+        .await?;
+    Ok((st.record.key.reference(), st.name))
+}
+
 async fn multipart(req: Request, s: &AppState) -> Result<Multipart, ApiError> {
     Multipart::from_request(req, s).await.map_err(|e| {
         ApiError::new(

@@ -12,9 +12,14 @@ mod login;
 mod mine;
 mod queue;
 mod reception;
+mod reset;
+mod signup;
+pub(crate) use signup::login_name;
 mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
+mod track;
+pub(crate) use track::{MAX_FILES as SUPPLEMENT_MAX_FILES, supply as supply_supplement};
 
 use crate::AppState;
 use crate::session::{MaybeSession, Session};
@@ -30,6 +35,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dang-nhap", get(login::form).post(login::submit))
         .route("/dang-xuat", axum::routing::post(login::sign_out))
+        .route("/dang-ky", get(signup::form).post(signup::submit))
+        .route("/quen-mat-khau", get(reset::ask_form).post(reset::ask))
+        .route("/dat-lai-mat-khau", get(reset::set_form).post(reset::set))
         .route("/can-bo", get(inbox::page))
         .route("/can-bo/ho-so/{id}", get(dossier::page).post(dossier::act))
         .route("/can-bo/nhat-ky", get(audit::page))
@@ -63,6 +71,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/ca-nhan", get(mine::page))
+        .route("/ca-nhan/ho-so/{id}", get(track::page))
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))
         .route(

@@ -118,7 +118,13 @@ pub(crate) async fn submit_online(
     {
         Ok((_, Json(view))) => {
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
-            Redirect::to(&format!("/ca-nhan?moi={}{lang_q}", view.dossier.id)).into_response()
+            // The new dossier's own page: what happens next, the expected appointment, the
+            // fees, and the receipt once the desk has received it.
+            Redirect::to(&format!(
+                "{}?moi=1{lang_q}",
+                super::track::path_of(view.dossier.id)
+            ))
+            .into_response()
         }
         Err(e) => {
             let status = if e.status().is_server_error() {

@@ -1,0 +1,496 @@
+//! `GET /ca-nhan/ho-so/{id}`: the applicant's tracking page — status in plain words, the
+//! appointment, what happens next, the history as the applicant reads it, notices (supplement
+//! asked, refusal, apology, result) and the papers (PDF). Only the owner sees it; anyone else
+//! is told it does not exist. `POST /ca-nhan/ho-so/{id}/bo-sung` supplies a supplement from
+//! the page: uploaded files (checked like every upload, kept in the data store) or documents
+//! re-used from the data store, and a note, through the one path every action takes.
+
+use super::{forbidden, lang_of, local, texts, to_sign_in};
+use crate::AppState;
+use crate::api::dossiers::perform;
+use crate::session::{MaybeSession, Session};
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use minijinja::context;
+use motcua_domain::agency::Role;
+use motcua_domain::codes::AgencyCode;
+use motcua_domain::dossier::{Command, DocumentRef, Dossier, EventBody, notice};
+use motcua_domain::files::FileKey;
+use motcua_domain::status::Status;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Most files sent with one supplement.
+pub(crate) const MAX_FILES: usize = 5;
+
+/// Query of the page.
+#[derive(Deserialize, Default)]
+pub(crate) struct Params {
+    lang: Option<String>,
+    /// Just submitted: show the receipt panel's welcome.
+    moi: Option<String>,
+    /// A supplement was just sent.
+    xong: Option<String>,
+}
+
+/// Where the page lives.
+pub(crate) fn path_of(id: Uuid) -> String {
+    format!("/ca-nhan/ho-so/{id}")
+}
+
+/// The signed-in citizen, or the response that turns the request away.
+#[allow(clippy::result_large_err)]
+fn citizen(session: MaybeSession, back_to: &str, lang: &str) -> Result<Session, Response> {
+    match session.0 {
+        Some(s) if s.actor.role == Role::Citizen => Ok(s),
+        Some(_) => Err(forbidden(lang)),
+        None => Err(to_sign_in(back_to)),
+    }
+}
+
+/// The dossier if `sess` owns it; otherwise the friendly 404 (as if it did not exist).
+async fn owned(s: &AppState, sess: &Session, id: &str, lang: &str) -> Result<Dossier, Response> {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return Err(super::not_found(lang));
+    };
+    match s.store.dossier(id).await {
+        Ok(Some(d)) if d.is_owner(&sess.actor) => Ok(d),
+        Ok(_) => Err(super::not_found(lang)),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a dossier for its owner failed");
+            Err(super::busy(lang))
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Paper {
+    kind: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize, Default)]
+struct Notices {
+    supplement_items: Vec<String>,
+    supplement_reason: Option<String>,
+    refusal: Option<Vec<String>>,
+    apology_reason: Option<String>,
+    apology_new_due: Option<String>,
+    result: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VaultRow {
+    key: String,
+    name: String,
+    added: String,
+}
+
+/// What the page says on top of the dossier.
+#[derive(Default)]
+pub(crate) struct Flash<'a> {
+    new: bool,
+    sent: bool,
+    error: Option<&'a str>,
+}
+
+fn next_key(st: Status) -> &'static str {
+    match st {
+        Status::AwaitingReception => "tr_next_awaiting",
+        Status::SupplementAtReception | Status::SupplementRequested => "tr_next_supplement",
+        Status::Received | Status::Processing => "tr_next_progress",
+        Status::AwaitingPayment => "tr_next_payment",
+        Status::ResultReady => "tr_next_ready",
+        Status::Refused | Status::Withdrawn | Status::Stopped | Status::Returned => {
+            "tr_next_closed"
+        }
+    }
+}
+
+fn waits_for_supplement(st: Status) -> bool {
+    matches!(
+        st,
+        Status::SupplementAtReception | Status::SupplementRequested
+    )
+}
+
+/// Agency names by code (for the history's sentences).
+pub(crate) async fn agency_names(s: &AppState) -> HashMap<AgencyCode, String> {
+    match s.store.agencies().await {
+        Ok(a) => a.into_iter().map(|a| (a.code, a.name)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "agency names unavailable");
+            HashMap::new()
+        }
+    }
+}
+
+async fn render(
+    s: &AppState,
+    sess: &Session,
+    d: &Dossier,
+    lang: &str,
+    flash: Flash<'_>,
+    status: StatusCode,
+) -> Response {
+    let t = texts::get(lang);
+    let en = lang == "en";
+    let log = match s.store.history(d.id).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "history failed");
+            return super::busy(lang);
+        }
+    };
+    let names = agency_names(s).await;
+    let lookup = |a: &AgencyCode| names.get(a).cloned();
+    let history = notice::history(log.iter().map(|e| &e.event), en, true, &lookup);
+    let last = |f: &dyn Fn(&EventBody) -> bool| log.iter().rev().find(|e| f(&e.event.body));
+    let mut n = Notices::default();
+    if waits_for_supplement(d.status)
+        && let Some(e) = last(&|b| matches!(b, EventBody::SupplementRequested { .. }))
+        && let EventBody::SupplementRequested { items, reason, .. } = &e.event.body
+    {
+        n.supplement_items = items.clone();
+        n.supplement_reason = Some(reason.clone());
+    }
+    if d.status == Status::Refused
+        && let Some(e) = last(&|b| matches!(b, EventBody::Refused { .. }))
+        && let EventBody::Refused { reasons } = &e.event.body
+    {
+        n.refusal = Some(reasons.clone());
+    }
+    if d.apologies > 0
+        && let Some(e) = last(&|b| matches!(b, EventBody::ApologyIssued { .. }))
+        && let EventBody::ApologyIssued {
+            reason, new_due_at, ..
+        } = &e.event.body
+    {
+        n.apology_reason = Some(reason.clone());
+        n.apology_new_due = Some(notice::date(*new_due_at));
+    }
+    if matches!(d.status, Status::ResultReady | Status::Returned) {
+        n.result = d.result.clone();
+    }
+    let mut papers = Vec::new();
+    if d.code.is_some() {
+        papers.push(Paper {
+            kind: "receipt",
+            label: t.get("doc_receipt"),
+        });
+    }
+    if log
+        .iter()
+        .any(|e| matches!(e.event.body, EventBody::SupplementRequested { .. }))
+    {
+        papers.push(Paper {
+            kind: "supplement",
+            label: t.get("doc_supplement"),
+        });
+    }
+    if d.status == Status::Refused {
+        papers.push(Paper {
+            kind: "refusal",
+            label: t.get("doc_refusal"),
+        });
+    }
+    if d.apologies > 0 {
+        papers.push(Paper {
+            kind: "apology",
+            label: t.get("doc_apology"),
+        });
+    }
+    if matches!(d.status, Status::Withdrawn | Status::Stopped) {
+        papers.push(Paper {
+            kind: "stop",
+            label: t.get("doc_stop"),
+        });
+    }
+    // Before reception: the appointment the desk would give if it received the dossier now,
+    // on the receiving agency's calendar (the receipt's date is the official one).
+    let expected = (d.status == Status::AwaitingReception).then(|| {
+        let cal = s.calendars().for_agency(&d.receiving_agency);
+        notice::date(cal.add_working_time(Utc::now(), d.procedure.time_limit.duration()))
+    });
+    let fee = (d.procedure.fee_vnd > 0).then(|| notice::money(d.procedure.fee_vnd));
+    let supply = waits_for_supplement(d.status);
+    let vault: Vec<VaultRow> = if supply {
+        match s.store.vault(sess.actor.user_id, 50).await {
+            Ok(v) => v
+                .into_iter()
+                .map(|(e, f)| VaultRow {
+                    key: f.key.reference(),
+                    name: e.name,
+                    added: local(Some(e.added_at)),
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "data store unavailable");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut r = crate::pages::render(
+        "citizen_dossier.html",
+        lang,
+        context! {
+            st => t.value(), me => &sess.actor, csrf => &sess.csrf, d => d,
+            status_label => notice::status_text(d.status, en),
+            next => t.get(next_key(d.status)),
+            submitted => local(Some(d.submitted_at)),
+            received => local(d.received_at),
+            due => d.due_at.map(notice::date),
+            time_limit => d.procedure.time_limit.label_vi(),
+            expected, fee, history, n, papers, supply, vault,
+            max_files => MAX_FILES,
+            new => flash.new, sent => flash.sent, error => flash.error,
+        },
+    );
+    *r.status_mut() = status;
+    r
+}
+
+/// The page.
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let sess = match citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let d = match owned(&s, &sess, &id, lang).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let flash = Flash {
+        new: p.moi.is_some(),
+        sent: p.xong.is_some(),
+        error: None,
+    };
+    render(&s, &sess, &d, lang, flash, StatusCode::OK).await
+}
+
+/// What the supplement form carried.
+#[derive(Default)]
+struct Posted {
+    csrf: Option<String>,
+    note: String,
+    files: Vec<(String, Bytes)>,
+    vault: Vec<String>,
+}
+
+/// Reads the form: `csrf`, `note`, `file` (repeated; empty file inputs are skipped) and
+/// `vault` (repeated: references of the data store). `Err` is a key of the texts.
+async fn read(mut mp: Multipart, limit: u64) -> Result<Posted, (StatusCode, &'static str)> {
+    let too_large = (StatusCode::PAYLOAD_TOO_LARGE, "tr_too_large");
+    let bad = (StatusCode::BAD_REQUEST, "expired_form");
+    let mut p = Posted::default();
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large),
+            Err(_) => return Err(bad),
+        };
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let mut field = field;
+                let mut buf = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(c)) => {
+                            if (buf.len() + c.len()) as u64 > limit {
+                                return Err(too_large);
+                            }
+                            buf.extend_from_slice(&c);
+                        }
+                        Ok(None) => break,
+                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                            return Err(too_large);
+                        }
+                        Err(_) => return Err(bad),
+                    }
+                }
+                // A file input left empty still sends a part, without a name or bytes.
+                if name.is_empty() && buf.is_empty() {
+                    continue;
+                }
+                if p.files.len() == MAX_FILES {
+                    return Err((StatusCode::UNPROCESSABLE_ENTITY, "tr_too_many"));
+                }
+                p.files.push((name, Bytes::from(buf)));
+            }
+            other => {
+                let other = other.to_string();
+                let v = field.text().await.map_err(|_| bad)?;
+                match other.as_str() {
+                    "csrf" => p.csrf = Some(v),
+                    "note" => p.note = v.trim().chars().take(2000).collect(),
+                    "vault" if p.vault.len() < 50 => p.vault.push(v.trim().to_string()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// `POST /ca-nhan/ho-so/{id}/bo-sung`: supplies the supplement.
+pub(crate) async fn supply(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let t = texts::get(lang);
+    let sess = match citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let page_error = |status: StatusCode, key: &'static str| {
+        crate::pages::error_page(status, lang, t.get("error"), t.get(key))
+    };
+    // Someone else's dossier does not exist, whatever the body.
+    let d = match owned(&s, &sess, &id, lang).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let posted = match mp {
+        Ok(mp) => match read(mp, s.files.limit(None)).await {
+            Ok(p) => p,
+            Err((status, key)) => return page_error(status, key),
+        },
+        Err(_) => return page_error(StatusCode::BAD_REQUEST, "expired_form"),
+    };
+    if !sess.csrf_ok(posted.csrf.as_deref()) {
+        return page_error(StatusCode::FORBIDDEN, "expired_form");
+    }
+    let again = |msg: String, status: StatusCode| {
+        let s = s.clone();
+        let sess = sess.clone();
+        let d = d.clone();
+        async move {
+            let flash = Flash {
+                error: Some(&msg),
+                ..Default::default()
+            };
+            render(&s, &sess, &d, lang, flash, status).await
+        }
+    };
+    if !waits_for_supplement(d.status) {
+        return again(t.get("tr_not_waiting").to_string(), StatusCode::CONFLICT).await;
+    }
+    if posted.files.is_empty() && posted.vault.is_empty() {
+        return again(
+            t.get("tr_need_file").to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    // Re-used documents must be the citizen's own (checked again by `perform`).
+    let mut documents = Vec::new();
+    for raw in &posted.vault {
+        let Some(key) = FileKey::parse_ref(raw) else {
+            return again(
+                t.get("tr_need_file").to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        };
+        match s.store.vault_entry(sess.actor.user_id, &key).await {
+            Ok(Some((e, _))) => documents.push(DocumentRef {
+                name: e.name,
+                file: Some(key.reference()),
+            }),
+            Ok(None) => {
+                return again(
+                    t.get("tr_need_file").to_string(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "data store lookup failed");
+                return super::busy(lang);
+            }
+        }
+    }
+    // Uploads are checked from their bytes and kept in the data store first, so a refusal
+    // later loses nothing: they can be re-used with one click.
+    for (name, bytes) in posted.files {
+        match crate::api::files::keep_upload(&s, &sess.actor, &name, bytes).await {
+            Ok((reference, shown)) => documents.push(DocumentRef {
+                name: shown,
+                file: Some(reference),
+            }),
+            Err(e) if e.status().is_client_error() => {
+                let msg = if lang == "en" {
+                    e.0.extra
+                        .as_ref()
+                        .and_then(|x| x["message_en"].as_str())
+                        .map(String::from)
+                        .unwrap_or_else(|| e.detail().to_string())
+                } else {
+                    e.detail().to_string()
+                };
+                return again(format!("{name}: {msg}"), e.status()).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e.detail(), "storing an upload failed");
+                return super::busy(lang);
+            }
+        }
+    }
+    let note = Some(posted.note).filter(|n| !n.is_empty());
+    match perform(
+        &s,
+        &sess.actor,
+        d.id,
+        Command::ProvideSupplement { documents },
+        note,
+        None,
+    )
+    .await
+    {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "provide_supplement")
+                .increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("{}?xong=bo-sung{lang_q}", path_of(d.id))).into_response()
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) => {
+            let status = if e.status().is_client_error() {
+                e.status()
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let d = match owned(&s, &sess, &id, lang).await {
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            let flash = Flash {
+                error: Some(e.detail()),
+                ..Default::default()
+            };
+            render(&s, &sess, &d, lang, flash, status).await
+        }
+    }
+}

@@ -1911,7 +1911,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 11,
+        applied, 12,
         "every migration applied once (15 and 16 add columns and indexes only)"
     );
 

@@ -788,6 +788,16 @@ fn rows() -> Vec<Row> {
                 SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
             ],
         ),
+        // No form body: the owner is told so (400), others learn nothing.
+        row(
+            "POST",
+            "/ca-nhan/ho-so/{id}/danh-gia",
+            "/ca-nhan/ho-so/{r}/danh-gia",
+            None,
+            [
+                SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
         row(
             "GET",
             "/bang-dieu-khien",

@@ -84,6 +84,15 @@ impl Browser {
         answer(rb.send().await.unwrap()).await
     }
 
+    /// Posts a URL-encoded form.
+    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut rb = raw().post(format!("{}{path}", base())).form(fields);
+        if !self.cookie.is_empty() {
+            rb = rb.header(COOKIE, &self.cookie);
+        }
+        answer(rb.send().await.unwrap()).await
+    }
+
     /// Posts a multipart body.
     async fn post_multipart(&self, path: &str, body: Vec<u8>) -> (StatusCode, String) {
         let mut rb = raw()
@@ -984,4 +993,120 @@ async fn payment_apology_and_withdrawal_show_on_the_tracking_page() {
     );
     assert!(html.contains("The dossier is closed."), "{html}");
     assert!(html.contains(&format!("/api/v1/dossiers/{id}/documents/stop")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_applicant_rates_the_service_once_after_the_result_is_returned() {
+    let d = submit().await;
+    let id = d["id"].as_str().unwrap();
+    let path = format!("/ca-nhan/ho-so/{id}");
+    let rate = format!("{path}/danh-gia");
+    let owner = Browser::sign_in("congdan").await;
+    act("motcua.xa", id, "receive", json!({})).await;
+
+    // Still in progress: no rating form, and a rating posted anyway is refused.
+    let (st, html) = owner.get(&path).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!html.contains("name=\"score\""), "{html}");
+    let csrf = csrf_in(&html);
+    let (st, html) = owner
+        .post_form(&rate, &[("csrf", &csrf), ("score", "5")])
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("Chỉ đánh giá được một lần"), "{html}");
+
+    // The commune processes, approves and returns the result.
+    act("lanhdao.xa", id, "complete_step", json!({})).await;
+    act("chuyenvien.xa", id, "complete_step", json!({})).await;
+    act("lanhdao.xa", id, "approve", json!({})).await;
+    act(
+        "motcua.xa",
+        id,
+        "mark_result_ready",
+        json!({"summary": "Giấy khai sinh"}),
+    )
+    .await;
+    let v = act(
+        "motcua.xa",
+        id,
+        "return_result",
+        json!({"method": "counter", "receiver": "Nguyễn Thị Lan"}),
+    )
+    .await;
+    assert_eq!(v["national_status"], 10, "{v}");
+
+    let (st, html) = owner.get(&path).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Đánh giá mức độ hài lòng"), "{html}");
+    assert!(html.contains("Rất hài lòng"), "{html}");
+    let csrf = csrf_in(&html);
+
+    // Bad input: no CSRF, a forged one, no level, a level out of range, an endless comment.
+    let (st, _) = owner.post_form(&rate, &[("score", "5")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = owner
+        .post_form(&rate, &[("csrf", "forged"), ("score", "5")])
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    for bad in ["", "0", "6", "năm", "-1"] {
+        let (st, html) = owner
+            .post_form(&rate, &[("csrf", &csrf), ("score", bad)])
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {html}");
+        assert!(html.contains("Hãy chọn một mức độ hài lòng."), "{html}");
+    }
+    let long = "x".repeat(2001);
+    let (st, html) = owner
+        .post_form(
+            &rate,
+            &[("csrf", &csrf), ("score", "4"), ("comment", &long)],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+
+    // Someone else cannot rate it, nor learn that it exists.
+    let other = Browser::sign_in("congdan2").await;
+    let (_, other_page) = other.get("/ca-nhan").await;
+    let other_csrf = csrf_in(&other_page);
+    let (st, _) = other
+        .post_form(&rate, &[("csrf", &other_csrf), ("score", "1")])
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // The owner rates; the page thanks and shows it; the API has it; a second rating fails.
+    let (st, to) = owner
+        .post_form(
+            &rate,
+            &[
+                ("csrf", &csrf),
+                ("score", "4"),
+                ("comment", "Cán bộ <b>nhiệt tình</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(to, format!("{path}?xong=danh-gia"));
+    let (_, html) = owner.get(&to).await;
+    assert!(html.contains("Cảm ơn bạn đã đánh giá"), "{html}");
+    assert!(
+        html.contains("Bạn đã đánh giá: <strong>Hài lòng</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Cán bộ &lt;b&gt;nhiệt tình"),
+        "escaped: {html}"
+    );
+    assert!(!html.contains("<b>nhiệt tình"), "escaped: {html}");
+    assert!(!html.contains("name=\"score\""), "{html}");
+    let (_, dv) = as_user("congdan", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert_eq!(dv["dossier"]["rating"]["score"], 4, "{dv}");
+    let (st, _) = owner
+        .post_form(&rate, &[("csrf", &csrf), ("score", "5")])
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, dv) = as_user("congdan", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert_eq!(
+        dv["dossier"]["rating"]["score"], 4,
+        "the first rating stands: {dv}"
+    );
 }

@@ -72,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/ca-nhan", get(mine::page))
         .route("/ca-nhan/ho-so/{id}", get(track::page))
+        .route(
+            "/ca-nhan/ho-so/{id}/danh-gia",
+            axum::routing::post(track::rate),
+        )
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))
         .route(

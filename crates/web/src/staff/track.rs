@@ -4,6 +4,8 @@
 //! is told it does not exist. `POST /ca-nhan/ho-so/{id}/bo-sung` supplies a supplement from
 //! the page: uploaded files (checked like every upload, kept in the data store) or documents
 //! re-used from the data store, and a note, through the one path every action takes.
+//! `POST /ca-nhan/ho-so/{id}/danh-gia` rates the service once the result was returned (the
+//! satisfaction the province's service index counts), through the same path.
 
 use super::{forbidden, lang_of, local, texts, to_sign_in};
 use crate::AppState;
@@ -97,7 +99,27 @@ struct VaultRow {
 pub(crate) struct Flash<'a> {
     new: bool,
     sent: bool,
+    rated: bool,
     error: Option<&'a str>,
+}
+
+/// The five satisfaction levels, best first: (score, text key).
+const LEVELS: [(u8, &str); 5] = [
+    (5, "rate_5"),
+    (4, "rate_4"),
+    (3, "rate_3"),
+    (2, "rate_2"),
+    (1, "rate_1"),
+];
+
+/// Longest comment kept with a rating (characters).
+const MAX_COMMENT: usize = 2000;
+
+/// One satisfaction level as the page offers it.
+#[derive(Serialize)]
+struct Level {
+    score: u8,
+    label: &'static str,
 }
 
 fn next_key(st: Status) -> &'static str {
@@ -238,6 +260,21 @@ async fn render(
     } else {
         Vec::new()
     };
+    let can_rate = d.status == Status::Returned && d.rating.is_none();
+    let levels: Vec<Level> = LEVELS
+        .iter()
+        .map(|(score, key)| Level {
+            score: *score,
+            label: t.get(key),
+        })
+        .collect();
+    let rated_label = d.rating.as_ref().and_then(|r| {
+        LEVELS
+            .iter()
+            .find(|(score, _)| *score == r.score)
+            .map(|(_, key)| t.get(key))
+    });
+    let rated_comment = d.rating.as_ref().and_then(|r| r.comment.clone());
     let mut r = crate::pages::render(
         "citizen_dossier.html",
         lang,
@@ -251,7 +288,8 @@ async fn render(
             time_limit => d.procedure.time_limit.label_vi(),
             expected, fee, history, n, papers, supply, vault,
             max_files => MAX_FILES,
-            new => flash.new, sent => flash.sent, error => flash.error,
+            new => flash.new, sent => flash.sent, rated => flash.rated, error => flash.error,
+            can_rate, levels, rated_label, rated_comment,
         },
     );
     *r.status_mut() = status;
@@ -277,7 +315,8 @@ pub(crate) async fn page(
     };
     let flash = Flash {
         new: p.moi.is_some(),
-        sent: p.xong.is_some(),
+        sent: p.xong.as_deref() == Some("bo-sung"),
+        rated: p.xong.as_deref() == Some("danh-gia"),
         error: None,
     };
     render(&s, &sess, &d, lang, flash, StatusCode::OK).await
@@ -474,6 +513,114 @@ pub(crate) async fn supply(
                 .increment(1);
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("{}?xong=bo-sung{lang_q}", path_of(d.id))).into_response()
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) => {
+            let status = if e.status().is_client_error() {
+                e.status()
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let d = match owned(&s, &sess, &id, lang).await {
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            let flash = Flash {
+                error: Some(e.detail()),
+                ..Default::default()
+            };
+            render(&s, &sess, &d, lang, flash, status).await
+        }
+    }
+}
+
+/// The rating form.
+#[derive(Deserialize, Default)]
+pub(crate) struct RateForm {
+    csrf: Option<String>,
+    score: Option<String>,
+    comment: Option<String>,
+}
+
+/// `POST /ca-nhan/ho-so/{id}/danh-gia`: the applicant rates the service (1-5 and a comment)
+/// once the result was returned; once only (the domain refuses a second rating).
+pub(crate) async fn rate(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    form: Result<axum::Form<RateForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let t = texts::get(lang);
+    let sess = match citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // Someone else's dossier does not exist, whatever the body.
+    let d = match owned(&s, &sess, &id, lang).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let Ok(axum::Form(f)) = form else {
+        return crate::pages::error_page(
+            StatusCode::BAD_REQUEST,
+            lang,
+            t.get("error"),
+            t.get("expired_form"),
+        );
+    };
+    if !sess.csrf_ok(f.csrf.as_deref()) {
+        return crate::pages::error_page(
+            StatusCode::FORBIDDEN,
+            lang,
+            t.get("error"),
+            t.get("expired_form"),
+        );
+    }
+    let again = |msg: &'static str, status: StatusCode| {
+        let flash = Flash {
+            error: Some(msg),
+            ..Default::default()
+        };
+        render(&s, &sess, &d, lang, flash, status)
+    };
+    let score = f
+        .score
+        .as_deref()
+        .and_then(|v| v.trim().parse::<u8>().ok())
+        .filter(|n| LEVELS.iter().any(|(score, _)| score == n));
+    let Some(score) = score else {
+        return again(t.get("rate_pick"), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let comment = f
+        .comment
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_COMMENT)
+    {
+        return again(t.get("rate_long"), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    if d.status != Status::Returned || d.rating.is_some() {
+        return again(t.get("rate_not_now"), StatusCode::CONFLICT).await;
+    }
+    match perform(
+        &s,
+        &sess.actor,
+        d.id,
+        Command::Rate { score, comment },
+        None,
+        None,
+    )
+    .await
+    {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "rate").increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("{}?xong=danh-gia{lang_q}", path_of(d.id))).into_response()
         }
         Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
         Err(e) => {

@@ -663,6 +663,14 @@ fn rows() -> Vec<Row> {
             None,
             [SignIn, Refused, Refused, Hidden, Ok, Ok, Refused, Ok],
         ),
+        // Not a multipart form: staff of the holding agency are told so (400).
+        row(
+            "POST",
+            "/can-bo/ho-so/{id}/ket-qua",
+            "/can-bo/ho-so/{r}/ket-qua",
+            None,
+            [SignIn, Refused, Refused, Hidden, Pass, Pass, Refused, Pass],
+        ),
         row(
             "GET",
             "/can-bo/nhat-ky",

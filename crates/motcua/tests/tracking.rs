@@ -1110,3 +1110,138 @@ async fn the_applicant_rates_the_service_once_after_the_result_is_returned() {
         "the first rating stands: {dv}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_uploads_the_result_from_the_dossier_page_and_it_reaches_the_applicant() {
+    let d = submit().await;
+    let id = d["id"].as_str().unwrap();
+    let page = format!("/can-bo/ho-so/{id}");
+    let post = format!("{page}/ket-qua");
+    act("motcua.xa", id, "receive", json!({})).await;
+    act("lanhdao.xa", id, "complete_step", json!({})).await;
+    act("chuyenvien.xa", id, "complete_step", json!({})).await;
+    act("lanhdao.xa", id, "approve", json!({})).await;
+
+    let desk = Browser::sign_in("motcua.xa").await;
+    let (st, html) = desk.get(&page).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(&format!(
+            "action=\"{post}?lang=vi\" enctype=\"multipart/form-data\""
+        )),
+        "the result form uploads files: {html}"
+    );
+    let csrf = csrf_in(&html);
+    let pdf = unique_pdf();
+    let key = format!("sha256:{}", motcua_domain::files::FileKey::of(&pdf).hex());
+
+    // Bad input: no CSRF, a forged one, no summary, no file, an executable named .pdf,
+    // not a multipart body; nothing is marked ready.
+    let (st, _) = desk
+        .post_multipart(
+            &post,
+            multipart(&[("summary", None, b"GKS"), ("file", Some("kq.pdf"), &pdf)]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = desk
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, b"forged"),
+                ("summary", None, b"GKS"),
+                ("file", Some("kq.pdf"), &pdf),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, html) = desk
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("kq.pdf"), &pdf),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("Hãy ghi kết quả là gì"), "{html}");
+    let (st, html) = desk
+        .post_multipart(
+            &post,
+            multipart(&[("csrf", None, csrf.as_bytes()), ("summary", None, b"GKS")]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("Hãy đính kèm ít nhất một tệp kết quả."),
+        "{html}"
+    );
+    let (st, html) = desk
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                ("summary", None, b"GKS"),
+                (
+                    "file",
+                    Some("ket-qua.pdf"),
+                    b"MZ\x90\x00\x03\x00\x00\x00 not a pdf",
+                ),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    let (st, _) = desk
+        .post_form(&post, &[("csrf", &csrf), ("summary", "GKS")])
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (_, dv) = as_user("motcua.xa", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert_ne!(dv["dossier"]["status"], "result_ready", "{dv}");
+
+    // Another commune's desk learns nothing.
+    let other = Browser::sign_in("motcua.tinh").await;
+    let (st, _) = other
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                ("summary", None, b"GKS"),
+                ("file", Some("kq.pdf"), &pdf),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // The desk marks the result ready with the signed file.
+    let (st, to) = desk
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                ("summary", None, "Giấy khai sinh số 12/2026".as_bytes()),
+                ("note", None, b"Da ky so"),
+                ("file", Some("giay-khai-sinh.pdf"), &pdf),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    assert_eq!(to, format!("{page}?xong=mark_result_ready"));
+    let (_, dv) = as_user("motcua.xa", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert_eq!(dv["dossier"]["status"], "result_ready", "{dv}");
+
+    // The file is the dossier's result and is in the applicant's data store.
+    let (st, files) = as_user(
+        "motcua.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{id}/files"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{files}");
+    assert!(files.to_string().contains(&key), "{files}");
+    assert!(files.to_string().contains("result"), "{files}");
+    let (st, mine) = as_user("congdan", "GET", "/api/v1/me/files", None).await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert!(mine.to_string().contains(&key), "{mine}");
+}

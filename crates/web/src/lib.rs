@@ -329,6 +329,12 @@ pub fn router(state: AppState) -> Router {
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
         .route(
+            "/can-bo/ho-so/{id}/ket-qua",
+            post(staff::upload_result).layer(DefaultBodyLimit::max(
+                upload_limit.saturating_mul(staff::MAX_RESULT_FILES),
+            )),
+        )
+        .route(
             "/ca-nhan/ho-so/{id}/bo-sung",
             post(staff::supply_supplement).layer(DefaultBodyLimit::max(
                 upload_limit.saturating_mul(staff::SUPPLEMENT_MAX_FILES),

@@ -1,6 +1,9 @@
 //! `GET /can-bo/ho-so/{id}`: one dossier for an officer — applicant, declaration, documents,
 //! history and the actions the workflow allows this officer now; `POST` performs one of them
 //! (the same path as the API's actions). Every view is written to the audit trail.
+//! `POST /can-bo/ho-so/{id}/ket-qua` marks the result ready with its digitized files (a
+//! multipart form): each file is checked like every upload, linked to the dossier as a result
+//! and lands in the applicant's data store.
 
 use super::{lang_of, local, require_staff, texts};
 use crate::AppState;
@@ -477,6 +480,167 @@ pub(crate) async fn act(
                 Err(_) => d,
             };
             render(&s, &sess, &d, lang, None, Some(&msg), status).await
+        }
+    }
+}
+
+/// Most result files sent at once.
+pub(crate) const MAX_RESULT_FILES: usize = 5;
+
+/// What the result form carried.
+#[derive(Default)]
+struct ResultForm {
+    csrf: Option<String>,
+    summary: String,
+    note: String,
+    version: Option<u64>,
+    files: Vec<(String, axum::body::Bytes)>,
+}
+
+/// Reads the result form; `Err` is the status and a text key.
+async fn read_result(
+    mut mp: axum::extract::Multipart,
+    limit: u64,
+) -> Result<ResultForm, (StatusCode, &'static str)> {
+    let mut f = ResultForm::default();
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => return Err((StatusCode::BAD_REQUEST, "expired_form")),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "r_result_too_big"))?;
+        match (name.as_str(), file_name) {
+            ("file", Some(fname)) => {
+                if fname.is_empty() && bytes.is_empty() {
+                    continue; // an empty file input
+                }
+                if bytes.len() as u64 > limit {
+                    return Err((StatusCode::PAYLOAD_TOO_LARGE, "r_result_too_big"));
+                }
+                if f.files.len() == MAX_RESULT_FILES {
+                    return Err((StatusCode::UNPROCESSABLE_ENTITY, "r_result_too_many"));
+                }
+                f.files.push((fname, bytes));
+            }
+            (other, _) => {
+                let text = String::from_utf8_lossy(&bytes).trim().to_string();
+                match other {
+                    "csrf" => f.csrf = Some(text),
+                    "summary" => f.summary = text,
+                    "note" => f.note = text,
+                    "version" => f.version = text.parse().ok(),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// `POST /can-bo/ho-so/{id}/ket-qua`: the result is ready, with its files.
+pub(crate) async fn upload_result(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let sess = match require_staff(session, &format!("/can-bo/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let t = texts::get(lang);
+    let Some(uuid) = parse_id(&id) else {
+        return super::not_found(lang);
+    };
+    // Another agency's dossier does not exist, whatever the body.
+    let d = match load_visible(&s, &sess.actor, uuid).await {
+        Ok(v) => v.into_inner(),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => return super::not_found(lang),
+        Err(e) => return failure(lang, e),
+    };
+    let page_error = |status: StatusCode, key: &'static str| {
+        crate::pages::error_page(status, lang, t.get("error"), t.get(key))
+    };
+    let f = match mp {
+        Ok(mp) => match read_result(mp, s.files.limit(None)).await {
+            Ok(f) => f,
+            Err((status, key)) => return page_error(status, key),
+        },
+        Err(_) => return page_error(StatusCode::BAD_REQUEST, "expired_form"),
+    };
+    if !sess.csrf_ok(f.csrf.as_deref()) {
+        return page_error(StatusCode::FORBIDDEN, "expired_form");
+    }
+    let again = |msg: String, status: StatusCode| {
+        let (s, sess, d) = (s.clone(), sess.clone(), d.clone());
+        async move { render(&s, &sess, &d, lang, None, Some(&msg), status).await }
+    };
+    if f.summary.is_empty() {
+        return again(
+            t.get("r_result_summary").to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    if f.files.is_empty() {
+        return again(
+            t.get("r_result_need_file").to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    // Each file is checked from its bytes and kept first; `perform` checks the keys again and
+    // links them to the dossier as results (and to the applicant's data store).
+    let mut documents = Vec::with_capacity(f.files.len());
+    for (name, bytes) in f.files {
+        match crate::api::files::keep_upload(&s, &sess.actor, &name, bytes).await {
+            Ok((reference, shown)) => documents.push(motcua_domain::dossier::DocumentRef {
+                name: shown,
+                file: Some(reference),
+            }),
+            Err(e) if e.status().is_client_error() => {
+                let status = e.status();
+                return again(format!("{name}: {}", e.detail()), status).await;
+            }
+            Err(e) => return failure(lang, e),
+        }
+    }
+    let note = Some(f.note).filter(|n| !n.is_empty());
+    let cmd = Command::MarkResultReady {
+        summary: f.summary,
+        documents,
+    };
+    match perform(&s, &sess.actor, uuid, cmd, note, f.version).await {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "mark_result_ready")
+                .increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!(
+                "/can-bo/ho-so/{uuid}?xong=mark_result_ready{lang_q}"
+            ))
+            .into_response()
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) => {
+            let status = if e.status().is_client_error() {
+                e.status()
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let d = match load_visible(&s, &sess.actor, uuid).await {
+                Ok(v) => v.into_inner(),
+                Err(e) => return failure(lang, e),
+            };
+            render(&s, &sess, &d, lang, None, Some(e.detail()), status).await
         }
     }
 }

@@ -19,6 +19,7 @@ mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
 mod track;
+pub(crate) use dossier::{MAX_RESULT_FILES, upload_result};
 pub(crate) use track::{MAX_FILES as SUPPLEMENT_MAX_FILES, supply as supply_supplement};
 
 use crate::AppState;

@@ -305,6 +305,20 @@ const VI: &[(&str, &str)] = &[
         "rate_not_now",
         "Chỉ đánh giá được một lần, sau khi đã nhận kết quả.",
     ),
+    (
+        "r_result_files",
+        "Tệp kết quả đã ký số hoặc bản quét (PDF, JPEG, PNG; tối đa 5 tệp)",
+    ),
+    (
+        "r_result_need_file",
+        "Hãy đính kèm ít nhất một tệp kết quả.",
+    ),
+    (
+        "r_result_summary",
+        "Hãy ghi kết quả là gì (ví dụ: Giấy khai sinh số ...).",
+    ),
+    ("r_result_too_many", "Gửi tối đa 5 tệp kết quả một lần."),
+    ("r_result_too_big", "Tệp quá lớn hoặc tải lên bị gián đoạn."),
     ("tr_supply", "Gửi bổ sung"),
     (
         "tr_files",
@@ -681,6 +695,20 @@ const EN: &[(&str, &str)] = &[
     (
         "rate_not_now",
         "A dossier is rated once, after its result was returned.",
+    ),
+    (
+        "r_result_files",
+        "Result files, digitally signed or scanned (PDF, JPEG, PNG; up to 5)",
+    ),
+    ("r_result_need_file", "Attach at least one result file."),
+    (
+        "r_result_summary",
+        "Say what the result is (e.g. Birth certificate no. ...).",
+    ),
+    ("r_result_too_many", "Send at most 5 result files at once."),
+    (
+        "r_result_too_big",
+        "A file is too large or the upload was cut off.",
     ),
     ("tr_supply", "Send the supplement"),
     (

@@ -3,7 +3,9 @@
 // counter console, opens reception from it, finds the procedure, looks the applicant up, ticks and
 // scans a paper component (a tiny PDF written here), is told what is missing (postal reception
 // without a tracking number) without losing anything, receives the dossier and opens the receipt
-// PDF. Screenshots of each screen go to $SHOTS.
+// PDF; then the commune leader assigns and passes the step on, the specialist appraises, the
+// leader approves, and the desk uploads the signed result and returns it, each from the dossier
+// page. Screenshots of each screen go to $SHOTS.
 //
 // Run by crates/motcua/tests/browser.rs with BASE, CHROMIUM and SHOTS set.
 import { chromium } from "playwright-core";
@@ -133,6 +135,57 @@ try {
   const body = await page.textContent("main");
   assert.ok(body.includes(`Số thứ tự ${number}`), "the ticket is in the history");
   await shot(page, "dossier");
+  const dossierPath = new URL(page.url()).pathname;
+  const id = dossierPath.split("/").pop();
+
+  // Processing at the commune: the leader assigns the specialist and passes the first step on,
+  // the specialist appraises, the leader approves; each acts from the dossier page.
+  async function signedIn(user) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "vi-VN" });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/dang-nhap?next=${encodeURIComponent(dossierPath)}`);
+    await p.getByLabel("Tên đăng nhập").fill(user);
+    await p.getByLabel("Mật khẩu").fill(PASSWORD);
+    await p.getByRole("button", { name: "Đăng nhập" }).click();
+    await p.waitForURL(/\/can-bo\/ho-so\//);
+    return p;
+  }
+  async function act(p, label, fill) {
+    const form = p.locator("details.act", { has: p.locator("summary", { hasText: label }) });
+    await form.locator("summary").click();
+    if (fill) await fill(form);
+    await form.getByRole("button", { name: label }).click();
+    await p.waitForURL(/xong=/);
+  }
+  const leader = await signedIn("lanhdao.xa");
+  await act(leader, "Giao xử lý", (f) =>
+    f.locator("select[name=user_id]").selectOption({ label: "Phan Văn Hải (chuyenvien.xa)" }),
+  );
+  await act(leader, "Hoàn thành bước, chuyển tiếp");
+  await shot(leader, "leader-assigned");
+  const specialist = await signedIn("chuyenvien.xa");
+  await act(specialist, "Hoàn thành bước, chuyển tiếp");
+  await shot(specialist, "specialist-done");
+  await leader.goto(BASE + dossierPath);
+  await act(leader, "Phê duyệt");
+  await shot(leader, "approved");
+
+  // The desk uploads the signed result and returns it at the counter.
+  const result = `${SHOTS}/reception-result.pdf`;
+  writeFileSync(result, tinyPdf());
+  await page.goto(BASE + dossierPath);
+  await act(page, "Có kết quả", async (f) => {
+    await f.locator("input[name=summary]").fill("Giấy khai sinh bản chính");
+    await f.locator("input[type=file]").setInputFiles(result);
+  });
+  await shot(page, "result-ready");
+  await act(page, "Trả kết quả");
+  await shot(page, "returned");
+  const view = await desk.request.get(`${BASE}/api/v1/dossiers/${id}`);
+  assert.equal(view.status(), 200);
+  const v = await view.json();
+  assert.equal(v.dossier.status, "returned", "the result was returned");
+  assert.equal(v.national_status, 10);
   console.log("counter reception: ok");
 } finally {
   await browser.close();

@@ -1229,6 +1229,18 @@ async fn the_desk_uploads_the_result_from_the_dossier_page_and_it_reaches_the_ap
     assert_eq!(to, format!("{page}?xong=mark_result_ready"));
     let (_, dv) = as_user("motcua.xa", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
     assert_eq!(dv["dossier"]["status"], "result_ready", "{dv}");
+    // The dossier page lists it as the result, with a preview and a download.
+    let (st, html) = desk.get(&page).await;
+    assert_eq!(st, StatusCode::OK);
+    let hex = key.trim_start_matches("sha256:");
+    assert!(html.contains("Kết quả giải quyết"), "{html}");
+    assert!(html.contains("giay-khai-sinh.pdf"), "{html}");
+    // (minijinja writes `/` as `&#x2f;` in attributes)
+    assert!(html.contains(&format!("{hex}?inline=1")), "{html}");
+    let (st, _) = desk
+        .get(&format!("/api/v1/dossiers/{id}/files/{hex}?inline=1"))
+        .await;
+    assert_eq!(st, StatusCode::OK);
 
     // The file is the dossier's result and is in the applicant's data store.
     let (st, files) = as_user(

@@ -157,6 +157,33 @@ async fn render(
     } else {
         Vec::new()
     };
+    // Every file of the dossier (components scanned or uploaded, supplements, results), each
+    // with a preview in the browser and a download (served with the dossier's authorization).
+    let files: Vec<FileRow> = match s.store.dossier_files(d.id).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|(link, record)| {
+                let url = format!("/api/v1/dossiers/{}/files/{}", d.id, link.key.hex());
+                FileRow {
+                    kind: match link.kind {
+                        motcua_domain::files::AttachmentKind::Component => t.get("f_component"),
+                        motcua_domain::files::AttachmentKind::Result => t.get("f_result"),
+                        motcua_domain::files::AttachmentKind::Supplement => t.get("f_supplement"),
+                        motcua_domain::files::AttachmentKind::Attachment => t.get("f_attachment"),
+                    },
+                    slot: link.slot,
+                    name: link.name,
+                    size: motcua_domain::files::human_size(record.size),
+                    preview: format!("{url}?inline=1"),
+                    url,
+                }
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "dossier files unavailable");
+            Vec::new()
+        }
+    };
     let mut r = crate::pages::render(
         "staff_dossier.html",
         lang,
@@ -180,10 +207,22 @@ async fn render(
             late, overdue,
             specialists,
             assigned_to => d.assignee.map(|u| u.to_string()),
+            files,
         },
     );
     *r.status_mut() = status;
     r
+}
+
+/// One file of the dossier as the page lists it.
+#[derive(Serialize)]
+struct FileRow {
+    kind: &'static str,
+    slot: String,
+    name: String,
+    size: String,
+    url: String,
+    preview: String,
 }
 
 const ACTIONS: [&str; 15] = [

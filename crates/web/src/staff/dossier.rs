@@ -505,22 +505,26 @@ pub(crate) async fn act(
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("/can-bo/ho-so/{uuid}?xong={action}{lang_q}")).into_response()
         }
-        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
-        Err(e) => {
-            let msg = e.detail().to_string();
-            let status = if e.status().is_client_error() {
-                e.status()
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            // Show the dossier as it is now, with what went wrong.
-            let d = match load_visible(&s, &sess.actor, uuid).await {
-                Ok(v) => v.into_inner(),
-                Err(_) => d,
-            };
-            render(&s, &sess, &d, lang, None, Some(&msg), status).await
-        }
+        Err(e) => refused(&s, &sess, d, lang, e).await,
     }
+}
+
+/// After `perform` said no (or failed): the dossier as it is now, with what went wrong; a
+/// dossier the officer may not see stays hidden (404).
+async fn refused(s: &AppState, sess: &Session, d: Dossier, lang: &str, e: ApiError) -> Response {
+    if e.status() == StatusCode::NOT_FOUND {
+        return super::not_found(lang);
+    }
+    let status = if e.status().is_client_error() {
+        e.status()
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let d = match load_visible(s, &sess.actor, d.id).await {
+        Ok(v) => v.into_inner(),
+        Err(_) => d,
+    };
+    render(s, sess, &d, lang, None, Some(e.detail()), status).await
 }
 
 /// Most result files sent at once.
@@ -668,18 +672,6 @@ pub(crate) async fn upload_result(
             ))
             .into_response()
         }
-        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
-        Err(e) => {
-            let status = if e.status().is_client_error() {
-                e.status()
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            let d = match load_visible(&s, &sess.actor, uuid).await {
-                Ok(v) => v.into_inner(),
-                Err(e) => return failure(lang, e),
-            };
-            render(&s, &sess, &d, lang, None, Some(e.detail()), status).await
-        }
+        Err(e) => refused(&s, &sess, d, lang, e).await,
     }
 }

@@ -322,6 +322,34 @@ pub(crate) async fn page(
     render(&s, &sess, &d, lang, flash, StatusCode::OK).await
 }
 
+/// After `perform` said no (or failed): the page as the dossier is now, with what went wrong;
+/// a dossier that is not the applicant's stays hidden (404).
+async fn refused(
+    s: &AppState,
+    sess: &Session,
+    id: &str,
+    lang: &str,
+    e: crate::error::ApiError,
+) -> Response {
+    if e.status() == StatusCode::NOT_FOUND {
+        return super::not_found(lang);
+    }
+    let status = if e.status().is_client_error() {
+        e.status()
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let d = match owned(s, sess, id, lang).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let flash = Flash {
+        error: Some(e.detail()),
+        ..Default::default()
+    };
+    render(s, sess, &d, lang, flash, status).await
+}
+
 /// What the supplement form carried.
 #[derive(Default)]
 struct Posted {
@@ -514,23 +542,7 @@ pub(crate) async fn supply(
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("{}?xong=bo-sung{lang_q}", path_of(d.id))).into_response()
         }
-        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
-        Err(e) => {
-            let status = if e.status().is_client_error() {
-                e.status()
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            let d = match owned(&s, &sess, &id, lang).await {
-                Ok(d) => d,
-                Err(r) => return r,
-            };
-            let flash = Flash {
-                error: Some(e.detail()),
-                ..Default::default()
-            };
-            render(&s, &sess, &d, lang, flash, status).await
-        }
+        Err(e) => refused(&s, &sess, &id, lang, e).await,
     }
 }
 
@@ -622,22 +634,6 @@ pub(crate) async fn rate(
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("{}?xong=danh-gia{lang_q}", path_of(d.id))).into_response()
         }
-        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
-        Err(e) => {
-            let status = if e.status().is_client_error() {
-                e.status()
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            let d = match owned(&s, &sess, &id, lang).await {
-                Ok(d) => d,
-                Err(r) => return r,
-            };
-            let flash = Flash {
-                error: Some(e.detail()),
-                ..Default::default()
-            };
-            render(&s, &sess, &d, lang, flash, status).await
-        }
+        Err(e) => refused(&s, &sess, &id, lang, e).await,
     }
 }

@@ -216,23 +216,31 @@ pub(crate) struct Layout {
     used: [BTreeMap<u16, char>; 2],
     /// Dark modules of the QR code, row by row, if one is drawn.
     qr: Option<Vec<Vec<bool>>>,
+    /// Page width and height, in points.
+    page: (f32, f32),
 }
 
 impl Layout {
-    /// An empty document with one page.
+    /// An empty A5 portrait document with one page.
     pub(crate) fn new(title: &str) -> Layout {
+        Layout::with_page(title, PAGE_W, PAGE_H)
+    }
+
+    /// An empty document with one page of `w` × `h` points (A4 landscape for wide tables).
+    pub(crate) fn with_page(title: &str, w: f32, h: f32) -> Layout {
         Layout {
             title: title.to_string(),
             pages: vec![Vec::new()],
-            y: PAGE_H - TOP,
+            y: h - TOP,
             used: [BTreeMap::new(), BTreeMap::new()],
             qr: None,
+            page: (w, h),
         }
     }
 
     /// Width available for content.
     pub(crate) fn width(&self) -> f32 {
-        PAGE_W - LEFT - RIGHT
+        self.page.0 - LEFT - RIGHT
     }
 
     /// Number of pages so far.
@@ -243,7 +251,7 @@ impl Layout {
 
     fn new_page(&mut self) {
         self.pages.push(Vec::new());
-        self.y = PAGE_H - TOP;
+        self.y = self.page.1 - TOP;
     }
 
     fn page_is_empty(&self) -> bool {
@@ -399,7 +407,7 @@ impl Layout {
         let head = lay(header, Style::Bold);
         let head_h = head.iter().map(Vec::len).max().unwrap_or(1) as f32 * lh + 2.0 * pad;
         let max_lines =
-            (((PAGE_H - TOP - BOTTOM - head_h - 2.0 * pad) / lh).floor() as usize).max(1);
+            (((self.page.1 - TOP - BOTTOM - head_h - 2.0 * pad) / lh).floor() as usize).max(1);
         let draw_head = |me: &mut Layout| {
             me.draw_row(&head, &cols, head_h, pad, size, Some(0.88));
         };
@@ -555,7 +563,7 @@ fn write_pdf(l: &Layout) -> Result<Vec<u8>, DocumentError> {
     for ((page_ref, content_ref), ops) in pages.iter().zip(&l.pages) {
         let mut page = pdf.page(*page_ref);
         page.parent(tree)
-            .media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
+            .media_box(Rect::new(0.0, 0.0, l.page.0, l.page.1))
             .contents(*content_ref);
         let mut res = page.resources();
         let mut f = res.fonts();

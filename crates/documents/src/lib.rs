@@ -12,6 +12,9 @@
 //! | 05 Thông báo dừng giải quyết hồ sơ | [`StopNotice`] |
 //! | 06 Phiếu kiểm soát quá trình giải quyết hồ sơ | [`ControlSheet`] |
 //!
+//! Statistical tables (form 06 of the reporting circular, the service index) print on A4
+//! landscape through [`TableReport`].
+//!
 //! Any text is accepted: long text wraps (measured with the font's glyph widths) and flows onto
 //! new pages; a word wider than the line is cut; characters the font lacks (emoji) print as `?`;
 //! a single field is cut after [`MAX_FIELD_CHARS`] characters so a document stays bounded.
@@ -19,6 +22,7 @@
 mod font;
 mod forms;
 mod layout;
+mod report;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use std::borrow::Cow;
@@ -27,6 +31,7 @@ pub use forms::{
     ApologyLetter, ControlSheet, HandOver, Header, Person, Receipt, RefusalNotice, StepResult,
     StopCause, StopNotice, SupplementNotice,
 };
+pub use report::{MAX_COLUMNS_PER_PART, TableReport};
 
 /// Longest text printed for one field; longer text is cut with an ellipsis.
 pub const MAX_FIELD_CHARS: usize = 4000;

@@ -143,6 +143,35 @@ async fn report_counts_what_happened_and_exports_it() {
     );
     let bytes = res.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PK"), "an xlsx file is a zip archive");
+    // PDF: A4 landscape, the period, every column (in parts), the same total.
+    let res = client()
+        .get(format!("{}{q}&format=pdf", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".pdf")
+    );
+    let bytes = res.bytes().await.unwrap();
+    let text = pdf_text(&bytes);
+    for needle in [
+        "BIỂU06",
+        "Kỳbáocáo",
+        "Kỳtrướcchuyểnqua",
+        "Tổngcộng",
+        "Tỷlệđúnghạn(%)",
+        "Phần1/",
+    ] {
+        assert!(text.contains(needle), "`{needle}` not in the PDF: {text}");
+    }
+    let (st, v) = as_user("lanhdao.stp", "GET", &format!("{q}&format=docx"), None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,7 +254,7 @@ async fn report_refuses_bad_input_and_outsiders() {
         ),
         (
             "lanhdao.stp",
-            format!("{ok}&format=pdf"),
+            format!("{ok}&format=docx"),
             StatusCode::UNPROCESSABLE_ENTITY,
             "format",
         ),
@@ -323,7 +352,7 @@ async fn open_data_is_public_aggregated_and_checked() {
         let html = res.text().await.unwrap();
         assert!(html.contains("<svg") && html.contains("<table"), "{html}");
         assert!(html.contains(word));
-        assert!(html.contains("format=xlsx"));
+        assert!(html.contains("format=xlsx") && html.contains("format=pdf"));
         assert!(!html.contains("<script"));
     }
     let res = client()
@@ -406,7 +435,17 @@ async fn service_index_scores_with_counts_and_refuses_outsiders() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
-    let (st, _) = as_user("quantri", "GET", &format!("{q}&format=pdf"), None).await;
+    let res = client()
+        .get(format!("{}{q}&format=pdf", base()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    let text = pdf_text(&bytes);
+    assert!(text.contains("2.1Hồsơgiảiquyếtđúnghạn"), "{text}");
+    let (st, _) = as_user("quantri", "GET", &format!("{q}&format=docx"), None).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -432,6 +471,10 @@ async fn dashboard_renders_charts_with_tables_for_leaders_only() {
         let (st, html) = get(Some("lanhdao.stc"), by).await;
         assert_eq!(st, StatusCode::OK, "{by}: {html}");
         assert!(html.contains("<svg") && html.contains("<table"));
+        assert!(
+            html.contains("format=pdf") && html.contains("format=xlsx"),
+            "the period's report as files: {html}"
+        );
         assert!(!html.contains("<script"));
     }
     let (_, html) = get(Some("lanhdao.stc"), "?by=procedure").await;
@@ -471,4 +514,15 @@ async fn dashboard_renders_charts_with_tables_for_leaders_only() {
             assert!(body.contains("<html"), "people get a page: {body}");
         }
     }
+}
+
+/// The text of a PDF without white space (a phrase wrapped in a table cell still matches).
+fn pdf_text(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).expect("a PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages)
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }

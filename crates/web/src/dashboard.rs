@@ -61,6 +61,7 @@ fn texts(lang: &str) -> Value {
             "db_note",
             "Định nghĩa: docs/statistics.md. Số liệu từ bộ đếm, cập nhật cùng giao dịch.",
         ),
+        ("db_export", "Tải báo cáo biểu 06 của kỳ này"),
         ("agency", "Cơ quan"),
         ("field", "Lĩnh vực"),
         ("procedure", "Thủ tục"),
@@ -92,6 +93,7 @@ fn texts(lang: &str) -> Value {
             "db_note",
             "Definitions: docs/statistics.md. Figures from the counters, updated in the same transaction.",
         ),
+        ("db_export", "Download the form 06 report of this period"),
         ("agency", "Agency"),
         ("field", "Field"),
         ("procedure", "Procedure"),
@@ -354,7 +356,16 @@ async fn render_page(
                 |a| name_of(a.as_str()),
             ),
     };
+    // The standard report of the same period and scope, as files (the API reads the session).
+    let export_q = format!(
+        "/api/v1/reports/form06?from={from}&to={to}&children=true{}",
+        requested
+            .as_ref()
+            .map(|a| format!("&agency={a}"))
+            .unwrap_or_default()
+    );
     let ctx = context! {
+        export_q => export_q,
         lang => lang, t => t, from => from.to_string(), to => to.to_string(), by => by, bys => bys,
         scope => scope, cards => cards, trend => trend, trend_w => 10 + months.len() as i64 * step, trend_by => trend_by, trends => trends, rows => rows, slowest => slowest, due => due,
     };

@@ -1,5 +1,6 @@
-//! Exports of reports: CSV (UTF-8 with a byte-order mark, so Excel shows the diacritics) and
-//! Excel (rust_xlsxwriter). Every raw count and rate of every row, with Vietnamese headings.
+//! Exports of reports: CSV (UTF-8 with a byte-order mark, so Excel shows the diacritics),
+//! Excel (rust_xlsxwriter) and PDF (A4 landscape, `motcua_documents::TableReport`). Every raw
+//! count and rate of every row, with Vietnamese headings.
 
 use crate::api::reports::{Form06Report, ReportRow};
 use crate::error::ApiError;
@@ -131,6 +132,59 @@ pub fn xlsx_bytes(rep: &Form06Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxEr
     wb.save_to_buffer()
 }
 
+/// The lines under a report's title: period, scope, filters, and when it was made.
+fn scope_lines(rep: &Form06Report) -> Vec<String> {
+    let mut v = vec![format!(
+        "Kỳ báo cáo: từ ngày {} đến ngày {}",
+        rep.from.format("%d/%m/%Y"),
+        rep.to.format("%d/%m/%Y")
+    )];
+    v.push(match &rep.agency {
+        Some(a) if rep.children => format!("Đơn vị: {a} và các đơn vị trực thuộc"),
+        Some(a) => format!("Đơn vị: {a}"),
+        None => "Phạm vi: toàn tỉnh".to_string(),
+    });
+    if let Some(f) = &rep.field {
+        v.push(format!("Lĩnh vực: {f}"));
+    }
+    if let Some(p) = &rep.procedure {
+        v.push(format!("Thủ tục: {p}"));
+    }
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    v.push(format!(
+        "Lập lúc {} (giờ Việt Nam) từ nhật ký sự kiện của hồ sơ",
+        now.format("%H:%M ngày %d/%m/%Y")
+    ));
+    v
+}
+
+/// The report as a printable table.
+pub fn pdf_table(rep: &Form06Report) -> motcua_documents::TableReport {
+    motcua_documents::TableReport {
+        title: "Tình hình, kết quả giải quyết thủ tục hành chính (Biểu 06 / II.06a)".into(),
+        lines: scope_lines(rep),
+        headings: headings("Đơn vị"),
+        rows: all_rows(rep).map(cells).collect(),
+        key_columns: 2,
+        note: Some(
+            "Định nghĩa từng chỉ tiêu: docs/statistics.md. Tỷ lệ để trống khi mẫu số bằng 0."
+                .into(),
+        ),
+    }
+}
+
+/// A PDF download of a printable table, rendered off the async threads.
+pub async fn pdf_response(
+    table: motcua_documents::TableReport,
+    stem: &str,
+) -> Result<Response, ApiError> {
+    let pdf = tokio::task::spawn_blocking(move || table.render())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(attachment(stem, "pdf", "application/pdf", pdf))
+}
+
 /// An Excel download.
 pub fn xlsx_response(rep: &Form06Report, stem: &str) -> Result<Response, ApiError> {
     let body = xlsx_bytes(rep).map_err(ApiError::internal)?;
@@ -179,8 +233,8 @@ pub fn table_xlsx(
     wb.save_to_buffer()
 }
 
-/// A CSV or Excel download of a table, by `format` (`csv` or `xlsx`).
-pub fn table_response(
+/// A CSV, Excel or PDF download of a table, by `format` (`csv`, `xlsx` or `pdf`).
+pub async fn table_response(
     format: &str,
     stem: &str,
     title: &str,
@@ -200,9 +254,20 @@ pub fn table_response(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             table_xlsx(title, headings, rows).map_err(ApiError::internal)?,
         )),
+        "pdf" => {
+            let table = motcua_documents::TableReport {
+                title: title.to_string(),
+                lines: Vec::new(),
+                headings: headings.iter().map(|h| h.to_string()).collect(),
+                rows: rows.to_vec(),
+                key_columns: 2,
+                note: None,
+            };
+            pdf_response(table, stem).await
+        }
         other => Err(ApiError::invalid(
             "format",
-            format!("`{other}`: use json, csv or xlsx"),
+            format!("`{other}`: use json, csv, xlsx or pdf"),
         )),
     }
 }

@@ -22,7 +22,7 @@ pub struct PeriodParams {
     pub month: Option<u32>,
     /// Quarter 1-4 (not with `month`).
     pub quarter: Option<u32>,
-    /// `json` (default), `csv` or `xlsx`.
+    /// `json` (default), `csv`, `xlsx` or `pdf`.
     pub format: Option<String>,
 }
 
@@ -115,7 +115,7 @@ pub async fn build(s: &AppState, from: NaiveDate, to: NaiveDate) -> Result<Form0
 
 /// Form 06 for the whole province by field, for a year, quarter or month. Public, no personal data.
 #[utoipa::path(get, path = "/api/v1/open-data/form06", tag = "public", params(PeriodParams),
-    responses((status = 200, body = Form06Report, description = "JSON, or CSV / Excel with `format`"),
+    responses((status = 200, body = Form06Report, description = "JSON, or CSV / Excel / PDF with `format`"),
         (status = 422, body = crate::error::Problem)))]
 pub async fn form06(
     State(s): State<AppState>,
@@ -129,4 +129,5 @@ pub async fn form06(
         p.format.as_deref(),
         &format!("du-lieu-mo-bieu-06-{from}-{to}"),
     )
+    .await
 }

@@ -35,7 +35,7 @@ pub struct ReportParams {
     pub field: Option<String>,
     /// Only this procedure code.
     pub procedure: Option<String>,
-    /// `json` (default), `csv` or `xlsx`.
+    /// `json` (default), `csv`, `xlsx` or `pdf`.
     pub format: Option<String>,
 }
 
@@ -219,7 +219,7 @@ pub async fn build(
 }
 
 /// Answers in the asked format.
-pub fn respond(
+pub async fn respond(
     report: &Form06Report,
     format: Option<&str>,
     stem: &str,
@@ -228,16 +228,17 @@ pub fn respond(
         "json" => Ok(Json(report).into_response()),
         "csv" => Ok(export::csv_response(report, stem)),
         "xlsx" => export::xlsx_response(report, stem),
+        "pdf" => export::pdf_response(export::pdf_table(report), stem).await,
         other => Err(ApiError::invalid(
             "format",
-            format!("`{other}`: use json, csv or xlsx"),
+            format!("`{other}`: use json, csv, xlsx or pdf"),
         )),
     }
 }
 
 /// Form 06 / II.06a for a period, agency (with or without its children), field and procedure.
 #[utoipa::path(get, path = "/api/v1/reports/form06", tag = "statistics", params(ReportParams), security(("bearer" = [])),
-    responses((status = 200, body = Form06Report, description = "JSON, or CSV / Excel with `format`"),
+    responses((status = 200, body = Form06Report, description = "JSON, or CSV / Excel / PDF with `format`"),
         (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 422, body = crate::error::Problem)))]
 pub async fn form06(
@@ -248,5 +249,5 @@ pub async fn form06(
     let Query(p) = q?;
     let (report, format) = build(&s, &actor, p).await?;
     let stem = format!("bieu-06-{}-{}", report.from, report.to);
-    respond(&report, format.as_deref(), &stem)
+    respond(&report, format.as_deref(), &stem).await
 }

@@ -43,7 +43,7 @@ pub struct IndexParams {
     pub agency: Option<String>,
     /// Include the agencies below it.
     pub children: Option<bool>,
-    /// `json` (default), `csv` or `xlsx`: one line per agency and indicator.
+    /// `json` (default), `csv`, `xlsx` or `pdf`: one line per agency and indicator.
     pub format: Option<String>,
 }
 
@@ -75,7 +75,7 @@ pub struct IndexReport {
 
 /// Decision 766 service index for a month, quarter or year.
 #[utoipa::path(get, path = "/api/v1/reports/service-index", tag = "statistics", params(IndexParams), security(("bearer" = [])),
-    responses((status = 200, body = IndexReport, description = "JSON, or CSV / Excel with `format`"), (status = 403, body = crate::error::Problem),
+    responses((status = 200, body = IndexReport, description = "JSON, or CSV / Excel / PDF with `format`"), (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn index(
     State(s): State<AppState>,
@@ -178,4 +178,5 @@ pub async fn index(
         ],
         &lines,
     )
+    .await
 }

@@ -33,6 +33,11 @@ pub struct DispatcherSettings {
     pub lease_secs: u64,
     /// How often the queue depth gauges are refreshed, in seconds.
     pub depth_every_secs: u64,
+    /// Delivered messages are deleted this many days after their acknowledgement (0: kept
+    /// forever). The per-day counts that reconciliation reads are kept apart and stay.
+    pub keep_delivered_days: u32,
+    /// How often delivered messages past `keep_delivered_days` are pruned, in seconds.
+    pub prune_every_secs: u64,
 }
 
 impl Default for DispatcherSettings {
@@ -44,6 +49,8 @@ impl Default for DispatcherSettings {
             batch: 256,
             lease_secs: 120,
             depth_every_secs: 10,
+            keep_delivered_days: 30,
+            prune_every_secs: 3600,
         }
     }
 }
@@ -155,6 +162,14 @@ impl Dispatcher {
             };
             tasks.push(tokio::spawn(lane.run(rx.clone())));
         }
+        if self.settings.keep_delivered_days > 0 {
+            tasks.push(tokio::spawn(prune_delivered(
+                self.store.clone(),
+                self.settings.keep_delivered_days,
+                Duration::from_secs(self.settings.prune_every_secs.max(1)),
+                rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(depth_gauges(
             self.store.clone(),
             topics,
@@ -174,6 +189,48 @@ async fn pause(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(d) => *stop.borrow(),
         _ = stop.changed() => true,
+    }
+}
+
+/// Most delivered messages deleted in one transaction when pruning: small enough that the
+/// SQLite writer is never held for long; the pruner yields between batches.
+pub const PRUNE_BATCH: u32 = 5_000;
+
+/// Deletes every delivered message acknowledged more than `keep_days` ago, batch by batch;
+/// returns how many. Used by the dispatcher's pruning task and `motcua outbox prune`.
+pub async fn prune_once(store: &Store, keep_days: u32) -> motcua_store::Result<u64> {
+    let before = Utc::now() - chrono::Duration::days(i64::from(keep_days));
+    let mut total = 0;
+    loop {
+        let n = store.outbox_prune(before, PRUNE_BATCH).await?;
+        total += n;
+        if n < u64::from(PRUNE_BATCH) {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Every `every`, deletes delivered messages older than `keep_days` so that a busy outbox does
+/// not grow without bound (a million dossiers a year write several million messages).
+async fn prune_delivered(
+    store: Store,
+    keep_days: u32,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match prune_once(&store, keep_days).await {
+            Ok(0) => {}
+            Ok(n) => {
+                metrics::counter!("motcua_outbox_pruned_total").increment(n);
+                tracing::info!(deleted = n, keep_days, "pruned delivered outbox messages");
+            }
+            Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
+        }
+        if pause(every, &mut stop).await {
+            return;
+        }
     }
 }
 

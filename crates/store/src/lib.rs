@@ -554,6 +554,17 @@ impl Store {
         dispatch!(self, s => s.outbox_retry(id, topic, now).await)
     }
 
+    /// Deletes up to `limit` delivered messages acknowledged before `before`, oldest first;
+    /// returns how many. Pending and dead messages are never deleted, and the per-day counts
+    /// that reconciliation reads (`outbox_days`) are kept apart, so they do not change.
+    pub async fn outbox_prune(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<u64> {
+        dispatch!(self, s => s.outbox_prune(before, limit).await)
+    }
+
     /// Messages with their delivery state, by id.
     pub async fn outbox_list(&self, q: OutboxQuery) -> Result<Vec<OutboxEntry>> {
         dispatch!(self, s => s.outbox_list(q).await)

@@ -162,6 +162,10 @@ pub struct OutboxDay {
     pub dead_lettered: u64,
     /// Dead letters an operator sent back to the queue that day.
     pub retried: u64,
+    /// Of the messages written that day, delivered ones since deleted by pruning (counted in
+    /// `created` and `created_done`, so a day's figures do not change when it is pruned).
+    #[serde(default)]
+    pub pruned: u64,
 }
 
 impl OutboxDay {
@@ -193,6 +197,12 @@ pub(crate) fn set_metric(d: &mut OutboxDay, metric: &str, value: i64) {
         "failed" => d.failed = v,
         "dead" => d.dead_lettered = v,
         "retried" => d.retried = v,
+        // Pruned rows are gone from the outbox table: they count as written and delivered.
+        "pruned" => {
+            d.pruned = v;
+            d.created += v;
+            d.created_done += v;
+        }
         _ => {}
     }
 }

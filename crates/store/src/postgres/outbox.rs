@@ -185,6 +185,36 @@ impl PgStore {
         Ok(rows.len() as u64)
     }
 
+    pub(crate) async fn outbox_prune(&self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg_err)?;
+        // Each deleted row is counted on its topic and creation day, in the same transaction,
+        // so that day's figures stay whole (`OutboxDay::pruned`).
+        let rows = tx
+            .query(
+                "DELETE FROM outbox WHERE id IN (
+                    SELECT id FROM outbox
+                     WHERE acked_at IS NOT NULL AND acked_at < $1 AND status = 'done'
+                     ORDER BY acked_at LIMIT $2
+                     FOR UPDATE SKIP LOCKED)
+                 RETURNING topic, created_at",
+                &[&before, &i64::from(limit)],
+            )
+            .await
+            .map_err(pg_err)?;
+        let mut per_day: BTreeMap<(String, NaiveDate), (DateTime<Utc>, i64)> = BTreeMap::new();
+        for r in &rows {
+            let topic: String = r.get(0);
+            let at: DateTime<Utc> = r.get(1);
+            per_day.entry((topic, local_day(at))).or_insert((at, 0)).1 += 1;
+        }
+        for ((topic, _), (at, k)) in per_day {
+            bump(&tx, &topic, at, "pruned", k).await?;
+        }
+        tx.commit().await.map_err(pg_err)?;
+        Ok(rows.len() as u64)
+    }
+
     pub(crate) async fn outbox_list(&self, q: OutboxQuery) -> Result<Vec<OutboxEntry>> {
         let status = q.status.map(|s| s.as_str());
         let limit = q.page_size() as i64;

@@ -208,6 +208,41 @@ impl SqliteStore {
         .await
     }
 
+    pub(crate) async fn outbox_prune(&self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        self.write(move |c| {
+            // Each deleted row is counted on its topic and creation day, in the same
+            // transaction, so that day's figures stay whole (`OutboxDay::pruned`).
+            let mut per_day: BTreeMap<(String, NaiveDate), (DateTime<Utc>, i64)> = BTreeMap::new();
+            let mut st = c
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE id IN (
+                        SELECT id FROM outbox
+                         WHERE acked_at IS NOT NULL AND acked_at < ?1 AND status = 'done'
+                         ORDER BY acked_at LIMIT ?2)
+                     RETURNING topic, created_at",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(params![ts(before), limit], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(db_err)?;
+            let mut n = 0;
+            for r in rows {
+                let (topic, created) = r.map_err(db_err)?;
+                let at = from_ts(created);
+                per_day.entry((topic, local_day(at))).or_insert((at, 0)).1 += 1;
+                n += 1;
+            }
+            drop(st);
+            for ((topic, _), (at, k)) in per_day {
+                bump(c, &topic, at, "pruned", k)?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
     pub(crate) async fn outbox_list(&self, q: OutboxQuery) -> Result<Vec<OutboxEntry>> {
         self.read(move |c| {
             let mut sql = format!("SELECT {COLUMNS} FROM outbox WHERE 1 = 1");

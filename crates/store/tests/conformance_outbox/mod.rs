@@ -8,6 +8,7 @@ use motcua_store::{OutboxClaim, OutboxEntry, OutboxFailure, OutboxQuery, OutboxS
 conformance!(outbox_claim_fail_dead_retry);
 conformance!(outbox_order_and_leases);
 conformance!(outbox_concurrent_claimers);
+conformance!(outbox_prune_keeps_the_days_figures);
 
 const NOTIFY: &str = "sms";
 const SYNC: &str = "dvcqg.sync";
@@ -391,4 +392,68 @@ async fn outbox_concurrent_claimers(db: &mut Db) {
     }
     assert_eq!(by_group.len(), 80);
     assert!(s.outbox_depths().await.unwrap().is_empty());
+}
+
+/// Test O4: pruning deletes only delivered messages acknowledged before the cut-off, oldest
+/// first and at most `limit` at a time; the day's figures stay whole (counted as pruned).
+async fn outbox_prune_keeps_the_days_figures(db: &mut Db) {
+    let s = db.store.clone();
+    received_dossier(&s, 1, t0()).await;
+    received_dossier(&s, 2, t0()).await;
+    let now = t0() + Duration::minutes(5);
+    let got = s
+        .outbox_claim(claim("a", Some(SYNC), 10, now))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let acked = now + Duration::seconds(1);
+    let ids: Vec<i64> = got.iter().map(|e| e.id).collect();
+    assert_eq!(s.outbox_ack(ids.clone(), acked).await.unwrap(), 2);
+    let day = motcua_store::outbox::local_day(t0());
+    let before = s.outbox_days(day, day).await.unwrap();
+
+    // Nothing acknowledged before the cut-off: nothing deleted.
+    assert_eq!(s.outbox_prune(acked, 100).await.unwrap(), 0);
+    // One at a time, then the rest; pending notices stay.
+    let cut = acked + Duration::seconds(1);
+    assert_eq!(s.outbox_prune(cut, 1).await.unwrap(), 1);
+    assert_eq!(s.outbox_prune(cut, 100).await.unwrap(), 1);
+    assert_eq!(s.outbox_prune(cut, 100).await.unwrap(), 0);
+    for id in ids {
+        assert!(s.outbox_get(id).await.unwrap().is_none(), "{id} deleted");
+    }
+    let pending = s
+        .outbox_list(OutboxQuery {
+            status: Some(OutboxStatus::Pending),
+            topic: Some(NOTIFY.into()),
+            after_id: None,
+            limit: Some(100),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.len(),
+        4,
+        "the undelivered notices stay: {pending:?}"
+    );
+
+    // The day's figures are those before pruning, with the pruned ones named.
+    let after = s.outbox_days(day, day).await.unwrap();
+    let sync = |days: &[motcua_store::OutboxDay]| {
+        days.iter()
+            .find(|d| d.topic == SYNC)
+            .cloned()
+            .expect("sync figures")
+    };
+    let (b, a) = (sync(&before), sync(&after));
+    assert_eq!(
+        (a.created, a.created_done, a.acked),
+        (b.created, b.created_done, b.acked)
+    );
+    assert_eq!((a.created, a.pruned), (2, 2));
+    assert_eq!(a.unexplained(), 0);
+    assert_eq!(
+        after.iter().find(|d| d.topic == NOTIFY),
+        before.iter().find(|d| d.topic == NOTIFY)
+    );
 }

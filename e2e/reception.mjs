@@ -5,7 +5,9 @@
 // without a tracking number) without losing anything, receives the dossier and opens the receipt
 // PDF; then the commune leader assigns and passes the step on, the specialist appraises, the
 // leader approves, and the desk uploads the signed result and returns it, each from the dossier
-// page. Screenshots of each screen go to $SHOTS.
+// page. Then an inter-agency dossier at the provincial centre: received at the counter,
+// transferred by the specialist to the consulted department with an attachment, sent back,
+// approved and returned. Screenshots of each screen go to $SHOTS.
 //
 // Run by crates/motcua/tests/browser.rs with BASE, CHROMIUM and SHOTS set.
 import { chromium } from "playwright-core";
@@ -187,6 +189,89 @@ try {
   assert.equal(v.dossier.status, "returned", "the result was returned");
   assert.equal(v.national_status, 10);
   console.log("counter reception: ok");
+
+  // An inter-agency (liên thông) dossier at the provincial centre: the construction permit
+  // 1.013236 is received at the centre's counter, decided by Sở Xây dựng and consults Sở Nông
+  // nghiệp và Môi trường. The specialist transfers it there with the appraisal report attached,
+  // the other department's specialist sends it back, the leader approves, the desk returns it.
+  async function signIn(user, next, wait) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "vi-VN" });
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/dang-nhap?next=${encodeURIComponent(next)}`);
+    await p.getByLabel("Tên đăng nhập").fill(user);
+    await p.getByLabel("Mật khẩu").fill(PASSWORD);
+    await p.getByRole("button", { name: "Đăng nhập" }).click();
+    await p.waitForURL(wait);
+    return p;
+  }
+  const centre = await signIn("motcua.tinh", "/can-bo/tiep-nhan", /\/can-bo\/tiep-nhan/);
+  await centre.getByRole("searchbox").fill("1.013236");
+  await centre.getByRole("button", { name: "Tìm thủ tục" }).click();
+  await centre.locator("#procedure-name").waitFor();
+  await centre.locator("#ho_ten").fill("Trần Thị Mai");
+  await centre.locator("#cccd").fill("068190004321");
+  await centre.locator("#dien_thoai").fill("0912000222");
+  await centre.locator("#nhan-0").check();
+  await centre.locator("#scan-0").setInputFiles(scan);
+  await centre.getByRole("button", { name: "Tiếp nhận hồ sơ, in giấy hẹn" }).click();
+  await centre.waitForLoadState();
+  if (!(await centre.locator("#dossier-code").count())) {
+    await shot(centre, "inter-not-received");
+    const errs = await centre.locator(".err, .field-err").allTextContents();
+    throw new Error(`not received: ${centre.url()} ${errs.join(" | ")}`);
+  }
+  await shot(centre, "inter-received");
+  await centre.getByRole("link", { name: "Xem hồ sơ" }).click();
+  await centre.waitForURL(/\/can-bo\/ho-so\//);
+  const interPath = new URL(centre.url()).pathname;
+  const interId = interPath.split("/").pop();
+  const onDossier = /\/can-bo\/ho-so\//;
+
+  const lead = await signIn("lanhdao.sxd", interPath, onDossier);
+  await act(lead, "Giao xử lý", (f) =>
+    f.locator("select[name=user_id]").selectOption({ index: 0 }),
+  );
+  await act(lead, "Hoàn thành bước, chuyển tiếp");
+  const spec = await signIn("chuyenvien.sxd", interPath, onDossier);
+  const report = `${SHOTS}/reception-appraisal.pdf`;
+  writeFileSync(report, tinyPdf());
+  await act(spec, "Hoàn thành bước, chuyển tiếp", async (f) => {
+    await f.locator("select[name=to]").selectOption("lay-y-kien");
+    await f.locator("input[type=file]").setInputFiles(report);
+    await f.locator("input[name=note]").fill("Xin ý kiến về đất đai");
+  });
+  await shot(spec, "inter-transferred");
+  let iv = await (await spec.request.get(`${BASE}/api/v1/dossiers/${interId}`)).json();
+  assert.equal(iv.dossier.current_agency, "000.00.06.H40", "transferred to Sở NN&MT");
+  assert.ok(
+    (await spec.textContent("main")).includes("Tài liệu kèm theo: reception-appraisal.pdf"),
+    "the attachment is named in the history",
+  );
+  // The other department finds it in its inbox and sends its opinion back.
+  const other = await signIn("chuyenvien.snnmt", "/can-bo", /\/can-bo/);
+  await other.locator(`a[href*="${interId}"]`).first().click();
+  await other.waitForURL(onDossier);
+  await shot(other, "inter-other-agency");
+  await act(other, "Hoàn thành bước, chuyển tiếp", (f) =>
+    f.locator("input[name=note]").fill("Thống nhất"),
+  );
+  await spec.goto(BASE + interPath);
+  await act(spec, "Hoàn thành bước, chuyển tiếp", (f) =>
+    f.locator("select[name=to]").selectOption("trinh-duyet"),
+  );
+  await lead.goto(BASE + interPath);
+  await act(lead, "Phê duyệt");
+  await shot(lead, "inter-approved");
+  await centre.goto(BASE + interPath);
+  await act(centre, "Có kết quả", async (f) => {
+    await f.locator("input[name=summary]").fill("Giấy phép xây dựng số 01/GPXD");
+    await f.locator("input[type=file]").setInputFiles(result);
+  });
+  await act(centre, "Trả kết quả");
+  await shot(centre, "inter-returned");
+  iv = await (await centre.request.get(`${BASE}/api/v1/dossiers/${interId}`)).json();
+  assert.equal(iv.dossier.status, "returned", "the inter-agency result was returned");
+  console.log("inter-agency: ok");
 } finally {
   await browser.close();
 }

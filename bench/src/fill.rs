@@ -72,6 +72,7 @@ impl Plan {
                 phone: Some(format!("09{:08}", i % 100_000_000)),
                 email: None,
                 address: Some("Phường Xuân Hương - Đà Lạt, Lâm Đồng".into()),
+                notify: None,
             },
             channel: Channel::Counter,
             receiving_agency: self.receiving.clone(),

@@ -316,6 +316,7 @@ impl Plan {
                 phone: Some(format!("09{:08}", i % 100_000_000)),
                 email: None,
                 address: None,
+                notify: None,
             },
             channel: Channel::Counter,
             receiving_agency: self.desks[k].clone(),

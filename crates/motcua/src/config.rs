@@ -33,6 +33,11 @@ pub struct Settings {
     /// Uploaded files (`[files]`).
     #[serde(default)]
     pub files: FileSettings,
+    /// The national population database as the identity source of counter reception
+    /// (`[identity]`; off while its `url` is empty: the local records answer). Environment:
+    /// `MOTCUA_IDENTITY_URL`, `MOTCUA_IDENTITY_TOKEN`.
+    #[serde(default)]
+    pub identity: motcua_web::population::PopulationSettings,
     /// SMTP relay for e-mails to applicants: `smtp://HOST:PORT` (plain),
     /// `smtp://HOST:PORT?tls=required` (STARTTLS) or `smtps://HOST:PORT`, optionally with
     /// `USER:PASSWORD@`; empty: e-mails wait in the outbox. Environment: `MOTCUA_SMTP_URL`.
@@ -64,6 +69,7 @@ impl std::fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("integrations", &self.integrations)
             .field("files", &self.files)
+            .field("identity", &self.identity)
             .field("email", &self.email())
             .field("sms", &self.sms())
             .finish()
@@ -133,6 +139,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             integrations: Default::default(),
             files: Default::default(),
+            identity: Default::default(),
             smtp_url: String::new(),
             mail_from: default_mail_from(),
             sms_url: String::new(),
@@ -168,6 +175,16 @@ impl Settings {
             .extract()
             .map_err(Box::new)?;
         s.integrations = s.integrations.with_env();
+        for (var, slot) in [
+            ("MOTCUA_IDENTITY_URL", &mut s.identity.url),
+            ("MOTCUA_IDENTITY_TOKEN", &mut s.identity.token),
+        ] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                *slot = v;
+            }
+        }
         s.files = s
             .files
             .with_env()

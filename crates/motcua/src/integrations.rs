@@ -6,6 +6,7 @@ use motcua_integrations::dispatcher::DispatcherHandle;
 use motcua_integrations::dvcqg::{Dvcqg, DvcqgSettings};
 use motcua_integrations::email::Email;
 use motcua_integrations::sms::{HttpSms, SmsTarget};
+use motcua_integrations::zalo::{ZaloSettings, Zns};
 use motcua_integrations::{Dispatcher, DispatcherSettings, TargetSettings};
 use motcua_store::Store;
 use serde::{Deserialize, Serialize};
@@ -25,12 +26,27 @@ pub struct IntegrationSettings {
     pub email_delivery: TargetSettings,
     /// Delivery limits for SMS (the gateway's settings are `sms_url` and `sms_secret`).
     pub sms_delivery: TargetSettings,
+    /// Zalo notices through ZNS (off while its `url` is empty).
+    pub zalo: ZaloSettings,
+    /// Delivery limits for Zalo notices.
+    pub zalo_delivery: TargetSettings,
 }
 
 impl IntegrationSettings {
-    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN` (never put it in a
-    /// file that others read), `MOTCUA_DVCQG_URL` and `MOTCUA_DVCQG_STATS_URL`.
+    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN` and
+    /// `MOTCUA_ZALO_ACCESS_TOKEN` (never put them in a file that others read),
+    /// `MOTCUA_DVCQG_URL`, `MOTCUA_DVCQG_STATS_URL` and `MOTCUA_ZALO_URL`.
     pub fn with_env(mut self) -> IntegrationSettings {
+        if let Ok(t) = std::env::var("MOTCUA_ZALO_ACCESS_TOKEN")
+            && !t.is_empty()
+        {
+            self.zalo.access_token = t;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_ZALO_URL")
+            && !u.is_empty()
+        {
+            self.zalo.url = u;
+        }
         if let Ok(t) = std::env::var("MOTCUA_DVCQG_TOKEN")
             && !t.is_empty()
         {
@@ -51,7 +67,8 @@ impl IntegrationSettings {
 }
 
 /// Starts the dispatcher with every configured target: the national portal when its
-/// `base_url` is set, e-mail when `smtp_url` is, SMS when `sms_url` is. `None` when disabled or
+/// `base_url` is set, e-mail when `smtp_url` is, SMS when `sms_url` is, Zalo when
+/// `integrations.zalo.url` is. `None` when disabled or
 /// no target is configured (messages then wait in the outbox, visible to operators).
 pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<DispatcherHandle>> {
     let s = &settings.integrations;
@@ -75,6 +92,11 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
     if !sms.url.is_empty() {
         let target = SmsTarget(HttpSms::new(sms).map_err(anyhow::Error::msg)?);
         d = d.target(Arc::new(target), s.sms_delivery.clone());
+        any = true;
+    }
+    if !s.zalo.url.is_empty() {
+        let target = Zns::new(s.zalo.clone()).map_err(anyhow::Error::msg)?;
+        d = d.target(Arc::new(target), s.zalo_delivery.clone());
         any = true;
     }
     Ok(any.then(|| d.spawn()))

@@ -337,14 +337,47 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 println!("SMS to applicants: {}", s.sms_url.trim());
             }
+            if s.integrations.zalo.url.is_empty() {
+                println!(
+                    "Zalo notices to applicants who chose them: off (no integrations.zalo.url; messages wait in the outbox)"
+                );
+            } else {
+                println!(
+                    "Zalo notices to applicants who chose them: {:?}",
+                    s.integrations.zalo
+                );
+            }
+            let identity: Option<std::sync::Arc<dyn motcua_web::identity::IdentityProvider>> = if s
+                .identity
+                .url
+                .trim()
+                .is_empty()
+            {
+                println!(
+                    "identity lookups at the counter: this system's own records (no identity.url)"
+                );
+                None
+            } else {
+                println!(
+                    "identity lookups at the counter: national population database {:?}",
+                    s.identity
+                );
+                Some(std::sync::Arc::new(
+                    motcua_web::population::PopulationDb::new(s.identity.clone(), store.clone())
+                        .map_err(anyhow::Error::msg)?,
+                ))
+            };
             let files = s.files().context("opening the file storage")?;
             println!("uploaded files: {}", files.blobs.describe());
             let https = public_url.starts_with("https://");
-            let state = motcua_web::AppState::new(store)
+            let mut state = motcua_web::AppState::new(store)
                 .with_public_url(public_url)
                 .with_files(files)
                 // An https:// public address means cookies must never travel in clear.
                 .with_secure_cookies(s.secure_cookies || https);
+            if let Some(p) = identity {
+                state = state.with_identity(p);
+            }
             motcua_web::serve(listener, state).await?;
             if let Some(d) = dispatcher {
                 d.stop().await;

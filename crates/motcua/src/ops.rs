@@ -6,7 +6,9 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use motcua_integrations::reconcile::{RemoteCounts, local_day, reconcile};
+use motcua_integrations::sandbox::population::{PopulationFaults, PopulationSandbox};
 use motcua_integrations::sandbox::sms::{SmsFaults, SmsSandbox};
+use motcua_integrations::sandbox::zalo::{ZaloFaults, ZaloSandbox};
 use motcua_integrations::sandbox::{Faults, SandboxHandle};
 use motcua_store::{OutboxEntry, OutboxQuery, OutboxStatus, Store};
 
@@ -47,6 +49,13 @@ pub enum OutboxCmd {
     },
     /// Each target's queue: pending, dead, age of the oldest message.
     Queues,
+    /// Deletes delivered messages acknowledged more than `--older-than-days` days ago
+    /// (pending and dead ones stay; the per-day counts of `motcua reconcile` stay).
+    Prune {
+        /// Age in days of the acknowledgement (default 30; 0 deletes every delivered message).
+        #[arg(long, default_value_t = 30)]
+        older_than_days: u32,
+    },
 }
 
 fn line(e: &OutboxEntry) -> String {
@@ -141,6 +150,12 @@ pub async fn outbox(store: &Store, cmd: OutboxCmd) -> anyhow::Result<i32> {
                     d.oldest_at.map_or(0, |o| (now - o).num_seconds().max(0))
                 );
             }
+        }
+        OutboxCmd::Prune { older_than_days } => {
+            let n = motcua_integrations::dispatcher::prune_once(store, older_than_days).await?;
+            println!(
+                "{n} delivered messages deleted (acknowledged over {older_than_days} days ago)"
+            );
         }
     }
     Ok(0)
@@ -241,6 +256,45 @@ pub enum SandboxCmd {
         #[arg(long)]
         down: bool,
     },
+    /// A local national population-database lookup (synthetic citizens), until ctrl-c.
+    Dancu {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8093")]
+        listen: std::net::SocketAddr,
+        /// The bearer token it expects.
+        #[arg(long, default_value = "sandbox-token")]
+        token: String,
+        /// Answer every lookup this many milliseconds late.
+        #[arg(long, default_value_t = 0)]
+        slow_ms: u64,
+        /// Percentage of lookups answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Percentage of lookups answered with a malformed document.
+        #[arg(long, default_value_t = 0)]
+        malformed: u8,
+        /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+    },
+    /// A local Zalo ZNS endpoint (`POST /message/template`, as Zalo's), until ctrl-c.
+    Zalo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8092")]
+        listen: std::net::SocketAddr,
+        /// The OA access token it expects in the `access_token` header.
+        #[arg(long, default_value = "sandbox-token")]
+        token: String,
+        /// Percentage of requests answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Percentage of requests answered with Zalo's `error` -1 (unknown error).
+        #[arg(long, default_value_t = 0)]
+        unknown_error: u8,
+        /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+    },
 }
 
 /// Runs a sandbox until ctrl-c.
@@ -315,6 +369,95 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             println!("  faults:   POST /_sandbox/faults {{\"down\":true,\"fail_5xx_percent\":0}}");
             println!(
                 "  point motcua at it: MOTCUA_SMS_URL={} MOTCUA_SMS_SECRET=<the secret>",
+                c.url
+            );
+            tokio::select! {
+                _ = h.wait() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            let st = h.state();
+            println!(
+                "sandbox stopped: {} requests, {} messages, {} duplicates, {} injected failures",
+                st.requests,
+                st.messages.len(),
+                st.duplicates,
+                st.injected
+            );
+        }
+        SandboxCmd::Dancu {
+            listen,
+            token,
+            slow_ms,
+            fail_5xx,
+            malformed,
+            down,
+        } => {
+            anyhow::ensure!(fail_5xx <= 100 && malformed <= 100, "percentages are 0-100");
+            let mut h = PopulationSandbox::start(listen, &token)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(PopulationFaults {
+                down,
+                slow_ms,
+                fail_5xx_percent: fail_5xx,
+                malformed_percent: malformed,
+            });
+            println!("sandbox population-database lookup at {}", h.url());
+            println!(
+                "  protocol: POST {{\"SoDinhDanh\": ...}} with Authorization: Bearer <token>; XML answer"
+            );
+            for c in motcua_integrations::sandbox::population::samples() {
+                println!(
+                    "  knows {} {} {} {}",
+                    c.so_dinh_danh, c.ho, c.chu_dem, c.ten
+                );
+            }
+            println!("  inspect:  GET /_sandbox/requests; faults: POST /_sandbox/faults");
+            println!(
+                "  point motcua at it: MOTCUA_IDENTITY_URL={} MOTCUA_IDENTITY_TOKEN=<the token>",
+                h.url()
+            );
+            tokio::select! {
+                _ = h.wait() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            let st = h.state();
+            println!(
+                "sandbox stopped: {} lookups, {} injected failures",
+                st.requests, st.injected
+            );
+        }
+        SandboxCmd::Zalo {
+            listen,
+            token,
+            fail_5xx,
+            unknown_error,
+            down,
+        } => {
+            anyhow::ensure!(
+                fail_5xx <= 100 && unknown_error <= 100,
+                "percentages are 0-100"
+            );
+            let mut h = ZaloSandbox::start(listen, &token)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(ZaloFaults {
+                down,
+                fail_5xx_percent: fail_5xx,
+                unknown_error_percent: unknown_error,
+            });
+            let c = h.client_settings();
+            println!("sandbox Zalo ZNS endpoint at {}", c.url);
+            println!(
+                "  protocol: POST {{phone, template_id, template_data, tracking_id}} with header access_token"
+            );
+            println!("  numbers ending in 0000 have no Zalo account (error -118)");
+            println!("  inspect:  GET /_sandbox/messages");
+            println!(
+                "  faults:   POST /_sandbox/faults {{\"down\":true,\"fail_5xx_percent\":0,\"unknown_error_percent\":0}}"
+            );
+            println!(
+                "  point motcua at it: MOTCUA_ZALO_URL={} MOTCUA_ZALO_ACCESS_TOKEN=<the token>, and a default_template",
                 c.url
             );
             tokio::select! {

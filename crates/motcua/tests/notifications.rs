@@ -332,3 +332,159 @@ async fn status_changes_reach_the_applicant_by_email_and_sms_even_after_outages(
     dispatcher.stop().await;
     let _ = std::fs::remove_dir_all(&maildir);
 }
+
+/// The applicant's own choice of channels, end to end with the sandbox Zalo (ZNS) endpoint and
+/// SMS gateway: Zalo only at submission (a template per event), then SMS only from the tracking
+/// API; nobody else may change the choice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_applicant_hears_only_through_the_channels_they_chose_zalo_included() {
+    use motcua_integrations::sandbox::zalo::ZaloSandbox;
+    let sms = SmsSandbox::start("127.0.0.1:0".parse().unwrap(), "sms-secret")
+        .await
+        .unwrap();
+    let zalo = ZaloSandbox::start("127.0.0.1:0".parse().unwrap(), "zalo-token")
+        .await
+        .unwrap();
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    motcua::seed::seed(&store, &motcua_web::auth::hash_password)
+        .await
+        .unwrap();
+    let mut settings = Settings {
+        sms_url: sms.client_settings().url,
+        sms_secret: "sms-secret".into(),
+        ..Default::default()
+    };
+    let i = &mut settings.integrations;
+    i.dispatcher.poll_ms = 50;
+    i.zalo = zalo.client_settings();
+    i.zalo
+        .templates
+        .insert("submitted".into(), "tpl-nop-ho-so".into());
+    i.zalo.default_template = "tpl-trang-thai".into();
+    let dispatcher = motcua::integrations::start(&store, &settings)
+        .unwrap()
+        .expect("SMS and Zalo targets are configured");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(motcua_web::serve(
+        listener,
+        motcua_web::AppState::new(store.clone()),
+    ));
+    let citizen = token(&base, "congdan").await;
+    let desk = token(&base, "motcua.xa").await;
+    let commune = motcua::seed::demo_logins()
+        .into_iter()
+        .find(|l| l.username == "motcua.xa")
+        .and_then(|l| l.agency)
+        .unwrap()
+        .to_string();
+    let v = call(
+        &base,
+        Some(&citizen),
+        "POST",
+        "/api/v1/dossiers",
+        json!({
+            "procedure_code": "1.001193",
+            "agency": commune,
+            "applicant": {"name": "Trần Văn Bình", "personal_id": "068190004322",
+                          "phone": "0912345678", "email": "binh@example.vn",
+                          "notify": {"email": false, "sms": false, "zalo": true}},
+            "documents": [{"name": "Tờ khai"}],
+            "form": motcua::seed::forms::example("1.001193").unwrap(),
+        }),
+    )
+    .await;
+    let id = v["dossier"]["id"].as_str().unwrap().to_string();
+    assert_eq!(v["dossier"]["applicant"]["notify"]["zalo"], true, "{v}");
+    wait_for("the Zalo notice of the submission", || {
+        zalo.state().messages.len() == 1
+    })
+    .await;
+    let first = &zalo.state().messages[0];
+    assert_eq!(first.phone, "84912345678");
+    assert_eq!(first.template_id, "tpl-nop-ho-so");
+    assert_eq!(first.template_data["ten_nguoi_nop"], "Trần Văn Bình");
+    let received = call(
+        &base,
+        Some(&desk),
+        "POST",
+        &format!("/api/v1/dossiers/{id}/actions/receive"),
+        json!({}),
+    )
+    .await;
+    let code = received["dossier"]["code"].as_str().unwrap().to_string();
+    wait_for("the Zalo notice of the reception", || {
+        zalo.state().messages.len() == 2
+    })
+    .await;
+    let second = &zalo.state().messages[1];
+    assert_eq!(second.template_id, "tpl-trang-thai");
+    assert_eq!(second.template_data["ma_ho_so"], code);
+    assert_eq!(second.template_data["trang_thai"], "Đã tiếp nhận");
+
+    // Nobody else changes the choice: another citizen learns nothing, a bad body is refused.
+    let other = token(&base, "congdan2").await;
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{base}/api/v1/dossiers/{id}/actions/set_notifications"
+        ))
+        .bearer_auth(&other)
+        .json(&json!({"channels": {"sms": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{base}/api/v1/dossiers/{id}/actions/set_notifications"
+        ))
+        .bearer_auth(&citizen)
+        .json(&json!({"channels": "sms"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    // The owner switches to SMS only: the next status change goes by SMS alone.
+    let v = call(
+        &base,
+        Some(&citizen),
+        "POST",
+        &format!("/api/v1/dossiers/{id}/actions/set_notifications"),
+        json!({"channels": {"email": false, "sms": true, "zalo": false}}),
+    )
+    .await;
+    assert_eq!(v["dossier"]["applicant"]["notify"]["sms"], true, "{v}");
+    call(
+        &base,
+        Some(&desk),
+        "POST",
+        &format!("/api/v1/dossiers/{id}/actions/request_supplement"),
+        json!({"items": ["Bản sao giấy chứng sinh"], "reason": "Bản cũ bị mờ"}),
+    )
+    .await;
+    wait_for("the SMS of the supplement request", || {
+        sms.state().messages.len() == 1
+    })
+    .await;
+    assert!(
+        sms.state().messages[0]
+            .text
+            .starts_with(&format!("Hồ sơ {code}: "))
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(zalo.state().messages.len(), 2, "no more Zalo notices");
+    assert!(outbox(&store, "email").await.is_empty(), "no e-mail at all");
+    let history = call(
+        &base,
+        Some(&citizen),
+        "GET",
+        &format!("/api/v1/dossiers/{id}/history"),
+        Value::Null,
+    )
+    .await;
+    assert!(
+        history.to_string().contains("notifications_changed"),
+        "{history}"
+    );
+    dispatcher.stop().await;
+}

@@ -154,6 +154,13 @@ async fn open(cookie: &str, procedure: &str) -> (String, String) {
         html.contains(&format!("name=\"_thu_tuc\" value=\"{procedure}\"")),
         "typing the code opens the procedure"
     );
+    // E-mail and SMS are ticked for the applicant unless they say otherwise; Zalo is asked.
+    assert!(
+        html.contains("name=\"_tb_email\" value=\"1\" checked"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"_tb_sms\" value=\"1\" checked"));
+    assert!(html.contains("name=\"_tb_zalo\" value=\"1\">"));
     (hidden(&html, "csrf"), hidden(&html, "_khoa"))
 }
 
@@ -290,6 +297,10 @@ async fn an_officer_receives_a_counter_dossier_from_a_ticket_with_a_scanned_comp
     ));
     parts.push(t("_op", "tiep_nhan"));
     parts.push(t("_to_khai", "dien_tu"));
+    // The applicant wants SMS and Zalo, no e-mail.
+    parts.push(t("_tb", "1"));
+    parts.push(t("_tb_sms", "1"));
+    parts.push(t("_tb_zalo", "1"));
     let mut ex = motcua::seed::forms::example(BIRTH).unwrap();
     ex["co_thong_tin_cha"] = json!(false);
     parts.extend(eform(&ex));
@@ -312,6 +323,11 @@ async fn an_officer_receives_a_counter_dossier_from_a_ticket_with_a_scanned_comp
     assert_eq!(d["status"], "received");
     assert_eq!(d["channel"], "counter");
     assert_eq!(d["applicant"]["personal_id"], "068095001234");
+    assert_eq!(
+        d["applicant"]["notify"],
+        json!({"email": false, "sms": true, "zalo": true}),
+        "{d}"
+    );
     assert!(d["form"].as_object().is_some_and(|f| !f.is_empty()));
     let doc = &d["documents"][0];
     assert!(doc["file"].as_str().unwrap().starts_with("sha256:"), "{d}");

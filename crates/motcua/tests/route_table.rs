@@ -672,6 +672,13 @@ fn rows() -> Vec<Row> {
             [SignIn, Refused, Refused, Hidden, Pass, Pass, Refused, Pass],
         ),
         row(
+            "POST",
+            "/can-bo/ho-so/{id}/chuyen-buoc",
+            "/can-bo/ho-so/{r}/chuyen-buoc",
+            None,
+            [SignIn, Refused, Refused, Hidden, Pass, Pass, Refused, Pass],
+        ),
+        row(
             "GET",
             "/can-bo/nhat-ky",
             "/can-bo/nhat-ky?ho_so={r}",
@@ -797,6 +804,15 @@ fn rows() -> Vec<Row> {
             ],
         ),
         // No form body: the owner is told so (400), others learn nothing.
+        row(
+            "POST",
+            "/ca-nhan/ho-so/{id}/thong-bao",
+            "/ca-nhan/ho-so/{r}/thong-bao",
+            None,
+            [
+                SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
         row(
             "POST",
             "/ca-nhan/ho-so/{id}/danh-gia",

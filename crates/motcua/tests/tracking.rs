@@ -1257,3 +1257,227 @@ async fn the_desk_uploads_the_result_from_the_dossier_page_and_it_reaches_the_ap
     assert_eq!(st, StatusCode::OK, "{mine}");
     assert!(mine.to_string().contains(&key), "{mine}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_specialist_completes_a_step_with_attachments_from_the_dossier_page() {
+    let d = submit().await;
+    let id = d["id"].as_str().unwrap();
+    let page = format!("/can-bo/ho-so/{id}");
+    let post = format!("{page}/chuyen-buoc");
+    act("motcua.xa", id, "receive", json!({})).await;
+    act("lanhdao.xa", id, "complete_step", json!({})).await;
+    let (_, before) = as_user(
+        "chuyenvien.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{id}"),
+        None,
+    )
+    .await;
+    let step = before["dossier"]["step"].clone();
+
+    let officer = Browser::sign_in("chuyenvien.xa").await;
+    let (st, html) = officer.get(&page).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(&format!(
+            "action=\"{post}?lang=vi\" enctype=\"multipart/form-data\""
+        )),
+        "the step form carries files: {html}"
+    );
+    let csrf = csrf_in(&html);
+    let pdf = unique_pdf();
+    let key = format!("sha256:{}", motcua_domain::files::FileKey::of(&pdf).hex());
+
+    // Bad input: no CSRF, a forged one, an executable named .pdf, more than five files, not a
+    // multipart body; the dossier stays at its step.
+    let (st, _) = officer
+        .post_multipart(&post, multipart(&[("file", Some("bc.pdf"), &pdf)]))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = officer
+        .post_multipart(
+            &post,
+            multipart(&[("csrf", None, b"forged"), ("file", Some("bc.pdf"), &pdf)]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, html) = officer
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                (
+                    "file",
+                    Some("bao-cao.pdf"),
+                    b"MZ\x90\x00\x03\x00\x00\x00 not a pdf",
+                ),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("bao-cao.pdf"),
+        "the refused file is named: {html}"
+    );
+    let six: Vec<(&str, Option<&str>, &[u8])> = std::iter::once(("csrf", None, csrf.as_bytes()))
+        .chain((0..6).map(|_| ("file", Some("bc.pdf"), pdf.as_slice())))
+        .collect();
+    let (st, html) = officer.post_multipart(&post, multipart(&six)).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("tối đa 5 tệp kèm theo"), "{html}");
+    let (st, _) = officer.post_form(&post, &[("csrf", &csrf)]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (_, now) = as_user(
+        "chuyenvien.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(now["dossier"]["step"], step, "{now}");
+    assert_eq!(
+        now["dossier"]["version"], before["dossier"]["version"],
+        "{now}"
+    );
+
+    // Another commune's officer learns nothing.
+    let other = Browser::sign_in("motcua.tinh").await;
+    let (st, _) = other
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("bc.pdf"), &pdf),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // The specialist completes the step with the appraisal report.
+    let (st, to) = officer
+        .post_multipart(
+            &post,
+            multipart(&[
+                ("csrf", None, csrf.as_bytes()),
+                ("note", None, "Đủ điều kiện".as_bytes()),
+                ("file", Some("bao-cao-tham-dinh.pdf"), &pdf),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    assert_eq!(to, format!("{page}?xong=complete_step"));
+    let (_, now) = as_user(
+        "chuyenvien.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{id}"),
+        None,
+    )
+    .await;
+    assert_ne!(now["dossier"]["step"], step, "{now}");
+    // The history names the file, with the note; the event carries the reference.
+    let (_, history) = as_user(
+        "lanhdao.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{id}/history"),
+        None,
+    )
+    .await;
+    assert!(history.to_string().contains(&key), "{history}");
+    let (st, html) = officer.get(&page).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("Tài liệu kèm theo: bao-cao-tham-dinh.pdf"),
+        "{html}"
+    );
+    assert!(html.contains("Đủ điều kiện"), "{html}");
+    // The file is linked to the dossier as an attachment and opens for its staff.
+    let (st, files) = as_user(
+        "lanhdao.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{id}/files"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{files}");
+    assert!(files.to_string().contains(&key), "{files}");
+    assert!(files.to_string().contains("attachment"), "{files}");
+    let hex = key.trim_start_matches("sha256:");
+    let (st, _) = officer
+        .get(&format!("/api/v1/dossiers/{id}/files/{hex}?inline=1"))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_chooses_how_to_be_notified_from_the_tracking_page() {
+    let d = submit().await;
+    let id = d["id"].as_str().unwrap();
+    let page = format!("/ca-nhan/ho-so/{id}");
+    let post = format!("{page}/thong-bao");
+    let owner = Browser::sign_in("congdan").await;
+    let (st, html) = owner.get(&page).await;
+    assert_eq!(st, StatusCode::OK);
+    // By default e-mail and SMS, not Zalo.
+    assert!(
+        html.contains("name=\"email\" value=\"1\" checked"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"sms\" value=\"1\" checked"));
+    assert!(html.contains("name=\"zalo\" value=\"1\">"));
+    let csrf = csrf_in(&html);
+    // Bad input: no CSRF, a forged one, a body that is not a form; nothing changes.
+    let (st, _) = owner.post_form(&post, &[("zalo", "1")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = owner
+        .post_form(&post, &[("csrf", "forged"), ("zalo", "1")])
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Someone else's dossier does not exist.
+    let other = Browser::sign_in("congdan2").await;
+    let (st, _) = other.get(&page).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, mine) = other.get("/ca-nhan").await;
+    let other_csrf = csrf_in(&mine);
+    let (st, _) = other
+        .post_form(&post, &[("csrf", &other_csrf), ("zalo", "1")])
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, dv) = as_user("congdan", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert!(dv["dossier"]["applicant"].get("notify").is_none(), "{dv}");
+
+    // Zalo only.
+    let (st, to) = owner
+        .post_form(&post, &[("csrf", &csrf), ("zalo", "1")])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    assert_eq!(to, format!("{page}?xong=thong-bao"));
+    let (_, dv) = as_user("congdan", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+    assert_eq!(
+        dv["dossier"]["applicant"]["notify"],
+        json!({"email": false, "sms": false, "zalo": true})
+    );
+    let (_, html) = owner.get(&to).await;
+    assert!(html.contains("Đã lưu cách nhận thông báo."), "{html}");
+    assert!(html.contains("name=\"zalo\" value=\"1\" checked"));
+    assert!(
+        html.contains("Thông báo từ nay gửi qua Zalo."),
+        "in the history: {html}"
+    );
+    // Saving the same choice again changes nothing and says it is saved.
+    let (st, _) = owner
+        .post_form(&post, &[("csrf", &csrf), ("zalo", "1")])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, history) = as_user(
+        "congdan",
+        "GET",
+        &format!("/api/v1/dossiers/{id}/history"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        history.to_string().matches("notifications_changed").count(),
+        1,
+        "{history}"
+    );
+}

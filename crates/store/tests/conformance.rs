@@ -328,6 +328,7 @@ fn submission(channel: Channel) -> Command {
             phone: Some("0912345678".into()),
             email: None,
             address: Some("Phường Xuân Hương - Đà Lạt, Lâm Đồng".into()),
+            notify: None,
         },
         channel,
         receiving_agency: ag(CENTRE),
@@ -1327,7 +1328,10 @@ async fn counters_and_verify(db: &mut Db) {
         o1,
         &leader(),
         next(1, 10),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .await;
     run(
@@ -1335,7 +1339,10 @@ async fn counters_and_verify(db: &mut Db) {
         o1,
         &specialist(),
         next(1, 14),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .await;
     run(&s, o1, &leader(), next(2, 9), Command::Approve).await;

@@ -146,7 +146,10 @@ fn command(choice: u8, file: bool, now: DateTime<Utc>, due: Option<DateTime<Utc>
             user_id: Uuid::from_u128(4),
             name: "Chuyên viên".into(),
         },
-        6 | 7 => Command::CompleteStep { to: None },
+        6 | 7 => Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
         8 => Command::SendBack,
         9 => Command::Approve,
         10 => Command::RequestPayment {
@@ -239,6 +242,7 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
                 phone: None,
                 email: None,
                 address: None,
+                notify: None,
             },
             channel,
             receiving_agency: ag(CENTRE),

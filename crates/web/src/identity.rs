@@ -1,11 +1,12 @@
 //! The identity adapter: who a personal ID (số định danh cá nhân) belongs to, for the desk officer
 //! who receives a dossier at the counter.
 //!
-//! [`IdentityProvider`] is the seam where the national population database (Cơ sở dữ liệu quốc
-//! gia về dân cư, through the province's data-sharing platform) plugs in. The one provider here,
-//! [`LocalIdentity`], answers from the most recent applicant record this system holds for that
-//! personal ID (name, phone, e-mail, address as last declared on a dossier); it knows nobody it
-//! has not seen. Either way the answer only pre-fills the screen: the officer checks the card.
+//! [`IdentityProvider`] is the seam where identity sources plug in. [`LocalIdentity`] (the
+//! default) answers from the most recent applicant record this system holds for that personal
+//! ID (name, phone, e-mail, address as last declared on a dossier); it knows nobody it has not
+//! seen. [`crate::population::PopulationDb`] asks the national population database (Cơ sở dữ
+//! liệu quốc gia về dân cư) through the province's data-sharing platform. Either way the answer
+//! only pre-fills the screen: the officer checks the card.
 //!
 //! Looking somebody up is processing personal data, so [`lookup_audited`] writes every lookup to
 //! the audit trail (action `identity_lookup`: who looked up whose ID, for what purpose, from which
@@ -36,6 +37,8 @@ pub struct Identity {
     pub email: Option<String>,
     /// Postal address.
     pub address: Option<String>,
+    /// Date of birth (`yyyy-mm-dd`), when the source knows it.
+    pub date_of_birth: Option<String>,
 }
 
 /// Why a lookup is made (recorded in the audit trail, and sent to a national provider, which
@@ -102,14 +105,16 @@ impl IdentityProvider for LocalIdentity {
                     phone: a.phone,
                     email: a.email,
                     address: a.address,
+                    date_of_birth: None,
                 }))
         })
     }
 }
 
-/// The provider this deployment uses.
-pub fn provider(s: &AppState) -> LocalIdentity {
-    LocalIdentity::new(s.store.clone())
+/// The provider this deployment uses: the national population database when configured
+/// (`[identity] url`), else the local one.
+pub fn provider(s: &AppState) -> std::sync::Arc<dyn IdentityProvider> {
+    s.identity.clone()
 }
 
 /// Looks `personal_id` up through `provider` and writes the lookup to the audit trail; answers

@@ -17,6 +17,7 @@ mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
+pub mod population;
 pub mod queue;
 pub mod session;
 mod staff;
@@ -71,11 +72,15 @@ pub struct AppState {
     pub files: Arc<api::files::Files>,
     /// Queue displays' live signal and the kiosk's per-client limit.
     pub(crate) queue: Arc<queue::Shared>,
+    /// Who a personal ID belongs to (the local records by default).
+    pub(crate) identity: Arc<dyn identity::IdentityProvider>,
 }
 
 impl AppState {
     /// State over a store with the Vietnamese default calendar.
     pub fn new(store: Store) -> AppState {
+        let identity: Arc<dyn identity::IdentityProvider> =
+            Arc::new(identity::LocalIdentity::new(store.clone()));
         AppState {
             store,
             calendars: Arc::new(std::sync::RwLock::new(Arc::new(
@@ -99,7 +104,14 @@ impl AppState {
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             files: Arc::new(api::files::Files::memory()),
             queue: Arc::new(queue::Shared::default()),
+            identity,
         }
+    }
+
+    /// Uses `provider` to look personal IDs up (the state starts with the local records).
+    pub fn with_identity(mut self, provider: Arc<dyn identity::IdentityProvider>) -> AppState {
+        self.identity = provider;
+        self
     }
 
     /// Uses `files` for uploads (the state starts with files kept in memory, for tests; the
@@ -331,6 +343,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/can-bo/ho-so/{id}/ket-qua",
             post(staff::upload_result).layer(DefaultBodyLimit::max(
+                upload_limit.saturating_mul(staff::MAX_RESULT_FILES),
+            )),
+        )
+        .route(
+            "/can-bo/ho-so/{id}/chuyen-buoc",
+            post(staff::complete_step).layer(DefaultBodyLimit::max(
                 upload_limit.saturating_mul(staff::MAX_RESULT_FILES),
             )),
         )

@@ -247,6 +247,7 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
                 comment: comment.clone(),
             });
         }
+        EventBody::NotificationsChanged { channels } => d.applicant.notify = Some(*channels),
     }
     d.version += 1;
     Ok(d)

@@ -2,8 +2,8 @@
 //! happen. Pure: time, the calendar and the code counter come in through [`Ctx`].
 
 use super::{
-    Applicant, Channel, DocumentRef, DomainError, Dossier, Event, EventBody, PauseKind,
-    ReturnMethod,
+    Applicant, Channel, DocumentRef, DomainError, Dossier, Event, EventBody, NotifyChannels,
+    PauseKind, ReturnMethod,
 };
 use crate::agency::{Actor, Role};
 use crate::calendar::{Calendar, WorkingDuration};
@@ -111,6 +111,10 @@ pub enum Command {
     CompleteStep {
         /// Target step.
         to: Option<String>,
+        /// Working files handed on with the step (a report, minutes, a site-visit record);
+        /// the caller checks and links them as the dossier's attachments.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<DocumentRef>,
     },
     /// Send back to the previous step.
     SendBack,
@@ -160,6 +164,12 @@ pub enum Command {
         /// New appointment.
         new_due_at: DateTime<Utc>,
     },
+    /// Choose how the applicant hears of the dossier (the applicant, or the receiving desk
+    /// for them); not once the dossier is closed.
+    SetNotifications {
+        /// The channels to use from now on.
+        channels: NotifyChannels,
+    },
     /// Rate the service.
     Rate {
         /// 1-5.
@@ -190,6 +200,7 @@ impl Command {
             Command::StopProcessing { .. } => "stop_processing",
             Command::IssueApology { .. } => "issue_apology",
             Command::Rate { .. } => "rate",
+            Command::SetNotifications { .. } => "set_notifications",
         }
     }
 }
@@ -320,6 +331,7 @@ fn move_to(
             to_agency: target.agency.clone(),
             step_due_at,
             step_timeliness,
+            documents: Vec::new(),
         }
     }];
     if target.agency != d.current_agency {
@@ -649,7 +661,7 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 name: name.clone(),
             }])
         }
-        Command::CompleteStep { to } => {
+        Command::CompleteStep { to, documents } => {
             if !matches!(d.status, Status::Received | Status::Processing) {
                 return Err(not_allowed(action, d));
             }
@@ -669,7 +681,14 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 });
             }
             let to = pick_next(step, to.as_ref())?;
-            move_to(d, ctx, &to, false)
+            let mut out = move_to(d, ctx, &to, false)?;
+            if let Some(EventBody::StepCompleted {
+                documents: docs, ..
+            }) = out.first_mut()
+            {
+                docs.clone_from(documents);
+            }
+            Ok(out)
         }
         Command::Approve => {
             if !matches!(d.status, Status::Received | Status::Processing) {
@@ -916,6 +935,28 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
             Ok(vec![EventBody::Rated {
                 score: *score,
                 comment: comment.clone(),
+            }])
+        }
+        Command::SetNotifications { channels } => {
+            if !(d.is_owner(a) || desk_here) {
+                return Err(forbid(
+                    "only the applicant (or the receiving desk for them) chooses the notices",
+                ));
+            }
+            if matches!(
+                d.status,
+                Status::Refused | Status::Withdrawn | Status::Stopped | Status::Returned
+            ) {
+                return Err(not_allowed(action, d));
+            }
+            if d.applicant.channels() == *channels {
+                return Err(DomainError::Invalid {
+                    field: "channels",
+                    reason: "these are already the channels in force".into(),
+                });
+            }
+            Ok(vec![EventBody::NotificationsChanged {
+                channels: *channels,
             }])
         }
     }

@@ -86,6 +86,8 @@ pub fn counter_deltas(after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
 pub const EMAIL_TOPIC: &str = "email";
 /// Outbox topic of SMS to applicants.
 pub const SMS_TOPIC: &str = "sms";
+/// Outbox topic of Zalo notifications (ZNS) to applicants.
+pub const ZALO_TOPIC: &str = "zalo";
 
 /// Outbox messages caused by `ev`: a national-portal sync whenever a received dossier's national
 /// status changes or it moves between agencies, and an e-mail and an SMS to the applicant on status changes (when they gave an address or
@@ -147,10 +149,14 @@ pub fn outbox_messages(
             }),
         });
     }
-    // The applicant hears of every status change, by e-mail and by SMS when they gave an
-    // address or number (keys start with the dossier: delivery is in order per dossier).
+    // The applicant hears of every status change through the channels they chose (by default
+    // e-mail and SMS) when they gave an address or number (keys start with the dossier:
+    // delivery is in order per dossier).
+    let channels = after.applicant.channels();
     if status_changed {
-        if let Some(mail) = super::notice::email(after, ev) {
+        if channels.email
+            && let Some(mail) = super::notice::email(after, ev)
+        {
             out.push(OutboxMessage {
                 topic: EMAIL_TOPIC.into(),
                 key: format!("{}:{}", after.id, after.version),
@@ -167,18 +173,39 @@ pub fn outbox_messages(
             });
         }
         if let Some((to, text)) = super::notice::sms(after, ev) {
-            out.push(OutboxMessage {
-                topic: SMS_TOPIC.into(),
-                key: format!("{}:{}", after.id, after.version),
-                payload: serde_json::json!({
-                    "dossier_id": after.id,
-                    "code": after.code.as_ref().map(|c| c.to_string()),
-                    "status": after.status.as_str(),
-                    "event": ev.body.kind(),
-                    "to": to,
-                    "text": text,
-                }),
-            });
+            // The template parameters travel with the text, so that a gateway's or Zalo's
+            // templates per event can be filled (`params`), the text being the fallback.
+            let params = super::notice::params(after, ev);
+            if channels.sms {
+                out.push(OutboxMessage {
+                    topic: SMS_TOPIC.into(),
+                    key: format!("{}:{}", after.id, after.version),
+                    payload: serde_json::json!({
+                        "dossier_id": after.id,
+                        "code": after.code.as_ref().map(|c| c.to_string()),
+                        "status": after.status.as_str(),
+                        "event": ev.body.kind(),
+                        "to": to,
+                        "text": text,
+                        "params": params,
+                    }),
+                });
+            }
+            if channels.zalo {
+                out.push(OutboxMessage {
+                    topic: ZALO_TOPIC.into(),
+                    key: format!("{}:{}", after.id, after.version),
+                    payload: serde_json::json!({
+                        "dossier_id": after.id,
+                        "code": after.code.as_ref().map(|c| c.to_string()),
+                        "status": after.status.as_str(),
+                        "event": ev.body.kind(),
+                        "to": to,
+                        "text": text,
+                        "params": params,
+                    }),
+                });
+            }
         }
     }
     out

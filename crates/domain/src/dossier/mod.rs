@@ -9,7 +9,7 @@ pub mod notice;
 pub use apply::{apply, replay};
 pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide, valid_postal_tracking};
 pub use derive::{
-    CounterDelta, EMAIL_TOPIC, OutboxMessage, SMS_TOPIC, counter_deltas, event_hash,
+    CounterDelta, EMAIL_TOPIC, OutboxMessage, SMS_TOPIC, ZALO_TOPIC, counter_deltas, event_hash,
     outbox_messages,
 };
 
@@ -73,6 +73,41 @@ pub struct Applicant {
     /// Postal address.
     #[serde(default)]
     pub address: Option<String>,
+    /// How the applicant wants to hear of status changes (absent: e-mail and SMS wherever an
+    /// address or number was given, no Zalo); kept with the dossier, as the national systems
+    /// do (`ThongBaoEmail`, `ThongBaoSMS`, `ThongBaoZalo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyChannels>,
+}
+
+/// The channels an applicant chose for notices about one dossier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotifyChannels {
+    /// E-mail (to `email`).
+    #[serde(default)]
+    pub email: bool,
+    /// SMS (to `phone`).
+    #[serde(default)]
+    pub sms: bool,
+    /// Zalo notification (ZNS, to the Zalo account of `phone`).
+    #[serde(default)]
+    pub zalo: bool,
+}
+
+impl NotifyChannels {
+    /// What applies when the applicant did not say: e-mail and SMS, not Zalo.
+    pub const DEFAULT: NotifyChannels = NotifyChannels {
+        email: true,
+        sms: true,
+        zalo: false,
+    };
+}
+
+impl Applicant {
+    /// The channels in force for this applicant.
+    pub fn channels(&self) -> NotifyChannels {
+        self.notify.unwrap_or(NotifyChannels::DEFAULT)
+    }
 }
 
 /// A document attached to a dossier (a file in the blob store, or a paper component noted).
@@ -326,6 +361,10 @@ pub enum EventBody {
         step_due_at: DateTime<Utc>,
         /// How the step left compared with its deadline (control sheet, form 06).
         step_timeliness: Timeliness,
+        /// Working files handed on with the step (absent from events written before they
+        /// existed, so their hashes are unchanged).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<DocumentRef>,
     },
     /// The dossier went to another agency (inter-agency, liên thông).
     TransferredToAgency {
@@ -417,6 +456,11 @@ pub enum EventBody {
         /// New appointment.
         new_due_at: DateTime<Utc>,
     },
+    /// The applicant (or the desk for them) changed how they hear of the dossier.
+    NotificationsChanged {
+        /// The channels now in force.
+        channels: NotifyChannels,
+    },
     /// The applicant rated the service.
     Rated {
         /// 1-5.
@@ -448,6 +492,7 @@ impl EventBody {
             EventBody::ProcessingStopped { .. } => "processing_stopped",
             EventBody::ApologyIssued { .. } => "apology_issued",
             EventBody::Rated { .. } => "rated",
+            EventBody::NotificationsChanged { .. } => "notifications_changed",
         }
     }
 
@@ -472,6 +517,7 @@ impl EventBody {
             EventBody::ProcessingStopped { .. } => "Dừng xử lý",
             EventBody::ApologyIssued { .. } => "Văn bản xin lỗi, hẹn lại ngày trả",
             EventBody::Rated { .. } => "Đánh giá mức độ hài lòng",
+            EventBody::NotificationsChanged { .. } => "Thay đổi cách nhận thông báo",
         }
     }
 }

@@ -271,6 +271,26 @@ pub fn line(ev: &Event, en: bool, detail: bool, names: AgencyNames) -> Option<St
                 format!("Bạn đã đánh giá mức độ hài lòng: {score}/5.")
             }
         }
+        EventBody::NotificationsChanged { channels } => {
+            let mut on: Vec<&str> = Vec::new();
+            if channels.email {
+                on.push(if en { "e-mail" } else { "thư điện tử" });
+            }
+            if channels.sms {
+                on.push("SMS");
+            }
+            if channels.zalo {
+                on.push("Zalo");
+            }
+            match (on.is_empty(), en) {
+                (true, true) => "You chose to receive no notices (follow the dossier here).".into(),
+                (true, false) => {
+                    "Bạn đã chọn không nhận thông báo (theo dõi hồ sơ tại trang này).".into()
+                }
+                (false, true) => format!("Notices now go by {}.", on.join(", ")),
+                (false, false) => format!("Thông báo từ nay gửi qua {}.", on.join(", ")),
+            }
+        }
     })
 }
 
@@ -413,6 +433,28 @@ pub fn sms(after: &Dossier, ev: &Event) -> Option<(String, String)> {
         text = text.chars().take(SMS_MAX_CHARS - 1).collect::<String>() + "…";
     }
     Some((to.to_string(), text))
+}
+
+/// The values a notice template per event may use (SMS gateway or Zalo ZNS templates), all
+/// as text: `ma_ho_so`, `ten_thu_tuc` (cut to 100 characters, as ZNS parameters are short),
+/// `trang_thai`, `ngay_hen` (dd/mm/yyyy or empty), `ten_nguoi_nop`, `noi_dung` (the event in
+/// plain words, without officers' free text).
+pub fn params(after: &Dossier, ev: &Event) -> serde_json::Value {
+    let cut = |s: &str, n: usize| -> String {
+        if s.chars().count() > n {
+            s.chars().take(n - 1).collect::<String>() + "…"
+        } else {
+            s.to_string()
+        }
+    };
+    serde_json::json!({
+        "ma_ho_so": code_or_pending(after),
+        "ten_thu_tuc": cut(after.procedure.name.trim(), 100),
+        "trang_thai": status_text(after.status, false),
+        "ngay_hen": after.due_at.map(date).unwrap_or_default(),
+        "ten_nguoi_nop": cut(after.applicant.name.trim(), 100),
+        "noi_dung": cut(&line(ev, false, false, &|_| None).unwrap_or_default(), 200),
+    })
 }
 
 /// The applicant's initials only, e.g. "N.T.L." for "Nguyễn Thị Lan" (the public lookup shows

@@ -123,6 +123,7 @@ fn submit_cmd(inter: bool, channel: Channel) -> Command {
             phone: Some("0912345678".into()),
             email: None,
             address: Some("Phường Xuân Hương - Đà Lạt, Lâm Đồng".into()),
+            notify: None,
         },
         channel,
         receiving_agency: ag(CENTRE),
@@ -187,7 +188,10 @@ fn whole_journey_across_two_agencies() {
     w.run(
         &leader(),
         local(2026, 3, 2, 10, 5),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .unwrap();
     assert_eq!(w.d().status.national_code(), 4);
@@ -196,7 +200,10 @@ fn whole_journey_across_two_agencies() {
         w.run(
             &specialist(),
             local(2026, 3, 3, 8, 0),
-            Command::CompleteStep { to: None }
+            Command::CompleteStep {
+                to: None,
+                documents: vec![]
+            }
         ),
         Err(DomainError::Invalid { field: "to", .. })
     ));
@@ -206,6 +213,7 @@ fn whole_journey_across_two_agencies() {
             local(2026, 3, 3, 8, 0),
             Command::CompleteStep {
                 to: Some("lay-y-kien".into()),
+                documents: vec![],
             },
         )
         .unwrap();
@@ -220,14 +228,20 @@ fn whole_journey_across_two_agencies() {
         w.run(
             &specialist(),
             local(2026, 3, 3, 9, 0),
-            Command::CompleteStep { to: None }
+            Command::CompleteStep {
+                to: None,
+                documents: vec![]
+            }
         ),
         Err(DomainError::Forbidden(_))
     ));
     w.run(
         &other_specialist(),
         local(2026, 3, 4, 9, 0),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .unwrap();
     assert_eq!(w.d().current_agency, ag(DEPT));
@@ -236,6 +250,7 @@ fn whole_journey_across_two_agencies() {
         local(2026, 3, 5, 9, 0),
         Command::CompleteStep {
             to: Some("trinh-duyet".into()),
+            documents: vec![],
         },
     )
     .unwrap();
@@ -327,7 +342,10 @@ fn supplement_stops_the_clock_and_a_second_makes_it_late() {
     w.run(
         &leader(),
         local(2026, 3, 2, 10, 0),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .unwrap();
     w.run(
@@ -386,7 +404,10 @@ fn supplement_stops_the_clock_and_a_second_makes_it_late() {
     w.run(
         &specialist(),
         local(2026, 3, 5, 14, 0),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .unwrap();
     w.run(&leader(), local(2026, 3, 5, 15, 0), Command::Approve)
@@ -498,7 +519,10 @@ fn payment_pause_and_withdrawal() {
     w.run(
         &leader(),
         local(2026, 3, 2, 10, 0),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .unwrap();
     assert!(
@@ -574,7 +598,10 @@ fn apology_only_at_least_one_working_day_before_due() {
     w.run(
         &leader(),
         local(2026, 3, 2, 10, 0),
-        Command::CompleteStep { to: None },
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
     )
     .unwrap();
     let new_due = local(2026, 3, 20, 17, 0);
@@ -703,7 +730,10 @@ fn wrong_roles_and_states_are_refused() {
         w.run(
             &specialist(),
             local(2026, 3, 2, 9, 0),
-            Command::CompleteStep { to: None }
+            Command::CompleteStep {
+                to: None,
+                documents: vec![]
+            }
         ),
         Err(DomainError::NotAllowed { .. })
     ));
@@ -1045,4 +1075,150 @@ fn the_applicant_reads_the_history_in_plain_words_and_gets_mail_and_sms() {
     quiet.applicant.phone = Some("  ".into());
     assert!(notice::email(&quiet, &req[0]).is_none());
     assert!(notice::sms(&quiet, &req[0]).is_none());
+}
+
+#[test]
+fn the_applicant_chooses_the_notice_channels_and_only_those_are_written() {
+    let mut w = World::new();
+    let cmd = match submit_cmd(false, Channel::Online) {
+        Command::Submit(mut data) => {
+            data.applicant.email = Some("an@example.vn".into());
+            // Zalo only, chosen at submission.
+            data.applicant.notify = Some(NotifyChannels {
+                email: false,
+                sms: false,
+                zalo: true,
+            });
+            Command::Submit(data)
+        }
+        other => other,
+    };
+    let sub = w.run(&citizen(), local(2026, 3, 2, 8, 0), cmd).unwrap();
+    let topics = |out: &[OutboxMessage]| -> Vec<String> {
+        let mut t: Vec<String> = out
+            .iter()
+            .map(|m| m.topic.clone())
+            .filter(|t| t != "dvcqg.sync")
+            .collect();
+        t.sort();
+        t
+    };
+    let out = outbox_messages(None, w.d(), &sub[0]);
+    assert_eq!(topics(&out), vec![ZALO_TOPIC.to_string()]);
+    let zalo = &out[0];
+    assert_eq!(zalo.payload["to"], "0912345678");
+    assert_eq!(zalo.payload["event"], "submitted");
+    assert_eq!(zalo.payload["params"]["ma_ho_so"], "chưa cấp mã");
+    assert_eq!(
+        zalo.payload["params"]["trang_thai"],
+        "Đã nộp, chờ bộ phận một cửa tiếp nhận"
+    );
+    let before = w.d().clone();
+    let rec = w
+        .run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
+    let out = outbox_messages(Some(&before), w.d(), &rec[0]);
+    assert_eq!(topics(&out), vec![ZALO_TOPIC.to_string()]);
+    let code = w.d().code.clone().unwrap().to_string();
+    assert_eq!(
+        out.iter().find(|m| m.topic == ZALO_TOPIC).unwrap().payload["params"]["ma_ho_so"],
+        code
+    );
+    assert!(
+        !out.iter().find(|m| m.topic == ZALO_TOPIC).unwrap().payload["params"]["ngay_hen"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Someone else's citizen account and another agency's desk may not change them.
+    let both = NotifyChannels {
+        email: true,
+        sms: true,
+        zalo: false,
+    };
+    let stranger = actor(Role::Citizen, None, 77);
+    assert!(matches!(
+        w.run(
+            &stranger,
+            local(2026, 3, 2, 10, 0),
+            Command::SetNotifications { channels: both }
+        ),
+        Err(DomainError::Forbidden(_))
+    ));
+    let other_desk = actor(Role::DeskOfficer, Some(OTHER), 78);
+    assert!(matches!(
+        w.run(
+            &other_desk,
+            local(2026, 3, 2, 10, 0),
+            Command::SetNotifications { channels: both }
+        ),
+        Err(DomainError::Forbidden(_))
+    ));
+    // The owner switches to e-mail and SMS: a history line, no status change, no notice.
+    let before = w.d().clone();
+    let set = w
+        .run(
+            &citizen(),
+            local(2026, 3, 2, 10, 0),
+            Command::SetNotifications { channels: both },
+        )
+        .unwrap();
+    assert_eq!(w.d().applicant.channels(), both);
+    assert_eq!(w.d().status, before.status);
+    assert!(outbox_messages(Some(&before), w.d(), &set[0]).is_empty());
+    assert_eq!(
+        notice::line(&set[0], false, true, &|_| None).unwrap(),
+        "Thông báo từ nay gửi qua thư điện tử, SMS."
+    );
+    // The same choice again says so.
+    assert!(matches!(
+        w.run(
+            &citizen(),
+            local(2026, 3, 2, 10, 5),
+            Command::SetNotifications { channels: both }
+        ),
+        Err(DomainError::Invalid {
+            field: "channels",
+            ..
+        })
+    ));
+    // The desk, for the applicant, turns everything off.
+    let none = NotifyChannels {
+        email: false,
+        sms: false,
+        zalo: false,
+    };
+    w.run(
+        &desk(),
+        local(2026, 3, 2, 10, 10),
+        Command::SetNotifications { channels: none },
+    )
+    .unwrap();
+    let before = w.d().clone();
+    let req = w
+        .run(
+            &desk(),
+            local(2026, 3, 2, 11, 0),
+            Command::RequestSupplement {
+                items: vec!["Bản sao".into()],
+                reason: "Thiếu".into(),
+            },
+        )
+        .unwrap();
+    assert!(topics(&outbox_messages(Some(&before), w.d(), &req[0])).is_empty());
+    // A dossier without a choice keeps the old behaviour: e-mail and SMS.
+    let mut old = w.d().applicant.clone();
+    old.notify = None;
+    assert_eq!(
+        old.channels(),
+        NotifyChannels {
+            email: true,
+            sms: true,
+            zalo: false
+        }
+    );
+    // Absent from the JSON when never chosen, so events written before the choice existed
+    // keep their hashes.
+    assert!(!serde_json::to_string(&old).unwrap().contains("notify"));
 }

@@ -118,6 +118,7 @@ fn submit(channel: Channel, file: bool) -> Command {
             phone: None,
             email: None,
             address: None,
+            notify: None,
         },
         channel,
         receiving_agency: ag(CENTRE),

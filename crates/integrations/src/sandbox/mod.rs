@@ -2,6 +2,8 @@
 //! demos (`motcua sandbox ...`) and benchmarks.
 
 pub mod dvcqg;
+pub mod population;
 pub mod sms;
+pub mod zalo;
 
 pub use dvcqg::{Faults, SandboxHandle, Summary};

@@ -117,7 +117,10 @@ pub(crate) fn hints(
             user_id: a.user_id,
             name: x(),
         },
-        Command::CompleteStep { to: next },
+        Command::CompleteStep {
+            to: next,
+            documents: vec![],
+        },
         Command::SendBack,
         Command::Approve,
         Command::RequestPayment {
@@ -142,6 +145,10 @@ pub(crate) fn hints(
         Command::Rate {
             score: 5,
             comment: None,
+        },
+        // The channels in force: refused only for being unchanged, so available.
+        Command::SetNotifications {
+            channels: d.applicant.channels(),
         },
     ];
     candidates
@@ -326,6 +333,7 @@ pub async fn submit(
             phone: None,
             email: None,
             address: None,
+            notify: None,
         },
         (None, Role::Citizen) => Applicant {
             name: actor.name.clone(),
@@ -333,6 +341,7 @@ pub async fn submit(
             phone: None,
             email: None,
             address: None,
+            notify: None,
         },
         (None, _) => return Err(ApiError::invalid("applicant", "say who the applicant is")),
     };
@@ -623,7 +632,7 @@ fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
 /// Runs an action on a dossier. The body is the action's fields as a JSON object (may be empty),
 /// plus optional `note` and `expected_version` (or send `If-Match: "<version>"`).
 #[utoipa::path(post, path = "/api/v1/dossiers/{id}/actions/{action}", tag = "dossiers", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("action" = String, Path, description = "receive, request_supplement, provide_supplement, refuse, assign, complete_step, send_back, approve, request_payment, confirm_payment, mark_result_ready, return_result, withdraw, stop_processing, issue_apology, rate"),
+    params(("id" = Uuid, Path), ("action" = String, Path, description = "receive, request_supplement, provide_supplement, refuse, assign, complete_step, send_back, approve, request_payment, confirm_payment, mark_result_ready, return_result, withdraw, stop_processing, issue_apology, rate, set_notifications"),
         ("If-Match" = Option<String>, Header, description = "Expected version")),
     request_body(content = Object, description = "Fields of the action; see docs/api.md"),
     responses((status = 200, body = DossierView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
@@ -635,7 +644,7 @@ pub async fn act(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<DossierView>, ApiError> {
-    const ACTIONS: [&str; 16] = [
+    const ACTIONS: [&str; 17] = [
         "receive",
         "request_supplement",
         "provide_supplement",
@@ -652,6 +661,7 @@ pub async fn act(
         "stop_processing",
         "issue_apology",
         "rate",
+        "set_notifications",
     ];
     if !ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::not_found(format!("unknown action `{action}`")).field("action"));
@@ -737,6 +747,9 @@ pub(crate) async fn perform(
         }
         Command::MarkResultReady { documents, .. } => {
             Some((documents.clone(), AttachmentKind::Result))
+        }
+        Command::CompleteStep { documents, .. } if !documents.is_empty() => {
+            Some((documents.clone(), AttachmentKind::Attachment))
         }
         _ => None,
     };

@@ -35,7 +35,7 @@ struct HistoryRow {
     when: String,
     who: String,
     agency: String,
-    what: &'static str,
+    what: String,
     note: String,
 }
 
@@ -108,7 +108,20 @@ async fn render(
             when: local(Some(e.event.at)),
             who: e.event.actor.name.clone(),
             agency: e.event.agency.to_string(),
-            what: e.event.body.label_vi(),
+            what: match &e.event.body {
+                motcua_domain::dossier::EventBody::StepCompleted { documents, .. }
+                    if !documents.is_empty() =>
+                {
+                    let names: Vec<&str> = documents.iter().map(|d| d.name.as_str()).collect();
+                    format!(
+                        "{} · {}: {}",
+                        e.event.body.label_vi(),
+                        t.get("f_attachment"),
+                        names.join(", ")
+                    )
+                }
+                body => body.label_vi().to_string(),
+            },
             note: e.event.note.clone().unwrap_or_default(),
         })
         .collect();
@@ -208,6 +221,7 @@ async fn render(
             specialists,
             assigned_to => d.assignee.map(|u| u.to_string()),
             files,
+            channels => d.applicant.channels(),
         },
     );
     *r.status_mut() = status;
@@ -225,7 +239,7 @@ struct FileRow {
     preview: String,
 }
 
-const ACTIONS: [&str; 15] = [
+const ACTIONS: [&str; 16] = [
     "receive",
     "request_supplement",
     "provide_supplement",
@@ -241,6 +255,7 @@ const ACTIONS: [&str; 15] = [
     "withdraw",
     "stop_processing",
     "issue_apology",
+    "set_notifications",
 ];
 
 fn action_label(t: &texts::Texts, a: &str) -> &'static str {
@@ -260,6 +275,7 @@ fn action_label(t: &texts::Texts, a: &str) -> &'static str {
         "withdraw" => t.get("a_withdraw"),
         "stop_processing" => t.get("a_stop_processing"),
         "issue_apology" => t.get("a_issue_apology"),
+        "set_notifications" => t.get("a_set_notifications"),
         _ => t.get("a_rate"),
     }
 }
@@ -381,6 +397,7 @@ async fn command(
         }
         "complete_step" => Command::CompleteStep {
             to: Some(text(f, "to")).filter(|x| !x.is_empty()),
+            documents: Vec::new(),
         },
         "send_back" => Command::SendBack,
         "approve" => Command::Approve,
@@ -429,6 +446,13 @@ async fn command(
                 new_due_at: at,
             }
         }
+        "set_notifications" => Command::SetNotifications {
+            channels: motcua_domain::dossier::NotifyChannels {
+                email: f.contains_key("email"),
+                sms: f.contains_key("sms"),
+                zalo: f.contains_key("zalo"),
+            },
+        },
         _ => return Err("Thao tác không hợp lệ. / Unknown action.".into()),
     })
 }
@@ -536,6 +560,8 @@ struct ResultForm {
     csrf: Option<String>,
     summary: String,
     note: String,
+    /// The step chosen (the step form).
+    to: String,
     version: Option<u64>,
     files: Vec<(String, axum::body::Bytes)>,
 }
@@ -577,6 +603,7 @@ async fn read_result(
                     "csrf" => f.csrf = Some(text),
                     "summary" => f.summary = text,
                     "note" => f.note = text,
+                    "to" => f.to = text,
                     "version" => f.version = text.parse().ok(),
                     _ => {}
                 }
@@ -584,6 +611,53 @@ async fn read_result(
         }
     }
     Ok(f)
+}
+
+/// What a multipart action form of the dossier page brought, once the officer, the dossier
+/// and the CSRF token were checked.
+struct Posted {
+    sess: Session,
+    uuid: Uuid,
+    d: Dossier,
+    f: ResultForm,
+}
+
+/// Checks a multipart action form of the dossier page: a signed-in officer, a dossier they
+/// may see (another agency's does not exist, whatever the body), a readable body within the
+/// limits (the `too_many` / `too_big` texts name the files of this form), the CSRF token.
+#[allow(clippy::result_large_err)]
+async fn posted(
+    s: &AppState,
+    session: MaybeSession,
+    id: &str,
+    lang: &'static str,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    (too_many, too_big): (&'static str, &'static str),
+) -> Result<Posted, Response> {
+    let sess = require_staff(session, &format!("/can-bo/ho-so/{id}"), lang)?;
+    let t = texts::get(lang);
+    let uuid = parse_id(id).ok_or_else(|| super::not_found(lang))?;
+    let d = match load_visible(s, &sess.actor, uuid).await {
+        Ok(v) => v.into_inner(),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => return Err(super::not_found(lang)),
+        Err(e) => return Err(failure(lang, e)),
+    };
+    let page_error = |status: StatusCode, key: &'static str| {
+        crate::pages::error_page(status, lang, t.get("error"), t.get(key))
+    };
+    let f = match mp {
+        Ok(mp) => match read_result(mp, s.files.limit(None)).await {
+            Ok(f) => f,
+            Err((status, "r_result_too_many")) => return Err(page_error(status, too_many)),
+            Err((status, "r_result_too_big")) => return Err(page_error(status, too_big)),
+            Err((status, key)) => return Err(page_error(status, key)),
+        },
+        Err(_) => return Err(page_error(StatusCode::BAD_REQUEST, "expired_form")),
+    };
+    if !sess.csrf_ok(f.csrf.as_deref()) {
+        return Err(page_error(StatusCode::FORBIDDEN, "expired_form"));
+    }
+    Ok(Posted { sess, uuid, d, f })
 }
 
 /// `POST /can-bo/ho-so/{id}/ket-qua`: the result is ready, with its files.
@@ -596,33 +670,20 @@ pub(crate) async fn upload_result(
 ) -> Response {
     let p = q.map(|Query(p)| p).unwrap_or_default();
     let lang = lang_of(p.lang.as_deref());
-    let sess = match require_staff(session, &format!("/can-bo/ho-so/{id}"), lang) {
-        Ok(s) => s,
+    let t = texts::get(lang);
+    let Posted { sess, uuid, d, f } = match posted(
+        &s,
+        session,
+        &id,
+        lang,
+        mp,
+        ("r_result_too_many", "r_result_too_big"),
+    )
+    .await
+    {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let t = texts::get(lang);
-    let Some(uuid) = parse_id(&id) else {
-        return super::not_found(lang);
-    };
-    // Another agency's dossier does not exist, whatever the body.
-    let d = match load_visible(&s, &sess.actor, uuid).await {
-        Ok(v) => v.into_inner(),
-        Err(e) if e.status() == StatusCode::NOT_FOUND => return super::not_found(lang),
-        Err(e) => return failure(lang, e),
-    };
-    let page_error = |status: StatusCode, key: &'static str| {
-        crate::pages::error_page(status, lang, t.get("error"), t.get(key))
-    };
-    let f = match mp {
-        Ok(mp) => match read_result(mp, s.files.limit(None)).await {
-            Ok(f) => f,
-            Err((status, key)) => return page_error(status, key),
-        },
-        Err(_) => return page_error(StatusCode::BAD_REQUEST, "expired_form"),
-    };
-    if !sess.csrf_ok(f.csrf.as_deref()) {
-        return page_error(StatusCode::FORBIDDEN, "expired_form");
-    }
     let again = |msg: String, status: StatusCode| {
         let (s, sess, d) = (s.clone(), sess.clone(), d.clone());
         async move { render(&s, &sess, &d, lang, None, Some(&msg), status).await }
@@ -643,20 +704,11 @@ pub(crate) async fn upload_result(
     }
     // Each file is checked from its bytes and kept first; `perform` checks the keys again and
     // links them to the dossier as results (and to the applicant's data store).
-    let mut documents = Vec::with_capacity(f.files.len());
-    for (name, bytes) in f.files {
-        match crate::api::files::keep_upload(&s, &sess.actor, &name, bytes).await {
-            Ok((reference, shown)) => documents.push(motcua_domain::dossier::DocumentRef {
-                name: shown,
-                file: Some(reference),
-            }),
-            Err(e) if e.status().is_client_error() => {
-                let status = e.status();
-                return again(format!("{name}: {}", e.detail()), status).await;
-            }
-            Err(e) => return failure(lang, e),
-        }
-    }
+    let documents = match keep_files(&s, &sess.actor, f.files).await {
+        Ok(d) => d,
+        Err(Kept::Refused(msg, status)) => return again(msg, status).await,
+        Err(Kept::Failed(e)) => return failure(lang, e),
+    };
     let note = Some(f.note).filter(|n| !n.is_empty());
     let cmd = Command::MarkResultReady {
         summary: f.summary,
@@ -671,6 +723,88 @@ pub(crate) async fn upload_result(
                 "/can-bo/ho-so/{uuid}?xong=mark_result_ready{lang_q}"
             ))
             .into_response()
+        }
+        Err(e) => refused(&s, &sess, d, lang, e).await,
+    }
+}
+
+/// Why files could not be kept.
+enum Kept {
+    /// A file was refused (its name and the reason), said to the person.
+    Refused(String, StatusCode),
+    /// The store failed.
+    Failed(ApiError),
+}
+
+/// Checks each uploaded file from its bytes and keeps it (content-addressed); the references
+/// go into the command, which `perform` checks again and links to the dossier.
+async fn keep_files(
+    s: &AppState,
+    actor: &motcua_domain::agency::Actor,
+    files: Vec<(String, axum::body::Bytes)>,
+) -> Result<Vec<motcua_domain::dossier::DocumentRef>, Kept> {
+    let mut documents = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        match crate::api::files::keep_upload(s, actor, &name, bytes).await {
+            Ok((reference, shown)) => documents.push(motcua_domain::dossier::DocumentRef {
+                name: shown,
+                file: Some(reference),
+            }),
+            Err(e) if e.status().is_client_error() => {
+                let status = e.status();
+                return Err(Kept::Refused(format!("{name}: {}", e.detail()), status));
+            }
+            Err(e) => return Err(Kept::Failed(e)),
+        }
+    }
+    Ok(documents)
+}
+
+/// `POST /can-bo/ho-so/{id}/chuyen-buoc`: completes the current step with a note and, if
+/// any, working files (a report, minutes, a site-visit record) handed on with the dossier: a
+/// multipart form, so the step form of the dossier page can carry attachments without
+/// JavaScript. The files are linked to the dossier as attachments and named in the history.
+pub(crate) async fn complete_step(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let Posted { sess, uuid, d, f } = match posted(
+        &s,
+        session,
+        &id,
+        lang,
+        mp,
+        ("r_step_too_many", "r_step_too_big"),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let documents = match keep_files(&s, &sess.actor, f.files).await {
+        Ok(d) => d,
+        Err(Kept::Refused(msg, status)) => {
+            return render(&s, &sess, &d, lang, None, Some(&msg), status).await;
+        }
+        Err(Kept::Failed(e)) => return failure(lang, e),
+    };
+    let note = Some(f.note).filter(|n| !n.is_empty());
+    let cmd = Command::CompleteStep {
+        to: Some(f.to).filter(|x| !x.is_empty()),
+        documents,
+    };
+    match perform(&s, &sess.actor, uuid, cmd, note, f.version).await {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "complete_step")
+                .increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("/can-bo/ho-so/{uuid}?xong=complete_step{lang_q}"))
+                .into_response()
         }
         Err(e) => refused(&s, &sess, d, lang, e).await,
     }

@@ -19,7 +19,7 @@ mod submit;
 pub(crate) use submit::submit_online;
 mod texts;
 mod track;
-pub(crate) use dossier::{MAX_RESULT_FILES, upload_result};
+pub(crate) use dossier::{MAX_RESULT_FILES, complete_step, upload_result};
 pub(crate) use track::{MAX_FILES as SUPPLEMENT_MAX_FILES, supply as supply_supplement};
 
 use crate::AppState;
@@ -76,6 +76,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/ca-nhan/ho-so/{id}/danh-gia",
             axum::routing::post(track::rate),
+        )
+        .route(
+            "/ca-nhan/ho-so/{id}/thong-bao",
+            axum::routing::post(track::set_notifications),
         )
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))

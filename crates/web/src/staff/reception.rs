@@ -100,7 +100,21 @@ struct Typed {
     form_mode: String,
     /// Channel online: the user name of the citizen account submitted for.
     account: String,
+    /// How the applicant wants to hear of the dossier: `email`, `sms`, `zalo`, comma-separated.
+    notify: String,
     docs: Vec<Doc>,
+}
+
+impl Typed {
+    /// The channels ticked.
+    fn channels(&self) -> motcua_domain::dossier::NotifyChannels {
+        let on = |c: &str| self.notify.split(',').any(|x| x == c);
+        motcua_domain::dossier::NotifyChannels {
+            email: on("email"),
+            sms: on("sms"),
+            zalo: on("zalo"),
+        }
+    }
 }
 
 /// What the screen says besides the fields.
@@ -334,6 +348,7 @@ pub(crate) async fn page(
     let mut typed = Typed {
         channel: "counter".into(),
         form_mode: "giay".into(),
+        notify: "email,sms".into(),
         key: random_hex(16),
         ticket: p
             .ve
@@ -584,6 +599,16 @@ pub(crate) async fn submit(
             .filter(|k| !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_hexdigit()))
             .unwrap_or_else(|| random_hex(16)),
         form_mode: posted.get("_to_khai"),
+        // Unticked boxes are absent; a screen without the boxes keeps the default.
+        notify: if posted.get("_tb").is_empty() {
+            "email,sms".into()
+        } else {
+            ["email", "sms", "zalo"]
+                .into_iter()
+                .filter(|c| !posted.get(&format!("_tb_{c}")).is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        },
         docs: Vec::new(),
     };
     let mut out = Outcome {
@@ -806,18 +831,28 @@ async fn lookup(
         }
     };
     let provider = identity::provider(s);
-    match identity::lookup_audited(s, &provider, &pid, Purpose::CounterReception, &sess.actor).await
+    let national = provider.source() != "local";
+    match identity::lookup_audited(s, &*provider, &pid, Purpose::CounterReception, &sess.actor)
+        .await
     {
         Ok(Some(who)) => {
             typed.name = who.name;
-            typed.phone = who.phone.unwrap_or_default();
-            typed.email = who.email.unwrap_or_default();
-            typed.address = who.address.unwrap_or_default();
+            // The population database has no phone or e-mail: keep what was typed then.
+            if let Some(p) = who.phone {
+                typed.phone = p;
+            }
+            if let Some(e) = who.email {
+                typed.email = e;
+            }
+            if let Some(a) = who.address {
+                typed.address = a;
+            }
             out.message = Some(
-                if en(lang) {
-                    "Found: the details below come from this person's latest dossier. Check them against the ID card."
-                } else {
-                    "Đã tìm thấy: thông tin dưới đây lấy từ hồ sơ gần nhất của người này. Vui lòng đối chiếu với thẻ căn cước."
+                match (national, en(lang)) {
+                    (true, true) => "Found in the national population database: check the details against the ID card and ask for a phone number.",
+                    (true, false) => "Đã tìm thấy trong Cơ sở dữ liệu quốc gia về dân cư: vui lòng đối chiếu với thẻ căn cước và hỏi số điện thoại liên hệ.",
+                    (false, true) => "Found: the details below come from this person's latest dossier. Check them against the ID card.",
+                    (false, false) => "Đã tìm thấy: thông tin dưới đây lấy từ hồ sơ gần nhất của người này. Vui lòng đối chiếu với thẻ căn cước.",
                 }
                 .into(),
             );
@@ -1079,6 +1114,7 @@ async fn act(
             phone: opt(&typed.phone),
             email: opt(&typed.email),
             address: opt(&typed.address),
+            notify: Some(typed.channels()),
         }),
         documents,
         form,

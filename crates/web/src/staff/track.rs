@@ -100,6 +100,8 @@ pub(crate) struct Flash<'a> {
     new: bool,
     sent: bool,
     rated: bool,
+    /// The notice channels were changed.
+    notified: bool,
     error: Option<&'a str>,
 }
 
@@ -261,6 +263,11 @@ async fn render(
         Vec::new()
     };
     let can_rate = d.status == Status::Returned && d.rating.is_none();
+    // The notice channels can be changed while the dossier is open.
+    let can_notify = !matches!(
+        d.status,
+        Status::Refused | Status::Withdrawn | Status::Stopped | Status::Returned
+    );
     let levels: Vec<Level> = LEVELS
         .iter()
         .map(|(score, key)| Level {
@@ -290,6 +297,7 @@ async fn render(
             max_files => MAX_FILES,
             new => flash.new, sent => flash.sent, rated => flash.rated, error => flash.error,
             can_rate, levels, rated_label, rated_comment,
+            can_notify, channels => d.applicant.channels(), notified => flash.notified,
         },
     );
     *r.status_mut() = status;
@@ -317,6 +325,7 @@ pub(crate) async fn page(
         new: p.moi.is_some(),
         sent: p.xong.as_deref() == Some("bo-sung"),
         rated: p.xong.as_deref() == Some("danh-gia"),
+        notified: p.xong.as_deref() == Some("thong-bao"),
         error: None,
     };
     render(&s, &sess, &d, lang, flash, StatusCode::OK).await
@@ -633,6 +642,76 @@ pub(crate) async fn rate(
             metrics::counter!("motcua_dossier_actions_total", "action" => "rate").increment(1);
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("{}?xong=danh-gia{lang_q}", path_of(d.id))).into_response()
+        }
+        Err(e) => refused(&s, &sess, &id, lang, e).await,
+    }
+}
+
+/// The notice-channel form: a checkbox per channel (an unticked box is absent).
+#[derive(Deserialize, Default)]
+pub(crate) struct NotifyForm {
+    csrf: Option<String>,
+    email: Option<String>,
+    sms: Option<String>,
+    zalo: Option<String>,
+}
+
+/// `POST /ca-nhan/ho-so/{id}/thong-bao`: the applicant chooses how they hear of the dossier
+/// (e-mail, SMS, Zalo, or none of them) while it is open; the choice goes into the dossier's
+/// history and applies from the next status change.
+pub(crate) async fn set_notifications(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    form: Result<axum::Form<NotifyForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let t = texts::get(lang);
+    let sess = match citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // Someone else's dossier does not exist, whatever the body.
+    let d = match owned(&s, &sess, &id, lang).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let page_error = |status: StatusCode| {
+        crate::pages::error_page(status, lang, t.get("error"), t.get("expired_form"))
+    };
+    let Ok(axum::Form(f)) = form else {
+        return page_error(StatusCode::BAD_REQUEST);
+    };
+    if !sess.csrf_ok(f.csrf.as_deref()) {
+        return page_error(StatusCode::FORBIDDEN);
+    }
+    let channels = motcua_domain::dossier::NotifyChannels {
+        email: f.email.is_some(),
+        sms: f.sms.is_some(),
+        zalo: f.zalo.is_some(),
+    };
+    if channels == d.applicant.channels() {
+        // Nothing to change: the page as it is, saying so.
+        let lang_q = if lang == "en" { "&lang=en" } else { "" };
+        return Redirect::to(&format!("{}?xong=thong-bao{lang_q}", path_of(d.id))).into_response();
+    }
+    match perform(
+        &s,
+        &sess.actor,
+        d.id,
+        Command::SetNotifications { channels },
+        None,
+        None,
+    )
+    .await
+    {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "set_notifications")
+                .increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("{}?xong=thong-bao{lang_q}", path_of(d.id))).into_response()
         }
         Err(e) => refused(&s, &sess, &id, lang, e).await,
     }

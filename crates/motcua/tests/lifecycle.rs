@@ -71,7 +71,7 @@ async fn whole_life_across_two_agencies() {
             .map(|a| a.as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(actions(&v), ["withdraw"]);
+    assert_eq!(actions(&v), ["withdraw", "set_notifications"]);
     let (_, dv) = as_user(
         "motcua.tinh",
         "GET",
@@ -81,7 +81,13 @@ async fn whole_life_across_two_agencies() {
     .await;
     assert_eq!(
         actions(&dv),
-        ["receive", "request_supplement", "refuse", "withdraw"]
+        [
+            "receive",
+            "request_supplement",
+            "refuse",
+            "withdraw",
+            "set_notifications"
+        ]
     );
 
     // 2. The desk receives: dossier code and appointment.

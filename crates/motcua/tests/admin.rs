@@ -4,104 +4,14 @@
 
 mod common;
 
+use common::browser::{Browser, cookie_of, csrf_in, raw};
 use common::{PASSWORD, act, agency_of, as_user, base, send, token};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 /// A strong password for accounts made here.
 const NEW_PASSWORD: &str = "Kiem-tra@2026";
-
-fn raw() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in {html}"));
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-}
-
-/// A signed-in browser.
-struct Browser {
-    cookie: String,
-}
-
-impl Browser {
-    async fn sign_in(user: &str, password: &str) -> Browser {
-        let res = raw()
-            .get(format!("{}/dang-nhap", base()))
-            .send()
-            .await
-            .unwrap();
-        let login = cookie_of(&res, "motcua_login_csrf").unwrap();
-        let csrf = csrf_in(&res.text().await.unwrap());
-        let res = raw()
-            .post(format!("{}/dang-nhap", base()))
-            .header(COOKIE, login)
-            .form(&[("username", user), ("password", password), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {user}");
-        Browser {
-            cookie: cookie_of(&res, "motcua_session").expect("session cookie"),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = raw()
-            .get(format!("{}{path}", base()))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let st = res.status();
-        let loc = res
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        let body = res.text().await.unwrap();
-        (st, loc.unwrap_or(body))
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let res = raw()
-            .post(format!("{}{path}", base()))
-            .header(COOKIE, &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let st = res.status();
-        let loc = res
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        let body = res.text().await.unwrap();
-        (st, loc.unwrap_or(body))
-    }
-
-    async fn csrf(&self, path: &str) -> String {
-        let (st, html) = self.get(path).await;
-        assert_eq!(st, StatusCode::OK, "{path}: {html}");
-        csrf_in(&html)
-    }
-}
 
 async fn admin(method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     as_user("quantri", method, path, body).await
@@ -234,7 +144,7 @@ async fn an_admin_creates_a_two_role_user_who_acts_as_one_role_at_a_time() {
     assert_eq!(st, StatusCode::OK, "{inbox}");
 
     // In the browser: the person picks the role on /chon-vai-tro.
-    let b = Browser::sign_in(&name, NEW_PASSWORD).await;
+    let b = Browser::sign_in_with(&name, NEW_PASSWORD).await;
     let (st, html) = b.get("/chon-vai-tro").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains(&commune) && html.contains(&centre), "{html}");
@@ -242,7 +152,7 @@ async fn an_admin_creates_a_two_role_user_who_acts_as_one_role_at_a_time() {
     assert!(inbox.contains(&commune), "acting at the commune first");
     let csrf = csrf_in(&html);
     let (st, to) = b
-        .post(
+        .post_form(
             "/chon-vai-tro",
             &[
                 ("csrf", &csrf),
@@ -256,14 +166,14 @@ async fn an_admin_creates_a_two_role_user_who_acts_as_one_role_at_a_time() {
     assert!(inbox.contains(&centre), "now at the centre");
     // A role not held, or no CSRF token: refused, nothing changes.
     let (st, _) = b
-        .post(
+        .post_form(
             "/chon-vai-tro",
             &[("csrf", &csrf), ("role", "leader"), ("agency", &centre)],
         )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     let (st, _) = b
-        .post(
+        .post_form(
             "/chon-vai-tro",
             &[("role", "specialist"), ("agency", &commune)],
         )
@@ -297,7 +207,7 @@ async fn a_disabled_user_cannot_sign_in_and_their_token_stops_at_once() {
     let tok = t["token"].as_str().unwrap().to_string();
     let (st, _) = send(Some(&tok), "GET", "/api/v1/me", None).await;
     assert_eq!(st, StatusCode::OK);
-    let b = Browser::sign_in(&name, NEW_PASSWORD).await;
+    let b = Browser::sign_in_with(&name, NEW_PASSWORD).await;
     assert_eq!(b.get("/can-bo").await.0, StatusCode::OK);
 
     let (st, v) = admin("POST", &format!("/api/v1/admin/users/{id}/disable"), None).await;
@@ -448,7 +358,7 @@ async fn only_administrators_reach_the_administration() {
         "/quan-tri/co-quan",
         &format!("/quan-tri/nguoi-dung/{some}"),
     ] {
-        let b = Browser::sign_in("lanhdao.xa", PASSWORD).await;
+        let b = Browser::sign_in_with("lanhdao.xa", PASSWORD).await;
         assert_eq!(b.get(path).await.0, StatusCode::FORBIDDEN, "{path}");
         let res = raw().get(format!("{}{path}", base())).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -711,11 +621,11 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // The pages refuse bad input the same way.
-    let b = Browser::sign_in("quantri", PASSWORD).await;
+    let b = Browser::sign_in_with("quantri", PASSWORD).await;
     let csrf = b.csrf("/quan-tri/nguoi-dung").await;
     let pname = fresh("trang");
     let (st, html) = b
-        .post(
+        .post_form(
             "/quan-tri/nguoi-dung",
             &[
                 ("csrf", &csrf),
@@ -730,7 +640,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Lê Văn Trang"), "typed values kept");
     let (st, _) = b
-        .post(
+        .post_form(
             "/quan-tri/co-quan",
             &[
                 ("csrf", &csrf),
@@ -748,7 +658,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_pages_create_and_change_accounts() {
     let commune = agency_of("motcua.xa");
-    let b = Browser::sign_in("quantri", PASSWORD).await;
+    let b = Browser::sign_in_with("quantri", PASSWORD).await;
     let (st, html) = b.get("/quan-tri/nguoi-dung?vai_tro=leader").await;
     assert_eq!(st, StatusCode::OK);
     assert!(
@@ -760,7 +670,7 @@ async fn the_admin_pages_create_and_change_accounts() {
     let csrf = csrf_in(&html);
     let name = fresh("trang");
     let (st, to) = b
-        .post(
+        .post_form(
             "/quan-tri/nguoi-dung",
             &[
                 ("csrf", &csrf),
@@ -783,16 +693,18 @@ async fn the_admin_pages_create_and_change_accounts() {
         html.contains("Lê Văn Trang") && html.contains("Cán bộ một cửa"),
         "{html}"
     );
-    let (st, _) = b.post(&page, &[("csrf", &csrf), ("action", "khoa")]).await;
+    let (st, _) = b
+        .post_form(&page, &[("csrf", &csrf), ("action", "khoa")])
+        .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (st, _) = token_for(&name, json!({})).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "disabled from the page");
     let (st, _) = b
-        .post(&page, &[("csrf", &csrf), ("action", "mo_khoa")])
+        .post_form(&page, &[("csrf", &csrf), ("action", "mo_khoa")])
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (st, _) = b
-        .post(
+        .post_form(
             &page,
             &[
                 ("csrf", &csrf),
@@ -804,7 +716,7 @@ async fn the_admin_pages_create_and_change_accounts() {
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (st, _) = b
-        .post(
+        .post_form(
             &page,
             &[
                 ("csrf", &csrf),
@@ -815,7 +727,7 @@ async fn the_admin_pages_create_and_change_accounts() {
         )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "not the last role");
-    let (st, _) = b.post(&page, &[("action", "khoa")]).await;
+    let (st, _) = b.post_form(&page, &[("action", "khoa")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "no CSRF token");
     let (st, t) = token_for(&name, json!({})).await;
     assert_eq!(st, StatusCode::OK);
@@ -908,14 +820,14 @@ async fn a_leader_assigns_and_reassigns_only_to_specialists_of_the_agency() {
     );
 
     // The page offers the specialists in a list and refuses others with a page.
-    let b = Browser::sign_in("lanhdao.xa", PASSWORD).await;
+    let b = Browser::sign_in_with("lanhdao.xa", PASSWORD).await;
     let (st, html) = b.get(&format!("/can-bo/ho-so/{id}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("name=\"user_id\""), "a select of specialists");
     assert!(html.contains(sp["user_id"].as_str().unwrap()));
     let csrf = csrf_in(&html);
     let (st, to) = b
-        .post(
+        .post_form(
             &format!("/can-bo/ho-so/{id}"),
             &[
                 ("csrf", &csrf),
@@ -927,7 +839,7 @@ async fn a_leader_assigns_and_reassigns_only_to_specialists_of_the_agency() {
     assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
     let desk = me("motcua.xa").await;
     let (st, html) = b
-        .post(
+        .post_form(
             &format!("/can-bo/ho-so/{id}"),
             &[
                 ("csrf", &csrf),
@@ -1040,7 +952,7 @@ async fn bulk_approval_does_what_it_can_and_says_what_it_could_not() {
 
     // From the inbox page: checkboxes, CSRF, a result page per dossier.
     let e = ready_to_approve().await;
-    let br = Browser::sign_in("lanhdao.xa", PASSWORD).await;
+    let br = Browser::sign_in_with("lanhdao.xa", PASSWORD).await;
     let (st, html) = br.get("/can-bo?trang_thai=tat-ca").await;
     assert_eq!(st, StatusCode::OK);
     assert!(
@@ -1049,14 +961,14 @@ async fn bulk_approval_does_what_it_can_and_says_what_it_could_not() {
     );
     let csrf = csrf_in(&html);
     let (st, _) = br
-        .post(
+        .post_form(
             "/can-bo/hang-loat",
             &[("ids", e.as_str()), ("action", "approve")],
         )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "no CSRF token");
     let (st, html) = br
-        .post(
+        .post_form(
             "/can-bo/hang-loat",
             &[
                 ("csrf", &csrf),
@@ -1071,10 +983,10 @@ async fn bulk_approval_does_what_it_can_and_says_what_it_could_not() {
     assert!(html.contains(&early), "the refused one is listed: {html}");
     let (_, v) = as_user("lanhdao.xa", "GET", &format!("/api/v1/dossiers/{e}"), None).await;
     assert_eq!(v["dossier"]["approved"], true);
-    let specialist = Browser::sign_in("chuyenvien.xa", PASSWORD).await;
+    let specialist = Browser::sign_in_with("chuyenvien.xa", PASSWORD).await;
     let scsrf = specialist.csrf("/can-bo").await;
     let (st, _) = specialist
-        .post(
+        .post_form(
             "/can-bo/hang-loat",
             &[("csrf", &scsrf), ("ids", e.as_str()), ("action", "approve")],
         )

@@ -3,27 +3,11 @@
 
 mod common;
 
+use common::browser::{Browser, csrf_in, raw};
 use common::{PASSWORD, agency_of, base, token};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-
-/// A client that does not follow redirects (the tests look at them).
-fn raw() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The value of the hidden `csrf` field of a page.
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in {html}"));
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
 
 /// `name=value` of a `Set-Cookie` header named `name`, with the whole header line.
 fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
@@ -36,53 +20,6 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<(String, String)> {
             let pair = v.split(';').next().unwrap().to_string();
             (pair, v.to_string())
         })
-}
-
-/// A signed-in browser: its session cookie and the CSRF token of its pages.
-struct Browser {
-    cookie: String,
-}
-
-impl Browser {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = raw()
-            .get(format!("{}{path}", base()))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let st = res.status();
-        let loc = res
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        let body = res.text().await.unwrap();
-        (st, loc.unwrap_or(body))
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let res = raw()
-            .post(format!("{}{path}", base()))
-            .header(COOKIE, &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let st = res.status();
-        let loc = res
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string());
-        let body = res.text().await.unwrap();
-        (st, loc.unwrap_or(body))
-    }
-
-    /// The CSRF token shown on `path`.
-    async fn csrf(&self, path: &str) -> String {
-        let (st, html) = self.get(path).await;
-        assert_eq!(st, StatusCode::OK, "{path}: {html}");
-        csrf_in(&html)
-    }
 }
 
 /// Fetches the sign-in form: (login CSRF cookie pair, form token).
@@ -179,10 +116,10 @@ async fn sign_in_needs_the_form_token_and_the_right_password_and_sign_out_ends_t
     assert_eq!(res.status(), StatusCode::OK);
 
     // Signing out needs the page's token; then the cookie is worthless.
-    let (st, _) = b.post("/dang-xuat", &[("csrf", "forged")]).await;
+    let (st, _) = b.post_form("/dang-xuat", &[("csrf", "forged")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let csrf = b.csrf("/can-bo").await;
-    let (st, to) = b.post("/dang-xuat", &[("csrf", &csrf)]).await;
+    let (st, to) = b.post_form("/dang-xuat", &[("csrf", &csrf)]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(to, "/");
     let (st, to) = b.get("/can-bo").await;
@@ -256,24 +193,24 @@ async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() 
     assert!(html.contains("value=\"receive\""), "{html}");
     let csrf = csrf_in(&html);
     let (st, _) = desk
-        .post(&page, &[("action", "receive"), ("csrf", "nope")])
+        .post_form(&page, &[("action", "receive"), ("csrf", "nope")])
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     // Bad input: an unknown action and a refusal without reasons are explained, nothing changes.
     let (st, html) = desk
-        .post(&page, &[("action", "explode"), ("csrf", &csrf)])
+        .post_form(&page, &[("action", "explode"), ("csrf", &csrf)])
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Thao tác không hợp lệ"));
     let (st, html) = desk
-        .post(
+        .post_form(
             &page,
             &[("action", "refuse"), ("reasons", " "), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     let (st, to) = desk
-        .post(
+        .post_form(
             &page,
             &[
                 ("action", "receive"),
@@ -320,7 +257,7 @@ async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() 
     assert!(!html.contains(&id));
     let csrf = other.csrf("/can-bo").await;
     let (st, _) = other
-        .post(&page, &[("action", "complete_step"), ("csrf", &csrf)])
+        .post_form(&page, &[("action", "complete_step"), ("csrf", &csrf)])
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
@@ -486,11 +423,11 @@ async fn a_desk_officer_calls_tickets_from_the_counter_console_and_leaders_read_
     let console = format!("/xep-hang/{centre}/quay/2");
     let csrf = desk.csrf(&console).await;
     let (st, _) = desk
-        .post(&format!("{console}/call-next"), &[("csrf", "forged")])
+        .post_form(&format!("{console}/call-next"), &[("csrf", "forged")])
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, to) = desk
-        .post(&format!("{console}/call-next"), &[("csrf", &csrf)])
+        .post_form(&format!("{console}/call-next"), &[("csrf", &csrf)])
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
     assert!(to.starts_with(&console), "{to}");
@@ -498,7 +435,7 @@ async fn a_desk_officer_calls_tickets_from_the_counter_console_and_leaders_read_
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("A0"), "the called ticket is shown: {html}");
     let (st, _) = desk
-        .post(&format!("{console}/explode"), &[("csrf", &csrf)])
+        .post_form(&format!("{console}/explode"), &[("csrf", &csrf)])
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 

@@ -4,140 +4,15 @@
 
 mod common;
 
-use common::{PASSWORD, act, agency_of, as_user, base, send};
+use common::browser::{Browser, answer, csrf_in, multipart, raw};
+use common::{act, agency_of, as_user, base, send};
 use motcua_domain::files::samples;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
-const BOUNDARY: &str = "motcua-tracking-boundary-Qm9vcA";
 const PHONE: &str = "0912 345 678";
 const PERSONAL_ID: &str = "068190004321";
-
-fn raw() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in {html}"));
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-/// A signed-in browser (its session cookie).
-struct Browser {
-    cookie: String,
-}
-
-impl Browser {
-    async fn sign_in(user: &str) -> Browser {
-        let res = raw()
-            .get(format!("{}/dang-nhap", base()))
-            .send()
-            .await
-            .unwrap();
-        let login_cookie = res
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("motcua_login_csrf="))
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let csrf = csrf_in(&res.text().await.unwrap());
-        let res = raw()
-            .post(format!("{}/dang-nhap", base()))
-            .header(COOKIE, login_cookie)
-            .form(&[("username", user), ("password", PASSWORD), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {user}");
-        let cookie = res
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("motcua_session="))
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        Browser { cookie }
-    }
-
-    /// Status and the body (or the redirect's target).
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let mut rb = raw().get(format!("{}{path}", base()));
-        if !self.cookie.is_empty() {
-            rb = rb.header(COOKIE, &self.cookie);
-        }
-        answer(rb.send().await.unwrap()).await
-    }
-
-    /// Posts a URL-encoded form.
-    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut rb = raw().post(format!("{}{path}", base())).form(fields);
-        if !self.cookie.is_empty() {
-            rb = rb.header(COOKIE, &self.cookie);
-        }
-        answer(rb.send().await.unwrap()).await
-    }
-
-    /// Posts a multipart body.
-    async fn post_multipart(&self, path: &str, body: Vec<u8>) -> (StatusCode, String) {
-        let mut rb = raw()
-            .post(format!("{}{path}", base()))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(body);
-        if !self.cookie.is_empty() {
-            rb = rb.header(COOKIE, &self.cookie);
-        }
-        answer(rb.send().await.unwrap()).await
-    }
-}
-
-async fn answer(res: reqwest::Response) -> (StatusCode, String) {
-    let st = res.status();
-    let loc = res
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string());
-    let body = res.text().await.unwrap();
-    (st, loc.unwrap_or(body))
-}
-
-/// A multipart body: `(name, file name, bytes)`.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, file, bytes) in parts {
-        out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match file {
-            Some(f) => out.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            ),
-            None => out.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
-        }
-        out.extend_from_slice(bytes);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    out
-}
 
 fn unique_pdf() -> Vec<u8> {
     let mut b = samples::pdf();

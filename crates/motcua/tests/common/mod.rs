@@ -2,6 +2,8 @@
 //! and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use motcua_store::Store;
 use reqwest::StatusCode;
 use serde_json::Value;

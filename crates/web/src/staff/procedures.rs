@@ -70,6 +70,7 @@ const VI: &[(&str, &str)] = &[
         "agencies_note",
         "Các cơ quan có bộ phận một cửa tiếp nhận thủ tục này (áp dụng cho bản đang công bố).",
     ),
+    ("agency", "Cơ quan"),
     ("remove", "Bỏ"),
     ("add", "Thêm cơ quan"),
     ("add_button", "Thêm"),
@@ -158,6 +159,7 @@ const EN: &[(&str, &str)] = &[
         "agencies_note",
         "The agencies whose one-stop desk receives this procedure (applies to the published version).",
     ),
+    ("agency", "Agency"),
     ("remove", "Remove"),
     ("add", "Add an agency"),
     ("add_button", "Add"),
@@ -1163,6 +1165,70 @@ fn field_label(name: &str, lang: &str) -> String {
     if en { l.1 } else { l.0 }.to_string()
 }
 
+/// One compared field's value as a person reads it in `lang`: levels, online level, time limit
+/// and workflow in words, everything else by [`readable`].
+fn readable_field(field: &str, v: &serde_json::Value, lang: &str) -> String {
+    let en = lang == "en";
+    match field {
+        "online_level" => OnlineLevel::ALL
+            .iter()
+            .find(|o| v.as_str() == Some(o.as_str()))
+            .map(|o| online_label(*o, lang).to_string())
+            .unwrap_or_else(|| readable(v)),
+        "levels" => v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| {
+                        Level::ALL
+                            .iter()
+                            .find(|l| x.as_str() == Some(l.as_str()))
+                            .map(|l| level_label(*l, lang).to_string())
+                            .unwrap_or_else(|| readable(x))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_else(|| readable(v)),
+        "time_limit" => {
+            let unit = match (v["unit"].as_str(), en) {
+                (Some("working_days"), false) => "ngày làm việc",
+                (Some("working_hours"), false) => "giờ làm việc",
+                (Some("working_days"), true) => "working days",
+                (Some("working_hours"), true) => "working hours",
+                _ => return readable(v),
+            };
+            format!("{} {unit}", readable(&v["amount"]))
+        }
+        "workflow" => v["steps"]
+            .as_array()
+            .map(|steps| {
+                steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, st)| {
+                        let minutes = st["budget_minutes"].as_i64().unwrap_or(0);
+                        format!(
+                            "{}. {} ({}, {} {})",
+                            i + 1,
+                            readable(&st["name"]),
+                            readable(&st["role"]),
+                            minutes / 60,
+                            if en {
+                                "working hours"
+                            } else {
+                                "giờ làm việc"
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_else(|| readable(v)),
+        _ => readable(v),
+    }
+}
+
 /// A JSON value as a person reads it: text as is, lists one item a line, the rest as JSON.
 fn readable(v: &serde_json::Value) -> String {
     use serde_json::Value as J;
@@ -1222,8 +1288,8 @@ async fn diff_page(
         .iter()
         .map(|c| DiffRow {
             label: field_label(&c.field, lang),
-            before: readable(&c.before),
-            after: readable(&c.after),
+            before: readable_field(&c.field, &c.before, lang),
+            after: readable_field(&c.field, &c.after, lang),
         })
         .collect();
     render(
@@ -1332,6 +1398,33 @@ mod tests {
             readable(&json!({"amount": 5, "unit": "working_days"})),
             "5 working days"
         );
+    }
+
+    #[test]
+    fn compared_fields_read_in_words() {
+        assert_eq!(
+            readable_field(
+                "time_limit",
+                &json!({"amount": 5, "unit": "working_days"}),
+                "vi"
+            ),
+            "5 ngày làm việc"
+        );
+        assert_eq!(
+            readable_field("levels", &json!(["province", "commune"]), "en"),
+            "Province\nCommune"
+        );
+        assert_eq!(
+            readable_field("online_level", &json!("full"), "vi"),
+            "Dịch vụ công trực tuyến toàn trình"
+        );
+        let wf =
+            json!({"steps": [{"name": "Thẩm định", "role": "specialist", "budget_minutes": 480}]});
+        assert_eq!(
+            readable_field("workflow", &wf, "vi"),
+            "1. Thẩm định (specialist, 8 giờ làm việc)"
+        );
+        assert_eq!(readable_field("name", &json!("Tên"), "vi"), "Tên");
     }
 
     #[test]

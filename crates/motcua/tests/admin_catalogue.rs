@@ -832,6 +832,34 @@ async fn the_api_edits_levels_and_legal_basis_and_refuses_bad_ones() {
     let h = history(&code).await;
     let last = h["changes"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["note"], "levels, legal_basis");
+
+    // Documented, and every schema the document refers to is in it.
+    let (_, spec) = send(None, "GET", "/api/openapi.json", None).await;
+    let props = &spec["components"]["schemas"]["DraftEdit"]["properties"];
+    assert!(props.get("levels").is_some() && props.get("legal_basis").is_some());
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("$ref", Value::String(r)) => out.push(r.clone()),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&spec, &mut all);
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            spec["components"]["schemas"].get(name).is_some(),
+            "{r} is not in the document"
+        );
+    }
 }
 
 fn pdf_text(body: &[u8]) -> String {

@@ -799,10 +799,14 @@ fn edit_of(
 > {
     let mut errors = BTreeMap::new();
     let mut e = DraftEdit::default();
-    if t.name != v.name {
+    // What the editor showed, read back the way a submission is read: a field counts as
+    // changed only when the person changed it (stored text may hold stray spaces or line
+    // breaks inside a paragraph).
+    let shown = typed_of(v);
+    if t.name != shown.name.trim() {
         e.name = Some(t.name.clone());
     }
-    if t.field != v.field {
+    if t.field != shown.field.trim() {
         e.field = Some(t.field.clone());
     }
     match OnlineLevel::ALL
@@ -872,21 +876,17 @@ fn edit_of(
         }
     }
     let docs = lines(&t.documents);
-    if docs
-        != v.documents
-            .iter()
-            .map(|d| d.name.clone())
-            .collect::<Vec<_>>()
-    {
+    if docs != lines(&shown.documents) {
         e.documents = Some(docs);
     }
     let steps = lines(&t.steps);
-    if steps != v.details.steps {
+    if steps != lines(&shown.steps) {
         e.steps = Some(steps);
     }
-    if t.where_to_submit != v.details.where_to_submit {
+    if t.where_to_submit != shown.where_to_submit.trim() {
         e.where_to_submit = Some(t.where_to_submit.clone());
     }
+    let legal_changed = lines(&t.legal_basis) != lines(&shown.legal_basis);
     let legal: Vec<LegalDoc> = lines(&t.legal_basis)
         .iter()
         .map(|l| match l.split_once('|') {
@@ -900,10 +900,10 @@ fn edit_of(
             },
         })
         .collect();
-    if legal != v.details.legal_basis {
+    if legal_changed {
         e.legal_basis = Some(legal);
     }
-    if t.decision_no != v.decision_no {
+    if t.decision_no != shown.decision_no.trim() {
         e.decision_no = Some(t.decision_no.clone());
     }
     if !t.effective_from.is_empty() {
@@ -1425,6 +1425,32 @@ mod tests {
             "1. Thẩm định (specialist, 8 giờ làm việc)"
         );
         assert_eq!(readable_field("name", &json!("Tên"), "vi"), "Tên");
+    }
+
+    #[test]
+    fn only_what_the_person_changed_is_sent() {
+        let mut v: ProcedureVersion = serde_json::from_value(json!({
+            "code": "1.001193", "version": 2, "status": "draft", "name": "Tên ",
+            "field": "Hộ tịch", "levels": ["commune"], "online_level": "partial",
+            "time_limit": {"amount": 5, "unit": "working_days"}, "fee_vnd": 0,
+            "documents": [{"name": "Tờ khai", "required": true}], "decision_no": "1/QĐ",
+            "competent_agency": null, "workflow": {"steps": []},
+            "details": {"steps": ["Bước một\ntiếp tục", "Bước hai"]}
+        }))
+        .unwrap();
+        v.details.effective_from = NaiveDate::from_ymd_opt(2026, 1, 1);
+        let mut t = typed_of(&v);
+        t.name = t.name.trim().to_string();
+        let (e, form) = edit_of(&t, &v).unwrap();
+        assert!(e.name.is_none() && e.steps.is_none() && e.documents.is_none());
+        assert!(e.legal_basis.is_none() && e.levels.is_none() && form.is_none());
+        t.fee = "1.000".into();
+        t.effective_from = "2026-02-01".into();
+        let (e, _) = edit_of(&t, &v).unwrap();
+        assert_eq!(e.fee_vnd, Some(1000));
+        assert_eq!(e.effective_from, NaiveDate::from_ymd_opt(2026, 2, 1));
+        t.effective_from = String::new();
+        assert!(edit_of(&t, &v).unwrap_err().contains_key("effective_from"));
     }
 
     #[test]

@@ -1163,3 +1163,57 @@ async fn dead_letters_are_sent_again_from_the_operator_page_and_leave_the_list()
     assert_eq!(retries.len(), 2, "{retries:?}");
     assert!(retries.iter().all(|a| a.username == "Quản trị hệ thống"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_procedure_never_published_is_listed_and_published_from_the_pages() {
+    let (url, store) = own_server().await;
+    // As the import stores a record whose time limit it cannot read: a draft, nothing else.
+    let mut rec = store
+        .published_procedure("1.001193")
+        .await
+        .unwrap()
+        .unwrap();
+    rec.version.code = "1.999991".parse().unwrap();
+    rec.version.version = 1;
+    rec.version.status = motcua_domain::procedure::VersionStatus::Draft;
+    rec.version.name = "Thủ tục chưa từng công bố".into();
+    rec.version.details.effective_from = chrono::NaiveDate::from_ymd_opt(2026, 12, 1);
+    store.upsert_procedure(rec).await.unwrap();
+
+    let b = Browser::sign_in_at(&url, "quantri").await;
+    let (st, html) = b.get("/quan-tri/thu-tuc?chua_cong_bo=1").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("1.999991") && html.contains("Thủ tục chưa từng công bố"));
+    let (_, html) = b.get("/quan-tri/thu-tuc?chua_cong_bo=1&q=chua+tung").await;
+    assert!(html.contains("1.999991"));
+    let (_, html) = b.get("/quan-tri/thu-tuc?q=chua+tung").await;
+    assert!(!html.contains("1.999991"), "not among the published");
+    let (st, html) = b.get("/quan-tri/thu-tuc/1.999991").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Bản nháp") && !html.contains("Tạo bản nháp"));
+    let csrf = csrf_in(&html);
+    let (st, html) = b.get("/quan-tri/thu-tuc/1.999991/ban-nhap/1/so-sanh").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("bản công bố đầu tiên"));
+    let res = raw()
+        .get(format!("{url}/thu-tuc/1.999991"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let (st, to) = b
+        .post(
+            "/quan-tri/thu-tuc/1.999991/ban-nhap/1/cong-bo",
+            &[("csrf", &csrf), ("xac_nhan", "1")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    let res = raw()
+        .get(format!("{url}/thu-tuc/1.999991"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, html) = b.get("/quan-tri/thu-tuc?chua_cong_bo=1").await;
+    assert!(!html.contains("1.999991"));
+}

@@ -48,6 +48,8 @@ const VI: &[(&str, &str)] = &[
     ("online", "Mức độ trực tuyến"),
     ("none", "Không có"),
     ("empty", "Không có thủ tục nào."),
+    ("tab_published", "Đã công bố"),
+    ("tab_unpublished", "Chưa công bố (chỉ có bản nháp)"),
     ("next_page", "Trang sau"),
     ("first_page", "Về đầu danh sách"),
     ("versions", "Các phiên bản"),
@@ -106,6 +108,10 @@ const VI: &[(&str, &str)] = &[
     ("before", "Bản đang công bố"),
     ("after", "Bản nháp"),
     ("no_changes", "Bản nháp chưa khác bản đang công bố."),
+    (
+        "first_version",
+        "Thủ tục chưa có bản công bố: bản nháp này sẽ là bản công bố đầu tiên.",
+    ),
     ("publish", "Công bố"),
     (
         "confirm",
@@ -137,6 +143,8 @@ const EN: &[(&str, &str)] = &[
     ("online", "Online level"),
     ("none", "None"),
     ("empty", "No procedures."),
+    ("tab_published", "Published"),
+    ("tab_unpublished", "Never published (draft only)"),
     ("next_page", "Next page"),
     ("first_page", "Back to the start"),
     ("versions", "Versions"),
@@ -198,6 +206,10 @@ const EN: &[(&str, &str)] = &[
         "no_changes",
         "The draft does not differ from the published version yet.",
     ),
+    (
+        "first_version",
+        "Nothing is published yet: this draft will be the first published version.",
+    ),
     ("publish", "Publish"),
     (
         "confirm",
@@ -254,6 +266,8 @@ pub(crate) struct PageQuery {
     q: Option<String>,
     sau: Option<String>,
     xong: Option<String>,
+    /// `1`: the procedures never published (only a draft) instead of the published ones.
+    chua_cong_bo: Option<String>,
 }
 
 fn page_path(code: &str) -> String {
@@ -284,7 +298,8 @@ struct ListRow {
     online: &'static str,
 }
 
-/// `GET /quan-tri/thu-tuc`: published procedures found by name or code, with their draft.
+/// `GET /quan-tri/thu-tuc`: published procedures found by name or code, with their draft; with
+/// `chua_cong_bo=1`, the procedures never published (e.g. imported without a time limit).
 pub(crate) async fn list(
     State(s): State<AppState>,
     session: MaybeSession,
@@ -315,7 +330,13 @@ pub(crate) async fn list(
         limit: PAGE,
         offset,
     };
-    let Ok(found) = s.store.list_procedures(&query).await else {
+    let unpublished = q.chua_cong_bo.as_deref() == Some("1");
+    let found = if unpublished {
+        s.store.list_unpublished(&query).await
+    } else {
+        s.store.list_procedures(&query).await
+    };
+    let Ok(found) = found else {
         return super::busy(lang);
     };
     let mut rows = Vec::with_capacity(found.len());
@@ -332,6 +353,7 @@ pub(crate) async fn list(
             .find(|r| r.version.status == VersionStatus::Draft)
             .map(|r| r.version.version);
         let levels = published
+            .or(versions.last())
             .map(|r| {
                 r.version
                     .levels
@@ -345,7 +367,7 @@ pub(crate) async fn list(
             code: p.code.clone(),
             name: p.name.clone(),
             field: p.field.clone(),
-            published: Some(p.version),
+            published: published.map(|r| r.version.version),
             draft,
             levels,
             online: online_label(p.online_level, lang),
@@ -358,7 +380,7 @@ pub(crate) async fn list(
         StatusCode::OK,
         context! {
             at => at(lang), me => &sess.actor, csrf => &sess.csrf, nav => "procedures",
-            rows, q => text, next, paged => offset > 0,
+            rows, q => text, next, paged => offset > 0, unpublished,
         },
     )
 }

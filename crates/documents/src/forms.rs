@@ -6,8 +6,8 @@ use crate::layout::{Align, Layout, Span};
 use crate::{DocumentError, format_place_date, format_time, qr_modules};
 use chrono::{NaiveDate, NaiveDateTime};
 
-const BODY: f32 = 9.0;
-const SMALL: f32 = 7.5;
+pub(crate) const BODY: f32 = 9.0;
+pub(crate) const SMALL: f32 = 7.5;
 const TITLE: f32 = 10.5;
 
 /// The heading every form carries.
@@ -292,7 +292,7 @@ fn header(l: &mut Layout, h: &Header) {
     l.gap(12.0);
 }
 
-fn title(l: &mut Layout, t: &str) {
+pub(crate) fn title(l: &mut Layout, t: &str) {
     l.paragraph(&[(Bold, t)], TITLE, Align::Center, 0.0);
     l.gap(6.0);
 }
@@ -335,7 +335,7 @@ fn numbered(l: &mut Layout, items: &[String]) {
 }
 
 /// Signature blocks: each is (role, hint, name), placed side by side (one: on the right).
-fn signatures(l: &mut Layout, who: &[(&str, &str, &str)]) {
+pub(crate) fn signatures(l: &mut Layout, who: &[(&str, &str, &str)]) {
     l.gap(10.0);
     let w = l.width();
     let n = who.len().max(1) as f32;

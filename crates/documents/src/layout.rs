@@ -377,6 +377,64 @@ impl Layout {
         });
     }
 
+    /// Ruled lines to write on by hand: `n` lines from `indent` to the right margin, each
+    /// `step` points below the previous one (kept on one page when they fit on one).
+    pub(crate) fn write_lines(&mut self, n: usize, indent: f32, step: f32) {
+        for _ in 0..n {
+            self.ensure(step);
+            self.y -= step;
+            let y = self.y + 2.0;
+            self.push(Op::Line {
+                from: (LEFT + indent, y),
+                to: (LEFT + self.width(), y),
+                width: 0.4,
+            });
+        }
+    }
+
+    /// An empty frame `h` points high from `indent` to the right margin, to write in.
+    pub(crate) fn frame(&mut self, indent: f32, h: f32) {
+        self.ensure(h + 4.0);
+        self.y -= 2.0;
+        let (x0, x1, top, bottom) = (LEFT + indent, LEFT + self.width(), self.y, self.y - h);
+        self.outline(x0, x1, top, bottom);
+        self.y = bottom - 2.0;
+    }
+
+    /// A row of `n` empty boxes `cell` points square (one character each, e.g. the 12 digits
+    /// of a personal ID), from `indent`; wraps onto further rows when wider than the page.
+    pub(crate) fn cells(&mut self, n: usize, indent: f32, cell: f32) {
+        let per_row = (((self.width() - indent) / cell).floor() as usize).max(1);
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(per_row);
+            self.ensure(cell + 4.0);
+            self.y -= 2.0;
+            let (top, bottom) = (self.y, self.y - cell);
+            for i in 0..k {
+                let x0 = LEFT + indent + i as f32 * cell;
+                self.outline(x0, x0 + cell, top, bottom);
+            }
+            self.y = bottom - 2.0;
+            left -= k;
+        }
+    }
+
+    fn outline(&mut self, x0: f32, x1: f32, top: f32, bottom: f32) {
+        for (from, to) in [
+            ((x0, top), (x1, top)),
+            ((x1, top), (x1, bottom)),
+            ((x1, bottom), (x0, bottom)),
+            ((x0, bottom), (x0, top)),
+        ] {
+            self.push(Op::Line {
+                from,
+                to,
+                width: 0.5,
+            });
+        }
+    }
+
     /// A table with a shaded header row (repeated on each page). `widths` are fractions of the
     /// content width. A cell longer than a page is cut with an ellipsis.
     pub(crate) fn table(

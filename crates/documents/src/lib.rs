@@ -11,6 +11,7 @@
 //! | 04 Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết | [`ApologyLetter`] |
 //! | 05 Thông báo dừng giải quyết hồ sơ | [`StopNotice`] |
 //! | 06 Phiếu kiểm soát quá trình giải quyết hồ sơ | [`ControlSheet`] |
+//! | a blank declaration (mẫu tờ khai) from a procedure's e-form, to fill in by hand | [`BlankForm`] |
 //!
 //! Statistical tables (form 06 of the reporting circular, the service index) print on A4
 //! landscape through [`TableReport`].
@@ -19,6 +20,7 @@
 //! new pages; a word wider than the line is cut; characters the font lacks (emoji) print as `?`;
 //! a single field is cut after [`MAX_FIELD_CHARS`] characters so a document stays bounded.
 
+mod blank;
 mod font;
 mod forms;
 mod layout;
@@ -27,6 +29,7 @@ mod report;
 use chrono::{NaiveDate, NaiveDateTime};
 use std::borrow::Cow;
 
+pub use blank::{BlankField, BlankForm, BlankKind, BlankSection};
 pub use forms::{
     ApologyLetter, ControlSheet, HandOver, Header, Person, Receipt, RefusalNotice, StepResult,
     StopCause, StopNotice, SupplementNotice,

@@ -447,6 +447,12 @@ impl Store {
         dispatch!(self, s => s.list_procedures(q).await)
     }
 
+    /// Procedures never published (only a draft, e.g. imported without a readable time
+    /// limit), filtered and paged like [`Store::list_procedures`]: for administrators.
+    pub async fn list_unpublished(&self, q: &ProcedureQuery) -> Result<Vec<ProcedureSummary>> {
+        dispatch!(self, s => s.list_unpublished(q).await)
+    }
+
     /// Number of published procedures.
     pub async fn count_procedures(&self) -> Result<u64> {
         dispatch!(self, s => s.count_procedures().await)

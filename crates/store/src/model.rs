@@ -184,6 +184,14 @@ pub struct ProcedureChange {
     pub note: String,
 }
 
+/// The rows of the `procedures` table (alias `p`) a published-procedure list reads.
+pub(crate) const PUBLISHED_ROWS: &str = "p.status = 'published'";
+
+/// The rows of procedures never published: drafts of a code with no published or superseded
+/// version (e.g. imported without a readable time limit).
+pub(crate) const UNPUBLISHED_ROWS: &str = "p.status = 'draft' AND NOT EXISTS \
+    (SELECT 1 FROM procedures o WHERE o.code = p.code AND o.status <> 'draft')";
+
 /// Filters for procedure lists.
 #[derive(Clone, Debug, Default)]
 pub struct ProcedureQuery {

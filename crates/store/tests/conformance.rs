@@ -1287,6 +1287,36 @@ async fn users_tokens_catalogue(db: &mut Db) {
     assert_eq!(page[0].field, "Hộ tịch");
     assert_eq!(page[0].fee_vnd, 150_000);
     assert_eq!(page[0].time_limit, "10 ngày làm việc");
+
+    // Never published: a code with only a draft (not 1.000894, whose draft follows a
+    // published version).
+    let mut only_draft = procedure("1.000777", 1, "Cấp phép khai thác (chưa rõ thời hạn)");
+    only_draft.status = VersionStatus::Draft;
+    s.upsert_procedure(record(only_draft, &[])).await.unwrap();
+    let unpublished = |text: Option<&str>| {
+        let s = s.clone();
+        let q = ProcedureQuery {
+            text: text.map(Into::into),
+            limit: 50,
+            ..Default::default()
+        };
+        async move {
+            s.list_unpublished(&q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| (p.code, p.version))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(unpublished(None).await, codes(&[("1.000777", 1)]));
+    assert_eq!(
+        unpublished(Some("khai thac")).await,
+        codes(&[("1.000777", 1)])
+    );
+    assert_eq!(unpublished(Some("khai sinh")).await, codes(&[]));
+    assert_eq!(s.count_procedures().await.unwrap(), 3);
+    assert!(!list(None, None).await.iter().any(|(c, _)| c == "1.000777"));
 }
 
 /// Test 8: Counters after a few lifecycles; `verify` is clean, then finds tampering.

@@ -10,6 +10,7 @@ pub mod catalogue;
 mod dashboard;
 pub mod error;
 pub mod export;
+mod form_pdf;
 pub mod forms;
 mod forms_page;
 pub mod identity;
@@ -360,6 +361,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(staff::routes())
         .merge(forms_page::routes())
+        .merge(form_pdf::routes())
         .merge(queue::pages::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))

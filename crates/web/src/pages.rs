@@ -78,6 +78,30 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/admin_agencies.html"),
             ),
             (
+                "admin_nav.html",
+                include_str!("../templates/admin_nav.html"),
+            ),
+            (
+                "admin_procedures.html",
+                include_str!("../templates/admin_procedures.html"),
+            ),
+            (
+                "admin_procedure.html",
+                include_str!("../templates/admin_procedure.html"),
+            ),
+            (
+                "admin_draft.html",
+                include_str!("../templates/admin_draft.html"),
+            ),
+            (
+                "admin_diff.html",
+                include_str!("../templates/admin_diff.html"),
+            ),
+            (
+                "admin_outbox.html",
+                include_str!("../templates/admin_outbox.html"),
+            ),
+            (
                 "choose_role.html",
                 include_str!("../templates/choose_role.html"),
             ),
@@ -181,6 +205,7 @@ fn texts(lang: &str) -> Value {
         ("not_stated", "Không có thông tin"),
         ("form", "Mẫu đơn, tờ khai"),
         ("fill_form", "Điền tờ khai trực tuyến"),
+        ("blank_form", "Tải mẫu tờ khai (PDF)"),
         ("how", "Trình tự thực hiện"),
         ("results_h", "Kết quả giải quyết"),
         ("legal", "Căn cứ pháp lý"),
@@ -260,6 +285,7 @@ fn texts(lang: &str) -> Value {
         ("not_stated", "Not stated"),
         ("form", "Form"),
         ("fill_form", "Fill in the form online"),
+        ("blank_form", "Download the blank form (PDF)"),
         ("how", "Steps for the applicant"),
         ("results_h", "Result"),
         ("legal", "Legal basis"),
@@ -537,6 +563,24 @@ async fn suggest(
     }
 }
 
+/// The friendly 404 page for a procedure code that is wrong or not published.
+pub(crate) fn procedure_missing(lang: &str) -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        lang,
+        if lang == "en" {
+            "Procedure not found"
+        } else {
+            "Không tìm thấy thủ tục"
+        },
+        if lang == "en" {
+            "The procedure code is wrong or the procedure is not published. Search the catalogue instead."
+        } else {
+            "Mã thủ tục không đúng hoặc thủ tục chưa được công bố. Hãy tìm trong danh mục thủ tục."
+        },
+    )
+}
+
 async fn procedure(
     State(s): State<AppState>,
     Path(code): Path<String>,
@@ -544,22 +588,7 @@ async fn procedure(
 ) -> Response {
     let p = p.map(|Query(p)| p).unwrap_or_default();
     let lang = p.lang();
-    let missing = |lang| {
-        error_page(
-            StatusCode::NOT_FOUND,
-            lang,
-            if lang == "en" {
-                "Procedure not found"
-            } else {
-                "Không tìm thấy thủ tục"
-            },
-            if lang == "en" {
-                "The procedure code is wrong or the procedure is not published. Search the catalogue instead."
-            } else {
-                "Mã thủ tục không đúng hoặc thủ tục chưa được công bố. Hãy tìm trong danh mục thủ tục."
-            },
-        )
-    };
+    let missing = procedure_missing;
     let Ok(code) = code.parse::<motcua_domain::codes::ProcedureCode>() else {
         return missing(lang);
     };

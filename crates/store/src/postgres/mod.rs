@@ -708,7 +708,24 @@ impl PgStore {
         &self,
         q: &ProcedureQuery,
     ) -> Result<Vec<ProcedureSummary>> {
-        let mut sql = String::from("SELECT p.data FROM procedures p WHERE p.status = 'published'");
+        self.list_procedures_where(q, crate::model::PUBLISHED_ROWS)
+            .await
+    }
+
+    pub(crate) async fn list_unpublished(
+        &self,
+        q: &ProcedureQuery,
+    ) -> Result<Vec<ProcedureSummary>> {
+        self.list_procedures_where(q, crate::model::UNPUBLISHED_ROWS)
+            .await
+    }
+
+    async fn list_procedures_where(
+        &self,
+        q: &ProcedureQuery,
+        rows: &'static str,
+    ) -> Result<Vec<ProcedureSummary>> {
+        let mut sql = format!("SELECT p.data FROM procedures p WHERE {rows}");
         let mut args: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
         if let Some(t) = &q.text {
             for w in motcua_domain::text::fold(t).split_whitespace().take(8) {

@@ -12,16 +12,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use motcua_domain::agency::{Actor, AgencyKind, Role};
-use motcua_domain::catalogue::{FieldChange, diff};
+use motcua_domain::catalogue::{FieldChange, LegalDoc, diff};
 use motcua_domain::codes::{AgencyCode, ProcedureCode};
+use motcua_domain::forms::FormDefinition;
 use motcua_domain::procedure::{
-    DocumentRequirement, OnlineLevel, ProcedureVersion, TimeLimit, VersionStatus,
+    DocumentRequirement, Level, OnlineLevel, ProcedureVersion, TimeLimit, VersionStatus,
 };
 use motcua_domain::workflow::WorkflowDef;
 use motcua_store::{ProcedureChange, ProcedureRecord};
 use serde::{Deserialize, Serialize};
 
-fn admin_only(actor: &Actor) -> Result<(), ApiError> {
+pub(crate) fn admin_only(actor: &Actor) -> Result<(), ApiError> {
     if actor.role != Role::Admin {
         return Err(ApiError::forbidden(
             "only administrators keep the procedure catalogue",
@@ -30,7 +31,7 @@ fn admin_only(actor: &Actor) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn parse_code(code: &str) -> Result<String, ApiError> {
+pub(crate) fn parse_code(code: &str) -> Result<String, ApiError> {
     code.parse::<ProcedureCode>()
         .map(|c| c.to_string())
         .map_err(|e| ApiError::invalid("code", e.to_string()))
@@ -88,7 +89,7 @@ pub async fn versions(
 }
 
 /// Fields an administrator may set on a draft; absent fields stay as they are.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[derive(Deserialize, Default, Clone, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftEdit {
     /// Name.
@@ -112,6 +113,10 @@ pub struct DraftEdit {
     pub steps: Option<Vec<String>>,
     /// Where to submit.
     pub where_to_submit: Option<String>,
+    /// Levels that implement it here (at least one).
+    pub levels: Option<Vec<Level>>,
+    /// Legal basis (căn cứ pháp lý): title and number of each document.
+    pub legal_basis: Option<Vec<LegalDoc>>,
 }
 
 fn text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
@@ -202,6 +207,37 @@ fn apply(v: &mut ProcedureVersion, e: DraftEdit) -> Result<Vec<&'static str>, Ap
         v.details.where_to_submit = text("where_to_submit", &w, 2000)?;
         touched.push("where_to_submit");
     }
+    if let Some(mut ls) = e.levels {
+        ls.sort_by_key(|l| Level::ALL.iter().position(|x| x == l));
+        ls.dedup();
+        if ls.is_empty() {
+            return Err(ApiError::invalid("levels", "name at least one level"));
+        }
+        v.levels = ls;
+        touched.push("levels");
+    }
+    if let Some(docs) = e.legal_basis {
+        if docs.len() > 100 {
+            return Err(ApiError::invalid("legal_basis", "at most 100"));
+        }
+        v.details.legal_basis = docs
+            .iter()
+            .map(|d| {
+                let title = text("legal_basis", &d.title, 1000)?;
+                if title.is_empty() {
+                    return Err(ApiError::invalid(
+                        "legal_basis",
+                        "every document needs a title",
+                    ));
+                }
+                Ok(LegalDoc {
+                    title,
+                    number: text("legal_basis", &d.number, 100)?,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        touched.push("legal_basis");
+    }
     Ok(touched)
 }
 
@@ -220,7 +256,19 @@ pub async fn create_draft(
     admin_only(&actor)?;
     let code = parse_code(&code)?;
     let Json(edit) = body?;
-    let all = s.store.procedure_versions(&code).await?;
+    let v = new_draft(&s, &actor, &code, edit).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Creates a draft of `code` (already parsed): a copy of the newest version with `edit`
+/// applied, recorded as `draft_created` by `actor`. 409 when the newest is a draft already.
+pub(crate) async fn new_draft(
+    s: &AppState,
+    actor: &Actor,
+    code: &str,
+    edit: DraftEdit,
+) -> Result<ProcedureVersion, ApiError> {
+    let all = s.store.procedure_versions(code).await?;
     let Some(latest) = all.last() else {
         return Err(ApiError::not_found(format!("no procedure {code}")));
     };
@@ -241,18 +289,23 @@ pub async fn create_draft(
                 receiving_agencies: latest.receiving_agencies.clone(),
             }],
             vec![change(
-                &actor,
-                &code,
+                actor,
+                code,
                 v.version,
                 "draft_created",
                 touched.join(", "),
             )],
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok(v)
 }
 
-async fn draft(s: &AppState, code: &str, version: u32) -> Result<ProcedureRecord, ApiError> {
+/// The draft `version` of `code`: 404 when there is no such version, 409 when it is not a draft.
+pub(crate) async fn draft(
+    s: &AppState,
+    code: &str,
+    version: u32,
+) -> Result<ProcedureRecord, ApiError> {
     let rec = s
         .store
         .procedure_versions(code)
@@ -283,22 +336,47 @@ pub async fn edit_draft(
     admin_only(&actor)?;
     let code = parse_code(&code)?;
     let Json(edit) = body?;
-    let mut rec = draft(&s, &code, version).await?;
-    let touched = apply(&mut rec.version, edit)?;
+    let v = change_draft(&s, &actor, &code, version, edit, None).await?;
+    Ok(Json(v))
+}
+
+/// Edits the draft `version` of `code`: applies `edit` and, when `form` is given, replaces the
+/// e-form (`Some(None)`: the generic form), in one stored change attributed to `actor`
+/// (`draft_edited`, naming the fields touched). Nothing is stored when any value is refused.
+pub(crate) async fn change_draft(
+    s: &AppState,
+    actor: &Actor,
+    code: &str,
+    version: u32,
+    edit: DraftEdit,
+    form: Option<Option<FormDefinition>>,
+) -> Result<ProcedureVersion, ApiError> {
+    let mut rec = draft(s, code, version).await?;
+    let mut touched: Vec<String> = apply(&mut rec.version, edit)?
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if let Some(f) = form {
+        touched.push(match &f {
+            Some(f) => format!("form {}", f.id),
+            None => "generic form".to_string(),
+        });
+        rec.version.form = f;
+    }
     let v = rec.version.clone();
     s.store
         .save_procedures(
             vec![rec],
             vec![change(
-                &actor,
-                &code,
+                actor,
+                code,
                 version,
                 "draft_edited",
                 touched.join(", "),
             )],
         )
         .await?;
-    Ok(Json(v))
+    Ok(v)
 }
 
 /// What a draft changes.
@@ -322,9 +400,18 @@ pub async fn diff_draft(
 ) -> Result<Json<DraftDiff>, ApiError> {
     admin_only(&actor)?;
     let code = parse_code(&code)?;
-    let d = draft(&s, &code, version).await?;
-    let published = s.store.published_procedure(&code).await?;
-    Ok(Json(match published {
+    Ok(Json(draft_diff(&s, &code, version).await?))
+}
+
+/// What the draft `version` of `code` changes against the published version.
+pub(crate) async fn draft_diff(
+    s: &AppState,
+    code: &str,
+    version: u32,
+) -> Result<DraftDiff, ApiError> {
+    let d = draft(s, code, version).await?;
+    let published = s.store.published_procedure(code).await?;
+    Ok(match published {
         Some(p) => DraftDiff {
             published_version: Some(p.version.version),
             changes: diff(&p.version, &d.version),
@@ -333,7 +420,7 @@ pub async fn diff_draft(
             published_version: None,
             changes: Vec::new(),
         },
-    }))
+    })
 }
 
 /// Publishes a draft: it needs a deciding document, an effective date, a time limit and a valid
@@ -349,7 +436,18 @@ pub async fn publish(
 ) -> Result<Json<ProcedureVersion>, ApiError> {
     admin_only(&actor)?;
     let code = parse_code(&code)?;
-    let mut rec = draft(&s, &code, version).await?;
+    Ok(Json(publish_draft(&s, &actor, &code, version).await?))
+}
+
+/// Publishes the draft `version` of `code` (see [`publish`]) and refreshes this node's
+/// catalogue, so the public pages show it at once.
+pub(crate) async fn publish_draft(
+    s: &AppState,
+    actor: &Actor,
+    code: &str,
+    version: u32,
+) -> Result<ProcedureVersion, ApiError> {
+    let mut rec = draft(s, code, version).await?;
     let v = &mut rec.version;
     if v.decision_no.trim().is_empty() {
         return Err(ApiError::invalid(
@@ -374,11 +472,11 @@ pub async fn publish(
     s.store
         .save_procedures(
             vec![rec],
-            vec![change(&actor, &code, version, "published", note)],
+            vec![change(actor, code, version, "published", note)],
         )
         .await?;
-    s.refresh_procedure(&code).await?;
-    Ok(Json(out))
+    s.refresh_procedure(code).await?;
+    Ok(out)
 }
 
 /// Agencies that receive a procedure.
@@ -407,12 +505,24 @@ pub async fn assign_agencies(
     admin_only(&actor)?;
     let code = parse_code(&code)?;
     let Json(req) = body?;
+    Ok(Json(set_agencies(&s, &actor, &code, req).await?))
+}
+
+/// Sets the agencies that receive the published version of `code` (each must exist and have a
+/// one-stop desk; `all_communes` adds every commune with a desk), recorded as
+/// `agencies_assigned` by `actor`; returns the codes now assigned.
+pub(crate) async fn set_agencies(
+    s: &AppState,
+    actor: &Actor,
+    code: &str,
+    req: AssignAgencies,
+) -> Result<Vec<String>, ApiError> {
     if req.agencies.len() > 10_000 {
         return Err(ApiError::invalid("agencies", "at most 10000"));
     }
     let mut rec = s
         .store
-        .published_procedure(&code)
+        .published_procedure(code)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no published procedure {code}")))?;
     let known = s.store.agencies().await?;
@@ -454,14 +564,14 @@ pub async fn assign_agencies(
         .save_procedures(
             vec![rec],
             vec![change(
-                &actor,
-                &code,
+                actor,
+                code,
                 version,
                 "agencies_assigned",
                 format!("{} agencies", chosen.len()),
             )],
         )
         .await?;
-    s.refresh_procedure(&code).await?;
-    Ok(Json(chosen.iter().map(|a| a.to_string()).collect()))
+    s.refresh_procedure(code).await?;
+    Ok(chosen.iter().map(|a| a.to_string()).collect())
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use motcua_domain::agency::Role;
 use motcua_domain::codes::ProcedureCode;
 use motcua_domain::forms::FormDefinition;
-use motcua_domain::procedure::{ProcedureVersion, VersionStatus};
+use motcua_domain::procedure::ProcedureVersion;
 use serde::Serialize;
 
 /// The form applicants fill in for a procedure.
@@ -105,62 +105,42 @@ pub async fn put_draft_form(
             e.to_string(),
         )
     })?;
-    let form = if raw.is_null() {
-        None
-    } else {
-        let def: FormDefinition = serde_json::from_value(raw).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-form-definition",
-                "Invalid form definition",
-                format!("the definition does not have the expected shape: {e}"),
-            )
-            .errors(serde_json::json!([e.to_string()]))
-        })?;
-        if let Err(problems) = def.check() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-form-definition",
-                "Invalid form definition",
-                format!("{} problem(s) in the definition", problems.len()),
-            )
-            .errors(serde_json::json!(problems)));
-        }
-        Some(def)
-    };
-    let mut rec = s
-        .store
-        .procedure_versions(&code)
-        .await?
-        .into_iter()
-        .find(|r| r.version.version == version)
-        .ok_or_else(|| ApiError::not_found(format!("no version {version} of {code}")))?;
-    if rec.version.status != VersionStatus::Draft {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "Conflict",
-            format!("version {version} of {code} is not a draft; create a new draft"),
-        ));
+    let form = parse_definition(raw)?;
+    let v = crate::api::catalogue_admin::change_draft(
+        &s,
+        &actor,
+        &code,
+        version,
+        crate::api::catalogue_admin::DraftEdit::default(),
+        Some(form),
+    )
+    .await?;
+    Ok(Json(view(&v)))
+}
+
+/// Reads a form definition from JSON (`null`: the generic form) and checks it; refused with
+/// 422 and every problem in `errors` (the same check for the API and the editor page).
+pub(crate) fn parse_definition(raw: serde_json::Value) -> Result<Option<FormDefinition>, ApiError> {
+    if raw.is_null() {
+        return Ok(None);
     }
-    let note = match &form {
-        Some(f) => format!("form {}", f.id),
-        None => "generic form".to_string(),
-    };
-    rec.version.form = form;
-    let out = view(&rec.version);
-    s.store
-        .save_procedures(
-            vec![rec],
-            vec![motcua_store::ProcedureChange {
-                code: code.clone(),
-                version,
-                at: chrono::Utc::now(),
-                actor: format!("{} ({})", actor.name, actor.user_id),
-                action: "draft_edited".into(),
-                note,
-            }],
+    let def: FormDefinition = serde_json::from_value(raw).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-form-definition",
+            "Invalid form definition",
+            format!("the definition does not have the expected shape: {e}"),
         )
-        .await?;
-    Ok(Json(out))
+        .errors(serde_json::json!([e.to_string()]))
+    })?;
+    if let Err(problems) = def.check() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-form-definition",
+            "Invalid form definition",
+            format!("{} problem(s) in the definition", problems.len()),
+        )
+        .errors(serde_json::json!(problems)));
+    }
+    Ok(Some(def))
 }

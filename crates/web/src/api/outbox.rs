@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
-use motcua_domain::agency::Role;
+use motcua_domain::agency::{Actor, Role};
 use motcua_store::{OutboxDay, OutboxDepth, OutboxEntry, OutboxQuery, OutboxStatus};
 use serde::{Deserialize, Serialize};
 
@@ -92,6 +92,13 @@ pub async fn retry(
 ) -> Result<Json<Retried>, ApiError> {
     admin_only(&auth)?;
     let Path(id) = id?;
+    let retried = retry_one(&s, &auth.0, id).await?;
+    Ok(Json(Retried { retried }))
+}
+
+/// Sends the dead letter `id` back to the queue, recorded in the audit trail as `actor`'s:
+/// 404 when there is no such message, 409 when it is not a dead letter.
+pub(crate) async fn retry_one(s: &AppState, actor: &Actor, id: i64) -> Result<u64, ApiError> {
     let Some(m) = s.store.outbox_get(id).await? else {
         return Err(ApiError::not_found(format!("no outbox message {id}")));
     };
@@ -110,7 +117,50 @@ pub async fn retry(
         .store
         .outbox_retry(Some(id), None, chrono::Utc::now())
         .await?;
-    Ok(Json(Retried { retried }))
+    audit(
+        s,
+        actor,
+        "outbox_retry",
+        format!("{} message {id}", m.topic),
+    )
+    .await;
+    Ok(retried)
+}
+
+/// Sends every dead letter of `topic` (or of every target) back to the queue, recorded in the
+/// audit trail as `actor`'s; returns how many.
+pub(crate) async fn retry_target(
+    s: &AppState,
+    actor: &Actor,
+    topic: Option<String>,
+) -> Result<u64, ApiError> {
+    let retried = s
+        .store
+        .outbox_retry(None, topic.clone(), chrono::Utc::now())
+        .await?;
+    let what = topic.as_deref().unwrap_or("every target");
+    audit(
+        s,
+        actor,
+        "outbox_retry_all",
+        format!("{what}: {retried} message(s)"),
+    )
+    .await;
+    Ok(retried)
+}
+
+async fn audit(s: &AppState, by: &Actor, action: &str, detail: String) {
+    let entry = motcua_store::AuditEntry {
+        at: chrono::Utc::now(),
+        user_id: Some(by.user_id),
+        username: by.name.clone(),
+        action: action.to_string(),
+        dossier_id: None,
+        detail,
+    };
+    if let Err(e) = s.store.append_audit(entry).await {
+        tracing::error!(error = %e, "audit trail write failed");
+    }
 }
 
 /// Which dead letters to retry.
@@ -132,10 +182,7 @@ pub async fn retry_all(
 ) -> Result<Json<Retried>, ApiError> {
     admin_only(&auth)?;
     let Query(q) = q?;
-    let retried = s
-        .store
-        .outbox_retry(None, q.topic, chrono::Utc::now())
-        .await?;
+    let retried = retry_target(&s, &auth.0, q.topic).await?;
     Ok(Json(Retried { retried }))
 }
 

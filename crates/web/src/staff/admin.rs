@@ -201,7 +201,11 @@ fn role_label(r: Role, lang: &str) -> &'static str {
 
 /// The administrators' gate: nobody signed in goes to sign in; others get the 403 page.
 #[allow(clippy::result_large_err)]
-fn require_admin(s: MaybeSession, back_to: &str, lang: &str) -> Result<Session, Response> {
+pub(super) fn require_admin(
+    s: MaybeSession,
+    back_to: &str,
+    lang: &str,
+) -> Result<Session, Response> {
     match s.0 {
         Some(s) if admin_only(&s.actor).is_ok() => Ok(s),
         Some(_) => Err(super::forbidden(lang)),
@@ -209,7 +213,7 @@ fn require_admin(s: MaybeSession, back_to: &str, lang: &str) -> Result<Session, 
     }
 }
 
-fn expired(lang: &str) -> Response {
+pub(super) fn expired(lang: &str) -> Response {
     let t = super::texts::get(lang);
     crate::pages::error_page(
         StatusCode::FORBIDDEN,
@@ -220,7 +224,7 @@ fn expired(lang: &str) -> Response {
 }
 
 /// A refusal as the person should read it, with its status (a store failure is "busy").
-fn refusal(e: &ApiError) -> (StatusCode, String) {
+pub(super) fn refusal(e: &ApiError) -> (StatusCode, String) {
     if e.status().is_client_error() {
         (e.status(), e.detail().to_string())
     } else {
@@ -231,7 +235,7 @@ fn refusal(e: &ApiError) -> (StatusCode, String) {
     }
 }
 
-fn lang_q(lang: &str) -> &'static str {
+pub(super) fn lang_q(lang: &str) -> &'static str {
     if lang == "en" { "&lang=en" } else { "" }
 }
 
@@ -430,7 +434,7 @@ pub(crate) async fn users(
     users_page(&s, &sess, lang, &q, Typed::default(), None, StatusCode::OK).await
 }
 
-fn field(f: &HashMap<String, String>, k: &str) -> String {
+pub(super) fn field(f: &HashMap<String, String>, k: &str) -> String {
     f.get(k).map(|v| v.trim().to_string()).unwrap_or_default()
 }
 

@@ -10,6 +10,8 @@ mod inbox;
 pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
+mod outbox;
+mod procedures;
 mod queue;
 mod reception;
 mod reset;
@@ -62,6 +64,37 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/quan-tri/co-quan/{code}",
             get(admin::agency).post(admin::agency_form),
+        )
+        .route("/quan-tri/thu-tuc", get(procedures::list))
+        .route("/quan-tri/thu-tuc/{code}", get(procedures::procedure))
+        .route(
+            "/quan-tri/thu-tuc/{code}/ban-nhap",
+            axum::routing::post(procedures::create_draft),
+        )
+        .route(
+            "/quan-tri/thu-tuc/{code}/ban-nhap/{version}",
+            get(procedures::editor).post(procedures::save),
+        )
+        .route(
+            "/quan-tri/thu-tuc/{code}/ban-nhap/{version}/so-sanh",
+            get(procedures::compare),
+        )
+        .route(
+            "/quan-tri/thu-tuc/{code}/ban-nhap/{version}/cong-bo",
+            axum::routing::post(procedures::publish),
+        )
+        .route(
+            "/quan-tri/thu-tuc/{code}/co-quan",
+            axum::routing::post(procedures::agencies),
+        )
+        .route("/quan-tri/gui-di", get(outbox::show))
+        .route(
+            "/quan-tri/gui-di/gui-lai",
+            axum::routing::post(outbox::retry),
+        )
+        .route(
+            "/quan-tri/gui-di/gui-lai-tat-ca",
+            axum::routing::post(outbox::retry_all),
         )
         // One multipart form with a scan per component: the handler holds each file to its
         // limit and the whole form to a cap of its own (see `reception::submit`).

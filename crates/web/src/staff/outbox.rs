@@ -1,0 +1,373 @@
+//! The outbox operator page `/quan-tri/gui-di` (administrators only): each target's queue
+//! depth, the age of its oldest undelivered message and its failures over the last seven days,
+//! the dead letters with their last error, and "send again" for one dead letter or for every
+//! dead letter of a target. The retries are the API's (`api::outbox::retry_one`,
+//! `retry_target`), audited the same way. Message bodies (applicants' personal data) are never
+//! shown here.
+
+use super::admin::{expired, field, lang_q, refusal, require_admin};
+use super::{lang_of, local};
+use crate::AppState;
+use crate::api::outbox::{retry_one, retry_target};
+use crate::session::{MaybeSession, Session};
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
+use minijinja::{Value, context};
+use motcua_store::{OutboxQuery, OutboxStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+const PATH: &str = "/quan-tri/gui-di";
+/// Dead letters per page.
+const PAGE: u32 = 50;
+/// Days of failures shown per target.
+const DAYS: i64 = 7;
+/// Characters of a last error shown.
+const ERROR_CHARS: usize = 300;
+
+const VI: &[(&str, &str)] = &[
+    ("title", "Gửi đi: liên thông với hệ thống khác"),
+    (
+        "intro",
+        "Mọi thông điệp gửi ra ngoài (Cổng Dịch vụ công quốc gia, thư điện tử, tin nhắn…) đi qua hàng đợi này. Thư chết là thông điệp đã thử gửi hết số lần cho phép: sửa nguyên nhân rồi gửi lại.",
+    ),
+    ("queues", "Hàng đợi theo hệ thống nhận"),
+    ("target", "Hệ thống nhận"),
+    ("pending", "Đang chờ gửi"),
+    ("dead", "Thư chết"),
+    ("oldest", "Thư cũ nhất chưa gửi được"),
+    ("failed", "Lần gửi lỗi (7 ngày)"),
+    ("dead_lettered", "Thành thư chết (7 ngày)"),
+    ("retried", "Đã gửi lại (7 ngày)"),
+    ("retry_all", "Gửi lại tất cả"),
+    ("no_queues", "Chưa có thông điệp nào."),
+    ("letters", "Thư chết"),
+    ("no_letters", "Không có thư chết nào."),
+    ("id", "Số"),
+    ("dossier", "Hồ sơ"),
+    ("attempts", "Số lần thử"),
+    ("created", "Tạo lúc"),
+    ("last_error", "Lỗi gần nhất"),
+    ("retry", "Gửi lại"),
+    ("next_page", "Trang sau"),
+    ("first_page", "Về đầu danh sách"),
+    ("done", "Đã đưa lại vào hàng đợi"),
+    ("messages", "thông điệp"),
+    ("error", "Chưa gửi lại được"),
+    ("ago", "trước"),
+];
+
+const EN: &[(&str, &str)] = &[
+    ("title", "Outgoing messages: other systems"),
+    (
+        "intro",
+        "Every message to the outside (the national portal, e-mail, SMS…) goes through this queue. A dead letter has used up its delivery attempts: fix the cause, then send it again.",
+    ),
+    ("queues", "Queues by target"),
+    ("target", "Target"),
+    ("pending", "Waiting"),
+    ("dead", "Dead letters"),
+    ("oldest", "Oldest undelivered message"),
+    ("failed", "Failed attempts (7 days)"),
+    ("dead_lettered", "Became dead letters (7 days)"),
+    ("retried", "Sent again (7 days)"),
+    ("retry_all", "Send all again"),
+    ("no_queues", "No messages yet."),
+    ("letters", "Dead letters"),
+    ("no_letters", "No dead letters."),
+    ("id", "No."),
+    ("dossier", "Dossier"),
+    ("attempts", "Attempts"),
+    ("created", "Created"),
+    ("last_error", "Last error"),
+    ("retry", "Send again"),
+    ("next_page", "Next page"),
+    ("first_page", "Back to the start"),
+    ("done", "Back in the queue"),
+    ("messages", "message(s)"),
+    ("error", "Not sent again"),
+    ("ago", "ago"),
+];
+
+fn at(lang: &str) -> Value {
+    Value::from_iter(
+        (if lang == "en" { EN } else { VI })
+            .iter()
+            .map(|(k, v)| (*k, *v)),
+    )
+}
+
+/// Query of the page.
+#[derive(Deserialize, Default)]
+pub(crate) struct PageQuery {
+    lang: Option<String>,
+    sau: Option<String>,
+    gui_lai: Option<String>,
+}
+
+#[derive(Serialize)]
+struct QueueRow {
+    topic: String,
+    pending: u64,
+    dead: u64,
+    oldest: String,
+    age: String,
+    failed: u64,
+    dead_lettered: u64,
+    retried: u64,
+}
+
+#[derive(Serialize)]
+struct LetterRow {
+    id: i64,
+    topic: String,
+    partition: String,
+    attempts: i32,
+    created: String,
+    last_error: String,
+}
+
+/// How long ago, in days, hours and minutes ("2 ngày 3 giờ", "5 h 12 min").
+fn age(since: DateTime<Utc>, now: DateTime<Utc>, lang: &str) -> String {
+    let d = (now - since).max(Duration::zero());
+    let (days, hours, mins) = (d.num_days(), d.num_hours() % 24, d.num_minutes() % 60);
+    let en = lang == "en";
+    if days > 0 {
+        if en {
+            format!("{days} d {hours} h")
+        } else {
+            format!("{days} ngày {hours} giờ")
+        }
+    } else if hours > 0 {
+        if en {
+            format!("{hours} h {mins} min")
+        } else {
+            format!("{hours} giờ {mins} phút")
+        }
+    } else if en {
+        format!("{mins} min")
+    } else {
+        format!("{mins} phút")
+    }
+}
+
+async fn page(
+    s: &AppState,
+    sess: &Session,
+    lang: &str,
+    after: Option<i64>,
+    done: Option<u64>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let now = Utc::now();
+    let today = (now + Duration::hours(7)).date_naive();
+    let list = OutboxQuery {
+        status: Some(OutboxStatus::Dead),
+        topic: None,
+        after_id: after,
+        limit: Some(PAGE),
+    };
+    let (depths, days, dead) = match tokio::join!(
+        s.store.outbox_depths(),
+        s.store.outbox_days(today - Duration::days(DAYS - 1), today),
+        s.store.outbox_list(list),
+    ) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        _ => return super::busy(lang),
+    };
+    let mut week: HashMap<String, (u64, u64, u64)> = HashMap::new();
+    for d in &days {
+        let e = week.entry(d.topic.clone()).or_default();
+        e.0 += d.failed;
+        e.1 += d.dead_lettered;
+        e.2 += d.retried;
+    }
+    let mut queues: BTreeMap<String, QueueRow> = BTreeMap::new();
+    for d in depths {
+        let (failed, dead_lettered, retried) = week.get(&d.topic).copied().unwrap_or_default();
+        queues.insert(
+            d.topic.clone(),
+            QueueRow {
+                oldest: d.oldest_at.map(|t| local(Some(t))).unwrap_or_default(),
+                age: d.oldest_at.map(|t| age(t, now, lang)).unwrap_or_default(),
+                topic: d.topic,
+                pending: d.pending,
+                dead: d.dead,
+                failed,
+                dead_lettered,
+                retried,
+            },
+        );
+    }
+    // Targets with failures this week but nothing queued now still show their figures.
+    for (topic, (failed, dead_lettered, retried)) in week {
+        queues.entry(topic.clone()).or_insert(QueueRow {
+            topic,
+            pending: 0,
+            dead: 0,
+            oldest: String::new(),
+            age: String::new(),
+            failed,
+            dead_lettered,
+            retried,
+        });
+    }
+    let next = (dead.len() == PAGE as usize)
+        .then(|| dead.last().map(|e| e.id))
+        .flatten();
+    let letters: Vec<LetterRow> = dead
+        .into_iter()
+        .map(|e| LetterRow {
+            id: e.id,
+            topic: e.topic,
+            partition: e.partition,
+            attempts: e.attempts,
+            created: local(Some(e.created_at)),
+            last_error: e
+                .last_error
+                .unwrap_or_default()
+                .chars()
+                .take(ERROR_CHARS)
+                .collect(),
+        })
+        .collect();
+    let mut r = crate::pages::render(
+        "admin_outbox.html",
+        lang,
+        context! {
+            at => at(lang), me => &sess.actor, csrf => &sess.csrf, nav => "outbox",
+            queues => queues.into_values().collect::<Vec<_>>(), letters, next,
+            paged => after.is_some(), done, error,
+        },
+    );
+    *r.status_mut() = status;
+    r
+}
+
+/// `GET /quan-tri/gui-di`.
+pub(crate) async fn show(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(q.lang.as_deref());
+    let sess = match require_admin(session, PATH, lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let after = q.sau.as_deref().and_then(|x| x.parse::<i64>().ok());
+    let done = q.gui_lai.as_deref().and_then(|x| x.parse::<u64>().ok());
+    page(&s, &sess, lang, after, done, None, StatusCode::OK).await
+}
+
+#[allow(clippy::result_large_err)]
+fn gate(
+    session: MaybeSession,
+    lang: &str,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<(Session, HashMap<String, String>), Response> {
+    let sess = require_admin(session, PATH, lang)?;
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    if !sess.csrf_ok(f.get("csrf").map(String::as_str)) {
+        return Err(expired(lang));
+    }
+    Ok((sess, f))
+}
+
+fn after_retry(n: u64, lang: &str) -> Response {
+    Redirect::to(&format!("{PATH}?gui_lai={n}{}", lang_q(lang))).into_response()
+}
+
+/// `POST /quan-tri/gui-di/gui-lai`: sends the dead letter `id` again.
+pub(crate) async fn retry(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<PageQuery>, QueryRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(q.lang.as_deref());
+    let (sess, f) = match gate(session, lang, form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Ok(id) = field(&f, "id").parse::<i64>() else {
+        let msg = "Số thông điệp không hợp lệ. / Not a message number.";
+        return page(
+            &s,
+            &sess,
+            lang,
+            None,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match retry_one(&s, &sess.actor, id).await {
+        Ok(n) => after_retry(n, lang),
+        Err(e) => {
+            let (status, msg) = refusal(&e);
+            page(&s, &sess, lang, None, None, Some(&msg), status).await
+        }
+    }
+}
+
+/// `POST /quan-tri/gui-di/gui-lai-tat-ca`: sends every dead letter of `topic` again.
+pub(crate) async fn retry_all(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<PageQuery>, QueryRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(q.lang.as_deref());
+    let (sess, f) = match gate(session, lang, form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let topic = field(&f, "topic");
+    if topic.is_empty() || topic.len() > 100 {
+        let msg = "Hãy chọn một hệ thống nhận. / Choose a target.";
+        return page(
+            &s,
+            &sess,
+            lang,
+            None,
+            None,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match retry_target(&s, &sess.actor, Some(topic)).await {
+        Ok(n) => after_retry(n, lang),
+        Err(e) => {
+            let (status, msg) = refusal(&e);
+            page(&s, &sess, lang, None, None, Some(&msg), status).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_both_languages() {
+        let now = Utc::now();
+        assert_eq!(age(now - Duration::minutes(7), now, "vi"), "7 phút");
+        assert_eq!(
+            age(now - Duration::minutes(135), now, "vi"),
+            "2 giờ 15 phút"
+        );
+        assert_eq!(age(now - Duration::hours(50), now, "en"), "2 d 2 h");
+        assert_eq!(age(now + Duration::hours(1), now, "en"), "0 min");
+    }
+}

@@ -1,5 +1,5 @@
 //! The identity adapter: who a personal ID (số định danh cá nhân) belongs to, for the desk officer
-//! who receives a dossier at the counter.
+//! who receives a dossier at the counter and to prefill a citizen's own e-form (`prefill.rs`).
 //!
 //! [`IdentityProvider`] is the seam where the national population database (Cơ sở dữ liệu quốc
 //! gia về dân cư, through the province's data-sharing platform) plugs in. The one provider here,
@@ -44,6 +44,8 @@ pub struct Identity {
 pub enum Purpose {
     /// Receiving a dossier at the one-stop counter.
     CounterReception,
+    /// Filling a citizen's own e-form with what is known of them (their own personal ID).
+    OnlineFormPrefill,
 }
 
 impl Purpose {
@@ -51,6 +53,7 @@ impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::CounterReception => "counter_reception",
+            Purpose::OnlineFormPrefill => "online_form_prefill",
         }
     }
 }

@@ -17,6 +17,7 @@ mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
+mod prefill;
 pub mod queue;
 pub mod session;
 mod staff;

@@ -72,7 +72,7 @@ async fn drafts_per_citizen_and_version(db: &mut Db) {
     // Someone else neither sees, reads nor deletes them.
     let theirs = draft(binh.id, "1.001193", 1, t0(), "Bình");
     s.save_draft(theirs.clone()).await.unwrap();
-    assert_eq!(s.drafts(binh.id).await.unwrap(), [theirs.clone()]);
+    assert_eq!(s.drafts(binh.id).await.unwrap(), [theirs]);
     assert_eq!(s.draft(binh.id, first.id).await.unwrap(), None);
     assert!(!s.delete_draft(binh.id, first.id).await.unwrap());
     assert!(s.draft(an.id, first.id).await.unwrap().is_some());

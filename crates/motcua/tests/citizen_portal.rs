@@ -690,3 +690,73 @@ async fn a_new_form_is_prefilled_from_the_profile_and_the_audited_identity_looku
         "{lines:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_of_a_superseded_version_opens_with_what_still_fits() {
+    let code = "1.004845"; // Đăng ký chấm dứt giám hộ: the generic form until a new version
+    let (ha, _) = Browser::sign_up("Lý Thu Hà").await;
+    let path = format!("/thu-tuc/{code}/to-khai");
+    let (st, html) = ha.get(&path).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    let csrf = csrf_in(&html);
+    let (st, html) = ha
+        .post_multipart(
+            &path,
+            multipart(&[
+                text("csrf", &csrf),
+                text("ho_ten", "Người khai nháp"),
+                text("ghi_chu", "Ghi chú của bản cũ"),
+                text("_save", "1"),
+            ]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains("Đã lưu nháp"));
+
+    // The administrator publishes a new version with its own form: no note field any more.
+    let (st, d) = as_user(
+        "quantri",
+        "POST",
+        &format!("/api/v1/admin/procedures/{code}/drafts"),
+        Some(json!({"effective_from": "2026-01-01"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let v = d["version"].as_u64().unwrap();
+    let def = json!({"id": "to-khai-cham-dut-giam-ho", "title": "Tờ khai đăng ký chấm dứt giám hộ",
+        "sections": [{"id": "a", "title": "Người yêu cầu", "fields": [
+            {"id": "ho_ten", "label": "Họ tên", "type": "text", "required": true},
+            {"id": "ly_do", "label": "Lý do chấm dứt", "type": "select", "required": true,
+             "options": [{"value": "du_tuoi", "label": "Người được giám hộ đã thành niên"}]}]}],
+        "uploads": [{"id": "giay_to", "name": "Giấy tờ chứng minh", "required": true}]});
+    let (st, p) = as_user(
+        "quantri",
+        "PUT",
+        &format!("/api/v1/admin/procedures/{code}/drafts/{v}/form"),
+        Some(def),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let (st, p) = as_user(
+        "quantri",
+        "POST",
+        &format!("/api/v1/admin/procedures/{code}/drafts/{v}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+
+    // Her page says the procedure changed; the draft opens on the new form with what fits.
+    let (_, mine) = ha.get("/ca-nhan").await;
+    assert!(mine.contains("thủ tục đã có phiên bản mới"), "{mine}");
+    let resume = attr_after(&mine, &format!("href=\"/thu-tuc/{code}/to-khai?nhap="));
+    let id = resume.split('&').next().unwrap();
+    let (st, html) = ha.get(&format!("{path}?nhap={id}")).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains("value=\"Người khai nháp\""), "{html}");
+    assert!(html.contains("name=\"ly_do\""), "the new form");
+    assert!(
+        !html.contains("Ghi chú của bản cũ"),
+        "a field the form no longer has"
+    );
+}

@@ -383,6 +383,14 @@ async fn files_attach_in_the_slots_with_bad_files_refused_next_to_the_slot() {
     assert!(html.contains("Biểu mẫu đã hết hạn"), "{html}");
     assert!(html.contains("value=\"Nguyễn Thị Lan\""));
     assert_eq!(vault_keys("congdan").await.len(), before);
+    // Nobody signed in: no data store to keep a file in.
+    let mut parts = declaration("", "Khách");
+    parts.push(Part::File("_file[giay_chung_sinh]", "ban-chinh.pdf", &pdf));
+    let (st, html) = Browser::nobody()
+        .post_multipart(&path, multipart(&parts))
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("Đăng nhập để đính kèm tệp."), "{html}");
     // Malformed multipart: a friendly page.
     let (st, html) = lan
         .post_multipart(&path, b"--nope\r\ngarbage".to_vec())

@@ -389,6 +389,7 @@ fn slot_limit(s: &AppState, u: &motcua_domain::forms::UploadSlot) -> u64 {
 async fn read_multipart(
     s: &AppState,
     def: &FormDefinition,
+    keeps_files: bool,
     mut mp: Multipart,
 ) -> Result<Posted, (StatusCode, &'static str)> {
     let bad = (
@@ -399,12 +400,13 @@ async fn read_multipart(
         StatusCode::PAYLOAD_TOO_LARGE,
         "Các tệp gửi lên quá lớn. / The files sent are too large.",
     );
-    let cap: u64 = def
-        .uploads
-        .iter()
-        .map(|u| slot_limit(s, u))
-        .sum::<u64>()
-        .saturating_add(1 << 20);
+    // Files are kept only for a signed-in citizen: anybody else's are refused unread.
+    let files_cap = if keeps_files {
+        def.uploads.iter().map(|u| slot_limit(s, u)).sum::<u64>()
+    } else {
+        0
+    };
+    let cap = files_cap.saturating_add(1 << 20);
     let mut total: u64 = 0;
     let mut p = Posted::default();
     loop {
@@ -424,6 +426,7 @@ async fn read_multipart(
             .and_then(|r| r.strip_suffix(']'))
             .map(str::to_string);
         let limit = match (&slot, &file_name) {
+            (Some(_), Some(_)) if !keeps_files => 0,
             (Some(slot), Some(_)) => def
                 .uploads
                 .iter()
@@ -483,6 +486,7 @@ async fn read_multipart(
 async fn read_posted(
     s: &AppState,
     def: &FormDefinition,
+    keeps_files: bool,
     req: Request,
 ) -> Result<Posted, (StatusCode, String)> {
     let multipart = req
@@ -497,7 +501,7 @@ async fn read_posted(
                 "Tờ khai gửi lên bị hỏng; vui lòng tải lại trang. / The form sent is malformed; please reload the page.".to_string(),
             )
         })?;
-        return read_multipart(s, def, mp)
+        return read_multipart(s, def, keeps_files, mp)
             .await
             .map_err(|(st, m)| (st, m.to_string()));
     }
@@ -662,7 +666,8 @@ async fn check(
         Err(resp) => return resp,
     };
     let def = rec.version.form_or_generic();
-    let posted = match read_posted(&s, &def, req).await {
+    let who = citizen(&session);
+    let posted = match read_posted(&s, &def, who.is_some(), req).await {
         Ok(p) => p,
         Err((st, m)) => return unreadable(q_lang, st, &m),
     };
@@ -671,7 +676,6 @@ async fn check(
         Ok(v) => v,
         Err(e) => return unreadable(lang, StatusCode::BAD_REQUEST, &e),
     };
-    let who = citizen(&session);
     // A signed-in citizen's page keeps files and drafts: its token must come back.
     if let Some(c) = who
         && !c.csrf_ok(posted.get("csrf"))

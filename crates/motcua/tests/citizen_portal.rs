@@ -645,6 +645,7 @@ async fn drafts_are_saved_resumed_listed_and_deleted_by_their_owner_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_form_is_prefilled_from_the_profile_and_the_audited_identity_lookup() {
+    server(); // before `as_user` starts the server without the database file
     // Bình declared himself on an earlier dossier.
     let pid = "079190555666";
     let (st, v) = as_user(

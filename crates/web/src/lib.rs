@@ -10,6 +10,7 @@ pub mod catalogue;
 mod dashboard;
 pub mod error;
 pub mod export;
+mod form_posts;
 pub mod forms;
 mod forms_page;
 pub mod identity;

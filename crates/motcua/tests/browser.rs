@@ -71,3 +71,8 @@ fn staff_workspace_in_a_real_browser() {
 fn counter_reception_in_a_real_browser() {
     run_script("reception.mjs");
 }
+
+#[test]
+fn citizen_portal_in_a_real_browser() {
+    run_script("citizen.mjs");
+}

@@ -285,6 +285,25 @@ fn rows() -> Vec<Row> {
             None,
             p,
         ),
+        // A draft nobody has: hidden from citizens, refused to staff.
+        row(
+            "GET",
+            "/thu-tuc/{code}/to-khai",
+            "/thu-tuc/1.001193/to-khai?nhap=0193e6a4-0000-7000-8000-000000000000",
+            None,
+            [
+                SignIn, Hidden, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
+        // Checking the form is public (an empty body: 422 with the errors); a citizen's page
+        // keeps files and drafts, so their post must carry the session's CSRF token.
+        row(
+            "POST",
+            "/thu-tuc/{code}/to-khai",
+            "/thu-tuc/1.001193/to-khai",
+            None,
+            [Pass, Refused, Refused, Pass, Pass, Pass, Pass, Pass],
+        ),
         // Dossiers.
         row(
             "GET",
@@ -710,6 +729,13 @@ fn rows() -> Vec<Row> {
             "/ca-nhan",
             None,
             [SignIn, Ok, Ok, Refused, Refused, Refused, Refused, Refused],
+        ),
+        row(
+            "POST",
+            "/ca-nhan/nhap/{id}/xoa",
+            "/ca-nhan/nhap/0193e6a4-0000-7000-8000-000000000000/xoa",
+            None,
+            no_csrf,
         ),
         row(
             "GET",

@@ -7,6 +7,7 @@
 //! read models and statistics counters, and writes the outbox. Nothing else writes those tables.
 
 pub mod accounts;
+pub mod drafts;
 pub mod files;
 pub mod inbox;
 mod model;
@@ -20,6 +21,7 @@ mod stats;
 mod users;
 
 pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure, PasswordReset};
+pub use drafts::{Draft, MAX_DRAFT_BYTES};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
 pub use inbox::{InboxCount, InboxCursor, InboxQuery};
 pub use model::*;
@@ -651,6 +653,27 @@ impl Store {
         key: &motcua_domain::files::FileKey,
     ) -> Result<bool> {
         dispatch!(self, s => s.agency_holds_file(agency, key).await)
+    }
+
+    /// Saves a citizen's draft: a new one, or (same owner, procedure and version) replaces the
+    /// values of the existing one, which keeps its id and creation time.
+    pub async fn save_draft(&self, d: Draft) -> Result<()> {
+        dispatch!(self, s => s.save_draft(d).await)
+    }
+
+    /// A citizen's drafts, last saved first.
+    pub async fn drafts(&self, owner: Uuid) -> Result<Vec<Draft>> {
+        dispatch!(self, s => s.drafts(owner).await)
+    }
+
+    /// One draft of `owner` (`None` when it does not exist or is someone else's).
+    pub async fn draft(&self, owner: Uuid, id: Uuid) -> Result<Option<Draft>> {
+        dispatch!(self, s => s.draft(owner, id).await)
+    }
+
+    /// Deletes a draft of `owner`; `false` when there was none (or it is someone else's).
+    pub async fn delete_draft(&self, owner: Uuid, id: Uuid) -> Result<bool> {
+        dispatch!(self, s => s.delete_draft(owner, id).await)
     }
 
     /// Checks every dossier's hash chain and that folding its events gives the stored state and

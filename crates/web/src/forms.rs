@@ -37,6 +37,10 @@ pub struct Controls {
     pub add: Option<String>,
     /// "Choose" (reload communes for the chosen province) was pressed.
     pub choose: bool,
+    /// "Save draft" (`_save`) was pressed.
+    pub save: bool,
+    /// Files of the data store chosen per slot (`_pick[slot]`: a file key).
+    pub picks: Vec<(String, String)>,
 }
 
 /// Most name/value pairs read from one body.
@@ -49,14 +53,21 @@ const MAX_INDEX: usize = 100;
 /// `_choose` are buttons; other names starting with `_` and `lang` are ignored. Rejects
 /// (with a message) bodies with too many pairs, malformed names or row indexes over 100.
 pub fn parse_body(body: &[u8]) -> Result<(Value, Controls), String> {
+    parse_pairs(form_urlencoded::parse(body).map(|(n, v)| (n.into_owned(), v.into_owned())))
+}
+
+/// [`parse_body`] over name/value pairs already read (a multipart form's text fields). Also
+/// reads `_save` (save draft) and `_pick[slot]` (a data-store file chosen for a slot).
+pub fn parse_pairs(
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> Result<(Value, Controls), String> {
     let mut root = Map::new();
     let mut controls = Controls::default();
-    for (n, (name, value)) in form_urlencoded::parse(body).enumerate() {
+    for (n, (name, value)) in pairs.into_iter().enumerate() {
         if n >= MAX_PAIRS {
             return Err(format!("at most {MAX_PAIRS} fields in one form"));
         }
-        let value = value.into_owned();
-        match name.as_ref() {
+        match name.as_str() {
             "_add" => {
                 controls.add = Some(value);
                 continue;
@@ -65,10 +76,26 @@ pub fn parse_body(body: &[u8]) -> Result<(Value, Controls), String> {
                 controls.choose = true;
                 continue;
             }
-            "lang" => continue,
+            "_save" => {
+                controls.save = true;
+                continue;
+            }
+            "lang" | "csrf" => continue,
             _ => {}
         }
         let (head, parts) = split_name(&name)?;
+        if head == "_pick" {
+            match parts.as_slice() {
+                [slot] if !value.trim().is_empty() => {
+                    controls
+                        .picks
+                        .push((slot.to_string(), value.trim().to_string()));
+                }
+                [_] => {}
+                _ => return Err(format!("`{name}` is not a form field name")),
+            }
+            continue;
+        }
         if head.starts_with('_') && head != UPLOADS_KEY {
             continue;
         }
@@ -219,6 +246,55 @@ fn ui(lang: &str, key: &str) -> &'static str {
                 "Bạn đính kèm tệp khi nộp hồ sơ (PDF, JPEG hoặc PNG)."
             }
         }
+        "uploads_note_attach" => {
+            if en {
+                "Choose a file (PDF, JPEG or PNG) for each document, or one you uploaded before. Files are kept in your data store."
+            } else {
+                "Chọn tệp (PDF, JPEG hoặc PNG) cho từng giấy tờ, hoặc dùng tệp đã tải lên trước đây. Tệp được lưu trong kho dữ liệu của bạn."
+            }
+        }
+        "choose_file" => {
+            if en {
+                "Choose a file"
+            } else {
+                "Chọn tệp"
+            }
+        }
+        "replace_file" => {
+            if en {
+                "Replace with another file"
+            } else {
+                "Thay bằng tệp khác"
+            }
+        }
+        "from_vault" => {
+            if en {
+                "Or use a file from your data store"
+            } else {
+                "Hoặc dùng tệp trong kho dữ liệu của bạn"
+            }
+        }
+        "use_file" => {
+            if en {
+                "Use this file"
+            } else {
+                "Dùng tệp này"
+            }
+        }
+        "preview" => {
+            if en {
+                "preview"
+            } else {
+                "xem trước"
+            }
+        }
+        "save_draft" => {
+            if en {
+                "Save draft"
+            } else {
+                "Lưu nháp"
+            }
+        }
         "attached" => {
             if en {
                 "attached"
@@ -356,6 +432,32 @@ pub struct RenderInput<'a> {
     /// Inside a larger form (the counter reception screen): only the fieldsets, no `<form>`
     /// element, no submit button; the page's own form must have the class `eform`.
     pub embedded: bool,
+    /// A signed-in citizen's page: file inputs, their data store to attach from, the CSRF
+    /// token and the "save draft" button (the form becomes `multipart/form-data`). `None`: the
+    /// upload slots are only listed.
+    pub attach: Option<&'a Attach<'a>>,
+}
+
+/// A file of the person's data store offered for a slot.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    /// `sha256:<hex>`.
+    pub key: String,
+    /// Name shown.
+    pub name: String,
+    /// When it was added, as shown (Vietnam time).
+    pub added: String,
+}
+
+/// What a signed-in citizen's form page adds to the form (see [`RenderInput::attach`]).
+#[derive(Clone, Debug)]
+pub struct Attach<'a> {
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// Their data store, newest first.
+    pub files: &'a [StoredFile],
+    /// Names of attached files not in `files` (just uploaded beyond the list's length).
+    pub names: &'a HashMap<String, String>,
 }
 
 struct R<'a> {
@@ -421,9 +523,14 @@ impl R<'_> {
             self.out.push_str("</ul></div>");
         }
         if !i.embedded {
+            let multipart = if i.attach.is_some() && !i.def.uploads.is_empty() {
+                " enctype=\"multipart/form-data\""
+            } else {
+                ""
+            };
             let _ = write!(
                 self.out,
-                "<form method=\"post\" action=\"{}\" class=\"eform\" accept-charset=\"utf-8\">",
+                "<form method=\"post\" action=\"{}\" class=\"eform\" accept-charset=\"utf-8\"{multipart}>",
                 esc(i.action)
             );
             let _ = write!(
@@ -431,6 +538,13 @@ impl R<'_> {
                 "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
                 esc(i.lang)
             );
+            if let Some(a) = i.attach {
+                let _ = write!(
+                    self.out,
+                    "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+                    esc(a.csrf)
+                );
+            }
         }
         for s in &i.def.sections {
             let cond = s
@@ -459,9 +573,17 @@ impl R<'_> {
         }
         self.uploads();
         if !i.embedded {
+            let save = if i.attach.is_some() {
+                format!(
+                    " <button type=\"submit\" name=\"_save\" value=\"1\" formnovalidate class=\"secondary\">{}</button>",
+                    ui(i.lang, "save_draft")
+                )
+            } else {
+                String::new()
+            };
             let _ = write!(
                 self.out,
-                "<p><button type=\"submit\">{}</button></p></form>",
+                "<p><button type=\"submit\">{}</button>{save}</p></form>",
                 ui(i.lang, "check")
             );
         }
@@ -925,16 +1047,25 @@ impl R<'_> {
             return;
         }
         let attached = i.values.get(UPLOADS_KEY).and_then(Value::as_object);
+        let note = if i.attach.is_some() {
+            "uploads_note_attach"
+        } else {
+            "uploads_note"
+        };
         let _ = write!(
             self.out,
-            "<fieldset id=\"s-uploads\"><legend>{}</legend><p class=\"muted\">{}</p><ul>",
+            "<fieldset id=\"s-uploads\"><legend>{}</legend><p class=\"muted\">{}</p><ul class=\"slots\">",
             ui(i.lang, "uploads"),
-            ui(i.lang, "uploads_note")
+            ui(i.lang, note)
         );
         for u in &i.def.uploads {
             let path = format!("{UPLOADS_KEY}.{}", u.id);
             let id = html_id(&path);
-            let _ = write!(self.out, "<li id=\"{id}\">{}", esc(t(&u.name, i.lang)));
+            let _ = write!(
+                self.out,
+                "<li id=\"{id}\"><strong>{}</strong>",
+                esc(t(&u.name, i.lang))
+            );
             if u.required {
                 let _ = write!(
                     self.out,
@@ -948,26 +1079,135 @@ impl R<'_> {
                 ui(i.lang, "max_size"),
                 u.max_bytes.div_ceil(1024 * 1024)
             );
-            if let Some(key) = attached.and_then(|m| m.get(&u.id)).and_then(Value::as_str) {
+            let key = attached
+                .and_then(|m| m.get(&u.id))
+                .and_then(Value::as_str)
+                .filter(|k| !k.is_empty());
+            if let Some(key) = key {
                 let _ = write!(
                     self.out,
-                    " <span class=\"muted\">({})</span><input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                    ui(i.lang, "attached"),
+                    "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
                     esc(&input_name(&path)),
                     esc(key)
                 );
+                match (i.attach, key.strip_prefix("sha256:")) {
+                    (Some(a), Some(hex)) => {
+                        let name = a
+                            .files
+                            .iter()
+                            .find(|f| f.key == key)
+                            .map(|f| f.name.as_str())
+                            .or_else(|| a.names.get(key).map(String::as_str))
+                            .unwrap_or(hex.get(..12).unwrap_or(hex));
+                        let _ = write!(
+                            self.out,
+                            "<span class=\"attached\" id=\"{id}-file\"> · {}: <a href=\"/api/v1/me/files/{}?inline=1\" target=\"_blank\" rel=\"noopener\">{}</a> ({})</span>",
+                            ui(i.lang, "attached"),
+                            esc(hex),
+                            esc(name),
+                            ui(i.lang, "preview")
+                        );
+                    }
+                    _ => {
+                        let _ = write!(
+                            self.out,
+                            " <span class=\"muted\">({})</span>",
+                            ui(i.lang, "attached")
+                        );
+                    }
+                }
             }
-            if let Some(e) = self.errors.get(path.as_str()) {
+            let err_id = format!("{id}-err");
+            let has_err = if let Some(e) = self.errors.get(path.as_str()) {
                 let msg = if i.lang == "en" {
                     &e.message_en
                 } else {
                     &e.message
                 };
-                let _ = write!(self.out, " <span class=\"field-err\">{}</span>", esc(msg));
+                let _ = write!(
+                    self.out,
+                    " <span class=\"field-err\" id=\"{err_id}\">{}</span>",
+                    esc(msg)
+                );
+                true
+            } else {
+                false
+            };
+            if let Some(a) = i.attach {
+                self.slot_inputs(u, a, key, &id, has_err.then_some(err_id.as_str()));
             }
             self.out.push_str("</li>");
         }
         self.out.push_str("</ul></fieldset>");
+    }
+
+    /// A file input for the slot, and the person's stored files to attach with one click.
+    fn slot_inputs(
+        &mut self,
+        u: &motcua_domain::forms::UploadSlot,
+        a: &Attach<'_>,
+        attached: Option<&str>,
+        id: &str,
+        err: Option<&str>,
+    ) {
+        let lang = self.i.lang;
+        let accept: Vec<&str> = u
+            .accept
+            .iter()
+            .map(|m| match m.as_str() {
+                "application/pdf" => ".pdf,application/pdf",
+                "image/jpeg" => ".jpg,.jpeg,image/jpeg",
+                "image/png" => ".png,image/png",
+                _ => "",
+            })
+            .filter(|x| !x.is_empty())
+            .collect();
+        let described = err
+            .map(|e| format!(" aria-describedby=\"{e}\" aria-invalid=\"true\""))
+            .unwrap_or_default();
+        let _ = write!(
+            self.out,
+            "<label for=\"{id}-input\">{}</label><input type=\"file\" id=\"{id}-input\" name=\"_file[{}]\" accept=\"{}\"{described}>",
+            ui(
+                lang,
+                if attached.is_some() {
+                    "replace_file"
+                } else {
+                    "choose_file"
+                }
+            ),
+            esc(&u.id),
+            accept.join(",")
+        );
+        if a.files.is_empty() {
+            return;
+        }
+        let _ = write!(
+            self.out,
+            "<fieldset class=\"vault\"><legend>{}</legend>",
+            ui(lang, "from_vault")
+        );
+        for (n, f) in a.files.iter().enumerate() {
+            let checked = if attached == Some(f.key.as_str()) {
+                " checked"
+            } else {
+                ""
+            };
+            let _ = write!(
+                self.out,
+                "<div class=\"check\"><input type=\"radio\" id=\"{id}-pick-{n}\" name=\"_pick[{}]\" value=\"{}\"{checked}> <label for=\"{id}-pick-{n}\">{} <span class=\"muted\">· {}</span></label></div>",
+                esc(&u.id),
+                esc(&f.key),
+                esc(&f.name),
+                esc(&f.added)
+            );
+        }
+        let _ = write!(
+            self.out,
+            "<button type=\"submit\" name=\"_choose\" value=\"{}\" formnovalidate class=\"small\">{}</button></fieldset>",
+            esc(&u.id),
+            ui(lang, "use_file")
+        );
     }
 }
 

@@ -1,5 +1,5 @@
 //! The identity adapter: who a personal ID (số định danh cá nhân) belongs to, for the desk officer
-//! who receives a dossier at the counter.
+//! who receives a dossier at the counter and to prefill a citizen's own e-form (`prefill.rs`).
 //!
 //! [`IdentityProvider`] is the seam where identity sources plug in. [`LocalIdentity`] (the
 //! default) answers from the most recent applicant record this system holds for that personal
@@ -47,6 +47,8 @@ pub struct Identity {
 pub enum Purpose {
     /// Receiving a dossier at the one-stop counter.
     CounterReception,
+    /// Filling a citizen's own e-form with what is known of them (their own personal ID).
+    OnlineFormPrefill,
 }
 
 impl Purpose {
@@ -54,6 +56,7 @@ impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::CounterReception => "counter_reception",
+            Purpose::OnlineFormPrefill => "online_form_prefill",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod batch;
+mod drafts;
 mod files;
 mod inbox;
 mod outbox;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_14.sql"),
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
+    include_str!("migrate_17.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -2,6 +2,7 @@
 //! read-only connections for queries.
 
 mod accounts;
+mod drafts;
 mod files;
 mod inbox;
 mod outbox;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_14.sql"),
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
+    include_str!("migrate_17.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

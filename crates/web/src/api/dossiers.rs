@@ -41,7 +41,8 @@ pub struct SubmitRequest {
     /// the generic one (`GET /api/v1/procedures/{code}/form`). Fields the form fills from the
     /// applicant's profile are taken from `applicant` when left out. Online submissions must
     /// pass the form; at the counter or by post an empty object means the paper declaration
-    /// is on file.
+    /// is on file. Files of its upload slots (`_uploads`: slot -> `sha256:` key of the caller's
+    /// data store) become documents of the dossier, named after the slot.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub form: serde_json::Value,
@@ -380,17 +381,20 @@ pub async fn submit(
         applicant.email = c.email;
         applicant.personal_id = c.personal_id.and_then(|p| p.parse().ok());
     }
+    // The declaration's upload slots are documents of the dossier like any other.
+    let mut documents = req.documents;
+    merge_uploads(&rec.version.form_or_generic(), &form, &mut documents);
     // File keys must name files the caller may use: otherwise anyone could claim a component
-    // digitized with a made-up key.
-    crate::api::files::check_documents(&s, &actor, &req.documents, None).await?;
-    let documents = req.documents.clone();
+    // digitized with a made-up key (or someone else's file).
+    crate::api::files::check_documents(&s, &actor, &documents, None).await?;
+    let linked = documents.clone();
     let cmd = Command::Submit(Box::new(SubmitData {
         procedure: rec.version.snapshot(&receiving, &competent),
         applicant,
         channel: req.channel,
         receiving_agency: receiving,
         competent_agency: competent,
-        documents: req.documents,
+        documents,
         form,
         receive: req.receive,
         postal_tracking,
@@ -414,7 +418,7 @@ pub async fn submit(
         &s,
         &actor,
         &done.dossier,
-        &documents,
+        &linked,
         AttachmentKind::Component,
     )
     .await;
@@ -428,6 +432,37 @@ pub async fn submit(
         status,
         Json(view(&s, visible(&actor, done.dossier)?, &actor)),
     ))
+}
+
+/// Puts the files of the declaration's upload slots (`form._uploads`, slot -> key) among the
+/// submission's documents: each fills the procedure's document named like its slot when that
+/// one has no file yet, or is added under the slot's name. So they are checked (the caller's
+/// own files only) and linked to the dossier on the one path every document takes.
+pub(crate) fn merge_uploads(
+    def: &motcua_domain::forms::FormDefinition,
+    form: &serde_json::Value,
+    docs: &mut Vec<DocumentRef>,
+) {
+    let Some(up) = form
+        .get(motcua_domain::forms::UPLOADS_KEY)
+        .and_then(serde_json::Value::as_object)
+    else {
+        return;
+    };
+    for u in &def.uploads {
+        let Some(key) = up.get(&u.id).and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let name = u.name.get("vi").to_string();
+        match docs.iter_mut().find(|d| d.name == name) {
+            Some(d) if d.file.is_none() => d.file = Some(key.to_string()),
+            Some(d) if d.file.as_deref() == Some(key) => {}
+            _ => docs.push(DocumentRef {
+                name,
+                file: Some(key.to_string()),
+            }),
+        }
+    }
 }
 
 /// The e-form values a submission keeps: checked against the version's form (the server is the

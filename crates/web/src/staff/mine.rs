@@ -1,4 +1,5 @@
-//! `GET /ca-nhan`: a signed-in citizen's own dossiers, newest first.
+//! `GET /ca-nhan`: a signed-in citizen's own dossiers, newest first, and their drafts (forms in
+//! progress) with "tiếp tục" (resume) and "xoá" (`POST /ca-nhan/nhap/{id}/xoa`, CSRF).
 
 use super::{forbidden, lang_of, local, texts, to_sign_in};
 use crate::AppState;
@@ -17,6 +18,18 @@ pub(crate) struct Params {
     lang: Option<String>,
     /// A dossier just submitted (shows a confirmation).
     moi: Option<String>,
+    /// A draft just deleted (shows a confirmation).
+    xoa: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DraftRow {
+    id: String,
+    code: String,
+    procedure_name: String,
+    saved: String,
+    /// The procedure's published version is newer than the draft's.
+    old: bool,
 }
 
 #[derive(Serialize)]
@@ -70,12 +83,35 @@ pub(crate) async fn page(
             due: local(r.due_at),
         })
         .collect();
+    let drafts = match s.store.drafts(sess.actor.user_id).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "listing a citizen's drafts failed");
+            return super::busy(lang);
+        }
+    };
+    let mut draft_rows = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let current = s
+            .published_procedure(&d.procedure_code)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.version.version);
+        draft_rows.push(DraftRow {
+            id: d.id.to_string(),
+            code: d.procedure_code,
+            procedure_name: d.procedure_name,
+            saved: local(Some(d.updated_at)),
+            old: current.is_some_and(|v| v != d.procedure_version),
+        });
+    }
     crate::pages::render(
         "mine.html",
         lang,
         context! {
             st => t.value(), me => &sess.actor, csrf => &sess.csrf, rows,
-            submitted => p.moi.is_some(),
+            submitted => p.moi.is_some(), drafts => draft_rows, deleted => p.xoa.is_some(),
         },
     )
 }

@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod bulk;
 mod dossier;
+mod drafts;
 mod inbox;
 pub(crate) use inbox::soon_limit;
 mod login;
@@ -105,6 +106,10 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/ca-nhan", get(mine::page))
+        .route(
+            "/ca-nhan/nhap/{id}/xoa",
+            axum::routing::post(drafts::delete),
+        )
         .route("/ca-nhan/ho-so/{id}", get(track::page))
         .route(
             "/ca-nhan/ho-so/{id}/danh-gia",

@@ -297,6 +297,7 @@ async fn screen(
                 add_row: out.add_row,
                 today: (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive(),
                 embedded: true,
+                attach: None,
             })
         }
         None => String::new(),

@@ -1,7 +1,8 @@
 //! `POST /thu-tuc/{code}/nop`: a signed-in citizen submits online the declaration the form page
 //! has just found valid — through the same path as `POST /api/v1/dossiers` (the form is checked
 //! again there: the server is the authority), with the page's idempotency key so that a double
-//! click makes one dossier.
+//! click makes one dossier. The declaration's files (`_uploads`) become the dossier's documents
+//! there too; the citizen's drafts of the procedure are deleted once it is submitted.
 
 use super::{forbidden, lang_of, texts, to_sign_in};
 use crate::AppState;
@@ -117,6 +118,7 @@ pub(crate) async fn submit_online(
     .await
     {
         Ok((_, Json(view))) => {
+            forget_drafts(&s, sess.actor.user_id, &rec.version.code.to_string()).await;
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             // The new dossier's own page: what happens next, the expected appointment, the
             // fees, and the receipt once the desk has received it.
@@ -133,6 +135,23 @@ pub(crate) async fn submit_online(
                 e.status()
             };
             bad(lang, status, e.detail())
+        }
+    }
+}
+
+/// A submitted declaration's drafts are done with: the citizen's drafts of the procedure (any
+/// version) are deleted. A failure only leaves a draft behind (logged).
+async fn forget_drafts(s: &AppState, owner: uuid::Uuid, code: &str) {
+    let drafts = match s.store.drafts(owner).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing drafts after a submission failed");
+            return;
+        }
+    };
+    for d in drafts.into_iter().filter(|d| d.procedure_code == code) {
+        if let Err(e) = s.store.delete_draft(owner, d.id).await {
+            tracing::warn!(error = %e, "deleting a submitted draft failed");
         }
     }
 }

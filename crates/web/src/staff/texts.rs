@@ -425,6 +425,15 @@ const VI: &[(&str, &str)] = &[
         "Hãy nhập thư điện tử, ví dụ lan@example.vn.",
     ),
     ("rs_forgot", "Quên mật khẩu?"),
+    ("dr_title", "Tờ khai đang soạn (bản nháp)"),
+    ("dr_saved", "Lưu lúc"),
+    ("dr_resume", "Tiếp tục"),
+    ("dr_delete", "Xoá"),
+    ("dr_deleted", "Đã xoá bản nháp."),
+    (
+        "dr_old",
+        "thủ tục đã có phiên bản mới: các thông tin còn phù hợp được giữ lại",
+    ),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -847,6 +856,15 @@ const EN: &[(&str, &str)] = &[
         "Enter an e-mail address, e.g. lan@example.vn.",
     ),
     ("rs_forgot", "Forgotten password?"),
+    ("dr_title", "Forms in progress (drafts)"),
+    ("dr_saved", "Saved at"),
+    ("dr_resume", "Continue"),
+    ("dr_delete", "Delete"),
+    ("dr_deleted", "The draft was deleted."),
+    (
+        "dr_old",
+        "the procedure has a new version: what still fits is kept",
+    ),
 ];
 
 /// The texts of one language.

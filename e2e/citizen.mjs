@@ -16,8 +16,8 @@ const SHOTS = process.env.SHOTS || "screenshots";
 const PASSWORD = "motcua@2026";
 const COMMUNE = "H40.24781";
 const SLOT = "giay_chung_sinh";
-// The example declaration, with the father's optional address filled in: the page preselects
-// the province of an empty address, so a half-filled address would be an error.
+// The example declaration, with the father's optional address filled in too (an address left
+// empty, with only its preselected province, counts as not given).
 const EXAMPLE = {
   ...JSON.parse(process.env.FORM_1001193),
   cha_noi_cu_tru: { province: "68", commune: "24781", street: "12 Trần Phú" },

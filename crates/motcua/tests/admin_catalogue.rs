@@ -6,17 +6,38 @@
 
 mod common;
 
+use common::browser::{csrf_in, raw};
 use common::{PASSWORD, as_user, base, send};
 use motcua_store::{OutboxClaim, OutboxFailure, OutboxQuery, OutboxStatus, Store};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 
-fn raw() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+/// The common test browser, reading pages with the template's HTML escapes undone.
+struct Browser(common::browser::Browser);
+
+impl Browser {
+    async fn sign_in(user: &str) -> Browser {
+        Browser(common::browser::Browser::sign_in(user).await)
+    }
+
+    async fn sign_in_at(at: &str, user: &str) -> Browser {
+        Browser(common::browser::Browser::sign_in_at(at, user, PASSWORD).await)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let (st, body) = self.0.get(path).await;
+        (st, unescape(&body))
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let (st, body) = self.0.post_form(path, form).await;
+        (st, unescape(&body))
+    }
+
+    async fn csrf(&self, path: &str) -> String {
+        self.0.csrf(path).await
+    }
 }
 
 /// The page's text with the template's HTML escapes undone.
@@ -27,91 +48,6 @@ fn unescape(html: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in {html}"));
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-}
-
-/// A signed-in browser on the server at `base`.
-struct Browser {
-    base: String,
-    cookie: String,
-}
-
-impl Browser {
-    async fn sign_in_at(base: &str, user: &str) -> Browser {
-        let res = raw().get(format!("{base}/dang-nhap")).send().await.unwrap();
-        let login = cookie_of(&res, "motcua_login_csrf").unwrap();
-        let csrf = csrf_in(&res.text().await.unwrap());
-        let res = raw()
-            .post(format!("{base}/dang-nhap"))
-            .header(COOKIE, login)
-            .form(&[("username", user), ("password", PASSWORD), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {user}");
-        Browser {
-            base: base.to_string(),
-            cookie: cookie_of(&res, "motcua_session").expect("session cookie"),
-        }
-    }
-
-    async fn sign_in(user: &str) -> Browser {
-        Browser::sign_in_at(base(), user).await
-    }
-
-    /// Status and the body (unescaped), or the redirect's target.
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let res = raw()
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        answer(res).await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let res = raw()
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        answer(res).await
-    }
-
-    async fn csrf(&self, path: &str) -> String {
-        let (st, html) = self.get(path).await;
-        assert_eq!(st, StatusCode::OK, "{path}: {html}");
-        csrf_in(&html)
-    }
-}
-
-async fn answer(res: reqwest::Response) -> (StatusCode, String) {
-    let st = res.status();
-    let loc = res
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string());
-    let body = res.text().await.unwrap();
-    (st, loc.unwrap_or_else(|| unescape(&body)))
 }
 
 /// The `n`th published procedure of the demo catalogue (each test takes its own, since the

@@ -8,15 +8,15 @@
 
 mod common;
 
+use common::browser::{BOUNDARY, Browser, csrf_in, raw};
 use common::{PASSWORD, as_user, base};
 use motcua_domain::files::samples;
 use motcua_store::{AuditQuery, Store};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
-const BOUNDARY: &str = "motcua-citizen-boundary-Zm9ybQ";
 /// Đăng ký khai sinh: a required upload slot, `giay_chung_sinh`, and an optional one.
 const COPY: &str = "1.001193";
 const SLOT: &str = "giay_chung_sinh";
@@ -41,13 +41,6 @@ fn server() -> &'static str {
     base()
 }
 
-fn raw() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 fn attr_after(html: &str, marker: &str) -> String {
     let at = html
         .find(marker)
@@ -56,117 +49,53 @@ fn attr_after(html: &str, marker: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
-fn csrf_in(html: &str) -> String {
-    attr_after(html, "name=\"csrf\" value=\"")
+/// `user` signed in on this file's server.
+async fn sign_in(user: &str) -> Browser {
+    Browser::sign_in_at(server(), user, PASSWORD).await
 }
 
-/// A signed-in browser (its session cookie; empty: nobody).
-struct Browser {
-    cookie: String,
+/// Nobody signed in, on this file's server.
+fn nobody() -> Browser {
+    Browser {
+        base: server().to_string(),
+        cookie: String::new(),
+    }
 }
 
-impl Browser {
-    async fn sign_in(user: &str) -> Browser {
-        let res = raw()
-            .get(format!("{}/dang-nhap", server()))
-            .send()
-            .await
-            .unwrap();
-        let login_cookie = cookie_of(&res, "motcua_login_csrf=");
-        let csrf = csrf_in(&res.text().await.unwrap());
-        let res = raw()
-            .post(format!("{}/dang-nhap", server()))
-            .header(COOKIE, login_cookie)
-            .form(&[("username", user), ("password", PASSWORD), ("csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {user}");
+/// A new citizen account (signed up with an e-mail address, signed in at once).
+async fn sign_up(name: &str) -> (Browser, String) {
+    let res = raw()
+        .get(format!("{}/dang-ky", server()))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = cookie_of(&res, "motcua_login_csrf=");
+    let csrf = csrf_in(&res.text().await.unwrap());
+    let email = format!(
+        "dan-{}@example.vn",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    );
+    let res = raw()
+        .post(format!("{}/dang-ky", server()))
+        .header(COOKIE, login_cookie)
+        .form(&[
+            ("name", name),
+            ("login", &email),
+            ("password", PASSWORD),
+            ("password2", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-up {email}");
+    (
         Browser {
+            base: server().to_string(),
             cookie: cookie_of(&res, "motcua_session="),
-        }
-    }
-
-    /// A new citizen account (signed up with an e-mail address, signed in at once).
-    async fn sign_up(name: &str) -> (Browser, String) {
-        let res = raw()
-            .get(format!("{}/dang-ky", server()))
-            .send()
-            .await
-            .unwrap();
-        let login_cookie = cookie_of(&res, "motcua_login_csrf=");
-        let csrf = csrf_in(&res.text().await.unwrap());
-        let email = format!(
-            "dan-{}@example.vn",
-            &uuid::Uuid::new_v4().simple().to_string()[..10]
-        );
-        let res = raw()
-            .post(format!("{}/dang-ky", server()))
-            .header(COOKIE, login_cookie)
-            .form(&[
-                ("name", name),
-                ("login", &email),
-                ("password", PASSWORD),
-                ("password2", PASSWORD),
-                ("csrf", &csrf),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-up {email}");
-        (
-            Browser {
-                cookie: cookie_of(&res, "motcua_session="),
-            },
-            email,
-        )
-    }
-
-    fn nobody() -> Browser {
-        Browser {
-            cookie: String::new(),
-        }
-    }
-
-    fn with(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        if self.cookie.is_empty() {
-            rb
-        } else {
-            rb.header(COOKIE, &self.cookie)
-        }
-    }
-
-    /// Status and the body (or the redirect's target).
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        answer(
-            self.with(raw().get(format!("{}{path}", server())))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post_form(&self, path: &str, fields: &[(String, String)]) -> (StatusCode, String) {
-        answer(
-            self.with(raw().post(format!("{}{path}", server())).form(fields))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post_multipart(&self, path: &str, body: Vec<u8>) -> (StatusCode, String) {
-        let rb = raw()
-            .post(format!("{}{path}", server()))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(body);
-        answer(self.with(rb).send().await.unwrap()).await
-    }
+        },
+        email,
+    )
 }
 
 fn cookie_of(res: &reqwest::Response, name: &str) -> String {
@@ -180,16 +109,6 @@ fn cookie_of(res: &reqwest::Response, name: &str) -> String {
         .next()
         .unwrap()
         .to_string()
-}
-
-async fn answer(res: reqwest::Response) -> (StatusCode, String) {
-    let st = res.status();
-    let loc = res
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string());
-    let body = res.text().await.unwrap();
-    (st, loc.unwrap_or(body))
 }
 
 /// One part of a multipart body.
@@ -306,10 +225,10 @@ async fn submit_from(b: &Browser, html: &str, extra_values: Value) -> (StatusCod
     b.post_form(
         &format!("/thu-tuc/{COPY}/nop"),
         &[
-            ("csrf".into(), csrf),
-            ("key".into(), key),
-            ("values".into(), values.to_string()),
-            ("agency".into(), agency),
+            ("csrf", csrf.as_str()),
+            ("key", key.as_str()),
+            ("values", values.to_string().as_str()),
+            ("agency", agency.as_str()),
         ],
     )
     .await
@@ -317,7 +236,7 @@ async fn submit_from(b: &Browser, html: &str, extra_values: Value) -> (StatusCod
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_attach_in_the_slots_with_bad_files_refused_next_to_the_slot() {
-    let lan = Browser::sign_in("congdan").await;
+    let lan = sign_in("congdan").await;
     let (st, html) = lan.get(&form_path()).await;
     assert_eq!(st, StatusCode::OK, "{html}");
     assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
@@ -326,7 +245,7 @@ async fn files_attach_in_the_slots_with_bad_files_refused_next_to_the_slot() {
     assert!(html.contains("Lưu nháp"));
     let csrf = csrf_in(&html);
     // Anonymous visitors see the slots listed, without file inputs.
-    let (st, anon) = Browser::nobody().get(&form_path()).await;
+    let (st, anon) = nobody().get(&form_path()).await;
     assert_eq!(st, StatusCode::OK);
     assert!(!anon.contains("type=\"file\"") && !anon.contains("multipart"));
 
@@ -386,9 +305,7 @@ async fn files_attach_in_the_slots_with_bad_files_refused_next_to_the_slot() {
     // Nobody signed in: no data store to keep a file in.
     let mut parts = declaration("", "Khách");
     parts.push(Part::File("_file[giay_chung_sinh]", "ban-chinh.pdf", &pdf));
-    let (st, html) = Browser::nobody()
-        .post_multipart(&path, multipart(&parts))
-        .await;
+    let (st, html) = nobody().post_multipart(&path, multipart(&parts)).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(html.contains("Đăng nhập để đính kèm tệp."), "{html}");
     // Malformed multipart: a friendly page.
@@ -468,7 +385,7 @@ async fn files_attach_in_the_slots_with_bad_files_refused_next_to_the_slot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_file_attaches_with_one_click_and_only_its_owner_may_use_it() {
-    let lan = Browser::sign_in("congdan").await;
+    let lan = sign_in("congdan").await;
     let (_, html) = lan.get(&form_path()).await;
     let csrf = csrf_in(&html);
     // Something in Lan's data store.
@@ -507,7 +424,7 @@ async fn a_stored_file_attaches_with_one_click_and_only_its_owner_may_use_it() {
 
     // Bình cannot use Lan's file: not by choosing it, not by carrying its key, not by
     // submitting it.
-    let binh = Browser::sign_in("congdan2").await;
+    let binh = sign_in("congdan2").await;
     let (_, page) = binh.get(&form_path()).await;
     assert!(!page.contains(&key), "her files are not listed to him");
     let bcsrf = csrf_in(&page);
@@ -536,7 +453,7 @@ async fn a_stored_file_attaches_with_one_click_and_only_its_owner_may_use_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drafts_are_saved_resumed_listed_and_deleted_by_their_owner_only() {
     // A new account: submissions elsewhere in this file must not delete its drafts.
-    let (lan, email) = Browser::sign_up("Đỗ Thị Hà").await;
+    let (lan, email) = sign_up("Đỗ Thị Hà").await;
     let (_, html) = lan.get(&form_path()).await;
     // Prefilled from the account: the name, and the e-mail signed up with.
     assert!(html.contains("value=\"Đỗ Thị Hà\""), "{html}");
@@ -574,47 +491,41 @@ async fn drafts_are_saved_resumed_listed_and_deleted_by_their_owner_only() {
     assert!(html.contains("value=\"Lan lần hai\""));
 
     // Bình neither opens nor deletes it; bad ids and a forged token are refused.
-    let binh = Browser::sign_in("congdan2").await;
+    let binh = sign_in("congdan2").await;
     let (st, _) = binh.get(&format!("{}?nhap={id}", form_path())).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, bpage) = binh.get("/ca-nhan").await;
     assert!(!bpage.contains(&id));
     let bcsrf = csrf_in(&bpage);
     let del = format!("/ca-nhan/nhap/{id}/xoa");
-    let (st, _) = binh.post_form(&del, &[("csrf".into(), bcsrf)]).await;
+    let (st, _) = binh.post_form(&del, &[("csrf", bcsrf.as_str())]).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = lan
         .get(&format!("{}?nhap=khong-phai-uuid", form_path()))
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, _) = lan
-        .post_form(&del, &[("csrf".into(), "forged".into())])
-        .await;
+    let (st, _) = lan.post_form(&del, &[("csrf", "forged")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = lan
         .post_form(
             "/ca-nhan/nhap/khong-phai-uuid/xoa",
-            &[("csrf".into(), csrf.clone())],
+            &[("csrf", csrf.as_str())],
         )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, to) = Browser::nobody()
-        .get(&format!("{}?nhap={id}", form_path()))
-        .await;
+    let (st, to) = nobody().get(&format!("{}?nhap={id}", form_path())).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert!(to.starts_with("/dang-nhap"));
-    let desk = Browser::sign_in("motcua.xa").await;
+    let desk = sign_in("motcua.xa").await;
     let (st, _) = desk.get(&format!("{}?nhap={id}", form_path())).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     // Nobody signed in cannot save a draft: sign in first.
-    let (st, to) = Browser::nobody()
-        .post_form(&form_path(), &[("_save".into(), "1".into())])
-        .await;
+    let (st, to) = nobody().post_form(&form_path(), &[("_save", "1")]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert!(to.starts_with("/dang-nhap"), "{to}");
 
     // Deleted by its owner.
-    let (st, to) = lan.post_form(&del, &[("csrf".into(), csrf.clone())]).await;
+    let (st, to) = lan.post_form(&del, &[("csrf", csrf.as_str())]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert!(to.starts_with("/ca-nhan?xoa=1"));
     let (_, mine) = lan.get(&to).await;
@@ -661,7 +572,7 @@ async fn a_new_form_is_prefilled_from_the_profile_and_the_audited_identity_looku
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    let binh = Browser::sign_in("congdan2").await;
+    let binh = sign_in("congdan2").await;
     let (st, html) = binh.get(&form_path()).await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("value=\"Trần Văn Bình\""), "{html}");
@@ -677,7 +588,7 @@ async fn a_new_form_is_prefilled_from_the_profile_and_the_audited_identity_looku
     let (_, html) = binh.post_multipart(&form_path(), multipart(&parts)).await;
     assert!(html.contains("value=\"001203000999\"") && html.contains("value=\"Bình tự gõ\""));
     // Anonymous visitors get an empty form.
-    let (_, anon) = Browser::nobody().get(&form_path()).await;
+    let (_, anon) = nobody().get(&form_path()).await;
     assert!(!anon.contains(pid));
 
     // The lookup is in the audit trail, with its purpose.
@@ -703,7 +614,7 @@ async fn a_new_form_is_prefilled_from_the_profile_and_the_audited_identity_looku
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_of_a_superseded_version_opens_with_what_still_fits() {
     let code = "1.004845"; // Đăng ký chấm dứt giám hộ: the generic form until a new version
-    let (ha, _) = Browser::sign_up("Lý Thu Hà").await;
+    let (ha, _) = sign_up("Lý Thu Hà").await;
     let path = format!("/thu-tuc/{code}/to-khai");
     let (st, html) = ha.get(&path).await;
     assert_eq!(st, StatusCode::OK, "{html}");

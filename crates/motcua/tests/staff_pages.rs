@@ -59,7 +59,7 @@ async fn sign_in(user: &str) -> Browser {
         !line.contains("Secure"),
         "plain HTTP: no Secure flag: {line}"
     );
-    Browser { cookie: pair }
+    Browser::with_cookie(pair)
 }
 
 async fn submit(name: &str, agency: &str) -> String {
@@ -133,7 +133,7 @@ async fn behind_an_https_proxy_the_cookie_is_secure_and_host_bound() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (pair, line) = set_cookie(&res, "__Host-motcua_session").expect("secure cookie");
     assert!(line.contains("Secure") && line.contains("HttpOnly") && line.contains("Path=/"));
-    let b = Browser { cookie: pair };
+    let b = Browser::with_cookie(pair);
     let (st, _) = b.get("/can-bo").await;
     assert_eq!(st, StatusCode::OK);
 }
@@ -280,9 +280,7 @@ async fn an_officer_works_a_dossier_from_the_inbox_and_others_cannot_reach_it() 
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let anon = Browser {
-        cookie: "motcua_session=forged".into(),
-    };
+    let anon = Browser::with_cookie("motcua_session=forged".into());
     let (st, to) = anon.get(&page).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(to, format!("/dang-nhap?next={page}"));
@@ -444,9 +442,7 @@ async fn a_desk_officer_calls_tickets_from_the_counter_console_and_leaders_read_
     let other = sign_in("motcua.tinh").await;
     let (st, html) = other.get(&console).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
-    let anon = Browser {
-        cookie: String::new(),
-    };
+    let anon = Browser::anonymous();
     let (st, to) = anon.get(&console).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(to, format!("/dang-nhap?next={console}"));

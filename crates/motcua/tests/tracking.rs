@@ -118,9 +118,7 @@ async fn the_owner_follows_the_dossier_and_nobody_else_sees_it() {
     let desk = Browser::sign_in("motcua.xa").await;
     let (st, _) = desk.get(&path).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let anonymous = Browser {
-        cookie: String::new(),
-    };
+    let anonymous = Browser::anonymous();
     let (st, to) = anonymous.get(&path).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(to, format!("/dang-nhap?next=/ca-nhan/ho-so/{id}"));
@@ -562,7 +560,7 @@ async fn a_citizen_signs_up_with_a_phone_number_or_email_and_is_signed_in() {
         .next()
         .unwrap()
         .to_string();
-    let me = Browser { cookie: session };
+    let me = Browser::with_cookie(session);
     let (st, html) = me.get("/ca-nhan").await;
     assert_eq!(st, StatusCode::OK, "{html}");
     assert!(

@@ -381,6 +381,11 @@ fn address_rules() {
         paths(a(json!({"province": "68", "commune": "", "street": "x"}))),
         ["dia_chi.commune"]
     );
+    // The preselected province alone is no address: a required one is missing, not half-filled.
+    assert_eq!(
+        paths(a(json!({"province": "68", "commune": "", "street": ""}))),
+        ["dia_chi"]
+    );
     assert_eq!(
         paths(a(
             json!({"province": "68", "commune": "24781", "street": ""})

@@ -671,7 +671,9 @@ impl Validator<'_> {
                 .unwrap_or_default()
         };
         let (province, commune, street) = (part("province"), part("commune"), part("street"));
-        if province.is_empty() && commune.is_empty() && street.is_empty() {
+        // A province alone says nothing (the page preselects the form's default province in
+        // every address picker): without a commune or a street the address is not given.
+        if commune.is_empty() && street.is_empty() {
             return Parsed::Empty;
         }
         let path = format!("{prefix}{}", f.id);

@@ -13,7 +13,6 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::task::JoinHandle;
 
 /// Path of the lookup endpoint.
 pub const PATH: &str = "/csdldancu/tra-cuu";
@@ -161,9 +160,8 @@ struct Shared {
 
 /// A running sandbox lookup.
 pub struct PopulationSandbox {
-    addr: SocketAddr,
+    server: super::Served,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
 }
 
 fn roll(percent: u8) -> bool {
@@ -233,8 +231,6 @@ impl PopulationSandbox {
     /// Starts a lookup on `addr` (port 0: any free port) accepting `token`, knowing
     /// [`samples`].
     pub async fn start(addr: SocketAddr, token: &str) -> std::io::Result<PopulationSandbox> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             token: token.to_string(),
             people: samples(),
@@ -246,20 +242,18 @@ impl PopulationSandbox {
             .route("/_sandbox/requests", get(requests))
             .route("/_sandbox/faults", post(set_faults))
             .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(PopulationSandbox { addr, shared, task })
+        let server = super::Served::start(addr, app).await?;
+        Ok(PopulationSandbox { server, shared })
     }
 
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The lookup URL.
     pub fn url(&self) -> String {
-        format!("http://{}{PATH}", self.addr)
+        format!("http://{}{PATH}", self.server.addr())
     }
 
     /// The token it accepts.
@@ -285,12 +279,6 @@ impl PopulationSandbox {
 
     /// Runs until the server stops.
     pub async fn wait(&mut self) {
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for PopulationSandbox {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.server.wait().await;
     }
 }

@@ -12,7 +12,6 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::task::JoinHandle;
 
 /// Path of the protocol endpoint.
 pub const PATH: &str = "/sms";
@@ -43,9 +42,8 @@ struct Shared {
 
 /// A running sandbox SMS gateway.
 pub struct SmsSandbox {
-    addr: SocketAddr,
+    server: super::Served,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
 }
 
 /// What the gateway received.
@@ -128,8 +126,6 @@ async fn set_faults(State(s): State<Arc<Shared>>, Json(f): Json<SmsFaults>) -> J
 impl SmsSandbox {
     /// Starts a gateway on `addr` (port 0: any free port) accepting `secret`.
     pub async fn start(addr: SocketAddr, secret: &str) -> std::io::Result<SmsSandbox> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             secret: secret.to_string(),
             gateway: Mutex::new(Gateway::default()),
@@ -140,21 +136,19 @@ impl SmsSandbox {
             .route("/_sandbox/messages", get(messages))
             .route("/_sandbox/faults", post(set_faults))
             .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(SmsSandbox { addr, shared, task })
+        let server = super::Served::start(addr, app).await?;
+        Ok(SmsSandbox { server, shared })
     }
 
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Settings that point the HTTP gateway client at this sandbox.
     pub fn client_settings(&self) -> SmsSettings {
         SmsSettings {
-            url: format!("http://{}{PATH}", self.addr),
+            url: format!("http://{}{PATH}", self.server.addr()),
             secret: self.shared.secret.clone(),
             request_timeout_ms: 5_000,
         }
@@ -183,12 +177,6 @@ impl SmsSandbox {
 
     /// Runs until the server stops.
     pub async fn wait(&mut self) {
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for SmsSandbox {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.server.wait().await;
     }
 }

@@ -14,7 +14,6 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::task::JoinHandle;
 
 /// Path of the protocol endpoint (as on Zalo's server).
 pub const PATH: &str = "/message/template";
@@ -52,9 +51,8 @@ struct Shared {
 
 /// A running sandbox ZNS endpoint.
 pub struct ZaloSandbox {
-    addr: SocketAddr,
+    server: super::Served,
     shared: Arc<Shared>,
-    task: JoinHandle<()>,
 }
 
 fn roll(percent: u8) -> bool {
@@ -133,8 +131,6 @@ async fn set_faults(State(s): State<Arc<Shared>>, Json(f): Json<ZaloFaults>) -> 
 impl ZaloSandbox {
     /// Starts an endpoint on `addr` (port 0: any free port) accepting `token`.
     pub async fn start(addr: SocketAddr, token: &str) -> std::io::Result<ZaloSandbox> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             token: token.to_string(),
             state: Mutex::new(ZaloState::default()),
@@ -145,21 +141,19 @@ impl ZaloSandbox {
             .route("/_sandbox/messages", get(messages))
             .route("/_sandbox/faults", post(set_faults))
             .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(ZaloSandbox { addr, shared, task })
+        let server = super::Served::start(addr, app).await?;
+        Ok(ZaloSandbox { server, shared })
     }
 
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Settings that point the ZNS client at this sandbox (no templates: add them).
     pub fn client_settings(&self) -> ZaloSettings {
         ZaloSettings {
-            url: format!("http://{}{PATH}", self.addr),
+            url: format!("http://{}{PATH}", self.server.addr()),
             access_token: self.shared.token.clone(),
             request_timeout_ms: 5_000,
             ..ZaloSettings::default()
@@ -184,12 +178,6 @@ impl ZaloSandbox {
 
     /// Runs until the server stops.
     pub async fn wait(&mut self) {
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for ZaloSandbox {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.server.wait().await;
     }
 }

@@ -66,36 +66,45 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
     out
 }
 
-/// A browser: its session cookie (empty: nobody signed in).
+/// A browser: the server it talks to and its session cookie (empty: nobody signed in).
 pub struct Browser {
+    /// Base URL of the server (the shared test server unless said otherwise).
+    pub base: String,
     /// `motcua_session=...`, or empty.
     pub cookie: String,
 }
 
 impl Browser {
-    /// Nobody signed in.
+    /// Nobody signed in, on the shared test server.
     pub fn anonymous() -> Browser {
+        Browser::with_cookie(String::new())
+    }
+
+    /// A browser holding `cookie` (a session pair, or anything forged), on the shared server.
+    pub fn with_cookie(cookie: String) -> Browser {
         Browser {
-            cookie: String::new(),
+            base: base().to_string(),
+            cookie,
         }
     }
 
     /// Signs `user` in with the demo password through the sign-in form.
     pub async fn sign_in(user: &str) -> Browser {
-        Browser::sign_in_with(user, PASSWORD).await
+        Browser::sign_in_at(base(), user, PASSWORD).await
     }
 
-    /// Signs `user` in with `password` through the sign-in form (with its CSRF cookie).
+    /// Signs `user` in with `password` through the sign-in form.
     pub async fn sign_in_with(user: &str, password: &str) -> Browser {
-        let res = raw()
-            .get(format!("{}/dang-nhap", base()))
-            .send()
-            .await
-            .unwrap();
+        Browser::sign_in_at(base(), user, password).await
+    }
+
+    /// Signs `user` in on the server at `at` through its sign-in form (with its CSRF cookie).
+    pub async fn sign_in_at(at: &str, user: &str, password: &str) -> Browser {
+        let res = raw().get(format!("{at}/dang-nhap")).send().await.unwrap();
         let login = cookie_of(&res, "motcua_login_csrf").expect("login csrf cookie");
         let csrf = csrf_in(&res.text().await.unwrap());
         let res = raw()
-            .post(format!("{}/dang-nhap", base()))
+            .post(format!("{at}/dang-nhap"))
             .header(COOKIE, login)
             .form(&[("username", user), ("password", password), ("csrf", &csrf)])
             .send()
@@ -103,11 +112,12 @@ impl Browser {
             .unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in {user}");
         Browser {
+            base: at.to_string(),
             cookie: cookie_of(&res, "motcua_session").expect("session cookie"),
         }
     }
 
-    fn with_cookie(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn send_with(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         if self.cookie.is_empty() {
             rb
         } else {
@@ -117,26 +127,26 @@ impl Browser {
 
     /// `GET path`: status and body (or the redirect's target).
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
-        let rb = self.with_cookie(raw().get(format!("{}{path}", base())));
+        let rb = self.send_with(raw().get(format!("{}{path}", self.base)));
         answer(rb.send().await.unwrap()).await
     }
 
     /// Posts a URL-encoded form.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let rb = self.with_cookie(raw().post(format!("{}{path}", base())).form(fields));
+        let rb = self.send_with(raw().post(format!("{}{path}", self.base)).form(fields));
         answer(rb.send().await.unwrap()).await
     }
 
-    /// Posts a multipart body built by [`multipart`].
+    /// Posts a multipart body built by [`multipart`] (or with [`BOUNDARY`]).
     pub async fn post_multipart(&self, path: &str, body: Vec<u8>) -> (StatusCode, String) {
         let rb = raw()
-            .post(format!("{}{path}", base()))
+            .post(format!("{}{path}", self.base))
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={BOUNDARY}"),
             )
             .body(body);
-        answer(self.with_cookie(rb).send().await.unwrap()).await
+        answer(self.send_with(rb).send().await.unwrap()).await
     }
 
     /// The CSRF token shown on `path` (which must answer 200).

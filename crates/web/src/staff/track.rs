@@ -555,6 +555,33 @@ pub(crate) async fn supply(
     }
 }
 
+/// A URL-encoded form the owner posts about their dossier: a citizen signed in (else the
+/// sign-in page), their dossier (someone else's does not exist, whatever the body), a readable
+/// form, the session's CSRF token; `Err` is the page to answer with.
+#[allow(clippy::result_large_err)]
+async fn owner_form<F>(
+    s: &AppState,
+    session: MaybeSession,
+    id: &str,
+    lang: &str,
+    form: Result<axum::Form<F>, axum::extract::rejection::FormRejection>,
+    csrf_of: impl Fn(&F) -> Option<&str>,
+) -> Result<(Session, Dossier, F), Response> {
+    let t = texts::get(lang);
+    let sess = citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang)?;
+    let d = owned(s, &sess, id, lang).await?;
+    let page_error = |status: StatusCode| {
+        crate::pages::error_page(status, lang, t.get("error"), t.get("expired_form"))
+    };
+    let Ok(axum::Form(f)) = form else {
+        return Err(page_error(StatusCode::BAD_REQUEST));
+    };
+    if !sess.csrf_ok(csrf_of(&f)) {
+        return Err(page_error(StatusCode::FORBIDDEN));
+    }
+    Ok((sess, d, f))
+}
+
 /// The rating form.
 #[derive(Deserialize, Default)]
 pub(crate) struct RateForm {
@@ -575,31 +602,14 @@ pub(crate) async fn rate(
     let p = q.map(|Query(p)| p).unwrap_or_default();
     let lang = lang_of(p.lang.as_deref());
     let t = texts::get(lang);
-    let sess = match citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang) {
-        Ok(s) => s,
+    let (sess, d, f) = match owner_form(&s, session, &id, lang, form, |f: &RateForm| {
+        f.csrf.as_deref()
+    })
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    // Someone else's dossier does not exist, whatever the body.
-    let d = match owned(&s, &sess, &id, lang).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let Ok(axum::Form(f)) = form else {
-        return crate::pages::error_page(
-            StatusCode::BAD_REQUEST,
-            lang,
-            t.get("error"),
-            t.get("expired_form"),
-        );
-    };
-    if !sess.csrf_ok(f.csrf.as_deref()) {
-        return crate::pages::error_page(
-            StatusCode::FORBIDDEN,
-            lang,
-            t.get("error"),
-            t.get("expired_form"),
-        );
-    }
     let again = |msg: &'static str, status: StatusCode| {
         let flash = Flash {
             error: Some(msg),
@@ -668,25 +678,14 @@ pub(crate) async fn set_notifications(
 ) -> Response {
     let p = q.map(|Query(p)| p).unwrap_or_default();
     let lang = lang_of(p.lang.as_deref());
-    let t = texts::get(lang);
-    let sess = match citizen(session, &format!("/ca-nhan/ho-so/{id}"), lang) {
-        Ok(s) => s,
+    let (sess, d, f) = match owner_form(&s, session, &id, lang, form, |f: &NotifyForm| {
+        f.csrf.as_deref()
+    })
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    // Someone else's dossier does not exist, whatever the body.
-    let d = match owned(&s, &sess, &id, lang).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let page_error = |status: StatusCode| {
-        crate::pages::error_page(status, lang, t.get("error"), t.get("expired_form"))
-    };
-    let Ok(axum::Form(f)) = form else {
-        return page_error(StatusCode::BAD_REQUEST);
-    };
-    if !sess.csrf_ok(f.csrf.as_deref()) {
-        return page_error(StatusCode::FORBIDDEN);
-    }
     let channels = motcua_domain::dossier::NotifyChannels {
         email: f.email.is_some(),
         sms: f.sms.is_some(),

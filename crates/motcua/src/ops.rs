@@ -297,6 +297,14 @@ pub enum SandboxCmd {
     },
 }
 
+/// Waits for `server` to end or for ctrl-c, whichever comes first.
+async fn until_stopped(server: impl std::future::Future<Output = ()>) {
+    tokio::select! {
+        _ = server => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
 /// Runs a sandbox until ctrl-c.
 pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result<()> {
     match cmd {
@@ -338,10 +346,7 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 "  point motcua at it: MOTCUA_DVCQG_URL={} (stats_url {})",
                 a.base_url, a.stats_url
             );
-            tokio::select! {
-                _ = h.wait() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
+            until_stopped(h.wait()).await;
             let sum = h.summary();
             println!(
                 "sandbox stopped: {} requests, {} dossiers, {} steps, {} duplicates, {} out of order",
@@ -371,10 +376,7 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 "  point motcua at it: MOTCUA_SMS_URL={} MOTCUA_SMS_SECRET=<the secret>",
                 c.url
             );
-            tokio::select! {
-                _ = h.wait() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
+            until_stopped(h.wait()).await;
             let st = h.state();
             println!(
                 "sandbox stopped: {} requests, {} messages, {} duplicates, {} injected failures",
@@ -417,10 +419,7 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 "  point motcua at it: MOTCUA_IDENTITY_URL={} MOTCUA_IDENTITY_TOKEN=<the token>",
                 h.url()
             );
-            tokio::select! {
-                _ = h.wait() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
+            until_stopped(h.wait()).await;
             let st = h.state();
             println!(
                 "sandbox stopped: {} lookups, {} injected failures",
@@ -460,10 +459,7 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 "  point motcua at it: MOTCUA_ZALO_URL={} MOTCUA_ZALO_ACCESS_TOKEN=<the token>, and a default_template",
                 c.url
             );
-            tokio::select! {
-                _ = h.wait() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
+            until_stopped(h.wait()).await;
             let st = h.state();
             println!(
                 "sandbox stopped: {} requests, {} messages, {} duplicates, {} injected failures",

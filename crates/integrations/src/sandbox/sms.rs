@@ -26,17 +26,9 @@ pub struct SmsFaults {
     pub fail_5xx_percent: u8,
 }
 
-#[derive(Default)]
-struct Gateway {
-    messages: Vec<Sms>,
-    requests: u64,
-    duplicates: u64,
-    injected: u64,
-}
-
 struct Shared {
     secret: String,
-    gateway: Mutex<Gateway>,
+    gateway: Mutex<SmsState>,
     faults: Mutex<SmsFaults>,
 }
 
@@ -103,17 +95,7 @@ async fn receive(State(s): State<Arc<Shared>>, h: HeaderMap, body: axum::body::B
 }
 
 async fn messages(State(s): State<Arc<Shared>>) -> Json<SmsState> {
-    Json(
-        s.gateway
-            .lock()
-            .map(|g| SmsState {
-                messages: g.messages.clone(),
-                requests: g.requests,
-                duplicates: g.duplicates,
-                injected: g.injected,
-            })
-            .unwrap_or_default(),
-    )
+    Json(s.gateway.lock().map(|g| g.clone()).unwrap_or_default())
 }
 
 async fn set_faults(State(s): State<Arc<Shared>>, Json(f): Json<SmsFaults>) -> Json<SmsFaults> {
@@ -128,7 +110,7 @@ impl SmsSandbox {
     pub async fn start(addr: SocketAddr, secret: &str) -> std::io::Result<SmsSandbox> {
         let shared = Arc::new(Shared {
             secret: secret.to_string(),
-            gateway: Mutex::new(Gateway::default()),
+            gateway: Mutex::new(SmsState::default()),
             faults: Mutex::new(SmsFaults::default()),
         });
         let app = Router::new()
@@ -166,12 +148,7 @@ impl SmsSandbox {
         self.shared
             .gateway
             .lock()
-            .map(|g| SmsState {
-                messages: g.messages.clone(),
-                requests: g.requests,
-                duplicates: g.duplicates,
-                injected: g.injected,
-            })
+            .map(|g| g.clone())
             .unwrap_or_default()
     }
 

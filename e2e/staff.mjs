@@ -8,6 +8,7 @@
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import assert from "node:assert/strict";
+import { tinyPdf } from "./pdf.mjs";
 
 const BASE = process.env.BASE;
 const SHOTS = process.env.SHOTS || "screenshots";
@@ -63,6 +64,20 @@ try {
   const me = await api("/api/v1/me", { token: await token("motcua.xa") });
   const commune = me.json.agency;
   const citizen = await token("congdan");
+  // Online, every required document comes with its file: upload one and attach it to each.
+  const upload = new FormData();
+  upload.append("file", new Blob([tinyPdf()], { type: "application/pdf" }), "giay-to.pdf");
+  const up = await fetch(BASE + "/api/v1/files", {
+    method: "POST",
+    headers: { authorization: `Bearer ${citizen}` },
+    body: upload,
+  });
+  assert.equal(up.status, 201, `upload: ${up.status}`);
+  const file = (await up.json()).key;
+  const form = await api("/api/v1/procedures/1.001193/form");
+  const required = form.json.form.uploads
+    .filter((u) => u.required)
+    .map((u) => ({ name: typeof u.name === "string" ? u.name : u.name.vi, file }));
   const sub = await api("/api/v1/dossiers", {
     token: citizen,
     method: "POST",
@@ -70,7 +85,7 @@ try {
       procedure_code: "1.001193",
       agency: commune,
       applicant: { name: "Lê Thị Hoa", personal_id: "068190001234", phone: "0912345678" },
-      documents: [{ name: "Tờ khai đăng ký khai sinh" }],
+      documents: [{ name: "Tờ khai đăng ký khai sinh" }, ...required],
       form: JSON.parse(process.env.FORM_1001193 || "{}"),
     },
   });

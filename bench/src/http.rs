@@ -156,3 +156,57 @@ pub fn is_simple(p: &Value, agency: &str) -> bool {
         steps.is_some_and(|s| !s.is_empty() && s.iter().all(|s| s["agency"]["type"] != "agency"));
     competent_ok && no_transfer
 }
+
+/// `documents` entries giving every required upload slot of `procedure`'s form one small PDF
+/// uploaded once by `who` (an online submission must attach each required document; the same
+/// file may be attached to any number of the uploader's dossiers).
+pub async fn required_documents(
+    c: &reqwest::Client,
+    base: &str,
+    who: &Login,
+    procedure: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let form = get_json(c, &format!("{base}/api/v1/procedures/{procedure}/form")).await?;
+    let slots: Vec<String> = form["form"]["uploads"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["required"] == Value::Bool(true))
+        .map(|s| match &s["name"] {
+            Value::String(n) => n.clone(),
+            n => n["vi"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect();
+    if slots.is_empty() {
+        return Ok(Vec::new());
+    }
+    const BOUNDARY: &str = "motcua-bench-boundary";
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"giay-to.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&motcua_domain::files::samples::pdf());
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let res = c
+        .post(format!("{base}/api/v1/files"))
+        .header(reqwest::header::AUTHORIZATION, who.auth.clone())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .context("uploading the bench's document")?;
+    let st = res.status();
+    let reply = res.bytes().await?;
+    if !st.is_success() {
+        bail!("upload: {st}: {}", crate::stats::snippet(&reply));
+    }
+    let v: Value = serde_json::from_slice(&reply)?;
+    let key = v["key"].as_str().context("the upload answers its key")?;
+    Ok(slots
+        .into_iter()
+        .map(|name| serde_json::json!({"name": name, "file": key}))
+        .collect())
+}

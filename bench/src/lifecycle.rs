@@ -108,7 +108,10 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
     let (addr, host) = raw::resolve(&c.base).await?;
     let path = crate::submit::url_path(&c.base);
     let mut submit_req = Vec::new();
-    let body = crate::submit::submit_body(&procedure, &agency);
+    let required =
+        crate::http::required_documents(&crate::http::client(), &c.base, &citizen, &procedure)
+            .await?;
+    let body = crate::submit::submit_body(&procedure, &agency, &required);
     raw::build(
         &mut submit_req,
         "POST",

@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// The body of every submission: built once, shared by all clients.
-pub fn submit_body(procedure: &str, agency: &str) -> Vec<u8> {
-    let v = serde_json::json!({
+pub fn submit_body(procedure: &str, agency: &str, required: &[serde_json::Value]) -> Vec<u8> {
+    let mut v = serde_json::json!({
         "procedure_code": procedure,
         "agency": agency,
         "channel": "online",
@@ -26,6 +26,14 @@ pub fn submit_body(procedure: &str, agency: &str) -> Vec<u8> {
             .unwrap_or_else(|| serde_json::json!({"ghi_chu": "Hồ sơ đo tải"})),
         "note": "Nộp trực tuyến"
     });
+    // Online, each required document comes with its file.
+    let docs = v["documents"].as_array_mut().expect("a list");
+    for r in required {
+        match docs.iter_mut().find(|d| d["name"] == r["name"]) {
+            Some(d) => *d = r.clone(),
+            None => docs.push(r.clone()),
+        }
+    }
     serde_json::to_vec(&v).expect("JSON")
 }
 
@@ -52,7 +60,8 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
     let (citizen, agency, procedure) = prepare(c, false).await?;
     let (addr, host) = raw::resolve(&c.base).await?;
     let path = format!("{}/api/v1/dossiers", url_path(&c.base));
-    let body = submit_body(&procedure, &agency);
+    let required = http::required_documents(&http::client(), &c.base, &citizen, &procedure).await?;
+    let body = submit_body(&procedure, &agency, &required);
     let mut req = Vec::new();
     raw::build(
         &mut req,

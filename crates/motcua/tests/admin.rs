@@ -5,7 +5,7 @@
 mod common;
 
 use common::browser::{Browser, cookie_of, csrf_in, raw};
-use common::{PASSWORD, act, agency_of, as_user, base, send, token};
+use common::{PASSWORD, act, agency_of, as_user, base, send, submit_as, token};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
@@ -46,10 +46,8 @@ async fn create(username: &str, grants: Value) -> Value {
 }
 
 async fn submit(agency: &str) -> String {
-    let (st, v) = as_user(
+    let (st, v) = submit_as(
         "congdan",
-        "POST",
-        "/api/v1/dossiers",
         Some(json!({
             "procedure_code": "1.001193",
             "agency": agency,

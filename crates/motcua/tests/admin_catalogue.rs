@@ -930,13 +930,20 @@ async fn dead_letters_are_sent_again_from_the_operator_page_and_leave_the_list()
         let d: Value = http
             .post(format!("{url}/api/v1/dossiers"))
             .bearer_auth(&citizen)
-            .json(&json!({
-                "procedure_code": "1.001193",
-                "agency": agency,
-                "applicant": {"name": "Phạm Văn Bình", "personal_id": "068190001234"},
-                "documents": [{"name": "Tờ khai"}],
-                "form": motcua::seed::forms::example("1.001193").unwrap(),
-            }))
+            .json(
+                &common::with_required_documents_at(
+                    &url,
+                    &citizen,
+                    json!({
+                        "procedure_code": "1.001193",
+                        "agency": agency,
+                        "applicant": {"name": "Phạm Văn Bình", "personal_id": "068190001234"},
+                        "documents": [{"name": "Tờ khai"}],
+                        "form": motcua::seed::forms::example("1.001193").unwrap(),
+                    }),
+                )
+                .await,
+            )
             .send()
             .await
             .unwrap()

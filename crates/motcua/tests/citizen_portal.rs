@@ -9,7 +9,7 @@
 mod common;
 
 use common::browser::{BOUNDARY, Browser, csrf_in, raw};
-use common::{PASSWORD, as_user, base};
+use common::{PASSWORD, as_user, base, submit_as};
 use motcua_domain::files::samples;
 use motcua_store::{AuditQuery, Store};
 use reqwest::StatusCode;
@@ -445,7 +445,7 @@ async fn a_stored_file_attaches_with_one_click_and_only_its_owner_may_use_it() {
     let mut body = body;
     body["form"] = form;
     body["agency"] = json!(common::agency_of("motcua.xa"));
-    let (st, v) = as_user("congdan2", "POST", "/api/v1/dossiers", Some(body)).await;
+    let (st, v) = submit_as("congdan2", Some(body)).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("data store"), "{v}");
 }
@@ -559,10 +559,8 @@ async fn a_new_form_is_prefilled_from_the_profile_and_the_audited_identity_looku
     server(); // before `as_user` starts the server without the database file
     // Bình declared himself on an earlier dossier.
     let pid = "079190555666";
-    let (st, v) = as_user(
+    let (st, v) = submit_as(
         "congdan2",
-        "POST",
-        "/api/v1/dossiers",
         Some(
             json!({"procedure_code": "1.001193", "agency": common::agency_of("motcua.xa"),
             "applicant": {"name": "Trần Văn Bình", "personal_id": pid, "phone": "0977000111",

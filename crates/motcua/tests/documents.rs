@@ -10,10 +10,8 @@ use serde_json::{Value, json};
 async fn submit() -> String {
     let centre = agency_of("motcua.tinh");
     let (code, _) = find_procedure(&centre, Some(&agency_of("lanhdao.stp")), None).await;
-    let (st, v) = as_user(
+    let (st, v) = submit_as(
         "congdan",
-        "POST",
-        "/api/v1/dossiers",
         Some(json!({
             "procedure_code": code,
             "agency": centre,

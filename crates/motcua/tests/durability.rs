@@ -1,6 +1,8 @@
 //! An acknowledged write survives `kill -9`: the real binary is killed while clients submit, and
 //! after a restart every dossier the server acknowledged is there, and `motcua verify` passes.
 
+mod common;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -85,17 +87,19 @@ async fn acknowledged_submissions_survive_kill_9() {
         .await
         .unwrap();
     let code = page["items"][0]["code"].as_str().unwrap().to_string();
+    let docs = Value::Array(common::required_documents_at(&base, &token, &code).await);
 
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let (http, base, token, code, commune, acked) = (
+        let (http, base, token, code, commune, acked, docs) = (
             http.clone(),
             base.clone(),
             token.clone(),
             code.clone(),
             commune.clone(),
             acked.clone(),
+            docs.clone(),
         );
         tasks.push(tokio::spawn(async move {
             loop {
@@ -103,6 +107,7 @@ async fn acknowledged_submissions_survive_kill_9() {
                     .post(format!("{base}/api/v1/dossiers"))
                     .bearer_auth(&token)
                     .json(&json!({"procedure_code": code, "agency": commune,
+                        "documents": docs,
                         "form": motcua::seed::forms::example(&code).unwrap_or_default()}))
                     .send()
                     .await;

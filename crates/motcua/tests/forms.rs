@@ -100,11 +100,110 @@ async fn a_procedure_serves_its_own_form_or_the_generic_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_submissions_must_attach_every_required_document() {
+    let t = token("congdan2").await;
+    let body = |docs: Value| {
+        json!({"procedure_code": BIRTH, "agency": commune(), "documents": docs,
+               "form": motcua::seed::forms::example(BIRTH).unwrap(),
+               "applicant": {"name": "Trần Văn Bình", "personal_id": "068190001234"}})
+    };
+    let required = required_documents(&t, BIRTH).await;
+    assert!(
+        !required.is_empty(),
+        "the birth form has required documents"
+    );
+    let (_, before) = send(Some(&t), "GET", "/api/v1/dossiers?limit=200", None).await;
+
+    // Named but without a file, or one of them left out: refused, each missing one named.
+    let named: Vec<Value> = required
+        .iter()
+        .map(|d| json!({"name": d["name"]}))
+        .collect();
+    let (st, p) = send(
+        Some(&t),
+        "POST",
+        "/api/v1/dossiers",
+        Some(body(json!(named))),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["type"], "https://motcua.dev/problems/invalid-form");
+    let errors = p["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), required.len(), "{p}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["path"].as_str().unwrap().starts_with("_uploads."))
+    );
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Chưa đính kèm")
+    );
+    if required.len() > 1 {
+        let (st, p) = send(
+            Some(&t),
+            "POST",
+            "/api/v1/dossiers",
+            Some(body(json!(required[1..]))),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"].as_array().unwrap().len(), 1, "{p}");
+    }
+    let (_, after) = send(Some(&t), "GET", "/api/v1/dossiers?limit=200", None).await;
+    assert_eq!(
+        before["items"].as_array().unwrap().len(),
+        after["items"].as_array().unwrap().len(),
+        "nothing was stored"
+    );
+    let (st, v) = send(
+        Some(&t),
+        "POST",
+        "/api/v1/dossiers",
+        Some(body(json!(required))),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    // Or through the declaration's upload slots (`form._uploads`, slot id -> file).
+    let (_, def) = send(
+        None,
+        "GET",
+        &format!("/api/v1/procedures/{BIRTH}/form"),
+        None,
+    )
+    .await;
+    let mut with_slots = body(json!([]));
+    for slot in def["form"]["uploads"].as_array().unwrap() {
+        if slot["required"] == true {
+            with_slots["form"]["_uploads"][slot["id"].as_str().unwrap()] =
+                required[0]["file"].clone();
+        }
+    }
+    let (st, v) = send(Some(&t), "POST", "/api/v1/dossiers", Some(with_slots)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    // A desk officer receiving paper at the counter checks the paper instead.
+    let (st, v) = as_user(
+        "motcua.xa",
+        "POST",
+        "/api/v1/dossiers",
+        Some(
+            json!({"procedure_code": BIRTH, "agency": commune(), "channel": "counter",
+                    "applicant": {"name": "Trần Văn Bình"}}),
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submissions_are_checked_against_the_form() {
     let submit = |form: Value| {
         let body = json!({"procedure_code": BIRTH, "agency": commune(), "form": form,
                           "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190001234", "phone": "0912345678"}});
-        async move { as_user("congdan", "POST", "/api/v1/dossiers", Some(body)).await }
+        async move { submit_as("congdan", Some(body)).await }
     };
     let (_, before) = as_user("congdan", "GET", "/api/v1/dossiers?limit=200", None).await;
 

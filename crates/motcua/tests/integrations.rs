@@ -8,6 +8,8 @@
 //! `MOTCUA_TEST_SYNC_DOSSIERS` sets how many dossiers move (default 1,000, the figure:
 //! about 30 s on the 2-core test machine).
 
+mod common;
+
 use motcua::integrations::IntegrationSettings;
 use motcua_integrations::TargetSettings;
 use motcua_integrations::dispatcher::DispatcherSettings;
@@ -230,14 +232,17 @@ impl World {
         centre: &str,
         n: usize,
     ) -> (String, String) {
+        let body = json!({
+            "procedure_code": procedure,
+            "agency": centre,
+            "applicant": {"name": format!("Nguyễn Thị Lan {n}"), "personal_id": "068190001234", "phone": "0912345678"},
+            "documents": [{"name": "Tờ khai"}],
+            "form": {},
+        });
+        let body =
+            common::with_required_documents_at(&self.base, &self.tokens["congdan"], body).await;
         let (st, v) = self
-            .as_user("congdan", "POST", "/api/v1/dossiers", Some(json!({
-                "procedure_code": procedure,
-                "agency": centre,
-                "applicant": {"name": format!("Nguyễn Thị Lan {n}"), "personal_id": "068190001234", "phone": "0912345678"},
-                "documents": [{"name": "Tờ khai"}],
-                "form": {},
-            })))
+            .as_user("congdan", "POST", "/api/v1/dossiers", Some(body))
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         let id = v["dossier"]["id"].as_str().unwrap().to_string();

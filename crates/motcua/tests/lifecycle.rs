@@ -21,10 +21,9 @@ fn specialist_at(agency: &str) -> &'static str {
 
 async fn submit_online(code: &str, agency: &str, key: Option<&str>) -> Value {
     let t = token("congdan").await;
-    let mut rb = client()
-        .post(format!("{}/api/v1/dossiers", base()))
-        .bearer_auth(&t)
-        .json(&json!({
+    let body = common::with_required_documents(
+        &t,
+        json!({
             "procedure_code": code,
             "agency": agency,
             "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190001234", "phone": "0912345678",
@@ -32,7 +31,13 @@ async fn submit_online(code: &str, agency: &str, key: Option<&str>) -> Value {
             "documents": [{"name": "Tờ khai"}],
             "form": {"ghi_chu": "Hồ sơ thử"},
             "note": "Nộp trực tuyến"
-        }));
+        }),
+    )
+    .await;
+    let mut rb = client()
+        .post(format!("{}/api/v1/dossiers", base()))
+        .bearer_auth(&t)
+        .json(&body);
     if let Some(k) = key {
         rb = rb.header("Idempotency-Key", k);
     }
@@ -454,10 +459,8 @@ async fn counter_submission_is_received_at_once_and_listed_in_the_inbox() {
     let (st, _) = as_user("congdan", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     // Citizens cannot file counter dossiers.
-    let (st, _) = as_user(
+    let (st, _) = submit_as(
         "congdan",
-        "POST",
-        "/api/v1/dossiers",
         Some(json!({
             "procedure_code": code, "agency": centre, "channel": "counter"
         })),

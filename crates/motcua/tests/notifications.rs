@@ -4,6 +4,8 @@
 //! messages wait and are retried, none is lost. Without aiosmtpd the test prints SKIPPED —
 //! unless `MOTCUA_REQUIRE_SMTP=1` (as CI sets it).
 
+mod common;
+
 use motcua::config::Settings;
 use motcua_integrations::sandbox::sms::{SmsFaults, SmsSandbox};
 use motcua_store::{OutboxQuery, OutboxStatus, Store};
@@ -182,14 +184,19 @@ async fn status_changes_reach_the_applicant_by_email_and_sms_even_after_outages(
         Some(&citizen),
         "POST",
         "/api/v1/dossiers",
-        json!({
-            "procedure_code": "1.001193",
-            "agency": commune,
-            "applicant": {"name": "Nguyễn Thị <Lan>", "personal_id": "068190004321",
-                          "phone": "0912345678", "email": "lan@example.vn"},
-            "documents": [{"name": "Tờ khai"}],
-            "form": motcua::seed::forms::example("1.001193").unwrap(),
-        }),
+        common::with_required_documents_at(
+            &base,
+            &citizen,
+            json!({
+                "procedure_code": "1.001193",
+                "agency": commune,
+                "applicant": {"name": "Nguyễn Thị <Lan>", "personal_id": "068190004321",
+                              "phone": "0912345678", "email": "lan@example.vn"},
+                "documents": [{"name": "Tờ khai"}],
+                "form": motcua::seed::forms::example("1.001193").unwrap(),
+            }),
+        )
+        .await,
     )
     .await;
     let id = v["dossier"]["id"].as_str().unwrap().to_string();
@@ -383,15 +390,20 @@ async fn the_applicant_hears_only_through_the_channels_they_chose_zalo_included(
         Some(&citizen),
         "POST",
         "/api/v1/dossiers",
-        json!({
-            "procedure_code": "1.001193",
-            "agency": commune,
-            "applicant": {"name": "Trần Văn Bình", "personal_id": "068190004322",
-                          "phone": "0912345678", "email": "binh@example.vn",
-                          "notify": {"email": false, "sms": false, "zalo": true}},
-            "documents": [{"name": "Tờ khai"}],
-            "form": motcua::seed::forms::example("1.001193").unwrap(),
-        }),
+        common::with_required_documents_at(
+            &base,
+            &citizen,
+            json!({
+                "procedure_code": "1.001193",
+                "agency": commune,
+                "applicant": {"name": "Trần Văn Bình", "personal_id": "068190004322",
+                              "phone": "0912345678", "email": "binh@example.vn",
+                              "notify": {"email": false, "sms": false, "zalo": true}},
+                "documents": [{"name": "Tờ khai"}],
+                "form": motcua::seed::forms::example("1.001193").unwrap(),
+            }),
+        )
+        .await,
     )
     .await;
     let id = v["dossier"]["id"].as_str().unwrap().to_string();

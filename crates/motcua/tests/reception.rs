@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{PASSWORD, agency_of, as_user, base, token};
+use common::{PASSWORD, agency_of, as_user, base, submit_as, token};
 use motcua_domain::files::samples;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
@@ -756,10 +756,8 @@ async fn a_citizen_who_came_for_help_gets_an_online_dossier_in_their_account() {
     assert_eq!(history[0]["event"]["body"]["type"], "submitted");
     assert_eq!(history[0]["event"]["actor"]["role"], "desk_officer");
     // Through the API only desk officers may, and only online.
-    let (st, _) = as_user(
+    let (st, _) = submit_as(
         "congdan",
-        "POST",
-        "/api/v1/dossiers",
         Some(
             json!({"procedure_code": BIRTH, "agency": agency_of(DESK), "on_behalf_of": "congdan2",
             "form": motcua::seed::forms::example(BIRTH).unwrap()}),

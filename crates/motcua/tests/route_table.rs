@@ -116,13 +116,19 @@ async fn submit_dossier(agency: &str) -> Value {
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/dossiers", base()))
         .bearer_auth(&t)
-        .json(&json!({
-            "procedure_code": "1.001193",
-            "agency": agency,
-            "applicant": {"name": "Phạm Văn Bình", "personal_id": "068190001234"},
-            "documents": [{"name": "Tờ khai"}],
-            "form": motcua::seed::forms::example("1.001193").unwrap(),
-        }))
+        .json(
+            &common::with_required_documents(
+                &t,
+                json!({
+                    "procedure_code": "1.001193",
+                    "agency": agency,
+                    "applicant": {"name": "Phạm Văn Bình", "personal_id": "068190001234"},
+                    "documents": [{"name": "Tờ khai"}],
+                    "form": motcua::seed::forms::example("1.001193").unwrap(),
+                }),
+            )
+            .await,
+        )
         .send()
         .await
         .unwrap();
@@ -132,6 +138,21 @@ async fn submit_dossier(agency: &str) -> Value {
 
 /// A user id nobody has.
 const NO_USER: &str = "/api/v1/admin/users/0193e6a4-0000-7000-8000-000000000000";
+
+/// The scan both demo citizens upload before the walk, so either may attach it: an online
+/// submission must carry a file for each required document.
+fn birth_certificate_scan() -> Vec<u8> {
+    let mut pdf = motcua_domain::files::samples::pdf();
+    pdf.extend_from_slice(b"% route table: giay chung sinh\n%%EOF\n");
+    pdf
+}
+
+/// The birth registration's declaration with the required birth certificate attached.
+fn with_birth_certificate(mut form: Value) -> Value {
+    let key = motcua_domain::files::FileKey::of(&birth_certificate_scan());
+    form["_uploads"] = json!({"giay_chung_sinh": format!("sha256:{}", key.hex())});
+    form
+}
 
 fn rows() -> Vec<Row> {
     let p = [Ok; 8];
@@ -317,7 +338,7 @@ fn rows() -> Vec<Row> {
             "/api/v1/dossiers",
             "/api/v1/dossiers",
             Some(json!({"procedure_code": "1.001193", "agency": "H40.24781",
-                       "form": motcua::seed::forms::example("1.001193").unwrap(),
+                       "form": with_birth_certificate(motcua::seed::forms::example("1.001193").unwrap()),
                         "applicant": {"name": "Phạm Văn Bình"}, "documents": [{"name": "Tờ khai"}]})),
             [SignIn, Ok, Ok, Any, Any, Any, Refused, Any],
         ),
@@ -975,6 +996,32 @@ async fn every_route_as_every_role() {
         .to_string();
     let received = common::act("motcua.xa", &r, "receive", json!({})).await;
     let rc = received["dossier"]["code"].as_str().unwrap().to_string();
+    for citizen in ["congdan", "congdan2"] {
+        let t = token(citizen).await;
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/files", base()))
+            .bearer_auth(&t)
+            .header(
+                "content-type",
+                format!(
+                    "multipart/form-data; boundary={}",
+                    common::browser::BOUNDARY
+                ),
+            )
+            .body(common::browser::multipart(&[(
+                "file",
+                Some("giay-chung-sinh.pdf"),
+                &birth_certificate_scan(),
+            )]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{citizen} uploads the scan"
+        );
+    }
 
     // Every documented operation has a row.
     let (st, spec) = common::send(None, "GET", "/api/openapi.json", None).await;

@@ -67,13 +67,13 @@ async fn submit(name: &str, agency: &str) -> String {
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/dossiers", base()))
         .bearer_auth(&t)
-        .json(&json!({
+        .json(&common::with_required_documents(&t, json!({
             "procedure_code": "1.001193",
             "agency": agency,
             "applicant": {"name": name, "personal_id": "068190001234", "phone": "0912345678"},
             "documents": [{"name": "Tờ khai"}],
             "form": motcua::seed::forms::example("1.001193").unwrap(),
-        }))
+        })).await)
         .send()
         .await
         .unwrap();
@@ -463,9 +463,11 @@ async fn a_desk_officer_calls_tickets_from_the_counter_console_and_leaders_read_
 async fn a_citizen_submits_a_valid_declaration_online_once_even_when_clicking_twice() {
     let citizen = sign_in("congdan2").await;
     let csrf = citizen.csrf("/ca-nhan").await;
-    let values = motcua::seed::forms::example("1.001193")
-        .unwrap()
-        .to_string();
+    // With the required birth certificate attached (uploaded to their data store first).
+    let scan = common::upload_pdf(&token("congdan2").await).await;
+    let mut values = motcua::seed::forms::example("1.001193").unwrap();
+    values["_uploads"] = serde_json::json!({"giay_chung_sinh": scan});
+    let values = values.to_string();
     let commune = agency_of("motcua.xa");
     let form = |csrf: &str, values: &str| {
         vec![

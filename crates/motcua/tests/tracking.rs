@@ -5,7 +5,7 @@
 mod common;
 
 use common::browser::{Browser, answer, csrf_in, multipart, raw};
-use common::{act, agency_of, as_user, base, send};
+use common::{act, agency_of, as_user, base, send, submit_as};
 use motcua_domain::files::samples;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -22,10 +22,8 @@ fn unique_pdf() -> Vec<u8> {
 
 /// A dossier `congdan` submits online at the commune, with a phone number and personal ID.
 async fn submit() -> Value {
-    let (st, v) = as_user(
+    let (st, v) = submit_as(
         "congdan",
-        "POST",
-        "/api/v1/dossiers",
         Some(json!({
             "procedure_code": "1.001193",
             "agency": agency_of("motcua.xa"),
@@ -475,10 +473,8 @@ async fn the_public_looks_up_with_code_and_phone_or_id_and_learns_nothing_else()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_submitting_for_themselves_is_reached_at_the_declared_contact() {
     let form = motcua::seed::forms::example("1.001193").unwrap();
-    let (st, v) = as_user(
+    let (st, v) = submit_as(
         "congdan2",
-        "POST",
-        "/api/v1/dossiers",
         Some(json!({
             "procedure_code": "1.001193",
             "agency": agency_of("motcua.xa"),
@@ -795,10 +791,8 @@ async fn a_forgotten_password_is_reset_through_a_link_sent_by_email() {
 async fn payment_apology_and_withdrawal_show_on_the_tracking_page() {
     let centre = agency_of("motcua.tinh");
     let (code, _) = common::find_procedure(&centre, Some(&agency_of("lanhdao.stp")), None).await;
-    let (st, v) = as_user(
+    let (st, v) = submit_as(
         "congdan",
-        "POST",
-        "/api/v1/dossiers",
         Some(json!({
             "procedure_code": code, "agency": centre,
             "applicant": {"name": "Nguyễn Thị Lan", "phone": PHONE},

@@ -6,7 +6,7 @@ pub mod browser;
 
 use motcua_store::Store;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -181,4 +181,116 @@ pub async fn find_procedure(
         }
         offset += 200;
     }
+}
+
+/// `documents` entries that fill every required upload slot of `code`'s published form with a
+/// small PDF uploaded by the holder of `token` (an online submission must attach each required
+/// document; see `missing_required_documents` in the API). Made once per server, token and
+/// procedure: the same files may be attached to any number of the uploader's dossiers.
+pub async fn required_documents(token: &str, code: &str) -> Vec<Value> {
+    required_documents_at(base(), token, code).await
+}
+
+/// [`required_documents`] on the server at `base`.
+pub async fn required_documents_at(base: &str, token: &str, code: &str) -> Vec<Value> {
+    type Made = HashMap<(String, String, String), Vec<Value>>;
+    static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
+    let at = (base.to_string(), token.to_string(), code.to_string());
+    if let Some(d) = MADE.get_or_init(Default::default).lock().unwrap().get(&at) {
+        return d.clone();
+    }
+    let form: Value = client()
+        .get(format!("{base}/api/v1/procedures/{code}/form"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut docs = Vec::new();
+    for slot in form["form"]["uploads"].as_array().into_iter().flatten() {
+        if slot["required"] != Value::Bool(true) {
+            continue;
+        }
+        let name = match &slot["name"] {
+            Value::String(s) => s.clone(),
+            n => n["vi"].as_str().unwrap_or_default().to_string(),
+        };
+        docs.push(json!({"name": name, "file": upload_pdf_at(base, token).await}));
+    }
+    MADE.get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .insert(at, docs.clone());
+    docs
+}
+
+/// Uploads a PDF unique to this call as the holder of `token`; returns its key.
+pub async fn upload_pdf(token: &str) -> String {
+    upload_pdf_at(base(), token).await
+}
+
+/// [`upload_pdf`] on the server at `base`.
+pub async fn upload_pdf_at(base: &str, token: &str) -> String {
+    let mut pdf = motcua_domain::files::samples::pdf();
+    pdf.extend_from_slice(format!("% {}\n%%EOF\n", uuid::Uuid::new_v4()).as_bytes());
+    let body = browser::multipart(&[("file", Some("giay-to.pdf"), &pdf)]);
+    let res = client()
+        .post(format!("{base}/api/v1/files"))
+        .bearer_auth(token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={}", browser::BOUNDARY),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "upload a PDF");
+    let v: Value = res.json().await.unwrap();
+    v["key"]
+        .as_str()
+        .expect("the upload answers its key")
+        .to_string()
+}
+
+/// Adds [`required_documents`] to a submission body's `documents` (keeping those it has, and
+/// giving a file to a document of the same name that has none).
+pub async fn with_required_documents(token: &str, body: Value) -> Value {
+    with_required_documents_at(base(), token, body).await
+}
+
+/// [`with_required_documents`] on the server at `base`.
+pub async fn with_required_documents_at(base: &str, token: &str, mut body: Value) -> Value {
+    let code = body["procedure_code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let extra = required_documents_at(base, token, &code).await;
+    let Some(obj) = body.as_object_mut() else {
+        return body;
+    };
+    let docs = obj.entry("documents").or_insert_with(|| json!([]));
+    let Some(list) = docs.as_array_mut() else {
+        return body;
+    };
+    for e in extra {
+        match list.iter_mut().find(|d| d["name"] == e["name"]) {
+            Some(d) if d.get("file").is_none_or(Value::is_null) => d["file"] = e["file"].clone(),
+            Some(_) => {}
+            None => list.push(e),
+        }
+    }
+    body
+}
+
+/// Submits `body` to `POST /api/v1/dossiers` as a demo citizen, with a file for each required
+/// document of the procedure (see [`with_required_documents`]).
+pub async fn submit_as(user: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let t = token(user).await;
+    let body = match body {
+        Some(b) => Some(with_required_documents(&t, b).await),
+        None => None,
+    };
+    send(Some(&t), "POST", "/api/v1/dossiers", body).await
 }

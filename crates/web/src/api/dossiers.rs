@@ -255,6 +255,12 @@ pub async fn submit(
 ) -> Result<(StatusCode, Json<DossierView>), ApiError> {
     let Json(req) = body?;
     let key = idempotency_key(&headers)?;
+    // Said before any file or form is looked at (the domain refuses them too).
+    if !matches!(actor.role, Role::Citizen | Role::DeskOfficer) {
+        return Err(ApiError::forbidden(
+            "only citizens and desk officers submit dossiers",
+        ));
+    }
     if !req.form.is_null() && !req.form.is_object() {
         return Err(ApiError::invalid("form", "must be a JSON object"));
     }
@@ -383,7 +389,18 @@ pub async fn submit(
     }
     // The declaration's upload slots are documents of the dossier like any other.
     let mut documents = req.documents;
-    merge_uploads(&rec.version.form_or_generic(), &form, &mut documents);
+    let def = rec.version.form_or_generic();
+    merge_uploads(&def, &form, &mut documents);
+    // A citizen filing online attaches the required documents themselves (the declaration page
+    // asks the same): a dossier missing one is refused before anything is stored. A desk
+    // officer (at the counter, by post, or filing online for a citizen who came in) holds the
+    // paper and ticks the procedure's checklist instead.
+    if req.channel == Channel::Online && actor.role == Role::Citizen {
+        let missing = missing_required_documents(&def, &documents);
+        if !missing.is_empty() {
+            return Err(ApiError::form_rejected(&missing));
+        }
+    }
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key (or someone else's file).
     crate::api::files::check_documents(&s, &actor, &documents, None).await?;
@@ -463,6 +480,34 @@ pub(crate) fn merge_uploads(
             }),
         }
     }
+}
+
+/// The required upload slots of `def` that no document of the submission fills with a file
+/// (matched like [`merge_uploads`]: by the slot's Vietnamese name), as field errors on
+/// `form._uploads.<slot>`.
+pub(crate) fn missing_required_documents(
+    def: &motcua_domain::forms::FormDefinition,
+    docs: &[DocumentRef],
+) -> Vec<motcua_domain::forms::FieldError> {
+    def.uploads
+        .iter()
+        .filter(|u| u.required)
+        .filter(|u| {
+            let name = u.name.get("vi");
+            !docs.iter().any(|d| d.name == name && d.file.is_some())
+        })
+        .map(|u| motcua_domain::forms::FieldError {
+            path: format!("{}.{}", motcua_domain::forms::UPLOADS_KEY, u.id),
+            message: format!(
+                "Chưa đính kèm giấy tờ bắt buộc «{}» (nộp trực tuyến cần tệp của từng giấy tờ bắt buộc)",
+                u.name.get("vi")
+            ),
+            message_en: format!(
+                "the required document «{}» has no file (an online submission attaches every required document)",
+                u.name.get("en")
+            ),
+        })
+        .collect()
 }
 
 /// The e-form values a submission keeps: checked against the version's form (the server is the

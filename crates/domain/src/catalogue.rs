@@ -206,6 +206,20 @@ pub fn same_content(a: &ProcedureVersion, b: &ProcedureVersion) -> bool {
     diff(a, b).is_empty()
 }
 
+/// Whether a procedure version discloses the seven parts Decision 766 (indicator 1.3) requires:
+/// name, sequence of steps, method (channels or where to submit), dossier components, time
+/// limit, who may apply, and the agency that carries it out.
+pub fn discloses_all_parts(v: &ProcedureVersion) -> bool {
+    let d = &v.details;
+    !v.name.trim().is_empty()
+        && !d.steps.is_empty()
+        && (!d.channels.is_empty() || !d.where_to_submit.trim().is_empty())
+        && (!v.documents.is_empty() || !d.documents.is_empty())
+        && v.time_limit.amount > 0
+        && !d.applicant_types.is_empty()
+        && (!d.implementing_body.trim().is_empty() || v.competent_agency.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +248,29 @@ mod tests {
             details: ProcedureDetails::default(),
             form: None,
         }
+    }
+
+    #[test]
+    fn the_seven_parts_are_all_needed() {
+        let mut v = version();
+        v.details.steps = vec!["Nộp hồ sơ".into()];
+        v.details.where_to_submit = "Bộ phận một cửa".into();
+        v.details.applicant_types = vec!["Công dân Việt Nam".into()];
+        v.details.implementing_body = "UBND cấp xã".into();
+        v.documents = vec![crate::procedure::DocumentRequirement {
+            name: "Tờ khai".into(),
+            required: true,
+        }];
+        assert!(discloses_all_parts(&v), "{v:?}");
+        let mut no_steps = v.clone();
+        no_steps.details.steps.clear();
+        assert!(!discloses_all_parts(&no_steps));
+        let mut nobody = v.clone();
+        nobody.details.applicant_types.clear();
+        assert!(!discloses_all_parts(&nobody));
+        let mut no_limit = v.clone();
+        no_limit.time_limit.amount = 0;
+        assert!(!discloses_all_parts(&no_limit));
     }
 
     #[test]

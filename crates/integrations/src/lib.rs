@@ -5,7 +5,8 @@
 //! idempotency keys and dead letters. [`dvcqg`] speaks the national public service portal's
 //! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
 //! demos and benchmarks. [`email`] sends applicants' e-mails through SMTP and [`sms`] their
-//! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]). [`reconcile`] compares what we sent with what targets acknowledged.
+//! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]), with
+//! [`zalo_oauth`] keeping the Official Account's access token current. [`reconcile`] compares what we sent with what targets acknowledged.
 
 pub mod breaker;
 pub mod dispatcher;
@@ -17,6 +18,7 @@ pub mod sandbox;
 pub mod sms;
 pub mod target;
 pub mod zalo;
+pub mod zalo_oauth;
 
 pub use dispatcher::{Dispatcher, DispatcherSettings, TargetSettings};
 pub use target::{DeliveryError, Target};

@@ -16,9 +16,12 @@
 //! `ten_nguoi_nop`, `noi_dung`: see `motcua_domain::dossier::notice::params`). Zalo's numeric
 //! error codes are not confirmed in our sources: those in `retry_errors` (default -1 "unknown
 //! error", -32 "rate limit", -124 "access token invalid or expired") are tried again later;
-//! any other non-zero `error` becomes a dead letter for an operator. Refreshing the OA access
-//! token (it expires within a day) is not done here: an operator or a small relay keeps
-//! `access_token` current.
+//! any other non-zero `error` becomes a dead letter for an operator.
+//!
+//! The OA access token expires within a day. With `app_id`, `secret_key` and a first
+//! `refresh_token` set, [`crate::zalo_oauth::TokenKeeper`] refreshes it before it expires (and
+//! when ZNS answers -124), keeping the single-use refresh-token chain in the store; otherwise
+//! the fixed `access_token` is sent and an operator keeps it current.
 
 use crate::target::{Delivery, DeliveryError, Target};
 use motcua_store::OutboxEntry;
@@ -31,6 +34,9 @@ pub const TOPIC: &str = motcua_domain::dossier::ZALO_TOPIC;
 
 /// Header carrying the OA access token.
 pub const TOKEN_HEADER: &str = "access_token";
+
+/// ZNS `error` for an invalid or expired access token.
+pub const ACCESS_TOKEN_INVALID: i64 = -124;
 
 /// Zalo's production endpoint.
 pub const ZNS_URL: &str = "https://business.openapi.zalo.me/message/template";
@@ -67,6 +73,16 @@ pub struct ZaloSettings {
     pub retry_errors: Vec<i64>,
     /// Timeout of one request, in milliseconds (0: 10 s).
     pub request_timeout_ms: u64,
+    /// The Zalo app's id, for refreshing the access token (with `secret_key` and
+    /// `refresh_token`; empty: `access_token` is used as it is).
+    pub app_id: String,
+    /// The app's secret key (set it with `MOTCUA_ZALO_SECRET_KEY`; never logged).
+    pub secret_key: String,
+    /// The first refresh token of the chain (set it with `MOTCUA_ZALO_REFRESH_TOKEN`; never
+    /// logged). Later ones live in the store.
+    pub refresh_token: String,
+    /// Zalo's OAuth token endpoint.
+    pub oauth_url: String,
 }
 
 impl Default for ZaloSettings {
@@ -78,6 +94,10 @@ impl Default for ZaloSettings {
             default_template: String::new(),
             retry_errors: vec![-1, -32, -124],
             request_timeout_ms: 0,
+            app_id: String::new(),
+            secret_key: String::new(),
+            refresh_token: String::new(),
+            oauth_url: crate::zalo_oauth::OAUTH_URL.into(),
         }
     }
 }
@@ -91,6 +111,10 @@ impl std::fmt::Debug for ZaloSettings {
             .field("default_template", &self.default_template)
             .field("retry_errors", &self.retry_errors)
             .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("app_id", &self.app_id)
+            .field("secret_key", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("oauth_url", &self.oauth_url)
             .finish()
     }
 }
@@ -114,6 +138,7 @@ pub fn international(phone: &str) -> Option<String> {
 pub struct Zns {
     settings: ZaloSettings,
     http: reqwest::Client,
+    tokens: Option<crate::zalo_oauth::TokenKeeper>,
 }
 
 impl Zns {
@@ -129,7 +154,38 @@ impl Zns {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
-        Ok(Zns { settings, http })
+        Ok(Zns {
+            settings,
+            http,
+            tokens: None,
+        })
+    }
+
+    /// Whether the settings ask for refreshed access tokens (app id, secret key and a first
+    /// refresh token).
+    pub fn refreshes(settings: &ZaloSettings) -> bool {
+        !settings.app_id.trim().is_empty()
+            && !settings.secret_key.is_empty()
+            && !settings.refresh_token.trim().is_empty()
+    }
+
+    /// Refreshes the access token through Zalo's OAuth endpoint when [`Zns::refreshes`], keeping
+    /// the token chain in `store` (see [`crate::zalo_oauth`]).
+    pub fn with_store(mut self, store: motcua_store::Store) -> Zns {
+        if Zns::refreshes(&self.settings) {
+            let client = crate::zalo_oauth::OAuthClient {
+                url: self.settings.oauth_url.clone(),
+                app_id: self.settings.app_id.trim().to_string(),
+                secret_key: self.settings.secret_key.clone(),
+                refresh_token: self.settings.refresh_token.trim().to_string(),
+            };
+            self.tokens = Some(crate::zalo_oauth::TokenKeeper::new(
+                store,
+                self.http.clone(),
+                client,
+            ));
+        }
+        self
     }
 
     /// The request for an outbox message, or why it cannot be sent as it is.
@@ -173,10 +229,14 @@ impl Zns {
     }
 
     async fn post(&self, msg: &ZnsMessage) -> Result<(), DeliveryError> {
+        let token = match &self.tokens {
+            Some(k) => k.token().await?,
+            None => self.settings.access_token.clone(),
+        };
         let resp = self
             .http
             .post(&self.settings.url)
-            .header(TOKEN_HEADER, &self.settings.access_token)
+            .header(TOKEN_HEADER, &token)
             .json(msg)
             .send()
             .await
@@ -202,7 +262,13 @@ impl Zns {
                 short(&body)
             )));
         }
-        match body["error"].as_i64() {
+        let code = body["error"].as_i64();
+        if code == Some(ACCESS_TOKEN_INVALID)
+            && let Some(k) = &self.tokens
+        {
+            k.refused(&token);
+        }
+        match code {
             Some(0) => Ok(()),
             Some(code) if self.settings.retry_errors.contains(&code) => Err(
                 DeliveryError::Unavailable(format!("Zalo error {code}: {}", short(&body))),

@@ -33,14 +33,25 @@ pub struct IntegrationSettings {
 }
 
 impl IntegrationSettings {
-    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN` and
-    /// `MOTCUA_ZALO_ACCESS_TOKEN` (never put them in a file that others read),
+    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN`,
+    /// `MOTCUA_ZALO_ACCESS_TOKEN`, `MOTCUA_ZALO_SECRET_KEY` and `MOTCUA_ZALO_REFRESH_TOKEN`
+    /// (never put them in a file that others read),
     /// `MOTCUA_DVCQG_URL`, `MOTCUA_DVCQG_STATS_URL` and `MOTCUA_ZALO_URL`.
     pub fn with_env(mut self) -> IntegrationSettings {
         if let Ok(t) = std::env::var("MOTCUA_ZALO_ACCESS_TOKEN")
             && !t.is_empty()
         {
             self.zalo.access_token = t;
+        }
+        if let Ok(t) = std::env::var("MOTCUA_ZALO_SECRET_KEY")
+            && !t.is_empty()
+        {
+            self.zalo.secret_key = t;
+        }
+        if let Ok(t) = std::env::var("MOTCUA_ZALO_REFRESH_TOKEN")
+            && !t.is_empty()
+        {
+            self.zalo.refresh_token = t;
         }
         if let Ok(u) = std::env::var("MOTCUA_ZALO_URL")
             && !u.is_empty()
@@ -95,7 +106,9 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
         any = true;
     }
     if !s.zalo.url.is_empty() {
-        let target = Zns::new(s.zalo.clone()).map_err(anyhow::Error::msg)?;
+        let target = Zns::new(s.zalo.clone())
+            .map_err(anyhow::Error::msg)?
+            .with_store(store.clone());
         d = d.target(Arc::new(target), s.zalo_delivery.clone());
         any = true;
     }

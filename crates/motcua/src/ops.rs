@@ -459,14 +459,20 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 "  point motcua at it: MOTCUA_ZALO_URL={} MOTCUA_ZALO_ACCESS_TOKEN=<the token>, and a default_template",
                 c.url
             );
+            let r = h.refreshing_settings();
+            println!(
+                "  or let motcua refresh its token here: [integrations.zalo] app_id = \"{}\", oauth_url = \"{}\", with MOTCUA_ZALO_SECRET_KEY={} MOTCUA_ZALO_REFRESH_TOKEN={} (single-use refresh tokens; POST /_sandbox/expire expires every access token)",
+                r.app_id, r.oauth_url, r.secret_key, r.refresh_token
+            );
             until_stopped(h.wait()).await;
             let st = h.state();
             println!(
-                "sandbox stopped: {} requests, {} messages, {} duplicates, {} injected failures",
+                "sandbox stopped: {} requests, {} messages, {} duplicates, {} injected failures, {} token refreshes",
                 st.requests,
                 st.messages.len(),
                 st.duplicates,
-                st.injected
+                st.injected,
+                st.refreshes
             );
         }
     }

@@ -19,13 +19,19 @@ async fn submit_and_receive(code: &str, centre: &str) -> String {
     let res = client()
         .post(format!("{}/api/v1/dossiers", base()))
         .bearer_auth(&t)
-        .json(&json!({
-            "procedure_code": code,
-            "agency": centre,
-            "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190001234"},
-            "documents": [{"name": "Tờ khai"}],
-            "form": {}
-        }))
+        .json(
+            &common::with_required_documents(
+                &t,
+                json!({
+                    "procedure_code": code,
+                    "agency": centre,
+                    "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190001234"},
+                    "documents": [{"name": "Tờ khai"}],
+                    "form": {}
+                }),
+            )
+            .await,
+        )
         .send()
         .await
         .unwrap();
@@ -525,4 +531,143 @@ fn pdf_text(bytes: &[u8]) -> String {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect()
+}
+
+/// Publishes a new version of `code` taking effect `days` calendar days from today.
+async fn republish(code: &str, days: i64) {
+    let drafts = format!("/api/v1/admin/procedures/{code}/drafts");
+    let (st, d) = as_user("quantri", "POST", &drafts, Some(json!({}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let draft = format!("{drafts}/{}", d["version"]);
+    let effective =
+        (chrono::Utc::now() + chrono::Duration::hours(7) + chrono::Duration::days(days))
+            .date_naive()
+            .to_string();
+    let (st, e) = as_user(
+        "quantri",
+        "PATCH",
+        &draft,
+        Some(json!({"effective_from": effective})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{e}");
+    let (st, p) = as_user("quantri", "POST", &format!("{draft}/publish"), None).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+}
+
+fn indicator<'a>(index: &'a Value, code: &str) -> &'a Value {
+    index["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["indicators"].as_array().unwrap())
+        .find(|i| i["code"] == code)
+        .unwrap_or_else(|| panic!("indicator {code} in {index}"))
+}
+
+fn counts(i: &Value) -> (i64, i64) {
+    (
+        i["numerator"].as_i64().unwrap(),
+        i["denominator"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_index_scores_the_catalogue_of_each_agency() {
+    let now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let q = format!(
+        "/api/v1/reports/service-index?year={}&month={}",
+        chrono::Datelike::year(&now),
+        chrono::Datelike::month(&now)
+    );
+    let justice = agency_of("lanhdao.stp");
+    let centre = agency_of("motcua.tinh");
+    let (early, _) = find_procedure(&centre, Some(&justice), None).await;
+    // One version published two months ahead of its effective date, one taking effect today.
+    republish(&early, 60).await;
+    let late = {
+        let (st, page) = send(
+            None,
+            "GET",
+            &format!("/api/v1/procedures?agency={centre}&limit=200"),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        let mut other = None;
+        for it in page["items"].as_array().unwrap() {
+            let code = it["code"].as_str().unwrap();
+            let (_, d) = send(None, "GET", &format!("/api/v1/procedures/{code}"), None).await;
+            if code != early && d["procedure"]["competent_agency"] == json!(justice) {
+                other = Some(code.to_string());
+                break;
+            }
+        }
+        other.expect("two procedures decided by the justice department")
+    };
+    republish(&late, 0).await;
+    // An online dossier of `early` received in the period.
+    submit_and_receive(&early, &centre).await;
+
+    let (st, v) = as_user("lanhdao.stp", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == json!(justice))
+        .unwrap_or_else(|| panic!("the department's row: {v}"));
+    let idx = &row["index"];
+    assert_eq!(
+        counts(indicator(idx, "1.1")),
+        (1, 2),
+        "one of the two versions published 5 working days ahead"
+    );
+    assert_eq!(indicator(idx, "1.1")["measured"], true);
+    assert_eq!(
+        indicator(idx, "1.2")["measured"],
+        false,
+        "the national database is not ours"
+    );
+
+    // Reference: the department's procedures as the public API shows them.
+    let (_, all) = send(None, "GET", "/api/v1/procedures/export.json", None).await;
+    let items = all
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| all["items"].as_array().cloned().unwrap_or_default());
+    let decided: Vec<&Value> = items
+        .iter()
+        .map(|p| p.get("procedure").unwrap_or(p))
+        .filter(|p| p["competent_agency"] == json!(justice))
+        .collect();
+    assert!(
+        !decided.is_empty(),
+        "export lists the department's procedures"
+    );
+    let online = decided
+        .iter()
+        .filter(|p| p["online_level"] != "none")
+        .count() as i64;
+    let (n, d) = counts(indicator(idx, "3.1"));
+    assert_eq!(
+        (n, d),
+        (online, decided.len() as i64),
+        "3.1 against the catalogue"
+    );
+    let (used, online_total) = counts(indicator(idx, "3.2"));
+    assert_eq!(online_total, online);
+    let early_online = decided
+        .iter()
+        .any(|p| p["code"] == json!(early) && p["online_level"] != "none");
+    assert!(used >= i64::from(early_online), "{idx}");
+    let (c, total) = counts(indicator(idx, "1.3"));
+    assert_eq!(total, decided.len() as i64);
+    assert!(c <= total);
+
+    // The province: every procedure once, so at least the department's.
+    let (st, p) = as_user("quantri", "GET", &q, None).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let (n, d) = counts(indicator(&p["total"]["index"], "3.1"));
+    assert!(d >= 200 && n <= d && d >= decided.len() as i64, "{n}/{d}");
 }

@@ -17,6 +17,7 @@ pub mod postgres;
 mod queue;
 mod snapshot;
 pub mod sqlite;
+pub mod state;
 mod stats;
 mod users;
 
@@ -485,6 +486,16 @@ impl Store {
         dispatch!(self, s => s.procedures_where(false).await)
     }
 
+    /// The catalogue changes with `action` (e.g. `published`) made at `from..to`, oldest first.
+    pub async fn procedure_changes_between(
+        &self,
+        action: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ProcedureChange>> {
+        dispatch!(self, s => s.procedure_changes_between(action, from, to).await)
+    }
+
     /// The recorded changes to a procedure, oldest first.
     pub async fn procedure_changes(&self, code: &str) -> Result<Vec<ProcedureChange>> {
         dispatch!(self, s => s.procedure_changes(code).await)
@@ -653,6 +664,17 @@ impl Store {
         key: &motcua_domain::files::FileKey,
     ) -> Result<bool> {
         dispatch!(self, s => s.agency_holds_file(agency, key).await)
+    }
+
+    /// The integration state stored under `name` (see [`state`]).
+    pub async fn state(&self, name: &str) -> Result<Option<state::StateEntry>> {
+        dispatch!(self, s => s.state(name).await)
+    }
+
+    /// Sets the integration state `name` to `value` if it is still at version `expected`
+    /// (`None`: only if nothing is stored yet); `false` when another writer got there first.
+    pub async fn swap_state(&self, name: &str, expected: Option<i64>, value: &str) -> Result<bool> {
+        dispatch!(self, s => s.swap_state(name, expected, value).await)
     }
 
     /// Saves a citizen's draft: a new one, or (same owner, procedure and version) replaces the

@@ -16,6 +16,8 @@ pub enum GroupBy {
     Field,
     /// One row per procedure code.
     Procedure,
+    /// One row per agency and procedure: `{agency}|{procedure}`.
+    AgencyProcedure,
 }
 
 impl Store {
@@ -79,6 +81,7 @@ impl Store {
                 GroupBy::Agency => r.agency,
                 GroupBy::Field => k.field.clone(),
                 GroupBy::Procedure => k.procedure.clone(),
+                GroupBy::AgencyProcedure => format!("{}|{}", r.agency, k.procedure),
             };
             let row = out.entry(key).or_default();
             if windows[i] {

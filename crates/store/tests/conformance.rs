@@ -233,6 +233,7 @@ conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 conformance!(commands_from_a_stale_head);
 conformance!(due_soon_lists_open_dossiers_by_appointment);
 conformance!(procedure_versions_and_changes);
+conformance!(integration_state_is_compare_and_set);
 
 #[path = "conformance_outbox/mod.rs"]
 mod outbox_delivery;
@@ -1860,6 +1861,30 @@ async fn public_status_by_code(db: &mut Db) {
     assert_eq!(s.public_status(&other).await.unwrap(), None);
 }
 
+/// Integration state (migration 21): set once, then only from the version read, so of two
+/// writers holding the same version exactly one wins.
+async fn integration_state_is_compare_and_set(db: &mut Db) {
+    let s = db.store.clone();
+    assert_eq!(s.state("zalo.oauth").await.unwrap(), None);
+    assert!(s.swap_state("zalo.oauth", None, "r1").await.unwrap());
+    assert!(
+        !s.swap_state("zalo.oauth", None, "other").await.unwrap(),
+        "already there: not replaced"
+    );
+    let e = s.state("zalo.oauth").await.unwrap().unwrap();
+    assert_eq!((e.value.as_str(), e.version), ("r1", 1));
+    assert!(s.swap_state("zalo.oauth", Some(1), "r2").await.unwrap());
+    assert!(
+        !s.swap_state("zalo.oauth", Some(1), "r2-late")
+            .await
+            .unwrap(),
+        "the second writer with the same version loses"
+    );
+    let e = s.state("zalo.oauth").await.unwrap().unwrap();
+    assert_eq!((e.value.as_str(), e.version), ("r2", 2));
+    assert_eq!(s.state("another").await.unwrap(), None);
+}
+
 async fn calendar_settings_round_trip(db: &mut Db) {
     use motcua_domain::calendar::{CalendarSettings, DayException, DayKind};
     let s = db.store.clone();
@@ -1938,8 +1963,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        27,
-        "26 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17) and schema_migrations"
+        28,
+        "27 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, integration_state from 21) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1950,7 +1975,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 13,
+        applied, 14,
         "every migration applied once (15 and 16 add columns and indexes only)"
     );
 

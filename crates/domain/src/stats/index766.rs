@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct IndexWeights {
-    /// 1.1-1.3 publication of procedures (unconfirmed split of CKMB's 18).
-    pub ckmb_publication: f64,
+    /// 1.1 procedures published on time (unconfirmed split of CKMB's 18: 4).
+    pub ckmb_on_time: f64,
+    /// 1.2 procedures made public on time in the national database (4 in one source).
+    pub ckmb_national: f64,
+    /// 1.3 procedures disclosed with all seven mandatory parts (unconfirmed: 4).
+    pub ckmb_complete: f64,
     /// 1.4 dossiers synced to the national portal (6 in one implementation; unconfirmed).
     pub ckmb_sync: f64,
     /// 2.1 on-time rate: the whole TDGQ group, rate × 20.
@@ -44,7 +48,9 @@ pub struct IndexWeights {
 impl Default for IndexWeights {
     fn default() -> Self {
         IndexWeights {
-            ckmb_publication: 12.0,
+            ckmb_on_time: 4.0,
+            ckmb_national: 4.0,
+            ckmb_complete: 4.0,
             ckmb_sync: 6.0,
             tdgq_on_time: 20.0,
             clgq_offered: 2.0,
@@ -59,6 +65,25 @@ impl Default for IndexWeights {
             mdhl_satisfaction: 6.0,
         }
     }
+}
+
+/// What the catalogue says about one scope (an agency or the province) for the period: the
+/// indicators that count procedures rather than dossiers (1.1, 1.3, 3.1, 3.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CatalogueFacts {
+    /// Published procedures in scope (received or decided there).
+    pub procedures: i64,
+    /// Of them, disclosed with all seven mandatory parts
+    /// ([`crate::catalogue::discloses_all_parts`]).
+    pub complete: i64,
+    /// Of them, offered online (partial or full online).
+    pub online: i64,
+    /// Of the online ones, those that received at least one online dossier in the period.
+    pub online_used: i64,
+    /// Versions published in the period that name the date they take effect.
+    pub published: i64,
+    /// Of them, published at least five working days before that date.
+    pub published_on_time: i64,
 }
 
 /// One scored indicator.
@@ -188,8 +213,33 @@ fn group(code: &str, name: &str, max: f64, indicators: Vec<Indicator>) -> Group 
     }
 }
 
-/// Scores the index from a form 06 row for the period (see `docs/statistics.md`).
-pub fn service_index(r: &Form06Row, w: &IndexWeights) -> ServiceIndex {
+/// A measured indicator when the catalogue facts are known, else a missing one.
+#[allow(clippy::too_many_arguments)]
+fn from_catalogue(
+    facts: Option<&CatalogueFacts>,
+    count: impl Fn(&CatalogueFacts) -> (i64, i64),
+    code: &str,
+    name: &str,
+    formula: &str,
+    full_from: f64,
+    max: f64,
+) -> Indicator {
+    match facts {
+        Some(f) => {
+            let (n, d) = count(f);
+            measured(code, name, formula, full_from, max, n, d)
+        }
+        None => missing(code, name, formula, max),
+    }
+}
+
+/// Scores the index from a form 06 row for the period and, when given, what the catalogue
+/// says about the same scope (see `docs/statistics.md`).
+pub fn service_index(
+    r: &Form06Row,
+    facts: Option<&CatalogueFacts>,
+    w: &IndexWeights,
+) -> ServiceIndex {
     let received = r.received_in_period();
     let paper = r.received_counter + r.received_post;
     let dislikes = r.rated - r.rated_satisfied;
@@ -201,11 +251,29 @@ pub fn service_index(r: &Form06Row, w: &IndexWeights) -> ServiceIndex {
             "Công khai, minh bạch",
             18.0,
             vec![
+                from_catalogue(
+                    facts,
+                    |f| (f.published_on_time, f.published),
+                    "1.1",
+                    "Thủ tục được công bố đúng hạn",
+                    "phiên bản công bố trong kỳ sớm hơn ngày có hiệu lực ít nhất 5 ngày làm việc / phiên bản công bố trong kỳ có ngày hiệu lực",
+                    100.0,
+                    w.ckmb_on_time,
+                ),
                 missing(
-                    "1.1-1.3",
-                    "Công bố, công khai thủ tục đúng hạn, đủ nội dung",
-                    "thủ tục công bố đúng hạn / thủ tục công bố trong kỳ",
-                    w.ckmb_publication,
+                    "1.2",
+                    "Thủ tục công khai đúng hạn trên CSDL quốc gia",
+                    "thủ tục công khai trên CSDL quốc gia trong 5 ngày làm việc từ quyết định công bố / thủ tục công bố",
+                    w.ckmb_national,
+                ),
+                from_catalogue(
+                    facts,
+                    |f| (f.complete, f.procedures),
+                    "1.3",
+                    "Thủ tục công khai đủ 7 nội dung bắt buộc",
+                    "thủ tục có tên, trình tự, cách thức, thành phần hồ sơ, thời hạn, đối tượng, cơ quan thực hiện / thủ tục đang công bố",
+                    100.0,
+                    w.ckmb_complete,
                 ),
                 missing(
                     "1.4",
@@ -234,16 +302,22 @@ pub fn service_index(r: &Form06Row, w: &IndexWeights) -> ServiceIndex {
             "Dịch vụ công trực tuyến",
             12.0,
             vec![
-                missing(
+                from_catalogue(
+                    facts,
+                    |f| (f.online, f.procedures),
                     "3.1",
                     "Thủ tục cung cấp trực tuyến",
                     "thủ tục trực tuyến (một phần, toàn trình) / thủ tục thuộc phạm vi; đủ điểm từ 80 %",
+                    80.0,
                     w.clgq_offered,
                 ),
-                missing(
+                from_catalogue(
+                    facts,
+                    |f| (f.online_used, f.online),
                     "3.2",
                     "Dịch vụ trực tuyến có phát sinh hồ sơ",
-                    "dịch vụ có hồ sơ / dịch vụ trực tuyến",
+                    "thủ tục trực tuyến có hồ sơ trực tuyến tiếp nhận trong kỳ / thủ tục trực tuyến",
+                    100.0,
                     w.clgq_used,
                 ),
                 measured(
@@ -347,7 +421,7 @@ mod tests {
     #[test]
     fn groups_add_up_to_the_portal_maxima() {
         let w = IndexWeights::default();
-        let idx = service_index(&Form06Row::default(), &w);
+        let idx = service_index(&Form06Row::default(), None, &w);
         let maxima: Vec<(&str, f64)> = idx
             .groups
             .iter()
@@ -394,7 +468,7 @@ mod tests {
             rated_satisfied: 3,
             ..Form06Row::default()
         };
-        let idx = service_index(&r, &IndexWeights::default());
+        let idx = service_index(&r, None, &IndexWeights::default());
         let ind = |code: &str| {
             idx.groups
                 .iter()
@@ -422,5 +496,60 @@ mod tests {
         assert!(!ind("1.4").measured);
         assert_eq!(idx.score, 16.0 + 3.6 + 4.0 + 3.0 + 5.0);
         assert_eq!(idx.measured_max, 20.0 + 6.0 + 6.0 + 6.0 + 4.0);
+        assert!(!ind("3.1").measured, "no catalogue facts given");
+    }
+
+    #[test]
+    fn catalogue_indicators_score_from_the_facts() {
+        let facts = CatalogueFacts {
+            procedures: 10,
+            complete: 9,
+            online: 6,
+            online_used: 3,
+            published: 4,
+            published_on_time: 1,
+        };
+        let idx = service_index(
+            &Form06Row::default(),
+            Some(&facts),
+            &IndexWeights::default(),
+        );
+        let ind = |code: &str| {
+            idx.groups
+                .iter()
+                .flat_map(|g| &g.indicators)
+                .find(|i| i.code == code)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!((ind("1.1").numerator, ind("1.1").denominator), (1, 4));
+        assert_eq!(ind("1.1").score, Some(1.0), "25 % of 4 points");
+        assert!(!ind("1.2").measured);
+        assert_eq!(ind("1.3").score, Some(3.6), "90 % of 4 points");
+        assert_eq!(
+            ind("3.1").score,
+            Some(1.5),
+            "60 % of an 80 % threshold of 2 points"
+        );
+        assert_eq!(
+            ind("3.2").score,
+            Some(2.0),
+            "half of the online services used, of 4"
+        );
+        let none = service_index(
+            &Form06Row::default(),
+            Some(&CatalogueFacts::default()),
+            &IndexWeights::default(),
+        );
+        let one = none
+            .groups
+            .iter()
+            .flat_map(|g| &g.indicators)
+            .find(|i| i.code == "3.1")
+            .unwrap();
+        assert!(
+            one.measured && one.score.is_none(),
+            "nothing in scope: no score, not zero"
+        );
     }
 }

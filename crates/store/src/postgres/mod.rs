@@ -9,6 +9,7 @@ mod files;
 mod inbox;
 mod outbox;
 mod queue;
+mod state;
 mod stats;
 mod users;
 mod writer;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_21.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -674,6 +676,32 @@ impl PgStore {
             .into_iter()
             .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
             .collect()
+    }
+
+    pub(crate) async fn procedure_changes_between(
+        &self,
+        action: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ProcedureChange>> {
+        self.query(
+            "SELECT code, version, at, actor, action, note FROM procedure_changes
+             WHERE action = $1 AND at >= $2 AND at < $3 ORDER BY id",
+            &[&action, &from, &to],
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(ProcedureChange {
+                code: r.get(0),
+                version: r.get::<_, i32>(1) as u32,
+                at: r.get(2),
+                actor: r.get(3),
+                action: r.get(4),
+                note: r.get(5),
+            })
+        })
+        .collect()
     }
 
     pub(crate) async fn procedure_changes(&self, code: &str) -> Result<Vec<ProcedureChange>> {

@@ -7,6 +7,7 @@ mod files;
 mod inbox;
 mod outbox;
 mod queue;
+mod state;
 mod stats;
 mod users;
 mod writer;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_21.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.
@@ -813,6 +815,38 @@ impl SqliteStore {
                 .map_err(db_err)?;
             rows.map(|r| serde_json::from_str(&r.map_err(db_err)?).map_err(corrupt))
                 .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn procedure_changes_between(
+        &self,
+        action: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ProcedureChange>> {
+        let action = action.to_string();
+        let (from, to) = (ts(from), ts(to));
+        self.read_blocking(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT code, version, at, actor, action, note FROM procedure_changes
+                     WHERE action = ?1 AND at >= ?2 AND at < ?3 ORDER BY id",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(rusqlite::params![action, from, to], |r| {
+                    Ok(ProcedureChange {
+                        code: r.get(0)?,
+                        version: r.get(1)?,
+                        at: from_ts(r.get(2)?),
+                        actor: r.get(3)?,
+                        action: r.get(4)?,
+                        note: r.get(5)?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.map(|r| r.map_err(db_err)).collect()
         })
         .await
     }

@@ -13,8 +13,13 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use motcua_domain::codes::AgencyCode;
-use motcua_domain::stats::{Filter, Form06Row, IndexWeights, ServiceIndex, service_index};
+use motcua_domain::procedure::OnlineLevel;
+use motcua_domain::stats::{
+    CatalogueFacts, Filter, Form06Row, IndexWeights, ServiceIndex, service_index,
+};
+use motcua_store::GroupBy;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 /// The weights in force: `MOTCUA_INDEX_WEIGHTS` if set and valid, else the defaults.
@@ -111,6 +116,7 @@ pub async fn index(
         .form06(&agencies, from, to, &Filter::default())
         .await?;
     let w = weights();
+    let (per_agency, scope_facts) = catalogue_facts(&s, &agencies, from, to).await?;
     let mut total = Form06Row::default();
     let rows = rows
         .into_iter()
@@ -122,7 +128,7 @@ pub async fn index(
                     .iter()
                     .find(|a| a.code == c)
                     .map_or_else(|| c.to_string(), |a| a.name.clone()),
-                index: service_index(&r, w),
+                index: service_index(&r, per_agency.get(&c), w),
             }
         })
         .collect();
@@ -134,7 +140,7 @@ pub async fn index(
         total: IndexRow {
             key: "total".into(),
             name: "Tổng hợp".into(),
-            index: service_index(&total, w),
+            index: service_index(&total, Some(&scope_facts), w),
         },
     };
     if format == "json" {
@@ -179,4 +185,106 @@ pub async fn index(
         &lines,
     )
     .await
+}
+
+/// The catalogue's side of the index (indicators 1.1, 1.3, 3.1 and 3.2) for each agency of
+/// `agencies` and for all of them together. An agency's procedures are those it decides: its
+/// own competent ones, and those without a competent agency that its desk receives (each
+/// commune decides its commune procedures). "Used" means at least one online dossier of that
+/// procedure was received in the period at that agency (the statistics counters, as form 06).
+/// A version counts as published on time when it was published at least five working days (on
+/// the province's calendar) before the date it takes effect.
+async fn catalogue_facts(
+    s: &AppState,
+    agencies: &[AgencyCode],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(BTreeMap<AgencyCode, CatalogueFacts>, CatalogueFacts), ApiError> {
+    let cat = s.catalogue().await?;
+    let used: BTreeSet<String> = s
+        .store
+        .form06_by(
+            agencies,
+            from,
+            to,
+            &Filter::default(),
+            GroupBy::AgencyProcedure,
+        )
+        .await?
+        .into_iter()
+        .filter(|(_, r)| r.received_online > 0)
+        .map(|(k, _)| k)
+        .collect();
+    let local = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .checked_sub_signed(chrono::Duration::hours(7))
+            .expect("in range")
+    };
+    let end = to.succ_opt().unwrap_or(to);
+    let calendar = s.calendars().province();
+    let mut on_time_of: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+    for c in s
+        .store
+        .procedure_changes_between("published", local(from), local(end))
+        .await?
+    {
+        let Some(rec) = cat.get(&c.code) else {
+            continue;
+        };
+        if rec.version.version != c.version {
+            // Published in the period and superseded since: judged by the version in force.
+            continue;
+        }
+        let Some(effective) = rec.version.details.effective_from else {
+            continue;
+        };
+        let published = (c.at + chrono::Duration::hours(7)).date_naive();
+        let mut fifth = published;
+        for _ in 0..5 {
+            fifth = calendar.next_working_day(fifth);
+        }
+        on_time_of
+            .entry(c.code.clone())
+            .or_default()
+            .push(fifth <= effective);
+    }
+    let in_scope: BTreeSet<&AgencyCode> = agencies.iter().collect();
+    let mut per: BTreeMap<AgencyCode, CatalogueFacts> = BTreeMap::new();
+    let mut total = CatalogueFacts::default();
+    for rec in cat.all() {
+        let v = &rec.version;
+        let deciders: Vec<&AgencyCode> = match &v.competent_agency {
+            Some(a) => vec![a],
+            None => rec.receiving_agencies.iter().collect(),
+        };
+        let deciders: Vec<&AgencyCode> = deciders
+            .into_iter()
+            .filter(|a| in_scope.contains(a))
+            .collect();
+        if deciders.is_empty() {
+            continue;
+        }
+        let complete = motcua_domain::catalogue::discloses_all_parts(v);
+        let online = v.online_level != OnlineLevel::None;
+        let code = v.code.to_string();
+        let published = on_time_of.get(&code).map_or(&[][..], Vec::as_slice);
+        let add = |f: &mut CatalogueFacts, used: bool| {
+            f.procedures += 1;
+            f.complete += i64::from(complete);
+            f.online += i64::from(online);
+            f.online_used += i64::from(online && used);
+            f.published += published.len() as i64;
+            f.published_on_time += published.iter().filter(|x| **x).count() as i64;
+        };
+        let mut used_anywhere = false;
+        for a in &deciders {
+            let u = used.contains(&format!("{a}|{code}"));
+            used_anywhere |= u;
+            add(per.entry((*a).clone()).or_default(), u);
+        }
+        add(&mut total, used_anywhere);
+    }
+    Ok((per, total))
 }

@@ -5,12 +5,13 @@
 //! idempotency keys and dead letters. [`dvcqg`] speaks the national public service portal's
 //! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
 //! demos and benchmarks. [`email`] sends applicants' e-mails through SMTP and [`sms`] their
-//! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]). [`reconcile`] compares what we sent with what targets acknowledged.
+//! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]). [`emc`] reports dossier events to EMC (`TrackingMCDT`, [`sandbox::emc`]). [`reconcile`] compares what we sent with what targets acknowledged.
 
 pub mod breaker;
 pub mod dispatcher;
 pub mod dvcqg;
 pub mod email;
+pub mod emc;
 pub mod policy;
 pub mod reconcile;
 pub mod sandbox;

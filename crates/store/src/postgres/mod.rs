@@ -6,6 +6,7 @@ mod accounts;
 mod batch;
 mod drafts;
 mod files;
+mod inbound;
 mod inbox;
 mod outbox;
 mod queue;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_20.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

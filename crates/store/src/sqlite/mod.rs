@@ -4,6 +4,7 @@
 mod accounts;
 mod drafts;
 mod files;
+mod inbound;
 mod inbox;
 mod outbox;
 mod queue;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_20.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

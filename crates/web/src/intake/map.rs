@@ -147,7 +147,7 @@ pub fn parse(item: &Value) -> Result<InboundDossier, Unusable> {
     }
     let email = text("Email", false)?;
     if let Some(e) = &email
-        && !(e.contains('@') && !e.contains(char::is_whitespace))
+        && (!e.contains('@') || e.contains(char::is_whitespace))
     {
         return Err(bad(format!("thư điện tử không hợp lệ: {e}")));
     }

@@ -468,6 +468,24 @@ async fn lost_acks_outages_malformed_and_duplicated_lists_never_make_a_second_do
     assert_eq!((r.listed, r.taken), (2, 1), "{r:?}");
     assert_eq!(w.ours(&w.code_of(&b)).await.len(), 1);
     assert!(w.portal.inbound(&b).unwrap().accepted);
+
+    // The poller `motcua serve` runs takes a new dossier by itself.
+    w.portal.set_inbound_faults(InboundFaults::default());
+    let poller = motcua_web::intake::spawn_poller(
+        w.state.clone(),
+        IntakeSettings {
+            poll_secs: 1,
+            ..w.intake.clone()
+        },
+    )
+    .unwrap();
+    let c = w.file("Đinh Thị Hoa", &w.procedure);
+    w.until("the poller took it", || {
+        w.portal.inbound(&c).is_some_and(|f| f.accepted)
+    })
+    .await;
+    poller.abort();
+    assert_eq!(w.ours(&w.code_of(&c)).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

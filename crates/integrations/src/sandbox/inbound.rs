@@ -53,6 +53,9 @@ pub struct Inbound {
     pub(super) dossiers: BTreeMap<String, Filed>,
     files: HashMap<String, Bytes>,
     next: u64,
+    /// Random per sandbox run, so that ids and codes never repeat across restarts (a real
+    /// portal's never do; intake's exactly-once rests on them).
+    run: u32,
     /// Acknowledgements answered.
     pub(super) acks: u64,
     /// List calls answered.
@@ -91,17 +94,21 @@ impl Inbound {
         mut payload: Value,
         files: Vec<(String, String, Bytes)>,
     ) -> String {
+        if self.run == 0 {
+            self.run = rand::random::<u32>() % 9_000 + 1_000;
+        }
         self.next += 1;
         let n = self.next;
+        let run = self.run;
         if !payload.is_object() {
             payload = json!({});
         }
         if payload["HoSoId"].is_null() {
-            payload["HoSoId"] = json!(format!("QG{n:06}"));
+            payload["HoSoId"] = json!(format!("QG{run}{n:06}"));
         }
         if payload["MaHoSo"].is_null() {
             let day = chrono::Utc::now().format("%y%m%d");
-            payload["MaHoSo"] = json!(format!("G22.99-{day}-{n:06}"));
+            payload["MaHoSo"] = json!(format!("G22.99-{day}-{run}{n:05}"));
         }
         let mut list = payload["TaiLieuNop"]
             .as_array()

@@ -497,13 +497,52 @@ async fn lost_acks_outages_malformed_and_duplicated_lists_never_make_a_second_do
         },
     )
     .unwrap();
-    let c = w.file("Đinh Thị Hoa", &w.procedure);
+    // Filed through the sandbox portal's own page, as in a demo.
+    let portal = format!("http://{}", w.portal.addr());
+    let page = w
+        .http
+        .get(format!("{portal}/_sandbox/nop-ho-so"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"ma_tthc\""), "{page}");
+    let done = w
+        .http
+        .post(format!("{portal}/_sandbox/nop-ho-so"))
+        .form(&[
+            ("ma_tthc", w.procedure.as_str()),
+            ("ma_don_vi", w.centre.as_str()),
+            ("chu_ho_so", "Đinh Thị Hoa"),
+            ("so_giay_to", "068190004321"),
+            ("so_dien_thoai", "0912345678"),
+            ("email", ""),
+            ("dia_chi", "Bảo Lộc"),
+            ("kem_tep", "1"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let c = done
+        .split("HoSoId ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("{done}"))
+        .to_string();
     w.until("the poller took it", || {
         w.portal.inbound(&c).is_some_and(|f| f.accepted)
     })
     .await;
     poller.abort();
-    assert_eq!(w.ours(&w.code_of(&c)).await.len(), 1);
+    let mine = w.ours(&w.code_of(&c)).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["applicant"]["name"], "Đinh Thị Hoa");
+    assert_eq!(mine[0]["documents"][0]["name"], "Đơn đề nghị");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,12 +6,13 @@
 //! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
 //! demos and benchmarks. [`email`] sends applicants' e-mails through SMTP and [`sms`] their
 //! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]), with
-//! [`zalo_oauth`] keeping the Official Account's access token current. [`reconcile`] compares what we sent with what targets acknowledged.
+//! [`zalo_oauth`] keeping the Official Account's access token current. [`emc`] reports dossier events to EMC (`TrackingMCDT`, [`sandbox::emc`]). [`reconcile`] compares what we sent with what targets acknowledged.
 
 pub mod breaker;
 pub mod dispatcher;
 pub mod dvcqg;
 pub mod email;
+pub mod emc;
 pub mod policy;
 pub mod reconcile;
 pub mod sandbox;

@@ -28,6 +28,7 @@ pub struct Line {
 #[derive(Clone)]
 pub struct RemoteCounts {
     dvcqg_stats_url: String,
+    emc_stats_url: String,
     http: reqwest::Client,
 }
 
@@ -36,6 +37,7 @@ impl RemoteCounts {
     pub fn new(dvcqg: &DvcqgSettings) -> RemoteCounts {
         RemoteCounts {
             dvcqg_stats_url: dvcqg.stats_url.clone(),
+            emc_stats_url: String::new(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -43,14 +45,25 @@ impl RemoteCounts {
         }
     }
 
+    /// Also asks EMC (its `stats_url`, empty when none).
+    pub fn with_emc(mut self, emc: &crate::emc::EmcSettings) -> RemoteCounts {
+        self.emc_stats_url = emc.stats_url.clone();
+        self
+    }
+
     /// What `topic` says it accepted on `day`; `None` if it cannot say.
     pub async fn accepted(&self, topic: &str, day: NaiveDate) -> Result<Option<u64>, String> {
-        if topic != crate::dvcqg::TOPIC || self.dvcqg_stats_url.is_empty() {
+        let url = match topic {
+            crate::dvcqg::TOPIC => &self.dvcqg_stats_url,
+            crate::emc::TOPIC => &self.emc_stats_url,
+            _ => return Ok(None),
+        };
+        if url.is_empty() {
             return Ok(None);
         }
         let v: serde_json::Value = self
             .http
-            .get(&self.dvcqg_stats_url)
+            .get(url)
             .query(&[("day", day.to_string())])
             .send()
             .await

@@ -5,6 +5,7 @@ use crate::config::Settings;
 use motcua_integrations::dispatcher::DispatcherHandle;
 use motcua_integrations::dvcqg::{Dvcqg, DvcqgSettings};
 use motcua_integrations::email::Email;
+use motcua_integrations::emc::{Emc, EmcSettings};
 use motcua_integrations::sms::{HttpSms, SmsTarget};
 use motcua_integrations::zalo::{ZaloSettings, Zns};
 use motcua_integrations::{Dispatcher, DispatcherSettings, TargetSettings};
@@ -30,6 +31,12 @@ pub struct IntegrationSettings {
     pub zalo: ZaloSettings,
     /// Delivery limits for Zalo notices.
     pub zalo_delivery: TargetSettings,
+    /// Pulling online dossiers filed on the national portal (off unless `enabled`).
+    pub dvcqg_intake: motcua_web::intake::IntakeSettings,
+    /// EMC tracking (off while its `url` is empty).
+    pub emc: EmcSettings,
+    /// Delivery limits for EMC tracking calls.
+    pub emc_delivery: TargetSettings,
 }
 
 impl IntegrationSettings {
@@ -73,13 +80,40 @@ impl IntegrationSettings {
         {
             self.dvcqg.stats_url = u;
         }
+        if let Ok(t) = std::env::var("MOTCUA_EMC_TOKEN")
+            && !t.is_empty()
+        {
+            self.emc.token = Some(t);
+        }
+        if let Ok(u) = std::env::var("MOTCUA_EMC_URL")
+            && !u.is_empty()
+        {
+            self.emc.url = u;
+        }
+        if let Ok(v) = std::env::var("MOTCUA_DVCQG_INTAKE")
+            && !v.is_empty()
+        {
+            self.dvcqg_intake.enabled = v == "1" || v.eq_ignore_ascii_case("true");
+        }
         self
+    }
+
+    /// The intake settings in force: the portal's base URL and token where intake has none.
+    pub fn intake(&self) -> motcua_web::intake::IntakeSettings {
+        let mut i = self.dvcqg_intake.clone();
+        if i.base_url.is_empty() {
+            i.base_url = self.dvcqg.base_url.clone();
+        }
+        if i.token.is_none() {
+            i.token = self.dvcqg.token.clone();
+        }
+        i
     }
 }
 
 /// Starts the dispatcher with every configured target: the national portal when its
 /// `base_url` is set, e-mail when `smtp_url` is, SMS when `sms_url` is, Zalo when
-/// `integrations.zalo.url` is. `None` when disabled or
+/// `integrations.zalo.url` is, EMC when `integrations.emc.url` is. `None` when disabled or
 /// no target is configured (messages then wait in the outbox, visible to operators).
 pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<DispatcherHandle>> {
     let s = &settings.integrations;
@@ -110,6 +144,11 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
             .map_err(anyhow::Error::msg)?
             .with_store(store.clone());
         d = d.target(Arc::new(target), s.zalo_delivery.clone());
+        any = true;
+    }
+    if !s.emc.url.is_empty() {
+        let target = Emc::new(s.emc.clone()).map_err(anyhow::Error::msg)?;
+        d = d.target(Arc::new(target), s.emc_delivery.clone());
         any = true;
     }
     Ok(any.then(|| d.spawn()))
@@ -150,6 +189,27 @@ mod tests {
         assert!(
             Settings::default().integrations.dvcqg.base_url.is_empty(),
             "off by default"
+        );
+        // Intake borrows the portal's address and token unless it has its own.
+        let s = parse(
+            "[integrations.dvcqg]\nbase_url = \"http://portal\"\ntoken = \"s3cret-token\"\n\
+             [integrations.dvcqg_intake]\nenabled = true\npoll_secs = 5\n\
+             [integrations.dvcqg_intake.agencies]\n\"G22.99\" = \"000.00.01.H40\"\n\
+             [integrations.emc]\nurl = \"http://emc/TrackingMCDT\"\nsite_id = \"lamdong\"\n",
+        )
+        .unwrap();
+        let i = s.integrations.intake();
+        assert!(i.enabled);
+        assert_eq!(i.base_url, "http://portal");
+        assert_eq!(i.token.as_deref(), Some("s3cret-token"));
+        assert_eq!(i.poll_secs, 5);
+        assert_eq!(i.agencies["G22.99"], "000.00.01.H40");
+        assert_eq!(i.list_path, "/HoSo/LayDanhSachHoSo");
+        assert_eq!(s.integrations.emc.site_id, "lamdong");
+        assert!(!format!("{i:?}").contains("s3cret"));
+        assert!(
+            !Settings::default().integrations.intake().enabled,
+            "intake off by default"
         );
     }
 }

@@ -92,6 +92,14 @@ enum Cmd {
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
     },
+    /// The national portal's online dossiers: `pull` takes the new ones once (as the poller in
+    /// `serve` does every `poll_secs` when `[integrations.dvcqg_intake] enabled`).
+    Dvcqg {
+        #[command(flatten)]
+        o: Overrides,
+        #[command(subcommand)]
+        action: DvcqgCmd,
+    },
     /// Local servers that speak outside systems' protocols, with failure injection.
     Sandbox {
         #[command(subcommand)]
@@ -102,6 +110,13 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportWhat,
     },
+}
+
+/// `motcua dvcqg ...`
+#[derive(Subcommand)]
+enum DvcqgCmd {
+    /// Pull once: list, take what is new, acknowledge; exits with 1 if anything failed.
+    Pull,
 }
 
 /// What `verify` checks.
@@ -204,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Serve { o, .. } | Cmd::Migrate { o } | Cmd::Seed { o } | Cmd::Verify { o, .. } => {
             o.clone()
         }
-        Cmd::Outbox { o, .. } | Cmd::Reconcile { o, .. } => o.clone(),
+        Cmd::Outbox { o, .. } | Cmd::Reconcile { o, .. } | Cmd::Dvcqg { o, .. } => o.clone(),
         Cmd::Sandbox { .. } => Overrides::default(),
         Cmd::Import {
             what: ImportWhat::Procedures { o, .. },
@@ -281,6 +296,29 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Cmd::Sandbox { which } => motcua::ops::sandbox(which, &s.integrations).await?,
+        Cmd::Dvcqg {
+            action: DvcqgCmd::Pull,
+            ..
+        } => {
+            let intake = s.integrations.intake();
+            anyhow::ensure!(
+                !intake.base_url.is_empty(),
+                "no portal address: set [integrations.dvcqg] base_url or MOTCUA_DVCQG_URL"
+            );
+            let store = open(&s).await?;
+            let files = s.files().context("opening the file storage")?;
+            let state = motcua_web::AppState::new(store).with_files(files);
+            let portal =
+                motcua_web::intake::Portal::new(intake.clone()).map_err(anyhow::Error::msg)?;
+            let r = motcua_web::intake::pull_once(&state, &portal, &intake).await;
+            for e in &r.errors {
+                println!("ERROR {e}");
+            }
+            println!("{}", r.summary());
+            if !r.errors.is_empty() || r.ack_failed > 0 {
+                std::process::exit(1);
+            }
+        }
         Cmd::Import {
             what: ImportWhat::Procedures { file, strict, .. },
         } => {
@@ -378,7 +416,24 @@ async fn main() -> anyhow::Result<()> {
             if let Some(p) = identity {
                 state = state.with_identity(p);
             }
+            // Online dossiers filed on the national portal, pulled beside the requests.
+            let intake = s.integrations.intake();
+            let poller = if intake.enabled && !intake.base_url.is_empty() {
+                println!("intake from the national portal: {intake:?}");
+                Some(
+                    motcua_web::intake::spawn_poller(state.clone(), intake)
+                        .map_err(anyhow::Error::msg)?,
+                )
+            } else {
+                println!(
+                    "intake from the national portal: off ([integrations.dvcqg_intake] enabled = false or no portal address)"
+                );
+                None
+            };
             motcua_web::serve(listener, state).await?;
+            if let Some(p) = poller {
+                p.abort();
+            }
             if let Some(d) = dispatcher {
                 d.stop().await;
             }

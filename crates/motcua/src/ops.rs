@@ -6,10 +6,11 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use motcua_integrations::reconcile::{RemoteCounts, local_day, reconcile};
+use motcua_integrations::sandbox::emc::{EmcFaults, EmcSandbox};
 use motcua_integrations::sandbox::population::{PopulationFaults, PopulationSandbox};
 use motcua_integrations::sandbox::sms::{SmsFaults, SmsSandbox};
 use motcua_integrations::sandbox::zalo::{ZaloFaults, ZaloSandbox};
-use motcua_integrations::sandbox::{Faults, SandboxHandle};
+use motcua_integrations::sandbox::{Faults, InboundFaults, InboundPaths, SandboxHandle};
 use motcua_store::{OutboxEntry, OutboxQuery, OutboxStatus, Store};
 
 /// `motcua outbox ...`
@@ -173,7 +174,7 @@ pub async fn run_reconcile(
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to);
     anyhow::ensure!(from <= to, "--from must not be after --to");
-    let remote = RemoteCounts::new(&s.dvcqg);
+    let remote = RemoteCounts::new(&s.dvcqg).with_emc(&s.emc);
     let lines = reconcile(store, &remote, from, to).await?;
     let mut bad = 0;
     println!(
@@ -238,6 +239,30 @@ pub enum SandboxCmd {
         #[arg(long, default_value_t = 0)]
         reject: u8,
         /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+        /// Inbound side: percentage of list calls answered with a malformed list.
+        #[arg(long, default_value_t = 0)]
+        malformed_list: u8,
+        /// Inbound side: list every waiting dossier twice.
+        #[arg(long)]
+        duplicates: bool,
+        /// Inbound side: percentage of acknowledgements failing (HTTP 500).
+        #[arg(long, default_value_t = 0)]
+        ack_fail: u8,
+        /// Inbound side: percentage of file downloads failing (HTTP 503).
+        #[arg(long, default_value_t = 0)]
+        file_fail: u8,
+    },
+    /// A local EMC (`TrackingMCDT`), counting calls per day, until ctrl-c.
+    Emc {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8094")]
+        listen: std::net::SocketAddr,
+        /// Percentage of calls answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Start down (503).
         #[arg(long)]
         down: bool,
     },
@@ -315,14 +340,37 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             malformed,
             reject,
             down,
+            malformed_list,
+            duplicates,
+            ack_fail,
+            file_fail,
         } => {
             anyhow::ensure!(
-                fail_5xx <= 100 && malformed <= 100 && reject <= 100,
+                [
+                    fail_5xx,
+                    malformed,
+                    reject,
+                    malformed_list,
+                    ack_fail,
+                    file_fail
+                ]
+                .iter()
+                .all(|p| *p <= 100),
                 "percentages are 0-100"
             );
-            let h = SandboxHandle::start(listen, s.dvcqg.clone())
+            let paths = InboundPaths {
+                list: s.dvcqg_intake.list_path.clone(),
+                ack: s.dvcqg_intake.ack_path.clone(),
+            };
+            let h = SandboxHandle::start_with(listen, s.dvcqg.clone(), paths.clone())
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
+            h.set_inbound_faults(InboundFaults {
+                malformed_list_percent: malformed_list,
+                duplicates,
+                ack_fail_percent: ack_fail,
+                file_fail_percent: file_fail,
+            });
             h.set_faults(Faults {
                 down,
                 slow_ms,
@@ -332,6 +380,10 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             });
             let a = h.adapter_settings();
             println!("sandbox national portal at {}", a.base_url);
+            println!(
+                "  inbound:  file a dossier at {}/_sandbox/nop-ho-so (or POST /_sandbox/inbound); POST {} | {}; GET /_sandbox/inbound; POST /_sandbox/inbound/faults",
+                a.base_url, paths.list, paths.ack
+            );
             println!(
                 "  protocol: POST {} | {} | {}",
                 s.dvcqg.create_path, s.dvcqg.update_path, s.dvcqg.steps_path
@@ -351,6 +403,37 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             println!(
                 "sandbox stopped: {} requests, {} dossiers, {} steps, {} duplicates, {} out of order",
                 sum.requests, sum.dossiers, sum.steps, sum.duplicates, sum.out_of_order
+            );
+        }
+        SandboxCmd::Emc {
+            listen,
+            fail_5xx,
+            down,
+        } => {
+            anyhow::ensure!(fail_5xx <= 100, "percentages are 0-100");
+            let mut h = EmcSandbox::start(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(EmcFaults {
+                down,
+                fail_5xx_percent: fail_5xx,
+            });
+            let c = h.client_settings("sandbox");
+            println!("sandbox EMC at {}", c.url);
+            println!("  inspect:  GET /_sandbox/state, /_sandbox/stats?day=YYYY-MM-DD");
+            println!("  faults:   POST /_sandbox/faults {{\"down\":true,\"fail_5xx_percent\":0}}");
+            println!(
+                "  point motcua at it: MOTCUA_EMC_URL={} and [integrations.emc] site_id, ok_field = \"status\", ok_values = [\"200\"], stats_url = \"{}\"",
+                c.url, c.stats_url
+            );
+            until_stopped(h.wait()).await;
+            let st = h.state();
+            println!(
+                "sandbox stopped: {} requests, {} calls, {} duplicates, {} injected failures",
+                st.requests,
+                st.calls.len(),
+                st.duplicates,
+                st.injected
             );
         }
         SandboxCmd::Sms {

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod drafts;
 pub mod files;
+pub mod inbound;
 pub mod inbox;
 mod model;
 pub mod outbox;
@@ -24,6 +25,7 @@ mod users;
 pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure, PasswordReset};
 pub use drafts::{Draft, MAX_DRAFT_BYTES};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
+pub use inbound::{InboundNote, InboundRow, InboundStatus};
 pub use inbox::{InboxCount, InboxCursor, InboxQuery};
 pub use model::*;
 pub use outbox::{
@@ -696,6 +698,34 @@ impl Store {
     /// Deletes a draft of `owner`; `false` when there was none (or it is someone else's).
     pub async fn delete_draft(&self, owner: Uuid, id: Uuid) -> Result<bool> {
         dispatch!(self, s => s.delete_draft(owner, id).await)
+    }
+
+    /// Notes that an inbound dossier (pulled from `source`) was not taken: one more attempt,
+    /// the latest reason; rejected when `rejected` or after `reject_after` attempts. Returns the
+    /// row as it stands now.
+    pub async fn note_inbound(&self, n: InboundNote) -> Result<InboundRow> {
+        dispatch!(self, s => s.note_inbound(n).await)
+    }
+
+    /// The row of an inbound dossier not taken, if any.
+    pub async fn inbound(&self, source: &str, external_id: &str) -> Result<Option<InboundRow>> {
+        dispatch!(self, s => s.inbound(source, external_id).await)
+    }
+
+    /// Inbound dossiers not taken, last tried first (at most `limit`, up to 1,000).
+    pub async fn inbound_list(&self, limit: u32) -> Result<Vec<InboundRow>> {
+        dispatch!(self, s => s.inbound_list(limit).await)
+    }
+
+    /// The dossier an idempotency key of `actor` created, if any (without running anything).
+    pub async fn idempotent_dossier(&self, actor: Uuid, key: &str) -> Result<Option<Uuid>> {
+        dispatch!(self, s => s.idempotent_dossier(actor, key).await)
+    }
+
+    /// Forgets an inbound dossier's failures (it was taken after all).
+    pub async fn clear_inbound(&self, source: &str, external_id: &str) -> Result<()> {
+        let (source, id) = (source.to_string(), external_id.to_string());
+        dispatch!(self, s => s.clear_inbound(source, id).await)
     }
 
     /// Checks every dossier's hash chain and that folding its events gives the stored state and

@@ -233,6 +233,7 @@ conformance!(procedure_edits_leave_dossiers_in_flight_alone);
 conformance!(commands_from_a_stale_head);
 conformance!(due_soon_lists_open_dossiers_by_appointment);
 conformance!(procedure_versions_and_changes);
+conformance!(inbound_failures_and_rejections);
 conformance!(integration_state_is_compare_and_set);
 
 #[path = "conformance_outbox/mod.rs"]
@@ -344,6 +345,7 @@ fn submission(channel: Channel) -> Command {
         receive: true,
         postal_tracking: None,
         on_behalf_of: None,
+        origin: None,
     }))
 }
 
@@ -1963,8 +1965,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        28,
-        "27 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, integration_state from 21) and schema_migrations"
+        29,
+        "28 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, inbound from 20, integration_state from 21) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1975,7 +1977,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 14,
+        applied, 15,
         "every migration applied once (15 and 16 add columns and indexes only)"
     );
 
@@ -2034,4 +2036,41 @@ async fn due_soon_lists_open_dossiers_by_appointment(db: &mut Db) {
         ids(s.due_soon(&[ag(DEPT)], far, 50).await.unwrap()),
         [later.id]
     );
+}
+
+/// Inbound dossiers not taken: attempts count up, a failing one is rejected after the limit or
+/// at once when refused, a rejection stays rejected, the list is newest first, clearing forgets.
+async fn inbound_failures_and_rejections(db: &mut Db) {
+    use motcua_store::{InboundNote, InboundStatus};
+    let s = db.store.clone();
+    let note = |id: &str, rejected: bool, at: i64| InboundNote {
+        source: "dvcqg".into(),
+        external_id: id.into(),
+        code: format!("QG-{id}"),
+        reason: format!("lý do {at}"),
+        rejected,
+        reject_after: 3,
+        at: t0() + chrono::Duration::seconds(at),
+    };
+    let r = s.note_inbound(note("a", false, 1)).await.unwrap();
+    assert_eq!((r.status, r.attempts), (InboundStatus::Failing, 1));
+    let r = s.note_inbound(note("a", false, 2)).await.unwrap();
+    assert_eq!((r.status, r.attempts), (InboundStatus::Failing, 2));
+    let r = s.note_inbound(note("a", false, 3)).await.unwrap();
+    assert_eq!((r.status, r.attempts), (InboundStatus::Rejected, 3));
+    assert_eq!(r.reason, "lý do 3");
+    assert_eq!(r.first_at, t0() + chrono::Duration::seconds(1));
+    let r = s.note_inbound(note("b", true, 4)).await.unwrap();
+    assert_eq!((r.status, r.attempts), (InboundStatus::Rejected, 1));
+    let r = s.note_inbound(note("b", false, 5)).await.unwrap();
+    assert_eq!(r.status, InboundStatus::Rejected, "a rejection stays");
+    s.note_inbound(note("c", false, 6)).await.unwrap();
+    let list = s.inbound_list(10).await.unwrap();
+    let ids: Vec<&str> = list.iter().map(|r| r.external_id.as_str()).collect();
+    assert_eq!(ids, ["c", "b", "a"]);
+    assert_eq!(s.inbound("dvcqg", "c").await.unwrap().unwrap().code, "QG-c");
+    s.clear_inbound("dvcqg", "c").await.unwrap();
+    assert!(s.inbound("dvcqg", "c").await.unwrap().is_none());
+    assert!(s.inbound("other", "a").await.unwrap().is_none());
+    assert_eq!(s.inbound_list(1).await.unwrap().len(), 1);
 }

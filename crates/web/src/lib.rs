@@ -15,6 +15,7 @@ mod form_posts;
 pub mod forms;
 mod forms_page;
 pub mod identity;
+pub mod intake;
 mod metrics_layer;
 mod open_data_page;
 mod openapi;

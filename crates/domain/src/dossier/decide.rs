@@ -63,6 +63,11 @@ pub struct SubmitData {
     /// records the officer who keyed it in. The caller checks it is a citizen's account.
     #[serde(default)]
     pub on_behalf_of: Option<Uuid>,
+    /// An online dossier filed on another system (the national portal) and taken in by the
+    /// receiving desk's intake: submitted by a desk actor of the receiving agency, owned by
+    /// `on_behalf_of` when a local account matched the applicant, else by nobody.
+    #[serde(default)]
+    pub origin: Option<super::Origin>,
 }
 
 fn yes() -> bool {
@@ -492,6 +497,16 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
             reason: "only a desk officer submits online on behalf of a citizen".into(),
         });
     }
+    if let Some(o) = &data.origin {
+        if !(a.role == Role::DeskOfficer && data.channel == Channel::Online) {
+            return Err(DomainError::Invalid {
+                field: "origin",
+                reason: "only online dossiers taken in by a desk come from another system".into(),
+            });
+        }
+        text("origin.system", &o.system)?;
+        text("origin.code", &o.code)?;
+    }
     let owner = match (a.role, data.channel) {
         (Role::Citizen, Channel::Online) => Some(a.user_id),
         (Role::Citizen, _) => {
@@ -507,6 +522,16 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
                 )));
             }
             None
+        }
+        // Filed on the national portal and taken in by this desk's intake.
+        (Role::DeskOfficer, Channel::Online) if data.origin.is_some() => {
+            if !a.is(Role::DeskOfficer, &data.receiving_agency) {
+                return Err(forbid(format!(
+                    "only the intake of {} takes in dossiers filed elsewhere for it",
+                    data.receiving_agency
+                )));
+            }
+            data.on_behalf_of
         }
         (Role::DeskOfficer, Channel::Online) => match data.on_behalf_of {
             // A citizen who came for help: submitted online for their account.
@@ -540,8 +565,10 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         documents: data.documents.clone(),
         form: data.form.clone(),
         postal_tracking: data.postal_tracking.clone(),
+        origin: data.origin.clone(),
     }];
-    if owner.is_none() && data.receive {
+    // Online dossiers (also those filed elsewhere) wait for the desk to receive them.
+    if owner.is_none() && data.receive && data.origin.is_none() {
         // Paper dossiers are checked at the counter and received on the spot (unless the desk
         // asks for a supplement or refuses them there: then they stay awaiting reception).
         out.push(receive_events(

@@ -88,6 +88,67 @@ pub const EMAIL_TOPIC: &str = "email";
 pub const SMS_TOPIC: &str = "sms";
 /// Outbox topic of Zalo notifications (ZNS) to applicants.
 pub const ZALO_TOPIC: &str = "zalo";
+/// Outbox topic of the EMC tracking calls (monitoring of online-service use, §7.2).
+pub const EMC_TOPIC: &str = "emc.tracking";
+
+/// EMC's `Status` for an event: 1 reception, 2 processing, 4 assignment, 3 result; `None`
+/// for events EMC does not track.
+fn emc_status(body: &EventBody) -> Option<u8> {
+    match body {
+        EventBody::Received { .. } => Some(1),
+        EventBody::StepCompleted { .. }
+        | EventBody::SentBack { .. }
+        | EventBody::Approved { .. }
+        | EventBody::TransferredToAgency { .. } => Some(2),
+        EventBody::Assigned { .. } => Some(4),
+        EventBody::ResultReady { .. } => Some(3),
+        _ => None,
+    }
+}
+
+/// The EMC tracking message of `ev` (`TrackingMCDT` body without `SiteId`, which the adapter
+/// adds from its settings), for a dossier with a code.
+fn emc_message(after: &Dossier, ev: &Event) -> Option<OutboxMessage> {
+    let status = emc_status(&ev.body)?;
+    let code = after.code.as_ref()?;
+    let channel = after.channel;
+    Some(OutboxMessage {
+        topic: EMC_TOPIC.into(),
+        key: format!("{code}:{}", after.version),
+        payload: serde_json::json!({
+            "CodeProfile": code.to_string(),
+            "MaHoSo": code.to_string(),
+            "CodeTTHC": after.procedure.code.to_string(),
+            "NameTTHC": after.procedure.name,
+            "Status": status,
+            // 1 online, 2 direct (counter and post).
+            "FormsReception": if channel == super::Channel::Online { 1 } else { 2 },
+            // 0 no payment, 2 paid directly (online payment is not recorded as such yet).
+            "FormsPayments": if after.payment.as_ref().is_some_and(|p| p.reference.is_some()) { 2 } else { 0 },
+            // Online service level: 4 full (toàn trình), 3 partial, 2 none (§4; unconfirmed).
+            "Level": match after.procedure.online_level {
+                crate::procedure::OnlineLevel::Full => 4,
+                crate::procedure::OnlineLevel::Partial => 3,
+                crate::procedure::OnlineLevel::None => 2,
+            },
+            "IsFromDVCQG": u8::from(after.origin.as_ref().is_some_and(|o| o.system == super::ORIGIN_DVCQG)),
+            // 0 in person, 1 VNPost, 2 other (online).
+            "IsDVCBC": match channel {
+                super::Channel::Counter => 0,
+                super::Channel::Post => 1,
+                super::Channel::Online => 2,
+            },
+            "User": serde_json::json!({
+                "ID_local": after.owner.map(|o| o.to_string()).unwrap_or_default(),
+                "ID_QG": "",
+                "TYPE": if after.applicant.personal_id.is_some() { 1 } else { 4 },
+                "LOCATION": ev.agency.to_string(),
+            }).to_string(),
+            "Data": "",
+            "ThoiDiem": ev.at,
+        }),
+    })
+}
 
 /// Outbox messages caused by `ev`: a national-portal sync whenever a received dossier's national
 /// status changes or it moves between agencies, and an e-mail and an SMS to the applicant on status changes (when they gave an address or
@@ -108,10 +169,7 @@ pub fn outbox_messages(
     if let Some(code) = &after.code
         && (status_changed || moved || stepped)
     {
-        out.push(OutboxMessage {
-            topic: "dvcqg.sync".into(),
-            key: format!("{code}:{}", after.version),
-            payload: serde_json::json!({
+        let mut payload = serde_json::json!({
                 "MaHoSo": code.to_string(),
                 "MaTTHC": after.procedure.code.to_string(),
                 "TrangThaiHoSo": after.status.national_code(),
@@ -146,9 +204,23 @@ pub fn outbox_messages(
                     "NgayBatDau": ev.at,
                     "NgayKetThucTheoQuyDinh": after.step_due_at.or(after.due_at).unwrap_or(ev.at),
                 }],
-            }),
+        });
+        // Filed on the portal: the portal has the dossier already under its own code (update
+        // it, never create it again).
+        if let Some(o) = after
+            .origin
+            .as_ref()
+            .filter(|o| o.system == super::ORIGIN_DVCQG)
+        {
+            payload["MaHoSoQG"] = serde_json::Value::String(o.code.clone());
+        }
+        out.push(OutboxMessage {
+            topic: "dvcqg.sync".into(),
+            key: format!("{code}:{}", after.version),
+            payload,
         });
     }
+    out.extend(emc_message(after, ev));
     // The applicant hears of every status change through the channels they chose (by default
     // e-mail and SMS) when they gave an address or number (keys start with the dossier:
     // delivery is in order per dossier).

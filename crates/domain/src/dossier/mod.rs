@@ -9,8 +9,8 @@ pub mod notice;
 pub use apply::{apply, replay};
 pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide, valid_postal_tracking};
 pub use derive::{
-    CounterDelta, EMAIL_TOPIC, OutboxMessage, SMS_TOPIC, ZALO_TOPIC, counter_deltas, event_hash,
-    outbox_messages,
+    CounterDelta, EMAIL_TOPIC, EMC_TOPIC, OutboxMessage, SMS_TOPIC, ZALO_TOPIC, counter_deltas,
+    event_hash, outbox_messages,
 };
 
 use crate::agency::Actor;
@@ -110,6 +110,20 @@ impl Applicant {
     }
 }
 
+/// Where an online dossier was filed when it was not filed here: the system (`dvcqg`, the
+/// national public service portal) and that system's own dossier code. Kept on the dossier,
+/// shown to staff, and sent back when the dossier syncs to that system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Origin {
+    /// The system it came from: `dvcqg` for the national portal.
+    pub system: String,
+    /// Its dossier code there (the portal's `MaHoSo`).
+    pub code: String,
+}
+
+/// The system name of the national public service portal in an [`Origin`].
+pub const ORIGIN_DVCQG: &str = "dvcqg";
+
 /// A document attached to a dossier (a file in the blob store, or a paper component noted).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentRef {
@@ -180,6 +194,9 @@ pub struct Dossier {
     /// Postal tracking number, when it came by post.
     #[serde(default)]
     pub postal_tracking: Option<String>,
+    /// The system it was filed on, when not here (the national portal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     /// Agency whose desk received it.
     #[schema(value_type = String)]
     pub receiving_agency: AgencyCode,
@@ -296,6 +313,10 @@ pub enum EventBody {
         /// Postal tracking number (post only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         postal_tracking: Option<String>,
+        /// The system it was filed on, when not here (absent from other submissions, so
+        /// their hashes are unchanged).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<Origin>,
     },
     /// The desk received it: code and appointment issued (receipt, form 01).
     Received {

@@ -136,6 +136,7 @@ fn submit_cmd(inter: bool, channel: Channel) -> Command {
         receive: true,
         postal_tracking: None,
         on_behalf_of: None,
+        origin: None,
     }))
 }
 
@@ -1098,7 +1099,7 @@ fn the_applicant_chooses_the_notice_channels_and_only_those_are_written() {
         let mut t: Vec<String> = out
             .iter()
             .map(|m| m.topic.clone())
-            .filter(|t| t != "dvcqg.sync")
+            .filter(|t| t != "dvcqg.sync" && t != EMC_TOPIC)
             .collect();
         t.sort();
         t
@@ -1221,4 +1222,152 @@ fn the_applicant_chooses_the_notice_channels_and_only_those_are_written() {
     // Absent from the JSON when never chosen, so events written before the choice existed
     // keep their hashes.
     assert!(!serde_json::to_string(&old).unwrap().contains("notify"));
+}
+
+fn from_portal(owner: Option<Uuid>) -> Command {
+    match submit_cmd(false, Channel::Online) {
+        Command::Submit(mut data) => {
+            data.on_behalf_of = owner;
+            data.receive = false;
+            data.origin = Some(Origin {
+                system: ORIGIN_DVCQG.into(),
+                code: "G22.99-261202-000123".into(),
+            });
+            Command::Submit(data)
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn a_dossier_filed_on_the_national_portal_waits_for_the_desk_and_syncs_as_an_update() {
+    let t0 = local(2026, 3, 2, 8, 0);
+    let mut w = World::new();
+    let evs = w.run(&desk(), t0, from_portal(None)).unwrap();
+    assert_eq!(evs.len(), 1, "not received on the spot: {evs:?}");
+    assert_eq!(w.d().status, Status::AwaitingReception);
+    assert_eq!(w.d().owner, None);
+    assert_eq!(w.d().channel, Channel::Online);
+    assert_eq!(
+        w.d().origin.as_ref().map(|o| o.code.as_str()),
+        Some("G22.99-261202-000123")
+    );
+    let before = w.d().clone();
+    let rec = w
+        .run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
+    let out = outbox_messages(Some(&before), w.d(), &rec[0]);
+    let sync = out.iter().find(|m| m.topic == "dvcqg.sync").unwrap();
+    assert_eq!(sync.payload["MaHoSoQG"], "G22.99-261202-000123");
+    let emc = out.iter().find(|m| m.topic == EMC_TOPIC).unwrap();
+    assert_eq!(emc.payload["Status"], 1);
+    assert_eq!(emc.payload["IsFromDVCQG"], 1);
+    assert_eq!(emc.payload["FormsReception"], 1);
+    assert_eq!(
+        emc.payload["CodeProfile"],
+        w.d().code.as_ref().unwrap().to_string()
+    );
+    // With a matching local account, that account owns it.
+    let mut w = World::new();
+    w.run(&desk(), t0, from_portal(Some(citizen().user_id)))
+        .unwrap();
+    assert!(w.d().is_owner(&citizen()));
+    // Only the receiving agency's desk takes it in; a citizen cannot claim an origin.
+    let mut w = World::new();
+    let other_desk = actor(Role::DeskOfficer, Some(DEPT), 9);
+    assert!(matches!(
+        w.run(&other_desk, t0, from_portal(None)),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.run(&citizen(), t0, from_portal(None)),
+        Err(DomainError::Invalid {
+            field: "origin",
+            ..
+        })
+    ));
+    // Dossiers not from the portal carry no MaHoSoQG and older events read without origin.
+    let mut w = World::new();
+    w.run(&citizen(), t0, submit_cmd(false, Channel::Online))
+        .unwrap();
+    let before = w.d().clone();
+    let rec = w
+        .run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
+    let out = outbox_messages(Some(&before), w.d(), &rec[0]);
+    let sync = out.iter().find(|m| m.topic == "dvcqg.sync").unwrap();
+    assert!(sync.payload.get("MaHoSoQG").is_none());
+    let ev = serde_json::to_value(&w.log[0]).unwrap();
+    assert!(ev["body"].get("origin").is_none(), "{ev}");
+}
+
+#[test]
+fn emc_tracks_reception_assignment_processing_and_result_once_each() {
+    let mut w = World::new();
+    let t0 = local(2026, 3, 2, 8, 0);
+    let sub = w
+        .run(&citizen(), t0, submit_cmd(false, Channel::Online))
+        .unwrap();
+    assert!(
+        outbox_messages(None, w.d(), &sub[0])
+            .iter()
+            .all(|m| m.topic != EMC_TOPIC),
+        "no code yet, nothing for EMC"
+    );
+    let before = w.d().clone();
+    let rec = w
+        .run(&desk(), local(2026, 3, 2, 9, 0), Command::Receive)
+        .unwrap();
+    let emc: Vec<_> = outbox_messages(Some(&before), w.d(), &rec[0])
+        .into_iter()
+        .filter(|m| m.topic == EMC_TOPIC)
+        .collect();
+    assert_eq!(emc.len(), 1);
+    assert_eq!(emc[0].payload["Status"], 1);
+    assert_eq!(emc[0].payload["IsFromDVCQG"], 0);
+    assert_eq!(emc[0].payload["Level"], 4);
+    let user: serde_json::Value =
+        serde_json::from_str(emc[0].payload["User"].as_str().unwrap()).unwrap();
+    assert_eq!(user["ID_local"], citizen().user_id.to_string());
+    let before = w.d().clone();
+    let asg = w
+        .run(
+            &leader(),
+            local(2026, 3, 2, 10, 0),
+            Command::Assign {
+                user_id: specialist().user_id,
+                name: "Chuyên viên".into(),
+            },
+        )
+        .unwrap();
+    let emc: Vec<_> = outbox_messages(Some(&before), w.d(), &asg[0])
+        .into_iter()
+        .filter(|m| m.topic == EMC_TOPIC)
+        .collect();
+    assert_eq!(emc.len(), 1);
+    assert_eq!(emc[0].payload["Status"], 4);
+    // A rating is not tracked.
+    assert_eq!(emc_status_of_rating(), None);
+}
+
+fn emc_status_of_rating() -> Option<u64> {
+    let mut w = World::new();
+    let t0 = local(2026, 3, 2, 8, 0);
+    w.run(&desk(), t0, paper(Channel::Counter, true, None))
+        .unwrap();
+    let before = w.d().clone();
+    let ev = Event {
+        at: t0,
+        actor: desk(),
+        agency: ag(CENTRE),
+        note: None,
+        body: EventBody::Rated {
+            score: 5,
+            comment: None,
+        },
+    };
+    outbox_messages(Some(&before), w.d(), &ev)
+        .iter()
+        .find(|m| m.topic == EMC_TOPIC)
+        .and_then(|m| m.payload["Status"].as_u64())
 }

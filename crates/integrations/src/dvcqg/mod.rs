@@ -168,10 +168,19 @@ impl Dvcqg {
     }
 
     async fn sync(&self, m: &OutboxEntry) -> Result<(), DeliveryError> {
-        let dossier = payload::dossier(&m.payload).map_err(|u| DeliveryError::Rejected(u.0))?;
-        let steps = payload::steps(&m.payload).map_err(|u| DeliveryError::Rejected(u.0))?;
+        let message = payload::as_portal_knows_it(&m.payload);
+        let dossier = payload::dossier(&message).map_err(|u| DeliveryError::Rejected(u.0))?;
+        let steps = payload::steps(&message).map_err(|u| DeliveryError::Rejected(u.0))?;
         let body = Value::Array(vec![dossier]);
-        if let Answer::Exists = self.post(&self.settings.create_path, &m.key, &body).await? {
+        // A dossier filed on the portal is there already: never created again, only updated.
+        let filed_there = payload::portal_code(&m.payload).is_some();
+        if filed_there {
+            if let Answer::Exists = self.post(&self.settings.update_path, &m.key, &body).await? {
+                return Err(DeliveryError::Rejected(
+                    "the update endpoint answered \"already exists\"".into(),
+                ));
+            }
+        } else if let Answer::Exists = self.post(&self.settings.create_path, &m.key, &body).await? {
             match self.post(&self.settings.update_path, &m.key, &body).await? {
                 Answer::Ok => {}
                 Answer::Exists => {

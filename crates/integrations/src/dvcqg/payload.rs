@@ -27,6 +27,23 @@ fn text(v: &Value) -> Value {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Unusable(pub String);
 
+/// The portal's own code of a dossier filed there (`MaHoSoQG` in our message), if any.
+pub fn portal_code(m: &Value) -> Option<&str> {
+    m["MaHoSoQG"].as_str().filter(|c| !c.is_empty())
+}
+
+/// A message about a dossier filed on the portal, as the portal knows it: its `MaHoSo` is the
+/// portal's code and ours travels as `MaHoSoKhac` (the other system's code). Other messages
+/// are unchanged.
+pub fn as_portal_knows_it(m: &Value) -> Value {
+    let mut m = m.clone();
+    if let Some(qg) = portal_code(&m).map(str::to_string) {
+        m["MaHoSoKhac"] = m["MaHoSo"].clone();
+        m["MaHoSo"] = Value::String(qg);
+    }
+    m
+}
+
 /// The dossier payload (`HoSoDongBoDVC`).
 pub fn dossier(m: &Value) -> Result<Value, Unusable> {
     let code = m["MaHoSo"]
@@ -42,7 +59,7 @@ pub fn dossier(m: &Value) -> Result<Value, Unusable> {
     if summary.chars().count() > 1_000 {
         summary = summary.chars().take(1_000).collect();
     }
-    Ok(json!({
+    let mut out = json!({
         "MaHoSo": code,
         "MaTTHC": text(&m["MaTTHC"]),
         "TenTTHC": text(&m["TenTTHC"]),
@@ -65,7 +82,11 @@ pub fn dossier(m: &Value) -> Result<Value, Unusable> {
         "DinhDanhCHS": if personal_id.is_empty() { json!([]) } else {
             json!([{ "LoaiDinhDanh": if personal_id.len() == 9 { "2" } else { "1" }, "SoDinhDanh": personal_id }])
         },
-    }))
+    });
+    if let Some(ours) = m["MaHoSoKhac"].as_str() {
+        out["MaHoSoKhac"] = Value::String(ours.to_string());
+    }
+    Ok(out)
 }
 
 /// The process steps (`QuaTrinhXuLyDongBoDVC`) the message carries, in order. The processing
@@ -136,6 +157,18 @@ mod tests {
         assert!(dossier(&bad).is_err());
         bad["MaHoSo"] = json!("");
         assert!(dossier(&bad).is_err());
+    }
+
+    #[test]
+    fn a_dossier_filed_on_the_portal_goes_back_under_the_portal_code() {
+        let mut m = message();
+        assert_eq!(as_portal_knows_it(&m), m);
+        m["MaHoSoQG"] = json!("G22.99-261202-000123");
+        let m = as_portal_knows_it(&m);
+        let d = dossier(&m).unwrap();
+        assert_eq!(d["MaHoSo"], "G22.99-261202-000123");
+        assert_eq!(d["MaHoSoKhac"], "000.00.01.H40-260302-0001");
+        assert_eq!(steps(&m).unwrap()[0]["MaHoSo"], "G22.99-261202-000123");
     }
 
     #[test]

@@ -7,7 +7,12 @@
 //! Control and inspection (not part of the portal's protocol), under `/_sandbox/`:
 //! `GET state` (summary), `GET dossiers/{MaHoSo}`, `GET stats?day=YYYY-MM-DD`,
 //! `POST faults` (a [`Faults`] JSON; `down` there answers 503 on the protocol endpoints).
+//!
+//! Its inbound side (online dossiers filed here for motcua to pull: list, files,
+//! acknowledgement, a filing page) is [`super::inbound`]; a dossier motcua took is updated by
+//! the sync under the portal's own code, and a create for it counts as `recreated`.
 
+use super::inbound::{self, Filed, Inbound, InboundFaults};
 use crate::dvcqg::DvcqgSettings;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -68,21 +73,27 @@ pub struct Summary {
     pub exists_answers: u64,
     /// Requests refused by injected failures.
     pub injected: u64,
+    /// Creates of a dossier filed here and taken by motcua (it must only be updated).
+    #[serde(default)]
+    pub recreated: u64,
 }
 
 #[derive(Default)]
-struct Portal {
+pub(crate) struct Portal {
     dossiers: BTreeMap<String, PortalDossier>,
     applied: HashSet<String>,
     accepted_by_day: BTreeMap<NaiveDate, u64>,
     summary: Summary,
+    pub(crate) inbound: Inbound,
 }
 
-struct Shared {
-    portal: Mutex<Portal>,
+pub(crate) struct Shared {
+    pub(crate) portal: Mutex<Portal>,
     faults: Mutex<Faults>,
     /// Listener closed (the in-process "down").
     closed: std::sync::atomic::AtomicBool,
+    /// `http://host:port`, for the download URLs of filed dossiers.
+    pub(crate) base: String,
 }
 
 /// A running sandbox portal.
@@ -91,6 +102,7 @@ pub struct SandboxHandle {
     shared: Arc<Shared>,
     server: Mutex<Option<JoinHandle<()>>>,
     settings: DvcqgSettings,
+    paths: InboundPaths,
 }
 
 /// Version number at the end of a key `{code}:{version}`.
@@ -107,7 +119,7 @@ fn roll(percent: u8) -> bool {
 }
 
 /// What to do before handling a protocol request: an injected failure, or go on.
-async fn inject(shared: &Shared) -> Option<Response> {
+pub(crate) async fn inject(shared: &Shared) -> Option<Response> {
     let f = shared.faults.lock().map(|f| f.clone()).unwrap_or_default();
     if f.slow_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(f.slow_ms)).await;
@@ -192,7 +204,11 @@ async fn upsert(s: Arc<Shared>, h: HeaderMap, body: Value, update: bool) -> Resp
         if !key.is_empty() && p.applied.contains(&key) {
             p.summary.duplicates += 1;
         } else {
-            let exists = p.dossiers.contains_key(code);
+            let filed_here = p.inbound.taken_code(code);
+            if !update && filed_here {
+                p.summary.recreated += 1;
+            }
+            let exists = p.dossiers.contains_key(code) || filed_here;
             if !update && exists {
                 p.summary.exists_answers += 1;
                 return answer("-1", "Hồ sơ đã tồn tại trên hệ thống");
@@ -299,7 +315,25 @@ async fn set_faults(State(s): State<Arc<Shared>>, Json(f): Json<Faults>) -> Json
     Json(f)
 }
 
-fn router(shared: Arc<Shared>, settings: &DvcqgSettings) -> Router {
+/// Paths of the inbound protocol (the intake's settings; these are their defaults).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundPaths {
+    /// The list call.
+    pub list: String,
+    /// The acknowledgement call.
+    pub ack: String,
+}
+
+impl Default for InboundPaths {
+    fn default() -> Self {
+        InboundPaths {
+            list: "/HoSo/LayDanhSachHoSo".into(),
+            ack: "/HoSo/CapNhatDaNhanHoSo".into(),
+        }
+    }
+}
+
+fn router(shared: Arc<Shared>, settings: &DvcqgSettings, settings_paths: &InboundPaths) -> Router {
     Router::new()
         .route(&settings.create_path, post(create))
         .route(&settings.update_path, post(update))
@@ -308,6 +342,18 @@ fn router(shared: Arc<Shared>, settings: &DvcqgSettings) -> Router {
         .route("/_sandbox/dossiers/{code}", get(dossier))
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/faults", post(set_faults))
+        .route(&settings_paths.list, post(inbound::list))
+        .route(&settings_paths.ack, post(inbound::ack))
+        .route("/_sandbox/tep/{id}", get(inbound::file))
+        .route(
+            "/_sandbox/inbound",
+            get(inbound::state).post(inbound::file_json),
+        )
+        .route("/_sandbox/inbound/faults", post(inbound::set_faults))
+        .route(
+            "/_sandbox/nop-ho-so",
+            get(inbound::page).post(inbound::file_form),
+        )
         .with_state(shared)
 }
 
@@ -318,25 +364,36 @@ impl SandboxHandle {
         addr: SocketAddr,
         settings: DvcqgSettings,
     ) -> std::io::Result<SandboxHandle> {
+        SandboxHandle::start_with(addr, settings, InboundPaths::default()).await
+    }
+
+    /// Like [`SandboxHandle::start`], with the inbound side's paths.
+    pub async fn start_with(
+        addr: SocketAddr,
+        settings: DvcqgSettings,
+        paths: InboundPaths,
+    ) -> std::io::Result<SandboxHandle> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             portal: Mutex::new(Portal::default()),
             faults: Mutex::new(Faults::default()),
             closed: std::sync::atomic::AtomicBool::new(false),
+            base: format!("http://{addr}"),
         });
         let h = SandboxHandle {
             addr,
             shared,
             server: Mutex::new(None),
             settings,
+            paths,
         };
         h.serve(listener);
         Ok(h)
     }
 
     fn serve(&self, listener: tokio::net::TcpListener) {
-        let app = router(self.shared.clone(), &self.settings);
+        let app = router(self.shared.clone(), &self.settings, &self.paths);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -418,6 +475,46 @@ impl SandboxHandle {
             .lock()
             .map(|p| p.accepted_by_day.get(&day).copied().unwrap_or(0))
             .unwrap_or(0)
+    }
+
+    /// Files an online dossier on the portal for motcua to pull (see [`super::inbound`]):
+    /// `files` are (component, file name, bytes). Returns its `HoSoId`.
+    pub fn file_inbound(
+        &self,
+        payload: Value,
+        files: Vec<(String, String, bytes::Bytes)>,
+    ) -> String {
+        let base = self.shared.base.clone();
+        self.shared
+            .portal
+            .lock()
+            .map(|mut p| p.inbound.file(&base, payload, files))
+            .unwrap_or_default()
+    }
+
+    /// A dossier filed on the portal, with the acknowledgements it received.
+    pub fn inbound(&self, id: &str) -> Option<Filed> {
+        self.shared
+            .portal
+            .lock()
+            .ok()
+            .and_then(|p| p.inbound.dossiers.get(id).cloned())
+    }
+
+    /// Sets the inbound side's failures.
+    pub fn set_inbound_faults(&self, f: InboundFaults) {
+        if let Ok(mut p) = self.shared.portal.lock() {
+            p.inbound.faults = f;
+        }
+    }
+
+    /// Calls answered by the inbound side: (lists, acknowledgements, downloads).
+    pub fn inbound_calls(&self) -> (u64, u64, u64) {
+        self.shared
+            .portal
+            .lock()
+            .map(|p| (p.inbound.lists, p.inbound.acks, p.inbound.downloads))
+            .unwrap_or_default()
     }
 
     /// Runs until the server stops (the `motcua sandbox` command).

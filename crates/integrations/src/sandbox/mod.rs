@@ -2,11 +2,14 @@
 //! demos (`motcua sandbox ...`) and benchmarks.
 
 pub mod dvcqg;
+pub mod emc;
+pub mod inbound;
 pub mod population;
 pub mod sms;
 pub mod zalo;
 
-pub use dvcqg::{Faults, SandboxHandle, Summary};
+pub use dvcqg::{Faults, InboundPaths, SandboxHandle, Summary};
+pub use inbound::{Filed, InboundFaults};
 
 use std::net::SocketAddr;
 use tokio::task::JoinHandle;

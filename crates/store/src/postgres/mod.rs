@@ -6,6 +6,7 @@ mod accounts;
 mod batch;
 mod drafts;
 mod files;
+mod inbound;
 mod inbox;
 mod outbox;
 mod queue;
@@ -53,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
 ];
 /// Connections in the pool.

@@ -4,6 +4,7 @@
 mod accounts;
 mod drafts;
 mod files;
+mod inbound;
 mod inbox;
 mod outbox;
 mod queue;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
 ];
 const READERS: usize = 8;

@@ -3,6 +3,7 @@
 //! and concurrent claimers that never lease a message twice.
 
 use super::*;
+use motcua_domain::dossier::EMC_TOPIC;
 use motcua_store::{OutboxClaim, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus};
 
 conformance!(outbox_claim_fail_dead_retry);
@@ -291,10 +292,13 @@ async fn outbox_order_and_leases(db: &mut Db) {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].partition, b.id.to_string());
     assert!(got[0].id > gb.id);
-    // Without a topic, claims cover every target.
+    // Without a topic, claims cover every target (the portal's and EMC's, whose messages
+    // no one has claimed yet).
     let all = s.outbox_claim(claim("n4", None, 100, t)).await.unwrap();
     assert!(
-        all.iter().all(|e| e.topic == SYNC) && all.len() == 2,
+        all.iter().all(|e| e.topic == SYNC || e.topic == EMC_TOPIC)
+            && all.iter().filter(|e| e.topic == SYNC).count() == 2
+            && all.len() == 4,
         "{all:?}"
     );
 }
@@ -313,7 +317,8 @@ async fn outbox_concurrent_claimers(db: &mut Db) {
         })
         .await
         .unwrap();
-    assert_eq!(total.len(), 120);
+    // Per dossier: the portal's sync, the SMS and EMC's tracking of the reception.
+    assert_eq!(total.len(), 160);
     let clock = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::new();
     for w in 0..4 {
@@ -382,7 +387,7 @@ async fn outbox_concurrent_claimers(db: &mut Db) {
         })
         .await
         .unwrap();
-    assert_eq!(done.len(), 120);
+    assert_eq!(done.len(), 160);
     let mut by_group: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
     for e in &done {
         by_group
@@ -390,7 +395,7 @@ async fn outbox_concurrent_claimers(db: &mut Db) {
             .or_default()
             .push(e.id);
     }
-    assert_eq!(by_group.len(), 80);
+    assert_eq!(by_group.len(), 120);
     assert!(s.outbox_depths().await.unwrap().is_empty());
 }
 

@@ -203,7 +203,7 @@ fn idempotency_key(h: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Builds the job that runs `cmd` for `actor` inside the store's transaction.
-fn job(
+pub(crate) fn job(
     s: &AppState,
     id: Uuid,
     actor: Actor,
@@ -416,6 +416,7 @@ pub async fn submit(
         receive: req.receive,
         postal_tracking,
         on_behalf_of: on_behalf_of.map(|u| u.id),
+        origin: None,
     }));
     let id = Uuid::now_v7();
     let done = s

@@ -1,7 +1,8 @@
 //! The outbox operator page `/quan-tri/gui-di` (administrators only): each target's queue
 //! depth, the age of its oldest undelivered message and its failures over the last seven days,
 //! the dead letters with their last error, and "send again" for one dead letter or for every
-//! dead letter of a target. The retries are the API's (`api::outbox::retry_one`,
+//! dead letter of a target; and the dossiers pulled from the national portal that were not
+//! taken (refused, or retrying their files), with the reason. The retries are the API's (`api::outbox::retry_one`,
 //! `retry_target`), audited the same way. Message bodies (applicants' personal data) are never
 //! shown here.
 
@@ -59,6 +60,20 @@ const VI: &[(&str, &str)] = &[
     ("messages", "thông điệp"),
     ("error", "Chưa gửi lại được"),
     ("ago", "trước"),
+    ("inbound", "Hồ sơ nhận về chưa tiếp nhận được"),
+    (
+        "inbound_intro",
+        "Hồ sơ nộp trên Cổng Dịch vụ công quốc gia mà hệ thống không nhận được: bị từ chối (thủ tục không có ở đây, đơn vị không tiếp nhận, dữ liệu sai, tệp không tải được sau nhiều lần) hoặc đang thử tải lại tệp.",
+    ),
+    ("source", "Nguồn"),
+    ("portal_code", "Mã hồ sơ trên Cổng"),
+    ("inbound_status", "Tình trạng"),
+    ("rejected", "Từ chối"),
+    ("failing", "Đang thử lại"),
+    ("first_seen", "Thấy lần đầu"),
+    ("last_tried", "Thử lần cuối"),
+    ("reason", "Lý do"),
+    ("no_inbound", "Không có hồ sơ nào."),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -91,6 +106,20 @@ const EN: &[(&str, &str)] = &[
     ("messages", "message(s)"),
     ("error", "Not sent again"),
     ("ago", "ago"),
+    ("inbound", "Dossiers pulled in but not taken"),
+    (
+        "inbound_intro",
+        "Dossiers filed on the national public service portal that this system did not take: refused (procedure not here, agency not receiving it, bad data, files not fetched after several tries) or waiting to fetch their files again.",
+    ),
+    ("source", "Source"),
+    ("portal_code", "Code on the portal"),
+    ("inbound_status", "State"),
+    ("rejected", "Refused"),
+    ("failing", "Retrying"),
+    ("first_seen", "First seen"),
+    ("last_tried", "Last tried"),
+    ("reason", "Reason"),
+    ("no_inbound", "None."),
 ];
 
 fn at(lang: &str) -> Value {
@@ -120,6 +149,21 @@ struct QueueRow {
     dead_lettered: u64,
     retried: u64,
 }
+
+#[derive(Serialize)]
+struct InboundView {
+    source: String,
+    code: String,
+    external_id: String,
+    rejected: bool,
+    attempts: u32,
+    first_at: String,
+    last_at: String,
+    reason: String,
+}
+
+/// Inbound dossiers shown.
+const INBOUND: u32 = 50;
 
 #[derive(Serialize)]
 struct LetterRow {
@@ -172,14 +216,28 @@ async fn page(
         after_id: after,
         limit: Some(PAGE),
     };
-    let (depths, days, dead) = match tokio::join!(
+    let (depths, days, dead, inbound) = match tokio::join!(
         s.store.outbox_depths(),
         s.store.outbox_days(today - Duration::days(DAYS - 1), today),
         s.store.outbox_list(list),
+        s.store.inbound_list(INBOUND),
     ) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
         _ => return super::busy(lang),
     };
+    let inbound: Vec<InboundView> = inbound
+        .into_iter()
+        .map(|r| InboundView {
+            rejected: r.status == motcua_store::InboundStatus::Rejected,
+            source: r.source,
+            code: r.code,
+            external_id: r.external_id,
+            attempts: r.attempts,
+            first_at: local(Some(r.first_at)),
+            last_at: local(Some(r.last_at)),
+            reason: r.reason.chars().take(ERROR_CHARS).collect(),
+        })
+        .collect();
     let mut week: HashMap<String, (u64, u64, u64)> = HashMap::new();
     for d in &days {
         let e = week.entry(d.topic.clone()).or_default();
@@ -241,7 +299,7 @@ async fn page(
         lang,
         context! {
             at => at(lang), me => &sess.actor, csrf => &sess.csrf, nav => "outbox",
-            queues => queues.into_values().collect::<Vec<_>>(), letters, next,
+            queues => queues.into_values().collect::<Vec<_>>(), letters, next, inbound,
             paged => after.is_some(), done, error,
         },
     );

@@ -212,6 +212,7 @@ const VI: &[(&str, &str)] = &[
     ("ch_post", "Qua dịch vụ bưu chính"),
     ("any_channel", "Mọi hình thức"),
     ("r_tracking", "Số hiệu bưu gửi"),
+    ("origin_dvcqg", "Nộp trên Cổng Dịch vụ công quốc gia, mã"),
     (
         "r_tracking_hint",
         "Chỉ khi hồ sơ đến qua bưu chính: 9 đến 20 chữ cái và chữ số, ví dụ EE123456789VN.",
@@ -640,6 +641,10 @@ const EN: &[(&str, &str)] = &[
     ("ch_post", "By post"),
     ("any_channel", "Any channel"),
     ("r_tracking", "Postal tracking number"),
+    (
+        "origin_dvcqg",
+        "Filed on the national public service portal, code",
+    ),
     (
         "r_tracking_hint",
         "Only for dossiers that came by post: 9 to 20 letters and digits, e.g. EE123456789VN.",

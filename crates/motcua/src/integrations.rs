@@ -30,6 +30,9 @@ pub struct IntegrationSettings {
     pub zalo: ZaloSettings,
     /// Delivery limits for Zalo notices.
     pub zalo_delivery: TargetSettings,
+    /// The national payment platform (online payment off while its `base_url` is empty;
+    /// `MOTCUA_PAYMENT_SECRET`, `MOTCUA_PAYMENT_URL`).
+    pub payment: motcua_web::payment::PaymentSettings,
 }
 
 impl IntegrationSettings {
@@ -61,6 +64,16 @@ impl IntegrationSettings {
             && !u.is_empty()
         {
             self.dvcqg.stats_url = u;
+        }
+        if let Ok(t) = std::env::var("MOTCUA_PAYMENT_SECRET")
+            && !t.is_empty()
+        {
+            self.payment.secret = t;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_PAYMENT_URL")
+            && !u.is_empty()
+        {
+            self.payment.base_url = u;
         }
         self
     }

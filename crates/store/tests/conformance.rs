@@ -1938,8 +1938,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        27,
-        "26 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17) and schema_migrations"
+        28,
+        "27 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, payments from 18) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1950,7 +1950,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 13,
+        applied, 14,
         "every migration applied once (15 and 16 add columns and indexes only)"
     );
 

@@ -2,6 +2,7 @@
 //! demos (`motcua sandbox ...`) and benchmarks.
 
 pub mod dvcqg;
+pub mod payment;
 pub mod population;
 pub mod sms;
 pub mod zalo;

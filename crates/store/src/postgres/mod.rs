@@ -8,6 +8,7 @@ mod drafts;
 mod files;
 mod inbox;
 mod outbox;
+mod payments;
 mod queue;
 mod stats;
 mod users;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_18.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

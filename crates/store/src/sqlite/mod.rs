@@ -6,6 +6,7 @@ mod drafts;
 mod files;
 mod inbox;
 mod outbox;
+mod payments;
 mod queue;
 mod stats;
 mod users;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_18.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

@@ -241,6 +241,8 @@ mod outbox_delivery;
 mod accounts_and_inboxes;
 #[path = "conformance_drafts/mod.rs"]
 mod drafts;
+#[path = "conformance_payments/mod.rs"]
+mod payments;
 #[path = "conformance_queue/mod.rs"]
 mod queue_numbers;
 #[path = "conformance_users/mod.rs"]

@@ -736,6 +736,18 @@ async fn the_days_payments_reconcile_with_the_dossiers() {
         methods.contains(&"online") && methods.contains(&"card"),
         "{methods:?}"
     );
+    // The operator page shows the same, without differences.
+    let admin = browser("quantri").await;
+    let (st, html) = admin.get("/quan-tri/gui-di").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("Đối soát thanh toán phí, lệ phí hôm nay"),
+        "{html}"
+    );
+    assert!(
+        html.contains("thẻ") && html.contains("Không có chênh lệch."),
+        "{html}"
+    );
     // Yesterday had none.
     let r = motcua_web::payment::reconcile(&server().store, today - chrono::Duration::days(1))
         .await

@@ -754,3 +754,40 @@ async fn the_days_payments_reconcile_with_the_dossiers() {
         .unwrap();
     assert!(r.payments.is_empty() && r.differences.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_answering_nonsense_or_5xx_or_late_sends_nobody_to_pay() {
+    let _t = turn().await;
+    let (id, _) = dossier_owing(12_000).await;
+    let owner = browser("congdan").await;
+    let page = format!("/ca-nhan/ho-so/{id}");
+    for f in [
+        json!({"malformed_percent": 100}),
+        json!({"fail_5xx_percent": 100}),
+        json!({"down": true}),
+        json!({"slow_ms": 3_000}),
+    ] {
+        faults(f.clone()).await;
+        let csrf = owner.csrf(&page).await;
+        let (st, html) = owner
+            .post_form(&format!("{page}/thanh-toan"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{f}: {html}");
+        assert!(html.contains("Nền tảng thanh toán chưa phản hồi"), "{html}");
+        assert!(
+            html.contains("Thanh toán trực tuyến"),
+            "the button stays: {html}"
+        );
+    }
+    faults(json!({})).await;
+    // The attempts are closed as failed, with why; none awaits confirmation; nothing is paid.
+    let list = payments(&id).await;
+    assert_eq!(list.len(), 4);
+    assert!(list.iter().all(|p| p.status.as_str() == "failed"
+        && p.callback.as_deref().unwrap().starts_with("INIT failed")));
+    assert_eq!(dossier(&id).await["status"], "awaiting_payment");
+    // Working again: paid.
+    let pay_page = start_paying(&owner, &id).await;
+    let to = press(&owner, &pay_page, "pay").await;
+    assert_eq!(to, format!("{page}?xong=da-thanh-toan"));
+}

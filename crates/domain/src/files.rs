@@ -467,6 +467,8 @@ pub enum AttachmentKind {
     Supplement,
     /// A working file added by staff while processing (tài liệu kèm theo).
     Attachment,
+    /// The e-receipt of a fee paid (biên lai điện tử), fetched from the payment platform.
+    Receipt,
 }
 
 impl AttachmentKind {
@@ -477,6 +479,7 @@ impl AttachmentKind {
             AttachmentKind::Result => "result",
             AttachmentKind::Supplement => "supplement",
             AttachmentKind::Attachment => "attachment",
+            AttachmentKind::Receipt => "receipt",
         }
     }
 
@@ -487,6 +490,7 @@ impl AttachmentKind {
             AttachmentKind::Result,
             AttachmentKind::Supplement,
             AttachmentKind::Attachment,
+            AttachmentKind::Receipt,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -499,6 +503,7 @@ impl AttachmentKind {
             AttachmentKind::Result => "Kết quả giải quyết",
             AttachmentKind::Supplement => "Hồ sơ bổ sung",
             AttachmentKind::Attachment => "Tài liệu kèm theo",
+            AttachmentKind::Receipt => "Biên lai thu phí, lệ phí",
         }
     }
 }

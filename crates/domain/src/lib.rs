@@ -11,6 +11,7 @@ pub mod codes;
 pub mod dossier;
 pub mod files;
 pub mod forms;
+pub mod payment;
 pub mod procedure;
 pub mod queue;
 pub mod stats;

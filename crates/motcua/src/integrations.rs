@@ -37,6 +37,9 @@ pub struct IntegrationSettings {
     pub emc: EmcSettings,
     /// Delivery limits for EMC tracking calls.
     pub emc_delivery: TargetSettings,
+    /// The national payment platform (online payment off while its `base_url` is empty;
+    /// `MOTCUA_PAYMENT_SECRET`, `MOTCUA_PAYMENT_URL`).
+    pub payment: motcua_web::payment::PaymentSettings,
 }
 
 impl IntegrationSettings {
@@ -94,6 +97,16 @@ impl IntegrationSettings {
             && !v.is_empty()
         {
             self.dvcqg_intake.enabled = v == "1" || v.eq_ignore_ascii_case("true");
+        }
+        if let Ok(t) = std::env::var("MOTCUA_PAYMENT_SECRET")
+            && !t.is_empty()
+        {
+            self.payment.secret = t;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_PAYMENT_URL")
+            && !u.is_empty()
+        {
+            self.payment.base_url = u;
         }
         self
     }

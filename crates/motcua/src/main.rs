@@ -85,6 +85,13 @@ enum Cmd {
     Reconcile {
         #[command(flatten)]
         o: Overrides,
+        /// What to reconcile: `outbox` (the default: messages to outside systems) or
+        /// `payments` (payments recorded paid against the dossiers' histories, one day).
+        #[arg(default_value = "outbox")]
+        what: ReconcileWhat,
+        /// The day of `payments` (YYYY-MM-DD, default: today in Vietnam).
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
         /// First day (YYYY-MM-DD, default: --to).
         #[arg(long)]
         from: Option<chrono::NaiveDate>,
@@ -117,6 +124,15 @@ enum Cmd {
 enum DvcqgCmd {
     /// Pull once: list, take what is new, acknowledge; exits with 1 if anything failed.
     Pull,
+}
+
+/// What `reconcile` compares.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum ReconcileWhat {
+    /// Outbox messages against what the targets accepted.
+    Outbox,
+    /// Payments recorded paid against the fees in the dossiers' histories.
+    Payments,
 }
 
 /// What `verify` checks.
@@ -288,6 +304,17 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(code);
             }
         }
+        Cmd::Reconcile {
+            what: ReconcileWhat::Payments,
+            day,
+            ..
+        } => {
+            let store = open(&s).await?;
+            let code = motcua::ops::reconcile_payments(&store, day).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
         Cmd::Reconcile { from, to, .. } => {
             let store = open(&s).await?;
             let code = motcua::ops::run_reconcile(&store, &s.integrations, from, to).await?;
@@ -415,6 +442,20 @@ async fn main() -> anyhow::Result<()> {
                 .with_secure_cookies(s.secure_cookies || https);
             if let Some(p) = identity {
                 state = state.with_identity(p);
+            }
+            if s.integrations.payment.base_url.trim().is_empty() {
+                println!(
+                    "online payment of fees: off (no integrations.payment.base_url; counter payments only)"
+                );
+            } else {
+                println!(
+                    "online payment of fees: national payment platform {:?}",
+                    s.integrations.payment
+                );
+                state = state.with_payment(
+                    motcua_web::payment::Platform::new(s.integrations.payment.clone())
+                        .map_err(anyhow::Error::msg)?,
+                );
             }
             // Online dossiers filed on the national portal, pulled beside the requests.
             let intake = s.integrations.intake();

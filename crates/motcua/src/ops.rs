@@ -218,6 +218,44 @@ pub async fn run_reconcile(
     Ok(if bad == 0 { 0 } else { 1 })
 }
 
+/// `motcua reconcile payments [--day]`: per method, payments recorded paid that day against
+/// the fees recorded in the dossiers' histories, and every difference; exit code 1 if any.
+pub async fn reconcile_payments(store: &Store, day: Option<NaiveDate>) -> anyhow::Result<i32> {
+    let day = day.unwrap_or_else(|| local_day(chrono::Utc::now()));
+    let r = motcua_web::payment::reconcile(store, day).await?;
+    println!(
+        "{:<10} {:<9} {:>8} {:>16} {:>8} {:>16}",
+        "day", "method", "paid", "amount", "in logs", "amount"
+    );
+    for m in motcua_domain::payment::PaymentMethod::ALL {
+        let p = r.payments.iter().find(|t| t.method == m);
+        let e = r.events.iter().find(|t| t.method == m);
+        if p.is_none() && e.is_none() {
+            continue;
+        }
+        println!(
+            "{:<10} {:<9} {:>8} {:>16} {:>8} {:>16}",
+            day,
+            m.as_str(),
+            p.map_or(0, |t| t.count),
+            p.map_or(0, |t| t.amount_vnd),
+            e.map_or(0, |t| t.count),
+            e.map_or(0, |t| t.amount_vnd)
+        );
+    }
+    for d in &r.differences {
+        println!(
+            "DIFFERENCE {} dossier {}: {}",
+            d.reference, d.dossier_id, d.what
+        );
+    }
+    println!(
+        "reconciled payments of {day}: {} differences",
+        r.differences.len()
+    );
+    Ok(if r.differences.is_empty() { 0 } else { 1 })
+}
+
 /// `motcua sandbox ...`
 #[derive(Subcommand, Clone)]
 pub enum SandboxCmd {
@@ -298,6 +336,37 @@ pub enum SandboxCmd {
         /// Percentage of lookups answered with a malformed document.
         #[arg(long, default_value_t = 0)]
         malformed: u8,
+        /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+    },
+    /// A local national payment platform (INIT, pay page, callbacks, status, e-receipt),
+    /// until ctrl-c.
+    Thanhtoan {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8094")]
+        listen: std::net::SocketAddr,
+        /// Our partner code (`MaDoiTac`).
+        #[arg(long, default_value = "MOTCUA")]
+        partner: String,
+        /// The shared secret of `MaXacThuc`.
+        #[arg(long, default_value = "sandbox-secret")]
+        secret: String,
+        /// Answer every API call this many milliseconds late.
+        #[arg(long, default_value_t = 0)]
+        slow_ms: u64,
+        /// Percentage of API calls answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Percentage of API calls answered with a malformed body.
+        #[arg(long, default_value_t = 0)]
+        malformed: u8,
+        /// Send every callback twice.
+        #[arg(long)]
+        duplicates: bool,
+        /// Send a stale "failed" callback after each "paid" one.
+        #[arg(long)]
+        out_of_order: bool,
         /// Start down (503) until `POST /_sandbox/faults` brings it up.
         #[arg(long)]
         down: bool,
@@ -507,6 +576,51 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
             println!(
                 "sandbox stopped: {} lookups, {} injected failures",
                 st.requests, st.injected
+            );
+        }
+        SandboxCmd::Thanhtoan {
+            listen,
+            partner,
+            secret,
+            slow_ms,
+            fail_5xx,
+            malformed,
+            duplicates,
+            out_of_order,
+            down,
+        } => {
+            use motcua_integrations::sandbox::payment::{PaymentFaults, PaymentSandbox};
+            anyhow::ensure!(fail_5xx <= 100 && malformed <= 100, "percentages are 0-100");
+            let mut h = PaymentSandbox::start(listen, &partner, &secret)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(PaymentFaults {
+                down,
+                slow_ms,
+                fail_5xx_percent: fail_5xx,
+                malformed_percent: malformed,
+                duplicate_callbacks: duplicates,
+                out_of_order,
+            });
+            println!("sandbox national payment platform at {}", h.url());
+            println!(
+                "  protocol: POST /thanhtoan/init, pay page /thanhtoan/pay/<MaThamChieu>, POST /thanhtoan/status, POST /thanhtoan/receipt (MaXacThuc = SHA-256 of |-joined fields and the secret)"
+            );
+            println!("  inspect:  GET /_sandbox/state; faults: POST /_sandbox/faults");
+            println!(
+                "  point motcua at it: MOTCUA_PAYMENT_URL={} MOTCUA_PAYMENT_SECRET=<the secret>, integrations.payment.partner_code = \"{partner}\"",
+                h.url()
+            );
+            until_stopped(h.wait()).await;
+            let st = h.state();
+            println!(
+                "sandbox stopped: {} payments started, {} callbacks sent, {} status queries, {} receipts, {} refused, {} injected failures",
+                st.inits,
+                st.callbacks_sent,
+                st.status_queries,
+                st.receipts,
+                st.refused,
+                st.injected
             );
         }
         SandboxCmd::Zalo {

@@ -948,6 +948,32 @@ fn rows() -> Vec<Row> {
                 SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
             ],
         ),
+        // No form body: the owner is told so (400), others learn nothing.
+        row(
+            "POST",
+            "/ca-nhan/ho-so/{id}/thanh-toan",
+            "/ca-nhan/ho-so/{r}/thanh-toan",
+            None,
+            [
+                SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
+        // The payment platform's return and notification: no account, believed only for their
+        // checksum (crates/motcua/tests/payment.rs); here payment is not configured: 404.
+        row(
+            "GET",
+            "/thanh-toan/ket-qua",
+            "/thanh-toan/ket-qua",
+            None,
+            [Any; 8],
+        ),
+        row(
+            "POST",
+            "/api/v1/payments/callback",
+            "/api/v1/payments/callback",
+            None,
+            [Any; 8],
+        ),
         row(
             "POST",
             "/ca-nhan/ho-so/{id}/danh-gia",

@@ -13,6 +13,7 @@ pub mod inbound;
 pub mod inbox;
 mod model;
 pub mod outbox;
+pub mod payments;
 mod plan;
 pub mod postgres;
 mod queue;
@@ -31,6 +32,7 @@ pub use model::*;
 pub use outbox::{
     OutboxClaim, OutboxDay, OutboxDepth, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus,
 };
+pub use payments::{PaymentCallback, PaymentRecord};
 pub use queue::{CounterState, QueueAct};
 pub use stats::GroupBy;
 pub use users::{Grant, StaffMember, UserQuery, UserSummary};
@@ -726,6 +728,57 @@ impl Store {
     pub async fn clear_inbound(&self, source: &str, external_id: &str) -> Result<()> {
         let (source, id) = (source.to_string(), external_id.to_string());
         dispatch!(self, s => s.clear_inbound(source, id).await)
+    }
+
+    /// Records a new payment attempt; [`StoreError::Duplicate`] when its reference exists.
+    pub async fn create_payment(&self, p: PaymentRecord) -> Result<()> {
+        dispatch!(self, s => s.create_payment(p).await)
+    }
+
+    /// One payment attempt by reference.
+    pub async fn payment(&self, reference: &str) -> Result<Option<PaymentRecord>> {
+        dispatch!(self, s => s.payment(reference).await)
+    }
+
+    /// A dossier's payment attempts, oldest first.
+    pub async fn payments_of(&self, dossier: Uuid) -> Result<Vec<PaymentRecord>> {
+        dispatch!(self, s => s.payments_of(dossier).await)
+    }
+
+    /// Keeps a verified callback: the first one's body is kept for audit; a reported failure
+    /// or cancellation moves an `initiated` attempt and nothing else (never a paid one).
+    /// Returns the attempt as it is afterwards (`None`: no such reference).
+    pub async fn note_payment_callback(
+        &self,
+        cb: PaymentCallback,
+    ) -> Result<Option<PaymentRecord>> {
+        let reference = cb.reference.clone();
+        dispatch!(self, s => s.note_payment_callback(cb).await)?;
+        self.payment(&reference).await
+    }
+
+    /// Online attempts whose "paid" callback came but which are not recorded as paid yet
+    /// (the platform could not confirm them), oldest change first.
+    pub async fn payments_awaiting_confirmation(&self, limit: u32) -> Result<Vec<PaymentRecord>> {
+        dispatch!(self, s => s.payments_awaiting_confirmation(limit).await)
+    }
+
+    /// Payments recorded as paid in `[from, to)`.
+    pub async fn payments_paid_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<PaymentRecord>> {
+        dispatch!(self, s => s.payments_paid_between(from, to).await)
+    }
+
+    /// Dossiers with a `fee_paid` event in `[from, to)`.
+    pub async fn dossiers_with_fee_events(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Uuid>> {
+        dispatch!(self, s => s.dossiers_with_fee_events(from, to).await)
     }
 
     /// Checks every dossier's hash chain and that folding its events gives the stored state and

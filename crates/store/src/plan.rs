@@ -22,6 +22,18 @@ pub(crate) struct EventRow {
     pub hash: String,
 }
 
+/// A `fee_paid` event as the `payments` table records it.
+pub(crate) struct PaidRow {
+    pub reference: String,
+    pub amount_vnd: i64,
+    pub method: motcua_domain::payment::PaymentMethod,
+    pub transaction_id: Option<String>,
+    pub receipt: Option<String>,
+    pub receipt_no: Option<String>,
+    pub at: DateTime<Utc>,
+    pub actor: Uuid,
+}
+
 /// Everything one execution writes.
 pub(crate) struct Plan {
     pub rows: Vec<EventRow>,
@@ -35,6 +47,8 @@ pub(crate) struct Plan {
     pub snapshot: Arc<str>,
     /// Each outbox message's payload as JSON text.
     pub outbox_payloads: Vec<String>,
+    /// Fees paid, for the `payments` table.
+    pub payments: Vec<PaidRow>,
 }
 
 /// Folds `events` onto `before` (at `version`, chain ending in `last_hash`).
@@ -49,7 +63,28 @@ pub(crate) fn plan(
     let mut rows = Vec::with_capacity(events.len());
     let mut counters = Vec::new();
     let mut outbox = Vec::new();
+    let mut payments = Vec::new();
     for ev in events {
+        if let motcua_domain::dossier::EventBody::FeePaid {
+            reference,
+            amount_vnd,
+            method,
+            transaction_id,
+            receipt,
+            receipt_no,
+        } = &ev.body
+        {
+            payments.push(PaidRow {
+                reference: reference.clone(),
+                amount_vnd: *amount_vnd,
+                method: *method,
+                transaction_id: transaction_id.clone(),
+                receipt: receipt.clone(),
+                receipt_no: receipt_no.clone(),
+                at: ev.at,
+                actor: ev.actor.user_id,
+            });
+        }
         let seq = state.as_ref().map_or(0, |d| d.version) + 1;
         let json = serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let hash = event_hash(&prev, seq, &json);
@@ -85,6 +120,7 @@ pub(crate) fn plan(
         state_json,
         snapshot,
         outbox_payloads,
+        payments,
     })
 }
 

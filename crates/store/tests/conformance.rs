@@ -243,6 +243,8 @@ mod outbox_delivery;
 mod accounts_and_inboxes;
 #[path = "conformance_drafts/mod.rs"]
 mod drafts;
+#[path = "conformance_payments/mod.rs"]
+mod payments;
 #[path = "conformance_queue/mod.rs"]
 mod queue_numbers;
 #[path = "conformance_users/mod.rs"]
@@ -1965,8 +1967,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        29,
-        "28 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, inbound from 20, integration_state from 21) and schema_migrations"
+        30,
+        "29 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, payments from 18, inbound from 20, integration_state from 21) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1977,7 +1979,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 15,
+        applied, 16,
         "every migration applied once (15 and 16 add columns and indexes only)"
     );
 

@@ -20,6 +20,7 @@ mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;
+pub mod payment;
 pub mod population;
 mod prefill;
 pub mod queue;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub(crate) queue: Arc<queue::Shared>,
     /// Who a personal ID belongs to (the local records by default).
     pub(crate) identity: Arc<dyn identity::IdentityProvider>,
+    /// The national payment platform, when configured (online payment off otherwise).
+    pub(crate) payment: payment::Shared,
 }
 
 impl AppState {
@@ -109,7 +112,14 @@ impl AppState {
             files: Arc::new(api::files::Files::memory()),
             queue: Arc::new(queue::Shared::default()),
             identity,
+            payment: None,
         }
+    }
+
+    /// Takes online payments through `platform` (the state starts without).
+    pub fn with_payment(mut self, platform: payment::Platform) -> AppState {
+        self.payment = Some(Arc::new(platform));
+        self
     }
 
     /// Uses `provider` to look personal IDs up (the state starts with the local records).
@@ -249,6 +259,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(api::admin::patch_agency),
         )
         .route("/dossiers/bulk", post(api::bulk::bulk))
+        .route(payment::NOTIFY_PATH, post(payment::notify))
         .route("/procedures", get(api::catalogue::procedures))
         .route("/procedures/{code}", get(api::catalogue::procedure))
         .route("/procedures/search", get(api::catalogue::search))
@@ -344,6 +355,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_layer::render))
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
+        .route(payment::RETURN_PATH, get(payment::browser_return))
         .route(
             "/can-bo/ho-so/{id}/ket-qua",
             post(staff::upload_result).layer(DefaultBodyLimit::max(
@@ -405,6 +417,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         }
     });
+    // Payments the platform could not confirm: asked about again.
+    payment::spawn_retries(state.clone());
     // The peer address keys the kiosk's per-client limit.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

@@ -54,6 +54,7 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
                 pause: None,
                 supplement_requests: 0,
                 payment: None,
+                fees: Default::default(),
                 apologies: 0,
                 approved: false,
                 result: None,
@@ -214,6 +215,8 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
                 d.step_due_at = Some(*t);
             }
         }
+        EventBody::FeePaid { amount_vnd, .. } => d.fees.paid_vnd += amount_vnd,
+        EventBody::FeeExempted { amount_vnd, .. } => d.fees.exempted_vnd += amount_vnd,
         EventBody::ResultReady {
             summary,
             documents,

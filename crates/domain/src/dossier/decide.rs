@@ -137,6 +137,33 @@ pub enum Command {
         /// Payment reference.
         reference: String,
     },
+    /// Record a fee paid: online once the platform confirmed it (the applicant's own
+    /// payment), or at the counter (a desk officer of the receiving agency). Settles a pending
+    /// financial obligation once nothing is owed.
+    RecordPayment {
+        /// Payment reference (unique).
+        reference: String,
+        /// Amount in đồng.
+        amount_vnd: i64,
+        /// How.
+        method: crate::payment::PaymentMethod,
+        /// The platform's transaction id.
+        #[serde(default)]
+        transaction_id: Option<String>,
+        /// Content address of the stored e-receipt.
+        #[serde(default)]
+        receipt: Option<String>,
+        /// Receipt number.
+        #[serde(default)]
+        receipt_no: Option<String>,
+    },
+    /// Waive (part of) what is owed on a legal ground.
+    ExemptFee {
+        /// Amount in đồng.
+        amount_vnd: i64,
+        /// The legal ground.
+        reason: String,
+    },
     /// The result is ready.
     MarkResultReady {
         /// What the result is.
@@ -199,6 +226,8 @@ impl Command {
             Command::Approve => "approve",
             Command::RequestPayment { .. } => "request_payment",
             Command::ConfirmPayment { .. } => "confirm_payment",
+            Command::RecordPayment { .. } => "record_payment",
+            Command::ExemptFee { .. } => "exempt_fee",
             Command::MarkResultReady { .. } => "mark_result_ready",
             Command::ReturnResult { .. } => "return_result",
             Command::Withdraw { .. } => "withdraw",
@@ -800,6 +829,95 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 step_due_at: r.step_due_at,
             }])
         }
+        Command::RecordPayment {
+            reference,
+            amount_vnd,
+            method,
+            transaction_id,
+            receipt,
+            receipt_no,
+        } => {
+            use crate::payment::PaymentMethod;
+            text("reference", reference)?;
+            short("reference", reference)?;
+            for (field, v) in [
+                ("transaction_id", transaction_id),
+                ("receipt", receipt),
+                ("receipt_no", receipt_no),
+            ] {
+                if let Some(v) = v {
+                    text(field, v)?;
+                    short(field, v)?;
+                }
+            }
+            money("amount_vnd", *amount_vnd)?;
+            if *method == PaymentMethod::Online {
+                // The platform took the money: record it whatever happened to the dossier since.
+                if !d.is_owner(a) {
+                    return Err(forbid("online payments are the applicant's own"));
+                }
+            } else {
+                if !desk_here {
+                    return Err(forbid(format!(
+                        "counter payments are recorded by desk officers of {}",
+                        d.receiving_agency
+                    )));
+                }
+                if matches!(
+                    d.status,
+                    Status::Refused | Status::Withdrawn | Status::Stopped
+                ) {
+                    return Err(not_allowed(action, d));
+                }
+                let owed = d.owed_vnd();
+                if *amount_vnd > owed {
+                    return Err(DomainError::Invalid {
+                        field: "amount_vnd",
+                        reason: format!("only {owed} đồng is owed"),
+                    });
+                }
+            }
+            let mut out = vec![EventBody::FeePaid {
+                reference: reference.trim().to_string(),
+                amount_vnd: *amount_vnd,
+                method: *method,
+                transaction_id: transaction_id.clone(),
+                receipt: receipt.clone(),
+                receipt_no: receipt_no.clone(),
+            }];
+            settle(d, ctx, *amount_vnd, reference.trim(), &mut out);
+            Ok(out)
+        }
+        Command::ExemptFee { amount_vnd, reason } => {
+            let leader =
+                a.is(Role::Leader, &d.receiving_agency) || a.is(Role::Leader, &d.competent_agency);
+            if !(desk_here || leader) {
+                return Err(forbid(
+                    "fees are waived by the receiving desk or a leader of the dossier's agencies",
+                ));
+            }
+            if matches!(
+                d.status,
+                Status::Refused | Status::Withdrawn | Status::Stopped
+            ) {
+                return Err(not_allowed(action, d));
+            }
+            money("amount_vnd", *amount_vnd)?;
+            text("reason", reason)?;
+            let owed = d.owed_vnd();
+            if *amount_vnd > owed {
+                return Err(DomainError::Invalid {
+                    field: "amount_vnd",
+                    reason: format!("only {owed} đồng is owed"),
+                });
+            }
+            let mut out = vec![EventBody::FeeExempted {
+                amount_vnd: *amount_vnd,
+                reason: reason.trim().to_string(),
+            }];
+            settle(d, ctx, *amount_vnd, "miễn, giảm", &mut out);
+            Ok(out)
+        }
         Command::MarkResultReady { summary, documents } => {
             if !matches!(d.status, Status::Processing | Status::Received) {
                 return Err(not_allowed(action, d));
@@ -986,6 +1104,41 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 channels: *channels,
             }])
         }
+    }
+}
+
+fn money(field: &'static str, amount: i64) -> Result<(), DomainError> {
+    if amount <= 0 || amount > 100_000_000_000 {
+        return Err(DomainError::Invalid {
+            field,
+            reason: "must be a positive number of đồng (at most 100 billion)".into(),
+        });
+    }
+    Ok(())
+}
+
+fn short(field: &'static str, s: &str) -> Result<(), DomainError> {
+    if s.chars().count() > 200 {
+        return Err(DomainError::Invalid {
+            field,
+            reason: "must be at most 200 characters".into(),
+        });
+    }
+    Ok(())
+}
+
+/// After `amount` was paid or waived: a pending financial obligation with nothing left owed
+/// is confirmed, and the clock runs again.
+fn settle(d: &Dossier, ctx: &Ctx, amount: i64, reference: &str, out: &mut Vec<EventBody>) {
+    if d.status == Status::AwaitingPayment && d.owed_vnd() - amount <= 0 {
+        let r = resume(d, ctx);
+        out.push(EventBody::PaymentConfirmed {
+            reference: reference.to_string(),
+            paused_minutes: r.paused_minutes,
+            due_at: r.due_at,
+            original_due_at: r.original_due_at,
+            step_due_at: r.step_due_at,
+        });
     }
 }
 

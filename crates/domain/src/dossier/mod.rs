@@ -15,6 +15,7 @@ pub use derive::{
 
 use crate::agency::Actor;
 use crate::codes::{AgencyCode, DossierCode, PersonalId};
+use crate::payment::PaymentMethod;
 use crate::procedure::{ProcedureSnapshot, ResolvedStep};
 use crate::status::{Status, Timeliness};
 use chrono::{DateTime, Utc};
@@ -166,6 +167,17 @@ pub struct PaymentRequest {
     pub reference: Option<String>,
 }
 
+/// What was settled of the fees: paid (any method) and waived, in whole đồng.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FeeAccount {
+    /// Paid so far.
+    #[serde(default)]
+    pub paid_vnd: i64,
+    /// Waived so far (miễn, giảm).
+    #[serde(default)]
+    pub exempted_vnd: i64,
+}
+
 /// The satisfaction rating.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rating {
@@ -234,6 +246,9 @@ pub struct Dossier {
     pub supplement_requests: u32,
     /// Financial obligation, if any.
     pub payment: Option<PaymentRequest>,
+    /// Fees paid and waived (absent from states stored before payments were recorded).
+    #[serde(default)]
+    pub fees: FeeAccount,
     /// Apology letters issued.
     pub apologies: u32,
     /// Whether a leader approved.
@@ -258,6 +273,26 @@ impl Dossier {
     /// The current step, resolved.
     pub fn current_step(&self) -> Option<&ResolvedStep> {
         self.step.as_deref().and_then(|s| self.procedure.step(s))
+    }
+
+    /// What the applicant owes now, in đồng: the procedure's fee (lệ phí, phí) plus the
+    /// financial obligation requested, minus what was paid or waived; never below zero. An
+    /// obligation confirmed before payments were recorded (no payment, no waiver) counts as
+    /// settled.
+    pub fn owed_vnd(&self) -> i64 {
+        let requested = match &self.payment {
+            Some(p)
+                if p.reference.is_some()
+                    && self.fees.paid_vnd == 0
+                    && self.fees.exempted_vnd == 0 =>
+            {
+                0
+            }
+            Some(p) => p.amount_vnd,
+            None => 0,
+        };
+        (self.procedure.fee_vnd.max(0) + requested - self.fees.paid_vnd - self.fees.exempted_vnd)
+            .max(0)
     }
 
     /// Whether `actor` is the applicant's own account.
@@ -442,6 +477,32 @@ pub enum EventBody {
         /// New step deadline.
         step_due_at: Option<DateTime<Utc>>,
     },
+    /// A fee was paid: online through the national payment platform (recorded once the
+    /// platform confirmed it) or at the counter.
+    FeePaid {
+        /// Payment reference (`MaThamChieu` online; the desk's reference at the counter).
+        reference: String,
+        /// Amount in đồng.
+        amount_vnd: i64,
+        /// How.
+        method: PaymentMethod,
+        /// The platform's transaction id (`MaGiaoDich`), online only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transaction_id: Option<String>,
+        /// Content address of the e-receipt (biên lai) stored with the dossier.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receipt: Option<String>,
+        /// Number of the paper or e-receipt issued.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receipt_no: Option<String>,
+    },
+    /// A fee was waived in whole or in part (miễn, giảm) on a legal ground.
+    FeeExempted {
+        /// Amount waived in đồng.
+        amount_vnd: i64,
+        /// The legal ground.
+        reason: String,
+    },
     /// The result is ready (status 9).
     ResultReady {
         /// What the result is.
@@ -507,6 +568,8 @@ impl EventBody {
             EventBody::Approved { .. } => "approved",
             EventBody::PaymentRequested { .. } => "payment_requested",
             EventBody::PaymentConfirmed { .. } => "payment_confirmed",
+            EventBody::FeePaid { .. } => "fee_paid",
+            EventBody::FeeExempted { .. } => "fee_exempted",
             EventBody::ResultReady { .. } => "result_ready",
             EventBody::ResultReturned { .. } => "result_returned",
             EventBody::Withdrawn { .. } => "withdrawn",
@@ -532,6 +595,8 @@ impl EventBody {
             EventBody::Approved { .. } => "Lãnh đạo phê duyệt",
             EventBody::PaymentRequested { .. } => "Yêu cầu thực hiện nghĩa vụ tài chính",
             EventBody::PaymentConfirmed { .. } => "Xác nhận đã nộp phí, lệ phí",
+            EventBody::FeePaid { .. } => "Nộp phí, lệ phí",
+            EventBody::FeeExempted { .. } => "Miễn, giảm phí, lệ phí",
             EventBody::ResultReady { .. } => "Có kết quả",
             EventBody::ResultReturned { .. } => "Trả kết quả",
             EventBody::Withdrawn { .. } => "Rút hồ sơ, dừng giải quyết",

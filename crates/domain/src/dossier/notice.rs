@@ -218,6 +218,26 @@ pub fn line(ev: &Event, en: bool, detail: bool, names: AgencyNames) -> Option<St
                 (true, true) => "Payment confirmed.".into(),
             }
         }
+        EventBody::FeePaid {
+            amount_vnd, method, ..
+        } => {
+            if en {
+                format!("{} paid ({}).", money(*amount_vnd), method.label_en())
+            } else {
+                format!("Đã nộp {} ({}).", money(*amount_vnd), method.label_vi())
+            }
+        }
+        EventBody::FeeExempted { amount_vnd, reason } => {
+            if en {
+                format!(
+                    "{} of the fees was waived{}.",
+                    money(*amount_vnd),
+                    why(reason)
+                )
+            } else {
+                format!("Được miễn, giảm {}{}.", money(*amount_vnd), why(reason))
+            }
+        }
         EventBody::ResultReady { summary, .. } => {
             if en {
                 format!("The result is ready{}.", why(summary))

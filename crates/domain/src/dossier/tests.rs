@@ -1371,3 +1371,194 @@ fn emc_status_of_rating() -> Option<u64> {
         .find(|m| m.topic == EMC_TOPIC)
         .and_then(|m| m.payload["Status"].as_u64())
 }
+
+fn cash(amount_vnd: i64, reference: &str) -> Command {
+    Command::RecordPayment {
+        reference: reference.into(),
+        amount_vnd,
+        method: crate::payment::PaymentMethod::Cash,
+        transaction_id: None,
+        receipt: None,
+        receipt_no: Some("BL-0001".into()),
+    }
+}
+
+fn online(amount_vnd: i64, reference: &str) -> Command {
+    Command::RecordPayment {
+        reference: reference.into(),
+        amount_vnd,
+        method: crate::payment::PaymentMethod::Online,
+        transaction_id: Some("GD1".into()),
+        receipt: Some("sha256:00".into()),
+        receipt_no: None,
+    }
+}
+
+#[test]
+fn fees_are_owed_paid_at_the_counter_or_online_and_waived_with_a_reason() {
+    let mut w = World::new();
+    let t = local(2026, 3, 2, 8, 0);
+    w.run(&citizen(), t, submit_cmd(false, Channel::Online))
+        .unwrap();
+    assert_eq!(w.d().owed_vnd(), 150_000, "the procedure's fee");
+    // The applicant does not record a counter payment; staff do not record an online one.
+    assert!(matches!(
+        w.run(&citizen(), t, cash(1_000, "r0")),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.run(&desk(), t, online(1_000, "r0")),
+        Err(DomainError::Forbidden(_))
+    ));
+    // More than is owed, nothing, or no reference: refused.
+    for bad in [cash(150_001, "r1"), cash(0, "r1"), cash(10, " ")] {
+        assert!(matches!(
+            w.run(&desk(), t, bad),
+            Err(DomainError::Invalid { .. })
+        ));
+    }
+    let evs = w.run(&desk(), t, cash(50_000, "r1")).unwrap();
+    assert_eq!(evs.len(), 1, "no obligation was pending: no confirmation");
+    assert_eq!(w.d().owed_vnd(), 100_000);
+    // Waivers: the receiving desk or a leader, with the legal ground, at most what is owed.
+    let waive = |n: i64, r: &str| Command::ExemptFee {
+        amount_vnd: n,
+        reason: r.into(),
+    };
+    assert!(matches!(
+        w.run(&specialist(), t, waive(10, "Điều 5")),
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.run(&leader(), t, waive(10, " ")),
+        Err(DomainError::Invalid { .. })
+    ));
+    assert!(matches!(
+        w.run(&leader(), t, waive(100_001, "Điều 5")),
+        Err(DomainError::Invalid { .. })
+    ));
+    w.run(&leader(), t, waive(100_000, "Điều 5 Thông tư 106/2021"))
+        .unwrap();
+    assert_eq!(w.d().owed_vnd(), 0);
+    assert_eq!(
+        w.d().fees,
+        FeeAccount {
+            paid_vnd: 50_000,
+            exempted_vnd: 100_000
+        }
+    );
+    // Money the platform took is recorded whatever is owed (it moved), by the owner only.
+    w.run(&citizen(), t, online(1_000, "r2")).unwrap();
+    assert_eq!(w.d().fees.paid_vnd, 51_000);
+    // The history in plain words.
+    let lines: Vec<String> = w
+        .log
+        .iter()
+        .filter_map(|e| notice::line(e, false, true, &|_: &AgencyCode| None))
+        .collect();
+    assert!(
+        lines.contains(&"Đã nộp 50.000 đồng (tiền mặt).".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"Được miễn, giảm 100.000 đồng: Điều 5 Thông tư 106/2021.".to_string()),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn paying_what_was_asked_runs_the_clock_again() {
+    let mut w = World::new();
+    w.run(
+        &desk(),
+        local(2026, 3, 2, 8, 0),
+        submit_cmd(false, Channel::Counter),
+    )
+    .unwrap();
+    let due = w.d().due_at.unwrap();
+    w.run(
+        &leader(),
+        local(2026, 3, 2, 10, 0),
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
+    )
+    .unwrap();
+    w.run(
+        &specialist(),
+        local(2026, 3, 2, 11, 0),
+        Command::RequestPayment {
+            amount_vnd: 20_000,
+            reason: "Phí thẩm định".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(w.d().owed_vnd(), 170_000);
+    let evs = w
+        .run(&desk(), local(2026, 3, 3, 9, 0), cash(150_000, "r1"))
+        .unwrap();
+    assert_eq!(evs.len(), 1);
+    assert_eq!(w.d().status, Status::AwaitingPayment, "20.000 still owed");
+    let evs = w
+        .run(&desk(), local(2026, 3, 3, 11, 0), cash(20_000, "r2"))
+        .unwrap();
+    assert_eq!(
+        evs.iter().map(|e| e.body.kind()).collect::<Vec<_>>(),
+        ["fee_paid", "payment_confirmed"]
+    );
+    assert_eq!(w.d().status, Status::Processing);
+    assert_eq!(
+        w.d().due_at,
+        Some(w.cal.add_working_time(due, WorkingDuration::days(1)))
+    );
+    // Absent fields stay out of the event (and of its hash).
+    let json = serde_json::to_string(&evs[0]).unwrap();
+    assert!(
+        !json.contains("transaction_id") && !json.contains("\"receipt\""),
+        "{json}"
+    );
+    assert!(json.contains("\"receipt_no\":\"BL-0001\""), "{json}");
+    // Replaying the log gives the same state.
+    assert_eq!(replay(w.id, &w.log).unwrap().as_ref(), Some(w.d()));
+}
+
+#[test]
+fn an_obligation_confirmed_before_payments_were_recorded_counts_as_settled() {
+    let mut w = World::new();
+    let t = local(2026, 3, 2, 8, 0);
+    w.run(&desk(), t, submit_cmd(false, Channel::Counter))
+        .unwrap();
+    w.run(
+        &leader(),
+        t,
+        Command::CompleteStep {
+            to: None,
+            documents: vec![],
+        },
+    )
+    .unwrap();
+    w.run(
+        &specialist(),
+        t,
+        Command::RequestPayment {
+            amount_vnd: 20_000,
+            reason: "Phí".into(),
+        },
+    )
+    .unwrap();
+    w.run(
+        &desk(),
+        t,
+        Command::ConfirmPayment {
+            reference: "PAY-1".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(w.d().owed_vnd(), 150_000, "only the procedure's fee");
+    // A state stored before `fees` existed reads as nothing paid.
+    let mut v = serde_json::to_value(w.d()).unwrap();
+    v.as_object_mut().unwrap().remove("fees");
+    let old: Dossier = serde_json::from_value(v).unwrap();
+    assert_eq!(old, *w.d());
+}

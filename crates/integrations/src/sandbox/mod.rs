@@ -4,6 +4,7 @@
 pub mod dvcqg;
 pub mod emc;
 pub mod inbound;
+pub mod payment;
 pub mod population;
 pub mod sms;
 pub mod zalo;

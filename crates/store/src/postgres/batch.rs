@@ -354,7 +354,13 @@ async fn decide_and_write(
     for (job, stage) in jobs.iter().zip(stages.iter_mut()) {
         if let Stage::Decided(before, last_hash, events) = stage {
             let events = std::mem::take(events);
-            *stage = if events.is_empty() {
+            let pays = events
+                .iter()
+                .any(|e| matches!(e.body, motcua_domain::dossier::EventBody::FeePaid { .. }));
+            *stage = if pays {
+                // A fee paid also writes the payments table: in a transaction of its own.
+                Stage::Alone
+            } else if events.is_empty() {
                 Stage::Done(
                     before
                         .take()

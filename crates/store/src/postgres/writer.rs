@@ -397,6 +397,42 @@ async fn run(
         &personal_id,
     ];
     let c = tx.client();
+    if !p.payments.is_empty() {
+        // Rare (a fee paid): a round trip of its own inside the transaction, before the write.
+        let st = c
+            .prepare_cached(super::payments::WRITE_PAID)
+            .await
+            .map_err(pg_err)?;
+        for paid in &p.payments {
+            let tx_time = motcua_domain::payment::platform_time(paid.at);
+            let n = c
+                .execute(
+                    &st,
+                    &[
+                        &paid.reference,
+                        &id,
+                        &paid.amount_vnd,
+                        &paid.method.as_str(),
+                        &tx_time,
+                        &paid.actor,
+                        &paid.transaction_id,
+                        &paid.receipt,
+                        &paid.receipt_no,
+                        &paid.at,
+                    ],
+                )
+                .await
+                .map_err(|e| classify(e, job))?;
+            if n != 1 {
+                tx.rollback().await;
+                return Err(Failure::Fail(StoreError::Duplicate(format!(
+                    "payment {} is already recorded",
+                    paid.reference
+                ))));
+            }
+        }
+    }
+    let c = tx.client();
     let write = c.prepare_cached(WRITE).await.map_err(pg_err)?;
     let (written, committed) = tokio::join!(c.execute(&write, &params), c.batch_execute("COMMIT"));
     // After a failed write the server ends the transaction with our COMMIT as a rollback.

@@ -7,6 +7,7 @@ mod files;
 mod inbound;
 mod inbox;
 mod outbox;
+mod payments;
 mod queue;
 mod state;
 mod stats;
@@ -53,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_15.sql"),
     include_str!("migrate_16.sql"),
     include_str!("migrate_17.sql"),
+    include_str!("migrate_18.sql"),
     include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
 ];

@@ -507,6 +507,9 @@ fn write_plan(
                 .map_err(db_err)?;
         }
     }
+    for paid in &p.payments {
+        super::payments::write_paid(conn, id, paid)?;
+    }
     if let Some((actor, key)) = idempotency {
         conn.prepare_cached("INSERT INTO idempotency (actor, key, dossier_id) VALUES (?1, ?2, ?3)")
             .map_err(db_err)?

@@ -333,6 +333,38 @@ pub(crate) async fn store_upload(
     Ok(view(&st.record, &st.name))
 }
 
+/// Keeps the e-receipt (biên lai) of a payment as a file of dossier `dossier`, linked as a
+/// receipt by `owner` (the applicant who paid): content-addressed, stored once. The bytes must
+/// be a PDF (recognised like every upload). Returns its reference (`sha256:<hex>`).
+pub(crate) async fn store_receipt(
+    s: &AppState,
+    dossier: Uuid,
+    owner: Uuid,
+    reference: &str,
+    bytes: Bytes,
+) -> Result<String, ApiError> {
+    let st = store_bytes(s, &format!("bien-lai-{reference}.pdf"), bytes).await?;
+    if st.record.mime != "application/pdf" {
+        return Err(ApiError::invalid("receipt", "the e-receipt is not a PDF"));
+    }
+    s.store
+        .save_file(SaveFile {
+            file: st.record.clone(),
+            vault: vec![],
+            links: vec![DossierFile {
+                dossier_id: dossier,
+                kind: AttachmentKind::Receipt,
+                slot: reference.to_string(),
+                key: st.record.key.clone(),
+                name: st.name,
+                uploaded_by: owner,
+                uploaded_at: st.record.created_at,
+            }],
+        })
+        .await?;
+    Ok(st.record.key.reference())
+}
+
 /// Checks an upload from a page and keeps it in `actor`'s data store (the same checks as
 /// `POST /api/v1/files`): returns its reference (`sha256:<hex>`) and display name, or the
 /// refusal (Vietnamese detail; `extra.message_en` in English).
@@ -530,6 +562,12 @@ pub struct AttachRequest {
 /// Whether `actor` may link a file of `kind` to `d` now (the dossier is already visible).
 fn may_attach(actor: &Actor, d: &Dossier, kind: AttachmentKind) -> Result<(), ApiError> {
     use AttachmentKind::*;
+    if kind == Receipt {
+        // E-receipts come from the payment platform only (see `crate::payment`).
+        return Err(ApiError::forbidden(
+            "e-receipts are fetched from the payment platform, not attached",
+        ));
+    }
     match actor.role {
         Role::Citizen => {
             if !matches!(kind, Component | Supplement) {
@@ -564,6 +602,7 @@ fn may_attach(actor: &Actor, d: &Dossier, kind: AttachmentKind) -> Result<(), Ap
                 Component | Supplement => desk,
                 Attachment => desk || holds,
                 Result => desk || holds || actor.works_at(&d.competent_agency),
+                Receipt => false,
             };
             if ok {
                 Ok(())

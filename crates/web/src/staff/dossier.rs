@@ -120,6 +120,26 @@ async fn render(
                         names.join(", ")
                     )
                 }
+                motcua_domain::dossier::EventBody::FeePaid {
+                    amount_vnd,
+                    method,
+                    receipt_no,
+                    ..
+                } => format!(
+                    "{} · {} · {}{}",
+                    e.event.body.label_vi(),
+                    motcua_domain::dossier::notice::money(*amount_vnd),
+                    method.label_vi(),
+                    receipt_no
+                        .as_deref()
+                        .map(|r| format!(" · {}: {r}", t.get("receipt_no")))
+                        .unwrap_or_default()
+                ),
+                motcua_domain::dossier::EventBody::FeeExempted { amount_vnd, reason } => format!(
+                    "{} · {} · {reason}",
+                    e.event.body.label_vi(),
+                    motcua_domain::dossier::notice::money(*amount_vnd)
+                ),
                 body => body.label_vi().to_string(),
             },
             note: e.event.note.clone().unwrap_or_default(),
@@ -131,8 +151,11 @@ async fn render(
     let actions: Vec<(&'static str, &'static str)> = hints(d, &sess.actor, &calendar)
         .into_iter()
         .filter(|a| *a != "rate")
+        .chain(fee_actions(d, &sess.actor))
         .map(|a| (a, action_label(&t, a)))
         .collect();
+    let payments = super::track::payment_rows(s, d, lang).await;
+    let owed = (d.owed_vnd() > 0).then(|| motcua_domain::dossier::notice::money(d.owed_vnd()));
     let next_steps: Vec<Step> = d
         .current_step()
         .map(|st| {
@@ -183,6 +206,7 @@ async fn render(
                         motcua_domain::files::AttachmentKind::Result => t.get("f_result"),
                         motcua_domain::files::AttachmentKind::Supplement => t.get("f_supplement"),
                         motcua_domain::files::AttachmentKind::Attachment => t.get("f_attachment"),
+                        motcua_domain::files::AttachmentKind::Receipt => t.get("f_receipt"),
                     },
                     slot: link.slot,
                     name: link.name,
@@ -222,6 +246,7 @@ async fn render(
             assigned_to => d.assignee.map(|u| u.to_string()),
             files,
             channels => d.applicant.channels(),
+            payments, owed, d_owed_vnd => d.owed_vnd(),
         },
     );
     *r.status_mut() = status;
@@ -239,7 +264,7 @@ struct FileRow {
     preview: String,
 }
 
-const ACTIONS: [&str; 16] = [
+const ACTIONS: [&str; 18] = [
     "receive",
     "request_supplement",
     "provide_supplement",
@@ -256,6 +281,8 @@ const ACTIONS: [&str; 16] = [
     "stop_processing",
     "issue_apology",
     "set_notifications",
+    "record_payment",
+    "exempt_fee",
 ];
 
 fn action_label(t: &texts::Texts, a: &str) -> &'static str {
@@ -276,6 +303,8 @@ fn action_label(t: &texts::Texts, a: &str) -> &'static str {
         "stop_processing" => t.get("a_stop_processing"),
         "issue_apology" => t.get("a_issue_apology"),
         "set_notifications" => t.get("a_set_notifications"),
+        "record_payment" => t.get("a_record_payment"),
+        "exempt_fee" => t.get("a_exempt_fee"),
         _ => t.get("a_rate"),
     }
 }
@@ -337,6 +366,40 @@ fn lines(v: Option<&String>) -> Vec<String> {
 
 fn text(f: &HashMap<String, String>, k: &str) -> String {
     f.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// The posted `amount_vnd` (thousands separators allowed).
+fn amount(f: &HashMap<String, String>) -> Result<i64, String> {
+    text(f, "amount_vnd")
+        .replace(['.', ',', ' '], "")
+        .parse()
+        .map_err(|_| {
+            "Số tiền phải là số nguyên (đồng). / The amount is a whole number of đồng.".to_string()
+        })
+}
+
+/// The fee actions the officer may take now: record a counter payment, waive fees.
+fn fee_actions(d: &Dossier, a: &motcua_domain::agency::Actor) -> Vec<&'static str> {
+    use motcua_domain::agency::Role;
+    use motcua_domain::status::Status;
+    if d.owed_vnd() <= 0
+        || matches!(
+            d.status,
+            Status::Refused | Status::Withdrawn | Status::Stopped
+        )
+    {
+        return Vec::new();
+    }
+    let desk = a.is(Role::DeskOfficer, &d.receiving_agency);
+    let leader = a.is(Role::Leader, &d.receiving_agency) || a.is(Role::Leader, &d.competent_agency);
+    let mut out = Vec::new();
+    if desk {
+        out.push("record_payment");
+    }
+    if desk || leader {
+        out.push("exempt_fee");
+    }
+    out
 }
 
 /// Builds the command from the posted fields; `Err` is a message for the person.
@@ -402,17 +465,41 @@ async fn command(
         "send_back" => Command::SendBack,
         "approve" => Command::Approve,
         "request_payment" => Command::RequestPayment {
-            amount_vnd: text(f, "amount_vnd")
-                .replace(['.', ',', ' '], "")
-                .parse()
-                .map_err(|_| {
-                    "Số tiền phải là số nguyên (đồng). / The amount is a whole number of đồng."
-                        .to_string()
-                })?,
+            amount_vnd: amount(f)?,
             reason: text(f, "reason"),
         },
         "confirm_payment" => Command::ConfirmPayment {
             reference: text(f, "reference"),
+        },
+        "record_payment" => {
+            let method = motcua_domain::payment::PaymentMethod::parse(&text(f, "method"))
+                .filter(|m| *m != motcua_domain::payment::PaymentMethod::Online)
+                .ok_or_else(|| {
+                    "Chọn hình thức nộp: tiền mặt, thẻ hoặc chuyển khoản. / Choose cash, card or transfer."
+                        .to_string()
+                })?;
+            let code = d
+                .code
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| d.id.simple().to_string());
+            Command::RecordPayment {
+                // The version keeps two payments recorded within one second apart.
+                reference: format!(
+                    "{}v{}",
+                    motcua_domain::payment::make_reference(&code, Utc::now()),
+                    d.version
+                ),
+                amount_vnd: amount(f)?,
+                method,
+                transaction_id: None,
+                receipt: None,
+                receipt_no: Some(text(f, "receipt_no")).filter(|r| !r.is_empty()),
+            }
+        }
+        "exempt_fee" => Command::ExemptFee {
+            amount_vnd: amount(f)?,
+            reason: text(f, "reason"),
         },
         "mark_result_ready" => Command::MarkResultReady {
             summary: text(f, "summary"),
@@ -522,10 +609,34 @@ pub(crate) async fn act(
     };
     let note = Some(text(&f, "note")).filter(|n| !n.is_empty());
     let expected = f.get("version").and_then(|v| v.trim().parse::<u64>().ok());
+    let fee = match &cmd {
+        Command::RecordPayment {
+            reference,
+            amount_vnd,
+            method,
+            ..
+        } => Some(format!("{reference} {amount_vnd} {}", method.as_str())),
+        Command::ExemptFee { amount_vnd, .. } => Some(format!("{amount_vnd}")),
+        _ => None,
+    };
     match perform(&s, &sess.actor, uuid, cmd, note, expected).await {
         Ok(_) => {
             metrics::counter!("motcua_dossier_actions_total", "action" => action.clone())
                 .increment(1);
+            if let Some(detail) = fee {
+                // Money taken or waived at the desk: in the audit trail besides the history.
+                let entry = motcua_store::AuditEntry {
+                    at: Utc::now(),
+                    user_id: Some(sess.actor.user_id),
+                    username: sess.actor.name.clone(),
+                    action: action.clone(),
+                    dossier_id: Some(uuid),
+                    detail,
+                };
+                if let Err(e) = s.store.append_audit(entry).await {
+                    tracing::error!(error = %e, "audit trail write failed");
+                }
+            }
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("/can-bo/ho-so/{uuid}?xong={action}{lang_q}")).into_response()
         }

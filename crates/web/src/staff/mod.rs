@@ -119,6 +119,10 @@ pub fn routes() -> Router<AppState> {
             "/ca-nhan/ho-so/{id}/thong-bao",
             axum::routing::post(track::set_notifications),
         )
+        .route(
+            "/ca-nhan/ho-so/{id}/thanh-toan",
+            axum::routing::post(track::pay),
+        )
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))
         .route(

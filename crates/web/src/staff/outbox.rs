@@ -1,8 +1,10 @@
 //! The outbox operator page `/quan-tri/gui-di` (administrators only): each target's queue
 //! depth, the age of its oldest undelivered message and its failures over the last seven days,
 //! the dead letters with their last error, and "send again" for one dead letter or for every
-//! dead letter of a target; and the dossiers pulled from the national portal that were not
-//! taken (refused, or retrying their files), with the reason. The retries are the API's (`api::outbox::retry_one`,
+//! dead letter of a target; the dossiers pulled from the national portal that were not taken
+//! (refused, or retrying their files), with the reason; and today's reconciliation of fees
+//! paid against the dossiers (`crate::payment::reconcile`). The retries are the API's
+//! (`api::outbox::retry_one`,
 //! `retry_target`), audited the same way. Message bodies (applicants' personal data) are never
 //! shown here.
 
@@ -74,6 +76,14 @@ const VI: &[(&str, &str)] = &[
     ("last_tried", "Thử lần cuối"),
     ("reason", "Lý do"),
     ("no_inbound", "Không có hồ sơ nào."),
+    ("pay_h", "Đối soát thanh toán phí, lệ phí hôm nay"),
+    ("pay_method", "Hình thức"),
+    ("pay_paid", "Khoản đã nộp"),
+    ("pay_amount", "Số tiền (đồng)"),
+    ("pay_logged", "Ghi trong hồ sơ"),
+    ("pay_none", "Hôm nay chưa có khoản nộp nào."),
+    ("pay_ok", "Không có chênh lệch."),
+    ("pay_diff", "Chênh lệch"),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -120,6 +130,14 @@ const EN: &[(&str, &str)] = &[
     ("last_tried", "Last tried"),
     ("reason", "Reason"),
     ("no_inbound", "None."),
+    ("pay_h", "Today's reconciliation of fees paid"),
+    ("pay_method", "Method"),
+    ("pay_paid", "Payments"),
+    ("pay_amount", "Amount (đồng)"),
+    ("pay_logged", "In the dossiers"),
+    ("pay_none", "No payment today yet."),
+    ("pay_ok", "No difference."),
+    ("pay_diff", "Differences"),
 ];
 
 fn at(lang: &str) -> Value {
@@ -136,6 +154,16 @@ pub(crate) struct PageQuery {
     lang: Option<String>,
     sau: Option<String>,
     gui_lai: Option<String>,
+}
+
+/// One method of the day's payment reconciliation.
+#[derive(Serialize)]
+struct PayRow {
+    method: &'static str,
+    paid: u64,
+    amount: i64,
+    logged: u64,
+    logged_amount: i64,
 }
 
 #[derive(Serialize)]
@@ -238,6 +266,45 @@ async fn page(
             reason: r.reason.chars().take(ERROR_CHARS).collect(),
         })
         .collect();
+    // The day's payments against the dossiers (as `motcua reconcile payments`).
+    let payments = match crate::payment::reconcile(&s.store, today).await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(error = %e, "payment reconciliation failed");
+            None
+        }
+    };
+    let pay_rows: Vec<PayRow> = payments
+        .as_ref()
+        .map(|r| {
+            motcua_domain::payment::PaymentMethod::ALL
+                .iter()
+                .filter_map(|m| {
+                    let p = r.payments.iter().find(|t| t.method == *m);
+                    let e = r.events.iter().find(|t| t.method == *m);
+                    (p.is_some() || e.is_some()).then(|| PayRow {
+                        method: if lang == "en" {
+                            m.label_en()
+                        } else {
+                            m.label_vi()
+                        },
+                        paid: p.map_or(0, |t| t.count),
+                        amount: p.map_or(0, |t| t.amount_vnd),
+                        logged: e.map_or(0, |t| t.count),
+                        logged_amount: e.map_or(0, |t| t.amount_vnd),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pay_diffs: Vec<String> = payments
+        .map(|r| {
+            r.differences
+                .into_iter()
+                .map(|d| format!("{} ({}): {}", d.reference, d.dossier_id, d.what))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut week: HashMap<String, (u64, u64, u64)> = HashMap::new();
     for d in &days {
         let e = week.entry(d.topic.clone()).or_default();
@@ -300,7 +367,7 @@ async fn page(
         context! {
             at => at(lang), me => &sess.actor, csrf => &sess.csrf, nav => "outbox",
             queues => queues.into_values().collect::<Vec<_>>(), letters, next, inbound,
-            paged => after.is_some(), done, error,
+            paged => after.is_some(), done, error, pay_rows, pay_diffs,
         },
     );
     *r.status_mut() = status;

@@ -102,7 +102,73 @@ pub(crate) struct Flash<'a> {
     rated: bool,
     /// The notice channels were changed.
     notified: bool,
+    /// How an online payment went (a text key).
+    pay: Option<&'static str>,
     error: Option<&'a str>,
+}
+
+/// One payment attempt as the applicant (and the desk) reads it.
+#[derive(Serialize)]
+pub(crate) struct PaymentRow {
+    reference: String,
+    amount: String,
+    method: &'static str,
+    status: &'static str,
+    paid: bool,
+    at: String,
+    receipt_no: Option<String>,
+    /// The e-receipt's file (sha256 hex), served at `/api/v1/dossiers/{id}/files/{hex}`.
+    receipt: Option<String>,
+}
+
+/// The dossier's payment attempts for a page (failed INITs that never reached the applicant
+/// are left out).
+pub(crate) async fn payment_rows(s: &AppState, d: &Dossier, lang: &str) -> Vec<PaymentRow> {
+    use motcua_domain::payment::PaymentStatus;
+    let t = texts::get(lang);
+    let en = lang == "en";
+    let list = match s.store.payments_of(d.id).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "payments unavailable");
+            return Vec::new();
+        }
+    };
+    list.into_iter()
+        .filter(|p| {
+            !(p.status == PaymentStatus::Failed
+                && p.callback
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("INIT failed")))
+        })
+        .map(|p| {
+            let status = match p.status {
+                _ if p.awaiting_confirmation() => "ps_confirming",
+                PaymentStatus::Initiated => "ps_initiated",
+                PaymentStatus::Paid => "ps_paid",
+                PaymentStatus::Failed => "ps_failed",
+                PaymentStatus::Cancelled => "ps_cancelled",
+            };
+            PaymentRow {
+                amount: notice::money(p.amount_vnd),
+                method: if en {
+                    p.method.label_en()
+                } else {
+                    p.method.label_vi()
+                },
+                status: t.get(status),
+                paid: p.status == PaymentStatus::Paid,
+                at: local(Some(p.paid_at.unwrap_or(p.created_at))),
+                receipt_no: p.receipt_no.clone(),
+                receipt: p
+                    .receipt
+                    .as_deref()
+                    .and_then(FileKey::parse_ref)
+                    .map(|k| k.hex().to_string()),
+                reference: p.reference,
+            }
+        })
+        .collect()
 }
 
 /// The five satisfaction levels, best first: (score, text key).
@@ -243,6 +309,17 @@ async fn render(
         notice::date(cal.add_working_time(Utc::now(), d.procedure.time_limit.duration()))
     });
     let fee = (d.procedure.fee_vnd > 0).then(|| notice::money(d.procedure.fee_vnd));
+    let owed_vnd = d.owed_vnd();
+    let owed = (owed_vnd > 0).then(|| notice::money(owed_vnd));
+    let payments = payment_rows(s, d, lang).await;
+    let confirming = payments.iter().any(|p| p.status == t.get("ps_confirming"));
+    let can_pay = s.payment.is_some()
+        && owed_vnd > 0
+        && !confirming
+        && !matches!(
+            d.status,
+            Status::Refused | Status::Withdrawn | Status::Stopped | Status::Returned
+        );
     let supply = waits_for_supplement(d.status);
     let vault: Vec<VaultRow> = if supply {
         match s.store.vault(sess.actor.user_id, 50).await {
@@ -298,6 +375,7 @@ async fn render(
             new => flash.new, sent => flash.sent, rated => flash.rated, error => flash.error,
             can_rate, levels, rated_label, rated_comment,
             can_notify, channels => d.applicant.channels(), notified => flash.notified,
+            owed, payments, can_pay, confirming, pay_flash => flash.pay.map(|k| t.get(k)),
         },
     );
     *r.status_mut() = status;
@@ -326,6 +404,13 @@ pub(crate) async fn page(
         sent: p.xong.as_deref() == Some("bo-sung"),
         rated: p.xong.as_deref() == Some("danh-gia"),
         notified: p.xong.as_deref() == Some("thong-bao"),
+        pay: match p.xong.as_deref() {
+            Some("da-thanh-toan") => Some("tr_paid_ok"),
+            Some("dang-xac-nhan") => Some("tr_pay_confirming"),
+            Some("huy-thanh-toan") => Some("tr_pay_cancelled"),
+            Some("chua-thanh-toan") => Some("tr_pay_failed"),
+            _ => None,
+        },
         error: None,
     };
     render(&s, &sess, &d, lang, flash, StatusCode::OK).await
@@ -712,6 +797,46 @@ pub(crate) async fn set_notifications(
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             Redirect::to(&format!("{}?xong=thong-bao{lang_q}", path_of(d.id))).into_response()
         }
+        Err(e) => refused(&s, &sess, &id, lang, e).await,
+    }
+}
+
+/// The online payment form: the CSRF token only (the amount is what the dossier owes).
+#[derive(Deserialize, Default)]
+pub(crate) struct PayForm {
+    csrf: Option<String>,
+}
+
+/// `POST /ca-nhan/ho-so/{id}/thanh-toan`: the applicant pays what the dossier owes online: the
+/// attempt is recorded and the browser goes to the national payment platform's pay page.
+pub(crate) async fn pay(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    headers: axum::http::HeaderMap,
+    form: Result<axum::Form<PayForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let (sess, d, _) = match owner_form(&s, session, &id, lang, form, |f: &PayForm| {
+        f.csrf.as_deref()
+    })
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    // The address the platform is told (behind a proxy, the client's).
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    match crate::payment::start(&s, &sess.actor, &d, &ip, lang).await {
+        Ok(url) => Redirect::to(&url).into_response(),
         Err(e) => refused(&s, &sess, &id, lang, e).await,
     }
 }

@@ -329,6 +329,7 @@ impl Plan {
             receive: true,
             postal_tracking: None,
             on_behalf_of: None,
+            postal: None,
         }));
         let plan = self.clone();
         let now = self.received_at(i);

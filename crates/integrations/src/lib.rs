@@ -5,7 +5,7 @@
 //! idempotency keys and dead letters. [`dvcqg`] speaks the national public service portal's
 //! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
 //! demos and benchmarks. [`email`] sends applicants' e-mails through SMTP and [`sms`] their
-//! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]). [`reconcile`] compares what we sent with what targets acknowledged.
+//! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]), [`vnpost`] orders to the public postal service ([`sandbox::vnpost`]). [`reconcile`] compares what we sent with what targets acknowledged.
 
 pub mod breaker;
 pub mod dispatcher;
@@ -16,6 +16,7 @@ pub mod reconcile;
 pub mod sandbox;
 pub mod sms;
 pub mod target;
+pub mod vnpost;
 pub mod zalo;
 
 pub use dispatcher::{Dispatcher, DispatcherSettings, TargetSettings};

@@ -6,6 +6,7 @@ use motcua_integrations::dispatcher::DispatcherHandle;
 use motcua_integrations::dvcqg::{Dvcqg, DvcqgSettings};
 use motcua_integrations::email::Email;
 use motcua_integrations::sms::{HttpSms, SmsTarget};
+use motcua_integrations::vnpost::{Vnpost, VnpostSettings};
 use motcua_integrations::zalo::{ZaloSettings, Zns};
 use motcua_integrations::{Dispatcher, DispatcherSettings, TargetSettings};
 use motcua_store::Store;
@@ -30,13 +31,29 @@ pub struct IntegrationSettings {
     pub zalo: ZaloSettings,
     /// Delivery limits for Zalo notices.
     pub zalo_delivery: TargetSettings,
+    /// Orders to the public postal service (off while its `base_url` is empty; its status
+    /// callback is off while its `secret` is).
+    pub vnpost: VnpostSettings,
+    /// Delivery limits for postal orders.
+    pub vnpost_delivery: TargetSettings,
 }
 
 impl IntegrationSettings {
-    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN` and
-    /// `MOTCUA_ZALO_ACCESS_TOKEN` (never put them in a file that others read),
-    /// `MOTCUA_DVCQG_URL`, `MOTCUA_DVCQG_STATS_URL` and `MOTCUA_ZALO_URL`.
+    /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN`,
+    /// `MOTCUA_ZALO_ACCESS_TOKEN` and `MOTCUA_VNPOST_SECRET` (never put them in a file that
+    /// others read), `MOTCUA_DVCQG_URL`, `MOTCUA_DVCQG_STATS_URL`, `MOTCUA_ZALO_URL` and
+    /// `MOTCUA_VNPOST_URL`.
     pub fn with_env(mut self) -> IntegrationSettings {
+        if let Ok(t) = std::env::var("MOTCUA_VNPOST_SECRET")
+            && !t.is_empty()
+        {
+            self.vnpost.secret = t;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_VNPOST_URL")
+            && !u.is_empty()
+        {
+            self.vnpost.base_url = u;
+        }
         if let Ok(t) = std::env::var("MOTCUA_ZALO_ACCESS_TOKEN")
             && !t.is_empty()
         {
@@ -99,7 +116,33 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
         d = d.target(Arc::new(target), s.zalo_delivery.clone());
         any = true;
     }
+    if !s.vnpost.base_url.is_empty() {
+        let target = Vnpost::new(s.vnpost.clone()).map_err(anyhow::Error::msg)?;
+        d = d.target(Arc::new(target), s.vnpost_delivery.clone());
+        any = true;
+    }
     Ok(any.then(|| d.spawn()))
+}
+
+/// What the web layer needs for the post's status callbacks: the secret, the signature header
+/// and the post's status codes (a code naming no state of ours is an error in the settings).
+pub fn postal_callback(
+    s: &VnpostSettings,
+) -> anyhow::Result<motcua_web::api::postal::PostalCallback> {
+    let mut status_codes = std::collections::BTreeMap::new();
+    for (code, state) in &s.status_codes {
+        let st = motcua_domain::dossier::PostalState::parse(state).ok_or_else(|| {
+            anyhow::anyhow!(
+                "integrations.vnpost.status_codes.{code}: `{state}` is none of registered, collected, in_transit, delivering, delivered, failed, returned"
+            )
+        })?;
+        status_codes.insert(code.clone(), st);
+    }
+    Ok(motcua_web::api::postal::PostalCallback {
+        secret: s.secret.clone(),
+        signature_header: s.signature_header.clone(),
+        status_codes,
+    })
 }
 
 #[cfg(test)]

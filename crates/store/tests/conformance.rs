@@ -343,6 +343,7 @@ fn submission(channel: Channel) -> Command {
         receive: true,
         postal_tracking: None,
         on_behalf_of: None,
+        postal: None,
     }))
 }
 

@@ -255,6 +255,7 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
             receive: true,
             postal_tracking: None,
             on_behalf_of: None,
+            postal: None,
         }));
         s.execute(job(id, submitter, now, submit, cal.clone()))
             .await

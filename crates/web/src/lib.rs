@@ -77,6 +77,8 @@ pub struct AppState {
     pub(crate) queue: Arc<queue::Shared>,
     /// Who a personal ID belongs to (the local records by default).
     pub(crate) identity: Arc<dyn identity::IdentityProvider>,
+    /// The post's status callbacks (off until a shared secret is configured).
+    pub(crate) postal: Option<Arc<api::postal::PostalCallback>>,
 }
 
 impl AppState {
@@ -108,7 +110,15 @@ impl AppState {
             files: Arc::new(api::files::Files::memory()),
             queue: Arc::new(queue::Shared::default()),
             identity,
+            postal: None,
         }
+    }
+
+    /// Accepts the post's status callbacks signed with `callback.secret` (an empty secret
+    /// leaves them off).
+    pub fn with_postal(mut self, callback: api::postal::PostalCallback) -> AppState {
+        self.postal = (!callback.secret.is_empty()).then(|| Arc::new(callback));
+        self
     }
 
     /// Uses `provider` to look personal IDs up (the state starts with the local records).
@@ -318,6 +328,7 @@ pub fn router(state: AppState) -> Router {
             "/calendar/settings",
             axum::routing::put(api::calendar::put_settings),
         )
+        .route("/integrations/vnpost/status", post(api::postal::status))
         .route("/admin/outbox", get(api::outbox::list))
         .route("/admin/outbox/queues", get(api::outbox::queues))
         .route("/admin/outbox/days", get(api::outbox::days))

@@ -85,10 +85,11 @@ impl Modify for Bearer {
         crate::api::queue::counter,
         crate::api::queue::act,
         crate::api::queue::stats,
+        crate::api::postal::status,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"))
+    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"), (name = "integrations"))
 )]
 struct ApiDoc;
 

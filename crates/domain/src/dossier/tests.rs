@@ -136,6 +136,7 @@ fn submit_cmd(inter: bool, channel: Channel) -> Command {
         receive: true,
         postal_tracking: None,
         on_behalf_of: None,
+        postal: None,
     }))
 }
 
@@ -1222,3 +1223,5 @@ fn the_applicant_chooses_the_notice_channels_and_only_those_are_written() {
     // keep their hashes.
     assert!(!serde_json::to_string(&old).unwrap().contains("notify"));
 }
+
+mod postal_service;

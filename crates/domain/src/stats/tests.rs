@@ -131,6 +131,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         receive: true,
         postal_tracking: None,
         on_behalf_of: None,
+        postal: None,
     }))
 }
 

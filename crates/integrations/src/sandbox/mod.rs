@@ -4,6 +4,7 @@
 pub mod dvcqg;
 pub mod population;
 pub mod sms;
+pub mod vnpost;
 pub mod zalo;
 
 pub use dvcqg::{Faults, SandboxHandle, Summary};

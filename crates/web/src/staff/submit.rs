@@ -108,6 +108,7 @@ pub(crate) async fn submit_online(
         postal_tracking: None,
         receive: true,
         on_behalf_of: None,
+        postal: None,
     };
     match crate::api::dossiers::submit(
         State(s.clone()),

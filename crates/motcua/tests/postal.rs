@@ -505,3 +505,264 @@ async fn forged_and_malformed_callbacks_store_nothing() {
     assert_eq!(w.history(&id).await.len(), before + 1);
     assert_eq!(w.dossier(&id).await["postal_tracking"], "EN123456789VN");
 }
+
+mod common;
+
+/// The pages: the applicant chooses on the tracking page, the desk on the dossier page; bad
+/// input keeps what was typed, a stale form and strangers change nothing; the statuses show
+/// on both pages, in Vietnamese and English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_show_and_change_the_postal_service() {
+    use common::browser::{Browser, csrf_in};
+    let w = start(VnpostFaults {
+        no_walk: true,
+        ..VnpostFaults::default()
+    })
+    .await;
+    let id = submit(&w, None).await;
+    let track = format!("/ca-nhan/ho-so/{id}");
+    let post_to = format!("{track}/buu-chinh");
+    let owner = Browser::sign_in_at(&w.base, "congdan", PASSWORD).await;
+    let (st, html) = owner.get(&track).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Dịch vụ bưu chính công ích"), "{html}");
+    assert!(
+        html.contains("name=\"p_detail\""),
+        "pickup is offered: {html}"
+    );
+    let csrf = csrf_in(&html);
+    let fields = |csrf: &str, phone: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf),
+            ("pickup", "1"),
+            ("p_name", "Nguyễn Thị Lan"),
+            ("p_phone", phone),
+            ("p_province", "68"),
+            ("p_commune", "24781"),
+            ("p_detail", "12 Trần Phú"),
+            ("return_to", "1"),
+            ("r_name", "Nguyễn Thị Lan"),
+            ("r_phone", "0912345678"),
+            ("r_province", "68"),
+            ("r_commune", "24781"),
+            ("r_detail", "45 Hai Bà Trưng"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let as_refs = |f: &[(String, String)]| -> Vec<(String, String)> { f.to_vec() };
+    let post = |b: &Browser, path: String, f: Vec<(String, String)>| {
+        let refs: Vec<(String, String)> = f;
+        let base = b.base.clone();
+        let cookie = b.cookie.clone();
+        async move {
+            let res = common::browser::raw()
+                .post(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .form(&refs)
+                .send()
+                .await
+                .unwrap();
+            common::browser::answer(res).await
+        }
+    };
+    // A stale form: refused, nothing stored.
+    let (st, _) = post(
+        &owner,
+        post_to.clone(),
+        as_refs(&fields("stale", "0912345678")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // A bad phone: the page again, with the error and what was typed.
+    let (st, html) = post(&owner, post_to.clone(), fields(&csrf, "12")).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"12\""), "{html}");
+    assert!(html.contains("45 Hai Bà Trưng"), "{html}");
+    // A commune that does not exist.
+    let mut far = fields(&csrf, "0912345678");
+    far.iter_mut().find(|(k, _)| k == "r_commune").unwrap().1 = "99999".into();
+    let (st, html) = post(&owner, post_to.clone(), far).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("99999"), "{html}");
+    // Another citizen, a desk officer: nothing learnt, nothing changed.
+    let other = Browser::sign_in_at(&w.base, "congdan2", PASSWORD).await;
+    let other_csrf = csrf_in(&other.get("/ca-nhan").await.1);
+    let (st, _) = post(&other, post_to.clone(), fields(&other_csrf, "0912345678")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(w.dossier(&id).await.get("postal").is_none());
+    // The good one: saved, and the pickup is ordered.
+    let (st, to) = post(&owner, post_to.clone(), fields(&csrf, "0912345678")).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    assert_eq!(to, format!("{track}?xong=buu-chinh"));
+    let (_, html) = owner.get(&to).await;
+    assert!(
+        html.contains("Đã lưu lựa chọn dịch vụ bưu chính."),
+        "{html}"
+    );
+    assert!(
+        html.contains("45 Hai Bà Trưng, Phường Xuân Hương - Đà Lạt, Tỉnh Lâm Đồng"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Đang gửi đơn hàng cho bưu điện") || html.contains("THUGOM"),
+        "{html}"
+    );
+    wait_for("the pickup order", || async {
+        w.post.state().orders.len() == 1
+    })
+    .await;
+    // The post collects and delivers to the desk.
+    let number = w.post.state().orders[0].order.order_number.clone();
+    let stamp = |min: i64| {
+        (chrono::Utc::now() - chrono::Duration::minutes(min) + chrono::Duration::hours(7))
+            .format("%Y%m%d%H%M%S")
+            .to_string()
+    };
+    for (status, at) in [("collected", stamp(30)), ("delivered", stamp(5))] {
+        let (st, v) = w
+            .callback(
+                &json!({"OrderNumber": number, "ItemCode": "EN987654321VN", "Status": status, "StatusTime": at}),
+                Some(SECRET),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    let (_, html) = owner.get(&track).await;
+    assert!(html.contains("EN987654321VN"), "{html}");
+    assert!(
+        html.contains("đã phát thành công đến bộ phận một cửa"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Bưu điện (thu gom hồ sơ): đã thu gom hồ sơ (mã vận đơn EN987654321VN)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Bưu điện đã nhận đơn thu gom"),
+        "the pickup is locked: {html}"
+    );
+    let (_, html) = owner.get(&format!("{track}?lang=en")).await;
+    assert!(html.contains("Public postal service"), "{html}");
+    assert!(html.contains("delivered to the one-stop desk"), "{html}");
+    // The desk sees it arrived, with the tracking number; another agency's desk sees nothing.
+    let staff_page = format!("/can-bo/ho-so/{id}");
+    let desk = Browser::sign_in_at(&w.base, "motcua.xa", PASSWORD).await;
+    let (st, html) = desk.get(&staff_page).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("Bưu điện đã giao hồ sơ giấy đến bộ phận một cửa"),
+        "{html}"
+    );
+    assert!(html.contains("EN987654321VN"), "{html}");
+    let far_desk = Browser::sign_in_at(&w.base, "motcua.tinh", PASSWORD).await;
+    let (st, _) = far_desk.get(&staff_page).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let far_csrf = csrf_in(&far_desk.get("/can-bo").await.1);
+    let mut by_far = fields(&far_csrf, "0912345678");
+    by_far.push(("action".into(), "set_postal".into()));
+    let (st, _) = post(&far_desk, staff_page.clone(), by_far).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // The desk changes the return address; a bad one keeps what was typed.
+    let desk_csrf = csrf_in(&html);
+    let mut bad = fields(&desk_csrf, "0912345678");
+    bad.push(("action".into(), "set_postal".into()));
+    bad.iter_mut().find(|(k, _)| k == "r_phone").unwrap().1 = "".into();
+    bad.iter_mut().find(|(k, _)| k == "r_detail").unwrap().1 = "9 Phan Chu Trinh".into();
+    let (st, html) = post(&desk, staff_page.clone(), bad.clone()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("9 Phan Chu Trinh"), "{html}");
+    let mut good = bad;
+    good.iter_mut().find(|(k, _)| k == "r_phone").unwrap().1 = "0987654321".into();
+    let (st, to) = post(&desk, staff_page.clone(), good).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    let d = w.dossier(&id).await;
+    assert_eq!(
+        d["postal"]["return_to"]["detail"], "9 Phan Chu Trinh",
+        "{d}"
+    );
+    assert_eq!(d["postal"]["return_to"]["phone"], "0987654321");
+    assert_eq!(
+        d["postal"]["pickup"]["detail"], "12 Trần Phú",
+        "the pickup stays"
+    );
+    assert_eq!(w.post.state().orders.len(), 1, "no second pickup");
+    // The desk receives the paper dossier the post brought.
+    let v = w.act("motcua.xa", &id, "receive", json!({})).await;
+    assert_eq!(v["dossier"]["postal_tracking"], "EN987654321VN");
+}
+
+/// The declaration page: the postal service asked for with the online submission; a refused
+/// address still submits the dossier, whose page shows the form as typed and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postal_service_is_chosen_with_the_declaration() {
+    use common::browser::{Browser, answer, csrf_in, raw};
+    let w = start(VnpostFaults {
+        no_walk: true,
+        ..VnpostFaults::default()
+    })
+    .await;
+    let citizen = Browser::sign_in_at(&w.base, "congdan", PASSWORD).await;
+    let csrf = csrf_in(&citizen.get("/ca-nhan").await.1);
+    let values = motcua::seed::forms::example("1.001193")
+        .unwrap()
+        .to_string();
+    let submit = |key: &str, phone: &str| {
+        let fields: Vec<(String, String)> = [
+            ("csrf", csrf.as_str()),
+            ("key", key),
+            ("values", values.as_str()),
+            ("agency", commune().as_str()),
+            ("pickup", "1"),
+            ("p_name", "Nguyễn Thị Lan"),
+            ("p_phone", phone),
+            ("p_province", "68"),
+            ("p_commune", "24781"),
+            ("p_detail", "12 Trần Phú"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let url = format!("{}/thu-tuc/1.001193/nop", w.base);
+        let cookie = citizen.cookie.clone();
+        async move {
+            answer(
+                raw()
+                    .post(url)
+                    .header("cookie", cookie)
+                    .form(&fields)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (st, to) = submit("0123456789abcdef", "0912345678").await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    let id = to
+        .trim_start_matches("/ca-nhan/ho-so/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let d = w.dossier(&id).await;
+    assert_eq!(d["postal"]["pickup"]["detail"], "12 Trần Phú", "{d}");
+    wait_for("the pickup order", || async {
+        w.post.state().orders.len() == 1
+    })
+    .await;
+    // A bad phone: the dossier is submitted without it; its page keeps what was typed.
+    let (st, html) = submit("fedcba9876543210", "12").await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"12\""), "{html}");
+    assert!(html.contains("12 Trần Phú"), "{html}");
+    assert_eq!(
+        w.post.state().orders.len(),
+        1,
+        "no order without a valid address"
+    );
+}

@@ -179,8 +179,8 @@ pub enum Command {
     /// not once the dossier is closed; pickup only for an online dossier not yet received and
     /// not yet ordered.
     SetPostal {
-        /// The choice from now on.
-        choice: PostalChoice,
+        /// The choice from now on (boxed: addresses are large, commands are moved around).
+        choice: Box<PostalChoice>,
     },
     /// Record a status the post reported about one of the dossier's orders (only the postal
     /// service's actor, after its signature was checked).
@@ -1017,7 +1017,7 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 return Err(not_allowed(action, d));
             }
             choice.check()?;
-            if *choice == d.postal {
+            if **choice == d.postal {
                 return Err(DomainError::Invalid {
                     field: "postal",
                     reason: "this is already the postal service in force".into(),
@@ -1039,7 +1039,7 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 }
             }
             Ok(vec![EventBody::PostalChoiceChanged {
-                choice: choice.clone(),
+                choice: (**choice).clone(),
             }])
         }
         Command::RecordPostalStatus {

@@ -746,7 +746,7 @@ pub async fn act(
     })?;
     let cmd = match cmd {
         Command::SetPostal { choice } => Command::SetPostal {
-            choice: crate::api::postal_choice::checked(&s, choice).await?,
+            choice: Box::new(crate::api::postal_choice::checked(&s, *choice).await?),
         },
         other => other,
     };

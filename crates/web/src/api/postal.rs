@@ -108,18 +108,16 @@ fn signed(cfg: &PostalCallback, headers: &HeaderMap, body: &[u8]) -> bool {
     params(("X-VNPost-Signature" = String, Header, description = "HMAC-SHA256 of the body with the shared secret, hex")),
     responses((status = 200, body = StatusAnswer), (status = 400, body = crate::error::Problem),
         (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+        (status = 422, body = crate::error::Problem)))]
 pub async fn status(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<StatusAnswer>, ApiError> {
+    // Without a shared secret nobody can sign: every call is unauthenticated.
     let Some(cfg) = s.postal.as_deref() else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "postal-off",
-            "Postal service not configured",
-            "no shared secret is set for the post's callbacks (MOTCUA_VNPOST_SECRET)",
+        return Err(ApiError::unauthorized(
+            "the post's callbacks are off: no shared secret is set (MOTCUA_VNPOST_SECRET)",
         ));
     };
     if !signed(cfg, &headers, &body) {

@@ -600,7 +600,9 @@ async fn set_postal(
         s,
         &sess.actor,
         d.id,
-        Command::SetPostal { choice },
+        Command::SetPostal {
+            choice: Box::new(choice),
+        },
         None,
         expected,
     )

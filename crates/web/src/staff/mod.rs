@@ -12,7 +12,7 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod outbox;
-mod postal;
+pub(crate) mod postal;
 mod procedures;
 mod queue;
 mod reception;

@@ -153,8 +153,22 @@ impl Typed {
         }
     }
 
+    /// Whether anything was asked.
+    pub(crate) fn wants(&self) -> bool {
+        self.pickup || self.return_to
+    }
+
     /// The choice it asks for (the pickup as it stands when the form could not change it).
     pub(crate) fn choice(&self, d: &Dossier) -> PostalChoice {
+        let mut c = self.choice_new();
+        if d.postal_orders.iter().any(|o| o.kind == PostalKind::Pickup) {
+            c.pickup = d.postal.pickup.clone();
+        }
+        c
+    }
+
+    /// The choice it asks for, on a dossier not yet submitted.
+    pub(crate) fn choice_new(&self) -> PostalChoice {
         let addr =
             |name: &str, phone: &str, province: &str, commune: &str, detail: &str| PostalAddress {
                 name: name.into(),
@@ -166,21 +180,16 @@ impl Typed {
                 province_name: String::new(),
                 commune_name: String::new(),
             };
-        let pickup_locked = d.postal_orders.iter().any(|o| o.kind == PostalKind::Pickup);
         PostalChoice {
-            pickup: if pickup_locked {
-                d.postal.pickup.clone()
-            } else {
-                self.pickup.then(|| {
-                    addr(
-                        &self.p_name,
-                        &self.p_phone,
-                        &self.p_province,
-                        &self.p_commune,
-                        &self.p_detail,
-                    )
-                })
-            },
+            pickup: self.pickup.then(|| {
+                addr(
+                    &self.p_name,
+                    &self.p_phone,
+                    &self.p_province,
+                    &self.p_commune,
+                    &self.p_detail,
+                )
+            }),
             return_to: self.return_to.then(|| {
                 addr(
                     &self.r_name,

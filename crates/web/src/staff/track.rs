@@ -776,7 +776,9 @@ pub(crate) async fn set_postal(
         &s,
         &sess.actor,
         d.id,
-        Command::SetPostal { choice },
+        Command::SetPostal {
+            choice: Box::new(choice),
+        },
         None,
         None,
     )
@@ -805,4 +807,22 @@ pub(crate) async fn set_postal(
             render(&s, &sess, &d, lang, flash, status).await
         }
     }
+}
+
+/// The new dossier's page when its postal choice, typed at submission, was refused: the
+/// dossier is submitted, the postal form shows what was typed and why it was refused.
+pub(crate) async fn postal_refused(
+    s: &AppState,
+    sess: &Session,
+    d: &Dossier,
+    lang: &str,
+    typed: super::postal::Typed,
+    why: &str,
+) -> Response {
+    let flash = Flash {
+        new: true,
+        postal: Some((typed, why)),
+        ..Default::default()
+    };
+    render(s, sess, d, lang, flash, StatusCode::UNPROCESSABLE_ENTITY).await
 }

@@ -17,6 +17,12 @@ fn addr(detail: &str) -> PostalAddress {
     }
 }
 
+fn set(choice: PostalChoice) -> Command {
+    Command::SetPostal {
+        choice: Box::new(choice),
+    }
+}
+
 fn with_postal(mut cmd: Command, choice: PostalChoice) -> Command {
     if let Command::Submit(data) = &mut cmd {
         data.postal = Some(choice);
@@ -143,12 +149,10 @@ fn an_online_dossier_asking_for_pickup_orders_it_once_and_the_post_reports_into_
         ]
     );
     // The pickup cannot change once ordered; the history says what the post did.
-    let again = Command::SetPostal {
-        choice: PostalChoice {
-            pickup: Some(addr("99 Lê Lợi")),
-            return_to: None,
-        },
-    };
+    let again = set(PostalChoice {
+        pickup: Some(addr("99 Lê Lợi")),
+        return_to: None,
+    });
     assert!(matches!(
         w.run(&citizen(), t3, again),
         Err(DomainError::Invalid {
@@ -189,12 +193,10 @@ fn the_result_goes_by_post_only_with_a_return_address_and_orders_once() {
         w.run(
             &desk(),
             t0,
-            Command::SetPostal {
-                choice: PostalChoice {
-                    pickup: Some(addr("1 A")),
-                    return_to: None
-                }
-            }
+            set(PostalChoice {
+                pickup: Some(addr("1 A")),
+                return_to: None
+            })
         ),
         Err(DomainError::Invalid {
             field: "postal.pickup",
@@ -207,12 +209,10 @@ fn the_result_goes_by_post_only_with_a_return_address_and_orders_once() {
         w.run(
             &desk(),
             t0,
-            Command::SetPostal {
-                choice: PostalChoice {
-                    pickup: None,
-                    return_to: Some(bad)
-                }
-            }
+            set(PostalChoice {
+                pickup: None,
+                return_to: Some(bad)
+            })
         ),
         Err(DomainError::Invalid {
             field: "postal.return_to",
@@ -227,13 +227,7 @@ fn the_result_goes_by_post_only_with_a_return_address_and_orders_once() {
     };
     for who in [far_desk, actor(Role::Citizen, None, 99)] {
         assert!(matches!(
-            w.run(
-                &who,
-                t0,
-                Command::SetPostal {
-                    choice: choice.clone()
-                }
-            ),
+            w.run(&who, t0, set(choice.clone())),
             Err(DomainError::Forbidden(_))
         ));
     }
@@ -281,14 +275,7 @@ fn the_result_goes_by_post_only_with_a_return_address_and_orders_once() {
             ..
         })
     ));
-    let none = run_orders(
-        &mut w,
-        &desk(),
-        t(13),
-        Command::SetPostal {
-            choice: choice.clone(),
-        },
-    );
+    let none = run_orders(&mut w, &desk(), t(13), set(choice.clone()));
     assert!(none.is_empty(), "choosing orders nothing yet");
     let sent = run_orders(&mut w, &desk(), t(14), by_post);
     assert_eq!(sent.len(), 1);
@@ -305,13 +292,7 @@ fn the_result_goes_by_post_only_with_a_return_address_and_orders_once() {
     assert_eq!(w.d().status, Status::Returned);
     // Closed: the choice no longer changes.
     assert!(matches!(
-        w.run(
-            &citizen(),
-            t(15),
-            Command::SetPostal {
-                choice: PostalChoice::default()
-            }
-        ),
+        w.run(&citizen(), t(15), set(PostalChoice::default())),
         Err(DomainError::NotAllowed { .. }) | Err(DomainError::Forbidden(_))
     ));
 }
@@ -331,12 +312,10 @@ fn a_pickup_chosen_after_submission_is_ordered_then_and_old_events_read_unchange
         &mut w,
         &citizen(),
         t0,
-        Command::SetPostal {
-            choice: PostalChoice {
-                pickup: Some(addr("7 Nguyễn Du")),
-                return_to: Some(addr("7 Nguyễn Du")),
-            },
-        },
+        set(PostalChoice {
+            pickup: Some(addr("7 Nguyễn Du")),
+            return_to: Some(addr("7 Nguyễn Du")),
+        }),
     );
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].payload["kind"], "pickup");
@@ -345,12 +324,10 @@ fn a_pickup_chosen_after_submission_is_ordered_then_and_old_events_read_unchange
         &mut w,
         &citizen(),
         t0,
-        Command::SetPostal {
-            choice: PostalChoice {
-                pickup: Some(addr("7 Nguyễn Du")),
-                return_to: Some(addr("8 Nguyễn Du")),
-            },
-        },
+        set(PostalChoice {
+            pickup: Some(addr("7 Nguyễn Du")),
+            return_to: Some(addr("8 Nguyễn Du")),
+        }),
     );
     assert!(sent.is_empty());
     assert_eq!(w.d().postal_orders.len(), 1);

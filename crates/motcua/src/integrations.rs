@@ -182,4 +182,30 @@ mod tests {
             "off by default"
         );
     }
+
+    #[test]
+    fn postal_settings_with_the_secret_redacted_and_status_codes_checked() {
+        let s = parse(
+            "[integrations.vnpost]\nbase_url = \"http://lgsp\"\nsecret = \"buu-dien-s3cret\"\n\
+             customer_code = \"C01\"\n[integrations.vnpost.status_codes]\n\"3\" = \"delivered\"\n",
+        )
+        .unwrap();
+        let v = &s.integrations.vnpost;
+        assert_eq!(v.base_url, "http://lgsp");
+        assert_eq!(v.order_path, "/api/vnpost/order");
+        assert!(
+            !format!("{s:?}").contains("s3cret"),
+            "the secret never shows"
+        );
+        let cb = super::postal_callback(v).unwrap();
+        assert_eq!(
+            cb.status_codes["3"],
+            motcua_domain::dossier::PostalState::Delivered
+        );
+        assert!(!format!("{cb:?}").contains("s3cret"));
+        let bad = parse("[integrations.vnpost.status_codes]\n\"9\" = \"lost\"\n").unwrap();
+        assert!(super::postal_callback(&bad.integrations.vnpost).is_err());
+        assert!(parse("[integrations.vnpost]\nbase_ulr = \"x\"").is_err());
+        assert!(Settings::default().integrations.vnpost.base_url.is_empty());
+    }
 }

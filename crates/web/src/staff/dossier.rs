@@ -145,7 +145,8 @@ async fn render_page(
     let calendar = s.calendars().for_agency(&d.receiving_agency);
     let actions: Vec<(&'static str, &'static str)> = hints(d, &sess.actor, &calendar)
         .into_iter()
-        .filter(|a| *a != "rate")
+        // Rating is the applicant's; the postal choice has its own section.
+        .filter(|a| !matches!(*a, "rate" | "set_postal"))
         .map(|a| (a, action_label(&t, a)))
         .collect();
     let next_steps: Vec<Step> = d

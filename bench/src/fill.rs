@@ -86,6 +86,7 @@ impl Plan {
             postal_tracking: None,
             on_behalf_of: None,
             origin: None,
+            postal: None,
         }));
         let plan = self.clone();
         let now = Utc::now();

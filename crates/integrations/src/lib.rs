@@ -6,7 +6,8 @@
 //! protocol, and [`sandbox`] is a local server speaking it, with failure injection, for tests,
 //! demos and benchmarks. [`email`] sends applicants' e-mails through SMTP and [`sms`] their
 //! SMS through a gateway ([`sandbox::sms`] is a local one), [`zalo`] their Zalo notices through ZNS ([`sandbox::zalo`]), with
-//! [`zalo_oauth`] keeping the Official Account's access token current. [`emc`] reports dossier events to EMC (`TrackingMCDT`, [`sandbox::emc`]). [`reconcile`] compares what we sent with what targets acknowledged.
+//! [`zalo_oauth`] keeping the Official Account's access token current. [`emc`] reports dossier events to EMC (`TrackingMCDT`, [`sandbox::emc`]).
+//! [`vnpost`] sends orders to the public postal service ([`sandbox::vnpost`]). [`reconcile`] compares what we sent with what targets acknowledged.
 
 pub mod breaker;
 pub mod dispatcher;
@@ -18,6 +19,7 @@ pub mod reconcile;
 pub mod sandbox;
 pub mod sms;
 pub mod target;
+pub mod vnpost;
 pub mod zalo;
 pub mod zalo_oauth;
 

@@ -7,6 +7,7 @@ use motcua_integrations::dvcqg::{Dvcqg, DvcqgSettings};
 use motcua_integrations::email::Email;
 use motcua_integrations::emc::{Emc, EmcSettings};
 use motcua_integrations::sms::{HttpSms, SmsTarget};
+use motcua_integrations::vnpost::{Vnpost, VnpostSettings};
 use motcua_integrations::zalo::{ZaloSettings, Zns};
 use motcua_integrations::{Dispatcher, DispatcherSettings, TargetSettings};
 use motcua_store::Store;
@@ -40,14 +41,29 @@ pub struct IntegrationSettings {
     /// The national payment platform (online payment off while its `base_url` is empty;
     /// `MOTCUA_PAYMENT_SECRET`, `MOTCUA_PAYMENT_URL`).
     pub payment: motcua_web::payment::PaymentSettings,
+    /// Orders to the public postal service (off while its `base_url` is empty; its status
+    /// callback is off while its `secret` is).
+    pub vnpost: VnpostSettings,
+    /// Delivery limits for postal orders.
+    pub vnpost_delivery: TargetSettings,
 }
 
 impl IntegrationSettings {
     /// Takes secrets and endpoints from the environment: `MOTCUA_DVCQG_TOKEN`,
-    /// `MOTCUA_ZALO_ACCESS_TOKEN`, `MOTCUA_ZALO_SECRET_KEY` and `MOTCUA_ZALO_REFRESH_TOKEN`
-    /// (never put them in a file that others read),
-    /// `MOTCUA_DVCQG_URL`, `MOTCUA_DVCQG_STATS_URL` and `MOTCUA_ZALO_URL`.
+    /// `MOTCUA_ZALO_ACCESS_TOKEN`, `MOTCUA_ZALO_SECRET_KEY`, `MOTCUA_ZALO_REFRESH_TOKEN` and
+    /// `MOTCUA_VNPOST_SECRET` (never put them in a file that others read), `MOTCUA_DVCQG_URL`,
+    /// `MOTCUA_DVCQG_STATS_URL`, `MOTCUA_ZALO_URL` and `MOTCUA_VNPOST_URL`.
     pub fn with_env(mut self) -> IntegrationSettings {
+        if let Ok(t) = std::env::var("MOTCUA_VNPOST_SECRET")
+            && !t.is_empty()
+        {
+            self.vnpost.secret = t;
+        }
+        if let Ok(u) = std::env::var("MOTCUA_VNPOST_URL")
+            && !u.is_empty()
+        {
+            self.vnpost.base_url = u;
+        }
         if let Ok(t) = std::env::var("MOTCUA_ZALO_ACCESS_TOKEN")
             && !t.is_empty()
         {
@@ -164,7 +180,33 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
         d = d.target(Arc::new(target), s.emc_delivery.clone());
         any = true;
     }
+    if !s.vnpost.base_url.is_empty() {
+        let target = Vnpost::new(s.vnpost.clone()).map_err(anyhow::Error::msg)?;
+        d = d.target(Arc::new(target), s.vnpost_delivery.clone());
+        any = true;
+    }
     Ok(any.then(|| d.spawn()))
+}
+
+/// What the web layer needs for the post's status callbacks: the secret, the signature header
+/// and the post's status codes (a code naming no state of ours is an error in the settings).
+pub fn postal_callback(
+    s: &VnpostSettings,
+) -> anyhow::Result<motcua_web::api::postal::PostalCallback> {
+    let mut status_codes = std::collections::BTreeMap::new();
+    for (code, state) in &s.status_codes {
+        let st = motcua_domain::dossier::PostalState::parse(state).ok_or_else(|| {
+            anyhow::anyhow!(
+                "integrations.vnpost.status_codes.{code}: `{state}` is none of registered, collected, in_transit, delivering, delivered, failed, returned"
+            )
+        })?;
+        status_codes.insert(code.clone(), st);
+    }
+    Ok(motcua_web::api::postal::PostalCallback {
+        secret: s.secret.clone(),
+        signature_header: s.signature_header.clone(),
+        status_codes,
+    })
 }
 
 #[cfg(test)]
@@ -224,5 +266,31 @@ mod tests {
             !Settings::default().integrations.intake().enabled,
             "intake off by default"
         );
+    }
+
+    #[test]
+    fn postal_settings_with_the_secret_redacted_and_status_codes_checked() {
+        let s = parse(
+            "[integrations.vnpost]\nbase_url = \"http://lgsp\"\nsecret = \"buu-dien-s3cret\"\n\
+             customer_code = \"C01\"\n[integrations.vnpost.status_codes]\n\"3\" = \"delivered\"\n",
+        )
+        .unwrap();
+        let v = &s.integrations.vnpost;
+        assert_eq!(v.base_url, "http://lgsp");
+        assert_eq!(v.order_path, "/api/vnpost/order");
+        assert!(
+            !format!("{s:?}").contains("s3cret"),
+            "the secret never shows"
+        );
+        let cb = super::postal_callback(v).unwrap();
+        assert_eq!(
+            cb.status_codes["3"],
+            motcua_domain::dossier::PostalState::Delivered
+        );
+        assert!(!format!("{cb:?}").contains("s3cret"));
+        let bad = parse("[integrations.vnpost.status_codes]\n\"9\" = \"lost\"\n").unwrap();
+        assert!(super::postal_callback(&bad.integrations.vnpost).is_err());
+        assert!(parse("[integrations.vnpost]\nbase_ulr = \"x\"").is_err());
+        assert!(Settings::default().integrations.vnpost.base_url.is_empty());
     }
 }

@@ -412,6 +412,16 @@ async fn main() -> anyhow::Result<()> {
                     s.integrations.zalo
                 );
             }
+            match (
+                s.integrations.vnpost.base_url.is_empty(),
+                s.integrations.vnpost.secret.is_empty(),
+            ) {
+                (true, true) => println!(
+                    "postal service: off (no integrations.vnpost.base_url; orders wait in the outbox; no MOTCUA_VNPOST_SECRET: status callbacks refused)"
+                ),
+                _ => println!("postal service: {:?}", s.integrations.vnpost),
+            }
+            let postal = motcua::integrations::postal_callback(&s.integrations.vnpost)?;
             let identity: Option<std::sync::Arc<dyn motcua_web::identity::IdentityProvider>> = if s
                 .identity
                 .url
@@ -439,7 +449,8 @@ async fn main() -> anyhow::Result<()> {
                 .with_public_url(public_url)
                 .with_files(files)
                 // An https:// public address means cookies must never travel in clear.
-                .with_secure_cookies(s.secure_cookies || https);
+                .with_secure_cookies(s.secure_cookies || https)
+                .with_postal(postal);
             if let Some(p) = identity {
                 state = state.with_identity(p);
             }

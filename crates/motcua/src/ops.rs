@@ -9,6 +9,7 @@ use motcua_integrations::reconcile::{RemoteCounts, local_day, reconcile};
 use motcua_integrations::sandbox::emc::{EmcFaults, EmcSandbox};
 use motcua_integrations::sandbox::population::{PopulationFaults, PopulationSandbox};
 use motcua_integrations::sandbox::sms::{SmsFaults, SmsSandbox};
+use motcua_integrations::sandbox::vnpost::{VnpostFaults, VnpostSandbox};
 use motcua_integrations::sandbox::zalo::{ZaloFaults, ZaloSandbox};
 use motcua_integrations::sandbox::{Faults, InboundFaults, InboundPaths, SandboxHandle};
 use motcua_store::{OutboxEntry, OutboxQuery, OutboxStatus, Store};
@@ -389,6 +390,51 @@ pub enum SandboxCmd {
         #[arg(long)]
         down: bool,
     },
+    /// A local post (VNPost through the LGSP): accepts orders, issues item codes and walks
+    /// each order through its statuses, calling motcua's status callback; until ctrl-c.
+    Buudien {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8094")]
+        listen: std::net::SocketAddr,
+        /// The shared secret (orders and callbacks are signed with it).
+        #[arg(
+            long,
+            env = "MOTCUA_VNPOST_SECRET",
+            hide_env_values = true,
+            default_value = "sandbox-secret"
+        )]
+        secret: String,
+        /// motcua's status callback (empty: orders are not walked).
+        #[arg(
+            long,
+            default_value = "http://127.0.0.1:8080/api/v1/integrations/vnpost/status"
+        )]
+        callback: String,
+        /// Pause between two statuses of an order, in milliseconds.
+        #[arg(long, default_value_t = 3_000)]
+        step_ms: u64,
+        /// Answer every order this many milliseconds late.
+        #[arg(long, default_value_t = 0)]
+        slow_ms: u64,
+        /// Percentage of orders answered with HTTP 500.
+        #[arg(long, default_value_t = 0)]
+        fail_5xx: u8,
+        /// Percentage of orders answered with something that is not RespondLGSP.
+        #[arg(long, default_value_t = 0)]
+        malformed: u8,
+        /// Percentage of new orders answered "already exists" (the order is kept).
+        #[arg(long, default_value_t = 0)]
+        exists: u8,
+        /// Send every status callback twice.
+        #[arg(long)]
+        duplicate_callbacks: bool,
+        /// Send consecutive statuses in the wrong order (their times stay true).
+        #[arg(long)]
+        out_of_order: bool,
+        /// Start down (503) until `POST /_sandbox/faults` brings it up.
+        #[arg(long)]
+        down: bool,
+    },
 }
 
 /// Waits for `server` to end or for ctrl-c, whichever comes first.
@@ -670,6 +716,67 @@ pub async fn sandbox(cmd: SandboxCmd, s: &IntegrationSettings) -> anyhow::Result
                 st.duplicates,
                 st.injected,
                 st.refreshes
+            );
+        }
+        SandboxCmd::Buudien {
+            listen,
+            secret,
+            callback,
+            step_ms,
+            slow_ms,
+            fail_5xx,
+            malformed,
+            exists,
+            duplicate_callbacks,
+            out_of_order,
+            down,
+        } => {
+            anyhow::ensure!(
+                fail_5xx <= 100 && malformed <= 100 && exists <= 100,
+                "percentages are 0-100"
+            );
+            let callback = Some(callback).filter(|c| !c.trim().is_empty());
+            let mut h = VnpostSandbox::start(listen, &secret, callback.clone())
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            h.set_faults(VnpostFaults {
+                down,
+                slow_ms,
+                fail_5xx_percent: fail_5xx,
+                malformed_percent: malformed,
+                exists_percent: exists,
+                duplicate_callbacks,
+                out_of_order,
+                step_ms,
+                no_walk: false,
+            });
+            let c = h.client_settings();
+            println!(
+                "sandbox post (VNPost/LGSP) at {}{}",
+                c.base_url, c.order_path
+            );
+            println!(
+                "  protocol: POST an order (CustomerCode {}, OrderNumber, Sender*/Receiver*, ...) signed in {}; answer RespondLGSP {{Status, Message}}",
+                c.customer_code, c.signature_header
+            );
+            match &callback {
+                Some(url) => println!("  walks each order through its statuses, calling {url}"),
+                None => println!("  no callback: orders stay registered"),
+            }
+            println!("  inspect:  GET /_sandbox/orders; faults: POST /_sandbox/faults");
+            println!(
+                "  point motcua at it: MOTCUA_VNPOST_URL={} MOTCUA_VNPOST_SECRET=<the secret>, integrations.vnpost.customer_code = \"{}\"",
+                c.base_url, c.customer_code
+            );
+            until_stopped(h.wait()).await;
+            let st = h.state();
+            println!(
+                "sandbox stopped: {} requests, {} orders, {} duplicates, {} injected failures, {} callbacks",
+                st.requests,
+                st.orders.len(),
+                st.duplicates,
+                st.injected,
+                st.callbacks.len()
             );
         }
     }

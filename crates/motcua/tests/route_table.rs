@@ -180,6 +180,17 @@ fn rows() -> Vec<Row> {
     vec![
         // System and public.
         row("GET", "/healthz", "/healthz", None, p),
+        // The post's status callback: authenticated by its signature alone (none here), so
+        // every caller is turned away, bearer token or not.
+        row(
+            "POST",
+            "/api/v1/integrations/vnpost/status",
+            "/api/v1/integrations/vnpost/status",
+            Some(
+                json!({"OrderNumber": "X-TRAKQ", "Status": "delivered", "StatusTime": "20261202100000"}),
+            ),
+            [SignIn; 8],
+        ),
         row("GET", "/metrics", "/metrics", None, p),
         row("GET", "/api/openapi.json", "/api/openapi.json", None, p),
         row(
@@ -953,6 +964,15 @@ fn rows() -> Vec<Row> {
             "POST",
             "/ca-nhan/ho-so/{id}/thanh-toan",
             "/ca-nhan/ho-so/{r}/thanh-toan",
+            None,
+            [
+                SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,
+            ],
+        ),
+        row(
+            "POST",
+            "/ca-nhan/ho-so/{id}/buu-chinh",
+            "/ca-nhan/ho-so/{r}/buu-chinh",
             None,
             [
                 SignIn, Pass, Hidden, Refused, Refused, Refused, Refused, Refused,

@@ -348,6 +348,7 @@ fn submission(channel: Channel) -> Command {
         postal_tracking: None,
         on_behalf_of: None,
         origin: None,
+        postal: None,
     }))
 }
 

@@ -256,6 +256,7 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
             postal_tracking: None,
             on_behalf_of: None,
             origin: None,
+            postal: None,
         }));
         s.execute(job(id, submitter, now, submit, cal.clone()))
             .await

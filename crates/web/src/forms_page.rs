@@ -236,11 +236,20 @@ async fn page(
                     (a.to_string(), name)
                 })
                 .collect();
+            // The postal service may be asked for with the submission (pickup of the paper
+            // dossier, return of the result by post).
+            let provinces: Vec<(String, String)> = match s.units().await {
+                Ok(u) => motcua_domain::forms::UnitLookup::provinces(u.as_ref()),
+                Err(_) => Vec::new(),
+            };
             Some(context! {
                 csrf => &sess.csrf,
                 key => crate::session::random_hex(16),
                 values => values.to_string(),
                 agencies,
+                provinces,
+                name => &sess.actor.name,
+                pt => crate::staff::postal::texts(lang),
             })
         }
         _ => None,

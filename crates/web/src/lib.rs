@@ -81,6 +81,8 @@ pub struct AppState {
     pub(crate) identity: Arc<dyn identity::IdentityProvider>,
     /// The national payment platform, when configured (online payment off otherwise).
     pub(crate) payment: payment::Shared,
+    /// The post's status callbacks (off until a shared secret is configured).
+    pub(crate) postal: Option<Arc<api::postal::PostalCallback>>,
 }
 
 impl AppState {
@@ -113,12 +115,20 @@ impl AppState {
             queue: Arc::new(queue::Shared::default()),
             identity,
             payment: None,
+            postal: None,
         }
     }
 
     /// Takes online payments through `platform` (the state starts without).
     pub fn with_payment(mut self, platform: payment::Platform) -> AppState {
         self.payment = Some(Arc::new(platform));
+        self
+    }
+
+    /// Accepts the post's status callbacks signed with `callback.secret` (an empty secret
+    /// leaves them off).
+    pub fn with_postal(mut self, callback: api::postal::PostalCallback) -> AppState {
+        self.postal = (!callback.secret.is_empty()).then(|| Arc::new(callback));
         self
     }
 
@@ -330,6 +340,7 @@ pub fn router(state: AppState) -> Router {
             "/calendar/settings",
             axum::routing::put(api::calendar::put_settings),
         )
+        .route("/integrations/vnpost/status", post(api::postal::status))
         .route("/admin/outbox", get(api::outbox::list))
         .route("/admin/outbox/queues", get(api::outbox::queues))
         .route("/admin/outbox/days", get(api::outbox::days))

@@ -86,10 +86,11 @@ impl Modify for Bearer {
         crate::api::queue::act,
         crate::api::queue::stats,
         crate::payment::notify,
+        crate::api::postal::status,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"), (name = "payments"))
+    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"), (name = "payments"), (name = "integrations"))
 )]
 struct ApiDoc;
 

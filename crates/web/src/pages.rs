@@ -55,6 +55,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../templates/staff_dossier.html"),
             ),
             ("audit.html", include_str!("../templates/audit.html")),
+            ("postal.html", include_str!("../templates/postal.html")),
             ("mine.html", include_str!("../templates/mine.html")),
             (
                 "citizen_dossier.html",

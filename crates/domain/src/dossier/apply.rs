@@ -2,7 +2,8 @@
 //! (an event that makes no sense in the state) is reported as corrupt.
 
 use super::decide::pause_kind;
-use super::{DomainError, Dossier, Event, EventBody, Pause, PaymentRequest, Rating};
+use super::postal::{PostalKind, PostalOrder, order_number, pickup_open};
+use super::{DomainError, Dossier, Event, EventBody, Pause, PaymentRequest, Rating, ReturnMethod};
 use crate::status::Status;
 use uuid::Uuid;
 
@@ -26,8 +27,20 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
                 form,
                 postal_tracking,
                 origin,
+                postal,
             },
         ) => {
+            let postal = postal.clone().unwrap_or_default();
+            // An online dossier that asked for pickup: the order goes out with the submission.
+            let postal_orders = match (&postal.pickup, channel) {
+                (Some(addr), super::Channel::Online) => vec![PostalOrder::new(
+                    PostalKind::Pickup,
+                    order_number(id, None, PostalKind::Pickup),
+                    addr.clone(),
+                    event.at,
+                )],
+                _ => Vec::new(),
+            };
             return Ok(Dossier {
                 id,
                 code: None,
@@ -63,6 +76,8 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
                 timeliness: None,
                 returned_at: None,
                 rating: None,
+                postal,
+                postal_orders,
                 version: 1,
             });
         }
@@ -228,9 +243,20 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
             d.finished_at = Some(event.at);
             d.status = Status::ResultReady;
         }
-        EventBody::ResultReturned { .. } => {
+        EventBody::ResultReturned { method, .. } => {
             d.returned_at = Some(event.at);
             d.status = Status::Returned;
+            if *method == ReturnMethod::Post
+                && let Some(addr) = &d.postal.return_to
+            {
+                let number = order_number(id, d.code.as_ref(), PostalKind::Return);
+                d.postal_orders.push(PostalOrder::new(
+                    PostalKind::Return,
+                    number,
+                    addr.clone(),
+                    event.at,
+                ));
+            }
         }
         EventBody::Withdrawn { .. } => {
             d.pause = None;
@@ -253,6 +279,40 @@ pub fn apply(state: Option<Dossier>, id: Uuid, event: &Event) -> Result<Dossier,
             });
         }
         EventBody::NotificationsChanged { channels } => d.applicant.notify = Some(*channels),
+        EventBody::PostalChoiceChanged { choice } => {
+            let ordered = d.postal_orders.iter().any(|o| o.kind == PostalKind::Pickup);
+            if !ordered
+                && let Some(addr) = &choice.pickup
+                && pickup_open(&d)
+            {
+                d.postal_orders.push(PostalOrder::new(
+                    PostalKind::Pickup,
+                    order_number(id, None, PostalKind::Pickup),
+                    addr.clone(),
+                    event.at,
+                ));
+            }
+            d.postal = choice.clone();
+        }
+        EventBody::PostalStatusReported {
+            order_number,
+            item_code,
+            state,
+            happened_at,
+            ..
+        } => {
+            let order = d
+                .postal_orders
+                .iter_mut()
+                .rev()
+                .find(|o| o.order_number == *order_number)
+                .ok_or_else(|| corrupt("a postal status of an unknown order", event))?;
+            order.record(*state, *happened_at, item_code.as_deref());
+            // A picked-up paper dossier arrives with the post's tracking number.
+            if order.kind == PostalKind::Pickup && d.postal_tracking.is_none() {
+                d.postal_tracking = order.item_code.clone();
+            }
+        }
     }
     d.version += 1;
     Ok(d)

@@ -1,6 +1,7 @@
 //! `decide`: checks a command against the dossier's state and the actor, and says which events
 //! happen. Pure: time, the calendar and the code counter come in through [`Ctx`].
 
+use super::postal::{POSTAL_SERVICE_ID, PostalChoice, PostalKind, PostalState};
 use super::{
     Applicant, Channel, DocumentRef, DomainError, Dossier, Event, EventBody, NotifyChannels,
     PauseKind, ReturnMethod,
@@ -68,6 +69,10 @@ pub struct SubmitData {
     /// `on_behalf_of` when a local account matched the applicant, else by nobody.
     #[serde(default)]
     pub origin: Option<super::Origin>,
+    /// Postal service asked for: pickup of the paper dossier (online dossiers), return of the
+    /// result by post.
+    #[serde(default)]
+    pub postal: Option<PostalChoice>,
 }
 
 fn yes() -> bool {
@@ -202,6 +207,28 @@ pub enum Command {
         /// The channels to use from now on.
         channels: NotifyChannels,
     },
+    /// Choose or change the postal service (the applicant, or the receiving desk for them);
+    /// not once the dossier is closed; pickup only for an online dossier not yet received and
+    /// not yet ordered.
+    SetPostal {
+        /// The choice from now on (boxed: addresses are large, commands are moved around).
+        choice: Box<PostalChoice>,
+    },
+    /// Record a status the post reported about one of the dossier's orders (only the postal
+    /// service's actor, after its signature was checked).
+    RecordPostalStatus {
+        /// Our order number.
+        order_number: String,
+        /// The tracking number the post issued, if it said.
+        #[serde(default)]
+        item_code: Option<String>,
+        /// The state.
+        state: PostalState,
+        /// The post's own status code.
+        status_code: String,
+        /// When it happened, by the post's clock.
+        happened_at: DateTime<Utc>,
+    },
     /// Rate the service.
     Rate {
         /// 1-5.
@@ -235,6 +262,8 @@ impl Command {
             Command::IssueApology { .. } => "issue_apology",
             Command::Rate { .. } => "rate",
             Command::SetNotifications { .. } => "set_notifications",
+            Command::SetPostal { .. } => "set_postal",
+            Command::RecordPostalStatus { .. } => "record_postal_status",
         }
     }
 }
@@ -512,6 +541,15 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         }
         _ => {}
     }
+    if let Some(p) = &data.postal {
+        p.check()?;
+        if p.pickup.is_some() && data.channel != Channel::Online {
+            return Err(DomainError::Invalid {
+                field: "postal.pickup",
+                reason: "the post collects paper dossiers of online submissions only".into(),
+            });
+        }
+    }
     if data.procedure.steps.is_empty() {
         return Err(DomainError::Invalid {
             field: "procedure",
@@ -595,6 +633,7 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         form: data.form.clone(),
         postal_tracking: data.postal_tracking.clone(),
         origin: data.origin.clone(),
+        postal: data.postal.clone().filter(|p| !p.is_empty()),
     }];
     // Online dossiers (also those filed elsewhere) wait for the desk to receive them.
     if owner.is_none() && data.receive && data.origin.is_none() {
@@ -962,6 +1001,12 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
                 return Err(forbid(format!("the result is returned by {}", step.agency)));
             }
             text("receiver", receiver)?;
+            if *method == ReturnMethod::Post && d.postal.return_to.is_none() {
+                return Err(DomainError::Invalid {
+                    field: "method",
+                    reason: "a result returned by post needs the receiver's address: set the postal return first".into(),
+                });
+            }
             Ok(vec![EventBody::ResultReturned {
                 method: *method,
                 receiver: receiver.clone(),
@@ -1102,6 +1147,106 @@ fn act(d: &Dossier, cmd: &Command, ctx: &mut Ctx) -> Result<Vec<EventBody>, Doma
             }
             Ok(vec![EventBody::NotificationsChanged {
                 channels: *channels,
+            }])
+        }
+        Command::SetPostal { choice } => {
+            if !(d.is_owner(a) || desk_here) {
+                return Err(forbid(
+                    "only the applicant (or the receiving desk for them) chooses the postal service",
+                ));
+            }
+            if matches!(
+                d.status,
+                Status::Refused | Status::Withdrawn | Status::Stopped | Status::Returned
+            ) {
+                return Err(not_allowed(action, d));
+            }
+            choice.check()?;
+            if **choice == d.postal {
+                return Err(DomainError::Invalid {
+                    field: "postal",
+                    reason: "this is already the postal service in force".into(),
+                });
+            }
+            if choice.pickup != d.postal.pickup {
+                if d.postal_orders.iter().any(|o| o.kind == PostalKind::Pickup) {
+                    return Err(DomainError::Invalid {
+                        field: "postal.pickup",
+                        reason: "the pickup was already ordered from the post: it cannot change"
+                            .into(),
+                    });
+                }
+                if choice.pickup.is_some() && !super::postal::pickup_open(d) {
+                    return Err(DomainError::Invalid {
+                        field: "postal.pickup",
+                        reason: "the post collects paper dossiers of online submissions not yet received only".into(),
+                    });
+                }
+            }
+            Ok(vec![EventBody::PostalChoiceChanged {
+                choice: (**choice).clone(),
+            }])
+        }
+        Command::RecordPostalStatus {
+            order_number,
+            item_code,
+            state,
+            status_code,
+            happened_at,
+        } => {
+            if a.user_id != POSTAL_SERVICE_ID {
+                return Err(forbid("only the postal service reports postal statuses"));
+            }
+            let order = d
+                .postal_orders
+                .iter()
+                .rev()
+                .find(|o| o.order_number == *order_number)
+                .ok_or_else(|| DomainError::Invalid {
+                    field: "OrderNumber",
+                    reason: format!("no order {order_number} on this dossier"),
+                })?;
+            if let Some(c) = item_code {
+                if !valid_postal_tracking(c) {
+                    return Err(DomainError::Invalid {
+                        field: "ItemCode",
+                        reason: "must be 9 to 20 letters and digits".into(),
+                    });
+                }
+                if order.item_code.as_ref().is_some_and(|known| known != c) {
+                    return Err(DomainError::Invalid {
+                        field: "ItemCode",
+                        reason: format!(
+                            "the order already has the tracking number {}",
+                            order.item_code.as_deref().unwrap_or_default()
+                        ),
+                    });
+                }
+            }
+            if status_code.trim().is_empty() || status_code.chars().count() > 100 {
+                return Err(DomainError::Invalid {
+                    field: "Status",
+                    reason: "must be 1-100 characters".into(),
+                });
+            }
+            if *happened_at > ctx.now + chrono::Duration::hours(1) {
+                return Err(DomainError::Invalid {
+                    field: "StatusTime",
+                    reason: "lies in the future".into(),
+                });
+            }
+            if order.has(*state, *happened_at) {
+                return Err(DomainError::Invalid {
+                    field: "Status",
+                    reason: "this status was already recorded".into(),
+                });
+            }
+            Ok(vec![EventBody::PostalStatusReported {
+                order_number: order_number.clone(),
+                item_code: item_code.clone(),
+                state: *state,
+                status_code: status_code.clone(),
+                happened_at: *happened_at,
             }])
         }
     }

@@ -221,6 +221,12 @@ pub fn outbox_messages(
         });
     }
     out.extend(emc_message(after, ev));
+    // Orders to the post: each order the event placed (a pickup with an online submission, a
+    // return when the result is handed to the post), keyed by its order number.
+    let placed = before.map_or(0, |b| b.postal_orders.len());
+    for o in after.postal_orders.iter().skip(placed) {
+        out.push(postal_order_message(after, o));
+    }
     // The applicant hears of every status change through the channels they chose (by default
     // e-mail and SMS) when they gave an address or number (keys start with the dossier:
     // delivery is in order per dossier).
@@ -281,6 +287,40 @@ pub fn outbox_messages(
         }
     }
     out
+}
+
+/// The outbox message of one order to the post (the adapter adds the centre's side and the
+/// customer code from its settings).
+fn postal_order_message(d: &Dossier, o: &super::PostalOrder) -> OutboxMessage {
+    let code = d.code.as_ref().map(|c| c.to_string());
+    let description = match o.kind {
+        super::PostalKind::Pickup => format!("Thu gom hồ sơ: {}", d.procedure.name),
+        super::PostalKind::Return => format!(
+            "Trả kết quả hồ sơ {}: {}",
+            code.as_deref().unwrap_or_default(),
+            d.result.as_deref().unwrap_or(&d.procedure.name)
+        ),
+    };
+    let items: Vec<&str> = match o.kind {
+        super::PostalKind::Pickup => d.documents.iter().map(|x| x.name.as_str()).collect(),
+        super::PostalKind::Return => d.result_documents.iter().map(|x| x.name.as_str()).collect(),
+    };
+    OutboxMessage {
+        topic: super::VNPOST_TOPIC.into(),
+        // The dossier first: delivery is in order per dossier; the post's key is OrderNumber.
+        key: format!("{}:{}", d.id, o.order_number),
+        payload: serde_json::json!({
+            "OrderNumber": o.order_number,
+            "kind": o.kind.as_str(),
+            "dossier_id": d.id,
+            "code": code,
+            "agency": d.receiving_agency.to_string(),
+            "address": o.address,
+            "Description": description,
+            "items": items,
+            "CODAmount": 0,
+        }),
+    }
 }
 
 /// Hash of an event in its dossier's chain: SHA-256 over the previous hash, the sequence number

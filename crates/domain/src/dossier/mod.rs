@@ -5,6 +5,7 @@ mod apply;
 mod decide;
 mod derive;
 pub mod notice;
+pub mod postal;
 
 pub use apply::{apply, replay};
 pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide, valid_postal_tracking};
@@ -12,6 +13,7 @@ pub use derive::{
     CounterDelta, EMAIL_TOPIC, EMC_TOPIC, OutboxMessage, SMS_TOPIC, ZALO_TOPIC, counter_deltas,
     event_hash, outbox_messages,
 };
+pub use postal::{PostalAddress, PostalChoice, PostalKind, PostalOrder, PostalState, VNPOST_TOPIC};
 
 use crate::agency::Actor;
 use crate::codes::{AgencyCode, DossierCode, PersonalId};
@@ -265,6 +267,12 @@ pub struct Dossier {
     pub returned_at: Option<DateTime<Utc>>,
     /// The rating.
     pub rating: Option<Rating>,
+    /// What the applicant asked of the post (pickup, return by post).
+    #[serde(default, skip_serializing_if = "postal::PostalChoice::is_empty")]
+    pub postal: postal::PostalChoice,
+    /// Orders placed with the post, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub postal_orders: Vec<postal::PostalOrder>,
     /// Number of events applied.
     pub version: u64,
 }
@@ -352,6 +360,9 @@ pub enum EventBody {
         /// their hashes are unchanged).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         origin: Option<Origin>,
+        /// Postal service asked for at submission (absent from older events).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postal: Option<postal::PostalChoice>,
     },
     /// The desk received it: code and appointment issued (receipt, form 01).
     Received {
@@ -543,6 +554,25 @@ pub enum EventBody {
         /// The channels now in force.
         channels: NotifyChannels,
     },
+    /// The applicant (or the desk for them) chose or changed the postal service.
+    PostalChoiceChanged {
+        /// The choice now in force.
+        choice: postal::PostalChoice,
+    },
+    /// The post reported a status of one of the dossier's orders.
+    PostalStatusReported {
+        /// Our order number.
+        order_number: String,
+        /// The tracking number the post issued (ItemCode), when it said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item_code: Option<String>,
+        /// The state.
+        state: postal::PostalState,
+        /// The post's own status code, as sent.
+        status_code: String,
+        /// When it happened, by the post's clock.
+        happened_at: DateTime<Utc>,
+    },
     /// The applicant rated the service.
     Rated {
         /// 1-5.
@@ -577,6 +607,8 @@ impl EventBody {
             EventBody::ApologyIssued { .. } => "apology_issued",
             EventBody::Rated { .. } => "rated",
             EventBody::NotificationsChanged { .. } => "notifications_changed",
+            EventBody::PostalChoiceChanged { .. } => "postal_choice_changed",
+            EventBody::PostalStatusReported { .. } => "postal_status_reported",
         }
     }
 
@@ -604,6 +636,8 @@ impl EventBody {
             EventBody::ApologyIssued { .. } => "Văn bản xin lỗi, hẹn lại ngày trả",
             EventBody::Rated { .. } => "Đánh giá mức độ hài lòng",
             EventBody::NotificationsChanged { .. } => "Thay đổi cách nhận thông báo",
+            EventBody::PostalChoiceChanged { .. } => "Chọn dịch vụ bưu chính công ích",
+            EventBody::PostalStatusReported { .. } => "Bưu điện cập nhật trạng thái",
         }
     }
 }

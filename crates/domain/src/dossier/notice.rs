@@ -291,6 +291,70 @@ pub fn line(ev: &Event, en: bool, detail: bool, names: AgencyNames) -> Option<St
                 format!("Bạn đã đánh giá mức độ hài lòng: {score}/5.")
             }
         }
+        EventBody::PostalChoiceChanged { choice } => {
+            let mut parts: Vec<String> = Vec::new();
+            if let Some(a) = &choice.pickup {
+                parts.push(match (en, detail) {
+                    (false, true) => format!("thu gom hồ sơ tại {}", a.one_line()),
+                    (true, true) => format!("pickup of the dossier at {}", a.one_line()),
+                    (false, false) => "thu gom hồ sơ tại nhà".into(),
+                    (true, false) => "pickup of the dossier at home".into(),
+                });
+            }
+            if let Some(a) = &choice.return_to {
+                parts.push(match (en, detail) {
+                    (false, true) => format!("trả kết quả qua bưu chính đến {}", a.one_line()),
+                    (true, true) => format!("return of the result by post to {}", a.one_line()),
+                    (false, false) => "trả kết quả qua bưu chính".into(),
+                    (true, false) => "return of the result by post".into(),
+                });
+            }
+            match (parts.is_empty(), en) {
+                (true, false) => "Đã bỏ chọn dịch vụ bưu chính công ích.".into(),
+                (true, true) => "The postal service is no longer used.".into(),
+                (false, false) => format!("Dịch vụ bưu chính công ích: {}.", parts.join("; ")),
+                (false, true) => format!("Public postal service: {}.", parts.join("; ")),
+            }
+        }
+        EventBody::PostalStatusReported {
+            order_number,
+            item_code,
+            state,
+            happened_at,
+            ..
+        } => {
+            let kind = super::postal::parse_order_number(order_number)
+                .map_or(super::PostalKind::Return, |(_, k)| k);
+            let item = item_code
+                .as_deref()
+                .map(|c| {
+                    if en {
+                        format!(" (tracking number {c})")
+                    } else {
+                        format!(" (mã vận đơn {c})")
+                    }
+                })
+                .unwrap_or_default();
+            let what = match (kind, en) {
+                (super::PostalKind::Pickup, false) => "thu gom hồ sơ",
+                (super::PostalKind::Pickup, true) => "dossier pickup",
+                (super::PostalKind::Return, false) => "trả kết quả",
+                (super::PostalKind::Return, true) => "result delivery",
+            };
+            if en {
+                format!(
+                    "Post ({what}): {}{item} at {}.",
+                    state.text(kind, true),
+                    time(*happened_at)
+                )
+            } else {
+                format!(
+                    "Bưu điện ({what}): {}{item} lúc {}.",
+                    state.text(kind, false),
+                    time(*happened_at)
+                )
+            }
+        }
         EventBody::NotificationsChanged { channels } => {
             let mut on: Vec<&str> = Vec::new();
             if channels.email {

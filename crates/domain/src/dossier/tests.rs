@@ -137,6 +137,7 @@ fn submit_cmd(inter: bool, channel: Channel) -> Command {
         postal_tracking: None,
         on_behalf_of: None,
         origin: None,
+        postal: None,
     }))
 }
 
@@ -1562,3 +1563,4 @@ fn an_obligation_confirmed_before_payments_were_recorded_counts_as_settled() {
     let old: Dossier = serde_json::from_value(v).unwrap();
     assert_eq!(old, *w.d());
 }
+mod postal_service;

@@ -132,6 +132,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         postal_tracking: None,
         on_behalf_of: None,
         origin: None,
+        postal: None,
     }))
 }
 

@@ -7,6 +7,7 @@ pub mod inbound;
 pub mod payment;
 pub mod population;
 pub mod sms;
+pub mod vnpost;
 pub mod zalo;
 
 pub use dvcqg::{Faults, InboundPaths, SandboxHandle, Summary};

@@ -61,6 +61,11 @@ pub struct SubmitRequest {
     /// history shows the officer who keyed it in.
     #[serde(default)]
     pub on_behalf_of: Option<String>,
+    /// Public postal service: `pickup` of the paper dossier at an address (online only),
+    /// `return_to` for the result by post; each with receiver name, phone, province and
+    /// commune codes (2025 units) and the address detail.
+    #[serde(default)]
+    pub postal: Option<motcua_domain::dossier::PostalChoice>,
 }
 
 fn online() -> Channel {
@@ -378,6 +383,10 @@ pub async fn submit(
         }
         _ => {}
     }
+    let postal = match req.postal {
+        Some(p) => Some(crate::api::postal_choice::checked(&s, p).await?),
+        None => None,
+    };
     let form = checked_form(&s, &rec.version, req.form, req.channel, &applicant).await?;
     // A citizen submitting for themselves gives their contact in the declaration: status
     // changes reach them there (e-mail, SMS), and the public lookup knows their phone or ID.
@@ -417,6 +426,7 @@ pub async fn submit(
         postal_tracking,
         on_behalf_of: on_behalf_of.map(|u| u.id),
         origin: None,
+        postal,
     }));
     let id = Uuid::now_v7();
     let done = s
@@ -713,7 +723,7 @@ fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
 /// Runs an action on a dossier. The body is the action's fields as a JSON object (may be empty),
 /// plus optional `note` and `expected_version` (or send `If-Match: "<version>"`).
 #[utoipa::path(post, path = "/api/v1/dossiers/{id}/actions/{action}", tag = "dossiers", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("action" = String, Path, description = "receive, request_supplement, provide_supplement, refuse, assign, complete_step, send_back, approve, request_payment, confirm_payment, mark_result_ready, return_result, withdraw, stop_processing, issue_apology, rate, set_notifications"),
+    params(("id" = Uuid, Path), ("action" = String, Path, description = "receive, request_supplement, provide_supplement, refuse, assign, complete_step, send_back, approve, request_payment, confirm_payment, mark_result_ready, return_result, withdraw, stop_processing, issue_apology, rate, set_notifications, set_postal"),
         ("If-Match" = Option<String>, Header, description = "Expected version")),
     request_body(content = Object, description = "Fields of the action; see docs/api.md"),
     responses((status = 200, body = DossierView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
@@ -725,7 +735,7 @@ pub async fn act(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<DossierView>, ApiError> {
-    const ACTIONS: [&str; 17] = [
+    const ACTIONS: [&str; 18] = [
         "receive",
         "request_supplement",
         "provide_supplement",
@@ -743,6 +753,7 @@ pub async fn act(
         "issue_apology",
         "rate",
         "set_notifications",
+        "set_postal",
     ];
     if !ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::not_found(format!("unknown action `{action}`")).field("action"));
@@ -779,6 +790,12 @@ pub async fn act(
             format!("{action}: {e}"),
         )
     })?;
+    let cmd = match cmd {
+        Command::SetPostal { choice } => Command::SetPostal {
+            choice: Box::new(crate::api::postal_choice::checked(&s, *choice).await?),
+        },
+        other => other,
+    };
     let done = perform(&s, &actor, id, cmd, note, expected_version).await?;
     metrics::counter!("motcua_dossier_actions_total", "action" => action).increment(1);
     Ok(Json(view(&s, done, &actor)))

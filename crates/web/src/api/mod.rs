@@ -13,6 +13,8 @@ pub mod forms;
 pub mod inbox;
 pub mod open_data;
 pub mod outbox;
+pub mod postal;
+pub mod postal_choice;
 pub mod queue;
 pub mod reports;
 pub mod service_index;

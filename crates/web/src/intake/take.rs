@@ -364,6 +364,7 @@ async fn submit(
         receive: false,
         postal_tracking: None,
         on_behalf_of: None,
+        postal: None,
         origin: Some(Origin {
             system: SOURCE.into(),
             code: d.code.clone(),

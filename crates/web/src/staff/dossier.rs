@@ -94,6 +94,21 @@ async fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    render_page(s, sess, d, lang, done, error, status, None).await
+}
+
+/// The page; `postal`: the postal form as typed and why it was refused.
+#[allow(clippy::too_many_arguments)]
+async fn render_page(
+    s: &AppState,
+    sess: &Session,
+    d: &Dossier,
+    lang: &str,
+    done: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+    postal: Option<(super::postal::Typed, &str)>,
+) -> Response {
     let t = texts::get(lang);
     let history = match s.store.history(d.id).await {
         Ok(h) => h,
@@ -150,7 +165,8 @@ async fn render(
     let calendar = s.calendars().for_agency(&d.receiving_agency);
     let actions: Vec<(&'static str, &'static str)> = hints(d, &sess.actor, &calendar)
         .into_iter()
-        .filter(|a| *a != "rate")
+        // Rating is the applicant's; the postal choice has its own section.
+        .filter(|a| !matches!(*a, "rate" | "set_postal"))
         .chain(fee_actions(d, &sess.actor))
         .map(|a| (a, action_label(&t, a)))
         .collect();
@@ -221,6 +237,12 @@ async fn render(
             Vec::new()
         }
     };
+    let (typed, postal_error) = match postal {
+        Some((typed, e)) => (Some(typed), Some(e)),
+        None => (None, None),
+    };
+    let postal_ctx =
+        super::postal::context(s, d, lang, typed, postal_error, done == Some("set_postal")).await;
     let mut r = crate::pages::render(
         "staff_dossier.html",
         lang,
@@ -247,6 +269,10 @@ async fn render(
             files,
             channels => d.applicant.channels(),
             payments, owed, d_owed_vnd => d.owed_vnd(),
+            postal_action => format!("/can-bo/ho-so/{}?lang={lang}", d.id),
+            postal_fields => minijinja::context! { action => "set_postal", version => d.version },
+            postal_can_edit => sess.actor.is(motcua_domain::agency::Role::DeskOfficer, &d.receiving_agency),
+            ..postal_ctx
         },
     );
     *r.status_mut() = status;
@@ -264,7 +290,7 @@ struct FileRow {
     preview: String,
 }
 
-const ACTIONS: [&str; 18] = [
+const ACTIONS: [&str; 19] = [
     "receive",
     "request_supplement",
     "provide_supplement",
@@ -283,6 +309,7 @@ const ACTIONS: [&str; 18] = [
     "set_notifications",
     "record_payment",
     "exempt_fee",
+    "set_postal",
 ];
 
 fn action_label(t: &texts::Texts, a: &str) -> &'static str {
@@ -305,6 +332,7 @@ fn action_label(t: &texts::Texts, a: &str) -> &'static str {
         "set_notifications" => t.get("a_set_notifications"),
         "record_payment" => t.get("a_record_payment"),
         "exempt_fee" => t.get("a_exempt_fee"),
+        "set_postal" => t.get("a_set_postal"),
         _ => t.get("a_rate"),
     }
 }
@@ -592,6 +620,9 @@ pub(crate) async fn act(
         )
         .await;
     }
+    if action == "set_postal" {
+        return set_postal(&s, &sess, d, lang, &f).await;
+    }
     let cmd = match command(&s, &action, &f, &d).await {
         Ok(c) => c,
         Err(msg) => {
@@ -641,6 +672,62 @@ pub(crate) async fn act(
             Redirect::to(&format!("/can-bo/ho-so/{uuid}?xong={action}{lang_q}")).into_response()
         }
         Err(e) => refused(&s, &sess, d, lang, e).await,
+    }
+}
+
+/// The desk sets or changes the postal service for the applicant; a refusal shows the page
+/// with the form as typed.
+async fn set_postal(
+    s: &AppState,
+    sess: &Session,
+    d: Dossier,
+    lang: &str,
+    f: &HashMap<String, String>,
+) -> Response {
+    let typed = super::postal::Typed::from_form(f);
+    let refuse = |e: ApiError, typed: super::postal::Typed, d: Dossier| async move {
+        let status = if e.status().is_client_error() {
+            e.status()
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        render_page(
+            s,
+            sess,
+            &d,
+            lang,
+            None,
+            None,
+            status,
+            Some((typed, e.detail())),
+        )
+        .await
+    };
+    let choice = match crate::api::postal_choice::checked(s, typed.choice(&d)).await {
+        Ok(c) => c,
+        Err(e) => return refuse(e, typed, d).await,
+    };
+    let expected = f.get("version").and_then(|v| v.trim().parse::<u64>().ok());
+    match perform(
+        s,
+        &sess.actor,
+        d.id,
+        Command::SetPostal {
+            choice: Box::new(choice),
+        },
+        None,
+        expected,
+    )
+    .await
+    {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "set_postal")
+                .increment(1);
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("/can-bo/ho-so/{}?xong=set_postal{lang_q}", d.id)).into_response()
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) => refuse(e, typed, d).await,
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) use inbox::soon_limit;
 mod login;
 mod mine;
 mod outbox;
+pub(crate) mod postal;
 mod procedures;
 mod queue;
 mod reception;
@@ -122,6 +123,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/ca-nhan/ho-so/{id}/thanh-toan",
             axum::routing::post(track::pay),
+        )
+        .route(
+            "/ca-nhan/ho-so/{id}/buu-chinh",
+            axum::routing::post(track::set_postal),
         )
         .route("/can-bo/xep-hang", get(queue::figures))
         .route("/xep-hang/{centre}/quay/{number}", get(queue::console))

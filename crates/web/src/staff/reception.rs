@@ -1123,6 +1123,7 @@ async fn act(
         postal_tracking: (channel == Channel::Post).then(|| typed.tracking.clone()),
         receive: command.is_none(),
         on_behalf_of: (channel == Channel::Online).then(|| typed.account.clone()),
+        postal: None,
     };
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("reception-{}", typed.key)) {

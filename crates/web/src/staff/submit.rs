@@ -31,6 +31,9 @@ pub(crate) struct Submission {
     key: Option<String>,
     values: Option<String>,
     agency: Option<String>,
+    /// The postal choice (`pickup`, `return_to`, `p_*`, `r_*`), if any.
+    #[serde(flatten)]
+    postal: std::collections::HashMap<String, String>,
 }
 
 fn bad(lang: &str, status: StatusCode, msg: &str) -> Response {
@@ -89,6 +92,17 @@ pub(crate) async fn submit_online(
     {
         headers.insert("idempotency-key", v);
     }
+    // The postal service asked for with the declaration: checked first; when it is refused the
+    // dossier is still submitted and its page shows the postal form as typed, with why.
+    let typed = super::postal::Typed::from_form(&f.postal);
+    let (postal, postal_refused) = if typed.wants() {
+        match crate::api::postal_choice::checked(&s, typed.choice_new()).await {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e.detail().to_string())),
+        }
+    } else {
+        (None, None)
+    };
     let req = SubmitRequest {
         procedure_code: rec.version.code.to_string(),
         agency: f.agency.filter(|a| !a.trim().is_empty()),
@@ -108,6 +122,7 @@ pub(crate) async fn submit_online(
         postal_tracking: None,
         receive: true,
         on_behalf_of: None,
+        postal,
     };
     match crate::api::dossiers::submit(
         State(s.clone()),
@@ -119,6 +134,10 @@ pub(crate) async fn submit_online(
     {
         Ok((_, Json(view))) => {
             forget_drafts(&s, sess.actor.user_id, &rec.version.code.to_string()).await;
+            if let Some(why) = postal_refused {
+                return super::track::postal_refused(&s, &sess, &view.dossier, lang, typed, &why)
+                    .await;
+            }
             let lang_q = if lang == "en" { "&lang=en" } else { "" };
             // The new dossier's own page: what happens next, the expected appointment, the
             // fees, and the receipt once the desk has received it.

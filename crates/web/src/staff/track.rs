@@ -105,6 +105,10 @@ pub(crate) struct Flash<'a> {
     /// How an online payment went (a text key).
     pay: Option<&'static str>,
     error: Option<&'a str>,
+    /// The postal choice was saved.
+    postal_saved: bool,
+    /// The postal form as typed, and why it was refused.
+    postal: Option<(super::postal::Typed, &'a str)>,
 }
 
 /// One payment attempt as the applicant (and the desk) reads it.
@@ -359,6 +363,12 @@ async fn render(
             .map(|(_, key)| t.get(key))
     });
     let rated_comment = d.rating.as_ref().and_then(|r| r.comment.clone());
+    let (typed, postal_error) = match flash.postal {
+        Some((typed, e)) => (Some(typed), Some(e)),
+        None => (None, None),
+    };
+    let postal_ctx =
+        super::postal::context(s, d, lang, typed, postal_error, flash.postal_saved).await;
     let mut r = crate::pages::render(
         "citizen_dossier.html",
         lang,
@@ -376,6 +386,9 @@ async fn render(
             can_rate, levels, rated_label, rated_comment,
             can_notify, channels => d.applicant.channels(), notified => flash.notified,
             owed, payments, can_pay, confirming, pay_flash => flash.pay.map(|k| t.get(k)),
+            postal_action => format!("{}/buu-chinh?lang={lang}", path_of(d.id)),
+            postal_can_edit => true,
+            ..postal_ctx
         },
     );
     *r.status_mut() = status;
@@ -411,7 +424,8 @@ pub(crate) async fn page(
             Some("chua-thanh-toan") => Some("tr_pay_failed"),
             _ => None,
         },
-        error: None,
+        postal_saved: p.xong.as_deref() == Some("buu-chinh"),
+        ..Default::default()
     };
     render(&s, &sess, &d, lang, flash, StatusCode::OK).await
 }
@@ -839,4 +853,101 @@ pub(crate) async fn pay(
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) => refused(&s, &sess, &id, lang, e).await,
     }
+}
+
+/// `POST /ca-nhan/ho-so/{id}/buu-chinh`: the applicant chooses the public postal service
+/// while the dossier is open: pickup of the paper dossier at an address (online dossiers not
+/// yet received; ordered from the post at once) and return of the result by post. A refusal
+/// shows the page with the form as typed.
+pub(crate) async fn set_postal(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path(id): Path<String>,
+    q: Result<Query<Params>, QueryRejection>,
+    form: Result<axum::Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let (sess, d, f) = match owner_form(
+        &s,
+        session,
+        &id,
+        lang,
+        form,
+        |f: &HashMap<String, String>| f.get("csrf").map(String::as_str),
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let typed = super::postal::Typed::from_form(&f);
+    let choice = match crate::api::postal_choice::checked(&s, typed.choice(&d)).await {
+        Ok(c) => c,
+        Err(e) => {
+            let flash = Flash {
+                postal: Some((typed, e.detail())),
+                ..Default::default()
+            };
+            return render(&s, &sess, &d, lang, flash, e.status()).await;
+        }
+    };
+    let lang_q = if lang == "en" { "&lang=en" } else { "" };
+    let done = Redirect::to(&format!("{}?xong=buu-chinh{lang_q}", path_of(d.id))).into_response();
+    if choice == d.postal {
+        return done;
+    }
+    match perform(
+        &s,
+        &sess.actor,
+        d.id,
+        Command::SetPostal {
+            choice: Box::new(choice),
+        },
+        None,
+        None,
+    )
+    .await
+    {
+        Ok(_) => {
+            metrics::counter!("motcua_dossier_actions_total", "action" => "set_postal")
+                .increment(1);
+            done
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) => {
+            let status = if e.status().is_client_error() {
+                e.status()
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let d = match s.store.dossier(d.id).await {
+                Ok(Some(now)) => now,
+                _ => d,
+            };
+            let flash = Flash {
+                postal: Some((typed, e.detail())),
+                ..Default::default()
+            };
+            render(&s, &sess, &d, lang, flash, status).await
+        }
+    }
+}
+
+/// The new dossier's page when its postal choice, typed at submission, was refused: the
+/// dossier is submitted, the postal form shows what was typed and why it was refused.
+pub(crate) async fn postal_refused(
+    s: &AppState,
+    sess: &Session,
+    d: &Dossier,
+    lang: &str,
+    typed: super::postal::Typed,
+    why: &str,
+) -> Response {
+    let flash = Flash {
+        new: true,
+        postal: Some((typed, why)),
+        ..Default::default()
+    };
+    render(s, sess, d, lang, flash, StatusCode::UNPROCESSABLE_ENTITY).await
 }

@@ -25,3 +25,19 @@ pub mod zalo_oauth;
 
 pub use dispatcher::{Dispatcher, DispatcherSettings, TargetSettings};
 pub use target::{DeliveryError, Target};
+
+#[cfg(test)]
+mod tests {
+    /// Outbound HTTP speaks TLS (rustls): an `https://` address is dialled (here nobody
+    /// answers: a connection error), not refused as a scheme the client cannot speak.
+    #[tokio::test]
+    async fn outbound_http_speaks_tls() {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let e = http.get("https://127.0.0.1:9/").send().await.unwrap_err();
+        assert!(e.is_connect(), "{e:?}");
+        assert!(!e.is_builder(), "{e:?}");
+    }
+}

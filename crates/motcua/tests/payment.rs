@@ -160,13 +160,20 @@ async fn dossier_owing(obligation: i64) -> (String, i64) {
         "congdan",
         "POST",
         "/api/v1/dossiers",
-        Some(json!({
-            "procedure_code": "1.001193",
-            "agency": agency_of("motcua.xa"),
-            "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190004321", "phone": "0912345678"},
-            "documents": [{"name": "Tờ khai"}],
-            "form": motcua::seed::forms::example("1.001193").unwrap(),
-        })),
+        Some(
+            common::with_required_documents_at(
+                &server().base,
+                &token("congdan").await,
+                json!({
+                    "procedure_code": "1.001193",
+                    "agency": agency_of("motcua.xa"),
+                    "applicant": {"name": "Nguyễn Thị Lan", "personal_id": "068190004321", "phone": "0912345678"},
+                    "documents": [{"name": "Tờ khai"}],
+                    "form": motcua::seed::forms::example("1.001193").unwrap(),
+                }),
+            )
+            .await,
+        ),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");

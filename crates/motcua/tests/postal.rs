@@ -195,6 +195,7 @@ async fn submit(w: &World, postal: Option<Value>) -> String {
     if let Some(p) = postal {
         body["postal"] = p;
     }
+    let body = common::with_required_documents_at(&w.base, &w.token("congdan").await, body).await;
     let (st, v) = w
         .call(Some("congdan"), "POST", "/api/v1/dossiers", body)
         .await;
@@ -706,9 +707,11 @@ async fn the_postal_service_is_chosen_with_the_declaration() {
     .await;
     let citizen = Browser::sign_in_at(&w.base, "congdan", PASSWORD).await;
     let csrf = csrf_in(&citizen.get("/ca-nhan").await.1);
-    let values = motcua::seed::forms::example("1.001193")
-        .unwrap()
-        .to_string();
+    // With the required birth certificate attached (uploaded to their data store first).
+    let scan = common::upload_pdf_at(&w.base, &w.token("congdan").await).await;
+    let mut values = motcua::seed::forms::example("1.001193").unwrap();
+    values["_uploads"] = json!({"giay_chung_sinh": scan});
+    let values = values.to_string();
     let submit = |key: &str, phone: &str| {
         let fields: Vec<(String, String)> = [
             ("csrf", csrf.as_str()),

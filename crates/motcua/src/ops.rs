@@ -345,7 +345,7 @@ pub enum SandboxCmd {
     /// until ctrl-c.
     Thanhtoan {
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8094")]
+        #[arg(long, default_value = "127.0.0.1:8095")]
         listen: std::net::SocketAddr,
         /// Our partner code (`MaDoiTac`).
         #[arg(long, default_value = "MOTCUA")]
@@ -394,7 +394,7 @@ pub enum SandboxCmd {
     /// each order through its statuses, calling motcua's status callback; until ctrl-c.
     Buudien {
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8094")]
+        #[arg(long, default_value = "127.0.0.1:8096")]
         listen: std::net::SocketAddr,
         /// The shared secret (orders and callbacks are signed with it).
         #[arg(

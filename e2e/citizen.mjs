@@ -169,6 +169,57 @@ try {
   assert.equal(receipt.status(), 200);
   assert.equal(receipt.headers()["content-type"], "application/pdf");
   assert.equal((await receipt.body()).subarray(0, 4).toString(), "%PDF");
+
+  // On a 360-px phone: no page is wider than the screen.
+  const state = await ctx.storageState();
+  const phone = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: "vi-VN", storageState: state });
+  const small = await phone.newPage();
+  for (const path of ["/", "/thu-tuc?q=khai+sinh", "/thu-tuc/1.001193", "/thu-tuc/1.001193/to-khai", "/ca-nhan", `/ca-nhan/ho-so/${id}`, "/tra-cuu"]) {
+    const res = await small.goto(BASE + path);
+    assert.equal(res.status(), 200, path);
+    const width = await small.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `${path} is ${width} px wide on a 360-px screen`);
+  }
+  await shot(small, "phone-360-tracking");
+  // Every control of the declaration has a name a screen reader reads (a label or aria).
+  await small.goto(`${BASE}/thu-tuc/1.001193/to-khai`);
+  const unnamed = await small.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea")]
+      .filter((el) => !["hidden", "submit", "button"].includes(el.type))
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+      .map((el) => el.name || el.id),
+  );
+  assert.deepEqual(unnamed, [], "controls without a label");
+
+  // Keyboard only: Tab to the search box, type, Enter; Tab to the procedure, Enter.
+  await small.goto(`${BASE}/thu-tuc`);
+  const tabTo = async (test, max = 40) => {
+    for (let i = 0; i < max; i++) {
+      await small.keyboard.press("Tab");
+      if (await small.evaluate(test)) return;
+    }
+    assert.fail(`not reached with Tab: ${test}`);
+  };
+  await tabTo(() => document.activeElement && document.activeElement.name === "q");
+  await small.keyboard.type("dang ky khai sinh");
+  await small.keyboard.press("Enter");
+  await small.waitForURL(/q=dang/);
+  await tabTo(() => (document.activeElement.getAttribute("href") || "").startsWith("/thu-tuc/1.001193"), 80);
+  await small.keyboard.press("Enter");
+  await small.waitForURL(/\/thu-tuc\/1\.001193/);
+  await shot(small, "keyboard-procedure");
+
+  // Without JavaScript: the search and the procedure page still work (plain forms and links).
+  const nojs = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: "vi-VN", javaScriptEnabled: false });
+  const bare = await nojs.newPage();
+  await bare.goto(`${BASE}/thu-tuc`);
+  await bare.locator('input[name="q"]').fill("cap ban sao");
+  await bare.locator('input[name="q"]').press("Enter");
+  await bare.waitForURL(/q=cap/);
+  assert.ok(await bare.locator('a[href^="/thu-tuc/"]').count(), "results without JavaScript");
+  await phone.close();
+  await nojs.close();
+
   console.log(`citizen portal: ok (${code}: ${before} -> ${after})`);
 } finally {
   await browser.close();

@@ -543,15 +543,21 @@ pub mod samples {
 
     /// A one-page PDF with a correct cross-reference table.
     pub fn pdf() -> Vec<u8> {
-        let objects = [
+        pdf_of(&[
             "<< /Type /Catalog /Pages 2 0 R >>",
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-        ];
+        ])
+    }
+
+    /// A PDF of `objects` (object 1 the catalog), numbered in order, with a correct
+    /// cross-reference table.
+    pub fn pdf_of<S: AsRef<str>>(objects: &[S]) -> Vec<u8> {
         let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
         let mut offsets = Vec::new();
         for (i, o) in objects.iter().enumerate() {
             offsets.push(out.len());
+            let o = o.as_ref();
             out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
         }
         let xref = out.len();

@@ -421,27 +421,7 @@ pub fn receipt_pdf(t: &Transaction) -> Vec<u8> {
         format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    motcua_domain::files::samples::pdf_of(&objects)
 }
 
 async fn state(State(s): State<Arc<Shared>>) -> Json<PaymentState> {
@@ -556,18 +536,20 @@ mod tests {
         };
         let pdf = receipt_pdf(&t);
         assert!(pdf.starts_with(b"%PDF-1.4"));
-        let text = String::from_utf8(pdf.clone()).unwrap();
+        // Offsets are in bytes (the header's binary comment is not UTF-8): read the bytes.
+        let text = String::from_utf8_lossy(&pdf);
         let xref: usize = text
             .rsplit("startxref\n")
             .next()
             .and_then(|r| r.lines().next())
             .and_then(|n| n.parse().ok())
             .unwrap();
-        assert!(text[xref..].starts_with("xref"));
+        assert!(pdf[xref..].starts_with(b"xref"));
         // Each object's offset points at its header.
-        for (i, line) in text[xref..].lines().skip(3).take(5).enumerate() {
+        let table = String::from_utf8(pdf[xref..].to_vec()).unwrap();
+        for (i, line) in table.lines().skip(3).take(5).enumerate() {
             let off: usize = line[..10].parse().unwrap();
-            assert!(text[off..].starts_with(&format!("{} 0 obj", i + 1)));
+            assert!(pdf[off..].starts_with(format!("{} 0 obj", i + 1).as_bytes()));
         }
         assert!(text.contains("So tien: 50000 dong"));
     }

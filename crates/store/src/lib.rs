@@ -633,6 +633,11 @@ impl Store {
         dispatch!(self, s => s.save_file(f).await)
     }
 
+    /// [`Store::save_file`] for several files in one transaction (a dossier's documents).
+    pub async fn save_files(&self, all: Vec<SaveFile>) -> Result<()> {
+        dispatch!(self, s => s.save_files(all).await)
+    }
+
     /// The record of a stored file.
     pub async fn file_record(
         &self,

@@ -41,44 +41,52 @@ fn vault(r: &Row) -> Result<(VaultEntry, FileRecord)> {
 
 impl PgStore {
     pub(crate) async fn save_file(&self, s: SaveFile) -> Result<()> {
+        self.save_files(vec![s]).await
+    }
+
+    pub(crate) async fn save_files(&self, all: Vec<SaveFile>) -> Result<()> {
+        if all.is_empty() {
+            return Ok(());
+        }
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg_err)?;
-        let f = &s.file;
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO files (sha256, size, mime, created_at) VALUES ($1, $2, $3, $4)
+        for s in &all {
+            let f = &s.file;
+            let st = tx
+                .prepare_cached(
+                    "INSERT INTO files (sha256, size, mime, created_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (sha256) DO NOTHING",
+                )
+                .await
+                .map_err(pg_err)?;
+            tx.execute(
+                &st,
+                &[&f.key.hex(), &(f.size as i64), &f.mime, &f.created_at],
             )
             .await
             .map_err(pg_err)?;
-        tx.execute(
-            &st,
-            &[&f.key.hex(), &(f.size as i64), &f.mime, &f.created_at],
-        )
-        .await
-        .map_err(pg_err)?;
-        let st = tx
+            let st = tx
             .prepare_cached(
                 "INSERT INTO vault (owner, sha256, name, kind, added_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (owner, sha256) DO NOTHING",
             )
             .await
             .map_err(pg_err)?;
-        for e in &s.vault {
-            tx.execute(
-                &st,
-                &[
-                    &e.owner,
-                    &e.key.hex(),
-                    &e.name,
-                    &e.kind.as_str(),
-                    &e.added_at,
-                ],
-            )
-            .await
-            .map_err(pg_err)?;
-        }
-        let st = tx
+            for e in &s.vault {
+                tx.execute(
+                    &st,
+                    &[
+                        &e.owner,
+                        &e.key.hex(),
+                        &e.name,
+                        &e.kind.as_str(),
+                        &e.added_at,
+                    ],
+                )
+                .await
+                .map_err(pg_err)?;
+            }
+            let st = tx
             .prepare_cached(
                 "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -86,21 +94,22 @@ impl PgStore {
             )
             .await
             .map_err(pg_err)?;
-        for d in &s.links {
-            tx.execute(
-                &st,
-                &[
-                    &d.dossier_id,
-                    &d.kind.as_str(),
-                    &d.slot,
-                    &d.key.hex(),
-                    &d.name,
-                    &d.uploaded_by,
-                    &d.uploaded_at,
-                ],
-            )
-            .await
-            .map_err(pg_err)?;
+            for d in &s.links {
+                tx.execute(
+                    &st,
+                    &[
+                        &d.dossier_id,
+                        &d.kind.as_str(),
+                        &d.slot,
+                        &d.key.hex(),
+                        &d.name,
+                        &d.uploaded_by,
+                        &d.uploaded_at,
+                    ],
+                )
+                .await
+                .map_err(pg_err)?;
+            }
         }
         tx.commit().await.map_err(pg_err)
     }

@@ -71,7 +71,15 @@ fn vault(raw: VaultRaw) -> Result<(VaultEntry, FileRecord)> {
 
 impl SqliteStore {
     pub(crate) async fn save_file(&self, s: SaveFile) -> Result<()> {
+        self.save_files(vec![s]).await
+    }
+
+    pub(crate) async fn save_files(&self, all: Vec<SaveFile>) -> Result<()> {
+        if all.is_empty() {
+            return Ok(());
+        }
         self.admin(move |c| {
+            for s in &all {
             let f = &s.file;
             c.prepare_cached(
                 "INSERT INTO files (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, ?4)
@@ -114,6 +122,7 @@ impl SqliteStore {
                     ts(d.uploaded_at)
                 ])
                 .map_err(db_err)?;
+            }
             }
             Ok(())
         })

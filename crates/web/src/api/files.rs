@@ -901,6 +901,7 @@ pub async fn check_documents(
     docs: &[DocumentRef],
     dossier: Option<&Dossier>,
 ) -> Result<(), ApiError> {
+    let mut checked: Vec<FileKey> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let Some(raw) = &doc.file else { continue };
         let field = format!("documents[{i}].file");
@@ -910,6 +911,11 @@ pub async fn check_documents(
                 "must be sha256:<64 hex digits>, a key returned by POST /api/v1/files",
             )
         })?;
+        // The same file named for several documents is checked once.
+        if checked.contains(&key) {
+            continue;
+        }
+        checked.push(key.clone());
         may_use(s, actor, &key, dossier)
             .await
             .map_err(|e| ApiError::invalid(&field, e.0.detail))?;
@@ -928,47 +934,69 @@ pub async fn link_documents(
     kind: AttachmentKind,
 ) {
     let now = Utc::now();
+    let mut batch: Vec<SaveFile> = Vec::new();
     for doc in docs {
         let Some(key) = doc.file.as_deref().and_then(FileKey::parse_ref) else {
             continue;
         };
-        let linked = async {
-            let Some(record) = s.store.file_record(&key).await? else {
-                return Ok(());
-            };
-            let name = match s.store.vault_entry(actor.user_id, &key).await? {
-                Some((e, _)) => e.name,
-                None => fallback_name(&doc.name, &record),
-            };
-            let vault = match (kind, d.owner) {
-                (AttachmentKind::Result, Some(owner)) => vec![VaultEntry {
-                    owner,
-                    key: key.clone(),
-                    name: name.clone(),
-                    kind: VaultKind::Result,
-                    added_at: now,
-                }],
-                _ => Vec::new(),
-            };
-            s.store
-                .save_file(SaveFile {
-                    file: record,
-                    vault,
-                    links: vec![DossierFile {
-                        dossier_id: d.id,
-                        kind,
-                        slot: doc.name.clone(),
-                        key: key.clone(),
-                        name,
-                        uploaded_by: actor.user_id,
-                        uploaded_at: now,
-                    }],
-                })
+        // The same file named for several documents is looked up once.
+        let known = batch.iter().find(|f| f.file.key == key).map(|f| {
+            (
+                f.file.clone(),
+                f.links.first().map(|l| l.name.clone()).unwrap_or_default(),
+            )
+        });
+        let found = match known {
+            Some(k) => Ok(Some(k)),
+            None => {
+                async {
+                    let Some(record) = s.store.file_record(&key).await? else {
+                        return Ok(None);
+                    };
+                    let name = match s.store.vault_entry(actor.user_id, &key).await? {
+                        Some((e, _)) => e.name,
+                        None => fallback_name(&doc.name, &record),
+                    };
+                    Ok::<_, motcua_store::StoreError>(Some((record, name)))
+                }
                 .await
+            }
         };
-        if let Err(e) = linked.await {
-            tracing::warn!(error = %e, dossier = %d.id, file = %key, "linking a document failed");
-        }
+        let (record, name) = match found {
+            Ok(Some(x)) => x,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, dossier = %d.id, file = %key, "linking a document failed");
+                continue;
+            }
+        };
+        let vault = match (kind, d.owner) {
+            (AttachmentKind::Result, Some(owner)) => vec![VaultEntry {
+                owner,
+                key: key.clone(),
+                name: name.clone(),
+                kind: VaultKind::Result,
+                added_at: now,
+            }],
+            _ => Vec::new(),
+        };
+        batch.push(SaveFile {
+            file: record,
+            vault,
+            links: vec![DossierFile {
+                dossier_id: d.id,
+                kind,
+                slot: doc.name.clone(),
+                key: key.clone(),
+                name,
+                uploaded_by: actor.user_id,
+                uploaded_at: now,
+            }],
+        });
+    }
+    // One write for all of them.
+    if let Err(e) = s.store.save_files(batch).await {
+        tracing::warn!(error = %e, dossier = %d.id, "linking the documents failed");
     }
 }
 

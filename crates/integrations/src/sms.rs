@@ -152,22 +152,9 @@ impl<G: SmsGateway> Target for SmsTarget<G> {
 mod tests {
     use super::*;
     use crate::sandbox::sms::{SmsFaults, SmsSandbox};
-    use motcua_store::OutboxStatus;
 
     fn entry(key: &str, to: &str, text: &str) -> OutboxEntry {
-        OutboxEntry {
-            id: 1,
-            topic: TOPIC.into(),
-            key: key.into(),
-            partition: key.split(':').next().unwrap_or_default().into(),
-            payload: serde_json::json!({"to": to, "text": text}),
-            attempts: 0,
-            status: OutboxStatus::Pending,
-            created_at: chrono::Utc::now(),
-            next_attempt_at: None,
-            last_error: None,
-            acked_at: None,
-        }
+        crate::target::pending_entry(TOPIC, key, serde_json::json!({"to": to, "text": text}))
     }
 
     #[tokio::test]

@@ -29,3 +29,22 @@ pub trait Target: Send + Sync + 'static {
     /// sent as its idempotency key: a message may be delivered more than once (a lost answer).
     fn deliver<'a>(&'a self, message: &'a OutboxEntry) -> Delivery<'a>;
 }
+
+/// A pending outbox message of `topic` under `key` (partition: the key's part before `:`), as
+/// the dispatcher hands it to a target: for the adapters' tests.
+#[cfg(test)]
+pub(crate) fn pending_entry(topic: &str, key: &str, payload: serde_json::Value) -> OutboxEntry {
+    OutboxEntry {
+        id: 1,
+        topic: topic.into(),
+        key: key.into(),
+        partition: key.split(':').next().unwrap_or_default().into(),
+        payload,
+        attempts: 0,
+        status: motcua_store::OutboxStatus::Pending,
+        created_at: chrono::Utc::now(),
+        next_attempt_at: None,
+        last_error: None,
+        acked_at: None,
+    }
+}

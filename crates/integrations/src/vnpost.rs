@@ -356,28 +356,19 @@ impl Target for Vnpost {
 mod tests {
     use super::*;
     use crate::sandbox::vnpost::{VnpostFaults, VnpostSandbox};
-    use motcua_store::OutboxStatus;
 
     fn entry(number: &str, kind: &str) -> OutboxEntry {
-        OutboxEntry {
-            id: 1,
-            topic: TOPIC.into(),
-            key: format!("d1:{number}"),
-            partition: "d1".into(),
-            payload: serde_json::json!({
+        crate::target::pending_entry(
+            TOPIC,
+            &format!("d1:{number}"),
+            serde_json::json!({
                 "OrderNumber": number, "kind": kind, "CODAmount": 0,
                 "Description": "Trả kết quả hồ sơ",
                 "address": {"name": "Nguyễn Văn An", "phone": "0912345678", "province": "68",
                     "commune": "24781", "detail": "12 Trần Phú", "province_name": "Tỉnh Lâm Đồng",
                     "commune_name": "Phường Xuân Hương - Đà Lạt"},
             }),
-            attempts: 0,
-            status: OutboxStatus::Pending,
-            created_at: chrono::Utc::now(),
-            next_attempt_at: None,
-            last_error: None,
-            acked_at: None,
-        }
+        )
     }
 
     #[tokio::test]

@@ -311,25 +311,16 @@ impl Target for Zns {
 mod tests {
     use super::*;
     use crate::sandbox::zalo::{ZaloFaults, ZaloSandbox};
-    use motcua_store::OutboxStatus;
 
     fn entry(key: &str, to: &str, event: &str) -> OutboxEntry {
-        OutboxEntry {
-            id: 1,
-            topic: TOPIC.into(),
-            key: key.into(),
-            partition: key.split(':').next().unwrap_or_default().into(),
-            payload: serde_json::json!({
+        crate::target::pending_entry(
+            TOPIC,
+            key,
+            serde_json::json!({
                 "to": to, "event": event, "text": "Hồ sơ H40-261202-0001: đã tiếp nhận.",
                 "params": {"ma_ho_so": "H40-261202-0001", "ngay_hen": "05/12/2026"},
             }),
-            attempts: 0,
-            status: OutboxStatus::Pending,
-            created_at: chrono::Utc::now(),
-            next_attempt_at: None,
-            last_error: None,
-            acked_at: None,
-        }
+        )
     }
 
     #[test]

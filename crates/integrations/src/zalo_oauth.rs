@@ -220,23 +220,15 @@ mod tests {
     use crate::sandbox::zalo::{FIRST_REFRESH_TOKEN, ZaloFaults, ZaloSandbox};
     use crate::target::{DeliveryError, Target};
     use crate::zalo::Zns;
-    use motcua_store::{OutboxEntry, OutboxStatus, Store};
+    use motcua_store::{OutboxEntry, Store};
 
     fn entry(key: &str) -> OutboxEntry {
-        OutboxEntry {
-            id: 1,
-            topic: crate::zalo::TOPIC.into(),
-            key: key.into(),
-            partition: "d1".into(),
-            payload: serde_json::json!({"to": "0912345678", "event": "received",
+        crate::target::pending_entry(
+            crate::zalo::TOPIC,
+            key,
+            serde_json::json!({"to": "0912345678", "event": "received",
                                         "params": {"ma_ho_so": "H40-261202-0001"}}),
-            attempts: 0,
-            status: OutboxStatus::Pending,
-            created_at: chrono::Utc::now(),
-            next_attempt_at: None,
-            last_error: None,
-            acked_at: None,
-        }
+        )
     }
 
     #[tokio::test]

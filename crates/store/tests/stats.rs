@@ -190,6 +190,7 @@ fn job(id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command, cal: Arc<Calenda
         dossier_id: id,
         expected_version: None,
         idempotency: None,
+        files: Vec::new(),
         decide: Box::new(move |state, codes| {
             let mut ctx = Ctx {
                 now,

@@ -110,6 +110,30 @@ impl FileColumns {
         self.f_sha.is_empty()
     }
 
+    /// [`WRITE_FILES`] prepared on `c`, when there is something to write.
+    pub(crate) async fn prepare(
+        &self,
+        c: &deadpool_postgres::Object,
+    ) -> Result<Option<tokio_postgres::Statement>> {
+        match self.is_empty() {
+            true => Ok(None),
+            false => Ok(Some(c.prepare_cached(WRITE_FILES).await.map_err(pg_err)?)),
+        }
+    }
+
+    /// Runs the statement [`prepare`](Self::prepare) gave (nothing without one): a future to
+    /// pipeline, in a command's transaction, before its write.
+    pub(crate) async fn write(
+        &self,
+        c: &deadpool_postgres::Object,
+        st: Option<&tokio_postgres::Statement>,
+    ) -> std::result::Result<u64, tokio_postgres::Error> {
+        match st {
+            Some(st) => c.execute(st, &self.params()).await,
+            None => Ok(0),
+        }
+    }
+
     /// The statement's parameters.
     pub(crate) fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 16] {
         [

@@ -436,22 +436,9 @@ async fn run(
     let write = c.prepare_cached(WRITE).await.map_err(pg_err)?;
     // The documents' links, in the same transaction and the same round trip.
     let files = super::files::FileColumns::of(job.files.iter());
-    let files_st = match files.is_empty() {
-        true => None,
-        false => Some(
-            c.prepare_cached(super::files::WRITE_FILES)
-                .await
-                .map_err(pg_err)?,
-        ),
-    };
-    let files_params = files.params();
+    let files_st = files.prepare(c).await?;
     let (linked, written, committed) = tokio::join!(
-        async {
-            match &files_st {
-                Some(st) => c.execute(st, &files_params).await.map(|_| 0),
-                None => Ok(0),
-            }
-        },
+        files.write(c, files_st.as_ref()),
         c.execute(&write, &params),
         c.batch_execute("COMMIT")
     );

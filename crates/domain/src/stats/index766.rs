@@ -102,6 +102,10 @@ pub struct CatalogueFacts {
     /// Of them, those with at least one dossier whose fee was settled online in the period.
     #[serde(default)]
     pub fee_paid_online: i64,
+    /// Not from the catalogue but, like it, from outside the counters: dossiers received in
+    /// the period whose sync to the national portal was acknowledged (1.4).
+    #[serde(default)]
+    pub portal_synced: i64,
 }
 
 /// One scored indicator.
@@ -293,10 +297,13 @@ pub fn service_index(
                     100.0,
                     w.ckmb_complete,
                 ),
-                missing(
+                from_catalogue(
+                    facts,
+                    |f| (f.portal_synced, received),
                     "1.4",
                     "Hồ sơ đồng bộ lên Cổng DVC quốc gia",
-                    "hồ sơ đồng bộ / hồ sơ tiếp nhận",
+                    "hồ sơ tiếp nhận trong kỳ được Cổng DVC quốc gia xác nhận đồng bộ / hồ sơ tiếp nhận trong kỳ",
+                    100.0,
                     w.ckmb_sync,
                 ),
             ],
@@ -544,7 +551,7 @@ mod tests {
         assert_eq!((sat.numerator, sat.denominator), (6, 8));
         assert_eq!(sat.score, Some(5.0), "75 % of a 90 % threshold of 6 points");
         assert_eq!(ind("1.4").score, None);
-        assert!(!ind("1.4").measured);
+        assert!(!ind("1.4").measured, "no facts: the sync is not known");
         assert_eq!(idx.score, 16.0 + 3.6 + 4.0 + 3.0 + 5.0);
         // 3.6, 4.3 and 4.5 are measured too (no fees settled: 3.6 has no score).
         assert_eq!(
@@ -612,6 +619,7 @@ mod tests {
             fee_bearing: 5,
             fee_payable_online: 3,
             fee_paid_online: 1,
+            portal_synced: 3,
         };
         let idx = service_index(
             &Form06Row::default(),
@@ -629,6 +637,12 @@ mod tests {
         assert_eq!((ind("1.1").numerator, ind("1.1").denominator), (1, 4));
         assert_eq!(ind("1.1").score, Some(1.0), "25 % of 4 points");
         assert!(!ind("1.2").measured);
+        assert!(ind("1.4").measured);
+        assert_eq!(
+            ind("1.4").score,
+            None,
+            "nothing received in the period: no rate"
+        );
         assert_eq!(ind("3.4").score, Some(0.4), "one fee-bearing procedure in five, of 2");
         assert_eq!(
             ind("3.5").score,
@@ -646,6 +660,19 @@ mod tests {
             Some(2.0),
             "half of the online services used, of 4"
         );
+        let four = Form06Row {
+            received_online: 3,
+            received_counter: 1,
+            ..Form06Row::default()
+        };
+        let synced = service_index(&four, Some(&facts), &IndexWeights::default());
+        let sync = synced.groups[0]
+            .indicators
+            .iter()
+            .find(|i| i.code == "1.4")
+            .unwrap();
+        assert_eq!((sync.numerator, sync.denominator), (3, 4));
+        assert_eq!(sync.score, Some(4.5), "75 % of 6 points");
         let none = service_index(
             &Form06Row::default(),
             Some(&CatalogueFacts::default()),

@@ -287,7 +287,12 @@ async fn payment_reuse_and_identity_indicators_equal_the_logs() {
 
     // 4.5: the desk officer looks Ms Lan up in the population database, then receives her paper
     // dossier; K' Điểu's is received without a lookup.
-    let officer = s.store.user_by_username("motcua.xa").await.unwrap().unwrap();
+    let officer = s
+        .store
+        .user_by_username("motcua.xa")
+        .await
+        .unwrap()
+        .unwrap();
     let actor = Actor {
         user_id: officer.id,
         name: officer.name.clone(),
@@ -323,7 +328,10 @@ async fn payment_reuse_and_identity_indicators_equal_the_logs() {
     )
     .await;
     assert_eq!(second["reused"], json!(["Tờ khai"]), "{second}");
-    assert!(second.get("identity").is_none(), "never looked up: {second}");
+    assert!(
+        second.get("identity").is_none(),
+        "never looked up: {second}"
+    );
 
     // A client cannot claim either for itself.
     for (field, value) in [
@@ -357,7 +365,14 @@ async fn payment_reuse_and_identity_indicators_equal_the_logs() {
         .await
         .unwrap();
     for id in [&online, &cash] {
-        let (_, d) = api(&s, "motcua.xa", "GET", &format!("/api/v1/dossiers/{id}"), None).await;
+        let (_, d) = api(
+            &s,
+            "motcua.xa",
+            "GET",
+            &format!("/api/v1/dossiers/{id}"),
+            None,
+        )
+        .await;
         let code = d["dossier"]["code"].as_str().unwrap().to_string();
         let m = claimed.iter().find(|m| m.partition == code).unwrap();
         s.store.outbox_ack(vec![m.id], now).await.unwrap();
@@ -430,9 +445,19 @@ async fn payment_reuse_and_identity_indicators_equal_the_logs() {
     let (paid, fee_bearing) = counts(indicator(idx, "3.4"));
     let (payable, fee_bearing_too) = counts(indicator(idx, "3.5"));
     assert_eq!(fee_bearing, fee_bearing_too);
-    assert!(paid >= 1 && payable >= paid && fee_bearing >= payable, "{idx}");
+    assert!(
+        paid >= 1 && payable >= paid && fee_bearing >= payable,
+        "{idx}"
+    );
     // The deciding agency's own row says the same of its dossiers.
-    let (_, d) = api(&s, "motcua.xa", "GET", &format!("/api/v1/dossiers/{online}"), None).await;
+    let (_, d) = api(
+        &s,
+        "motcua.xa",
+        "GET",
+        &format!("/api/v1/dossiers/{online}"),
+        None,
+    )
+    .await;
     let decider = d["dossier"]["competent_agency"].clone();
     let row = v["rows"]
         .as_array()

@@ -23,13 +23,13 @@ pub(crate) fn key_of(
     received_at.map(|t| (agency, crate::outbox::local_day(t)))
 }
 
-/// Problems of the `portal_synced` rows: `rows` are (dossier, agency, day) as stored with what
-/// the dossier says (`None`: no received dossier has that code); `missing` the dossiers with a
-/// delivered sync message still in the outbox but no row.
-pub(crate) fn problems(
-    rows: Vec<(String, String, NaiveDate, Option<(String, NaiveDate)>)>,
-    missing: Vec<String>,
-) -> Vec<String> {
+/// A stored `portal_synced` row (dossier, agency, day) with what its dossier says (`None`: no
+/// received dossier has that code).
+pub(crate) type CheckedRow = (String, String, NaiveDate, Option<(String, NaiveDate)>);
+
+/// Problems of the `portal_synced` rows: `rows` as stored with what the dossiers say; `missing`
+/// the dossiers with a delivered sync message still in the outbox but no row.
+pub(crate) fn problems(rows: Vec<CheckedRow>, missing: Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     for (dossier, agency, day, want) in rows {
         match want {

@@ -458,7 +458,10 @@ async fn rebuild_restores_the_counters() {
     // Online dossiers settle their fee online, paper ones in cash with a waiver for the rest.
     assert!(total.fees_settled > total.fees_settled_online, "{total:?}");
     assert!(total.fees_settled_online > 0, "{total:?}");
-    assert!(total.received_reused > 0 && total.received_identified > 0, "{total:?}");
+    assert!(
+        total.received_reused > 0 && total.received_identified > 0,
+        "{total:?}"
+    );
     {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();

@@ -560,7 +560,10 @@ mod tests {
         );
         assert_eq!(ind("3.6").score, None);
         assert_eq!(ind("4.3").score, Some(0.0));
-        assert!(!ind("4.4").measured, "the national data warehouse is not ours");
+        assert!(
+            !ind("4.4").measured,
+            "the national data warehouse is not ours"
+        );
         assert!(!ind("3.1").measured, "no catalogue facts given");
     }
 
@@ -587,10 +590,18 @@ mod tests {
         };
         let paid = ind("3.6");
         assert_eq!((paid.numerator, paid.denominator), (2, 10));
-        assert_eq!(paid.score, Some(4.0), "20 % of a 30 % threshold of 6 points");
+        assert_eq!(
+            paid.score,
+            Some(4.0),
+            "20 % of a 30 % threshold of 6 points"
+        );
         let reuse = ind("4.3");
         assert_eq!((reuse.numerator, reuse.denominator), (4, 10));
-        assert_eq!(reuse.score, Some(1.0), "40 % of an 80 % threshold of 2 points");
+        assert_eq!(
+            reuse.score,
+            Some(1.0),
+            "40 % of an 80 % threshold of 2 points"
+        );
         let pop = ind("4.5");
         assert_eq!((pop.numerator, pop.denominator), (5, 10));
         assert_eq!(pop.score, Some(2.5), "half of 5 points");
@@ -603,7 +614,10 @@ mod tests {
         assert_eq!(paid.unwrap().score, Some(6.0), "30 % earns full points");
         let custom: IndexWeights =
             serde_json::from_str(r#"{"tttt_paid_online": 3, "mdsh_population": 1}"#).unwrap();
-        assert_eq!((custom.tttt_paid_online, custom.mdsh_population), (3.0, 1.0));
+        assert_eq!(
+            (custom.tttt_paid_online, custom.mdsh_population),
+            (3.0, 1.0)
+        );
         assert_eq!(custom.mdsh_reuse, 2.0, "missing fields keep their defaults");
     }
 
@@ -643,7 +657,11 @@ mod tests {
             None,
             "nothing received in the period: no rate"
         );
-        assert_eq!(ind("3.4").score, Some(0.4), "one fee-bearing procedure in five, of 2");
+        assert_eq!(
+            ind("3.4").score,
+            Some(0.4),
+            "one fee-bearing procedure in five, of 2"
+        );
         assert_eq!(
             ind("3.5").score,
             Some(1.5),

@@ -429,7 +429,10 @@ fn fees_settled_online_reuse_and_identity_count_once_on_their_day() {
             .remove(&ag(DEPT))
             .unwrap_or_default();
         assert_eq!(got, want, "{from}..{to}");
-        assert_eq!((got.fees_settled, got.fees_settled_online), (settled, online));
+        assert_eq!(
+            (got.fees_settled, got.fees_settled_online),
+            (settled, online)
+        );
     }
     // Paying more afterwards settles nothing again.
     two.run(
@@ -463,7 +466,10 @@ fn attestations_are_checked_against_the_submission() {
         reused: vec![n.into()],
         identity: None,
     };
-    assert!(attest(&mut evs, &reuse("Đơn")).is_err(), "no file: nothing re-used");
+    assert!(
+        attest(&mut evs, &reuse("Đơn")).is_err(),
+        "no file: nothing re-used"
+    );
     assert!(attest(&mut evs, &reuse("Không có")).is_err());
     let anonymous = submit_with(Channel::Counter, true, 0, None);
     let mut evs = decide(None, &anonymous, None, &mut ctx).unwrap();
@@ -488,5 +494,8 @@ fn attestations_are_checked_against_the_submission() {
     // Without attestations the event is as it always was: older logs keep their hashes.
     let plain = decide(None, &with_id, None, &mut ctx).unwrap();
     let json = serde_json::to_string(&plain[0]).unwrap();
-    assert!(!json.contains("reused") && !json.contains("identity"), "{json}");
+    assert!(
+        !json.contains("reused") && !json.contains("identity"),
+        "{json}"
+    );
 }

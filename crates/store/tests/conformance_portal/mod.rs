@@ -35,13 +35,25 @@ async fn portal_sync_counts_acknowledged_receptions_once(db: &mut Db) {
     let s = db.store.clone();
     let at = t0();
     let a = submit_online(&s, &citizen(1), at).await;
-    let a = run(&s, a.dossier.id, &desk(), at + Duration::minutes(1), Command::Receive)
-        .await
-        .dossier;
+    let a = run(
+        &s,
+        a.dossier.id,
+        &desk(),
+        at + Duration::minutes(1),
+        Command::Receive,
+    )
+    .await
+    .dossier;
     let b = submit_online(&s, &citizen(2), at).await;
-    let b = run(&s, b.dossier.id, &desk(), at + Duration::minutes(2), Command::Receive)
-        .await
-        .dossier;
+    let b = run(
+        &s,
+        b.dossier.id,
+        &desk(),
+        at + Duration::minutes(2),
+        Command::Receive,
+    )
+    .await
+    .dossier;
     // Not received: no sync message, never counted.
     submit_online(&s, &citizen(3), at).await;
     let agency = a.competent_agency.clone();
@@ -82,7 +94,10 @@ async fn portal_sync_counts_acknowledged_receptions_once(db: &mut Db) {
     assert_eq!(count(day, next).await, 2);
     let other = ag(WARD);
     assert!(
-        s.portal_synced(&[other], day, day).await.unwrap().is_empty(),
+        s.portal_synced(&[other], day, day)
+            .await
+            .unwrap()
+            .is_empty(),
         "another agency has none"
     );
     let r = s.verify().await.unwrap();

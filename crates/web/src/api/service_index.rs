@@ -35,8 +35,8 @@ pub fn weights() -> &'static IndexWeights {
 }
 
 /// Parses `MOTCUA_INDEX_WEIGHTS`: JSON with any of [`IndexWeights`]' fields. A field it does not
-/// know (a typo, or `tttt_procedures` and the 12-point `mdsh_reuse` of versions before 3.4-3.6
-/// and 4.3-4.5 were scored one by one) is an error rather than silently ignored.
+/// know (a typo, or `tttt_procedures`, which `tttt_transactions` and `tttt_payable` replaced
+/// when 3.4 and 3.5 came to be scored one by one) is an error rather than silently ignored.
 pub fn parse_weights(json: &str) -> Result<IndexWeights, String> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
     let known = serde_json::to_value(IndexWeights::default()).map_err(|e| e.to_string())?;
@@ -323,4 +323,24 @@ async fn catalogue_facts(
         add(&mut total, used_anywhere, paid_anywhere);
     }
     Ok((per, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_parse_known_fields_and_refuse_others() {
+        let w = parse_weights(r#"{"tttt_transactions": 3, "mdsh_population": 4.5}"#).unwrap();
+        assert_eq!((w.tttt_transactions, w.mdsh_population), (3.0, 4.5));
+        assert_eq!(
+            w.tttt_paid_online, 6.0,
+            "missing fields keep their defaults"
+        );
+        let e = parse_weights(r#"{"tttt_procedures": 4}"#).unwrap_err();
+        assert!(e.contains("tttt_procedures"), "{e}");
+        assert!(parse_weights("[1, 2]").is_err());
+        assert!(parse_weights(r#"{"mdsh_reuse": "two"}"#).is_err());
+        assert!(parse_weights("not json").is_err());
+    }
 }

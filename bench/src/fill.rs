@@ -94,6 +94,7 @@ impl Plan {
             dossier_id: Uuid::now_v7(),
             expected_version: Some(0),
             idempotency: None,
+            files: Vec::new(),
             decide: Box::new(move |state, codes| {
                 let mut ctx = Ctx {
                     now,

@@ -338,6 +338,7 @@ impl Plan {
             dossier_id: Uuid::now_v7(),
             expected_version: Some(0),
             idempotency: None,
+            files: Vec::new(),
             decide: Box::new(move |state, codes| {
                 let mut ctx = Ctx {
                     now,
@@ -361,6 +362,7 @@ impl Plan {
             dossier_id: id,
             expected_version: None,
             idempotency: None,
+            files: Vec::new(),
             decide: Box::new(move |state, codes| {
                 let mut ctx = Ctx {
                     now,

@@ -28,6 +28,10 @@ pub struct Execute {
     pub idempotency: Option<(Uuid, String)>,
     /// The decision.
     pub decide: Decision,
+    /// Files to link to the dossier (and data-store entries) in the same transaction as the
+    /// events, so a submission and its documents commit together. Dropped when the command is
+    /// an idempotent repeat or appends no event.
+    pub files: Vec<crate::SaveFile>,
 }
 
 /// A dossier as read before a command: its state and the hash its log ends with. Handing it

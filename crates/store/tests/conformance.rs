@@ -15,6 +15,7 @@ use motcua_domain::dossier::{
     Applicant, Channel, Command, Ctx, DocumentRef, DomainError, Dossier, EventBody, ReturnMethod,
     SubmitData, decide,
 };
+use motcua_domain::files::{AttachmentKind, FileKey};
 use motcua_domain::procedure::{
     Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus,
 };
@@ -26,6 +27,7 @@ use motcua_store::{
     AdminUnit, CounterQuery, DossierQuery, Execute, Executed, ProcedureQuery, ProcedureRecord,
     Store, StoreError, TokenRecord, UserRecord,
 };
+use motcua_store::{DossierFile, FileRecord, SaveFile};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -235,6 +237,7 @@ conformance!(due_soon_lists_open_dossiers_by_appointment);
 conformance!(procedure_versions_and_changes);
 conformance!(inbound_failures_and_rejections);
 conformance!(integration_state_is_compare_and_set);
+conformance!(documents_commit_with_their_command);
 
 #[path = "conformance_outbox/mod.rs"]
 mod outbox_delivery;
@@ -361,6 +364,7 @@ fn job(id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command) -> Execute {
         dossier_id: id,
         expected_version: None,
         idempotency: None,
+        files: Vec::new(),
         decide: Box::new(move |state, codes| {
             let mut ctx = Ctx {
                 now,
@@ -736,6 +740,7 @@ async fn refusals_write_nothing(db: &mut Db) {
         dossier_id: Uuid::new_v4(),
         expected_version: None,
         idempotency: None,
+        files: Vec::new(),
         decide: Box::new(|_, codes| {
             codes
                 .allocate(&ag(CENTRE), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap())
@@ -2078,4 +2083,105 @@ async fn inbound_failures_and_rejections(db: &mut Db) {
     assert!(s.inbound("dvcqg", "c").await.unwrap().is_none());
     assert!(s.inbound("other", "a").await.unwrap().is_none());
     assert_eq!(s.inbound_list(1).await.unwrap().len(), 1);
+}
+
+/// A link of `bytes` (a file already uploaded) to dossier `id`, by `who`.
+fn link(id: Uuid, who: Uuid, bytes: &[u8], slot: &str) -> SaveFile {
+    let key = FileKey::of(bytes);
+    SaveFile {
+        file: FileRecord {
+            key: key.clone(),
+            size: bytes.len() as u64,
+            mime: "application/pdf".into(),
+            created_at: t0(),
+        },
+        vault: Vec::new(),
+        links: vec![DossierFile {
+            dossier_id: id,
+            kind: AttachmentKind::Component,
+            slot: slot.into(),
+            key,
+            name: format!("{slot}.pdf"),
+            uploaded_by: who,
+            uploaded_at: t0(),
+        }],
+    }
+}
+
+/// The files a command carries are linked in its transaction: with the events on success
+/// (also in a group-committed batch), not at all when the command is refused or is an
+/// idempotent repeat.
+async fn documents_commit_with_their_command(db: &mut Db) {
+    let s = db.store.clone();
+    let mut u = user("nguoinop-tep", Role::Citizen, None);
+    u.id = citizen(41).user_id;
+    s.create_user(u).await.unwrap();
+    let who = citizen(41);
+    // Two links of the same file to two slots, and a second file.
+    let id = Uuid::new_v4();
+    let mut j = with_key(
+        job(id, &who, t0(), submission(Channel::Online)),
+        &who,
+        "tep-1",
+    );
+    j.files = vec![
+        link(id, who.user_id, b"%PDF-1 don", "Đơn đề nghị"),
+        link(id, who.user_id, b"%PDF-1 don", "Bản sao"),
+        link(id, who.user_id, b"%PDF-1 anh", "Ảnh"),
+    ];
+    let done = s.execute(j).await.unwrap();
+    assert!(!done.replayed);
+    let mut slots: Vec<String> = s
+        .dossier_files(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(l, _)| l.slot)
+        .collect();
+    slots.sort();
+    assert_eq!(slots, ["Bản sao", "Đơn đề nghị", "Ảnh"]);
+
+    // A repeat of the same request links nothing (not even under its own fresh id).
+    let again_id = Uuid::new_v4();
+    let mut again = with_key(
+        job(again_id, &who, t0(), submission(Channel::Online)),
+        &who,
+        "tep-1",
+    );
+    again.files = vec![link(again_id, who.user_id, b"%PDF-1 khac", "Khác")];
+    assert!(s.execute(again).await.unwrap().replayed);
+    assert!(s.dossier_files(again_id).await.unwrap().is_empty());
+    assert_eq!(s.dossier_files(id).await.unwrap().len(), 3);
+    assert!(
+        s.file_record(&FileKey::of(b"%PDF-1 khac"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A refused command (a citizen cannot receive) links nothing.
+    let mut refused = job(id, &who, t0(), Command::Receive);
+    refused.files = vec![link(id, who.user_id, b"%PDF-1 bi tu choi", "Khác")];
+    assert!(s.execute(refused).await.is_err());
+    assert_eq!(s.dossier_files(id).await.unwrap().len(), 3);
+
+    // Many at once: each submission with its own document, group-committed together.
+    let tasks: Vec<_> = (0..24u32)
+        .map(|i| {
+            let s = s.clone();
+            let who = who.clone();
+            tokio::spawn(async move {
+                let id = Uuid::new_v4();
+                let body = format!("%PDF-1 tep {i}");
+                let mut j = job(id, &who, t0(), submission(Channel::Online));
+                j.files = vec![link(id, who.user_id, body.as_bytes(), "Đơn đề nghị")];
+                s.execute(j).await.unwrap();
+                id
+            })
+        })
+        .collect();
+    for t in tasks {
+        let id = t.await.unwrap();
+        assert_eq!(s.dossier_files(id).await.unwrap().len(), 1, "dossier {id}");
+    }
 }

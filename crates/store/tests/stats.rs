@@ -227,6 +227,7 @@ fn attested_job(
         dossier_id: id,
         expected_version: None,
         idempotency: None,
+        files: Vec::new(),
         decide: Box::new(move |state, codes| {
             let mut ctx = Ctx {
                 now,

@@ -392,7 +392,33 @@ async fn decide_and_write(
         let c = tx.client();
         let st = c.prepare_cached(WRITE).await.map_err(pg_err)?;
         let params = w.params();
-        let (written, committed) = tokio::join!(c.execute(&st, &params), c.batch_execute("COMMIT"));
+        // The documents of the commands written, in the same transaction and round trip.
+        let files = super::files::FileColumns::of(
+            jobs.iter()
+                .zip(&stages)
+                .filter(|(_, s)| matches!(s, Stage::Planned(..)))
+                .flat_map(|(j, _)| j.files.iter()),
+        );
+        let files_st = match files.is_empty() {
+            true => None,
+            false => Some(
+                c.prepare_cached(super::files::WRITE_FILES)
+                    .await
+                    .map_err(pg_err)?,
+            ),
+        };
+        let files_params = files.params();
+        let (linked, written, committed) = tokio::join!(
+            async {
+                match &files_st {
+                    Some(st) => c.execute(st, &files_params).await.map(|_| 0),
+                    None => Ok(0),
+                }
+            },
+            c.execute(&st, &params),
+            c.batch_execute("COMMIT")
+        );
+        let written = linked.and(written);
         match (written, committed) {
             (Err(e), Ok(())) => {
                 // Our COMMIT ended the failed transaction as a rollback.

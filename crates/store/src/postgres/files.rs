@@ -22,6 +22,117 @@ fn file(r: &Row, sha: usize, at: usize) -> Result<FileRecord> {
     })
 }
 
+/// Writes file records, data-store entries and dossier links in one statement; rows that exist
+/// are kept. Used alone and pipelined into a dossier command's transaction.
+pub(crate) const WRITE_FILES: &str = "
+WITH f AS (
+    INSERT INTO files (sha256, size, mime, created_at)
+    SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::timestamptz[])
+    ON CONFLICT (sha256) DO NOTHING
+), v AS (
+    INSERT INTO vault (owner, sha256, name, kind, added_at)
+    SELECT * FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+    ON CONFLICT (owner, sha256) DO NOTHING
+)
+INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
+SELECT * FROM UNNEST($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::uuid[],
+                     $16::timestamptz[])
+ON CONFLICT (dossier_id, sha256, kind, slot) DO NOTHING";
+
+/// The arrays [`WRITE_FILES`] takes, each row once (one statement may not insert a key twice).
+#[derive(Default)]
+pub(crate) struct FileColumns {
+    f_sha: Vec<String>,
+    f_size: Vec<i64>,
+    f_mime: Vec<String>,
+    f_at: Vec<chrono::DateTime<chrono::Utc>>,
+    v_owner: Vec<Uuid>,
+    v_sha: Vec<String>,
+    v_name: Vec<String>,
+    v_kind: Vec<&'static str>,
+    v_at: Vec<chrono::DateTime<chrono::Utc>>,
+    l_dossier: Vec<Uuid>,
+    l_kind: Vec<&'static str>,
+    l_slot: Vec<String>,
+    l_sha: Vec<String>,
+    l_name: Vec<String>,
+    l_by: Vec<Uuid>,
+    l_at: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
+impl FileColumns {
+    /// The columns of `all`, duplicates (same key of each table) dropped.
+    pub(crate) fn of<'a>(all: impl Iterator<Item = &'a SaveFile>) -> FileColumns {
+        let mut c = FileColumns::default();
+        let mut files = std::collections::HashSet::new();
+        let mut vault = std::collections::HashSet::new();
+        let mut links = std::collections::HashSet::new();
+        for s in all {
+            let f = &s.file;
+            if files.insert(f.key.hex().to_string()) {
+                c.f_sha.push(f.key.hex().to_string());
+                c.f_size.push(f.size as i64);
+                c.f_mime.push(f.mime.clone());
+                c.f_at.push(f.created_at);
+            }
+            for e in &s.vault {
+                if vault.insert((e.owner, e.key.hex().to_string())) {
+                    c.v_owner.push(e.owner);
+                    c.v_sha.push(e.key.hex().to_string());
+                    c.v_name.push(e.name.clone());
+                    c.v_kind.push(e.kind.as_str());
+                    c.v_at.push(e.added_at);
+                }
+            }
+            for d in &s.links {
+                let k = (
+                    d.dossier_id,
+                    d.key.hex().to_string(),
+                    d.kind.as_str(),
+                    d.slot.clone(),
+                );
+                if links.insert(k) {
+                    c.l_dossier.push(d.dossier_id);
+                    c.l_kind.push(d.kind.as_str());
+                    c.l_slot.push(d.slot.clone());
+                    c.l_sha.push(d.key.hex().to_string());
+                    c.l_name.push(d.name.clone());
+                    c.l_by.push(d.uploaded_by);
+                    c.l_at.push(d.uploaded_at);
+                }
+            }
+        }
+        c
+    }
+
+    /// Nothing to write.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.f_sha.is_empty()
+    }
+
+    /// The statement's parameters.
+    pub(crate) fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 16] {
+        [
+            &self.f_sha,
+            &self.f_size,
+            &self.f_mime,
+            &self.f_at,
+            &self.v_owner,
+            &self.v_sha,
+            &self.v_name,
+            &self.v_kind,
+            &self.v_at,
+            &self.l_dossier,
+            &self.l_kind,
+            &self.l_slot,
+            &self.l_sha,
+            &self.l_name,
+            &self.l_by,
+            &self.l_at,
+        ]
+    }
+}
+
 const VAULT_COLUMNS: &str =
     "v.owner, v.sha256, v.name, v.kind, v.added_at, f.size, f.mime, f.created_at";
 
@@ -48,70 +159,12 @@ impl PgStore {
         if all.is_empty() {
             return Ok(());
         }
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg_err)?;
-        for s in &all {
-            let f = &s.file;
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO files (sha256, size, mime, created_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (sha256) DO NOTHING",
-                )
-                .await
-                .map_err(pg_err)?;
-            tx.execute(
-                &st,
-                &[&f.key.hex(), &(f.size as i64), &f.mime, &f.created_at],
-            )
-            .await
-            .map_err(pg_err)?;
-            let st = tx
-            .prepare_cached(
-                "INSERT INTO vault (owner, sha256, name, kind, added_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (owner, sha256) DO NOTHING",
-            )
-            .await
-            .map_err(pg_err)?;
-            for e in &s.vault {
-                tx.execute(
-                    &st,
-                    &[
-                        &e.owner,
-                        &e.key.hex(),
-                        &e.name,
-                        &e.kind.as_str(),
-                        &e.added_at,
-                    ],
-                )
-                .await
-                .map_err(pg_err)?;
-            }
-            let st = tx
-            .prepare_cached(
-                "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (dossier_id, sha256, kind, slot) DO NOTHING",
-            )
-            .await
-            .map_err(pg_err)?;
-            for d in &s.links {
-                tx.execute(
-                    &st,
-                    &[
-                        &d.dossier_id,
-                        &d.kind.as_str(),
-                        &d.slot,
-                        &d.key.hex(),
-                        &d.name,
-                        &d.uploaded_by,
-                        &d.uploaded_at,
-                    ],
-                )
-                .await
-                .map_err(pg_err)?;
-            }
-        }
-        tx.commit().await.map_err(pg_err)
+        let c = self.conn().await?;
+        let st = c.prepare_cached(WRITE_FILES).await.map_err(pg_err)?;
+        let cols = FileColumns::of(all.iter());
+        // One statement is one implicit transaction.
+        c.execute(&st, &cols.params()).await.map_err(pg_err)?;
+        Ok(())
     }
 
     pub(crate) async fn file_record(&self, k: &FileKey) -> Result<Option<FileRecord>> {

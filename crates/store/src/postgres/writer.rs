@@ -434,7 +434,29 @@ async fn run(
     }
     let c = tx.client();
     let write = c.prepare_cached(WRITE).await.map_err(pg_err)?;
-    let (written, committed) = tokio::join!(c.execute(&write, &params), c.batch_execute("COMMIT"));
+    // The documents' links, in the same transaction and the same round trip.
+    let files = super::files::FileColumns::of(job.files.iter());
+    let files_st = match files.is_empty() {
+        true => None,
+        false => Some(
+            c.prepare_cached(super::files::WRITE_FILES)
+                .await
+                .map_err(pg_err)?,
+        ),
+    };
+    let files_params = files.params();
+    let (linked, written, committed) = tokio::join!(
+        async {
+            match &files_st {
+                Some(st) => c.execute(st, &files_params).await.map(|_| 0),
+                None => Ok(0),
+            }
+        },
+        c.execute(&write, &params),
+        c.batch_execute("COMMIT")
+    );
+    // A failed link aborts the transaction: the write then fails too, for that reason.
+    let written = linked.and(written);
     // After a failed write the server ends the transaction with our COMMIT as a rollback.
     match (written, committed) {
         (Err(e), Ok(())) => {

@@ -69,6 +69,62 @@ fn vault(raw: VaultRaw) -> Result<(VaultEntry, FileRecord)> {
     ))
 }
 
+/// Writes file records, data-store entries and dossier links; rows that exist are kept. Runs
+/// inside the caller's transaction (the writer's batch).
+pub(crate) fn write_files(c: &rusqlite::Connection, all: &[SaveFile]) -> Result<()> {
+    for s in all {
+        let f = &s.file;
+        c.prepare_cached(
+            "INSERT INTO files (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .map_err(db_err)?
+        .execute(params![
+            f.key.hex(),
+            f.size as i64,
+            f.mime,
+            ts(f.created_at)
+        ])
+        .map_err(db_err)?;
+        let mut v = c
+            .prepare_cached(
+                "INSERT INTO vault (owner, sha256, name, kind, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (owner, sha256) DO NOTHING",
+            )
+            .map_err(db_err)?;
+        for e in &s.vault {
+            v.execute(params![
+                e.owner.to_string(),
+                e.key.hex(),
+                e.name,
+                e.kind.as_str(),
+                ts(e.added_at)
+            ])
+            .map_err(db_err)?;
+        }
+        let mut l = c
+            .prepare_cached(
+                "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (dossier_id, sha256, kind, slot) DO NOTHING",
+            )
+            .map_err(db_err)?;
+        for d in &s.links {
+            l.execute(params![
+                d.dossier_id.to_string(),
+                d.kind.as_str(),
+                d.slot,
+                d.key.hex(),
+                d.name,
+                d.uploaded_by.to_string(),
+                ts(d.uploaded_at)
+            ])
+            .map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub(crate) async fn save_file(&self, s: SaveFile) -> Result<()> {
         self.save_files(vec![s]).await
@@ -78,55 +134,7 @@ impl SqliteStore {
         if all.is_empty() {
             return Ok(());
         }
-        self.admin(move |c| {
-            for s in &all {
-            let f = &s.file;
-            c.prepare_cached(
-                "INSERT INTO files (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (sha256) DO NOTHING",
-            )
-            .map_err(db_err)?
-            .execute(params![f.key.hex(), f.size as i64, f.mime, ts(f.created_at)])
-            .map_err(db_err)?;
-            let mut v = c
-                .prepare_cached(
-                    "INSERT INTO vault (owner, sha256, name, kind, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (owner, sha256) DO NOTHING",
-                )
-                .map_err(db_err)?;
-            for e in &s.vault {
-                v.execute(params![
-                    e.owner.to_string(),
-                    e.key.hex(),
-                    e.name,
-                    e.kind.as_str(),
-                    ts(e.added_at)
-                ])
-                .map_err(db_err)?;
-            }
-            let mut l = c
-                .prepare_cached(
-                    "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (dossier_id, sha256, kind, slot) DO NOTHING",
-                )
-                .map_err(db_err)?;
-            for d in &s.links {
-                l.execute(params![
-                    d.dossier_id.to_string(),
-                    d.kind.as_str(),
-                    d.slot,
-                    d.key.hex(),
-                    d.name,
-                    d.uploaded_by.to_string(),
-                    ts(d.uploaded_at)
-                ])
-                .map_err(db_err)?;
-            }
-            }
-            Ok(())
-        })
-        .await
+        self.admin(move |c| write_files(c, &all)).await
     }
 
     pub(crate) async fn file_record(&self, k: &FileKey) -> Result<Option<FileRecord>> {

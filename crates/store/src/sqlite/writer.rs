@@ -378,6 +378,7 @@ fn execute(conn: &Connection, ex: Execute, snaps: &mut SnapIds) -> Result<Execut
     }
     let p = plan(ex.dossier_id, before, &last_hash, &events)?;
     write_plan(conn, &id, &p, &Compacted::of(&p), &ex.idempotency, snaps)?;
+    super::files::write_files(conn, &ex.files)?;
     Ok(Executed {
         dossier: p.after,
         events,
@@ -583,6 +584,7 @@ fn write_prepared(conn: &Connection, pr: Prepared, snaps: &mut SnapIds) -> Resul
         &pr.job.idempotency,
         snaps,
     )?;
+    super::files::write_files(conn, &pr.job.files)?;
     Ok(Executed {
         dossier: pr.plan.after,
         events: pr.events,

@@ -223,6 +223,7 @@ pub(crate) fn job(
         dossier_id: id,
         expected_version,
         idempotency,
+        files: Vec::new(),
         decide: Box::new(move |state, codes| {
             // Deadlines run on the calendar of the agency that received the dossier.
             let receiving = match (state, &cmd) {
@@ -497,9 +498,21 @@ pub async fn submit(
     }
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key (or someone else's file).
-    crate::api::files::check_documents(&s, &actor, &documents, None).await?;
-    let linked = documents.clone();
+    let checked = crate::api::files::check_documents(&s, &actor, &documents, None).await?;
+    // Read before the submission's own links are written: only earlier dossiers count.
     let att = attestation(&s, &actor, &applicant, &documents).await?;
+    let id = Uuid::now_v7();
+    // The documents are linked in the submission's own transaction.
+    let files = crate::api::files::document_links(
+        &s,
+        &actor,
+        // Components land in no data store: the owner is not needed.
+        (id, None),
+        &documents,
+        AttachmentKind::Component,
+        &checked,
+    )
+    .await?;
     let cmd = Command::Submit(Box::new(SubmitData {
         procedure: rec.version.snapshot(&receiving, &competent),
         applicant,
@@ -514,28 +527,18 @@ pub async fn submit(
         origin: None,
         postal,
     }));
-    let id = Uuid::now_v7();
-    let done = s
-        .store
-        .execute(attested_job(
-            &s,
-            // A fresh id: nothing may exist under it yet.
-            id,
-            actor.clone(),
-            cmd,
-            att,
-            req.note,
-            key.map(|k| (actor.user_id, k)),
-        ))
-        .await?;
-    crate::api::files::link_documents(
+    let mut submit = attested_job(
         &s,
-        &actor,
-        &done.dossier,
-        &linked,
-        AttachmentKind::Component,
-    )
-    .await;
+        // A fresh id: nothing may exist under it yet.
+        id,
+        actor.clone(),
+        cmd,
+        att,
+        req.note,
+        key.map(|k| (actor.user_id, k)),
+    );
+    submit.files = files;
+    let done = s.store.execute(submit).await?;
     let status = if done.replayed {
         StatusCode::OK
     } else {
@@ -937,24 +940,21 @@ pub(crate) async fn perform(
         }
         _ => None,
     };
-    if let Some((docs, _)) = &carried {
-        crate::api::files::check_documents(s, actor, docs, Some(current.get())).await?;
+    let mut files = Vec::new();
+    if let Some((docs, kind)) = &carried {
+        let d = current.get();
+        let checked = crate::api::files::check_documents(s, actor, docs, Some(d)).await?;
+        files = crate::api::files::document_links(s, actor, (id, d.owner), docs, *kind, &checked)
+            .await?;
     }
     // The state just read and authorized is where the command starts (checked again on write).
     let head = Head {
         dossier: current.into_inner(),
         last_hash,
     };
-    let done = s
-        .store
-        .execute_from(
-            job(s, id, actor.clone(), cmd, note, expected_version, None),
-            head,
-        )
-        .await?;
-    if let Some((docs, kind)) = &carried {
-        crate::api::files::link_documents(s, actor, &done.dossier, docs, *kind).await;
-    }
+    let mut step = job(s, id, actor.clone(), cmd, note, expected_version, None);
+    step.files = files;
+    let done = s.store.execute_from(step, head).await?;
     visible(actor, done.dossier)
 }
 

@@ -622,15 +622,26 @@ fn may_attach(actor: &Actor, d: &Dossier, kind: AttachmentKind) -> Result<(), Ap
 }
 
 /// Whether `actor` may use the file `key`: it is in their data store, or (staff) one of their
-/// agency's staff uploaded or linked it, or it belongs to `dossier` already.
+/// agency's staff uploaded or linked it, or it belongs to `dossier` already. Returns the name
+/// it has in the caller's data store, if it is there.
 async fn may_use(
     s: &AppState,
     actor: &Actor,
     key: &FileKey,
     dossier: Option<&Dossier>,
 ) -> Result<Option<String>, ApiError> {
-    if let Some((e, _)) = s.store.vault_entry(actor.user_id, key).await? {
-        return Ok(Some(e.name));
+    Ok(usable(s, actor, key, dossier).await?.map(|(name, _)| name))
+}
+
+/// [`may_use`], with the file's record when the data store gave it (spares a read later).
+async fn usable(
+    s: &AppState,
+    actor: &Actor,
+    key: &FileKey,
+    dossier: Option<&Dossier>,
+) -> Result<Option<(String, FileRecord)>, ApiError> {
+    if let Some((e, record)) = s.store.vault_entry(actor.user_id, key).await? {
+        return Ok(Some((e.name, record)));
     }
     if actor.role.is_staff()
         && let Some(a) = &actor.agency
@@ -892,6 +903,11 @@ pub async fn download(
     serve(&s, &record, &link.name, inline).await
 }
 
+/// The files a command names, checked by [`check_documents`]: each key once, with its record
+/// and data-store name when the check read them.
+#[derive(Default)]
+pub struct CheckedFiles(Vec<(FileKey, Option<(String, FileRecord)>)>);
+
 /// Checks the file keys of `docs` before a submission, supplement or result: each must be
 /// `sha256:<hex>` of a file the caller may use (their data store; for staff also their
 /// agency's uploads; for an existing dossier also its own files). 422 otherwise.
@@ -900,8 +916,8 @@ pub async fn check_documents(
     actor: &Actor,
     docs: &[DocumentRef],
     dossier: Option<&Dossier>,
-) -> Result<(), ApiError> {
-    let mut checked: Vec<FileKey> = Vec::new();
+) -> Result<CheckedFiles, ApiError> {
+    let mut checked = CheckedFiles::default();
     for (i, doc) in docs.iter().enumerate() {
         let Some(raw) = &doc.file else { continue };
         let field = format!("documents[{i}].file");
@@ -912,65 +928,54 @@ pub async fn check_documents(
             )
         })?;
         // The same file named for several documents is checked once.
-        if checked.contains(&key) {
+        if checked.0.iter().any(|(k, _)| *k == key) {
             continue;
         }
-        checked.push(key.clone());
-        may_use(s, actor, &key, dossier)
+        let found = usable(s, actor, &key, dossier)
             .await
             .map_err(|e| ApiError::invalid(&field, e.0.detail))?;
+        checked.0.push((key, found));
     }
-    Ok(())
+    Ok(checked)
 }
 
-/// Records the links of `docs` to the dossier after a command that carried them was written;
-/// result documents also land in the applicant's data store. Failures are logged, not
-/// returned: the command is done, and the dossier's log still names the files.
-pub async fn link_documents(
+/// The links of `docs` to dossier `dossier_id` (owned by `owner`), to be written with the
+/// command that carries them ([`motcua_store::Execute::files`]), built from what
+/// [`check_documents`] found: a file it did not read is read here. Result documents also land
+/// in the owner's data store.
+pub async fn document_links(
     s: &AppState,
     actor: &Actor,
-    d: &Dossier,
+    (dossier_id, owner): (Uuid, Option<Uuid>),
     docs: &[DocumentRef],
     kind: AttachmentKind,
-) {
+    checked: &CheckedFiles,
+) -> Result<Vec<SaveFile>, ApiError> {
     let now = Utc::now();
     let mut batch: Vec<SaveFile> = Vec::new();
     for doc in docs {
         let Some(key) = doc.file.as_deref().and_then(FileKey::parse_ref) else {
             continue;
         };
-        // The same file named for several documents is looked up once.
-        let known = batch.iter().find(|f| f.file.key == key).map(|f| {
-            (
-                f.file.clone(),
-                f.links.first().map(|l| l.name.clone()).unwrap_or_default(),
-            )
-        });
-        let found = match known {
-            Some(k) => Ok(Some(k)),
+        let known = checked
+            .0
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, f)| f.clone());
+        let (name, record) = match known {
+            Some(x) => x,
             None => {
-                async {
-                    let Some(record) = s.store.file_record(&key).await? else {
-                        return Ok(None);
-                    };
-                    let name = match s.store.vault_entry(actor.user_id, &key).await? {
-                        Some((e, _)) => e.name,
-                        None => fallback_name(&doc.name, &record),
-                    };
-                    Ok::<_, motcua_store::StoreError>(Some((record, name)))
-                }
-                .await
+                let Some(record) = s.store.file_record(&key).await? else {
+                    return Err(ApiError::invalid("documents", "no such file"));
+                };
+                let name = match s.store.vault_entry(actor.user_id, &key).await? {
+                    Some((e, _)) => e.name,
+                    None => fallback_name(&doc.name, &record),
+                };
+                (name, record)
             }
         };
-        let (record, name) = match found {
-            Ok(Some(x)) => x,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, dossier = %d.id, file = %key, "linking a document failed");
-                continue;
-            }
-        };
-        let vault = match (kind, d.owner) {
+        let vault = match (kind, owner) {
             (AttachmentKind::Result, Some(owner)) => vec![VaultEntry {
                 owner,
                 key: key.clone(),
@@ -984,7 +989,7 @@ pub async fn link_documents(
             file: record,
             vault,
             links: vec![DossierFile {
-                dossier_id: d.id,
+                dossier_id,
                 kind,
                 slot: doc.name.clone(),
                 key: key.clone(),
@@ -994,10 +999,7 @@ pub async fn link_documents(
             }],
         });
     }
-    // One write for all of them.
-    if let Err(e) = s.store.save_files(batch).await {
-        tracing::warn!(error = %e, dossier = %d.id, "linking the documents failed");
-    }
+    Ok(batch)
 }
 
 #[cfg(test)]

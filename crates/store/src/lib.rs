@@ -15,6 +15,7 @@ mod model;
 pub mod outbox;
 pub mod payments;
 mod plan;
+pub mod portal;
 pub mod postgres;
 mod queue;
 mod snapshot;
@@ -675,6 +676,12 @@ impl Store {
         dispatch!(self, s => s.agency_holds_file(agency, key).await)
     }
 
+    /// Whether `key` is linked to any dossier already (a component, supplement, attachment or
+    /// result of it): a later dossier naming it re-uses digitized data (766 indicator 4.3).
+    pub async fn file_in_dossiers(&self, key: &motcua_domain::files::FileKey) -> Result<bool> {
+        dispatch!(self, s => s.file_in_dossiers(key).await)
+    }
+
     /// The integration state stored under `name` (see [`state`]).
     pub async fn state(&self, name: &str) -> Result<Option<state::StateEntry>> {
         dispatch!(self, s => s.state(name).await)
@@ -787,8 +794,11 @@ impl Store {
     }
 
     /// Checks every dossier's hash chain and that folding its events gives the stored state and
-    /// the stored counters.
+    /// the stored counters; and that the dossiers counted as synced to the national portal
+    /// agree with the dossiers and the outbox ([`portal`]).
     pub async fn verify(&self) -> Result<VerifyReport> {
-        dispatch!(self, s => s.verify().await)
+        let mut r = dispatch!(self, s => s.verify().await)?;
+        r.problems.extend(self.check_portal_synced().await?);
+        Ok(r)
     }
 }

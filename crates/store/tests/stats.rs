@@ -9,8 +9,10 @@ use motcua_domain::agency::{Actor, Role};
 use motcua_domain::calendar::{Calendar, CalendarSettings, DayException, DayKind};
 use motcua_domain::codes::AgencyCode;
 use motcua_domain::dossier::{
-    Applicant, Channel, Command, Ctx, DocumentRef, ReturnMethod, SubmitData, decide,
+    Applicant, Attestation, Channel, Command, Ctx, DocumentRef, IDENTITY_POPULATION_DB,
+    IdentityCheck, ReturnMethod, SubmitData, attest, decide,
 };
+use motcua_domain::payment::PaymentMethod;
 use motcua_domain::procedure::{
     Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus,
 };
@@ -83,7 +85,8 @@ fn procedure(i: u8) -> (ProcedureVersion, &'static str) {
         levels: vec![Level::Province],
         online_level: level,
         time_limit: limit,
-        fee_vnd: 50_000,
+        // One procedure is free: its dossiers never count for 3.6.
+        fee_vnd: if i % 4 == 2 { 0 } else { 50_000 },
         documents: vec![],
         decision_no: "1/QĐ-UBND".into(),
         competent_agency: Some(ag(competent)),
@@ -101,6 +104,8 @@ struct Plan {
     procedure: u8,
     channel: u8,
     digitized: bool,
+    /// The desk attests a re-used component (when there is a file) and a confirmed identity.
+    attested: bool,
     start_hours: i64,
     steps: Vec<(u8, i64, bool)>,
 }
@@ -111,16 +116,20 @@ fn plans() -> impl Strategy<Value = Vec<Plan>> {
             0u8..4,
             0u8..3,
             any::<bool>(),
+            any::<bool>(),
             0i64..24 * 40,
             prop::collection::vec((0u8..32, 0i64..40, any::<bool>()), 0..16),
         )
-            .prop_map(|(procedure, channel, digitized, start_hours, steps)| Plan {
-                procedure,
-                channel,
-                digitized,
-                start_hours,
-                steps,
-            }),
+            .prop_map(
+                |(procedure, channel, digitized, attested, start_hours, steps)| Plan {
+                    procedure,
+                    channel,
+                    digitized,
+                    attested,
+                    start_hours,
+                    steps,
+                },
+            ),
         1..10,
     )
 }
@@ -173,6 +182,23 @@ fn command(choice: u8, file: bool, now: DateTime<Utc>, due: Option<DateTime<Utc>
             reason: "Cần xác minh".into(),
             new_due_at: due.unwrap_or(now) + Duration::days(3),
         },
+        // Fees: paid online (the owner), in cash at the desk, waived in part or whole.
+        28 | 29 => Command::RecordPayment {
+            reference: format!("PAY-{choice}-{}", now.timestamp()),
+            amount_vnd: if choice == 28 { 25_000 } else { 20_000 },
+            method: if choice == 28 {
+                PaymentMethod::Online
+            } else {
+                PaymentMethod::Cash
+            },
+            transaction_id: None,
+            receipt: None,
+            receipt_no: None,
+        },
+        30 | 31 => Command::ExemptFee {
+            amount_vnd: if choice == 30 { 10_000 } else { 50_000 },
+            reason: "Miễn theo quy định".into(),
+        },
         _ if file => Command::Rate {
             score: (now.timestamp() % 5 + 1) as u8,
             comment: None,
@@ -185,6 +211,17 @@ fn command(choice: u8, file: bool, now: DateTime<Utc>, due: Option<DateTime<Utc>
 }
 
 fn job(id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command, cal: Arc<Calendar>) -> Execute {
+    attested_job(id, who, now, cmd, cal, Attestation::default())
+}
+
+fn attested_job(
+    id: Uuid,
+    who: &Actor,
+    now: DateTime<Utc>,
+    cmd: Command,
+    cal: Arc<Calendar>,
+    att: Attestation,
+) -> Execute {
     let who = who.clone();
     Execute {
         dossier_id: id,
@@ -198,7 +235,9 @@ fn job(id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command, cal: Arc<Calenda
                 calendar: &cal,
                 codes,
             };
-            decide(state, &cmd, None, &mut ctx)
+            let mut evs = decide(state, &cmd, None, &mut ctx)?;
+            attest(&mut evs, &att)?;
+            Ok(evs)
         }),
     }
 }
@@ -239,7 +278,7 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
             procedure: p.snapshot(&ag(CENTRE), &ag(competent)),
             applicant: Applicant {
                 name: "Lê Văn Cường".into(),
-                personal_id: None,
+                personal_id: plan.attested.then(|| "068095001234".parse().unwrap()),
                 phone: None,
                 email: None,
                 address: None,
@@ -259,7 +298,17 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
             origin: None,
             postal: None,
         }));
-        s.execute(job(id, submitter, now, submit, cal.clone()))
+        let att = Attestation {
+            reused: if plan.attested && plan.digitized {
+                vec!["Đơn".into()]
+            } else {
+                vec![]
+            },
+            identity: plan.attested.then(|| IdentityCheck {
+                source: IDENTITY_POPULATION_DB.into(),
+            }),
+        };
+        s.execute(attested_job(id, submitter, now, submit, cal.clone(), att))
             .await
             .expect("submission");
         ids.push(id);
@@ -267,7 +316,7 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
             now += Duration::hours(*hours) + Duration::minutes(17);
             let due = s.dossier(id).await.unwrap().and_then(|d| d.due_at);
             // Half the time, move the dossier along its happy path; else try anything.
-            let choices: Vec<u8> = if *choice >= 16 {
+            let choices: Vec<u8> = if (16..28).contains(choice) {
                 vec![0, 15, 12, 9, 6, 3, 11, 5]
             } else {
                 vec![*choice]
@@ -381,8 +430,17 @@ async fn rebuild_restores_the_counters() {
             procedure: i,
             channel: i % 3,
             digitized: i % 2 == 0,
+            attested: i % 3 == 0,
             start_hours: 30 * i as i64,
-            steps: (0..10).map(|j| (16 + j, 20, j % 2 == 0)).collect(),
+            // The happy path, with an online payment, a cash payment and a waiver on the way.
+            steps: (0..14)
+                .map(|j| match j {
+                    2 | 4 => (28, 20, true),
+                    6 | 8 => (29, 20, true),
+                    10 => (30, 20, true),
+                    _ => (16 + j.min(11), 20, j % 2 == 0),
+                })
+                .collect(),
         })
         .collect();
     exercise(&s, &plans, &[5], &[(0, 40)]).await;
@@ -394,6 +452,17 @@ async fn rebuild_restores_the_counters() {
         .await
         .unwrap();
     assert!(!before.is_empty());
+    let mut total = motcua_domain::stats::Form06Row::default();
+    for r in before.values() {
+        total.merge(r);
+    }
+    // Online dossiers settle their fee online, paper ones in cash with a waiver for the rest.
+    assert!(total.fees_settled > total.fees_settled_online, "{total:?}");
+    assert!(total.fees_settled_online > 0, "{total:?}");
+    assert!(
+        total.received_reused > 0 && total.received_identified > 0,
+        "{total:?}"
+    );
     {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();

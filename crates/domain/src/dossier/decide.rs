@@ -634,6 +634,8 @@ fn submit(data: &SubmitData, ctx: &mut Ctx) -> Result<(AgencyCode, Vec<EventBody
         postal_tracking: data.postal_tracking.clone(),
         origin: data.origin.clone(),
         postal: data.postal.clone().filter(|p| !p.is_empty()),
+        reused: Vec::new(),
+        identity: None,
     }];
     // Online dossiers (also those filed elsewhere) wait for the desk to receive them.
     if owner.is_none() && data.receive && data.origin.is_none() {
@@ -1318,4 +1320,66 @@ pub(super) fn pause_kind(body: &EventBody) -> Option<PauseKind> {
         EventBody::PaymentRequested { .. } => Some(PauseKind::Payment),
         _ => None,
     }
+}
+
+/// What the web layer attests of a submission beyond what the applicant sent: the components
+/// whose file is digitized data of an earlier dossier (766 indicator 4.3) and how the
+/// applicant's identity was confirmed (4.5). Never read from a request body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attestation {
+    /// Names of submitted components (with a file) that re-use an earlier dossier's file.
+    pub reused: Vec<String>,
+    /// The identity check, if one was made against a national source.
+    pub identity: Option<super::IdentityCheck>,
+}
+
+/// Writes `att` into the `Submitted` event among `events` (the output of [`decide`] for a
+/// submission), after checking it against that event: each re-used name is a component with a
+/// file, and an identity is confirmed only for an applicant with a personal ID from a known
+/// source. Events of other commands are left alone.
+pub fn attest(events: &mut [Event], att: &Attestation) -> Result<(), DomainError> {
+    for ev in events.iter_mut() {
+        let EventBody::Submitted {
+            documents,
+            applicant,
+            reused,
+            identity,
+            ..
+        } = &mut ev.body
+        else {
+            continue;
+        };
+        for name in &att.reused {
+            if !documents
+                .iter()
+                .any(|d| d.name == *name && d.file.is_some())
+            {
+                return Err(DomainError::Invalid {
+                    field: "reused",
+                    reason: format!("«{name}» is not a submitted component with a file"),
+                });
+            }
+        }
+        if let Some(i) = &att.identity {
+            if i.source != super::IDENTITY_POPULATION_DB && i.source != super::IDENTITY_VNEID {
+                return Err(DomainError::Invalid {
+                    field: "identity",
+                    reason: format!("unknown identity source `{}`", i.source),
+                });
+            }
+            if applicant.personal_id.is_none() {
+                return Err(DomainError::Invalid {
+                    field: "identity",
+                    reason: "an identity is confirmed for a personal ID: the applicant has none"
+                        .into(),
+                });
+            }
+        }
+        let mut names = att.reused.clone();
+        names.sort();
+        names.dedup();
+        *reused = names;
+        *identity = att.identity.clone();
+    }
+    Ok(())
 }

@@ -8,7 +8,9 @@ pub mod notice;
 pub mod postal;
 
 pub use apply::{apply, replay};
-pub use decide::{CodeAllocator, Command, Ctx, SubmitData, decide, valid_postal_tracking};
+pub use decide::{
+    Attestation, CodeAllocator, Command, Ctx, SubmitData, attest, decide, valid_postal_tracking,
+};
 pub use derive::{
     CounterDelta, EMAIL_TOPIC, EMC_TOPIC, OutboxMessage, SMS_TOPIC, ZALO_TOPIC, counter_deltas,
     event_hash, outbox_messages,
@@ -127,6 +129,21 @@ pub struct Origin {
 /// The system name of the national public service portal in an [`Origin`].
 pub const ORIGIN_DVCQG: &str = "dvcqg";
 
+/// How the applicant's identity was confirmed against a national source when the dossier was
+/// submitted (766 indicator 4.5, "use of the population database"): set by the web layer where
+/// it knows it, never by the client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IdentityCheck {
+    /// The source: [`IDENTITY_POPULATION_DB`] (a desk officer's lookup in the national
+    /// population database) or [`IDENTITY_VNEID`] (a VNeID-verified account).
+    pub source: String,
+}
+
+/// [`IdentityCheck::source`] of a lookup in the national population database (CSDLQG về dân cư).
+pub const IDENTITY_POPULATION_DB: &str = "csdlqgdc";
+/// [`IdentityCheck::source`] of an account verified with VNeID.
+pub const IDENTITY_VNEID: &str = "vneid";
+
 /// A document attached to a dossier (a file in the blob store, or a paper component noted).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentRef {
@@ -211,6 +228,14 @@ pub struct Dossier {
     /// The system it was filed on, when not here (the national portal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// Components whose file is digitized data re-used from an earlier dossier (a component or
+    /// a result of it), by name (absent from older states).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reused: Vec<String>,
+    /// How the applicant's identity was confirmed at submission, if it was (absent from older
+    /// states).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityCheck>,
     /// Agency whose desk received it.
     #[schema(value_type = String)]
     pub receiving_agency: AgencyCode,
@@ -363,6 +388,13 @@ pub enum EventBody {
         /// Postal service asked for at submission (absent from older events).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         postal: Option<postal::PostalChoice>,
+        /// Components re-using digitized data of an earlier dossier, by name (absent when none,
+        /// so older events keep their hashes).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reused: Vec<String>,
+        /// The applicant's identity as confirmed against a national source (absent when not).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<IdentityCheck>,
     },
     /// The desk received it: code and appointment issued (receipt, form 01).
     Received {

@@ -22,6 +22,20 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
             if !after.documents.is_empty() && after.documents.iter().all(|d| d.file.is_some()) {
                 add(day, Figure::ReceivedDigitized, 1);
             }
+            if !after.reused.is_empty() {
+                add(day, Figure::ReceivedReused, 1);
+            }
+            if after.identity.is_some() {
+                add(day, Figure::ReceivedIdentified, 1);
+            }
+        }
+        EventBody::FeePaid { .. } | EventBody::FeeExempted { .. } => {
+            if let Some(online) = before.and_then(|b| fee_settled_by(b, after, &ev.body)) {
+                add(day, Figure::FeeSettled, 1);
+                if online {
+                    add(day, Figure::FeeSettledOnline, 1);
+                }
+            }
         }
         EventBody::ResultReady {
             timeliness,
@@ -75,6 +89,26 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
         }
     }
     out
+}
+
+/// Whether `ev` (a payment or a waiver, moving the dossier from `before` to `after`) is the one
+/// after which what was paid and waived first covers the procedure's fee (> 0), with something
+/// paid: `Some(true)` when that payment was made online, `Some(false)` otherwise (at the
+/// counter, or a waiver covering the rest); `None` when it settles nothing or the fee was waived
+/// whole (3.6 leaves zero-fee and exempted dossiers out).
+fn fee_settled_by(before: &Dossier, after: &Dossier, ev: &EventBody) -> Option<bool> {
+    let fee = after.procedure.fee_vnd;
+    let covered = |d: &Dossier| d.fees.paid_vnd + d.fees.exempted_vnd;
+    if fee <= 0 || covered(before) >= fee || covered(after) < fee || after.fees.paid_vnd <= 0 {
+        return None;
+    }
+    Some(matches!(
+        ev,
+        EventBody::FeePaid {
+            method: crate::payment::PaymentMethod::Online,
+            ..
+        }
+    ))
 }
 
 /// The first day of `d`'s month.

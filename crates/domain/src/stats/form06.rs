@@ -79,6 +79,21 @@ pub struct Form06Row {
     pub rated_satisfied: i64,
     /// Sum of the scores given in the period.
     pub rating_sum: i64,
+    /// Received in the period with a component re-using digitized data of an earlier dossier
+    /// (service index 4.3; not a form 06 column).
+    #[serde(default)]
+    pub received_reused: i64,
+    /// Received in the period with the applicant's identity confirmed against the population
+    /// database or VNeID (service index 4.5; not a form 06 column).
+    #[serde(default)]
+    pub received_identified: i64,
+    /// Dossiers whose procedure fee was settled in the period with a payment (service index
+    /// 3.6; not a form 06 column).
+    #[serde(default)]
+    pub fees_settled: i64,
+    /// Of them, settled by an online payment (service index 3.6).
+    #[serde(default)]
+    pub fees_settled_online: i64,
 }
 
 /// Rates of a row, in percent; `None` when the denominator is zero.
@@ -139,6 +154,10 @@ impl Form06Row {
             (Figure::Rated, _) => self.rated += v,
             (Figure::RatedSatisfied, _) => self.rated_satisfied += v,
             (Figure::RatingSum, _) => self.rating_sum += v,
+            (Figure::ReceivedReused, _) => self.received_reused += v,
+            (Figure::ReceivedIdentified, _) => self.received_identified += v,
+            (Figure::FeeSettled, _) => self.fees_settled += v,
+            (Figure::FeeSettledOnline, _) => self.fees_settled_online += v,
         }
     }
 
@@ -165,6 +184,10 @@ impl Form06Row {
         self.rated += o.rated;
         self.rated_satisfied += o.rated_satisfied;
         self.rating_sum += o.rating_sum;
+        self.received_reused += o.received_reused;
+        self.received_identified += o.received_identified;
+        self.fees_settled += o.fees_settled;
+        self.fees_settled_online += o.fees_settled_online;
     }
 
     /// Received in the period, every channel.

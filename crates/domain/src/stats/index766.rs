@@ -29,16 +29,22 @@ pub struct IndexWeights {
     pub clgq_used: f64,
     /// 3.3 online dossier rate, full points from 50 % (unconfirmed: 6).
     pub clgq_online_dossiers: f64,
-    /// Payment: procedures with online-payment transactions and payable on the portal (4).
-    pub tttt_procedures: f64,
+    /// 3.4 fee-bearing procedures with online-payment transactions in the period ([TH]: 2).
+    pub tttt_transactions: f64,
+    /// 3.5 fee-bearing procedures payable online, full points from 80 % ([TH]: 2).
+    pub tttt_payable: f64,
     /// 3.6 dossiers paid online, full points from 30 % (6).
     pub tttt_paid_online: f64,
     /// 4.1 electronic results (unconfirmed: 6).
     pub mdsh_e_results: f64,
     /// 4.2 digitized dossiers, full points from 80 % (unconfirmed: 4).
     pub mdsh_digitized: f64,
-    /// 4.3-4.5 re-use of data, data warehouse, population database (unconfirmed: 12).
+    /// 4.3 dossiers re-using digitized data, full points from 80 % ([TH]: 2).
     pub mdsh_reuse: f64,
+    /// 4.4 dossiers connected to the national data warehouse (unconfirmed: 5; not ours).
+    pub mdsh_warehouse: f64,
+    /// 4.5 use of the population database (unconfirmed: 5).
+    pub mdsh_population: f64,
     /// 5.1-5.3 feedback (PAKN) handling (unofficial split 5 + 5 + 2).
     pub mdhl_feedback: f64,
     /// 5.4 satisfaction with procedures, full points from 90 % (unofficial: 6).
@@ -56,11 +62,14 @@ impl Default for IndexWeights {
             clgq_offered: 2.0,
             clgq_used: 4.0,
             clgq_online_dossiers: 6.0,
-            tttt_procedures: 4.0,
+            tttt_transactions: 2.0,
+            tttt_payable: 2.0,
             tttt_paid_online: 6.0,
             mdsh_e_results: 6.0,
             mdsh_digitized: 4.0,
-            mdsh_reuse: 12.0,
+            mdsh_reuse: 2.0,
+            mdsh_warehouse: 5.0,
+            mdsh_population: 5.0,
             mdhl_feedback: 12.0,
             mdhl_satisfaction: 6.0,
         }
@@ -84,6 +93,19 @@ pub struct CatalogueFacts {
     pub published: i64,
     /// Of them, published at least five working days before that date.
     pub published_on_time: i64,
+    /// Procedures in scope with a fee (lệ phí, phí > 0).
+    #[serde(default)]
+    pub fee_bearing: i64,
+    /// Of them, payable online here (online service and the payment platform configured).
+    #[serde(default)]
+    pub fee_payable_online: i64,
+    /// Of them, those with at least one dossier whose fee was settled online in the period.
+    #[serde(default)]
+    pub fee_paid_online: i64,
+    /// Not from the catalogue but, like it, from outside the counters: dossiers received in
+    /// the period whose sync to the national portal was acknowledged (1.4).
+    #[serde(default)]
+    pub portal_synced: i64,
 }
 
 /// One scored indicator.
@@ -275,10 +297,13 @@ pub fn service_index(
                     100.0,
                     w.ckmb_complete,
                 ),
-                missing(
+                from_catalogue(
+                    facts,
+                    |f| (f.portal_synced, received),
                     "1.4",
                     "Hồ sơ đồng bộ lên Cổng DVC quốc gia",
-                    "hồ sơ đồng bộ / hồ sơ tiếp nhận",
+                    "hồ sơ tiếp nhận trong kỳ được Cổng DVC quốc gia xác nhận đồng bộ / hồ sơ tiếp nhận trong kỳ",
+                    100.0,
                     w.ckmb_sync,
                 ),
             ],
@@ -336,17 +361,32 @@ pub fn service_index(
             "Thanh toán trực tuyến",
             10.0,
             vec![
-                missing(
-                    "3.4-3.5",
-                    "Thủ tục có giao dịch, thanh toán được trên Cổng",
-                    "thủ tục có phí có dữ liệu thanh toán / thủ tục có phí",
-                    w.tttt_procedures,
+                from_catalogue(
+                    facts,
+                    |f| (f.fee_paid_online, f.fee_bearing),
+                    "3.4",
+                    "Thủ tục có phát sinh giao dịch thanh toán trực tuyến",
+                    "thủ tục có phí có hồ sơ nộp phí trực tuyến trong kỳ / thủ tục có phí",
+                    100.0,
+                    w.tttt_transactions,
                 ),
-                missing(
+                from_catalogue(
+                    facts,
+                    |f| (f.fee_payable_online, f.fee_bearing),
+                    "3.5",
+                    "Thủ tục có phí thanh toán trực tuyến được",
+                    "thủ tục có phí thanh toán trực tuyến được / thủ tục có phí; đủ điểm từ 80 %",
+                    80.0,
+                    w.tttt_payable,
+                ),
+                measured(
                     "3.6",
                     "Hồ sơ thanh toán trực tuyến",
-                    "hồ sơ thanh toán trực tuyến / hồ sơ của thủ tục có phí; đủ điểm từ 30 %",
+                    "hồ sơ nộp đủ phí bằng thanh toán trực tuyến / hồ sơ nộp đủ phí (trừ hồ sơ không phí, được miễn); đủ điểm từ 30 %",
+                    30.0,
                     w.tttt_paid_online,
+                    r.fees_settled_online,
+                    r.fees_settled,
                 ),
             ],
         ),
@@ -395,11 +435,29 @@ pub fn service_index(
                     r.received_paper_digitized,
                     paper,
                 ),
-                missing(
-                    "4.3-4.5",
-                    "Tái sử dụng dữ liệu, kho dữ liệu, CSDL dân cư",
-                    "hồ sơ tái sử dụng dữ liệu số hóa / hồ sơ",
+                measured(
+                    "4.3",
+                    "Hồ sơ tái sử dụng dữ liệu số hóa",
+                    "hồ sơ tiếp nhận có thành phần tái sử dụng dữ liệu số hóa / hồ sơ tiếp nhận; đủ điểm từ 80 %",
+                    80.0,
                     w.mdsh_reuse,
+                    r.received_reused,
+                    received,
+                ),
+                missing(
+                    "4.4",
+                    "Hồ sơ kết nối kho dữ liệu trên Cổng DVC quốc gia",
+                    "hồ sơ lấy dữ liệu từ kho dữ liệu của tổ chức, cá nhân trên Cổng DVC quốc gia / hồ sơ",
+                    w.mdsh_warehouse,
+                ),
+                measured(
+                    "4.5",
+                    "Khai thác CSDL quốc gia về dân cư",
+                    "hồ sơ tiếp nhận có người nộp được xác thực qua CSDL dân cư, VNeID / hồ sơ tiếp nhận",
+                    100.0,
+                    w.mdsh_population,
+                    r.received_identified,
+                    received,
                 ),
             ],
         ),
@@ -493,10 +551,74 @@ mod tests {
         assert_eq!((sat.numerator, sat.denominator), (6, 8));
         assert_eq!(sat.score, Some(5.0), "75 % of a 90 % threshold of 6 points");
         assert_eq!(ind("1.4").score, None);
-        assert!(!ind("1.4").measured);
+        assert!(!ind("1.4").measured, "no facts: the sync is not known");
         assert_eq!(idx.score, 16.0 + 3.6 + 4.0 + 3.0 + 5.0);
-        assert_eq!(idx.measured_max, 20.0 + 6.0 + 6.0 + 6.0 + 4.0);
+        // 3.6, 4.3 and 4.5 are measured too (no fees settled: 3.6 has no score).
+        assert_eq!(
+            idx.measured_max,
+            20.0 + 6.0 + 6.0 + 6.0 + 4.0 + 6.0 + 2.0 + 5.0
+        );
+        assert_eq!(ind("3.6").score, None);
+        assert_eq!(ind("4.3").score, Some(0.0));
+        assert!(
+            !ind("4.4").measured,
+            "the national data warehouse is not ours"
+        );
         assert!(!ind("3.1").measured, "no catalogue facts given");
+    }
+
+    #[test]
+    fn payment_reuse_and_identity_score_from_their_counts() {
+        let r = Form06Row {
+            received_online: 6,
+            received_counter: 4,
+            received_reused: 4,
+            received_identified: 5,
+            fees_settled: 10,
+            fees_settled_online: 2,
+            ..Form06Row::default()
+        };
+        let w = IndexWeights::default();
+        let idx = service_index(&r, None, &w);
+        let ind = |code: &str| {
+            idx.groups
+                .iter()
+                .flat_map(|g| &g.indicators)
+                .find(|i| i.code == code)
+                .unwrap()
+                .clone()
+        };
+        let paid = ind("3.6");
+        assert_eq!((paid.numerator, paid.denominator), (2, 10));
+        assert_eq!(
+            paid.score,
+            Some(4.0),
+            "20 % of a 30 % threshold of 6 points"
+        );
+        let reuse = ind("4.3");
+        assert_eq!((reuse.numerator, reuse.denominator), (4, 10));
+        assert_eq!(
+            reuse.score,
+            Some(1.0),
+            "40 % of an 80 % threshold of 2 points"
+        );
+        let pop = ind("4.5");
+        assert_eq!((pop.numerator, pop.denominator), (5, 10));
+        assert_eq!(pop.score, Some(2.5), "half of 5 points");
+        let full = Form06Row {
+            fees_settled_online: 3,
+            ..r
+        };
+        let idx = service_index(&full, None, &w);
+        let paid = idx.groups[3].indicators.iter().find(|i| i.code == "3.6");
+        assert_eq!(paid.unwrap().score, Some(6.0), "30 % earns full points");
+        let custom: IndexWeights =
+            serde_json::from_str(r#"{"tttt_paid_online": 3, "mdsh_population": 1}"#).unwrap();
+        assert_eq!(
+            (custom.tttt_paid_online, custom.mdsh_population),
+            (3.0, 1.0)
+        );
+        assert_eq!(custom.mdsh_reuse, 2.0, "missing fields keep their defaults");
     }
 
     #[test]
@@ -508,6 +630,10 @@ mod tests {
             online_used: 3,
             published: 4,
             published_on_time: 1,
+            fee_bearing: 5,
+            fee_payable_online: 3,
+            fee_paid_online: 1,
+            portal_synced: 3,
         };
         let idx = service_index(
             &Form06Row::default(),
@@ -525,6 +651,22 @@ mod tests {
         assert_eq!((ind("1.1").numerator, ind("1.1").denominator), (1, 4));
         assert_eq!(ind("1.1").score, Some(1.0), "25 % of 4 points");
         assert!(!ind("1.2").measured);
+        assert!(ind("1.4").measured);
+        assert_eq!(
+            ind("1.4").score,
+            None,
+            "nothing received in the period: no rate"
+        );
+        assert_eq!(
+            ind("3.4").score,
+            Some(0.4),
+            "one fee-bearing procedure in five, of 2"
+        );
+        assert_eq!(
+            ind("3.5").score,
+            Some(1.5),
+            "60 % of an 80 % threshold of 2 points"
+        );
         assert_eq!(ind("1.3").score, Some(3.6), "90 % of 4 points");
         assert_eq!(
             ind("3.1").score,
@@ -536,6 +678,19 @@ mod tests {
             Some(2.0),
             "half of the online services used, of 4"
         );
+        let four = Form06Row {
+            received_online: 3,
+            received_counter: 1,
+            ..Form06Row::default()
+        };
+        let synced = service_index(&four, Some(&facts), &IndexWeights::default());
+        let sync = synced.groups[0]
+            .indicators
+            .iter()
+            .find(|i| i.code == "1.4")
+            .unwrap();
+        assert_eq!((sync.numerator, sync.denominator), (3, 4));
+        assert_eq!(sync.score, Some(4.5), "75 % of 6 points");
         let none = service_index(
             &Form06Row::default(),
             Some(&CatalogueFacts::default()),

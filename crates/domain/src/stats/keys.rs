@@ -56,6 +56,16 @@ pub enum Figure {
     RatedSatisfied,
     /// Sum of rating scores.
     RatingSum,
+    /// Received with at least one component re-using digitized data of an earlier dossier.
+    ReceivedReused,
+    /// Received with the applicant's identity confirmed against a national source (population
+    /// database, VNeID).
+    ReceivedIdentified,
+    /// Procedure fee (> 0) settled by a payment, not wholly waived: counted on the day of the
+    /// payment or waiver after which what was paid and waived first covers the fee.
+    FeeSettled,
+    /// Of those, settled by an online payment (through the national payment platform).
+    FeeSettledOnline,
     /// Stock delta: open and within the time limit.
     OpenWithin,
     /// Stock delta: open and past the time limit.
@@ -64,7 +74,7 @@ pub enum Figure {
 
 impl Figure {
     /// Every figure.
-    pub const ALL: [Figure; 16] = [
+    pub const ALL: [Figure; 20] = [
         Figure::Received,
         Figure::ReceivedDigitized,
         Figure::ResolvedEarly,
@@ -79,6 +89,10 @@ impl Figure {
         Figure::Rated,
         Figure::RatedSatisfied,
         Figure::RatingSum,
+        Figure::ReceivedReused,
+        Figure::ReceivedIdentified,
+        Figure::FeeSettled,
+        Figure::FeeSettledOnline,
         Figure::OpenWithin,
         Figure::OpenPast,
     ];
@@ -100,6 +114,10 @@ impl Figure {
             Figure::Rated => "rated",
             Figure::RatedSatisfied => "rated_ok",
             Figure::RatingSum => "rating_sum",
+            Figure::ReceivedReused => "recv_reuse",
+            Figure::ReceivedIdentified => "recv_ident",
+            Figure::FeeSettled => "fee_settled",
+            Figure::FeeSettledOnline => "fee_online",
             Figure::OpenWithin => "open_in",
             Figure::OpenPast => "open_past",
         }

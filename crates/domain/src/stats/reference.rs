@@ -50,6 +50,9 @@ pub fn reference_form06(
         let mut at_start: Option<Option<Dossier>> = None;
         let mut at_end: Option<Option<Dossier>> = None;
         let mut flows: Vec<(Figure, i64)> = Vec::new();
+        // What the submission said and what was paid and waived so far, read off the events.
+        let (mut fee, mut paid, mut waived) = (0i64, 0i64, 0i64);
+        let (mut reused, mut identified) = (false, false);
         for ev in events {
             let day = local_day(ev.at);
             if day_before.is_some_and(|b| day > b) && at_start.is_none() {
@@ -62,8 +65,46 @@ pub fn reference_form06(
             let Ok(next) = apply(state.take(), *id, ev) else {
                 break;
             };
+            let covered = paid + waived;
+            match &ev.body {
+                EventBody::Submitted {
+                    procedure,
+                    reused: r,
+                    identity,
+                    ..
+                } => {
+                    fee = procedure.fee_vnd;
+                    reused = !r.is_empty();
+                    identified = identity.is_some();
+                }
+                EventBody::FeePaid { amount_vnd, .. } => paid += amount_vnd,
+                EventBody::FeeExempted { amount_vnd, .. } => waived += amount_vnd,
+                _ => {}
+            }
             if day >= from && day <= to {
                 flows.extend(flow_figures(&ev.body, &next, received_before));
+                if matches!(ev.body, EventBody::Received { .. }) {
+                    if reused {
+                        flows.push((Figure::ReceivedReused, 1));
+                    }
+                    if identified {
+                        flows.push((Figure::ReceivedIdentified, 1));
+                    }
+                }
+                // The fee is settled by the event that first makes paid + waived cover it, when
+                // something was paid; online when that event is an online payment.
+                if fee > 0 && covered < fee && paid + waived >= fee && paid > 0 {
+                    flows.push((Figure::FeeSettled, 1));
+                    if matches!(
+                        ev.body,
+                        EventBody::FeePaid {
+                            method: crate::payment::PaymentMethod::Online,
+                            ..
+                        }
+                    ) {
+                        flows.push((Figure::FeeSettledOnline, 1));
+                    }
+                }
             }
             state = Some(next);
         }

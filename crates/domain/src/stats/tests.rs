@@ -3,9 +3,10 @@ use crate::agency::{Actor, Role};
 use crate::calendar::Calendar;
 use crate::codes::{AgencyCode, DossierCode};
 use crate::dossier::{
-    Applicant, Channel, CodeAllocator, Command, CounterDelta, Ctx, DocumentRef, Dossier, Event,
-    SubmitData, apply, decide,
+    Applicant, Attestation, Channel, CodeAllocator, Command, CounterDelta, Ctx, DocumentRef,
+    Dossier, Event, IDENTITY_POPULATION_DB, IdentityCheck, SubmitData, apply, attest, decide,
 };
+use crate::payment::PaymentMethod;
 use crate::procedure::{Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus};
 use crate::workflow::WorkflowDef;
 use chrono::{Days, TimeZone};
@@ -70,6 +71,10 @@ impl One {
     }
 
     fn run(&mut self, who: &Actor, at: DateTime<Utc>, cmd: Command) {
+        self.run_attested(who, at, cmd, &Attestation::default());
+    }
+
+    fn run_attested(&mut self, who: &Actor, at: DateTime<Utc>, cmd: Command, att: &Attestation) {
         let cal = Calendar::vietnam_default();
         let mut ctx = Ctx {
             now: at,
@@ -77,7 +82,8 @@ impl One {
             calendar: &cal,
             codes: &mut self.codes,
         };
-        let evs = decide(self.state.as_ref(), &cmd, None, &mut ctx).unwrap();
+        let mut evs = decide(self.state.as_ref(), &cmd, None, &mut ctx).unwrap();
+        attest(&mut evs, att).unwrap();
         for e in evs {
             let after = apply(self.state.clone(), Uuid::nil(), &e).unwrap();
             self.deltas
@@ -89,6 +95,10 @@ impl One {
 }
 
 fn submit(channel: Channel, file: bool) -> Command {
+    submit_with(channel, file, 0, None)
+}
+
+fn submit_with(channel: Channel, file: bool, fee_vnd: i64, personal_id: Option<&str>) -> Command {
     let limit = TimeLimit {
         amount: 3,
         unit: TimeUnit::WorkingDays,
@@ -102,7 +112,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         levels: vec![Level::Province],
         online_level: OnlineLevel::Partial,
         time_limit: limit,
-        fee_vnd: 0,
+        fee_vnd,
         documents: vec![],
         decision_no: "1/QĐ-UBND".into(),
         competent_agency: Some(ag(DEPT)),
@@ -114,7 +124,7 @@ fn submit(channel: Channel, file: bool) -> Command {
         procedure: p.snapshot(&ag(CENTRE), &ag(DEPT)),
         applicant: Applicant {
             name: "Trần Thị Bình".into(),
-            personal_id: None,
+            personal_id: personal_id.map(|p| p.parse().unwrap()),
             phone: None,
             email: None,
             address: None,
@@ -313,5 +323,179 @@ fn rates_and_filters() {
             procedure: None
         }
         .admits(&k)
+    );
+}
+
+fn pay(reference: &str, amount_vnd: i64, method: PaymentMethod) -> Command {
+    Command::RecordPayment {
+        reference: reference.into(),
+        amount_vnd,
+        method,
+        transaction_id: None,
+        receipt: None,
+        receipt_no: None,
+    }
+}
+
+fn exempt(amount_vnd: i64) -> Command {
+    Command::ExemptFee {
+        amount_vnd,
+        reason: "Người có công với cách mạng".into(),
+    }
+}
+
+#[test]
+fn fees_settled_online_reuse_and_identity_count_once_on_their_day() {
+    let desk = actor(Role::DeskOfficer, Some(CENTRE));
+    let citizen = actor(Role::Citizen, None);
+    let mut logs = Vec::new();
+    let mut deltas = Vec::new();
+    // 1. At the counter, 50,000 đ: identity checked in the population database, the form
+    // re-used from an earlier dossier; 20,000 paid cash on the 2nd (not settled yet), the rest
+    // waived on the 4th: settled that day by the waiver, something was paid: counted, not online.
+    let mut one = One::new();
+    let att = Attestation {
+        reused: vec!["Đơn".into()],
+        identity: Some(IdentityCheck {
+            source: IDENTITY_POPULATION_DB.into(),
+        }),
+    };
+    one.run_attested(
+        &desk,
+        local(2026, 3, 2, 9),
+        submit_with(Channel::Counter, true, 50_000, Some("068095001234")),
+        &att,
+    );
+    assert_eq!(one.state.as_ref().unwrap().reused, vec!["Đơn".to_string()]);
+    one.run(
+        &desk,
+        local(2026, 3, 2, 10),
+        pay("QUAY-1", 20_000, PaymentMethod::Cash),
+    );
+    one.run(&desk, local(2026, 3, 4, 10), exempt(30_000));
+    logs.push((Uuid::from_u128(1), one.log.clone()));
+    deltas.extend(one.deltas.clone());
+    // 2. Online, paid online in two parts: the second (on the 5th) settles it.
+    let mut two = One::new();
+    two.run(
+        &citizen,
+        local(2026, 3, 3, 9),
+        submit_with(Channel::Online, true, 50_000, None),
+    );
+    two.run(
+        &citizen,
+        local(2026, 3, 3, 9),
+        pay("dvc-1", 10_000, PaymentMethod::Online),
+    );
+    two.run(
+        &citizen,
+        local(2026, 3, 5, 9),
+        pay("dvc-2", 40_000, PaymentMethod::Online),
+    );
+    logs.push((Uuid::from_u128(2), two.log.clone()));
+    deltas.extend(two.deltas.clone());
+    // 3. Waived whole: left out. 4. No fee: nothing to settle.
+    let mut three = One::new();
+    three.run(
+        &desk,
+        local(2026, 3, 3, 9),
+        submit_with(Channel::Counter, false, 50_000, None),
+    );
+    three.run(&desk, local(2026, 3, 3, 10), exempt(50_000));
+    logs.push((Uuid::from_u128(3), three.log.clone()));
+    deltas.extend(three.deltas.clone());
+    let mut four = One::new();
+    four.run(&desk, local(2026, 3, 3, 9), submit(Channel::Counter, true));
+    logs.push((Uuid::from_u128(4), four.log.clone()));
+    deltas.extend(four.deltas.clone());
+    let month = from_deltas(&deltas, date(2026, 3, 1), date(2026, 3, 31));
+    assert_eq!(
+        (
+            month.fees_settled,
+            month.fees_settled_online,
+            month.received_reused,
+            month.received_identified
+        ),
+        (2, 1, 1, 1)
+    );
+    for (from, to, settled, online) in [
+        (date(2026, 3, 2), date(2026, 3, 3), 0, 0),
+        (date(2026, 3, 4), date(2026, 3, 4), 1, 0),
+        (date(2026, 3, 5), date(2026, 3, 31), 1, 1),
+        (date(2026, 3, 1), date(2026, 3, 31), 2, 1),
+    ] {
+        let got = from_deltas(&deltas, from, to);
+        let want = reference_form06(&logs, None, &Filter::default(), from, to)
+            .remove(&ag(DEPT))
+            .unwrap_or_default();
+        assert_eq!(got, want, "{from}..{to}");
+        assert_eq!(
+            (got.fees_settled, got.fees_settled_online),
+            (settled, online)
+        );
+    }
+    // Paying more afterwards settles nothing again.
+    two.run(
+        &citizen,
+        local(2026, 3, 6, 9),
+        pay("dvc-3", 5_000, PaymentMethod::Online),
+    );
+    let again: Vec<_> = two
+        .deltas
+        .iter()
+        .filter(|d| d.metric.starts_with("d|fee_"))
+        .map(|d| d.day)
+        .collect();
+    assert_eq!(again, vec![date(2026, 3, 5), date(2026, 3, 5)]);
+}
+
+#[test]
+fn attestations_are_checked_against_the_submission() {
+    let desk = actor(Role::DeskOfficer, Some(CENTRE));
+    let cal = Calendar::vietnam_default();
+    let mut codes = Codes::default();
+    let mut ctx = Ctx {
+        now: local(2026, 3, 2, 9),
+        actor: &desk,
+        calendar: &cal,
+        codes: &mut codes,
+    };
+    let no_file = submit_with(Channel::Counter, false, 0, Some("068095001234"));
+    let mut evs = decide(None, &no_file, None, &mut ctx).unwrap();
+    let reuse = |n: &str| Attestation {
+        reused: vec![n.into()],
+        identity: None,
+    };
+    assert!(
+        attest(&mut evs, &reuse("Đơn")).is_err(),
+        "no file: nothing re-used"
+    );
+    assert!(attest(&mut evs, &reuse("Không có")).is_err());
+    let anonymous = submit_with(Channel::Counter, true, 0, None);
+    let mut evs = decide(None, &anonymous, None, &mut ctx).unwrap();
+    let who = Attestation {
+        reused: vec![],
+        identity: Some(IdentityCheck {
+            source: IDENTITY_POPULATION_DB.into(),
+        }),
+    };
+    assert!(attest(&mut evs, &who).is_err(), "no personal ID to confirm");
+    let with_id = submit_with(Channel::Counter, true, 0, Some("068095001234"));
+    let mut evs = decide(None, &with_id, None, &mut ctx).unwrap();
+    let forged = Attestation {
+        reused: vec![],
+        identity: Some(IdentityCheck {
+            source: "hearsay".into(),
+        }),
+    };
+    assert!(attest(&mut evs, &forged).is_err());
+    attest(&mut evs, &who).unwrap();
+    attest(&mut evs, &reuse("Đơn")).unwrap();
+    // Without attestations the event is as it always was: older logs keep their hashes.
+    let plain = decide(None, &with_id, None, &mut ctx).unwrap();
+    let json = serde_json::to_string(&plain[0]).unwrap();
+    assert!(
+        !json.contains("reused") && !json.contains("identity"),
+        "{json}"
     );
 }

@@ -277,4 +277,14 @@ impl PgStore {
             .await?;
         Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
     }
+
+    pub(crate) async fn file_in_dossiers(&self, k: &FileKey) -> Result<bool> {
+        let row = self
+            .query_opt(
+                "SELECT EXISTS (SELECT 1 FROM dossier_files WHERE sha256 = $1)",
+                &[&k.hex()],
+            )
+            .await?;
+        Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
+    }
 }

@@ -10,6 +10,7 @@ mod inbound;
 mod inbox;
 mod outbox;
 mod payments;
+mod portal;
 mod queue;
 mod state;
 mod stats;
@@ -58,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_18.sql"),
     include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
+    include_str!("migrate_22.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

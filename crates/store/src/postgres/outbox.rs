@@ -112,7 +112,7 @@ impl PgStore {
             .prepare_cached(
                 "UPDATE outbox SET status = 'done', acked_at = $2, lease_owner = NULL,
                     lease_until = NULL, next_attempt_at = NULL
-                 WHERE id = ANY($1) AND status <> 'done' RETURNING topic",
+                 WHERE id = ANY($1) AND status <> 'done' RETURNING topic, part",
             )
             .await
             .map_err(pg_err)?;
@@ -120,6 +120,12 @@ impl PgStore {
         for (topic, k) in per_topic(&rows) {
             bump(&tx, &topic, now, "acked", k).await?;
         }
+        let synced: Vec<String> = rows
+            .iter()
+            .filter(|r| r.get::<_, String>(0) == crate::portal::TOPIC)
+            .map(|r| r.get::<_, String>(1))
+            .collect();
+        super::portal::record_synced(&tx, &synced, now).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(rows.len() as u64)
     }

@@ -246,4 +246,14 @@ impl SqliteStore {
             .map_err(db_err)
         })
     }
+
+    pub(crate) async fn file_in_dossiers(&self, k: &FileKey) -> Result<bool> {
+        let k = k.hex().to_string();
+        self.read(move |c| {
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM dossier_files WHERE sha256 = ?1)")
+                .map_err(db_err)?
+                .query_row(params![k], |r| r.get::<_, bool>(0))
+                .map_err(db_err)
+        })
+    }
 }

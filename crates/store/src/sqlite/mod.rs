@@ -8,6 +8,7 @@ mod inbound;
 mod inbox;
 mod outbox;
 mod payments;
+mod portal;
 mod queue;
 mod state;
 mod stats;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_18.sql"),
     include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
+    include_str!("migrate_22.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

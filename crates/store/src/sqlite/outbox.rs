@@ -122,18 +122,26 @@ impl SqliteStore {
                 .prepare_cached(
                     "UPDATE outbox SET status = 'done', acked_at = ?2, lease_owner = NULL,
                         lease_until = NULL, next_attempt_at = NULL
-                     WHERE id = ?1 AND status <> 'done' RETURNING topic",
+                     WHERE id = ?1 AND status <> 'done' RETURNING topic, part",
                 )
                 .map_err(db_err)?;
+            let mut synced = Vec::new();
             for id in ids {
-                let topics = st
-                    .query_map(params![id, ts(now)], |r| r.get::<_, String>(0))
+                let rows = st
+                    .query_map(params![id, ts(now)], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })
                     .map_err(db_err)?;
-                for t in topics {
-                    *per_topic.entry(t.map_err(db_err)?).or_default() += 1;
+                for row in rows {
+                    let (t, part) = row.map_err(db_err)?;
+                    if t == crate::portal::TOPIC {
+                        synced.push(part);
+                    }
+                    *per_topic.entry(t).or_default() += 1;
                 }
             }
             drop(st);
+            super::portal::record_synced(c, &synced, now)?;
             let mut n = 0;
             for (topic, k) in per_topic {
                 bump(c, &topic, now, "acked", k)?;

@@ -246,6 +246,91 @@ pub(crate) fn job(
     }
 }
 
+/// [`job`] for a submission, writing what the web layer attests (`att`: components re-using an
+/// earlier dossier's file, a confirmed identity) into its `Submitted` event; the domain checks
+/// it against the submission ([`motcua_domain::dossier::attest`]).
+pub(crate) fn attested_job(
+    s: &AppState,
+    id: Uuid,
+    actor: Actor,
+    cmd: Command,
+    att: motcua_domain::dossier::Attestation,
+    note: Option<String>,
+    idempotency: Option<(Uuid, String)>,
+) -> Execute {
+    let inner = job(s, id, actor, cmd, note, Some(0), idempotency);
+    let decide_inner = inner.decide;
+    Execute {
+        decide: Box::new(move |state, codes| {
+            let mut evs = decide_inner(state, codes)?;
+            motcua_domain::dossier::attest(&mut evs, &att)?;
+            Ok(evs)
+        }),
+        ..inner
+    }
+}
+
+/// What this system knows of a submission beyond what the applicant sent (766 indicators 4.3
+/// and 4.5): the components whose file is already linked to an earlier dossier (re-used
+/// digitized data: a component or a result of that dossier, e.g. attached in one click from
+/// the applicant's data store), and, for a desk officer, whether they looked the applicant's
+/// personal ID up in the national population database for this reception within the last
+/// [`IDENTITY_CHECK_HOURS`] hours and it was found (the audit trail's `identity_lookup` line).
+pub(crate) async fn attestation(
+    s: &AppState,
+    actor: &Actor,
+    applicant: &Applicant,
+    documents: &[DocumentRef],
+) -> Result<motcua_domain::dossier::Attestation, ApiError> {
+    let mut reused = Vec::new();
+    for d in documents {
+        let Some(key) = d
+            .file
+            .as_deref()
+            .and_then(motcua_domain::files::FileKey::parse_ref)
+        else {
+            continue;
+        };
+        if s.store.file_in_dossiers(&key).await? && !reused.contains(&d.name) {
+            reused.push(d.name.clone());
+        }
+    }
+    let mut identity = None;
+    if actor.role == Role::DeskOfficer
+        && let Some(pid) = &applicant.personal_id
+    {
+        let want = format!(
+            "personal_id={} purpose={} source={} found=yes",
+            pid.as_str(),
+            crate::identity::Purpose::CounterReception.as_str(),
+            motcua_domain::dossier::IDENTITY_POPULATION_DB
+        );
+        let since = Utc::now() - chrono::Duration::hours(IDENTITY_CHECK_HOURS);
+        let lines = s
+            .store
+            .audit_trail(&motcua_store::AuditQuery {
+                dossier_id: None,
+                user_id: Some(actor.user_id),
+                before: None,
+                limit: 200,
+            })
+            .await?;
+        if lines
+            .iter()
+            .any(|l| l.action == "identity_lookup" && l.at >= since && l.detail == want)
+        {
+            identity = Some(motcua_domain::dossier::IdentityCheck {
+                source: motcua_domain::dossier::IDENTITY_POPULATION_DB.into(),
+            });
+        }
+    }
+    Ok(motcua_domain::dossier::Attestation { reused, identity })
+}
+
+/// How long a desk officer's population-database lookup of a personal ID vouches for a
+/// submission of theirs for that person.
+pub const IDENTITY_CHECK_HOURS: i64 = 4;
+
 /// Submits a dossier (citizen online; desk officer at the counter or from the post, which also
 /// receives it on the spot). Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", request_body = SubmitRequest, security(("bearer" = [])),
@@ -414,6 +499,8 @@ pub async fn submit(
     // File keys must name files the caller may use: otherwise anyone could claim a component
     // digitized with a made-up key (or someone else's file).
     let checked = crate::api::files::check_documents(&s, &actor, &documents, None).await?;
+    // Read before the submission's own links are written: only earlier dossiers count.
+    let att = attestation(&s, &actor, &applicant, &documents).await?;
     let id = Uuid::now_v7();
     // The documents are linked in the submission's own transaction.
     let files = crate::api::files::document_links(
@@ -440,14 +527,14 @@ pub async fn submit(
         origin: None,
         postal,
     }));
-    let mut submit = job(
+    let mut submit = attested_job(
         &s,
+        // A fresh id: nothing may exist under it yet.
         id,
         actor.clone(),
         cmd,
+        att,
         req.note,
-        // A fresh id: nothing may exist under it yet.
-        Some(0),
         key.map(|k| (actor.user_id, k)),
     );
     submit.files = files;

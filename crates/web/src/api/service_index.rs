@@ -26,12 +26,25 @@ use std::sync::OnceLock;
 pub fn weights() -> &'static IndexWeights {
     static W: OnceLock<IndexWeights> = OnceLock::new();
     W.get_or_init(|| match std::env::var("MOTCUA_INDEX_WEIGHTS") {
-        Ok(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "MOTCUA_INDEX_WEIGHTS is not valid JSON; using the defaults");
+        Ok(json) => parse_weights(&json).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "MOTCUA_INDEX_WEIGHTS is not valid; using the defaults");
             IndexWeights::default()
         }),
         Err(_) => IndexWeights::default(),
     })
+}
+
+/// Parses `MOTCUA_INDEX_WEIGHTS`: JSON with any of [`IndexWeights`]' fields. A field it does not
+/// know (a typo, or `tttt_procedures`, which `tttt_transactions` and `tttt_payable` replaced
+/// when 3.4 and 3.5 came to be scored one by one) is an error rather than silently ignored.
+pub fn parse_weights(json: &str) -> Result<IndexWeights, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let known = serde_json::to_value(IndexWeights::default()).map_err(|e| e.to_string())?;
+    let obj = v.as_object().ok_or("must be a JSON object")?;
+    if let Some(k) = obj.keys().find(|k| known.get(k.as_str()).is_none()) {
+        return Err(format!("unknown weight `{k}`"));
+    }
+    serde_json::from_value(v).map_err(|e| e.to_string())
 }
 
 /// Parameters.
@@ -116,7 +129,12 @@ pub async fn index(
         .form06(&agencies, from, to, &Filter::default())
         .await?;
     let w = weights();
-    let (per_agency, scope_facts) = catalogue_facts(&s, &agencies, from, to).await?;
+    let (mut per_agency, mut scope_facts) = catalogue_facts(&s, &agencies, from, to).await?;
+    // 1.4: received in the period and acknowledged by the national portal.
+    for (a, n) in s.store.portal_synced(&agencies, from, to).await? {
+        per_agency.entry(a).or_default().portal_synced = n;
+        scope_facts.portal_synced += n;
+    }
     let mut total = Form06Row::default();
     let rows = rows
         .into_iter()
@@ -187,7 +205,7 @@ pub async fn index(
     .await
 }
 
-/// The catalogue's side of the index (indicators 1.1, 1.3, 3.1 and 3.2) for each agency of
+/// The catalogue's side of the index (indicators 1.1, 1.3, 3.1, 3.2, 3.4 and 3.5) for each agency of
 /// `agencies` and for all of them together. An agency's procedures are those it decides: its
 /// own competent ones, and those without a competent agency that its desk receives (each
 /// commune decides its commune procedures). "Used" means at least one online dossier of that
@@ -201,7 +219,7 @@ async fn catalogue_facts(
     to: NaiveDate,
 ) -> Result<(BTreeMap<AgencyCode, CatalogueFacts>, CatalogueFacts), ApiError> {
     let cat = s.catalogue().await?;
-    let used: BTreeSet<String> = s
+    let by_procedure = s
         .store
         .form06_by(
             agencies,
@@ -210,11 +228,21 @@ async fn catalogue_facts(
             &Filter::default(),
             GroupBy::AgencyProcedure,
         )
-        .await?
-        .into_iter()
+        .await?;
+    let used: BTreeSet<&String> = by_procedure
+        .iter()
         .filter(|(_, r)| r.received_online > 0)
         .map(|(k, _)| k)
         .collect();
+    // 3.4: a fee settled online in the period (the counters, as 3.6).
+    let paid_online: BTreeSet<&String> = by_procedure
+        .iter()
+        .filter(|(_, r)| r.fees_settled_online > 0)
+        .map(|(k, _)| k)
+        .collect();
+    // 3.5: online payment is offered for the dossiers of online procedures (their owners pay
+    // on the national payment platform) when the platform is configured.
+    let platform = s.payment.is_some();
     let local = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .expect("midnight")
@@ -270,21 +298,49 @@ async fn catalogue_facts(
         let online = v.online_level != OnlineLevel::None;
         let code = v.code.to_string();
         let published = on_time_of.get(&code).map_or(&[][..], Vec::as_slice);
-        let add = |f: &mut CatalogueFacts, used: bool| {
+        let fee = v.fee_vnd > 0;
+        let payable = fee && online && platform;
+        let add = |f: &mut CatalogueFacts, used: bool, paid: bool| {
             f.procedures += 1;
+            f.fee_bearing += i64::from(fee);
+            f.fee_payable_online += i64::from(payable);
+            f.fee_paid_online += i64::from(fee && paid);
             f.complete += i64::from(complete);
             f.online += i64::from(online);
             f.online_used += i64::from(online && used);
             f.published += published.len() as i64;
             f.published_on_time += published.iter().filter(|x| **x).count() as i64;
         };
-        let mut used_anywhere = false;
+        let (mut used_anywhere, mut paid_anywhere) = (false, false);
         for a in &deciders {
-            let u = used.contains(&format!("{a}|{code}"));
+            let key = format!("{a}|{code}");
+            let u = used.contains(&key);
+            let p = paid_online.contains(&key);
             used_anywhere |= u;
-            add(per.entry((*a).clone()).or_default(), u);
+            paid_anywhere |= p;
+            add(per.entry((*a).clone()).or_default(), u, p);
         }
-        add(&mut total, used_anywhere);
+        add(&mut total, used_anywhere, paid_anywhere);
     }
     Ok((per, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_parse_known_fields_and_refuse_others() {
+        let w = parse_weights(r#"{"tttt_transactions": 3, "mdsh_population": 4.5}"#).unwrap();
+        assert_eq!((w.tttt_transactions, w.mdsh_population), (3.0, 4.5));
+        assert_eq!(
+            w.tttt_paid_online, 6.0,
+            "missing fields keep their defaults"
+        );
+        let e = parse_weights(r#"{"tttt_procedures": 4}"#).unwrap_err();
+        assert!(e.contains("tttt_procedures"), "{e}");
+        assert!(parse_weights("[1, 2]").is_err());
+        assert!(parse_weights(r#"{"mdsh_reuse": "two"}"#).is_err());
+        assert!(parse_weights("not json").is_err());
+    }
 }

@@ -522,6 +522,103 @@ async fn dashboard_renders_charts_with_tables_for_leaders_only() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_index_page_shows_the_api_figures_to_leaders_only() {
+    let centre = agency_of("motcua.tinh");
+    let finance = agency_of("lanhdao.stc");
+    let (code, _) = find_procedure(&centre, Some(&finance), None).await;
+    submit_and_receive(&code, &centre).await;
+    let year = chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::hours(7)));
+    let get = |user: Option<&'static str>, q: String| async move {
+        let mut rb = client().get(format!("{}/bang-dieu-khien/chi-so{q}", base()));
+        if let Some(u) = user {
+            rb = rb.bearer_auth(token(u).await);
+        }
+        let res = rb.send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    // The page's total is the API's, for the same period and scope.
+    let (st, api) = as_user(
+        "lanhdao.stc",
+        "GET",
+        &format!("/api/v1/reports/service-index?year={year}&children=true"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{api}");
+    let score = api["total"]["index"]["score"].as_f64().unwrap();
+    let shown = format!("{score:.2}");
+    let shown = shown.trim_end_matches('0').trim_end_matches('.');
+    let (st, html) = get(Some("lanhdao.stc"), format!("?year={year}")).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(&format!(">{shown} / ")),
+        "total {shown}: {html}"
+    );
+    for g in ["CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"] {
+        assert!(html.contains(&format!("id=\"g-{g}\"")), "group {g}");
+    }
+    let received = indicator(&api["total"]["index"], "3.3");
+    assert!(
+        html.contains(&format!(
+            "{} / {}",
+            received["numerator"], received["denominator"]
+        )),
+        "the counts behind 3.3: {html}"
+    );
+    assert!(html.contains("<svg") && html.contains("format=xlsx") && !html.contains("<script"));
+    // Periods, English, an agency of the leader's scope.
+    for q in [
+        format!("?year={year}&period=q1&lang=en"),
+        format!("?year={year}&period=m2"),
+        format!("?year={year}&agency={finance}"),
+    ] {
+        let (st, html) = get(Some("lanhdao.stc"), q.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{q}: {html}");
+    }
+    let (st, _) = get(Some("quantri"), String::new()).await;
+    assert_eq!(st, StatusCode::OK);
+    for (user, q, want) in [
+        (Some("congdan"), String::new(), StatusCode::FORBIDDEN),
+        (Some("chuyenvien.stc"), String::new(), StatusCode::FORBIDDEN),
+        (None, String::new(), StatusCode::OK),
+        (
+            Some("lanhdao.stc"),
+            "?period=q5".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?year=1999".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?year=abc".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Some("lanhdao.stc"),
+            "?agency=000.00.99.H40".into(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Some("lanhdao.stc"),
+            format!("?agency={centre}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (Some("lanhdao.stc"), "?x=1".into(), StatusCode::BAD_REQUEST),
+    ] {
+        let (st, body) = get(user, q.clone()).await;
+        assert_eq!(st, want, "{user:?} {q}: {body}");
+        if user.is_none() {
+            assert!(body.contains("action=\"/dang-nhap\""), "{body}");
+        } else {
+            assert!(body.contains("<html"), "people get a page: {body}");
+        }
+    }
+}
+
 /// The text of a PDF without white space (a phrase wrapped in a table cell still matches).
 fn pdf_text(bytes: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(bytes).expect("a PDF");

@@ -1010,6 +1010,13 @@ fn rows() -> Vec<Row> {
             None,
             [SignIn, Refused, Refused, Refused, Refused, Ok, Ok, Refused],
         ),
+        row(
+            "GET",
+            "/bang-dieu-khien/chi-so",
+            "/bang-dieu-khien/chi-so",
+            None,
+            [SignIn, Refused, Refused, Refused, Refused, Ok, Ok, Refused],
+        ),
     ]
 }
 

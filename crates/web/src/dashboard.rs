@@ -62,6 +62,10 @@ fn texts(lang: &str) -> Value {
             "Định nghĩa: docs/statistics.md. Số liệu từ bộ đếm, cập nhật cùng giao dịch.",
         ),
         ("db_export", "Tải báo cáo biểu 06 của kỳ này"),
+        (
+            "db_index",
+            "Chỉ số phục vụ người dân, doanh nghiệp (QĐ 766)",
+        ),
         ("agency", "Cơ quan"),
         ("field", "Lĩnh vực"),
         ("procedure", "Thủ tục"),
@@ -94,6 +98,7 @@ fn texts(lang: &str) -> Value {
             "Definitions: docs/statistics.md. Figures from the counters, updated in the same transaction.",
         ),
         ("db_export", "Download the form 06 report of this period"),
+        ("db_index", "Service index (Decision 766)"),
         ("agency", "Agency"),
         ("field", "Field"),
         ("procedure", "Procedure"),

@@ -15,6 +15,7 @@ mod form_posts;
 pub mod forms;
 mod forms_page;
 pub mod identity;
+mod index_page;
 pub mod intake;
 mod metrics_layer;
 mod open_data_page;
@@ -366,6 +367,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_layer::render))
         .route("/du-lieu-mo", get(open_data_page::page))
         .route("/bang-dieu-khien", get(dashboard::page))
+        .route("/bang-dieu-khien/chi-so", get(index_page::page))
         .route(payment::RETURN_PATH, get(payment::browser_return))
         .route(
             "/can-bo/ho-so/{id}/ket-qua",

@@ -102,68 +102,11 @@ pub async fn index(
 ) -> Result<Response, ApiError> {
     let Query(p) = q?;
     let format = p.format.clone().unwrap_or_else(|| "json".into());
-    let (from, to) = calendar_period(p.year, p.month, p.quarter)?;
-    let requested = p
-        .agency
-        .as_deref()
-        .map(|a| {
-            a.trim()
-                .parse::<AgencyCode>()
-                .map_err(|e| ApiError::invalid("agency", e.to_string()))
-        })
-        .transpose()?;
-    let all = s.store.agencies().await?;
-    if let Some(r) = &requested
-        && !all.iter().any(|a| a.code == *r)
-    {
-        return Err(ApiError::not_found(format!("no agency `{r}`")));
-    }
-    let agencies = report_scope(
-        &actor,
-        requested.as_ref(),
-        p.children.unwrap_or(false),
-        &all,
-    )?;
-    let rows = s
-        .store
-        .form06(&agencies, from, to, &Filter::default())
-        .await?;
-    let w = weights();
-    let (mut per_agency, mut scope_facts) = catalogue_facts(&s, &agencies, from, to).await?;
-    // 1.4: received in the period and acknowledged by the national portal.
-    for (a, n) in s.store.portal_synced(&agencies, from, to).await? {
-        per_agency.entry(a).or_default().portal_synced = n;
-        scope_facts.portal_synced += n;
-    }
-    let mut total = Form06Row::default();
-    let rows = rows
-        .into_iter()
-        .map(|(c, r)| {
-            total.merge(&r);
-            IndexRow {
-                key: c.to_string(),
-                name: all
-                    .iter()
-                    .find(|a| a.code == c)
-                    .map_or_else(|| c.to_string(), |a| a.name.clone()),
-                index: service_index(&r, per_agency.get(&c), w),
-            }
-        })
-        .collect();
-    let report = IndexReport {
-        from,
-        to,
-        weights: w.clone(),
-        rows,
-        total: IndexRow {
-            key: "total".into(),
-            name: "Tổng hợp".into(),
-            index: service_index(&total, Some(&scope_facts), w),
-        },
-    };
+    let report = compute(&s, &actor, &p).await?;
     if format == "json" {
         return Ok(Json(report).into_response());
     }
+    let (from, to) = (report.from, report.to);
     let opt = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_default();
     let mut lines = Vec::new();
     for r in report.rows.iter().chain(std::iter::once(&report.total)) {
@@ -203,6 +146,69 @@ pub async fn index(
         &lines,
     )
     .await
+}
+
+/// The index for the period, agency and scope `p` names, as `actor` may see it (the page and
+/// the API answer the same figures).
+pub(crate) async fn compute(
+    s: &AppState,
+    actor: &motcua_domain::agency::Actor,
+    p: &IndexParams,
+) -> Result<IndexReport, ApiError> {
+    let (from, to) = calendar_period(p.year, p.month, p.quarter)?;
+    let requested = p
+        .agency
+        .as_deref()
+        .map(|a| {
+            a.trim()
+                .parse::<AgencyCode>()
+                .map_err(|e| ApiError::invalid("agency", e.to_string()))
+        })
+        .transpose()?;
+    let all = s.store.agencies().await?;
+    if let Some(r) = &requested
+        && !all.iter().any(|a| a.code == *r)
+    {
+        return Err(ApiError::not_found(format!("no agency `{r}`")));
+    }
+    let agencies = report_scope(actor, requested.as_ref(), p.children.unwrap_or(false), &all)?;
+    let rows = s
+        .store
+        .form06(&agencies, from, to, &Filter::default())
+        .await?;
+    let w = weights();
+    let (mut per_agency, mut scope_facts) = catalogue_facts(s, &agencies, from, to).await?;
+    // 1.4: received in the period and acknowledged by the national portal.
+    for (a, n) in s.store.portal_synced(&agencies, from, to).await? {
+        per_agency.entry(a).or_default().portal_synced = n;
+        scope_facts.portal_synced += n;
+    }
+    let mut total = Form06Row::default();
+    let rows = rows
+        .into_iter()
+        .map(|(c, r)| {
+            total.merge(&r);
+            IndexRow {
+                key: c.to_string(),
+                name: all
+                    .iter()
+                    .find(|a| a.code == c)
+                    .map_or_else(|| c.to_string(), |a| a.name.clone()),
+                index: service_index(&r, per_agency.get(&c), w),
+            }
+        })
+        .collect();
+    Ok(IndexReport {
+        from,
+        to,
+        weights: w.clone(),
+        rows,
+        total: IndexRow {
+            key: "total".into(),
+            name: "Tổng hợp".into(),
+            index: service_index(&total, Some(&scope_facts), w),
+        },
+    })
 }
 
 /// The catalogue's side of the index (indicators 1.1, 1.3, 3.1, 3.2, 3.4 and 3.5) for each agency of

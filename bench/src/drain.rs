@@ -688,3 +688,53 @@ async fn prepare(
         write_percent: a.write_percent,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> DrainArgs {
+        DrainArgs {
+            motcua: PathBuf::from("/nonexistent/motcua"),
+            data_dir: std::env::temp_dir().join("motcua-drain-test-unused"),
+            database_url: None,
+            codes: PathBuf::from("/nonexistent/codes.txt"),
+            rate: 1000.0,
+            warmup: Duration::from_secs(1),
+            window: Duration::from_secs(1),
+            limit: Duration::from_secs(1),
+            port: 1,
+            portal_port: 2,
+            concurrency: 1,
+            batch: 1,
+            threads: 1,
+            nice: 10,
+            portal_nice: 0,
+            inbox_percent: 10,
+            write_percent: 2,
+            desk: "motcua.tinh".into(),
+            submit_desk: "motcua.xa".into(),
+            citizen: "congdan".into(),
+            password: "x".into(),
+            label: None,
+            out: None,
+        }
+    }
+
+    /// Bad options are refused with a clear message before anything starts.
+    #[tokio::test]
+    async fn bad_options_are_refused_before_anything_starts() {
+        let err = |a: DrainArgs| async move { run(&a).await.unwrap_err().to_string() };
+        let mut a = args();
+        a.rate = 0.0;
+        assert!(err(a).await.contains("--rate"));
+        let mut a = args();
+        a.inbox_percent = 90;
+        a.write_percent = 20;
+        assert!(err(a).await.contains("at most 100"));
+        let mut a = args();
+        a.nice = 20;
+        assert!(err(a).await.contains("0-19"));
+        assert!(err(args()).await.contains("no motcua binary"));
+    }
+}

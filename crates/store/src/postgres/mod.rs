@@ -99,7 +99,7 @@ pub struct PgStore {
     pool: Pool,
     writer: Option<batch::GroupWriter>,
     /// How to connect (schema included), for [`PgStore::with_own_pool`].
-    config: tokio_postgres::Config,
+    config: std::sync::Arc<tokio_postgres::Config>,
 }
 
 /// An error with its causes ("db error: ERROR: ..."): tokio-postgres shows only the first.
@@ -232,7 +232,7 @@ impl PgStore {
         let mut store = PgStore {
             pool,
             writer: None,
-            config,
+            config: std::sync::Arc::new(config),
         };
         store.migrate(schema).await?;
         if opts.group_commit {
@@ -247,7 +247,7 @@ impl PgStore {
     /// group-commit writer (see [`crate::Store::with_own_connections`]); no migration.
     pub fn with_own_pool(&self, size: usize) -> Result<PgStore> {
         Ok(PgStore {
-            pool: pool_of(self.config.clone(), size)?,
+            pool: pool_of((*self.config).clone(), size)?,
             writer: None,
             config: self.config.clone(),
         })

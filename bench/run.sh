@@ -3,10 +3,13 @@
 #
 #   bench/run.sh                                   # SQLite: submit, lifecycle, fill + lookup
 #   MOTCUA_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres bench/run.sh   # + PostgreSQL
+#   MODES=drain bench/run.sh                       # request latency during an outbox drain
 #
 # Knobs (environment): DURATION (20s), CLIENTS (64), WARMUP (2s), FILL (1000000 dossiers),
 # PORT (18080), OUT (results file, default bench/results/<time>.jsonl), MODES (which parts to
-# run: "submit lifecycle lookup pg"), BENCH_THREADS (worker threads of the load generator).
+# run: "submit lifecycle lookup pg", and "drain", not run by default), BENCH_THREADS (worker
+# threads of the load generator), DRAIN_FILL (1000000: the backlog of `drain`), DRAIN_RATE
+# (1000 requests/s during `drain`), DRAIN_WINDOW (30s: its baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -170,6 +173,19 @@ if has pg && [[ -n "$BENCH_PG" ]]; then
   stop_server
 elif has pg; then
   echo "== PostgreSQL skipped (set MOTCUA_BENCH_PG=postgres://user@127.0.0.1:5432/postgres to run it)"
+fi
+
+# --- SQLite: request latency without, then during, the drain of an outbox backlog (issue 7).
+# `drain` starts the sandbox portal and `motcua serve` itself (twice: dispatcher off, then on).
+if has drain; then
+  DRAIN_FILL=${DRAIN_FILL:-1000000}
+  echo "== fill $DRAIN_FILL dossiers for the drain (SQLite): one dvcqg.sync message each"
+  echo "# sqlite, drain of $DRAIN_FILL messages" >>"$summary"
+  bench fill --database-url "sqlite://$work/drain/motcua.db" --count "$DRAIN_FILL" \
+    --codes "$work/drain-codes.txt" --label sqlite
+  echo "== drain"
+  bench drain --motcua "$MOTCUA" --data-dir "$work/drain" --codes "$work/drain-codes.txt" \
+    --rate "${DRAIN_RATE:-1000}" --window "${DRAIN_WINDOW:-30s}" --port "$PORT" --label sqlite
 fi
 
 echo

@@ -1,8 +1,10 @@
 //! `motcua-bench`: load generator for motcua's HTTP API (`submit`, `lifecycle`, `lookup`), a
-//! direct database filler (`fill`) and the outbox dispatcher's throughput (`outbox`). Every mode ends with one summary line per measured
+//! direct database filler (`fill`), the outbox dispatcher's throughput (`outbox`) and request
+//! latency during a backlog's drain (`drain`). Every mode ends with one summary line per measured
 //! operation, `MODE ops=N secs=S rate=R/s p50=..ms p99=..ms errors=E`, and appends JSON lines to
 //! `--out FILE` when given. See docs/benchmarks.md.
 
+mod drain;
 mod fill;
 mod http;
 mod inbox;
@@ -204,6 +206,86 @@ enum Mode {
         #[command(flatten)]
         a: OutboxArgs,
     },
+    /// Request latency under a fixed-rate load without, then during, the drain of a
+    /// database's national-portal backlog by `motcua serve` into the sandbox portal (issue 7).
+    Drain {
+        #[command(flatten)]
+        a: DrainArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DrainArgs {
+    /// The motcua binary (default: `motcua` beside this program).
+    #[arg(long)]
+    motcua: Option<PathBuf>,
+    /// The server's data directory (holding motcua.db unless --database-url says otherwise).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// The database holding the backlog (default: sqlite://DATA_DIR/motcua.db).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Dossier codes to look up, one per line (written by `fill --codes`).
+    #[arg(long)]
+    codes: PathBuf,
+    /// Requests per second, sent open loop (at fixed times, whatever the answers).
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// Share of requests that read the desk officer's inbox, in percent.
+    #[arg(long, default_value_t = 10)]
+    inbox_percent: u64,
+    /// Share of requests that submit an online dossier, in percent (the rest are lookups).
+    #[arg(long, default_value_t = 2)]
+    write_percent: u64,
+    /// Load before measuring, in each phase (the server has just started).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Measured baseline (dispatcher off).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    window: Duration,
+    /// Give up the drain after this long.
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    limit: Duration,
+    /// Port of the server.
+    #[arg(long, default_value_t = 18080)]
+    port: u16,
+    /// Port of the sandbox portal.
+    #[arg(long, default_value_t = 18090)]
+    portal_port: u16,
+    /// Portal deliveries in flight (`[integrations.dvcqg_delivery] concurrency`).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Messages claimed at once (`[integrations.dispatcher] batch`).
+    #[arg(long, default_value_t = 256)]
+    batch: u32,
+    /// Dispatcher threads (`[integrations.dispatcher] threads`).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Niceness added to the dispatcher's threads (`[integrations.dispatcher] nice`, 0-19).
+    #[arg(long, default_value_t = 10)]
+    nice: i32,
+    /// Niceness of the sandbox portal's process (0: it competes with the server for the
+    /// cores as an equal; a real portal runs on other machines).
+    #[arg(long, default_value_t = 0)]
+    portal_nice: i32,
+    /// Desk officer whose inbox is read.
+    #[arg(long, default_value = "motcua.tinh")]
+    desk: String,
+    /// Desk officer whose agency receives the submissions.
+    #[arg(long, default_value = "motcua.xa")]
+    submit_desk: String,
+    /// Citizen who submits.
+    #[arg(long, default_value = "congdan")]
+    citizen: String,
+    /// Password of the demo accounts.
+    #[arg(long, default_value = "motcua@2026")]
+    password: String,
+    /// Free label written to the JSON results.
+    #[arg(long)]
+    label: Option<String>,
+    /// Append JSON result lines here.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -454,6 +536,41 @@ fn main() -> anyhow::Result<()> {
                     concurrency: a.concurrency.max(1),
                     batch: a.batch.max(1),
                     limit: a.limit,
+                })
+                .await
+            }
+            Mode::Drain { a } => {
+                let motcua = match a.motcua {
+                    Some(p) => p,
+                    None => std::env::current_exe()?
+                        .parent()
+                        .map(|d| d.join("motcua"))
+                        .ok_or_else(|| anyhow::anyhow!("where is this program?"))?,
+                };
+                drain::run(&drain::DrainArgs {
+                    motcua,
+                    data_dir: a.data_dir,
+                    database_url: a.database_url,
+                    codes: a.codes,
+                    rate: a.rate,
+                    warmup: a.warmup,
+                    window: a.window,
+                    limit: a.limit,
+                    port: a.port,
+                    portal_port: a.portal_port,
+                    concurrency: a.concurrency.max(1),
+                    batch: a.batch.max(1),
+                    threads: a.threads.max(1),
+                    nice: a.nice,
+                    portal_nice: a.portal_nice,
+                    inbox_percent: a.inbox_percent,
+                    write_percent: a.write_percent,
+                    desk: a.desk,
+                    submit_desk: a.submit_desk,
+                    citizen: a.citizen,
+                    password: a.password,
+                    label: a.label,
+                    out: a.out,
                 })
                 .await
             }

@@ -38,6 +38,12 @@ pub struct DispatcherSettings {
     pub keep_delivered_days: u32,
     /// How often delivered messages past `keep_delivered_days` are pruned, in seconds.
     pub prune_every_secs: u64,
+    /// Worker threads of the dispatcher's own runtime in `motcua serve` (decision 0029).
+    pub threads: usize,
+    /// How many levels nicer than the server's threads the dispatcher's threads run (Linux
+    /// per-thread niceness, 0-19; 0: same priority), so that draining a backlog takes only
+    /// the CPU the requests leave (decision 0029).
+    pub nice: i32,
 }
 
 impl Default for DispatcherSettings {
@@ -51,6 +57,8 @@ impl Default for DispatcherSettings {
             depth_every_secs: 10,
             keep_delivered_days: 30,
             prune_every_secs: 3600,
+            threads: 1,
+            nice: 10,
         }
     }
 }
@@ -94,16 +102,38 @@ pub struct Dispatcher {
 pub struct DispatcherHandle {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Its own runtime, when it has one ([`Dispatcher::spawn_on`] + [`DispatcherHandle::owning`]).
+    runtime: Option<tokio::runtime::Runtime>,
     /// The lease owner name of this node.
     pub node: String,
 }
 
 impl DispatcherHandle {
-    /// Stops claiming, waits for deliveries in flight and their acknowledgements.
-    pub async fn stop(self) {
+    /// Keeps `rt` (the runtime the dispatcher was spawned on) until [`DispatcherHandle::stop`].
+    pub fn owning(mut self, rt: tokio::runtime::Runtime) -> DispatcherHandle {
+        self.runtime = Some(rt);
+        self
+    }
+
+    /// Stops claiming, waits for deliveries in flight and their acknowledgements, then shuts
+    /// its own runtime down if it has one.
+    pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        for t in self.tasks {
+        for t in std::mem::take(&mut self.tasks) {
             let _ = t.await;
+        }
+        // Drop shuts the runtime down: its tasks are done; idle connections and timers go.
+    }
+}
+
+impl Drop for DispatcherHandle {
+    /// Without [`DispatcherHandle::stop`]: an own runtime stops at once (in-flight deliveries
+    /// are abandoned: their leases expire and they go again); tasks on a shared runtime run
+    /// until it ends.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            // Never blocks, so it may run inside another runtime.
+            rt.shutdown_background();
         }
     }
 }
@@ -134,8 +164,14 @@ impl Dispatcher {
         self
     }
 
-    /// Starts one task per target and one for the depth gauges.
+    /// Starts one task per target and one for the depth gauges, on the current runtime.
     pub fn spawn(self) -> DispatcherHandle {
+        self.spawn_on(&tokio::runtime::Handle::current())
+    }
+
+    /// Starts one task per target and one for the depth gauges on the runtime of `rt` (e.g.
+    /// the low-priority one of [`crate::background::runtime`]).
+    pub fn spawn_on(self, rt: &tokio::runtime::Handle) -> DispatcherHandle {
         let node = if self.settings.node.is_empty() {
             default_node()
         } else {
@@ -160,24 +196,29 @@ impl Dispatcher {
                 target,
                 ts,
             };
-            tasks.push(tokio::spawn(lane.run(rx.clone())));
+            tasks.push(rt.spawn(lane.run(rx.clone())));
         }
         if self.settings.keep_delivered_days > 0 {
-            tasks.push(tokio::spawn(prune_delivered(
+            tasks.push(rt.spawn(prune_delivered(
                 self.store.clone(),
                 self.settings.keep_delivered_days,
                 Duration::from_secs(self.settings.prune_every_secs.max(1)),
                 rx.clone(),
             )));
         }
-        tasks.push(tokio::spawn(depth_gauges(
+        tasks.push(rt.spawn(depth_gauges(
             self.store.clone(),
             topics,
             Duration::from_secs(self.settings.depth_every_secs.max(1)),
             rx,
         )));
         tracing::info!(node, "outbox dispatcher started");
-        DispatcherHandle { stop, tasks, node }
+        DispatcherHandle {
+            stop,
+            tasks,
+            runtime: None,
+            node,
+        }
     }
 }
 

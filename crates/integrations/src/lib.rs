@@ -9,6 +9,7 @@
 //! [`zalo_oauth`] keeping the Official Account's access token current. [`emc`] reports dossier events to EMC (`TrackingMCDT`, [`sandbox::emc`]).
 //! [`vnpost`] sends orders to the public postal service ([`sandbox::vnpost`]). [`reconcile`] compares what we sent with what targets acknowledged.
 
+pub mod background;
 pub mod breaker;
 pub mod dispatcher;
 pub mod dvcqg;

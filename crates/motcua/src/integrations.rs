@@ -140,15 +140,25 @@ impl IntegrationSettings {
     }
 }
 
+/// Connections of the dispatcher's own pool on PostgreSQL: claims, acknowledgements,
+/// failures, gauges and pruning of one node need few at once.
+const DISPATCHER_CONNECTIONS: usize = 4;
+
 /// Starts the dispatcher with every configured target: the national portal when its
 /// `base_url` is set, e-mail when `smtp_url` is, SMS when `sms_url` is, Zalo when
 /// `integrations.zalo.url` is, EMC when `integrations.emc.url` is. `None` when disabled or
 /// no target is configured (messages then wait in the outbox, visible to operators).
+///
+/// It runs on its own runtime of `[integrations.dispatcher] threads` threads, `nice` levels
+/// nicer than the caller's (decision 0029), with its own database connections on PostgreSQL
+/// ([`Store::with_own_connections`]), so draining a backlog takes only the CPU the requests
+/// leave. The handle owns that runtime: dropping it stops the dispatcher.
 pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<DispatcherHandle>> {
     let s = &settings.integrations;
     if !s.dispatcher.enabled {
         return Ok(None);
     }
+    let store = &store.with_own_connections(DISPATCHER_CONNECTIONS)?;
     let mut d = Dispatcher::new(store.clone(), s.dispatcher.clone());
     let mut any = false;
     if !s.dvcqg.base_url.is_empty() {
@@ -185,7 +195,12 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
         d = d.target(Arc::new(target), s.vnpost_delivery.clone());
         any = true;
     }
-    Ok(any.then(|| d.spawn()))
+    if !any {
+        return Ok(None);
+    }
+    let rt = motcua_integrations::background::runtime(s.dispatcher.threads, s.dispatcher.nice)
+        .map_err(|e| anyhow::anyhow!("starting the outbox dispatcher's runtime: {e}"))?;
+    Ok(Some(d.spawn_on(rt.handle()).owning(rt)))
 }
 
 /// What the web layer needs for the post's status callbacks: the secret, the signature header
@@ -266,6 +281,79 @@ mod tests {
             !Settings::default().integrations.intake().enabled,
             "intake off by default"
         );
+    }
+
+    /// Niceness of this process's threads named `name` (Linux `/proc`).
+    #[cfg(target_os = "linux")]
+    fn nice_of_threads(name: &str) -> Vec<i32> {
+        let mut out = Vec::new();
+        for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if comm.trim() != name {
+                continue;
+            }
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            // Fields after the command name: state is field 3, nice field 19.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            out.push(f[16].parse().unwrap());
+        }
+        out
+    }
+
+    /// `serve`'s dispatcher runs on its own threads, `nice` levels nicer than the server's,
+    /// and they go when it stops.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dispatcher_runs_on_its_own_nicer_threads() {
+        use motcua_integrations::background::{THREAD_NAME, thread_nice};
+        use motcua_integrations::dvcqg::DvcqgSettings;
+        use motcua_integrations::sandbox::SandboxHandle;
+        let store = motcua_store::Store::open("sqlite::memory:").await.unwrap();
+        let portal = SandboxHandle::start("127.0.0.1:0".parse().unwrap(), DvcqgSettings::default())
+            .await
+            .unwrap();
+        let mut s = Settings::default();
+        s.integrations.dvcqg = portal.adapter_settings();
+        s.integrations.dispatcher.threads = 2;
+        s.integrations.dispatcher.nice = 5;
+        let base = thread_nice().unwrap();
+        assert!(
+            nice_of_threads(THREAD_NAME).is_empty(),
+            "no dispatcher thread before"
+        );
+        let d = super::start(&store, &s)
+            .unwrap()
+            .expect("the portal is set");
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            seen = nice_of_threads(THREAD_NAME);
+            if seen.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(seen.len() >= 2, "two worker threads: {seen:?}");
+        assert!(
+            seen.iter().all(|n| *n == (base + 5).min(19)),
+            "every dispatcher thread is 5 levels nicer than {base}: {seen:?}"
+        );
+        assert_eq!(thread_nice().unwrap(), base, "the server's threads are not");
+        d.stop().await;
+        for _ in 0..100 {
+            if nice_of_threads(THREAD_NAME).is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(
+            nice_of_threads(THREAD_NAME).is_empty(),
+            "its threads end with it"
+        );
+        // The defaults: one thread, nice 10.
+        let d = Settings::default().integrations.dispatcher;
+        assert_eq!((d.threads, d.nice), (1, 10));
+        assert!(parse("[integrations.dispatcher]\nthreads = 2\nnice = 15\n").is_ok());
     }
 
     #[test]

@@ -33,6 +33,8 @@ struct World {
     tokens: HashMap<&'static str, String>,
     store: Store,
     portal: SandboxHandle,
+    /// The nodes' dispatchers, each on its own runtime: stopped when the world goes.
+    _dispatchers: Vec<motcua_integrations::dispatcher::DispatcherHandle>,
     _dir: TempDir,
 }
 
@@ -86,6 +88,7 @@ impl World {
         };
         // Started exactly as `motcua serve` starts it: metrics recorder first.
         let _ = motcua_web::prometheus_handle();
+        let mut dispatchers = Vec::new();
         for i in 0..nodes {
             let mut settings = motcua::config::Settings {
                 integrations: settings.clone(),
@@ -95,7 +98,7 @@ impl World {
             let dispatcher = motcua::integrations::start(&store, &settings)
                 .unwrap()
                 .expect("a configured target starts the dispatcher");
-            std::mem::forget(dispatcher); // runs until the test's runtime ends
+            dispatchers.push(dispatcher);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -107,6 +110,7 @@ impl World {
             tokens: HashMap::new(),
             store,
             portal,
+            _dispatchers: dispatchers,
             _dir: TempDir(dir),
         };
         for u in [

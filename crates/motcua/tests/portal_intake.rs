@@ -48,6 +48,8 @@ struct World {
     client: Portal,
     procedure: String,
     centre: String,
+    /// The dispatcher, on its own runtime: stopped when the world goes.
+    _dispatcher: motcua_integrations::dispatcher::DispatcherHandle,
     _dir: TempDir,
 }
 
@@ -109,7 +111,6 @@ impl World {
         let dispatcher = motcua::integrations::start(&store, &settings)
             .unwrap()
             .expect("targets configured");
-        std::mem::forget(dispatcher);
         let intake = settings.integrations.intake();
         let client = Portal::new(intake.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -129,6 +130,7 @@ impl World {
             client,
             procedure: String::new(),
             centre: String::new(),
+            _dispatcher: dispatcher,
             _dir: TempDir(dir),
         };
         for u in [DESK, "lanhdao.stp", "chuyenvien.stp", "quantri", "congdan"] {

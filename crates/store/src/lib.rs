@@ -113,6 +113,17 @@ impl Store {
         }
     }
 
+    /// The same database for a background worker on its own Tokio runtime: on PostgreSQL a
+    /// separate pool of at most `connections` (created lazily, so each connection is driven by
+    /// the runtime that uses it, never by the request path's), no group-commit writer; on
+    /// SQLite the same store (its one writer thread and read connections serve every caller).
+    pub fn with_own_connections(&self, connections: usize) -> Result<Store> {
+        match self {
+            Store::Sqlite(s) => Ok(Store::Sqlite(s.clone())),
+            Store::Postgres(p) => Ok(Store::Postgres(p.with_own_pool(connections)?)),
+        }
+    }
+
     /// Name of the backend, for logs and metrics.
     pub fn backend(&self) -> &'static str {
         match self {

@@ -100,6 +100,8 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: Pool,
     writer: Option<batch::GroupWriter>,
+    /// How to connect (schema included), for [`PgStore::with_own_pool`].
+    config: std::sync::Arc<tokio_postgres::Config>,
 }
 
 /// An error with its causes ("db error: ERROR: ..."): tokio-postgres shows only the first.
@@ -166,6 +168,24 @@ fn split_schema(url: &str) -> (String, Option<String>) {
     (url, schema)
 }
 
+/// A pool of at most `size` (at least 2) connections made lazily with `config`.
+fn pool_of(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size.max(2))
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(Duration::from_secs(30)))
+        .build()
+        .map_err(|e| StoreError::Backend(format!("connection pool: {e}")))
+}
+
 impl PgStore {
     /// Connects to `url` (`postgres://user@host:port/db`, optionally `?schema=NAME`) and runs
     /// the migrations. Without `schema` the tables live in `public`.
@@ -210,21 +230,12 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(opts.pool_size.max(2))
-            .runtime(Runtime::Tokio1)
-            .create_timeout(Some(Duration::from_secs(10)))
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .build()
-            .map_err(|e| StoreError::Backend(format!("connection pool: {e}")))?;
-        let mut store = PgStore { pool, writer: None };
+        let pool = pool_of(config.clone(), opts.pool_size)?;
+        let mut store = PgStore {
+            pool,
+            writer: None,
+            config: std::sync::Arc::new(config),
+        };
         store.migrate(schema).await?;
         if opts.group_commit {
             // Lanes leave connections for reads and for jobs that must run alone.
@@ -232,6 +243,16 @@ impl PgStore {
             store.writer = Some(batch::GroupWriter::start(store.pool.clone(), lanes));
         }
         Ok(store)
+    }
+
+    /// The same database through a new pool of at most `size` connections and without the
+    /// group-commit writer (see [`crate::Store::with_own_connections`]); no migration.
+    pub fn with_own_pool(&self, size: usize) -> Result<PgStore> {
+        Ok(PgStore {
+            pool: pool_of((*self.config).clone(), size)?,
+            writer: None,
+            config: self.config.clone(),
+        })
     }
 
     /// Applies missing migrations under an advisory lock, so that two processes starting at

@@ -70,11 +70,19 @@ impl PgStore {
     pub(crate) async fn outbox_claim(&self, q: OutboxClaim) -> Result<Vec<OutboxEntry>> {
         let until = q.now + q.lease;
         let limit = q.limit as i64;
-        // Two texts, so that a claim for one target walks that target's index only.
-        let topic_filter = if q.topic.is_some() {
-            "o.topic = $4::text"
+        // Two texts, so that a claim for one target walks that target's index only. The
+        // target's condition is a range and the order `(topic, id)` on purpose: with `topic =`
+        // and `ORDER BY id` the planner walks the primary key instead of `outbox_claim`,
+        // assuming the pending rows are spread evenly, and reads every delivered row older
+        // than the backlog on each claim (measured on 1,000,000 pending behind 200,000
+        // delivered: 290 ms a claim; 2-10 ms this way; decision 0029).
+        let (topic_filter, order) = if q.topic.is_some() {
+            (
+                "o.topic >= $4::text AND o.topic <= $4::text",
+                "o.topic, o.id",
+            )
         } else {
-            "$4::text IS NULL"
+            ("$4::text IS NULL", "o.id")
         };
         let rows = self
             .query(
@@ -87,7 +95,7 @@ impl PgStore {
                           AND NOT EXISTS (SELECT 1 FROM outbox p
                                           WHERE p.topic = o.topic AND p.part = o.part
                                             AND p.id < o.id AND p.status <> 'done')
-                        ORDER BY o.id LIMIT $5
+                        ORDER BY {order} LIMIT $5
                         FOR UPDATE SKIP LOCKED)
                      UPDATE outbox SET lease_owner = $1, lease_until = $2 FROM c WHERE outbox.id = c.id
                      RETURNING {}",

@@ -80,39 +80,70 @@ impl SqliteStore {
     }
 
     pub(crate) async fn outbox_claim(&self, q: OutboxClaim) -> Result<Vec<OutboxEntry>> {
-        self.write(move |c| {
-            let now = ts(q.now);
-            let until = ts(q.now + q.lease);
-            // Two texts, so that a claim for one target walks that target's index only.
-            let topic_filter = if q.topic.is_some() {
-                "o.topic = ?4"
-            } else {
-                "?4 IS NULL"
-            };
-            let mut st = c
-                .prepare_cached(&format!(
-                    "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (
-                        SELECT o.id FROM outbox o
-                        WHERE {topic_filter} AND o.status = 'pending'
-                          AND coalesce(o.next_attempt_at, 0) <= ?3
-                          AND coalesce(o.lease_until, 0) < ?3
-                          AND NOT EXISTS (SELECT 1 FROM outbox p
-                                          WHERE p.topic = o.topic AND p.part = o.part
-                                            AND p.id < o.id AND p.status <> 'done')
-                        ORDER BY o.id LIMIT ?5)
-                     RETURNING {COLUMNS}"
-                ))
-                .map_err(db_err)?;
-            let rows = st
-                .query_map(params![q.owner, until, now, q.topic, q.limit], entry)
-                .map_err(db_err)?;
-            let mut out: Vec<OutboxEntry> = rows
-                .map(|r| finish(r.map_err(db_err)?))
-                .collect::<Result<_>>()?;
-            out.sort_by_key(|e| e.id);
-            Ok(out)
-        })
-        .await
+        let now = ts(q.now);
+        let until = ts(q.now + q.lease);
+        // The search runs on a read connection in the caller's thread (the dispatcher's,
+        // low-priority: decision 0029); the writer only leases what it found, by primary key,
+        // re-checking that each is still pending, due and not leased. The order condition
+        // cannot turn false meanwhile: a message is only ever written with a larger id than
+        // every existing one, and `done` never goes back.
+        let (topic, limit) = (q.topic.clone(), q.limit);
+        let found: Vec<i64> = self
+            .read_blocking(move |c| {
+                // Two texts, so that a claim for one target walks that target's index only.
+                let topic_filter = if topic.is_some() {
+                    "o.topic = ?2"
+                } else {
+                    "?2 IS NULL"
+                };
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT o.id FROM outbox o
+                         WHERE {topic_filter} AND o.status = 'pending'
+                           AND coalesce(o.next_attempt_at, 0) <= ?1
+                           AND coalesce(o.lease_until, 0) < ?1
+                           AND NOT EXISTS (SELECT 1 FROM outbox p
+                                           WHERE p.topic = o.topic AND p.part = o.part
+                                             AND p.id < o.id AND p.status <> 'done')
+                         ORDER BY o.id LIMIT ?3"
+                    ))
+                    .map_err(db_err)?;
+                let rows = st
+                    .query_map(params![now, topic, limit], |r| r.get(0))
+                    .map_err(db_err)?;
+                rows.map(|r| r.map_err(db_err)).collect()
+            })
+            .await?;
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let raw = self
+            .write(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "UPDATE outbox SET lease_owner = ?1, lease_until = ?2
+                         WHERE id = ?4 AND status = 'pending'
+                           AND coalesce(next_attempt_at, 0) <= ?3
+                           AND coalesce(lease_until, 0) < ?3
+                         RETURNING {COLUMNS}"
+                    ))
+                    .map_err(db_err)?;
+                let mut out = Vec::with_capacity(found.len());
+                for id in found {
+                    let mut rows = st
+                        .query_map(params![q.owner, until, now, id], entry)
+                        .map_err(db_err)?;
+                    if let Some(r) = rows.next() {
+                        out.push(r.map_err(db_err)?);
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        // Payloads are parsed here, off the writer thread.
+        let mut out: Vec<OutboxEntry> = raw.into_iter().map(finish).collect::<Result<_>>()?;
+        out.sort_by_key(|e| e.id);
+        Ok(out)
     }
 
     pub(crate) async fn outbox_ack(&self, ids: Vec<i64>, now: DateTime<Utc>) -> Result<u64> {

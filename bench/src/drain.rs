@@ -1,0 +1,740 @@
+//! `drain`: request latency without and during the drain of an outbox backlog (issue 7).
+//!
+//! On a database whose `dvcqg.sync` backlog `fill` built (one message per counter dossier), it
+//! runs the real binary: the sandbox national portal as its own process (`motcua sandbox
+//! dvcqg`: the outside world), then `motcua serve` with the dispatcher off, under an open-loop
+//! request load at a fixed rate for a baseline window; then `motcua serve` again on the same
+//! database with the dispatcher on and pointed at the portal, under the same load, until the
+//! portal holds every dossier of the backlog. Latency counts from the moment a request was due
+//! (not when it could be sent), so a stalled server cannot hide its queue.
+//!
+//! Summary: one line per operation and phase (`drain.baseline.*`, `drain.during.*`), then
+//! `drain ops=MESSAGES secs=S rate=R/s ... p99_baseline=.. p99_during=.. p99_ratio=..`.
+
+use crate::http;
+use crate::lookup::Rng;
+use crate::stats::{self, Op};
+use anyhow::{Context, bail};
+use motcua_integrations::dvcqg::TOPIC;
+use motcua_store::Store;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Options of the run.
+pub struct DrainArgs {
+    pub motcua: PathBuf,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub codes: PathBuf,
+    pub rate: f64,
+    pub warmup: Duration,
+    pub window: Duration,
+    pub limit: Duration,
+    pub port: u16,
+    pub portal_port: u16,
+    pub concurrency: usize,
+    pub batch: u32,
+    pub threads: usize,
+    pub nice: i32,
+    pub portal_nice: i32,
+    pub inbox_percent: u64,
+    pub write_percent: u64,
+    pub desk: String,
+    pub submit_desk: String,
+    pub citizen: String,
+    pub password: String,
+    pub label: Option<String>,
+    pub out: Option<PathBuf>,
+}
+
+/// Requests in flight beyond which a due request is dropped and counted as an error (the
+/// server has stalled; the run is already failing its latency).
+const MAX_IN_FLIGHT: u64 = 4096;
+
+/// A child process killed (TERM, then KILL) when dropped.
+struct Proc {
+    child: Child,
+    what: &'static str,
+    log: PathBuf,
+}
+
+impl Proc {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Asks it to stop (SIGTERM) and waits up to 10 s, then kills it.
+    fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("drain: {} did not stop in 10 s; killing it", self.what);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn check_alive(&mut self) -> anyhow::Result<()> {
+        if let Ok(Some(st)) = self.child.try_wait() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            bail!(
+                "{} exited ({st}); the end of its log {}:\n{}",
+                self.what,
+                self.log.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts `motcua ARGS` in `dir` with its output in `log`, without our `MOTCUA_*` variables
+/// (the server reads them as settings and refuses unknown ones).
+fn spawn(
+    motcua: &Path,
+    nice: i32,
+    dir: &Path,
+    log: PathBuf,
+    what: &'static str,
+    args: &[String],
+) -> anyhow::Result<Proc> {
+    let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let mut cmd = if nice > 0 {
+        // nice(1) execs motcua, so the child's pid is motcua's.
+        let mut c = Command::new("nice");
+        c.arg("-n").arg(nice.to_string()).arg(motcua);
+        c
+    } else {
+        Command::new(motcua)
+    };
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MOTCUA_") {
+            cmd.env_remove(k);
+        }
+    }
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {} ({})", motcua.display(), what))?;
+    Ok(Proc { child, what, log })
+}
+
+/// Waits until `url` answers 2xx (the process must stay alive meanwhile).
+async fn wait_up(p: &mut Proc, c: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    for _ in 0..1200 {
+        if let Ok(r) = c.get(url).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        p.check_alive()?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{} did not answer {url} within 120 s", p.what)
+}
+
+async fn pending(url: &str) -> anyhow::Result<u64> {
+    let store = Store::open(url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    let n = store
+        .outbox_depths()
+        .await?
+        .iter()
+        .find(|d| d.topic == TOPIC)
+        .map_or(0, |d| d.pending);
+    drop(store);
+    // Let the SQLite writer thread close its connection before a server opens the file.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(n)
+}
+
+/// What the portal holds (`GET /_sandbox/state`).
+async fn portal_state(c: &reqwest::Client, base: &str) -> anyhow::Result<serde_json::Value> {
+    http::get_json(c, &format!("{base}/_sandbox/state")).await
+}
+
+/// One kind of request of the mix, prebuilt.
+struct Kind {
+    name: &'static str,
+    method: &'static str,
+    auth: Option<Vec<u8>>,
+    body: Option<Vec<u8>>,
+    ok: u16,
+}
+
+/// The request mix and where to send it.
+struct Load {
+    addr: std::net::SocketAddr,
+    host: String,
+    prefix: String,
+    codes: Vec<String>,
+    lookup: Kind,
+    inbox: Kind,
+    submit: Kind,
+    inbox_percent: u64,
+    write_percent: u64,
+}
+
+/// Per-operation records of one phase, shared by the request tasks.
+struct Records {
+    ops: Mutex<Vec<Op>>,
+    in_flight: AtomicU64,
+    shown: AtomicU64,
+}
+
+impl Records {
+    fn new(phase: &str) -> Records {
+        Records {
+            ops: Mutex::new(
+                ["all", "lookup", "inbox", "submit"]
+                    .iter()
+                    .map(|k| Op::new(format!("drain.{phase}.{k}")))
+                    .collect(),
+            ),
+            in_flight: AtomicU64::new(0),
+            shown: AtomicU64::new(0),
+        }
+    }
+
+    fn index(kind: &str) -> usize {
+        match kind {
+            "lookup" => 1,
+            "inbox" => 2,
+            _ => 3,
+        }
+    }
+
+    fn record(&self, kind: &str, r: Result<Duration, String>) {
+        let Ok(mut ops) = self.ops.lock() else {
+            return;
+        };
+        let i = Records::index(kind);
+        match r {
+            Ok(d) => {
+                ops[0].ok(d);
+                ops[i].ok(d);
+            }
+            Err(e) => {
+                ops[0].err();
+                ops[i].err();
+                if self.shown.fetch_add(1, Ordering::Relaxed) < 5 {
+                    eprintln!("  error: {kind}: {e}");
+                }
+            }
+        }
+    }
+
+    fn take(&self) -> Vec<Op> {
+        self.ops.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+}
+
+/// Sends the mix at `rate` requests per second, open loop, until `stop`; records requests due
+/// at or after `measure_from`, their latency counted from when they were due.
+async fn run_load(
+    load: Arc<Load>,
+    rate: f64,
+    measure_from: Instant,
+    stop: Arc<AtomicBool>,
+    rec: Arc<Records>,
+) {
+    let pool: Arc<Mutex<Vec<crate::raw::Conn>>> = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
+    let mut rng = Rng(0x5eed ^ start.elapsed().as_nanos() as u64 ^ 0x9E37_79B9);
+    let mut i: u64 = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    while !stop.load(Ordering::Relaxed) {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        let now = Instant::now();
+        if due > now {
+            tokio::time::sleep_until(due.into()).await;
+            continue;
+        }
+        i += 1;
+        while tasks.try_join_next().is_some() {}
+        let measured = due >= measure_from;
+        let roll = rng.below(100) as u64;
+        let kind = if roll < load.write_percent {
+            &load.submit
+        } else if roll < load.write_percent + load.inbox_percent {
+            &load.inbox
+        } else {
+            &load.lookup
+        };
+        if rec.in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT {
+            if measured {
+                rec.record(
+                    kind.name,
+                    Err("dropped: too many requests in flight".into()),
+                );
+            }
+            continue;
+        }
+        let mut req = Vec::with_capacity(512);
+        let path = match kind.name {
+            "lookup" => format!(
+                "{}/api/v1/public/status/{}",
+                load.prefix,
+                load.codes[rng.below(load.codes.len())]
+            ),
+            "inbox" => format!("{}/api/v1/inbox?limit=50", load.prefix),
+            _ => format!("{}/api/v1/dossiers", load.prefix),
+        };
+        crate::raw::build(
+            &mut req,
+            kind.method,
+            &path,
+            &load.host,
+            kind.auth.as_deref(),
+            kind.body.as_deref(),
+        );
+        let (name, ok) = (kind.name, kind.ok);
+        let (pool, rec, addr) = (pool.clone(), rec.clone(), load.addr);
+        rec.in_flight.fetch_add(1, Ordering::Relaxed);
+        tasks.spawn(async move {
+            let conn = pool.lock().ok().and_then(|mut p| p.pop());
+            let mut conn = conn.unwrap_or_else(|| crate::raw::Conn::new(addr));
+            let r = match conn.send(&req).await {
+                Ok((st, _)) if st == ok => Ok(due.elapsed()),
+                Ok((st, body)) => Err(format!("{path} -> {st}: {}", stats::snippet(body))),
+                Err(e) => Err(format!("{path}: {e}")),
+            };
+            if let Ok(mut p) = pool.lock() {
+                p.push(conn);
+            }
+            rec.in_flight.fetch_sub(1, Ordering::Relaxed);
+            if measured {
+                rec.record(name, r);
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Starts the load on its own task; returns the stop flag and the task.
+fn start_load(
+    load: &Arc<Load>,
+    rate: f64,
+    measure_from: Instant,
+    rec: &Arc<Records>,
+) -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let h = tokio::spawn(run_load(
+        load.clone(),
+        rate,
+        measure_from,
+        stop.clone(),
+        rec.clone(),
+    ));
+    (stop, h)
+}
+
+fn p99_ms(ops: &[Op]) -> f64 {
+    ops.first()
+        .filter(|o| !o.hist.is_empty())
+        .map_or(0.0, |o| o.hist.value_at_quantile(0.99) as f64 / 1000.0)
+}
+
+fn read_codes(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading codes from {}", path.display()))?;
+    let codes: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if codes.is_empty() {
+        bail!("{} holds no dossier codes", path.display());
+    }
+    Ok(codes)
+}
+
+/// Runs the baseline and the drain; prints and returns the summary lines.
+pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
+    if !(a.rate > 0.0 && a.rate.is_finite()) {
+        bail!("--rate must be a positive number of requests per second");
+    }
+    if a.inbox_percent + a.write_percent > 100 {
+        bail!("--inbox-percent + --write-percent must be at most 100");
+    }
+    if !(0..=19).contains(&a.nice) || !(0..=19).contains(&a.portal_nice) {
+        bail!("--nice and --portal-nice must be 0-19");
+    }
+    let motcua = std::fs::canonicalize(&a.motcua).with_context(|| {
+        format!(
+            "no motcua binary at {} (build it: cargo build --release -p motcua)",
+            a.motcua.display()
+        )
+    })?;
+    std::fs::create_dir_all(&a.data_dir)?;
+    let data_dir = std::fs::canonicalize(&a.data_dir)?;
+    let db_url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/motcua.db", data_dir.display()));
+    crate::fill::check_local(&db_url)?;
+    let codes = read_codes(&a.codes)?;
+    let backlog = pending(&db_url).await?;
+    if backlog == 0 {
+        bail!(
+            "no pending {TOPIC} messages in {db_url}: build a backlog with `motcua-bench fill` first"
+        );
+    }
+    let work = std::env::temp_dir().join(format!("motcua-drain-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let base = format!("http://127.0.0.1:{}", a.port);
+    let portal_base = format!("http://127.0.0.1:{}", a.portal_port);
+    // The dispatcher off; then on, towards the portal. Every other setting as `serve`'s.
+    let off = work.join("baseline.toml");
+    std::fs::write(&off, "[integrations.dispatcher]\nenabled = false\n")?;
+    let on = work.join("drain.toml");
+    std::fs::write(
+        &on,
+        format!(
+            "[integrations.dispatcher]\nbatch = {}\nthreads = {}\nnice = {}\n\
+             [integrations.dvcqg]\nbase_url = \"{portal_base}\"\n\
+             [integrations.dvcqg_delivery]\nconcurrency = {}\n\
+             retry = {{ base_ms = 100, max_ms = 2000, max_attempts = 100 }}\n",
+            a.batch, a.threads, a.nice, a.concurrency
+        ),
+    )?;
+    let serve_args = |config: &Path| -> Vec<String> {
+        let mut v = vec![
+            "--config".to_string(),
+            config.display().to_string(),
+            "serve".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{}", a.port),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--no-seed".into(),
+        ];
+        if let Some(u) = &a.database_url {
+            v.push("--database-url".into());
+            v.push(u.clone());
+        }
+        v
+    };
+    let c = http::client();
+    println!(
+        "drain: {backlog} pending {TOPIC} messages in {db_url}; {:.0} requests/s ({}% inbox, {}% submissions, the rest lookups of {} codes)",
+        a.rate,
+        a.inbox_percent,
+        a.write_percent,
+        codes.len()
+    );
+
+    // The outside world, in its own process.
+    let mut portal = spawn(
+        &motcua,
+        a.portal_nice,
+        &work,
+        work.join("portal.log"),
+        "the sandbox portal",
+        &[
+            "sandbox".into(),
+            "dvcqg".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{}", a.portal_port),
+        ],
+    )?;
+    wait_up(&mut portal, &c, &format!("{portal_base}/_sandbox/state")).await?;
+
+    // Baseline: the dispatcher off.
+    let mut server = spawn(
+        &motcua,
+        0,
+        &work,
+        work.join("server-baseline.log"),
+        "motcua serve (dispatcher off)",
+        &serve_args(&off),
+    )?;
+    wait_up(&mut server, &c, &format!("{base}/healthz")).await?;
+    let load = Arc::new(prepare(a, &c, &base, codes).await?);
+    println!(
+        "  baseline: dispatcher off, {:?} warm-up then {:?} measured",
+        a.warmup, a.window
+    );
+    let rec = Arc::new(Records::new("baseline"));
+    let from = Instant::now() + a.warmup;
+    let cpu = stats::CpuMeter::start(Some(server.pid()));
+    let (stop, h) = start_load(&load, a.rate, from, &rec);
+    tokio::time::sleep(a.warmup + a.window).await;
+    stop.store(true, Ordering::Relaxed);
+    h.await?;
+    let base_cpu = cpu.stop();
+    let base_secs = from.elapsed().as_secs_f64();
+    server.check_alive()?;
+    server.stop();
+    let base_ops = rec.take();
+    let mut lines = stats::report(
+        &stats::RunInfo {
+            mode: "drain",
+            label: a.label.as_deref(),
+            target: &base,
+            clients: 0,
+            secs: base_secs,
+            cpu: base_cpu,
+        },
+        &base_ops,
+        a.out.as_deref(),
+    )?;
+
+    // The drain: the dispatcher on, the same load.
+    println!(
+        "  drain: dispatcher on ({} threads at nice +{}, {} deliveries in flight, claims of {}), same load",
+        a.threads, a.nice, a.concurrency, a.batch
+    );
+    let started = Instant::now();
+    let mut server = spawn(
+        &motcua,
+        0,
+        &work,
+        work.join("server-drain.log"),
+        "motcua serve (dispatcher on)",
+        &serve_args(&on),
+    )?;
+    wait_up(&mut server, &c, &format!("{base}/healthz")).await?;
+    let rec = Arc::new(Records::new("during"));
+    let from = Instant::now() + a.warmup;
+    let cpu = stats::CpuMeter::start(Some(server.pid()));
+    let portal_cpu = stats::CpuMeter::start(Some(portal.pid()));
+    let (stop, h) = start_load(&load, a.rate, from, &rec);
+    let mut held = 0;
+    let mut last_print = Instant::now();
+    while started.elapsed() < a.limit {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        server.check_alive()?;
+        held = portal_state(&c, &portal_base).await?["dossiers"]
+            .as_u64()
+            .unwrap_or(0);
+        if held >= backlog {
+            break;
+        }
+        if last_print.elapsed() >= Duration::from_secs(5) {
+            last_print = Instant::now();
+            println!(
+                "  [{:6.1}s] drain: {held}/{backlog} on the portal, {:.0}/s",
+                started.elapsed().as_secs_f64(),
+                held as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let drain_secs = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    h.await?;
+    let during_cpu = cpu.stop();
+    let portal_cpu = portal_cpu.stop().1;
+    let during_secs = from.elapsed().as_secs_f64();
+    server.stop();
+    let during_ops = rec.take();
+    lines.extend(stats::report(
+        &stats::RunInfo {
+            mode: "drain",
+            label: a.label.as_deref(),
+            target: &base,
+            clients: 0,
+            secs: during_secs,
+            cpu: during_cpu,
+        },
+        &during_ops,
+        a.out.as_deref(),
+    )?);
+    let st = portal_state(&c, &portal_base).await?;
+    portal.stop();
+    let left = pending(&db_url).await?;
+    let (p99_base, p99_during) = (p99_ms(&base_ops), p99_ms(&during_ops));
+    let ratio = if p99_base > 0.0 {
+        p99_during / p99_base
+    } else {
+        0.0
+    };
+    let line = format!(
+        "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
+         p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
+         request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
+         duplicates={} out_of_order={}",
+        held as f64 / drain_secs,
+        a.rate,
+        base_cpu.1.unwrap_or(0.0),
+        during_cpu.1.unwrap_or(0.0),
+        portal_cpu.unwrap_or(0.0),
+        a.portal_nice,
+        st["duplicates"].as_u64().unwrap_or(0),
+        st["out_of_order"].as_u64().unwrap_or(0),
+    );
+    println!("{line}");
+    if let Some(out) = &a.out {
+        use std::io::Write;
+        let v = serde_json::json!({
+            "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "mode": "drain",
+            "op": "drain",
+            "label": a.label,
+            "target": db_url,
+            "backlog": backlog,
+            "delivered": held,
+            "left": left,
+            "secs": drain_secs,
+            "rate": held as f64 / drain_secs,
+            "request_rate": a.rate,
+            "p99_baseline_ms": p99_base,
+            "p99_during_ms": p99_during,
+            "p99_ratio": ratio,
+            "nice": a.nice,
+            "portal_nice": a.portal_nice,
+            "threads": a.threads,
+            "duplicates": st["duplicates"],
+            "out_of_order": st["out_of_order"],
+        });
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)?;
+        writeln!(f, "{v}")?;
+    }
+    lines.push(line);
+    let _ = std::fs::remove_dir_all(&work);
+    if held < backlog {
+        bail!(
+            "the portal holds {held} of {backlog} dossiers after {:?} (--limit)",
+            a.limit
+        );
+    }
+    Ok(lines)
+}
+
+/// Logs in, picks the submission's procedure and uploads its file, prebuilds the requests.
+async fn prepare(
+    a: &DrainArgs,
+    c: &reqwest::Client,
+    base: &str,
+    codes: Vec<String>,
+) -> anyhow::Result<Load> {
+    let desk = http::login(c, base, &a.desk, &a.password).await?;
+    let (lookup_auth, inbox_auth) = (None, Some(desk.auth.as_bytes().to_vec()));
+    let submit = if a.write_percent > 0 {
+        // Submissions go to another desk than the one whose inbox is read, so that inbox
+        // stays the same size through both phases.
+        let agency = http::login(c, base, &a.submit_desk, &a.password)
+            .await?
+            .agency
+            .ok_or_else(|| anyhow::anyhow!("{} has no agency", a.submit_desk))?;
+        let citizen = http::login(c, base, &a.citizen, &a.password).await?;
+        let procedure = http::find_procedure(c, base, &agency, false).await?;
+        let required = http::required_documents(c, base, &citizen, &procedure).await?;
+        Kind {
+            name: "submit",
+            method: "POST",
+            auth: Some(citizen.auth.as_bytes().to_vec()),
+            body: Some(crate::submit::submit_body(&procedure, &agency, &required)),
+            ok: 201,
+        }
+    } else {
+        Kind {
+            name: "submit",
+            method: "POST",
+            auth: None,
+            body: None,
+            ok: 201,
+        }
+    };
+    let (addr, host) = crate::raw::resolve(base).await?;
+    Ok(Load {
+        addr,
+        host,
+        prefix: crate::submit::url_path(base),
+        codes,
+        lookup: Kind {
+            name: "lookup",
+            method: "GET",
+            auth: lookup_auth,
+            body: None,
+            ok: 200,
+        },
+        inbox: Kind {
+            name: "inbox",
+            method: "GET",
+            auth: inbox_auth,
+            body: None,
+            ok: 200,
+        },
+        submit,
+        inbox_percent: a.inbox_percent,
+        write_percent: a.write_percent,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> DrainArgs {
+        DrainArgs {
+            motcua: PathBuf::from("/nonexistent/motcua"),
+            data_dir: std::env::temp_dir().join("motcua-drain-test-unused"),
+            database_url: None,
+            codes: PathBuf::from("/nonexistent/codes.txt"),
+            rate: 1000.0,
+            warmup: Duration::from_secs(1),
+            window: Duration::from_secs(1),
+            limit: Duration::from_secs(1),
+            port: 1,
+            portal_port: 2,
+            concurrency: 1,
+            batch: 1,
+            threads: 1,
+            nice: 10,
+            portal_nice: 0,
+            inbox_percent: 10,
+            write_percent: 2,
+            desk: "motcua.tinh".into(),
+            submit_desk: "motcua.xa".into(),
+            citizen: "congdan".into(),
+            password: "x".into(),
+            label: None,
+            out: None,
+        }
+    }
+
+    /// Bad options are refused with a clear message before anything starts.
+    #[tokio::test]
+    async fn bad_options_are_refused_before_anything_starts() {
+        let err = |a: DrainArgs| async move { run(&a).await.unwrap_err().to_string() };
+        let mut a = args();
+        a.rate = 0.0;
+        assert!(err(a).await.contains("--rate"));
+        let mut a = args();
+        a.inbox_percent = 90;
+        a.write_percent = 20;
+        assert!(err(a).await.contains("at most 100"));
+        let mut a = args();
+        a.nice = 20;
+        assert!(err(a).await.contains("0-19"));
+        assert!(err(args()).await.contains("no motcua binary"));
+    }
+}

@@ -1,0 +1,145 @@
+//! The dispatcher's own Tokio runtime, whose threads run at a lower OS scheduling priority
+//! than the request path's (decision 0029). Draining a large backlog is CPU work (claims,
+//! payloads, HTTP to the target, acknowledgements) that must not lengthen the requests'
+//! latency: on Linux each of its threads raises its own niceness by `nice` when it starts
+//! (`setpriority(PRIO_PROCESS, tid, ..)` applies to one thread), so when the cores are busy
+//! the scheduler gives the request threads (nice 0) about ten times the CPU of a dispatcher
+//! thread at nice 10, and the dispatcher takes whatever is left.
+
+use std::io;
+
+/// Name of the runtime's threads (shown by `top -H`, `ps -L`).
+pub const THREAD_NAME: &str = "motcua-outbox";
+
+/// Niceness is at most this (the lowest priority).
+const MAX_NICE: i32 = 19;
+
+/// A multi-threaded runtime of `threads` workers (at least 1; its blocking threads too) whose
+/// every thread makes itself `nice` levels nicer than the thread that built it when it starts
+/// (0: same priority; at most 19). A thread that cannot change its priority says so in the log
+/// and runs on at the inherited one.
+pub fn runtime(threads: usize, nice: i32) -> io::Result<tokio::runtime::Runtime> {
+    let nice = nice.clamp(0, MAX_NICE);
+    let base = thread_nice().unwrap_or(0);
+    let target = (base + nice).min(MAX_NICE);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .max_blocking_threads(threads.max(1) * 4)
+        .thread_name(THREAD_NAME)
+        .enable_all()
+        .on_thread_start(move || {
+            if nice == 0 {
+                return;
+            }
+            if let Err(e) = set_thread_nice(target) {
+                tracing::warn!(error = %e, nice = target, "could not lower the outbox dispatcher thread's priority");
+            }
+        })
+        .build()
+}
+
+/// Sets the calling thread's niceness (Linux: the thread alone; elsewhere: not supported).
+pub fn set_thread_nice(nice: i32) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on this thread's own id, no memory shared.
+        let r = unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, nice)
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = nice;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "per-thread priority is only set on Linux",
+        ))
+    }
+}
+
+/// The calling thread's niceness (Linux; elsewhere: not supported).
+pub fn thread_nice() -> io::Result<i32> {
+    #[cfg(target_os = "linux")]
+    {
+        // getpriority may return -1 as a value: errno tells an error apart.
+        // SAFETY: plain system calls on this thread's own id; errno is thread-local.
+        unsafe {
+            *libc::__errno_location() = 0;
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            let v = libc::getpriority(libc::PRIO_PROCESS, tid);
+            if v == -1 && *libc::__errno_location() != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(v)
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "per-thread priority is only read on Linux",
+        ))
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_threads_run_nicer_and_the_caller_does_not() {
+        let before = thread_nice().unwrap();
+        let rt = runtime(2, 7).unwrap();
+        let (worker, name) = rt.block_on(async {
+            tokio::spawn(async {
+                (
+                    thread_nice().unwrap(),
+                    std::thread::current().name().map(str::to_string),
+                )
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(
+            worker,
+            (before + 7).min(19),
+            "a worker thread is 7 levels nicer"
+        );
+        assert_eq!(name.as_deref(), Some(THREAD_NAME));
+        let blocking = rt.block_on(async {
+            tokio::task::spawn_blocking(|| thread_nice().unwrap())
+                .await
+                .unwrap()
+        });
+        assert_eq!(blocking, (before + 7).min(19), "blocking threads too");
+        assert_eq!(
+            thread_nice().unwrap(),
+            before,
+            "the caller keeps its priority"
+        );
+        rt.shutdown_background();
+        // 0 leaves the threads alone.
+        let rt = runtime(1, 0).unwrap();
+        let same = rt.block_on(async { tokio::spawn(async { thread_nice().unwrap() }).await });
+        assert_eq!(same.unwrap(), before);
+        rt.shutdown_background();
+    }
+
+    #[test]
+    fn a_thread_can_make_itself_nicer() {
+        // A thread may always make itself nicer.
+        std::thread::spawn(|| {
+            let n = thread_nice().unwrap();
+            set_thread_nice((n + 3).min(19)).unwrap();
+            assert_eq!(thread_nice().unwrap(), (n + 3).min(19));
+        })
+        .join()
+        .unwrap();
+    }
+}

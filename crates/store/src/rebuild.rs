@@ -1,0 +1,239 @@
+//! The full rebuild of every counter from the event logs, folded on all cores (decision 0031).
+//!
+//! A backend reads the logs once, in dossier order, on one connection (the one whose snapshot
+//! the rebuild must see) and hands them over in batches of whole dossiers; a pool of worker
+//! threads folds each log with the domain (`apply`, `counter_deltas`, `stat_deltas`, exactly as
+//! [`crate::plan`] does when the events are written) into its own map of counter sums; the maps
+//! are merged at the end and the backend replaces the counters in one transaction.
+//!
+//! What the rebuild checks: that each log replays (every event decodes and applies, in
+//! sequence 1, 2, 3, ...), because counters cannot be computed otherwise. What it leaves to
+//! `verify`: the hash chain and the stored state's agreement with its log, which cost a hash
+//! and a second JSON parse per event and say nothing about the counters.
+
+use crate::{Result, StoreError};
+use chrono::NaiveDate;
+use crossbeam_channel::{Receiver, Sender};
+use motcua_domain::codes::AgencyCode;
+use motcua_domain::dossier::{Dossier, Event, apply, counter_deltas};
+use motcua_domain::stats::stat_deltas;
+use std::collections::HashMap;
+use std::thread::JoinHandle;
+use uuid::Uuid;
+
+/// A counter row's key: agency, day, metric.
+pub(crate) type Key = (AgencyCode, NaiveDate, String);
+
+/// One dossier's log: its id and its events as `(seq, canonical JSON)`, oldest first.
+pub(crate) type Log = (Uuid, Vec<(u64, String)>);
+
+/// How many whole dossiers a backend hands over at a time.
+pub(crate) const BATCH: usize = 256;
+
+/// How many problems are kept for the error message (the rebuild stops at the first anyway).
+const KEEP_PROBLEMS: usize = 5;
+
+/// What the workers computed, merged.
+pub(crate) struct Folded {
+    /// Non-zero counter sums, in key order.
+    pub rows: Vec<(Key, i64)>,
+    /// Dossiers folded.
+    pub dossiers: u64,
+    /// Events folded.
+    pub events: u64,
+}
+
+/// What one worker computed.
+#[derive(Default)]
+struct Part {
+    sums: HashMap<Key, i64>,
+    dossiers: u64,
+    events: u64,
+    problems: Vec<String>,
+    problem_count: u64,
+}
+
+/// The worker pool of one rebuild.
+pub(crate) struct Folder {
+    tx: Option<Sender<Vec<Log>>>,
+    workers: Vec<JoinHandle<Part>>,
+}
+
+impl Folder {
+    /// Starts one worker per core (at least one).
+    pub fn start() -> Folder {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Folder::with_workers(n)
+    }
+
+    /// Starts `n` workers (at least one).
+    pub fn with_workers(n: usize) -> Folder {
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Log>>(4 * n.max(1));
+        let workers = (0..n.max(1))
+            .map(|i| {
+                let rx = rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("motcua-rebuild-{i}"))
+                    .spawn(move || work(rx))
+                    .expect("spawn a rebuild worker")
+            })
+            .collect();
+        Folder {
+            tx: Some(tx),
+            workers,
+        }
+    }
+
+    /// Hands a batch of whole dossiers to the workers, waiting while they are all busy.
+    pub fn send(&self, batch: Vec<Log>) -> Result<()> {
+        self.tx
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the rebuild has finished".into()))?
+            .send(batch)
+            .map_err(|_| StoreError::Backend("the rebuild workers stopped".into()))
+    }
+
+    /// A sender for backends that must not block (they poll with `try_send`).
+    pub fn sender(&self) -> Option<Sender<Vec<Log>>> {
+        self.tx.clone()
+    }
+
+    /// Waits for the workers and merges their sums; refuses if a log did not replay.
+    pub fn finish(mut self) -> Result<Folded> {
+        drop(self.tx.take());
+        let mut parts = Vec::with_capacity(self.workers.len());
+        for w in self.workers.drain(..) {
+            parts.push(
+                w.join()
+                    .map_err(|_| StoreError::Backend("a rebuild worker panicked".into()))?,
+            );
+        }
+        let problems: u64 = parts.iter().map(|p| p.problem_count).sum();
+        if problems > 0 {
+            let first: Vec<&str> = parts
+                .iter()
+                .flat_map(|p| p.problems.iter().map(String::as_str))
+                .take(KEEP_PROBLEMS)
+                .collect();
+            return Err(StoreError::Corrupt(format!(
+                "{problems} problems in the logs (run `motcua verify`); counters left as they were: {}",
+                first.join("; ")
+            )));
+        }
+        let (mut dossiers, mut events) = (0, 0);
+        // Merge into the largest map.
+        parts.sort_by_key(|p| std::cmp::Reverse(p.sums.len()));
+        let mut it = parts.into_iter();
+        let mut sums = match it.next() {
+            Some(p) => {
+                dossiers += p.dossiers;
+                events += p.events;
+                p.sums
+            }
+            None => HashMap::new(),
+        };
+        for p in it {
+            dossiers += p.dossiers;
+            events += p.events;
+            for (k, v) in p.sums {
+                *sums.entry(k).or_default() += v;
+            }
+        }
+        let mut rows: Vec<(Key, i64)> = sums.into_iter().filter(|(_, v)| *v != 0).collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(Folded {
+            rows,
+            dossiers,
+            events,
+        })
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        // An abandoned rebuild (an error while reading) lets its workers run out and stop.
+        drop(self.tx.take());
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn work(rx: Receiver<Vec<Log>>) -> Part {
+    let mut part = Part::default();
+    while let Ok(batch) = rx.recv() {
+        for (id, log) in batch {
+            part.dossiers += 1;
+            part.events += log.len() as u64;
+            if let Err(p) = fold(id, &log, &mut part.sums) {
+                part.problem_count += 1;
+                if part.problems.len() < KEEP_PROBLEMS {
+                    part.problems.push(p);
+                }
+            }
+        }
+    }
+    part
+}
+
+/// Adds the counters one dossier's log implies to `sums`; the same increments, event by event,
+/// as [`crate::plan::plan`] writes.
+pub(crate) fn fold(
+    id: Uuid,
+    log: &[(u64, String)],
+    sums: &mut HashMap<Key, i64>,
+) -> std::result::Result<(), String> {
+    let mut state: Option<Dossier> = None;
+    for (i, (seq, json)) in log.iter().enumerate() {
+        if *seq != i as u64 + 1 {
+            return Err(format!(
+                "dossier {id}: event {seq} found where event {} belongs",
+                i + 1
+            ));
+        }
+        let ev: Event = serde_json::from_str(json)
+            .map_err(|e| format!("dossier {id}: event {seq} cannot be read: {e}"))?;
+        let after = apply(state.clone(), id, &ev)
+            .map_err(|e| format!("dossier {id}: event {seq} cannot be applied: {e}"))?;
+        for d in
+            counter_deltas(&after, &ev)
+                .into_iter()
+                .chain(stat_deltas(state.as_ref(), &after, &ev))
+        {
+            *sums.entry((d.agency, d.day, d.metric)).or_default() += d.delta;
+        }
+        state = Some(after);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_rebuild_folds_nothing() {
+        let f = Folder::with_workers(3).finish().unwrap();
+        assert!(f.rows.is_empty());
+        assert_eq!((f.dossiers, f.events), (0, 0));
+    }
+
+    #[test]
+    fn a_log_that_does_not_replay_is_refused_with_its_dossier() {
+        let f = Folder::with_workers(2);
+        let id = Uuid::from_u128(7);
+        f.send(vec![(id, vec![(1, "{not json".into())])]).unwrap();
+        let e = f.finish().err().expect("refused");
+        let msg = e.to_string();
+        assert!(msg.contains("1 problems"), "{msg}");
+        assert!(msg.contains(&id.to_string()), "{msg}");
+    }
+
+    #[test]
+    fn a_gap_in_the_sequence_is_refused() {
+        let mut sums = HashMap::new();
+        let e = fold(Uuid::from_u128(1), &[(2, "{}".into())], &mut sums).unwrap_err();
+        assert!(e.contains("event 2 found where event 1 belongs"), "{e}");
+        assert!(sums.is_empty());
+    }
+}

@@ -15,17 +15,34 @@ use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use crossbeam_channel::{Receiver, Sender};
 use motcua_domain::codes::AgencyCode;
-use motcua_domain::dossier::{Dossier, Event, apply, counter_deltas};
+use motcua_domain::dossier::{Dossier, Event, EventBody, apply, counter_deltas};
+use motcua_domain::procedure::ProcedureSnapshot;
 use motcua_domain::stats::stat_deltas;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use uuid::Uuid;
 
 /// A counter row's key: agency, day, metric.
 pub(crate) type Key = (AgencyCode, NaiveDate, String);
 
-/// One dossier's log: its id and its events as `(seq, canonical JSON)`, oldest first.
-pub(crate) type Log = (Uuid, Vec<(u64, String)>);
+/// One stored event as the backend read it.
+pub(crate) struct LogEvent {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its JSON: canonical, or compacted when `snap` is given.
+    pub json: String,
+    /// For a compacted event (see `crate::snapshot`): the snapshot's id, where its JSON goes
+    /// back in `json`, and that JSON.
+    pub snap: Option<(i64, usize, Arc<str>)>,
+}
+
+/// One dossier's log: its id and its events, oldest first.
+pub(crate) type Log = (Uuid, Vec<LogEvent>);
+
+/// Counter sums of one worker.
+type Sums = HashMap<Key, i64, BuildHasherDefault<Fx>>;
 
 /// How many whole dossiers a backend hands over at a time.
 pub(crate) const BATCH: usize = 256;
@@ -46,7 +63,7 @@ pub(crate) struct Folded {
 /// What one worker computed.
 #[derive(Default)]
 struct Part {
-    sums: HashMap<Key, i64>,
+    sums: Sums,
     dossiers: u64,
     events: u64,
     problems: Vec<String>,
@@ -130,7 +147,7 @@ impl Folder {
                 events += p.events;
                 p.sums
             }
-            None => HashMap::new(),
+            None => Sums::default(),
         };
         for p in it {
             dossiers += p.dossiers;
@@ -161,11 +178,12 @@ impl Drop for Folder {
 
 fn work(rx: Receiver<Vec<Log>>) -> Part {
     let mut part = Part::default();
+    let mut snaps = Snapshots::default();
     while let Ok(batch) = rx.recv() {
         for (id, log) in batch {
             part.dossiers += 1;
             part.events += log.len() as u64;
-            if let Err(p) = fold(id, &log, &mut part.sums) {
+            if let Err(p) = fold(id, &log, &mut snaps, &mut part.sums) {
                 part.problem_count += 1;
                 if part.problems.len() < KEEP_PROBLEMS {
                     part.problems.push(p);
@@ -176,22 +194,68 @@ fn work(rx: Receiver<Vec<Log>>) -> Part {
     part
 }
 
+/// Procedure snapshots parsed once per worker, by id, each with a small stand-in of its JSON.
+#[derive(Default)]
+struct Snapshots(HashMap<i64, (ProcedureSnapshot, String)>);
+
+impl Snapshots {
+    /// The event: parsed with the cheap stand-in in place of its snapshot, which is then put
+    /// back already parsed. Only `Submitted` carries the snapshot; any other event that was
+    /// compacted is parsed whole. The result equals parsing the canonical JSON.
+    fn event(&mut self, e: &LogEvent) -> std::result::Result<Event, String> {
+        let Some((sid, at, snapshot)) = &e.snap else {
+            return serde_json::from_str(&e.json).map_err(|e| e.to_string());
+        };
+        let whole = || {
+            crate::snapshot::expand(&e.json, *at, snapshot)
+                .ok_or_else(|| format!("bad snapshot position {at}"))
+        };
+        if !self.0.contains_key(sid) {
+            let parsed: ProcedureSnapshot =
+                serde_json::from_str(snapshot).map_err(|e| format!("snapshot {sid}: {e}"))?;
+            let stand_in = serde_json::to_string(&ProcedureSnapshot {
+                name: String::new(),
+                steps: Vec::new(),
+                field: String::new(),
+                ..parsed.clone()
+            })
+            .map_err(|e| e.to_string())?;
+            self.0.insert(*sid, (parsed, stand_in));
+        }
+        let (parsed, stand_in) = &self.0[sid];
+        let json = crate::snapshot::expand(&e.json, *at, stand_in)
+            .ok_or_else(|| format!("bad snapshot position {at}"))?;
+        let mut ev: Event = match serde_json::from_str(&json) {
+            Ok(ev) => ev,
+            Err(_) => return serde_json::from_str(&whole()?).map_err(|e| e.to_string()),
+        };
+        match &mut ev.body {
+            EventBody::Submitted { procedure, .. } => procedure.clone_from(parsed),
+            _ => ev = serde_json::from_str(&whole()?).map_err(|e| e.to_string())?,
+        }
+        Ok(ev)
+    }
+}
+
 /// Adds the counters one dossier's log implies to `sums`; the same increments, event by event,
 /// as [`crate::plan::plan`] writes.
-pub(crate) fn fold(
+fn fold(
     id: Uuid,
-    log: &[(u64, String)],
-    sums: &mut HashMap<Key, i64>,
+    log: &[LogEvent],
+    snaps: &mut Snapshots,
+    sums: &mut Sums,
 ) -> std::result::Result<(), String> {
     let mut state: Option<Dossier> = None;
-    for (i, (seq, json)) in log.iter().enumerate() {
-        if *seq != i as u64 + 1 {
+    for (i, e) in log.iter().enumerate() {
+        let seq = e.seq;
+        if seq != i as u64 + 1 {
             return Err(format!(
                 "dossier {id}: event {seq} found where event {} belongs",
                 i + 1
             ));
         }
-        let ev: Event = serde_json::from_str(json)
+        let ev = snaps
+            .event(e)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be read: {e}"))?;
         let after = apply(state.clone(), id, &ev)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be applied: {e}"))?;
@@ -205,6 +269,28 @@ pub(crate) fn fold(
         state = Some(after);
     }
     Ok(())
+}
+
+/// The Fx hash (as in rustc): the keys are our own counter keys, not attacker-chosen, and
+/// SipHash showed in the fold's profile.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ *b as u64).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 #[cfg(test)]
@@ -222,7 +308,15 @@ mod tests {
     fn a_log_that_does_not_replay_is_refused_with_its_dossier() {
         let f = Folder::with_workers(2);
         let id = Uuid::from_u128(7);
-        f.send(vec![(id, vec![(1, "{not json".into())])]).unwrap();
+        f.send(vec![(
+            id,
+            vec![LogEvent {
+                seq: 1,
+                json: "{not json".into(),
+                snap: None,
+            }],
+        )])
+        .unwrap();
         let e = f.finish().err().expect("refused");
         let msg = e.to_string();
         assert!(msg.contains("1 problems"), "{msg}");
@@ -231,8 +325,19 @@ mod tests {
 
     #[test]
     fn a_gap_in_the_sequence_is_refused() {
-        let mut sums = HashMap::new();
-        let e = fold(Uuid::from_u128(1), &[(2, "{}".into())], &mut sums).unwrap_err();
+        let mut sums = Sums::default();
+        let log = [LogEvent {
+            seq: 2,
+            json: "{}".into(),
+            snap: None,
+        }];
+        let e = fold(
+            Uuid::from_u128(1),
+            &log,
+            &mut Snapshots::default(),
+            &mut sums,
+        )
+        .unwrap_err();
         assert!(e.contains("event 2 found where event 1 belongs"), "{e}");
         assert!(sums.is_empty());
     }

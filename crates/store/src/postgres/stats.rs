@@ -71,7 +71,7 @@ impl PgStore {
             .sender()
             .ok_or_else(|| crate::StoreError::Backend("the rebuild has finished".into()))?;
         let mut batch: Vec<crate::rebuild::Log> = Vec::with_capacity(crate::rebuild::BATCH);
-        let mut current: Option<(uuid::Uuid, Vec<(u64, String)>)> = None;
+        let mut current: Option<(uuid::Uuid, Vec<crate::rebuild::LogEvent>)> = None;
         loop {
             let page = tx.query_portal(&portal, 4096).await.map_err(pg_err)?;
             if page.is_empty() {
@@ -80,11 +80,15 @@ impl PgStore {
             for r in page {
                 let id: uuid::Uuid = r.get(0);
                 let seq = r.get::<_, i64>(1) as u64;
-                let body: String = r.get(2);
+                let ev = crate::rebuild::LogEvent {
+                    seq,
+                    json: r.get(2),
+                    snap: None,
+                };
                 match &mut current {
-                    Some((cur, log)) if *cur == id => log.push((seq, body)),
+                    Some((cur, log)) if *cur == id => log.push(ev),
                     _ => {
-                        if let Some(done) = current.replace((id, vec![(seq, body)])) {
+                        if let Some(done) = current.replace((id, vec![ev])) {
                             batch.push(done);
                         }
                     }

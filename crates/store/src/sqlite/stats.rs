@@ -99,20 +99,20 @@ impl SqliteStore {
 }
 
 /// Reads every event once, in (dossier, seq) order, and hands whole dossiers to `f` in batches
-/// of `crate::rebuild::BATCH`. Procedure snapshots stored apart are put back into the JSON
-/// (each snapshot read once).
+/// of `crate::rebuild::BATCH`. Compacted events come with their procedure snapshot's JSON
+/// (each read once), which the workers parse once each.
 fn stream_logs(
     c: &rusqlite::Connection,
     mut f: impl FnMut(Vec<crate::rebuild::Log>) -> Result<()>,
 ) -> Result<()> {
-    use crate::rebuild::{BATCH, Log};
-    let mut snaps: std::collections::HashMap<i64, String> = Default::default();
+    use crate::rebuild::{BATCH, Log, LogEvent};
+    let mut snaps: std::collections::HashMap<i64, std::sync::Arc<str>> = Default::default();
     let mut st = c
         .prepare("SELECT dossier_id, seq, body, snap, snap_at FROM events ORDER BY dossier_id, seq")
         .map_err(db_err)?;
     let mut rows = st.query([]).map_err(db_err)?;
     let mut batch: Vec<Log> = Vec::with_capacity(BATCH);
-    let mut current: Option<(String, Vec<(u64, String)>)> = None;
+    let mut current: Option<(String, Vec<LogEvent>)> = None;
     let finish = |id: String, log, batch: &mut Vec<Log>| -> Result<()> {
         let id = id.parse().map_err(|e| {
             crate::StoreError::Corrupt(format!("event log of a dossier with a bad id {id}: {e}"))
@@ -123,38 +123,46 @@ fn stream_logs(
     while let Some(r) = rows.next().map_err(db_err)? {
         let id: String = r.get(0).map_err(db_err)?;
         let seq: i64 = r.get(1).map_err(db_err)?;
-        let body: String = r.get(2).map_err(db_err)?;
+        let json: String = r.get(2).map_err(db_err)?;
         let snap: Option<i64> = r.get(3).map_err(db_err)?;
         let at: Option<i64> = r.get(4).map_err(db_err)?;
-        let json = match (snap, at) {
+        let snap = match (snap, at) {
             (Some(sid), Some(at)) => {
-                if !snaps.contains_key(&sid) {
-                    let text: String = c
-                        .prepare_cached("SELECT body FROM snapshots WHERE id = ?1")
-                        .map_err(db_err)?
-                        .query_row([sid], |r| r.get(0))
-                        .map_err(|e| {
-                            crate::StoreError::Corrupt(format!(
-                                "procedure snapshot {sid} is missing: {e}"
-                            ))
-                        })?;
-                    snaps.insert(sid, text);
-                }
-                usize::try_from(at)
-                    .ok()
-                    .and_then(|at| crate::snapshot::expand(&body, at, &snaps[&sid]))
-                    .ok_or_else(|| {
-                        crate::StoreError::Corrupt(format!(
-                            "dossier {id}: event {seq}: bad snapshot position {at}"
-                        ))
-                    })?
+                let text = match snaps.get(&sid) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let text: String = c
+                            .prepare_cached("SELECT body FROM snapshots WHERE id = ?1")
+                            .map_err(db_err)?
+                            .query_row([sid], |r| r.get(0))
+                            .map_err(|e| {
+                                crate::StoreError::Corrupt(format!(
+                                    "procedure snapshot {sid} is missing: {e}"
+                                ))
+                            })?;
+                        let text: std::sync::Arc<str> = text.into();
+                        snaps.insert(sid, text.clone());
+                        text
+                    }
+                };
+                let at = usize::try_from(at).map_err(|_| {
+                    crate::StoreError::Corrupt(format!(
+                        "dossier {id}: event {seq}: bad snapshot position {at}"
+                    ))
+                })?;
+                Some((sid, at, text))
             }
-            _ => body,
+            _ => None,
+        };
+        let ev = LogEvent {
+            seq: seq as u64,
+            json,
+            snap,
         };
         match &mut current {
-            Some((cur, log)) if *cur == id => log.push((seq as u64, json)),
+            Some((cur, log)) if *cur == id => log.push(ev),
             _ => {
-                if let Some((prev, log)) = current.replace((id, vec![(seq as u64, json)])) {
+                if let Some((prev, log)) = current.replace((id, vec![ev])) {
                     finish(prev, log, &mut batch)?;
                     if batch.len() >= BATCH {
                         f(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;

@@ -1115,7 +1115,9 @@ pub async fn run_realistic(a: &RealisticArgs) -> anyhow::Result<Vec<String>> {
                 after.saturating_sub(before) as f64 / done.max(1) as f64
             ));
         }
-    } else if let Ok(size) = pg_size(&a.database_url).await {
+    } else if a.database_url.starts_with("postgres")
+        && let Ok(size) = pg_size(&a.database_url).await
+    {
         extra.push(format!(
             "fill.realistic database={} bytes={size} bytes_per_dossier={:.0}",
             a.database_url,
@@ -1163,6 +1165,62 @@ mod tests {
         let mut r = Rng::new(7, 0);
         let hits = (0..10_000).filter(|_| r.pct(30)).count();
         assert!((2_700..3_300).contains(&hits), "{hits}");
+    }
+
+    fn args(url: String, count: u64, days: u32) -> RealisticArgs {
+        RealisticArgs {
+            database_url: url,
+            count,
+            concurrency: 32,
+            days,
+            seed: 6,
+            label: None,
+            out: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_options_are_refused() {
+        let e = run_realistic(&args("sqlite:///tmp/never.db".into(), 1, 0))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("--days must be 1 to 3660"), "{e}");
+        let e = run_realistic(&args("postgres://db.example.org/x".into(), 1, 30))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("refusing"), "{e}");
+    }
+
+    /// A small realistic fill: every dossier written, lifecycles ending in many states, and
+    /// every counter equal to what the logs imply (as `motcua verify stats` checks).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_realistic_fill_is_varied_and_its_counters_verify() {
+        let dir = std::env::temp_dir().join(format!("motcua-fill-{}", Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}/f.db", dir.display());
+        let lines = run_realistic(&args(url.clone(), 400, 120)).await.unwrap();
+        assert!(
+            lines.iter().any(|l| l.contains("dossiers=400 ")),
+            "{lines:?}"
+        );
+        let store = Store::open(&url).await.unwrap();
+        let r = store.verify().await.unwrap();
+        assert_eq!(r.dossiers, 400);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert!(r.events > 400 * 5, "{} events", r.events);
+        let c = rusqlite::Connection::open(dir.join("f.db")).unwrap();
+        let statuses: i64 = c
+            .query_row("SELECT count(DISTINCT status) FROM dossiers", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(statuses >= 6, "{statuses} statuses");
+        let channels: i64 = c
+            .query_row("SELECT count(DISTINCT channel) FROM dossiers", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(channels, 3);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -271,8 +271,8 @@ fn fold(
     Ok(())
 }
 
-/// The Fx hash (as in rustc): the keys are our own counter keys, not attacker-chosen, and
-/// SipHash showed in the fold's profile.
+/// The Fx hash (as in rustc): the keys are our own counter keys, not attacker-chosen, so
+/// SipHash's resistance to chosen collisions buys nothing and costs ~10 map updates per event.
 #[derive(Default)]
 struct Fx(u64);
 

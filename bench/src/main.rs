@@ -74,6 +74,9 @@ enum Mode {
         /// Also rebuild every counter from the events and time it.
         #[arg(long)]
         rebuild: bool,
+        /// Then verify every log and counter (single-threaded; fails on any difference).
+        #[arg(long)]
+        verify: bool,
         /// Free label written to the JSON results.
         #[arg(long)]
         label: Option<String>,
@@ -135,6 +138,17 @@ enum Mode {
         /// Append JSON result lines to this file.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The realistic mix of issue 6 instead (every procedure at every desk, channels mixed,
+        /// submissions over `--days`, lifecycles ending in every state); `--desk`,
+        /// `--procedure` and `--codes` do not apply.
+        #[arg(long)]
+        realistic: bool,
+        /// With `--realistic`: submissions are spread over this many days before now.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// With `--realistic`: seed of the mix.
+        #[arg(long, default_value_t = 6)]
+        seed: u64,
     },
     /// Builds the inbox benchmark's database: many agencies, one desk officer in each of the
     /// first `--staff`, and counter dossiers of which `--open-percent` % stay open (issue 5).
@@ -465,6 +479,7 @@ fn main() -> anyhow::Result<()> {
                 database_url,
                 repeat,
                 rebuild,
+                verify,
                 label,
                 out,
             } => {
@@ -472,6 +487,7 @@ fn main() -> anyhow::Result<()> {
                     database_url,
                     repeat,
                     rebuild,
+                    verify,
                     label,
                     out,
                 })
@@ -597,6 +613,33 @@ fn main() -> anyhow::Result<()> {
             .map_err(anyhow::Error::from)
             .and_then(|r| r),
             Mode::Fill {
+                realistic: true,
+                database_url,
+                count,
+                concurrency,
+                codes,
+                procedure,
+                label,
+                out,
+                days,
+                seed,
+                ..
+            } => {
+                if codes.is_some() || procedure.is_some() {
+                    anyhow::bail!("--codes and --procedure do not apply to --realistic");
+                }
+                fill::run_realistic(&fill::RealisticArgs {
+                    database_url,
+                    count,
+                    concurrency: concurrency.max(1),
+                    days,
+                    seed,
+                    label,
+                    out,
+                })
+                .await
+            }
+            Mode::Fill {
                 database_url,
                 count,
                 concurrency,
@@ -605,6 +648,7 @@ fn main() -> anyhow::Result<()> {
                 procedure,
                 label,
                 out,
+                ..
             } => {
                 fill::run(&fill::FillArgs {
                     database_url,

@@ -18,6 +18,7 @@ mod plan;
 pub mod portal;
 pub mod postgres;
 mod queue;
+mod rebuild;
 mod snapshot;
 pub mod sqlite;
 pub mod state;
@@ -536,7 +537,9 @@ impl Store {
     }
 
     /// Recomputes every statistics counter from the event logs and replaces the stored ones (after
-    /// an upgrade that adds figures, or to repair). Refuses when a log does not check out.
+    /// an upgrade that adds figures, or to repair), folding the logs on all cores. Refuses when a
+    /// log does not replay (an event that does not decode or apply); the hash chains and stored
+    /// states are `verify`'s to check.
     pub async fn rebuild_counters(&self) -> Result<RebuildReport> {
         dispatch!(self, s => s.rebuild_counters().await)
     }

@@ -44,7 +44,7 @@ impl PgStore {
 
 impl PgStore {
     /// Recomputes every counter from the event logs and replaces the stored ones, in one
-    /// transaction that locks the counters against writers. Refuses if a log does not check out.
+    /// transaction that locks the counters against writers. Refuses if a log does not replay.
     pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
         use super::pg_err;
         let mut conn = self.conn().await?;
@@ -59,51 +59,58 @@ impl PgStore {
         tx.batch_execute("LOCK TABLE counters IN EXCLUSIVE MODE")
             .await
             .map_err(pg_err)?;
+        // The logs once, in (dossier, seq) order, handed over whole to the workers that fold
+        // them (see `crate::rebuild`).
         let st = tx
-            .prepare(
-                "SELECT d.id, d.state, e.seqs, e.bodies, e.prevs, e.hashes
-                 FROM dossiers d
-                 LEFT JOIN LATERAL (
-                     SELECT array_agg(seq ORDER BY seq) AS seqs, array_agg(body ORDER BY seq) AS bodies,
-                            array_agg(prev_hash ORDER BY seq) AS prevs, array_agg(hash ORDER BY seq) AS hashes
-                     FROM events WHERE dossier_id = d.id
-                 ) e ON true",
-            )
+            .prepare("SELECT dossier_id, seq, body FROM events ORDER BY dossier_id, seq")
             .await
             .map_err(pg_err)?;
         let portal = tx.bind(&st, &[]).await.map_err(pg_err)?;
-        let mut problems = Vec::new();
-        let mut implied: std::collections::BTreeMap<(String, NaiveDate, String), i64> =
-            Default::default();
-        let (mut dossiers, mut events) = (0u64, 0u64);
+        let folder = crate::rebuild::Folder::start();
+        let sender = folder
+            .sender()
+            .ok_or_else(|| crate::StoreError::Backend("the rebuild has finished".into()))?;
+        let mut batch: Vec<crate::rebuild::Log> = Vec::with_capacity(crate::rebuild::BATCH);
+        let mut current: Option<(uuid::Uuid, Vec<crate::rebuild::LogEvent>)> = None;
         loop {
-            let page = tx.query_portal(&portal, 512).await.map_err(pg_err)?;
+            let page = tx.query_portal(&portal, 4096).await.map_err(pg_err)?;
             if page.is_empty() {
                 break;
             }
             for r in page {
                 let id: uuid::Uuid = r.get(0);
-                let state: String = r.get(1);
-                let log = super::postgres_log(&r);
-                dossiers += 1;
-                events += log.len() as u64;
-                for d in crate::plan::check_log(id, &log, &state, &mut problems) {
-                    *implied
-                        .entry((d.agency.to_string(), d.day, d.metric))
-                        .or_default() += d.delta;
+                let seq = r.get::<_, i64>(1) as u64;
+                let ev = crate::rebuild::LogEvent {
+                    seq,
+                    json: r.get(2),
+                    snap: None,
+                };
+                match &mut current {
+                    Some((cur, log)) if *cur == id => log.push(ev),
+                    _ => {
+                        if let Some(done) = current.replace((id, vec![ev])) {
+                            batch.push(done);
+                        }
+                    }
                 }
             }
+            if batch.len() >= crate::rebuild::BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(crate::rebuild::BATCH));
+                hand_over(&sender, full).await?;
+            }
         }
-        if !problems.is_empty() {
-            return Err(crate::StoreError::Corrupt(format!(
-                "{} problems in the logs (run `motcua verify`); counters left as they were",
-                problems.len()
-            )));
+        batch.extend(current);
+        if !batch.is_empty() {
+            hand_over(&sender, batch).await?;
         }
+        drop(sender);
+        let folded = tokio::task::spawn_blocking(move || folder.finish())
+            .await
+            .map_err(|e| crate::StoreError::Backend(e.to_string()))??;
         tx.batch_execute("DELETE FROM counters")
             .await
             .map_err(pg_err)?;
-        let rows: Vec<_> = implied.into_iter().filter(|(_, v)| *v != 0).collect();
+        let rows = folded.rows;
         let ins = tx
             .prepare(
                 "INSERT INTO counters (agency, day, metric, shard, value)
@@ -120,10 +127,32 @@ impl PgStore {
         }
         tx.commit().await.map_err(pg_err)?;
         Ok(crate::RebuildReport {
-            dossiers,
-            events,
+            dossiers: folded.dossiers,
+            events: folded.events,
             counter_rows: rows.len() as u64,
         })
+    }
+}
+
+/// Sends a batch to the rebuild workers without blocking the async runtime: while they are all
+/// busy, waits a little and tries again.
+async fn hand_over(
+    tx: &crossbeam_channel::Sender<Vec<crate::rebuild::Log>>,
+    mut batch: Vec<crate::rebuild::Log>,
+) -> Result<()> {
+    loop {
+        match tx.try_send(batch) {
+            Ok(()) => return Ok(()),
+            Err(crossbeam_channel::TrySendError::Full(b)) => {
+                batch = b;
+                tokio::time::sleep(std::time::Duration::from_micros(500)).await;
+            }
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                return Err(crate::StoreError::Backend(
+                    "the rebuild workers stopped".into(),
+                ));
+            }
+        }
     }
 }
 

@@ -65,46 +65,30 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Recomputes every counter from the event logs and replaces the stored ones, in one
-    /// transaction on the writer (writes wait meanwhile). Refuses if a log does not check out.
+    /// transaction on the writer (writes wait meanwhile). The writer's connection reads the
+    /// logs once in dossier order (it sees its own batch's uncommitted writes, which another
+    /// connection would miss) and worker threads fold them (see `crate::rebuild`). Refuses if a
+    /// log does not replay.
     pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.admin(move |c| {
-            let mut problems = Vec::new();
-            let mut implied: std::collections::BTreeMap<(String, String, String), i64> =
-                Default::default();
-            let mut dossiers = 0u64;
-            let mut events = 0u64;
-            super::each_log(c, |uid, log, state| {
-                dossiers += 1;
-                events += log.len() as u64;
-                for d in crate::plan::check_log(uid, &log, &state, &mut problems) {
-                    *implied
-                        .entry((d.agency.to_string(), d.day.to_string(), d.metric))
-                        .or_default() += d.delta;
-                }
-                Ok(())
-            })?;
-            if !problems.is_empty() {
-                return Err(crate::StoreError::Corrupt(format!(
-                    "{} problems in the logs (run `motcua verify`); counters left as they were",
-                    problems.len()
-                )));
-            }
+            let folder = crate::rebuild::Folder::start();
+            stream_logs(c, |batch| folder.send(batch))?;
+            let folded = folder.finish()?;
             c.execute("DELETE FROM counters", []).map_err(db_err)?;
             let mut ins = c
                 .prepare_cached(
                     "INSERT INTO counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(db_err)?;
-            let mut rows = 0u64;
-            for ((a, d, m), v) in implied.into_iter().filter(|(_, v)| *v != 0) {
-                ins.execute(params![a, d, m, v]).map_err(db_err)?;
-                rows += 1;
+            for ((a, d, m), v) in &folded.rows {
+                ins.execute(params![a.as_str(), d.to_string(), m, v])
+                    .map_err(db_err)?;
             }
             let _ = tx.send(crate::RebuildReport {
-                dossiers,
-                events,
-                counter_rows: rows,
+                dossiers: folded.dossiers,
+                events: folded.events,
+                counter_rows: folded.rows.len() as u64,
             });
             Ok(())
         })
@@ -112,6 +96,88 @@ impl SqliteStore {
         rx.await
             .map_err(|_| crate::StoreError::Backend("the rebuild did not report".into()))
     }
+}
+
+/// Reads every event once, in (dossier, seq) order, and hands whole dossiers to `f` in batches
+/// of `crate::rebuild::BATCH`. Compacted events come with their procedure snapshot's JSON
+/// (each read once), which the workers parse once each.
+fn stream_logs(
+    c: &rusqlite::Connection,
+    mut f: impl FnMut(Vec<crate::rebuild::Log>) -> Result<()>,
+) -> Result<()> {
+    use crate::rebuild::{BATCH, Log, LogEvent};
+    let mut snaps: std::collections::HashMap<i64, std::sync::Arc<str>> = Default::default();
+    let mut st = c
+        .prepare("SELECT dossier_id, seq, body, snap, snap_at FROM events ORDER BY dossier_id, seq")
+        .map_err(db_err)?;
+    let mut rows = st.query([]).map_err(db_err)?;
+    let mut batch: Vec<Log> = Vec::with_capacity(BATCH);
+    let mut current: Option<(String, Vec<LogEvent>)> = None;
+    let finish = |id: String, log, batch: &mut Vec<Log>| -> Result<()> {
+        let id = id.parse().map_err(|e| {
+            crate::StoreError::Corrupt(format!("event log of a dossier with a bad id {id}: {e}"))
+        })?;
+        batch.push((id, log));
+        Ok(())
+    };
+    while let Some(r) = rows.next().map_err(db_err)? {
+        let id: String = r.get(0).map_err(db_err)?;
+        let seq: i64 = r.get(1).map_err(db_err)?;
+        let json: String = r.get(2).map_err(db_err)?;
+        let snap: Option<i64> = r.get(3).map_err(db_err)?;
+        let at: Option<i64> = r.get(4).map_err(db_err)?;
+        let snap = match (snap, at) {
+            (Some(sid), Some(at)) => {
+                let text = match snaps.get(&sid) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let text: String = c
+                            .prepare_cached("SELECT body FROM snapshots WHERE id = ?1")
+                            .map_err(db_err)?
+                            .query_row([sid], |r| r.get(0))
+                            .map_err(|e| {
+                                crate::StoreError::Corrupt(format!(
+                                    "procedure snapshot {sid} is missing: {e}"
+                                ))
+                            })?;
+                        let text: std::sync::Arc<str> = text.into();
+                        snaps.insert(sid, text.clone());
+                        text
+                    }
+                };
+                let at = usize::try_from(at).map_err(|_| {
+                    crate::StoreError::Corrupt(format!(
+                        "dossier {id}: event {seq}: bad snapshot position {at}"
+                    ))
+                })?;
+                Some((sid, at, text))
+            }
+            _ => None,
+        };
+        let ev = LogEvent {
+            seq: seq as u64,
+            json,
+            snap,
+        };
+        match &mut current {
+            Some((cur, log)) if *cur == id => log.push(ev),
+            _ => {
+                if let Some((prev, log)) = current.replace((id, vec![ev])) {
+                    finish(prev, log, &mut batch)?;
+                    if batch.len() >= BATCH {
+                        f(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+                    }
+                }
+            }
+        }
+    }
+    if let Some((prev, log)) = current {
+        finish(prev, log, &mut batch)?;
+    }
+    if !batch.is_empty() {
+        f(batch)?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {

@@ -1065,6 +1065,7 @@ pub async fn run_realistic(a: &RealisticArgs) -> anyhow::Result<Vec<String>> {
                     dossier_id: id,
                     expected_version: Some(0),
                     idempotency: None,
+                    files: Vec::new(),
                     decide: Box::new(move |state, codes| {
                         if state.is_some() {
                             return Err(DomainError::AlreadyExists);

@@ -150,6 +150,9 @@ fn period_of(p: &str) -> Result<(Option<u32>, Option<u32>), ApiError> {
 }
 
 fn num(x: f64) -> String {
+    // Two decimals; a sum of nothing (or a rounding) may give -0, which people should not see.
+    let x = (x * 100.0).round() / 100.0;
+    let x = if x == 0.0 { 0.0 } else { x };
     let s = format!("{x:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -357,5 +360,7 @@ mod tests {
         assert_eq!(num(20.0), "20");
         assert_eq!(num(3.5), "3.5");
         assert_eq!(num(4.126), "4.13");
+        assert_eq!(num(-0.0), "0");
+        assert_eq!(num(-0.001), "0");
     }
 }

@@ -135,31 +135,45 @@ pub async fn page(
     headers: axum::http::HeaderMap,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let actor = match auth {
-        Ok(Auth(a)) => a,
-        // A browser without a session: sign in and come back.
-        Err(_) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
-            return crate::staff::to_sign_in("/bang-dieu-khien");
-        }
-        Err(e) => return e.into_response(),
-    };
     let lang = match &q {
         Ok(Query(p)) if p.lang.as_deref() == Some("en") => "en",
         _ => "vi",
     };
-    match render_page(s, actor, q).await {
+    let heading = match lang {
+        "en" => "Cannot show the dashboard",
+        _ => "Không hiển thị được",
+    };
+    signed_in_page(auth, &headers, "/bang-dieu-khien", lang, heading, |actor| {
+        render_page(s, actor, q)
+    })
+    .await
+}
+
+/// A page for signed-in staff: a browser without a session is sent to sign in and back to
+/// `path`; a bad token gets its problem; an error while rendering becomes a page with the reason
+/// under `heading`, not a problem document.
+pub(crate) async fn signed_in_page<F, Fut>(
+    auth: Result<Auth, ApiError>,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+    lang: &str,
+    heading: &str,
+    render: F,
+) -> Response
+where
+    F: FnOnce(motcua_domain::agency::Actor) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, ApiError>>,
+{
+    let actor = match auth {
+        Ok(Auth(a)) => a,
+        Err(_) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
+            return crate::staff::to_sign_in(path);
+        }
+        Err(e) => return e.into_response(),
+    };
+    match render(actor).await {
         Ok(r) => r,
-        // People get a page, with the reason, not a problem document.
-        Err(e) => crate::pages::error_page(
-            e.status(),
-            lang,
-            if lang == "en" {
-                "Cannot show the dashboard"
-            } else {
-                "Không hiển thị được"
-            },
-            e.detail(),
-        ),
+        Err(e) => crate::pages::error_page(e.status(), lang, heading, e.detail()),
     }
 }
 

@@ -199,32 +199,23 @@ pub async fn page(
     headers: axum::http::HeaderMap,
     q: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let actor = match auth {
-        Ok(Auth(a)) => a,
-        // A browser without a session: sign in and come back.
-        Err(_) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
-            return crate::staff::to_sign_in("/bang-dieu-khien/chi-so");
-        }
-        Err(e) => return e.into_response(),
-    };
     let lang = match &q {
         Ok(Query(p)) if p.lang.as_deref() == Some("en") => "en",
         _ => "vi",
     };
-    match render_page(s, actor, q).await {
-        Ok(r) => r,
-        // People get a page, with the reason, not a problem document.
-        Err(e) => crate::pages::error_page(
-            e.status(),
-            lang,
-            if lang == "en" {
-                "Cannot show the service index"
-            } else {
-                "Không hiển thị được chỉ số"
-            },
-            e.detail(),
-        ),
-    }
+    let heading = match lang {
+        "en" => "Cannot show the service index",
+        _ => "Không hiển thị được chỉ số",
+    };
+    crate::dashboard::signed_in_page(
+        auth,
+        &headers,
+        "/bang-dieu-khien/chi-so",
+        lang,
+        heading,
+        |actor| render_page(s, actor, q),
+    )
+    .await
 }
 
 async fn render_page(

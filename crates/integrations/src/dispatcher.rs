@@ -485,11 +485,16 @@ impl Lane {
     }
 }
 
+/// Most acknowledgements written in one store transaction: enough to amortise the commit, few
+/// enough that a request queued behind it on SQLite's single writer waits only a millisecond or
+/// two (the writer runs background jobs one at a time between request batches).
+const ACK_BATCH: usize = 256;
+
 /// Acknowledges delivered messages in batches (one store transaction for many).
 async fn acker(store: Store, topic: String, mut rx: mpsc::UnboundedReceiver<i64>) {
     while let Some(first) = rx.recv().await {
         let mut ids = vec![first];
-        while ids.len() < 1_024 {
+        while ids.len() < ACK_BATCH {
             match rx.try_recv() {
                 Ok(id) => ids.push(id),
                 Err(_) => break,

@@ -68,6 +68,10 @@ const WAL_TRUNCATE_PAGES: i64 = 32_768;
 #[derive(Clone)]
 pub struct SqliteStore {
     tx: crossbeam_channel::Sender<Job>,
+    // The writer's background lane (dispatcher and maintenance writes; see writer::run).
+    bg: crossbeam_channel::Sender<Job>,
+    // Outbox leases, kept in memory: one process owns a SQLite database (see outbox.rs).
+    leases: Arc<Mutex<outbox::Leases>>,
     readers: Arc<Vec<Mutex<Connection>>>,
     // Keeps an in-memory database alive for the readers (shared cache).
     _keepalive: Option<Arc<Mutex<Connection>>>,
@@ -306,12 +310,15 @@ impl SqliteStore {
         wal: Option<std::fs::File>,
     ) -> SqliteStore {
         let (tx, rx) = crossbeam_channel::bounded(16_384);
+        let (bg, bg_rx) = crossbeam_channel::bounded(1_024);
         std::thread::Builder::new()
             .name("motcua-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, wal))
+            .spawn(move || writer::run(conn, rx, bg_rx, wal))
             .expect("spawn the SQLite writer thread");
         SqliteStore {
             tx,
+            bg,
+            leases: Default::default(),
             readers: Arc::new(readers),
             snaps: keep.is_none().then(Default::default),
             _keepalive: keep,
@@ -358,6 +365,19 @@ impl SqliteStore {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Job::Admin(Box::new(f), tx))
+            .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?
+    }
+
+    /// Like [`Self::admin`], on the writer's background lane: for work no request waits for.
+    async fn background(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.bg
+            .send(Job::Background(Box::new(f), tx))
             .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?

@@ -1,6 +1,14 @@
 //! Outbox delivery on SQLite. Every change (claim, ack, fail, retry) runs on the writer thread,
-//! so claims are serialised with each other and with the event writes: two claimers in one
-//! process never lease the same message.
+//! on its background lane (decision 0029), so claims are serialised with each other and with the
+//! event writes: two claimers in one process never lease the same message.
+//!
+//! Leases live in memory ([`Leases`]), not in the `outbox` rows: a SQLite database is owned by
+//! one process, so a lease only has to outlive a delivery inside it, and a process that dies
+//! takes its leases with it (exactly what an expired lease means). A claim thus writes nothing:
+//! each message's row is written twice in its life (created, acknowledged) instead of three
+//! times, and the lease check still runs on the writer thread, which sees every committed
+//! acknowledgement and answers only after the fsync that made the claimed messages durable.
+//! PostgreSQL, shared by several nodes, keeps its leases in the rows.
 
 use super::writer::db_err;
 use super::{SqliteStore, corrupt, from_ts, ts};
@@ -12,8 +20,24 @@ use crate::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value as V;
 use rusqlite::{Connection, Row, params};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+
+/// Messages leased to a claimer of this process: id -> (owner, lease end).
+#[derive(Default)]
+pub(super) struct Leases(HashMap<i64, (String, DateTime<Utc>)>);
+
+impl Leases {
+    /// Whether `id` is leased to anyone at `now`.
+    fn held(&self, id: i64, now: DateTime<Utc>) -> bool {
+        self.0.get(&id).is_some_and(|(_, until)| *until >= now)
+    }
+
+    /// Whether `owner` holds (or last held, unless someone took it over) the lease on `id`.
+    fn owned_by(&self, id: i64, owner: &str) -> bool {
+        self.0.get(&id).is_some_and(|(o, _)| o == owner)
+    }
+}
 
 const COLUMNS: &str = "id, topic, key, part, payload, attempts, status, created_at, next_attempt_at, last_error, acked_at";
 
@@ -79,9 +103,27 @@ impl SqliteStore {
         v.ok_or_else(|| StoreError::Backend("the writer returned no value".into()))
     }
 
+    /// Like [`Self::write`], on the writer's background lane.
+    async fn write_bg<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let slot = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        self.background(move |c| {
+            let v = f(c)?;
+            if let Ok(mut s) = out.lock() {
+                *s = Some(v);
+            }
+            Ok(())
+        })
+        .await?;
+        let v = slot.lock().ok().and_then(|mut s| s.take());
+        v.ok_or_else(|| StoreError::Backend("the writer returned no value".into()))
+    }
+
     pub(crate) async fn outbox_claim(&self, q: OutboxClaim) -> Result<Vec<OutboxEntry>> {
         let now = ts(q.now);
-        let until = ts(q.now + q.lease);
         // The search runs on a read connection in the caller's thread (the dispatcher's,
         // low-priority: decision 0029); the writer only leases what it found, by primary key,
         // re-checking that each is still pending, due and not leased. The order condition
@@ -117,24 +159,33 @@ impl SqliteStore {
         if found.is_empty() {
             return Ok(Vec::new());
         }
+        let leases = self.leases.clone();
+        let (at, lease_end) = (q.now, q.now + q.lease);
         let raw = self
-            .write(move |c| {
+            .write_bg(move |c| {
+                let mut leases = leases
+                    .lock()
+                    .map_err(|_| StoreError::Backend("outbox leases poisoned".into()))?;
+                // Leases long run out (their delivery died with its task) are forgotten; one
+                // just run out still tells whose late failure report counts (`owned_by`).
+                let forget = at - chrono::Duration::hours(1);
+                leases.0.retain(|_, (_, until)| *until >= forget);
                 let mut st = c
                     .prepare_cached(&format!(
-                        "UPDATE outbox SET lease_owner = ?1, lease_until = ?2
-                         WHERE id = ?4 AND status = 'pending'
-                           AND coalesce(next_attempt_at, 0) <= ?3
-                           AND coalesce(lease_until, 0) < ?3
-                         RETURNING {COLUMNS}"
+                        "SELECT {COLUMNS} FROM outbox
+                         WHERE id = ?1 AND status = 'pending'
+                           AND coalesce(next_attempt_at, 0) <= ?2"
                     ))
                     .map_err(db_err)?;
                 let mut out = Vec::with_capacity(found.len());
                 for id in found {
-                    let mut rows = st
-                        .query_map(params![q.owner, until, now, id], entry)
-                        .map_err(db_err)?;
+                    if leases.held(id, at) {
+                        continue;
+                    }
+                    let mut rows = st.query_map(params![id, now], entry).map_err(db_err)?;
                     if let Some(r) = rows.next() {
                         out.push(r.map_err(db_err)?);
+                        leases.0.insert(id, (q.owner.clone(), lease_end));
                     }
                 }
                 Ok(out)
@@ -147,7 +198,13 @@ impl SqliteStore {
     }
 
     pub(crate) async fn outbox_ack(&self, ids: Vec<i64>, now: DateTime<Utc>) -> Result<u64> {
-        self.write(move |c| {
+        let leases = self.leases.clone();
+        self.write_bg(move |c| {
+            if let Ok(mut l) = leases.lock() {
+                for id in &ids {
+                    l.0.remove(id);
+                }
+            }
             let mut per_topic: BTreeMap<String, i64> = BTreeMap::new();
             let mut st = c
                 .prepare_cached(
@@ -184,19 +241,30 @@ impl SqliteStore {
     }
 
     pub(crate) async fn outbox_fail(&self, f: OutboxFailure) -> Result<Option<OutboxStatus>> {
-        self.write(move |c| {
+        let leases = self.leases.clone();
+        self.write_bg(move |c| {
+            {
+                let mut l = leases
+                    .lock()
+                    .map_err(|_| StoreError::Backend("outbox leases poisoned".into()))?;
+                // A report from a claimer that lost its lease changes nothing.
+                if !l.owned_by(f.id, &f.owner) {
+                    return Ok(None);
+                }
+                l.0.remove(&f.id);
+            }
             let row: Option<(String, String)> = c
                 .prepare_cached(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?3,
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
                         lease_owner = NULL, lease_until = NULL,
-                        status = CASE WHEN attempts + 1 >= ?4 THEN 'dead' ELSE 'pending' END,
-                        next_attempt_at = ?5
-                     WHERE id = ?1 AND status = 'pending' AND lease_owner = ?2
+                        status = CASE WHEN attempts + 1 >= ?3 THEN 'dead' ELSE 'pending' END,
+                        next_attempt_at = ?4
+                     WHERE id = ?1 AND status = 'pending'
                      RETURNING topic, status",
                 )
                 .map_err(db_err)?
                 .query_map(
-                    params![f.id, f.owner, f.error, f.max_attempts, ts(f.retry_at)],
+                    params![f.id, f.error, f.max_attempts, ts(f.retry_at)],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .map_err(db_err)?
@@ -248,7 +316,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn outbox_prune(&self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
-        self.write(move |c| {
+        self.write_bg(move |c| {
             // Each deleted row is counted on its topic and creation day, in the same
             // transaction, so that day's figures stay whole (`OutboxDay::pruned`).
             let mut per_day: BTreeMap<(String, NaiveDate), (DateTime<Utc>, i64)> = BTreeMap::new();

@@ -28,6 +28,8 @@ pub(crate) enum Job {
     Prepared(Box<Prepared>, oneshot::Sender<Result<Executed>>),
     /// Any other write.
     Admin(AdminFn, oneshot::Sender<Result<()>>),
+    /// A write of the background lane (see [`run`]); only ever sent on that lane.
+    Background(AdminFn, oneshot::Sender<Result<()>>),
 }
 
 // One per job of a batch, short-lived: not worth boxing.
@@ -41,13 +43,24 @@ pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Foreground batches in a row after which a waiting background job gets its turn, so that the
+/// background lane is never starved by a saturated request load.
+const FOREGROUND_STREAK: u32 = 4;
+
 /// Runs until every sender is dropped. With `wal` (a file store), commits do not fsync
 /// themselves (`synchronous=NORMAL`): a syncer thread fdatasyncs the WAL file and only then
 /// answers the batches committed before that fsync began. The writer meanwhile executes the
 /// next batch, so the fsync latency is overlapped instead of serialising every batch.
+///
+/// Two lanes (decision 0029): `rx` carries the request path's writes, `bg` the dispatcher's
+/// and maintenance's (claims, acknowledgements, failures, pruning). A background job always
+/// commits in a transaction of its own, one job at a time, and only when no foreground job is
+/// waiting (or after [`FOREGROUND_STREAK`] foreground batches): a request never shares a batch
+/// with the dispatcher's bookkeeping and waits behind at most one background job.
 pub(crate) fn run(
     mut conn: Connection,
     rx: crossbeam_channel::Receiver<Job>,
+    bg: crossbeam_channel::Receiver<Job>,
     wal: Option<std::fs::File>,
 ) {
     let (sync_tx, sync_rx) = crossbeam_channel::unbounded::<Vec<Reply>>();
@@ -56,13 +69,21 @@ pub(crate) fn run(
         .spawn(move || sync_loop(wal, sync_rx))
         .expect("spawn the SQLite sync thread");
     let mut snaps = SnapIds::default();
-    while let Ok(first) = rx.recv() {
+    let mut streak = 0u32;
+    let mut open = (true, true);
+    while let Some(first) = next_job(&rx, &bg, &mut open, streak >= FOREGROUND_STREAK) {
         let mut batch = Vec::with_capacity(16);
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
+        if matches!(first, Job::Background(..)) {
+            streak = 0;
+            batch.push(first);
+        } else {
+            streak += 1;
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
             }
         }
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
@@ -75,6 +96,38 @@ pub(crate) fn run(
     }
     drop(sync_tx);
     let _ = syncer.join();
+}
+
+/// The job to run next: a background one when the foreground lane is empty or `bg_due`, else a
+/// foreground one; blocks until either lane has work. `None` once both lanes are closed.
+fn next_job(
+    rx: &crossbeam_channel::Receiver<Job>,
+    bg: &crossbeam_channel::Receiver<Job>,
+    open: &mut (bool, bool),
+    bg_due: bool,
+) -> Option<Job> {
+    loop {
+        if bg_due || rx.is_empty() {
+            if let Ok(j) = bg.try_recv() {
+                return Some(j);
+            }
+        }
+        if let Ok(j) = rx.try_recv() {
+            return Some(j);
+        }
+        let got = match *open {
+            (true, true) => crossbeam_channel::select! {
+                recv(rx) -> j => j.map_err(|_| open.0 = false),
+                recv(bg) -> j => j.map_err(|_| open.1 = false),
+            },
+            (true, false) => rx.recv().map_err(|_| open.0 = false),
+            (false, true) => bg.recv().map_err(|_| open.1 = false),
+            (false, false) => return None,
+        };
+        if let Ok(j) = got {
+            return Some(j);
+        }
+    }
 }
 
 /// Makes committed batches durable, many at a time, then answers them.
@@ -134,7 +187,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, snaps: &mut SnapIds) -> 
                 snaps.job_done(r.is_ok());
                 Reply::Exec(tx, r)
             }
-            Job::Admin(f, tx) => {
+            Job::Admin(f, tx) | Job::Background(f, tx) => {
                 let r = f(conn);
                 finish_savepoint(conn, r.is_ok());
                 Reply::Admin(tx, r)
@@ -201,7 +254,9 @@ fn reply_err(job: Job, msg: &str) -> Reply {
         Job::Exec(_, tx) | Job::Prepared(_, tx) => {
             Reply::Exec(tx, Err(StoreError::Backend(msg.into())))
         }
-        Job::Admin(_, tx) => Reply::Admin(tx, Err(StoreError::Backend(msg.into()))),
+        Job::Admin(_, tx) | Job::Background(_, tx) => {
+            Reply::Admin(tx, Err(StoreError::Backend(msg.into())))
+        }
     }
 }
 

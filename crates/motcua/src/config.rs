@@ -54,6 +54,10 @@ pub struct Settings {
     /// read; never logged).
     #[serde(default)]
     pub sms_secret: String,
+    /// Time limits of feedback handling in working days (`[feedback]`: `refuse_days` 2,
+    /// `info_days` 5, `answer_days` 15, `publish_days` 2 by default, the Decision 766 rules).
+    #[serde(default)]
+    pub feedback: motcua_domain::feedback::FeedbackLimits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -72,6 +76,7 @@ impl std::fmt::Debug for Settings {
             .field("identity", &self.identity)
             .field("email", &self.email())
             .field("sms", &self.sms())
+            .field("feedback", &self.feedback)
             .finish()
     }
 }
@@ -144,6 +149,7 @@ impl Default for Settings {
             mail_from: default_mail_from(),
             sms_url: String::new(),
             sms_secret: String::new(),
+            feedback: Default::default(),
         }
     }
 }
@@ -189,6 +195,9 @@ impl Settings {
             .files
             .with_env()
             .map_err(|e| Box::new(figment::Error::from(e)))?;
+        s.feedback
+            .validate()
+            .map_err(|e| Box::new(figment::Error::from(format!("[feedback]: {e}"))))?;
         Ok(s)
     }
 

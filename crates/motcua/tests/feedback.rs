@@ -316,8 +316,6 @@ async fn procedures_and_agencies_as_subjects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_and_stores_nothing() {
     let code = dossier_code().await;
-    let (_, before) = as_user(CITIZEN, "GET", "/api/v1/feedback/mine", None).await;
-    let n = before.as_array().unwrap().len();
     let cases = [
         (
             json!({"subject_kind": "dossier", "subject": code, "content": "   "}),
@@ -330,17 +328,17 @@ async fn bad_input_is_refused_and_stores_nothing() {
             "content",
         ),
         (
-            json!({"subject_kind": "dossier", "subject": "000.00.01.H40-260101-9999", "content": "x"}),
+            json!({"subject_kind": "dossier", "subject": "000.00.01.H40-260101-9999", "content": "x-bad-input"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "subject",
         ),
         (
-            json!({"subject_kind": "dossier", "subject": "not a code", "content": "x"}),
+            json!({"subject_kind": "dossier", "subject": "not a code", "content": "x-bad-input"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "subject",
         ),
         (
-            json!({"subject_kind": "dossier", "subject": "", "content": "x"}),
+            json!({"subject_kind": "dossier", "subject": "", "content": "x-bad-input"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "subject",
         ),
@@ -356,7 +354,7 @@ async fn bad_input_is_refused_and_stores_nothing() {
     // Another citizen's dossier: the same answer as an unknown one.
     let (st, p) = file(
         OTHER,
-        json!({"subject_kind": "dossier", "subject": code, "content": "x"}),
+        json!({"subject_kind": "dossier", "subject": code, "content": "x-bad-input"}),
     )
     .await;
     assert_eq!(
@@ -373,8 +371,8 @@ async fn bad_input_is_refused_and_stores_nothing() {
     );
     // Unknown kinds and fields, wrong types: 422; malformed JSON: 400.
     for body in [
-        json!({"subject_kind": "house", "subject": code, "content": "x"}),
-        json!({"subject_kind": "dossier", "subject": code, "content": "x", "owner": "someone"}),
+        json!({"subject_kind": "house", "subject": code, "content": "x-bad-input"}),
+        json!({"subject_kind": "dossier", "subject": code, "content": "x-bad-input", "owner": "someone"}),
         json!({"subject_kind": "dossier", "subject": code}),
         json!({"subject_kind": "dossier", "subject": code, "content": 5}),
     ] {
@@ -387,14 +385,23 @@ async fn bad_input_is_refused_and_stores_nothing() {
         .post(format!("{}/api/v1/feedback", base()))
         .bearer_auth(&t)
         .header("content-type", "application/json")
-        .body("{\"subject_kind\": \"dossier\",")
+        .body("{\"subject_kind\": \"dossier\", \"content\": \"x-bad-input\",")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let (_, after) = as_user(CITIZEN, "GET", "/api/v1/feedback/mine", None).await;
-    assert_eq!(after.as_array().unwrap().len(), n, "nothing stored");
+    // Other tests file as the same citizens meanwhile: look for these contents only.
+    for who in [CITIZEN, OTHER] {
+        let (_, mine) = as_user(who, "GET", "/api/v1/feedback/mine", None).await;
+        assert!(
+            mine.as_array().unwrap().iter().all(|f| {
+                let c = f["item"]["content"].as_str().unwrap();
+                !c.is_empty() && !c.starts_with("x-bad-input") && !c.starts_with("ăăă")
+            }),
+            "nothing stored: {mine}"
+        );
+    }
 
     // Bad steps on a real item.
     let (_, v) = file(
@@ -519,4 +526,186 @@ async fn only_the_right_people_see_and_act() {
     let (st, _) = step(LEADER, &id, "publish", json!({"text": " "})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     ok_step(LEADER, &id, "publish", json!({"text": "Hẹn nhiều lần"})).await;
+}
+
+/// The pages, without JavaScript: the citizen files from the dossier page's link, sees the
+/// answer and rates it; bad input re-shows the form with the text kept and stores nothing;
+/// staff see their agency's list by due date; everyone sees the published answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_file_follow_and_rate_without_javascript() {
+    use common::browser::Browser;
+    let code = dossier_code().await;
+    let lan = Browser::sign_in(CITIZEN).await;
+    let page = format!("/ca-nhan/phan-anh?ho_so={code}");
+    let (st, html) = lan.get(&page).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains("Gửi phản ánh, kiến nghị"), "Vietnamese first");
+    assert!(
+        html.contains(&format!("value=\"{code}\"")),
+        "the dossier code filled in"
+    );
+    assert!(html.contains("value=\"dossier\" checked"));
+    let csrf = common::browser::csrf_in(&html);
+    // Empty content: the form again with what was typed, 422, nothing stored.
+    let (st, html) = lan
+        .post_form(
+            "/ca-nhan/phan-anh",
+            &[
+                ("csrf", &csrf),
+                ("kind", "dossier"),
+                ("subject", &code),
+                ("content", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("Vui lòng nhập nội dung"), "{html}");
+    assert!(html.contains(&format!("value=\"{code}\"")));
+    // Someone else's dossier: the same friendly refusal as an unknown one.
+    let binh = Browser::sign_in(OTHER).await;
+    let other_csrf = binh.csrf("/ca-nhan/phan-anh").await;
+    let (st, html) = binh
+        .post_form(
+            "/ca-nhan/phan-anh",
+            &[
+                ("csrf", &other_csrf),
+                ("kind", "dossier"),
+                ("subject", &code),
+                ("content", "x-page-other"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Không tìm thấy hồ sơ của bạn"), "{html}");
+    // Without the form's token: refused.
+    let (st, _) = lan
+        .post_form(
+            "/ca-nhan/phan-anh",
+            &[
+                ("kind", "dossier"),
+                ("subject", &code),
+                ("content", "x-page-no-token"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    for who in [CITIZEN, OTHER] {
+        let (_, mine) = as_user(who, "GET", "/api/v1/feedback/mine", None).await;
+        assert!(
+            mine.as_array().unwrap().iter().all(|f| {
+                let c = f["item"]["content"].as_str().unwrap();
+                !c.is_empty() && !c.starts_with("x-page")
+            }),
+            "nothing stored: {mine}"
+        );
+    }
+
+    let (st, to) = lan
+        .post_form(
+            "/ca-nhan/phan-anh",
+            &[
+                ("csrf", &csrf),
+                ("kind", "dossier"),
+                ("subject", &code),
+                ("content", "Chưa nhận được kết quả <b>đúng hẹn</b>."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (st, to.as_str()),
+        (StatusCode::SEE_OTHER, "/ca-nhan/phan-anh?xong=1")
+    );
+    let (_, mine) = as_user(CITIZEN, "GET", "/api/v1/feedback/mine", None).await;
+    let id = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["item"]["content"] == "Chưa nhận được kết quả <b>đúng hẹn</b>.")
+        .expect("filed")["item"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, html) = lan.get("/ca-nhan/phan-anh?xong=1").await;
+    assert!(html.contains("Đã gửi phản ánh"));
+    assert!(
+        html.contains("&lt;b&gt;đúng hẹn") && !html.contains("<b>đúng hẹn"),
+        "text is escaped"
+    );
+
+    // Staff list, earliest deadline first, with the item.
+    let tuan = Browser::sign_in(SPECIALIST).await;
+    let (st, html) = tuan.get("/can-bo/phan-anh").await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    assert!(html.contains(&format!("pa-{id}")));
+    let (st, _) = lan.get("/can-bo/phan-anh").await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "citizens do not see the agency's list"
+    );
+    ok_step(SPECIALIST, &id, "classify", json!({"decision": "accept"})).await;
+    ok_step(
+        SPECIALIST,
+        &id,
+        "answer",
+        json!({"text": "Kết quả đã sẵn sàng tại bộ phận một cửa."}),
+    )
+    .await;
+    ok_step(
+        LEADER,
+        &id,
+        "publish",
+        json!({"text": "Kết quả chưa được trả đúng hẹn"}),
+    )
+    .await;
+
+    // The citizen reads the answer and rates it from the page.
+    let (_, html) = lan.get("/ca-nhan/phan-anh").await;
+    assert!(html.contains("Kết quả đã sẵn sàng tại bộ phận một cửa."));
+    assert!(html.contains(&format!("/ca-nhan/phan-anh/{id}/danh-gia")));
+    let csrf = common::browser::csrf_in(&html);
+    let (st, _) = binh
+        .post_form(
+            &format!("/ca-nhan/phan-anh/{id}/danh-gia"),
+            &[("csrf", &other_csrf), ("satisfied", "0")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not Bình's");
+    let (st, html) = lan
+        .post_form(
+            &format!("/ca-nhan/phan-anh/{id}/danh-gia"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    let (st, to) = lan
+        .post_form(
+            &format!("/ca-nhan/phan-anh/{id}/danh-gia"),
+            &[("csrf", &csrf), ("satisfied", "1")],
+        )
+        .await;
+    assert_eq!(
+        (st, to.as_str()),
+        (StatusCode::SEE_OTHER, "/ca-nhan/phan-anh?xong=2")
+    );
+    let (st, html) = lan
+        .post_form(
+            &format!("/ca-nhan/phan-anh/{id}/danh-gia"),
+            &[("csrf", &csrf), ("satisfied", "0")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "rated once");
+    assert!(html.contains("không còn phù hợp"), "{html}");
+    let (_, d) = as_user(CITIZEN, "GET", &format!("/api/v1/feedback/{id}"), None).await;
+    assert_eq!(d["feedback"]["item"]["satisfied"], true);
+
+    // The public page, for anyone, without the citizen's words or name.
+    let (st, html) = Browser::anonymous().get("/phan-anh").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Kết quả chưa được trả đúng hẹn"));
+    assert!(!html.contains("Nguyễn Thị Lan") && !html.contains(&code));
+    // Signed out: to the sign-in page.
+    let (st, to) = Browser::anonymous().get("/ca-nhan/phan-anh").await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(to.starts_with("/dang-nhap"), "{to}");
 }

@@ -233,7 +233,21 @@ pub async fn create(
         ));
     }
     let Json(req) = body?;
-    let (subject, agency) = addressee(&s, &actor, &req).await?;
+    Ok((StatusCode::CREATED, Json(file(&s, &actor, req).await?)))
+}
+
+/// Files `req` for `actor` (the API and the page share it).
+pub(crate) async fn file(
+    s: &AppState,
+    actor: &Actor,
+    req: NewFeedbackRequest,
+) -> Result<FeedbackView, ApiError> {
+    if actor.role != Role::Citizen {
+        return Err(ApiError::forbidden(
+            "feedback is filed by citizens from their own account",
+        ));
+    }
+    let (subject, agency) = addressee(s, actor, &req).await?;
     let (item, step) = receive(
         NewFeedback {
             id: Uuid::new_v4(),
@@ -242,13 +256,13 @@ pub async fn create(
             agency,
             content: req.content,
         },
-        &actor,
+        actor,
         Utc::now(),
     )?;
     let calendar = s.calendars().for_agency(&item.agency);
     let due = next_due(&item, &calendar, &s.feedback_limits());
     s.store.create_feedback(item.clone(), step, due).await?;
-    Ok((StatusCode::CREATED, Json(view(&s, item, &actor))))
+    Ok(view(s, item, actor))
 }
 
 /// The caller's own items, newest first (citizens).

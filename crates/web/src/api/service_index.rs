@@ -415,9 +415,15 @@ mod tests {
         let e = parse_weights(r#"{"tttt_procedures": 4}"#).unwrap_err();
         assert!(e.contains("tttt_procedures"), "{e}");
         let e = parse_weights(r#"{"mdhl_feedback": 12}"#).unwrap_err();
-        assert!(e.contains("mdhl_feedback"), "5.1-5.3 are weighted one by one: {e}");
+        assert!(
+            e.contains("mdhl_feedback"),
+            "5.1-5.3 are weighted one by one: {e}"
+        );
         let w = parse_weights(r#"{"mdhl_on_time": 4}"#).unwrap();
-        assert_eq!((w.mdhl_classified, w.mdhl_on_time, w.mdhl_content), (5.0, 4.0, 2.0));
+        assert_eq!(
+            (w.mdhl_classified, w.mdhl_on_time, w.mdhl_content),
+            (5.0, 4.0, 2.0)
+        );
         assert!(parse_weights("[1, 2]").is_err());
         assert!(parse_weights(r#"{"mdsh_reuse": "two"}"#).is_err());
         assert!(parse_weights("not json").is_err());

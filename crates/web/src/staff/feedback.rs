@@ -283,6 +283,8 @@ async fn render_mine(
     res
 }
 
+/// A citizen's page's gate, like [`require_staff`] (the refusal is the response itself).
+#[allow(clippy::result_large_err)]
 fn citizen(session: MaybeSession, lang: &str) -> Result<Session, Response> {
     match session.0 {
         Some(s) if s.actor.role == Role::Citizen => Ok(s),

@@ -331,6 +331,39 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn feedback_limits_default_to_decision_766_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                s.feedback,
+                motcua_domain::feedback::FeedbackLimits::default()
+            );
+            assert_eq!(
+                (
+                    s.feedback.refuse_days,
+                    s.feedback.info_days,
+                    s.feedback.answer_days,
+                    s.feedback.publish_days
+                ),
+                (2, 5, 15, 2)
+            );
+            jail.create_file("pakn.toml", "[feedback]\nanswer_days = 10")?;
+            let s = Settings::load(Some(&"pakn.toml".into())).map_err(|e| *e)?;
+            assert_eq!((s.feedback.answer_days, s.feedback.refuse_days), (10, 2));
+            for bad in [
+                "[feedback]\nanswer_days = 0",
+                "[feedback]\nrefuse_days = 7",
+                "[feedback]\nanswer_dayz = 10",
+            ] {
+                jail.create_file("bad.toml", bad)?;
+                assert!(Settings::load(Some(&"bad.toml".into())).is_err(), "{bad}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
     fn public_url_must_be_a_base_address() {
         let with = |u: &str| Settings {
             public_url: u.into(),

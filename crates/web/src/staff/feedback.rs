@@ -575,3 +575,13 @@ pub(crate) async fn public(
         context! { fw => words(lang), me, csrf, rows },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_word_exists_in_both_languages() {
+        let vi: Vec<&str> = super::VI.iter().map(|(k, _)| *k).collect();
+        let en: Vec<&str> = super::EN.iter().map(|(k, _)| *k).collect();
+        assert_eq!(vi, en);
+    }
+}

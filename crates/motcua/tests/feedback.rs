@@ -643,21 +643,68 @@ async fn pages_file_follow_and_rate_without_javascript() {
         StatusCode::FORBIDDEN,
         "citizens do not see the agency's list"
     );
-    ok_step(SPECIALIST, &id, "classify", json!({"decision": "accept"})).await;
-    ok_step(
-        SPECIALIST,
-        &id,
-        "answer",
-        json!({"text": "Kết quả đã sẵn sàng tại bộ phận một cửa."}),
-    )
-    .await;
-    ok_step(
-        LEADER,
-        &id,
-        "publish",
-        json!({"text": "Kết quả chưa được trả đúng hẹn"}),
-    )
-    .await;
+    // Staff act from their page: accept, answer (an empty answer is refused), publish (leaders).
+    assert!(html.contains(&format!("/can-bo/phan-anh/{id}/tiep-nhan")));
+    let staff_csrf = common::browser::csrf_in(&html);
+    let (st, to) = tuan
+        .post_form(
+            &format!("/can-bo/phan-anh/{id}/tiep-nhan"),
+            &[("csrf", &staff_csrf)],
+        )
+        .await;
+    assert_eq!(
+        (st, to.as_str()),
+        (StatusCode::SEE_OTHER, "/can-bo/phan-anh?xong=1")
+    );
+    let (st, html) = tuan
+        .post_form(
+            &format!("/can-bo/phan-anh/{id}/tra-loi"),
+            &[("csrf", &staff_csrf), ("text", " ")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("Vui lòng nhập nội dung."));
+    let (st, _) = tuan
+        .post_form(
+            &format!("/can-bo/phan-anh/{id}/tra-loi"),
+            &[
+                ("csrf", &staff_csrf),
+                ("text", "Kết quả đã sẵn sàng tại bộ phận một cửa."),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (st, _) = tuan
+        .post_form(
+            &format!("/can-bo/phan-anh/{id}/cong-khai"),
+            &[("csrf", &staff_csrf), ("text", "Tóm tắt")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "only a leader publishes");
+    let nam = Browser::sign_in(LEADER).await;
+    let (_, html) = nam.get("/can-bo/phan-anh").await;
+    assert!(html.contains(&format!("/can-bo/phan-anh/{id}/cong-khai")));
+    let leader_csrf = common::browser::csrf_in(&html);
+    let (st, _) = nam
+        .post_form(
+            &format!("/can-bo/phan-anh/{id}/cong-khai"),
+            &[
+                ("csrf", &leader_csrf),
+                ("text", "Kết quả chưa được trả đúng hẹn"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    // Another agency's staff: as if it did not exist.
+    let mai = Browser::sign_in(OTHER_AGENCY).await;
+    let mai_csrf = mai.csrf("/can-bo/phan-anh").await;
+    let (st, _) = mai
+        .post_form(
+            &format!("/can-bo/phan-anh/{id}/tra-loi"),
+            &[("csrf", &mai_csrf), ("text", "x")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
 
     // The citizen reads the answer and rates it from the page.
     let (_, html) = lan.get("/ca-nhan/phan-anh").await;

@@ -884,6 +884,13 @@ fn rows() -> Vec<Row> {
             None,
             [SignIn, Refused, Refused, Ok, Ok, Ok, Refused, Ok],
         ),
+        row(
+            "POST",
+            "/can-bo/phan-anh/{id}/{what}",
+            "/can-bo/phan-anh/{f}/tra-loi",
+            None,
+            no_csrf,
+        ),
         row("GET", "/phan-anh", "/phan-anh", None, p),
         row(
             "GET",

@@ -4,7 +4,9 @@
 //!   with the answers, and forms to supply information, rate and re-raise;
 //!   `POST /ca-nhan/phan-anh` files, `POST /ca-nhan/phan-anh/{id}/{bo-sung|danh-gia|phan-anh-lai}`
 //!   acts (CSRF);
-//! - `GET /can-bo/phan-anh` (staff): their agency's items, earliest deadline first;
+//! - `GET /can-bo/phan-anh` (staff): their agency's items, earliest deadline first, with forms
+//!   for the steps the officer may take (`POST /can-bo/phan-anh/{id}/{tiep-nhan|tu-choi|
+//!   yeu-cau-bo-sung|tra-loi|cong-khai}`, CSRF; publishing is for leaders);
 //! - `GET /phan-anh` (everyone): the published answers.
 //!
 //! Every rule and check is the API's (`api::feedback`); these pages only translate.
@@ -146,6 +148,14 @@ const EN: &[(&str, &str)] = &[
     ("e_text", "Please write something."),
     ("e_state", "This is no longer possible in the item's state."),
     ("e_other", "Could not send. Please check what you entered."),
+    ("s_accept", "Accept for handling"),
+    ("s_refuse", "Refuse (give the reason)"),
+    ("s_request", "Ask for more information (say what)"),
+    ("s_answer", "Answer"),
+    (
+        "s_publish",
+        "Publish (summary of the question, no personal data)",
+    ),
 ];
 
 fn words(lang: &str) -> BTreeMap<&'static str, &'static str> {
@@ -490,18 +500,14 @@ pub(crate) async fn step(
     }
 }
 
-/// `GET /can-bo/phan-anh`: the agency's items, earliest deadline first.
-pub(crate) async fn agency(
-    State(s): State<AppState>,
-    session: MaybeSession,
-    q: Result<Query<Params>, QueryRejection>,
+async fn render_agency(
+    s: &AppState,
+    sess: &Session,
+    lang: &str,
+    done: bool,
+    error: Option<&'static str>,
+    status: StatusCode,
 ) -> Response {
-    let p = q.map(|Query(p)| p).unwrap_or_default();
-    let lang = lang_of(p.lang.as_deref());
-    let sess = match require_staff(session, "/can-bo/phan-anh", lang) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let Some(agency) = sess.actor.agency.clone() else {
         return forbidden(lang);
     };
@@ -523,15 +529,82 @@ pub(crate) async fn agency(
     };
     let rows: Vec<Row> = items
         .into_iter()
-        .map(|r| row(&s, r.item, &sess, lang))
+        .map(|r| row(s, r.item, sess, lang))
         .collect();
-    crate::pages::render(
+    let mut res = crate::pages::render(
         "feedback_staff.html",
         lang,
         context! {
-            st => texts::get(lang).value(), fw => words(lang), me => &sess.actor, csrf => &sess.csrf, rows,
+            st => texts::get(lang).value(), fw => words(lang), me => &sess.actor, csrf => &sess.csrf,
+            rows, done, error,
         },
-    )
+    );
+    *res.status_mut() = status;
+    res
+}
+
+/// `GET /can-bo/phan-anh`: the agency's items, earliest deadline first, with a form for each
+/// step the officer may take.
+pub(crate) async fn agency(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let sess = match require_staff(session, "/can-bo/phan-anh", lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    render_agency(&s, &sess, lang, p.xong.is_some(), None, StatusCode::OK).await
+}
+
+/// `POST /can-bo/phan-anh/{id}/{tiep-nhan|tu-choi|yeu-cau-bo-sung|tra-loi|cong-khai}`.
+pub(crate) async fn staff_step(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    Path((id, what)): Path<(String, String)>,
+    q: Result<Query<Params>, QueryRejection>,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    let p = q.map(|Query(p)| p).unwrap_or_default();
+    let lang = lang_of(p.lang.as_deref());
+    let sess = match require_staff(session, "/can-bo/phan-anh", lang) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    if !sess.csrf_ok(f.csrf.as_deref()) {
+        return expired(lang);
+    }
+    let Ok(id) = id.trim().parse::<Uuid>() else {
+        return super::not_found(lang);
+    };
+    let text = f.text.unwrap_or_default();
+    let action = match what.as_str() {
+        "tiep-nhan" => FeedbackAction::Accept,
+        "tu-choi" => FeedbackAction::Refuse { reason: text },
+        "yeu-cau-bo-sung" => FeedbackAction::RequestInfo { missing: text },
+        "tra-loi" => FeedbackAction::Answer { answer: text },
+        "cong-khai" => FeedbackAction::Publish { summary: text },
+        _ => return super::not_found(lang),
+    };
+    match api::act(&s, &sess.actor, id, action).await {
+        Ok(_) => {
+            let lang_q = if lang == "en" { "&lang=en" } else { "" };
+            Redirect::to(&format!("/can-bo/phan-anh?xong=1{lang_q}")).into_response()
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => super::not_found(lang),
+        Err(e) if e.status() == StatusCode::FORBIDDEN => forbidden(lang),
+        Err(e) if e.status().is_client_error() => {
+            let msg = message(&e, lang);
+            render_agency(&s, &sess, lang, false, Some(msg), e.status()).await
+        }
+        Err(e) => {
+            tracing::error!(error = %e.detail(), "a feedback step failed");
+            super::busy(lang)
+        }
+    }
 }
 
 /// `GET /phan-anh`: the published answers, for everyone.

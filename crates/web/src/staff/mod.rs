@@ -117,6 +117,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(feedback::step),
         )
         .route("/can-bo/phan-anh", get(feedback::agency))
+        .route(
+            "/can-bo/phan-anh/{id}/{what}",
+            axum::routing::post(feedback::staff_step),
+        )
         .route("/phan-anh", get(feedback::public))
         .route(
             "/ca-nhan/nhap/{id}/xoa",

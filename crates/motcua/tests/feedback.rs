@@ -645,6 +645,10 @@ async fn pages_file_follow_and_rate_without_javascript() {
     );
     // Staff act from their page: accept, answer (an empty answer is refused), publish (leaders).
     assert!(html.contains(&format!("/can-bo/phan-anh/{id}/tiep-nhan")));
+    assert!(
+        html.contains("Tiếp nhận xử lý"),
+        "the buttons are labelled in Vietnamese"
+    );
     let staff_csrf = common::browser::csrf_in(&html);
     let (st, to) = tuan
         .post_form(

@@ -89,6 +89,14 @@ const VI: &[(&str, &str)] = &[
         "e_other",
         "Không gửi được. Vui lòng kiểm tra lại thông tin.",
     ),
+    ("s_accept", "Tiếp nhận xử lý"),
+    ("s_refuse", "Từ chối (nêu lý do)"),
+    ("s_request", "Yêu cầu bổ sung (nêu thông tin cần bổ sung)"),
+    ("s_answer", "Trả lời"),
+    (
+        "s_publish",
+        "Công khai (tóm tắt nội dung, không có thông tin cá nhân)",
+    ),
 ];
 
 const EN: &[(&str, &str)] = &[

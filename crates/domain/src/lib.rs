@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod codes;
 pub mod dossier;
+pub mod feedback;
 pub mod files;
 pub mod forms;
 pub mod payment;

@@ -54,6 +54,10 @@ pub struct Settings {
     /// read; never logged).
     #[serde(default)]
     pub sms_secret: String,
+    /// Time limits of feedback handling in working days (`[feedback]`: `refuse_days` 2,
+    /// `info_days` 5, `answer_days` 15, `publish_days` 2 by default, the Decision 766 rules).
+    #[serde(default)]
+    pub feedback: motcua_domain::feedback::FeedbackLimits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -72,6 +76,7 @@ impl std::fmt::Debug for Settings {
             .field("identity", &self.identity)
             .field("email", &self.email())
             .field("sms", &self.sms())
+            .field("feedback", &self.feedback)
             .finish()
     }
 }
@@ -144,6 +149,7 @@ impl Default for Settings {
             mail_from: default_mail_from(),
             sms_url: String::new(),
             sms_secret: String::new(),
+            feedback: Default::default(),
         }
     }
 }
@@ -189,6 +195,9 @@ impl Settings {
             .files
             .with_env()
             .map_err(|e| Box::new(figment::Error::from(e)))?;
+        s.feedback
+            .validate()
+            .map_err(|e| Box::new(figment::Error::from(format!("[feedback]: {e}"))))?;
         Ok(s)
     }
 
@@ -317,6 +326,39 @@ mod tests {
             );
             jail.create_file("bad.toml", "lissten = 1")?;
             assert!(Settings::load(Some(&"bad.toml".into())).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn feedback_limits_default_to_decision_766_and_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                s.feedback,
+                motcua_domain::feedback::FeedbackLimits::default()
+            );
+            assert_eq!(
+                (
+                    s.feedback.refuse_days,
+                    s.feedback.info_days,
+                    s.feedback.answer_days,
+                    s.feedback.publish_days
+                ),
+                (2, 5, 15, 2)
+            );
+            jail.create_file("pakn.toml", "[feedback]\nanswer_days = 10")?;
+            let s = Settings::load(Some(&"pakn.toml".into())).map_err(|e| *e)?;
+            assert_eq!((s.feedback.answer_days, s.feedback.refuse_days), (10, 2));
+            for bad in [
+                "[feedback]\nanswer_days = 0",
+                "[feedback]\nrefuse_days = 7",
+                "[feedback]\nanswer_dayz = 10",
+            ] {
+                jail.create_file("bad.toml", bad)?;
+                assert!(Settings::load(Some(&"bad.toml".into())).is_err(), "{bad}");
+            }
             Ok(())
         });
     }

@@ -450,7 +450,8 @@ async fn main() -> anyhow::Result<()> {
                 .with_files(files)
                 // An https:// public address means cookies must never travel in clear.
                 .with_secure_cookies(s.secure_cookies || https)
-                .with_postal(postal);
+                .with_postal(postal)
+                .with_feedback_limits(s.feedback);
             if let Some(p) = identity {
                 state = state.with_identity(p);
             }

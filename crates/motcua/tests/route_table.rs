@@ -177,7 +177,94 @@ fn rows() -> Vec<Row> {
     ];
     let dossier_read = [SignIn, Ok, Hidden, Hidden, Ok, Ok, Hidden, Ok];
     let draft = json!({"name": "Thủ tục đăng ký khai sinh"});
+    // Feedback: `{f}` is congdan's item about the received dossier, addressed to the commune.
+    // Rows run in order, so each step finds the item where the row before left it.
+    let feedback_read = [SignIn, Ok, Hidden, Hidden, Ok, Ok, Hidden, Ok];
+    let feedback_staff = [SignIn, Refused, Hidden, Hidden, Pass, Pass, Hidden, Pass];
+    let feedback_owner = [
+        SignIn, Pass, Hidden, Hidden, Refused, Refused, Hidden, Refused,
+    ];
+    let text = Some(json!({"text": "Nội dung"}));
     vec![
+        row(
+            "POST",
+            "/api/v1/feedback",
+            "/api/v1/feedback",
+            Some(json!({"subject_kind": "agency", "subject": "{commune}", "content": "Góp ý"})),
+            [SignIn, Ok, Ok, Refused, Refused, Refused, Refused, Refused],
+        ),
+        row(
+            "GET",
+            "/api/v1/feedback",
+            "/api/v1/feedback",
+            None,
+            [SignIn, Refused, Refused, Ok, Ok, Ok, Refused, Ok],
+        ),
+        row(
+            "GET",
+            "/api/v1/feedback/mine",
+            "/api/v1/feedback/mine",
+            None,
+            [SignIn, Ok, Ok, Refused, Refused, Refused, Refused, Refused],
+        ),
+        row(
+            "GET",
+            "/api/v1/feedback/{id}",
+            "/api/v1/feedback/{f}",
+            None,
+            feedback_read,
+        ),
+        row(
+            "POST",
+            "/api/v1/feedback/{id}/classify",
+            "/api/v1/feedback/{f}/classify",
+            Some(json!({"decision": "accept"})),
+            feedback_staff,
+        ),
+        row(
+            "POST",
+            "/api/v1/feedback/{id}/supply-info",
+            "/api/v1/feedback/{f}/supply-info",
+            text.clone(),
+            feedback_owner,
+        ),
+        row(
+            "POST",
+            "/api/v1/feedback/{id}/answer",
+            "/api/v1/feedback/{f}/answer",
+            text.clone(),
+            feedback_staff,
+        ),
+        row(
+            "POST",
+            "/api/v1/feedback/{id}/publish",
+            "/api/v1/feedback/{f}/publish",
+            text.clone(),
+            [
+                SignIn, Refused, Hidden, Hidden, Refused, Pass, Hidden, Refused,
+            ],
+        ),
+        row(
+            "POST",
+            "/api/v1/feedback/{id}/rate",
+            "/api/v1/feedback/{f}/rate",
+            Some(json!({"satisfied": true})),
+            feedback_owner,
+        ),
+        row(
+            "POST",
+            "/api/v1/feedback/{id}/reraise",
+            "/api/v1/feedback/{f}/reraise",
+            text,
+            feedback_owner,
+        ),
+        row(
+            "GET",
+            "/api/v1/public/feedback",
+            "/api/v1/public/feedback",
+            None,
+            p,
+        ),
         // System and public.
         row("GET", "/healthz", "/healthz", None, p),
         // The post's status callback: authenticated by its signature alone (none here), so
@@ -771,6 +858,42 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "GET",
+            "/ca-nhan/phan-anh",
+            "/ca-nhan/phan-anh",
+            None,
+            [SignIn, Ok, Ok, Refused, Refused, Refused, Refused, Refused],
+        ),
+        row(
+            "POST",
+            "/ca-nhan/phan-anh",
+            "/ca-nhan/phan-anh",
+            None,
+            no_csrf,
+        ),
+        row(
+            "POST",
+            "/ca-nhan/phan-anh/{id}/{what}",
+            "/ca-nhan/phan-anh/{f}/danh-gia",
+            None,
+            no_csrf,
+        ),
+        row(
+            "GET",
+            "/can-bo/phan-anh",
+            "/can-bo/phan-anh",
+            None,
+            [SignIn, Refused, Refused, Ok, Ok, Ok, Refused, Ok],
+        ),
+        row(
+            "POST",
+            "/can-bo/phan-anh/{id}/{what}",
+            "/can-bo/phan-anh/{f}/tra-loi",
+            None,
+            no_csrf,
+        ),
+        row("GET", "/phan-anh", "/phan-anh", None, p),
+        row(
+            "GET",
             "/chon-vai-tro",
             "/chon-vai-tro",
             None,
@@ -1049,6 +1172,16 @@ async fn every_route_as_every_role() {
         .to_string();
     let received = common::act("motcua.xa", &r, "receive", json!({})).await;
     let rc = received["dossier"]["code"].as_str().unwrap().to_string();
+    let (st, item) = common::as_user(
+        "congdan",
+        "POST",
+        "/api/v1/feedback",
+        Some(json!({"subject_kind": "dossier", "subject": rc, "content": "Hồ sơ chậm"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{item}");
+    let f = item["item"]["id"].as_str().unwrap().to_string();
+    assert_eq!(item["item"]["agency"], commune.as_str());
     for citizen in ["congdan", "congdan2"] {
         let t = token(citizen).await;
         let res = reqwest::Client::new()
@@ -1111,7 +1244,11 @@ async fn every_route_as_every_role() {
             .path
             .replace("{d}", &d)
             .replace("{rc}", &rc)
-            .replace("{r}", &r);
+            .replace("{r}", &r)
+            .replace("{f}", &f);
+        let body = row.body.as_ref().map(|b| {
+            serde_json::from_str::<Value>(&b.to_string().replace("{commune}", &commune)).unwrap()
+        });
         let page =
             !row.template.starts_with("/api/") && !["/healthz", "/metrics"].contains(&row.template);
         for (i, who) in ROLES.iter().enumerate() {
@@ -1123,7 +1260,7 @@ async fn every_route_as_every_role() {
                     rb.bearer_auth(&tokens[who])
                 };
             }
-            if let Some(b) = &row.body {
+            if let Some(b) = &body {
                 rb = rb.json(b);
             }
             let res = rb.send().await.unwrap();

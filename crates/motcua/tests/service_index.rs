@@ -485,3 +485,191 @@ async fn payment_reuse_and_identity_indicators_equal_the_logs() {
     let report = s.store.verify().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+/// Indicators 5.1-5.3 from feedback items whose every step is dated in March 2026, counted by
+/// hand below. Limits (Decision 766 defaults, working days from Monday 2 March 09:00):
+/// refusal by Wednesday 4 March 09:00, classification by Monday 9 March 09:00, answer by Monday
+/// 23 March 09:00, publication two working days after the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_indicators_count_items_by_hand() {
+    use chrono::TimeZone;
+    use motcua_domain::agency::Role;
+    use motcua_domain::feedback::{
+        Feedback, FeedbackAction as A, NewFeedback, SubjectKind, decide, receive,
+    };
+    let s = start().await;
+    let at = |m: u32, d: u32, h: u32| {
+        chrono::FixedOffset::east_opt(7 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, m, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let person = |role: Role, agency: Option<&str>| Actor {
+        user_id: uuid::Uuid::new_v4(),
+        name: "Người thử".into(),
+        role,
+        agency: agency.map(|a| a.parse().unwrap()),
+    };
+    let commune = agency_of("motcua.xa");
+    let centre = agency_of("motcua.tinh");
+    // Files an item at `agency` received at `received` and runs `steps` on it.
+    let item = |agency: String, received, steps: Vec<(A, chrono::DateTime<chrono::Utc>)>| {
+        let store = s.store.clone();
+        async move {
+            let citizen = person(Role::Citizen, None);
+            let officer = person(Role::Specialist, Some(&agency));
+            let leader = person(Role::Leader, Some(&agency));
+            let (mut f, step): (Feedback, _) = receive(
+                NewFeedback {
+                    id: uuid::Uuid::new_v4(),
+                    subject_kind: SubjectKind::Agency,
+                    subject: agency.clone(),
+                    agency: agency.parse().unwrap(),
+                    content: "Phản ánh thử".into(),
+                },
+                &citizen,
+                received,
+            )
+            .unwrap();
+            store.create_feedback(f.clone(), step, None).await.unwrap();
+            for (a, when) in steps {
+                let who = match &a {
+                    A::Publish { .. } => &leader,
+                    A::SupplyInfo { .. } | A::Rate { .. } | A::Reraise { .. } => &citizen,
+                    _ => &officer,
+                };
+                let (g, step) = decide(&f, &a, who, when).unwrap();
+                store.save_feedback(g.clone(), step, None).await.unwrap();
+                f = g;
+            }
+        }
+    };
+    let answer = || A::Answer {
+        answer: "Trả lời".into(),
+    };
+    let publish = || A::Publish {
+        summary: "Tóm tắt".into(),
+    };
+    let t0 = at(3, 2, 9);
+    // A: on time throughout, satisfied.
+    item(
+        commune.clone(),
+        t0,
+        vec![
+            (A::Accept, at(3, 3, 9)),
+            (answer(), at(3, 10, 9)),
+            (publish(), at(3, 11, 9)),
+            (A::Rate { satisfied: true }, at(3, 12, 9)),
+        ],
+    )
+    .await;
+    // B: refused on Friday 6 March, after the two-day refusal limit.
+    item(
+        commune.clone(),
+        t0,
+        vec![(
+            A::Refuse {
+                reason: "Trùng".into(),
+            },
+            at(3, 6, 9),
+        )],
+    )
+    .await;
+    // C: information requested in time, never supplied (nothing else is due from staff).
+    item(
+        commune.clone(),
+        t0,
+        vec![(
+            A::RequestInfo {
+                missing: "Số hồ sơ".into(),
+            },
+            at(3, 5, 9),
+        )],
+    )
+    .await;
+    // D: on time throughout, dissatisfied.
+    item(
+        commune.clone(),
+        t0,
+        vec![
+            (A::Accept, at(3, 3, 9)),
+            (answer(), at(3, 12, 9)),
+            (publish(), at(3, 13, 9)),
+            (A::Rate { satisfied: false }, at(3, 14, 9)),
+        ],
+    )
+    .await;
+    // E: never classified: late on every count by now.
+    item(commune.clone(), t0, vec![]).await;
+    // F: classified in time, answered on 30 March, after the 15 days.
+    item(
+        commune.clone(),
+        t0,
+        vec![(A::Accept, at(3, 4, 9)), (answer(), at(3, 30, 9))],
+    )
+    .await;
+    // G: on time, but re-raised (answered again in time and published).
+    item(
+        commune.clone(),
+        t0,
+        vec![
+            (A::Accept, at(3, 3, 9)),
+            (answer(), at(3, 10, 9)),
+            (
+                A::Reraise {
+                    reason: "Chưa thỏa đáng".into(),
+                },
+                at(3, 12, 9),
+            ),
+            (answer(), at(3, 16, 9)),
+            (publish(), at(3, 17, 9)),
+        ],
+    )
+    .await;
+    // H: received in April: another period.
+    item(commune.clone(), at(4, 1, 9), vec![]).await;
+    // I: the centre's, on time and satisfied without a rating.
+    item(
+        centre.clone(),
+        t0,
+        vec![
+            (A::Accept, at(3, 2, 10)),
+            (answer(), at(3, 9, 9)),
+            (publish(), at(3, 10, 9)),
+        ],
+    )
+    .await;
+
+    let q = "/api/v1/reports/service-index?year=2026&month=3";
+    let (st, v) = api(&s, "quantri", "GET", q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let idx = &v["total"]["index"];
+    // Province: 8 items (A-G, I); classified in time A C D F G I; every step in time A C D G I;
+    // neither late nor dissatisfied nor re-raised A C I.
+    assert_eq!(counts(indicator(idx, "5.1")), (6, 8));
+    assert_eq!(counts(indicator(idx, "5.2")), (5, 8));
+    assert_eq!(counts(indicator(idx, "5.3")), (3, 8));
+    assert_eq!(indicator(idx, "5.1")["score"], 3.75, "75 % of 5 points");
+    assert_eq!(indicator(idx, "5.2")["score"], 3.13, "62.5 % of 5 points");
+    assert_eq!(indicator(idx, "5.3")["score"], 0.75, "37.5 % of 2 points");
+    assert_eq!(indicator(idx, "5.1")["max"], 5.0);
+    assert_eq!(indicator(idx, "5.3")["max"], 2.0);
+    // The commune's leader sees the commune's seven.
+    let (st, v) = api(&s, "lanhdao.xa", "GET", q, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let idx = &v["total"]["index"];
+    assert_eq!(counts(indicator(idx, "5.1")), (5, 7));
+    assert_eq!(counts(indicator(idx, "5.2")), (4, 7));
+    assert_eq!(counts(indicator(idx, "5.3")), (2, 7));
+    // April holds one item, unclassified and (judged now) late.
+    let (_, v) = api(
+        &s,
+        "quantri",
+        "GET",
+        "/api/v1/reports/service-index?year=2026&month=4",
+        None,
+    )
+    .await;
+    assert_eq!(counts(indicator(&v["total"]["index"], "5.2")), (0, 1));
+}

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod drafts;
+pub mod feedback;
 pub mod files;
 pub mod inbound;
 pub mod inbox;
@@ -27,6 +28,7 @@ mod users;
 
 pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure, PasswordReset};
 pub use drafts::{Draft, MAX_DRAFT_BYTES};
+pub use feedback::{FeedbackOrder, FeedbackQuery, FeedbackRow};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
 pub use inbound::{InboundNote, InboundRow, InboundStatus};
 pub use inbox::{InboxCount, InboxCursor, InboxQuery};
@@ -726,6 +728,47 @@ impl Store {
     /// Deletes a draft of `owner`; `false` when there was none (or it is someone else's).
     pub async fn delete_draft(&self, owner: Uuid, id: Uuid) -> Result<bool> {
         dispatch!(self, s => s.delete_draft(owner, id).await)
+    }
+
+    /// Stores a new feedback item with its first step and the deadline it runs against
+    /// ([`StoreError::Duplicate`] when the id exists).
+    pub async fn create_feedback(
+        &self,
+        item: motcua_domain::feedback::Feedback,
+        step: motcua_domain::feedback::FeedbackStep,
+        due: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.create_feedback(item, step, due).await)
+    }
+
+    /// Replaces a feedback item by its next version (`item.version` one more than stored) and
+    /// appends `step`, in one transaction; [`StoreError::VersionConflict`] when it moved
+    /// meanwhile, [`StoreError::NotFound`] when it does not exist.
+    pub async fn save_feedback(
+        &self,
+        item: motcua_domain::feedback::Feedback,
+        step: motcua_domain::feedback::FeedbackStep,
+        due: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.save_feedback(item, step, due).await)
+    }
+
+    /// One feedback item.
+    pub async fn feedback(&self, id: Uuid) -> Result<Option<FeedbackRow>> {
+        dispatch!(self, s => s.feedback(id).await)
+    }
+
+    /// A feedback item's steps, oldest first.
+    pub async fn feedback_history(
+        &self,
+        id: Uuid,
+    ) -> Result<Vec<motcua_domain::feedback::FeedbackStep>> {
+        dispatch!(self, s => s.feedback_history(id).await)
+    }
+
+    /// Feedback items matching `q`.
+    pub async fn list_feedback(&self, q: &FeedbackQuery) -> Result<Vec<FeedbackRow>> {
+        dispatch!(self, s => s.list_feedback(q).await)
     }
 
     /// Notes that an inbound dossier (pulled from `source`) was not taken: one more attempt,

@@ -246,6 +246,8 @@ mod outbox_delivery;
 mod accounts_and_inboxes;
 #[path = "conformance_drafts/mod.rs"]
 mod drafts;
+#[path = "conformance_feedback/mod.rs"]
+mod feedback;
 #[path = "conformance_payments/mod.rs"]
 mod payments;
 #[path = "conformance_portal/mod.rs"]
@@ -1975,8 +1977,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        31,
-        "30 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, payments from 18, inbound from 20, integration_state from 21, portal_synced from 22) and schema_migrations"
+        33,
+        "32 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, payments from 18, inbound from 20, integration_state from 21, portal_synced from 22, feedback and feedback_steps from 23) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -1987,7 +1989,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 17,
+        applied, 18,
         "every migration applied once (15 and 16 add columns and indexes only)"
     );
 

@@ -205,6 +205,24 @@ impl From<DomainError> for ApiError {
     }
 }
 
+impl From<motcua_domain::feedback::FeedbackError> for ApiError {
+    fn from(e: motcua_domain::feedback::FeedbackError) -> ApiError {
+        use motcua_domain::feedback::FeedbackError as F;
+        let detail = e.to_string();
+        match e {
+            F::NotAllowed { action, state } => ApiError::new(
+                StatusCode::CONFLICT,
+                "feedback-action-not-allowed",
+                "Not possible in the feedback item's state",
+                detail,
+            )
+            .extra(serde_json::json!({ "action": action, "state": state })),
+            F::Forbidden(_) => ApiError::forbidden(detail),
+            F::Invalid { field, .. } => ApiError::invalid(field, detail),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

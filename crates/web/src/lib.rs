@@ -84,6 +84,8 @@ pub struct AppState {
     pub(crate) payment: payment::Shared,
     /// The post's status callbacks (off until a shared secret is configured).
     pub(crate) postal: Option<Arc<api::postal::PostalCallback>>,
+    /// Time limits of feedback handling (the Decision 766 rules unless configured).
+    feedback_limits: motcua_domain::feedback::FeedbackLimits,
 }
 
 impl AppState {
@@ -117,6 +119,7 @@ impl AppState {
             identity,
             payment: None,
             postal: None,
+            feedback_limits: Default::default(),
         }
     }
 
@@ -131,6 +134,20 @@ impl AppState {
     pub fn with_postal(mut self, callback: api::postal::PostalCallback) -> AppState {
         self.postal = (!callback.secret.is_empty()).then(|| Arc::new(callback));
         self
+    }
+
+    /// Uses `limits` for feedback deadlines (the state starts with the Decision 766 rules).
+    pub fn with_feedback_limits(
+        mut self,
+        limits: motcua_domain::feedback::FeedbackLimits,
+    ) -> AppState {
+        self.feedback_limits = limits;
+        self
+    }
+
+    /// Time limits of feedback handling in force.
+    pub fn feedback_limits(&self) -> motcua_domain::feedback::FeedbackLimits {
+        self.feedback_limits
     }
 
     /// Uses `provider` to look personal IDs up (the state starts with the local records).
@@ -348,6 +365,22 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/retry-all", post(api::outbox::retry_all))
         .route("/admin/outbox/{id}", get(api::outbox::get_one))
         .route("/admin/outbox/{id}/retry", post(api::outbox::retry))
+        .route(
+            "/feedback",
+            post(api::feedback::create).get(api::feedback::agency_list),
+        )
+        .route("/feedback/mine", get(api::feedback::mine))
+        .route("/feedback/{id}", get(api::feedback::get_one))
+        .route("/feedback/{id}/classify", post(api::feedback::classify))
+        .route(
+            "/feedback/{id}/supply-info",
+            post(api::feedback::supply_info),
+        )
+        .route("/feedback/{id}/answer", post(api::feedback::answer))
+        .route("/feedback/{id}/publish", post(api::feedback::publish))
+        .route("/feedback/{id}/rate", post(api::feedback::rate))
+        .route("/feedback/{id}/reraise", post(api::feedback::reraise))
+        .route("/public/feedback", get(api::feedback::public_list))
         .route("/queue/{centre}", get(api::queue::centre))
         .route("/queue/{centre}/stats", get(api::queue::stats))
         .route(

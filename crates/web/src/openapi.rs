@@ -87,10 +87,21 @@ impl Modify for Bearer {
         crate::api::queue::stats,
         crate::payment::notify,
         crate::api::postal::status,
+        crate::api::feedback::create,
+        crate::api::feedback::mine,
+        crate::api::feedback::agency_list,
+        crate::api::feedback::get_one,
+        crate::api::feedback::classify,
+        crate::api::feedback::supply_info,
+        crate::api::feedback::answer,
+        crate::api::feedback::publish,
+        crate::api::feedback::rate,
+        crate::api::feedback::reraise,
+        crate::api::feedback::public_list,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Bearer),
-    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"), (name = "payments"), (name = "integrations"))
+    tags((name = "dossiers"), (name = "files"), (name = "catalogue"), (name = "auth"), (name = "statistics"), (name = "public"), (name = "calendar"), (name = "system"), (name = "outbox"), (name = "queue"), (name = "admin"), (name = "payments"), (name = "integrations"), (name = "feedback"))
 )]
 struct ApiDoc;
 

@@ -58,6 +58,18 @@ fn env() -> &'static Environment<'static> {
             ("postal.html", include_str!("../templates/postal.html")),
             ("mine.html", include_str!("../templates/mine.html")),
             (
+                "feedback_mine.html",
+                include_str!("../templates/feedback_mine.html"),
+            ),
+            (
+                "feedback_staff.html",
+                include_str!("../templates/feedback_staff.html"),
+            ),
+            (
+                "feedback_public.html",
+                include_str!("../templates/feedback_public.html"),
+            ),
+            (
                 "citizen_dossier.html",
                 include_str!("../templates/citizen_dossier.html"),
             ),

@@ -45,8 +45,12 @@ pub struct IndexWeights {
     pub mdsh_warehouse: f64,
     /// 4.5 use of the population database (unconfirmed: 5).
     pub mdsh_population: f64,
-    /// 5.1-5.3 feedback (PAKN) handling (unofficial split 5 + 5 + 2).
-    pub mdhl_feedback: f64,
+    /// 5.1 feedback (PAKN) classified within its limit (unofficial: 5).
+    pub mdhl_classified: f64,
+    /// 5.2 feedback handled on time, every step (unofficial: 5).
+    pub mdhl_on_time: f64,
+    /// 5.3 satisfaction with feedback handling (unofficial: 2).
+    pub mdhl_content: f64,
     /// 5.4 satisfaction with procedures, full points from 90 % (unofficial: 6).
     pub mdhl_satisfaction: f64,
 }
@@ -70,7 +74,9 @@ impl Default for IndexWeights {
             mdsh_reuse: 2.0,
             mdsh_warehouse: 5.0,
             mdsh_population: 5.0,
-            mdhl_feedback: 12.0,
+            mdhl_classified: 5.0,
+            mdhl_on_time: 5.0,
+            mdhl_content: 2.0,
             mdhl_satisfaction: 6.0,
         }
     }
@@ -106,6 +112,13 @@ pub struct CatalogueFacts {
     /// the period whose sync to the national portal was acknowledged (1.4).
     #[serde(default)]
     pub portal_synced: i64,
+    /// Also from outside the counters: feedback items received in the period (5.1-5.3).
+    #[serde(default)]
+    pub feedback: crate::feedback::FeedbackFacts,
+    /// Dossiers with a feedback item received in the period that were not rated below 4
+    /// (those are among the dislikes already): added to 5.4's unhappy dossiers.
+    #[serde(default)]
+    pub feedback_dossiers: i64,
 }
 
 /// One scored indicator.
@@ -265,8 +278,9 @@ pub fn service_index(
     let received = r.received_in_period();
     let paper = r.received_counter + r.received_post;
     let dislikes = r.rated - r.rated_satisfied;
-    // 5.4: 100 % minus the late rate and the rate of dissatisfied ratings, over resolved dossiers.
-    let unhappy = r.resolved_late + dislikes;
+    // 5.4: 100 % minus the late rate and the rate of dossiers rated dissatisfied or with a
+    // feedback item, over resolved dossiers.
+    let unhappy = r.resolved_late + dislikes + facts.map_or(0, |f| f.feedback_dossiers);
     let groups = vec![
         group(
             "CKMB",
@@ -395,16 +409,37 @@ pub fn service_index(
             "Mức độ hài lòng",
             18.0,
             vec![
-                missing(
-                    "5.1-5.3",
-                    "Xử lý phản ánh, kiến nghị",
-                    "phản ánh, kiến nghị xử lý đúng hạn, hài lòng",
-                    w.mdhl_feedback,
+                from_catalogue(
+                    facts,
+                    |f| (f.feedback.classified_on_time, f.feedback.received),
+                    "5.1",
+                    "Phản ánh, kiến nghị được phân loại đúng hạn",
+                    "phản ánh, kiến nghị tiếp nhận trong kỳ được phân loại trong hạn (từ chối: 2 ngày làm việc; yêu cầu bổ sung, tiếp nhận xử lý: 5) / phản ánh, kiến nghị tiếp nhận trong kỳ",
+                    100.0,
+                    w.mdhl_classified,
+                ),
+                from_catalogue(
+                    facts,
+                    |f| (f.feedback.on_time, f.feedback.received),
+                    "5.2",
+                    "Phản ánh, kiến nghị xử lý đúng hạn",
+                    "phản ánh, kiến nghị tiếp nhận trong kỳ có mọi bước đúng hạn (bước còn mở đã quá hạn tính là trễ) / phản ánh, kiến nghị tiếp nhận trong kỳ",
+                    100.0,
+                    w.mdhl_on_time,
+                ),
+                from_catalogue(
+                    facts,
+                    |f| (f.feedback.content, f.feedback.received),
+                    "5.3",
+                    "Hài lòng về xử lý phản ánh, kiến nghị",
+                    "(phản ánh, kiến nghị − không hài lòng − quá hạn − bị phản ánh lại) / phản ánh, kiến nghị tiếp nhận trong kỳ; mỗi phản ánh tính một lần",
+                    100.0,
+                    w.mdhl_content,
                 ),
                 measured(
                     "5.4",
                     "Hài lòng về giải quyết thủ tục",
-                    "100 % − (hồ sơ quá hạn + đánh giá dưới 4 điểm) / hồ sơ đã giải quyết; đủ điểm từ 90 %",
+                    "100 % − (hồ sơ quá hạn + đánh giá dưới 4 điểm + hồ sơ có phản ánh, kiến nghị) / hồ sơ đã giải quyết; đủ điểm từ 90 %",
                     90.0,
                     w.mdhl_satisfaction,
                     (r.resolved() - unhappy).max(0),
@@ -568,6 +603,58 @@ mod tests {
     }
 
     #[test]
+    fn feedback_scores_5_1_to_5_3_and_counts_in_5_4() {
+        let r = Form06Row {
+            resolved_on_time: 10,
+            rated: 2,
+            rated_satisfied: 1,
+            ..Form06Row::default()
+        };
+        let facts = CatalogueFacts {
+            feedback: crate::feedback::FeedbackFacts {
+                received: 4,
+                classified_on_time: 3,
+                on_time: 2,
+                content: 1,
+            },
+            feedback_dossiers: 2,
+            ..CatalogueFacts::default()
+        };
+        let idx = service_index(&r, Some(&facts), &IndexWeights::default());
+        let ind = |code: &str| {
+            idx.groups
+                .iter()
+                .flat_map(|g| &g.indicators)
+                .find(|i| i.code == code)
+                .unwrap()
+                .clone()
+        };
+        let c = ind("5.1");
+        assert_eq!((c.numerator, c.denominator, c.score), (3, 4, Some(3.75)));
+        let t = ind("5.2");
+        assert_eq!((t.numerator, t.denominator, t.score), (2, 4, Some(2.5)));
+        let h = ind("5.3");
+        assert_eq!((h.numerator, h.denominator, h.score), (1, 4, Some(0.5)));
+        // 5.4: 10 resolved, 1 dislike, 2 more dossiers with feedback: 7 / 10 of a 90 % threshold.
+        let sat = ind("5.4");
+        assert_eq!((sat.numerator, sat.denominator), (7, 10));
+        assert_eq!(sat.score, Some(4.67));
+        let none = service_index(
+            &r,
+            Some(&CatalogueFacts::default()),
+            &IndexWeights::default(),
+        );
+        let g = none.groups.iter().find(|g| g.code == "MDHL").unwrap();
+        assert!(
+            g.indicators
+                .iter()
+                .take(3)
+                .all(|i| i.measured && i.score.is_none()),
+            "no items: no score"
+        );
+    }
+
+    #[test]
     fn payment_reuse_and_identity_score_from_their_counts() {
         let r = Form06Row {
             received_online: 6,
@@ -634,6 +721,7 @@ mod tests {
             fee_payable_online: 3,
             fee_paid_online: 1,
             portal_synced: 3,
+            ..CatalogueFacts::default()
         };
         let idx = service_index(
             &Form06Row::default(),

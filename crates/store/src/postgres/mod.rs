@@ -5,6 +5,7 @@
 mod accounts;
 mod batch;
 mod drafts;
+mod feedback;
 mod files;
 mod inbound;
 mod inbox;
@@ -60,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
     include_str!("migrate_22.sql"),
+    include_str!("migrate_23.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod drafts;
+mod feedback;
 mod files;
 mod inbound;
 mod inbox;
@@ -59,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_20.sql"),
     include_str!("migrate_21.sql"),
     include_str!("migrate_22.sql"),
+    include_str!("migrate_23.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer truncates it.

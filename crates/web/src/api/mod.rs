@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod catalogue_admin;
 pub mod documents;
 pub mod dossiers;
+pub mod feedback;
 pub mod files;
 pub mod forms;
 pub mod inbox;

@@ -183,6 +183,7 @@ pub(crate) async fn compute(
         per_agency.entry(a).or_default().portal_synced = n;
         scope_facts.portal_synced += n;
     }
+    feedback_facts(s, &agencies, from, to, &mut per_agency, &mut scope_facts).await?;
     let mut total = Form06Row::default();
     let rows = rows
         .into_iter()
@@ -209,6 +210,74 @@ pub(crate) async fn compute(
             index: service_index(&total, Some(&scope_facts), w),
         },
     })
+}
+
+/// Indicators 5.1-5.3 and 5.4's dossiers with feedback: the feedback items addressed to
+/// `agencies` received in the period (local days `from`..=`to`), each judged now against its
+/// limits on its agency's calendar (an item still open past a limit counts as late).
+async fn feedback_facts(
+    s: &AppState,
+    agencies: &[AgencyCode],
+    from: NaiveDate,
+    to: NaiveDate,
+    per: &mut BTreeMap<AgencyCode, CatalogueFacts>,
+    total: &mut CatalogueFacts,
+) -> Result<(), ApiError> {
+    let local = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .checked_sub_signed(chrono::Duration::hours(7))
+            .expect("in range")
+    };
+    let items = s
+        .store
+        .list_feedback(&motcua_store::FeedbackQuery {
+            agencies: agencies.to_vec(),
+            received_from: Some(local(from)),
+            received_before: Some(local(to.succ_opt().unwrap_or(to))),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await?;
+    let limits = s.feedback_limits();
+    let calendars = s.calendars();
+    let now = chrono::Utc::now();
+    let mut dossiers: BTreeMap<AgencyCode, BTreeSet<String>> = BTreeMap::new();
+    for r in items {
+        let f = r.item;
+        let calendar = calendars.for_agency(&f.agency);
+        per.entry(f.agency.clone())
+            .or_default()
+            .feedback
+            .add(&f, &calendar, &limits, now);
+        total.feedback.add(&f, &calendar, &limits, now);
+        if f.subject_kind == motcua_domain::feedback::SubjectKind::Dossier {
+            dossiers
+                .entry(f.agency.clone())
+                .or_default()
+                .insert(f.subject.clone());
+        }
+    }
+    // A dossier rated below 4 is among the dislikes already: counted once.
+    for (agency, codes) in dossiers {
+        let mut n = 0;
+        for code in codes {
+            let Ok(code) = code.parse::<motcua_domain::codes::DossierCode>() else {
+                continue;
+            };
+            let disliked = s
+                .store
+                .dossier_by_code(&code)
+                .await?
+                .and_then(|d| d.rating)
+                .is_some_and(|r| r.score < 4);
+            n += i64::from(!disliked);
+        }
+        per.entry(agency).or_default().feedback_dossiers += n;
+        total.feedback_dossiers += n;
+    }
+    Ok(())
 }
 
 /// The catalogue's side of the index (indicators 1.1, 1.3, 3.1, 3.2, 3.4 and 3.5) for each agency of
@@ -345,6 +414,16 @@ mod tests {
         );
         let e = parse_weights(r#"{"tttt_procedures": 4}"#).unwrap_err();
         assert!(e.contains("tttt_procedures"), "{e}");
+        let e = parse_weights(r#"{"mdhl_feedback": 12}"#).unwrap_err();
+        assert!(
+            e.contains("mdhl_feedback"),
+            "5.1-5.3 are weighted one by one: {e}"
+        );
+        let w = parse_weights(r#"{"mdhl_on_time": 4}"#).unwrap();
+        assert_eq!(
+            (w.mdhl_classified, w.mdhl_on_time, w.mdhl_content),
+            (5.0, 4.0, 2.0)
+        );
         assert!(parse_weights("[1, 2]").is_err());
         assert!(parse_weights(r#"{"mdsh_reuse": "two"}"#).is_err());
         assert!(parse_weights("not json").is_err());

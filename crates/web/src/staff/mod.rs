@@ -7,6 +7,7 @@ mod audit;
 mod bulk;
 mod dossier;
 mod drafts;
+mod feedback;
 mod inbox;
 pub(crate) use inbox::soon_limit;
 mod login;
@@ -107,6 +108,20 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/ca-nhan", get(mine::page))
+        .route(
+            "/ca-nhan/phan-anh",
+            get(feedback::mine).post(feedback::file),
+        )
+        .route(
+            "/ca-nhan/phan-anh/{id}/{what}",
+            axum::routing::post(feedback::step),
+        )
+        .route("/can-bo/phan-anh", get(feedback::agency))
+        .route(
+            "/can-bo/phan-anh/{id}/{what}",
+            axum::routing::post(feedback::staff_step),
+        )
+        .route("/phan-anh", get(feedback::public))
         .route(
             "/ca-nhan/nhap/{id}/xoa",
             axum::routing::post(drafts::delete),

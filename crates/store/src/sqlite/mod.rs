@@ -63,8 +63,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_23.sql"),
 ];
 const READERS: usize = 8;
-/// WAL size (pages) past which the checkpointer truncates it.
-const WAL_TRUNCATE_PAGES: i64 = 32_768;
+/// WAL size (pages) past which the checkpointer makes the next writer restart it from the start.
+const WAL_RESTART_PAGES: i64 = 32_768;
 
 /// SQLite store handle; cheap to clone.
 #[derive(Clone)]
@@ -139,12 +139,24 @@ fn migrate(conn: &Connection) -> Result<()> {
 /// Checkpoints the WAL from its own connection, so that copying pages into the database file
 /// (and its fsync) never stalls the writer thread. PASSIVE checkpoints run beside the writer and
 /// the readers; the writer's own automatic checkpoints are off.
+///
+/// Under constant load the readers always hold a snapshot, so the WAL never finds the quiet
+/// moment in which SQLite restarts it on its own, and it would grow without end. Past
+/// [`WAL_RESTART_PAGES`] the checkpointer therefore asks for a RESTART checkpoint, which holds
+/// the write lock until the readers have moved to the newest snapshot; to keep that short, it
+/// first flushes the pages the PASSIVE checkpoints copied into the database file (an fdatasync
+/// under no lock), so the RESTART's own sync has almost nothing left to write. RESTART rather
+/// than TRUNCATE: the WAL file keeps its size and is overwritten from its start, so the
+/// writer's fdatasyncs do not also have to commit a growing file size to the ext4 journal,
+/// and no truncation runs under the lock (measured in docs/benchmarks.md, staff inbox).
 fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
     let conn = Connection::open(path).map_err(db_err)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(db_err)?;
     conn.execute_batch("PRAGMA synchronous = NORMAL;")
         .map_err(db_err)?;
+    let db_file = std::fs::File::open(path)
+        .map_err(|e| StoreError::Backend(format!("{path}: {e}")))?;
     std::thread::Builder::new()
         .name("motcua-sqlite-checkpoint".into())
         .spawn(move || {
@@ -161,13 +173,18 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
                     Ok((_, log, done)) => {
                         metrics::gauge!("motcua_sqlite_wal_pages").set(log as f64);
                         metrics::gauge!("motcua_sqlite_wal_pages_checkpointed").set(done as f64);
-                        // Under constant load the WAL may never find a quiet moment to restart
-                        // from its beginning: past ~128 MiB, wait briefly for one and truncate.
-                        if log > WAL_TRUNCATE_PAGES
-                            && let Err(e) =
-                                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                        {
-                            tracing::warn!(error = %e, "WAL truncation failed");
+                        if log > WAL_RESTART_PAGES {
+                            let started = std::time::Instant::now();
+                            if let Err(e) = db_file.sync_data() {
+                                tracing::warn!(error = %e, "flushing the database file failed");
+                            }
+                            if let Err(e) =
+                                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+                            {
+                                tracing::warn!(error = %e, "WAL restart failed");
+                            }
+                            metrics::histogram!("motcua_sqlite_wal_restart_seconds")
+                                .record(started.elapsed().as_secs_f64());
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),

@@ -129,7 +129,13 @@ impl SqliteStore {
         // re-checking that each is still pending, due and not leased. The order condition
         // cannot turn false meanwhile: a message is only ever written with a larger id than
         // every existing one, and `done` never goes back.
-        let (topic, limit) = (q.topic.clone(), q.limit);
+        // Leased messages are still `pending` in their rows: the search looks past as many as
+        // are leased now and drops them, so a claim is not filled with messages in flight.
+        let held = match self.leases.lock() {
+            Ok(l) => l.0.values().filter(|(_, until)| *until >= q.now).count(),
+            Err(_) => return Err(StoreError::Backend("outbox leases poisoned".into())),
+        };
+        let (topic, limit) = (q.topic.clone(), q.limit as usize + held);
         let found: Vec<i64> = self
             .read_blocking(move |c| {
                 // Two texts, so that a claim for one target walks that target's index only.
@@ -151,11 +157,19 @@ impl SqliteStore {
                     ))
                     .map_err(db_err)?;
                 let rows = st
-                    .query_map(params![now, topic, limit], |r| r.get(0))
+                    .query_map(params![now, topic, limit as i64], |r| r.get(0))
                     .map_err(db_err)?;
                 rows.map(|r| r.map_err(db_err)).collect()
             })
             .await?;
+        let found: Vec<i64> = match self.leases.lock() {
+            Ok(l) => found
+                .into_iter()
+                .filter(|id| !l.held(*id, q.now))
+                .take(q.limit as usize)
+                .collect(),
+            Err(_) => return Err(StoreError::Backend("outbox leases poisoned".into())),
+        };
         if found.is_empty() {
             return Ok(Vec::new());
         }

@@ -10,6 +10,7 @@ conformance!(outbox_claim_fail_dead_retry);
 conformance!(outbox_order_and_leases);
 conformance!(outbox_concurrent_claimers);
 conformance!(outbox_prune_keeps_the_days_figures);
+conformance!(outbox_claims_look_past_messages_in_flight);
 
 const NOTIFY: &str = "sms";
 const SYNC: &str = "dvcqg.sync";
@@ -460,5 +461,41 @@ async fn outbox_prune_keeps_the_days_figures(db: &mut Db) {
     assert_eq!(
         after.iter().find(|d| d.topic == NOTIFY),
         before.iter().find(|d| d.topic == NOTIFY)
+    );
+}
+
+/// Test O5: a claim is not filled with messages already leased (in flight): with more
+/// deliverable heads than the claim's limit, successive claims take successive heads.
+async fn outbox_claims_look_past_messages_in_flight(db: &mut Db) {
+    let s = db.store.clone();
+    for n in 1..=5 {
+        received_dossier(&s, n, t0()).await;
+    }
+    let now = t0() + Duration::minutes(5);
+    let mut taken = HashSet::new();
+    for round in 0..5 {
+        let got = s
+            .outbox_claim(claim("n1", Some(NOTIFY), 1, now))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "round {round}: {got:?}");
+        assert!(taken.insert(got[0].id), "round {round}: {} twice", got[0].id);
+    }
+    // Every head is in flight now: nothing more until one is acknowledged or its lease ends.
+    assert!(
+        s.outbox_claim(claim("n2", Some(NOTIFY), 10, now))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = now + Duration::seconds(31);
+    let again = s
+        .outbox_claim(claim("n2", Some(NOTIFY), 10, later))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|e| e.id).collect::<HashSet<_>>(),
+        taken,
+        "expired leases are claimable again"
     );
 }

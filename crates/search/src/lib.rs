@@ -14,7 +14,9 @@
 //! matched as alternatives instead.
 
 pub mod fold;
+mod gate;
 mod query;
+mod rank;
 
 use motcua_domain::procedure::ProcedureVersion;
 use std::sync::Mutex;
@@ -62,6 +64,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// At most one search per core at once (the others queue).
+    gate: gate::Gate,
 }
 
 /// Name of the Vietnamese analyzer.
@@ -108,6 +112,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
+            gate: gate::Gate::per_core(),
         })
     }
 
@@ -182,6 +187,7 @@ impl SearchIndex {
     }
 
     fn run(&self, text: &str, limit: usize, prefix_last: bool) -> Result<Vec<Hit>, SearchError> {
+        let _turn = self.gate.enter();
         let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
         let searcher = self.reader.searcher();
         if let Some(code) = query::as_code(&text) {
@@ -197,20 +203,19 @@ impl SearchIndex {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let top = TopDocs::with_limit(limit).order_by_score();
         let known = |t: &Term| {
             searcher.segment_readers().iter().any(|s| {
                 s.inverted_index(t.field())
                     .is_ok_and(|ii| ii.doc_freq(t).is_ok_and(|n| n > 0))
             })
         };
-        let strict = query::build(&self.fields, &words, true, prefix_last, &known);
-        let found = searcher.search(&strict, &top)?;
+        let strict = query::plan(&self.fields, &words, true, prefix_last, &known);
+        let found = rank::top(&searcher, &strict, limit)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
-        let loose = query::build(&self.fields, &words, false, prefix_last, &known);
-        let found = searcher.search(&loose, &TopDocs::with_limit(limit).order_by_score())?;
+        let loose = query::plan(&self.fields, &words, false, prefix_last, &known);
+        let found = rank::top(&searcher, &loose, limit)?;
         self.hits(&searcher, found)
     }
 

@@ -5,7 +5,7 @@ use crate::query::Plan;
 use std::cmp::Ordering;
 use tantivy::collector::TopDocs;
 use tantivy::query::{EnableScoring, Occur, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED};
+use tantivy::{DocAddress, DocId, Score, Searcher, TERMINATED};
 
 /// Candidates each gather query contributes beyond the answer's length: enough that the name
 /// and phrase boosts reorder the best ones without a full scan of every matching procedure.

@@ -113,6 +113,11 @@ pub fn plan(
     }
     let mut gather: Vec<Box<dyn Query>> = Vec::with_capacity(3);
     gather.extend(combine(occur, on_all));
+    if !strict {
+        // No procedure has every word on `all`, so none has them in the name, let alone as a
+        // phrase: the words on `all` are the only candidates' source, and no phrase clause.
+        return Plan { clauses, gather };
+    }
     // With every word plain, the name's words are a subset of `all`'s and so cheap; a word
     // that needs expanding leaves its name clause out (a typo never scores in the name).
     gather.extend(combine(occur, in_name));

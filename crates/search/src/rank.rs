@@ -9,7 +9,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, TERMINATED};
 
 /// Candidates each gather query contributes beyond the answer's length: enough that the name
 /// and phrase boosts reorder the best ones without a full scan of every matching procedure.
-pub const EXTRA_CANDIDATES: usize = 40;
+pub const EXTRA_CANDIDATES: usize = 100;
 
 /// The best `limit` documents of `plan`, best first (ties: lower address first).
 pub fn top(

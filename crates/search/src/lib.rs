@@ -71,6 +71,8 @@ pub struct SearchIndex {
     fields: Fields,
     /// At most one search per core at once (the others queue).
     gate: gate::Gate,
+    /// Catalogue size from which searches run in two phases.
+    two_phase_from: usize,
 }
 
 /// Name of the Vietnamese analyzer.
@@ -118,6 +120,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             gate: gate::Gate::per_core(),
+            two_phase_from: rank::TWO_PHASE_FROM,
         })
     }
 
@@ -215,12 +218,12 @@ impl SearchIndex {
             })
         };
         let strict = query::plan(&self.fields, &words, true, prefix_last, &known);
-        let found = rank::top(&searcher, &strict, limit)?;
+        let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
         let loose = query::plan(&self.fields, &words, false, prefix_last, &known);
-        let found = rank::top(&searcher, &loose, limit)?;
+        let found = rank::top(&searcher, &loose, limit, self.two_phase_from)?;
         self.hits(&searcher, found)
     }
 

@@ -4,19 +4,36 @@
 use crate::query::Plan;
 use std::cmp::Ordering;
 use tantivy::collector::TopDocs;
-use tantivy::query::{EnableScoring, Occur, Scorer, Weight};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, QueryClone, Scorer, Weight};
 use tantivy::{DocAddress, DocId, Score, Searcher, TERMINATED};
 
 /// Candidates each gather query contributes beyond the answer's length: enough that the name
 /// and phrase boosts reorder the best ones without a full scan of every matching procedure.
 pub const EXTRA_CANDIDATES: usize = 100;
 
-/// The best `limit` documents of `plan`, best first (ties: lower address first).
+/// Below this many procedures a search scores every match in one pass (measured at 2,381:
+/// 38,000 q/s in one pass, 17,000 in two phases; at 100,000 two phases were 18 % faster; the
+/// crossover in between was not measured).
+pub const TWO_PHASE_FROM: usize = 20_000;
+
+/// The best `limit` documents of `plan`, best first (ties: lower address first); in two
+/// phases from `two_phase_from` documents.
 pub fn top(
     searcher: &Searcher,
     plan: &Plan,
     limit: usize,
+    two_phase_from: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+    if (searcher.num_docs() as usize) < two_phase_from {
+        // A small catalogue: one pass over every match costs less than three gathers.
+        let q = BooleanQuery::new(
+            plan.clauses
+                .iter()
+                .map(|(o, q)| (*o, q.box_clone()))
+                .collect(),
+        );
+        return searcher.search(&q, &TopDocs::with_limit(limit).order_by_score());
+    }
     let pool = limit + EXTRA_CANDIDATES;
     let mut candidates: Vec<DocAddress> = Vec::with_capacity(pool * plan.gather.len());
     for q in &plan.gather {

@@ -13,7 +13,7 @@
 //! query as a phrase in the name scores highest. If no procedure has every word, the words are
 //! matched as alternatives instead.
 //!
-//! A search runs in two phases (`docs/decisions/0033-search-two-phases.md`): queries tantivy
+//! From 20,000 procedures a search runs in two phases (`docs/decisions/0033-search-two-phases.md`): queries tantivy
 //! can prune to their top hits gather candidates, then every ranking clause scores those
 //! candidates alone. At most one search per core runs at once, the others queue in arrival
 //! order ([`gate`]).

@@ -12,9 +12,16 @@
 //! exact words score above typo matches, a word in the name above one elsewhere, and the whole
 //! query as a phrase in the name scores highest. If no procedure has every word, the words are
 //! matched as alternatives instead.
+//!
+//! From 20,000 procedures a search runs in two phases (`docs/decisions/0033-search-two-phases.md`): queries tantivy
+//! can prune to their top hits gather candidates, then every ranking clause scores those
+//! candidates alone. At most one search per core runs at once, the others queue in arrival
+//! order ([`gate`]).
 
 pub mod fold;
+mod gate;
 mod query;
+mod rank;
 
 use motcua_domain::procedure::ProcedureVersion;
 use std::sync::Mutex;
@@ -62,6 +69,10 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// At most one search per core at once (the others queue).
+    gate: gate::Gate,
+    /// Catalogue size from which searches run in two phases.
+    two_phase_from: usize,
 }
 
 /// Name of the Vietnamese analyzer.
@@ -108,6 +119,8 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
+            gate: gate::Gate::per_core(),
+            two_phase_from: rank::TWO_PHASE_FROM,
         })
     }
 
@@ -182,6 +195,7 @@ impl SearchIndex {
     }
 
     fn run(&self, text: &str, limit: usize, prefix_last: bool) -> Result<Vec<Hit>, SearchError> {
+        let _turn = self.gate.enter();
         let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
         let searcher = self.reader.searcher();
         if let Some(code) = query::as_code(&text) {
@@ -197,20 +211,19 @@ impl SearchIndex {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let top = TopDocs::with_limit(limit).order_by_score();
         let known = |t: &Term| {
             searcher.segment_readers().iter().any(|s| {
                 s.inverted_index(t.field())
                     .is_ok_and(|ii| ii.doc_freq(t).is_ok_and(|n| n > 0))
             })
         };
-        let strict = query::build(&self.fields, &words, true, prefix_last, &known);
-        let found = searcher.search(&strict, &top)?;
+        let strict = query::plan(&self.fields, &words, true, prefix_last, &known);
+        let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
-        let loose = query::build(&self.fields, &words, false, prefix_last, &known);
-        let found = searcher.search(&loose, &TopDocs::with_limit(limit).order_by_score())?;
+        let loose = query::plan(&self.fields, &words, false, prefix_last, &known);
+        let found = rank::top(&searcher, &loose, limit, self.two_phase_from)?;
         self.hits(&searcher, found)
     }
 

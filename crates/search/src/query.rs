@@ -1,9 +1,10 @@
-//! Turns a person's words into a tantivy query (ranking rules in the crate documentation).
+//! Turns a person's words into a tantivy query plan (ranking rules in the crate documentation,
+//! the two phases in `docs/decisions/0033-search-two-phases.md`).
 
 use crate::Fields;
 use tantivy::Term;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 
@@ -31,22 +32,49 @@ fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, by))
 }
 
-/// One clause per word (all required when `strict`), plus the phrase in the name. A word the
-/// index knows exactly is not expanded to its one-edit neighbours: typo tolerance is for words
-/// that match nothing as typed (expanding common words costs most of a query's time).
+/// One query per clause kind, or their conjunction / disjunction. A single clause is returned
+/// as is: tantivy prunes a lone term query (Block-WAND), not a one-clause boolean query.
+fn combine(occur: Occur, mut qs: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    match qs.len() {
+        0 => None,
+        1 => qs.pop(),
+        _ => Some(Box::new(BooleanQuery::new(
+            qs.into_iter().map(|q| (occur, q)).collect(),
+        ))),
+    }
+}
+
+/// A query in two phases: cheap `gather` queries whose best hits are the candidates, then every
+/// ranking clause scored on those candidates only.
+pub struct Plan {
+    /// Every ranking clause. Per word: its match on `all` (required when strict), and the
+    /// word in the name (more weight, never required); then the phrase in the name. A
+    /// document's score is the sum of the clauses it matches, as tantivy's boolean query
+    /// would give.
+    pub clauses: Vec<(Occur, Box<dyn Query>)>,
+    /// Candidate sources, each a query tantivy can prune to its top hits: the words on `all`
+    /// (a conjunction when strict, of plain term queries unless a word needs typo tolerance
+    /// or completion), the exact words in the name, and the phrase in the name.
+    pub gather: Vec<Box<dyn Query>>,
+}
+
+/// The plan for `words` (all required when `strict`, else any). A word the index knows exactly
+/// is not expanded to its one-edit neighbours: typo tolerance is for words that match nothing
+/// as typed (expanding common words costs most of a query's time).
 ///
 /// The `all` field holds the name too, so a word is matched on `all` alone (a plain term
 /// scorer, whose skip lists make the intersection cheap); its occurrence in the name only adds
-/// to the score, as an optional clause beside the required ones, instead of a union per word
-/// that the intersection would have to seek through.
-pub fn build(
+/// to the score.
+pub fn plan(
     f: &Fields,
     words: &[String],
     strict: bool,
     prefix_last: bool,
     known: &dyn Fn(&Term) -> bool,
-) -> BooleanQuery {
+) -> Plan {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * words.len() + 1);
+    let mut on_all: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
+    let mut in_name: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
     let occur = if strict { Occur::Must } else { Occur::Should };
     for (i, w) in words.iter().enumerate() {
         let last = i + 1 == words.len();
@@ -65,6 +93,7 @@ pub fn build(
         } else {
             None
         };
+        let plain = fuzzy.is_none();
         let matched: Box<dyn Query> = match fuzzy {
             // The exact word or its neighbours / completions.
             Some(q) => Box::new(BooleanQuery::new(vec![
@@ -73,16 +102,33 @@ pub fn build(
             ])),
             None => term(f.all, w),
         };
+        on_all.push(matched.box_clone());
         clauses.push((occur, matched));
         // In the name: more weight, never required.
-        clauses.push((Occur::Should, boost(term(f.name, w), 2.0)));
+        let name = boost(term(f.name, w), 2.0);
+        if plain {
+            in_name.push(name.box_clone());
+        }
+        clauses.push((Occur::Should, name));
     }
+    let mut gather: Vec<Box<dyn Query>> = Vec::with_capacity(3);
+    gather.extend(combine(occur, on_all));
+    if !strict {
+        // No procedure has every word on `all`, so none has them in the name, let alone as a
+        // phrase: the words on `all` are the only candidates' source, and no phrase clause.
+        return Plan { clauses, gather };
+    }
+    // With every word plain, the name's words are a subset of `all`'s and so cheap; a word
+    // that needs expanding leaves its name clause out (a typo never scores in the name).
+    gather.extend(combine(occur, in_name));
     if words.len() >= 2 {
         let terms = words
             .iter()
             .map(|w| Term::from_field_text(f.name, w))
             .collect();
-        clauses.push((Occur::Should, boost(Box::new(PhraseQuery::new(terms)), 5.0)));
+        let phrase = boost(Box::new(PhraseQuery::new(terms)), 5.0);
+        gather.push(phrase.box_clone());
+        clauses.push((Occur::Should, phrase));
     }
-    BooleanQuery::new(clauses)
+    Plan { clauses, gather }
 }

@@ -167,3 +167,135 @@ fn upsert_and_remove_refresh_the_index() {
     assert_eq!(ix.len(), 5);
     assert!(ix.search("1.001193", 10).unwrap().is_empty());
 }
+
+#[test]
+fn a_word_in_the_name_ranks_above_the_same_word_elsewhere() {
+    let ix = SearchIndex::build(&[
+        v(
+            "1.000101",
+            "Cấp phép khai thác",
+            "Tài nguyên",
+            &["Bản đồ khu vực"],
+        ),
+        v("1.000102", "Cấp bản đồ", "Đo đạc", &["Tờ khai"]),
+    ])
+    .unwrap();
+    assert_eq!(
+        codes(&ix.search("ban do", 10).unwrap()),
+        ["1.000102", "1.000101"]
+    );
+}
+
+/// A deterministic catalogue of `n` procedures whose names mix a few very common words, so
+/// that a query's words match thousands of procedures and the first phase has to choose.
+fn crowded(n: usize) -> Vec<ProcedureVersion> {
+    const WORDS: [&str; 16] = [
+        "đăng", "ký", "cấp", "giấy", "phép", "thủ", "tục", "hộ", "tịch", "khai", "sinh", "xây",
+        "dựng", "lại", "đổi", "thay",
+    ];
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |m: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % m as u64) as usize
+    };
+    (0..n)
+        .map(|i| {
+            let name: Vec<&str> = (0..4 + next(6)).map(|_| WORDS[next(WORDS.len())]).collect();
+            let docs: Vec<String> = (0..next(4))
+                .map(|_| {
+                    (0..3 + next(8))
+                        .map(|_| WORDS[next(WORDS.len())])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+            v(&format!("9.{i:06}"), &name.join(" "), "Hộ tịch", &docs)
+        })
+        .collect()
+}
+
+/// The ranking of every ranking clause over every matching procedure (no first phase).
+fn exhaustive(ix: &SearchIndex, text: &str, limit: usize) -> Vec<Hit> {
+    let searcher = ix.reader.searcher();
+    let words = ix.words(text);
+    let known = |_: &Term| true;
+    let plan = query::plan(&ix.fields, &words, true, false, &known);
+    let q = tantivy::query::BooleanQuery::new(plan.clauses);
+    let found = searcher
+        .search(&q, &TopDocs::with_limit(limit).order_by_score())
+        .unwrap();
+    ix.hits(&searcher, found).unwrap()
+}
+
+#[test]
+fn the_first_phase_keeps_the_exhaustive_ranking_in_a_crowded_catalogue() {
+    let mut ix = SearchIndex::build(&crowded(5000)).unwrap();
+    ix.two_phase_from = 0;
+    for q in [
+        "dang ky",
+        "cap giay phep",
+        "thu tuc ho tich",
+        "khai sinh",
+        "giay",
+        "xay dung lai",
+        "doi thay giay phep",
+        "dang ky khai sinh lai",
+    ] {
+        let fast = ix.search(q, 10).unwrap();
+        let full = exhaustive(&ix, q, 10);
+        assert_eq!(fast.len(), 10, "{q}");
+        assert_eq!(codes(&fast), codes(&full), "{q}");
+        for (a, b) in fast.iter().zip(&full) {
+            assert!(
+                (a.score - b.score).abs() < 1e-3 * b.score.abs().max(1.0),
+                "{q}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_phrase_in_the_name_ranks_first_in_a_crowded_catalogue() {
+    let mut all = crowded(5000);
+    // Every word again and again in the documents of the others; the phrase in this name only.
+    all.push(v(
+        "1.009999",
+        "Thủ tục gia hạn giấy phép xây dựng trong khu vực biên giới đất liền",
+        "Hoạt động xây dựng",
+        &["Đơn đề nghị gia hạn"],
+    ));
+    let mut ix = SearchIndex::build(&all).unwrap();
+    ix.two_phase_from = 0;
+    let hits = ix.search("gia han giay phep xay dung", 10).unwrap();
+    assert_eq!(hits[0].code, "1.009999", "{hits:?}");
+    let hits = ix.search("giay phep xay dung", 10).unwrap();
+    assert_eq!(hits[0].code, "1.009999", "{hits:?}");
+}
+
+#[test]
+fn typos_and_completions_work_in_a_crowded_catalogue() {
+    let mut all = crowded(5000);
+    all.push(v(
+        "1.009998",
+        "Đăng ký thường trú",
+        "Cư trú",
+        &["Tờ khai thay đổi thông tin cư trú"],
+    ));
+    let mut ix = SearchIndex::build(&all).unwrap();
+    ix.two_phase_from = 0;
+    assert_eq!(
+        ix.search("dang ky thuongg tru", 10).unwrap()[0].code,
+        "1.009998"
+    );
+    assert_eq!(
+        ix.suggest("dang ky thuong t", 10).unwrap()[0].code,
+        "1.009998"
+    );
+    assert_eq!(ix.search("1.009998", 10).unwrap()[0].code, "1.009998");
+    // No procedure has every word: any word may match, best first.
+    let hits = ix.search("thuong tru khongco", 10).unwrap();
+    assert_eq!(hits[0].code, "1.009998", "{hits:?}");
+}

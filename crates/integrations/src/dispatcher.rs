@@ -380,7 +380,11 @@ impl Lane {
                 now: Utc::now(),
                 lease: chrono::Duration::seconds(me.settings.lease_secs.max(1) as i64),
             };
-            let batch = match me.store.outbox_claim(claim).await {
+            let claimed = Instant::now();
+            let batch = me.store.outbox_claim(claim).await;
+            metrics::histogram!("motcua_outbox_claim_seconds", "target" => topic.clone())
+                .record(claimed.elapsed().as_secs_f64());
+            let batch = match batch {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(target = %topic, error = %e, "claiming outbox messages failed");

@@ -155,8 +155,8 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
         .map_err(db_err)?;
     conn.execute_batch("PRAGMA synchronous = NORMAL;")
         .map_err(db_err)?;
-    let db_file = std::fs::File::open(path)
-        .map_err(|e| StoreError::Backend(format!("{path}: {e}")))?;
+    let db_file =
+        std::fs::File::open(path).map_err(|e| StoreError::Backend(format!("{path}: {e}")))?;
     std::thread::Builder::new()
         .name("motcua-sqlite-checkpoint".into())
         .spawn(move || {

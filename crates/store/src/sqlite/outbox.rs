@@ -136,6 +136,7 @@ impl SqliteStore {
             Err(_) => return Err(StoreError::Backend("outbox leases poisoned".into())),
         };
         let (topic, limit) = (q.topic.clone(), q.limit as usize + held);
+        let searched = std::time::Instant::now();
         let found: Vec<i64> = self
             .read_blocking(move |c| {
                 // Two texts, so that a claim for one target walks that target's index only.
@@ -162,6 +163,8 @@ impl SqliteStore {
                 rows.map(|r| r.map_err(db_err)).collect()
             })
             .await?;
+        metrics::histogram!("motcua_sqlite_outbox_search_seconds")
+            .record(searched.elapsed().as_secs_f64());
         let found: Vec<i64> = match self.leases.lock() {
             Ok(l) => found
                 .into_iter()

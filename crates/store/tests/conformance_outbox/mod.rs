@@ -479,7 +479,11 @@ async fn outbox_claims_look_past_messages_in_flight(db: &mut Db) {
             .await
             .unwrap();
         assert_eq!(got.len(), 1, "round {round}: {got:?}");
-        assert!(taken.insert(got[0].id), "round {round}: {} twice", got[0].id);
+        assert!(
+            taken.insert(got[0].id),
+            "round {round}: {} twice",
+            got[0].id
+        );
     }
     // Every head is in flight now: nothing more until one is acknowledged or its lease ends.
     assert!(

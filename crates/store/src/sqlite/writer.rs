@@ -107,10 +107,10 @@ fn next_job(
     bg_due: bool,
 ) -> Option<Job> {
     loop {
-        if bg_due || rx.is_empty() {
-            if let Ok(j) = bg.try_recv() {
-                return Some(j);
-            }
+        if (bg_due || rx.is_empty())
+            && let Ok(j) = bg.try_recv()
+        {
+            return Some(j);
         }
         if let Ok(j) = rx.try_recv() {
             return Some(j);

@@ -220,6 +220,27 @@ fn kind_name(k: SubjectKind) -> &'static str {
     k.as_str()
 }
 
+/// The items `q` selects as page rows, or the "busy" page when the store fails (`whose` names
+/// the list in the log).
+async fn rows_of(
+    s: &AppState,
+    sess: &Session,
+    lang: &str,
+    q: &FeedbackQuery,
+    whose: &str,
+) -> Result<Vec<Row>, Response> {
+    match s.store.list_feedback(q).await {
+        Ok(items) => Ok(items
+            .into_iter()
+            .map(|r| row(s, r.item, sess, lang))
+            .collect()),
+        Err(e) => {
+            tracing::error!(error = %e, "listing {whose} feedback failed");
+            Err(super::busy(lang))
+        }
+    }
+}
+
 fn row(s: &AppState, f: motcua_domain::feedback::Feedback, sess: &Session, lang: &str) -> Row {
     let v = api::view(s, f, &sess.actor);
     Row {
@@ -270,24 +291,14 @@ async fn render_mine(
     error: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
-    let items = match s
-        .store
-        .list_feedback(&FeedbackQuery {
-            owner: Some(sess.actor.user_id),
-            ..Default::default()
-        })
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "listing a citizen's feedback failed");
-            return super::busy(lang);
-        }
+    let q = FeedbackQuery {
+        owner: Some(sess.actor.user_id),
+        ..Default::default()
     };
-    let rows: Vec<Row> = items
-        .into_iter()
-        .map(|r| row(s, r.item, sess, lang))
-        .collect();
+    let rows = match rows_of(s, sess, lang, &q, "a citizen's").await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
     let mut res = crate::pages::render(
         "feedback_mine.html",
         lang,
@@ -519,26 +530,16 @@ async fn render_agency(
     let Some(agency) = sess.actor.agency.clone() else {
         return forbidden(lang);
     };
-    let items = match s
-        .store
-        .list_feedback(&FeedbackQuery {
-            agencies: vec![agency],
-            order: FeedbackOrder::Due,
-            limit: 500,
-            ..Default::default()
-        })
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "listing an agency's feedback failed");
-            return super::busy(lang);
-        }
+    let q = FeedbackQuery {
+        agencies: vec![agency],
+        order: FeedbackOrder::Due,
+        limit: 500,
+        ..Default::default()
     };
-    let rows: Vec<Row> = items
-        .into_iter()
-        .map(|r| row(s, r.item, sess, lang))
-        .collect();
+    let rows = match rows_of(s, sess, lang, &q, "an agency's").await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
     let mut res = crate::pages::render(
         "feedback_staff.html",
         lang,

@@ -215,90 +215,107 @@ impl SqliteStore {
     }
 
     pub(crate) async fn outbox_ack(&self, ids: Vec<i64>, now: DateTime<Utc>) -> Result<u64> {
-        let leases = self.leases.clone();
-        self.write_bg(move |c| {
-            if let Ok(mut l) = leases.lock() {
-                for id in &ids {
-                    l.0.remove(id);
-                }
-            }
-            let mut per_topic: BTreeMap<String, i64> = BTreeMap::new();
-            let mut st = c
-                .prepare_cached(
-                    "UPDATE outbox SET status = 'done', acked_at = ?2, lease_owner = NULL,
+        // The leases are let go only once the acknowledgement is committed. Let go earlier (in
+        // the job, before its commit), a claim's search on a read connection would still see
+        // the rows pending and no longer leased, fill its window with them, and have the writer
+        // drop them all on its re-read: an empty claim, and the dispatcher pausing for nothing.
+        let release = ids.clone();
+        let n = self
+            .write_bg(move |c| {
+                let mut per_topic: BTreeMap<String, i64> = BTreeMap::new();
+                let mut st = c
+                    .prepare_cached(
+                        "UPDATE outbox SET status = 'done', acked_at = ?2, lease_owner = NULL,
                         lease_until = NULL, next_attempt_at = NULL
                      WHERE id = ?1 AND status <> 'done' RETURNING topic, part",
-                )
-                .map_err(db_err)?;
-            let mut synced = Vec::new();
-            for id in ids {
-                let rows = st
-                    .query_map(params![id, ts(now)], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                    })
+                    )
                     .map_err(db_err)?;
-                for row in rows {
-                    let (t, part) = row.map_err(db_err)?;
-                    if t == crate::portal::TOPIC {
-                        synced.push(part);
+                let mut synced = Vec::new();
+                for id in ids {
+                    let rows = st
+                        .query_map(params![id, ts(now)], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                        })
+                        .map_err(db_err)?;
+                    for row in rows {
+                        let (t, part) = row.map_err(db_err)?;
+                        if t == crate::portal::TOPIC {
+                            synced.push(part);
+                        }
+                        *per_topic.entry(t).or_default() += 1;
                     }
-                    *per_topic.entry(t).or_default() += 1;
                 }
+                drop(st);
+                super::portal::record_synced(c, &synced, now)?;
+                let mut n = 0;
+                for (topic, k) in per_topic {
+                    bump(c, &topic, now, "acked", k)?;
+                    n += k as u64;
+                }
+                Ok(n)
+            })
+            .await?;
+        // Acknowledged messages are `done`: no claim can take them again, whoever leased them.
+        if let Ok(mut l) = self.leases.lock() {
+            for id in &release {
+                l.0.remove(id);
             }
-            drop(st);
-            super::portal::record_synced(c, &synced, now)?;
-            let mut n = 0;
-            for (topic, k) in per_topic {
-                bump(c, &topic, now, "acked", k)?;
-                n += k as u64;
-            }
-            Ok(n)
-        })
-        .await
+        }
+        Ok(n)
     }
 
     pub(crate) async fn outbox_fail(&self, f: OutboxFailure) -> Result<Option<OutboxStatus>> {
         let leases = self.leases.clone();
-        self.write_bg(move |c| {
-            {
-                let mut l = leases
-                    .lock()
-                    .map_err(|_| StoreError::Backend("outbox leases poisoned".into()))?;
-                // A report from a claimer that lost its lease changes nothing.
-                if !l.owned_by(f.id, &f.owner) {
-                    return Ok(None);
+        let (id, owner) = (f.id, f.owner.clone());
+        let status = self
+            .write_bg(move |c| {
+                {
+                    let l = leases
+                        .lock()
+                        .map_err(|_| StoreError::Backend("outbox leases poisoned".into()))?;
+                    // A report from a claimer that lost its lease changes nothing.
+                    if !l.owned_by(f.id, &f.owner) {
+                        return Ok(None);
+                    }
                 }
-                l.0.remove(&f.id);
-            }
-            let row: Option<(String, String)> = c
-                .prepare_cached(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
+                let row: Option<(String, String)> = c
+                    .prepare_cached(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
                         lease_owner = NULL, lease_until = NULL,
                         status = CASE WHEN attempts + 1 >= ?3 THEN 'dead' ELSE 'pending' END,
                         next_attempt_at = ?4
                      WHERE id = ?1 AND status = 'pending'
                      RETURNING topic, status",
-                )
-                .map_err(db_err)?
-                .query_map(
-                    params![f.id, f.error, f.max_attempts, ts(f.retry_at)],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(db_err)?
-                .next()
-                .transpose()
-                .map_err(db_err)?;
-            let Some((topic, status)) = row else {
-                return Ok(None);
-            };
-            let status = OutboxStatus::parse(&status).ok_or_else(|| corrupt(&status))?;
-            bump(c, &topic, f.now, "failed", 1)?;
-            if status == OutboxStatus::Dead {
-                bump(c, &topic, f.now, "dead", 1)?;
-            }
-            Ok(Some(status))
-        })
-        .await
+                    )
+                    .map_err(db_err)?
+                    .query_map(
+                        params![f.id, f.error, f.max_attempts, ts(f.retry_at)],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(db_err)?
+                    .next()
+                    .transpose()
+                    .map_err(db_err)?;
+                let Some((topic, status)) = row else {
+                    return Ok(None);
+                };
+                let status = OutboxStatus::parse(&status).ok_or_else(|| corrupt(&status))?;
+                bump(c, &topic, f.now, "failed", 1)?;
+                if status == OutboxStatus::Dead {
+                    bump(c, &topic, f.now, "dead", 1)?;
+                }
+                Ok(Some(status))
+            })
+            .await?;
+        // As for acknowledgements, the lease goes once the failure (its next attempt's time) is
+        // committed, and only if it is still the reporter's: the lease held until now kept
+        // every claim off the message meanwhile.
+        if let Ok(mut l) = self.leases.lock()
+            && l.owned_by(id, &owner)
+        {
+            l.0.remove(&id);
+        }
+        Ok(status)
     }
 
     pub(crate) async fn outbox_retry(

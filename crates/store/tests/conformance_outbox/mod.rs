@@ -11,6 +11,7 @@ conformance!(outbox_order_and_leases);
 conformance!(outbox_concurrent_claimers);
 conformance!(outbox_prune_keeps_the_days_figures);
 conformance!(outbox_claims_look_past_messages_in_flight);
+conformance!(outbox_claims_racing_acknowledgements_are_not_empty);
 
 const NOTIFY: &str = "sms";
 const SYNC: &str = "dvcqg.sync";
@@ -502,4 +503,34 @@ async fn outbox_claims_look_past_messages_in_flight(db: &mut Db) {
         taken,
         "expired leases are claimable again"
     );
+}
+
+/// Test O6: a claim that runs while the previous claim's messages are being acknowledged still
+/// gets the messages that wait behind them. (On SQLite the leases once went before the
+/// acknowledgement's commit: a search in between saw the acknowledged rows pending and no longer
+/// leased, filled its window with them, and the claim came back empty.)
+async fn outbox_claims_racing_acknowledgements_are_not_empty(db: &mut Db) {
+    let s = db.store.clone();
+    for n in 1..=60 {
+        received_dossier(&s, n, t0()).await;
+    }
+    let now = t0() + Duration::minutes(5);
+    let mut seen = HashSet::new();
+    let mut got = s
+        .outbox_claim(claim("a", Some(NOTIFY), 4, now))
+        .await
+        .unwrap();
+    for round in 0..25 {
+        assert_eq!(got.len(), 4, "round {round}: {got:?}");
+        for e in &got {
+            assert!(seen.insert(e.id), "round {round}: {} twice", e.id);
+        }
+        let ids: Vec<i64> = got.iter().map(|e| e.id).collect();
+        let (acked, next) = tokio::join!(
+            s.outbox_ack(ids, now),
+            s.outbox_claim(claim("a", Some(NOTIFY), 4, now))
+        );
+        assert_eq!(acked.unwrap(), 4, "round {round}");
+        got = next.unwrap();
+    }
 }

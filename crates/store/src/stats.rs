@@ -4,7 +4,7 @@
 use crate::{CounterSpan, Result, Store};
 use chrono::{Days, NaiveDate};
 use motcua_domain::codes::AgencyCode;
-use motcua_domain::stats::{Filter, Form06Row, StatKey, Window, flow_spans, stock_spans};
+use motcua_domain::stats::{Detail, Filter, Form06Row, StatKey, Window, flow_spans, stock_spans};
 use std::collections::BTreeMap;
 
 /// What the rows of a report are.
@@ -38,6 +38,8 @@ impl Store {
     }
 
     /// Form 06 for local days `from..=to` over the dossiers of `agencies`, one row per `group`.
+    /// Unfiltered rows by agency come from the agency roll-up, anything finer from the rows
+    /// with every dimension (the same increments: decision 0036).
     pub async fn form06_by(
         &self,
         agencies: &[AgencyCode],
@@ -46,25 +48,30 @@ impl Store {
         filter: &Filter,
         group: GroupBy,
     ) -> Result<BTreeMap<String, Form06Row>> {
+        let detail = if group == GroupBy::Agency && *filter == Filter::default() {
+            Detail::Agency
+        } else {
+            Detail::Full
+        };
         let mut spans = Vec::new();
         let mut windows = Vec::new();
         if let Some(before) = from.checked_sub_days(Days::new(1)) {
             for s in stock_spans(before) {
-                let (from, to) = s.rows();
+                let (from, to) = s.rows(detail);
                 spans.push(CounterSpan {
                     from,
                     to,
-                    metric_prefix: format!("{}open_", s.grain.prefix()),
+                    metric_prefix: format!("{}open_", s.grain.prefix(detail)),
                 });
                 windows.push(true);
             }
         }
         for s in flow_spans(from, to) {
-            let (from, to) = s.rows();
+            let (from, to) = s.rows(detail);
             spans.push(CounterSpan {
                 from,
                 to,
-                metric_prefix: s.grain.prefix().to_string(),
+                metric_prefix: s.grain.prefix(detail).to_string(),
             });
             windows.push(false);
         }

@@ -1989,8 +1989,8 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 18,
-        "every migration applied once (15 and 16 add columns and indexes only)"
+        applied, 19,
+        "every migration applied once (15 and 16 add columns and indexes only, 24 rows)"
     );
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")

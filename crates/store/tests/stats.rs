@@ -16,11 +16,12 @@ use motcua_domain::payment::PaymentMethod;
 use motcua_domain::procedure::{
     Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus,
 };
-use motcua_domain::stats::{Filter, reference_form06};
+use motcua_domain::stats::{Filter, Form06Row, reference_form06};
 use motcua_domain::workflow::WorkflowDef;
 use motcua_store::postgres::{PgOptions, PgStore};
-use motcua_store::{Execute, Store, StoreError};
+use motcua_store::{Execute, GroupBy, Store, StoreError};
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -366,6 +367,29 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
                 assert!(row.balances(), "{agency} {from}..{to}: {row:?}");
             }
         }
+        // Unfiltered rows by agency come from the roll-up, rows by agency and procedure from
+        // the full rows: summed per agency, the two agree.
+        let rolled = s
+            .form06(&agencies, from, to, &Filter::default())
+            .await
+            .unwrap();
+        let full = s
+            .form06_by(
+                &agencies,
+                from,
+                to,
+                &Filter::default(),
+                GroupBy::AgencyProcedure,
+            )
+            .await
+            .unwrap();
+        let mut summed: BTreeMap<AgencyCode, Form06Row> = BTreeMap::new();
+        for (k, row) in &full {
+            let agency = ag(k.split('|').next().unwrap());
+            summed.entry(agency).or_default().merge(row);
+        }
+        summed.retain(|_, r| *r != Form06Row::default());
+        assert_eq!(rolled, summed, "roll-up against full rows {from}..{to}");
     }
     // Rebuilding every counter from the logs changes nothing.
     let (from, to) = (first, first + Days::new(120));
@@ -492,4 +516,107 @@ async fn rebuild_restores_the_counters() {
         before
     );
     let _ = std::fs::remove_file(&path);
+}
+
+/// A database from before the roll-up (full rows only) gets it from migration 24: `verify`
+/// finds it missing, the migration fills it from the full rows, and then nothing differs and the
+/// reports are what they were. On SQLite, and on PostgreSQL when `MOTCUA_TEST_DATABASE_URL` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_24_fills_the_rollup_from_the_full_rows() {
+    let plans: Vec<Plan> = (0..8)
+        .map(|i| Plan {
+            procedure: i,
+            channel: i % 3,
+            digitized: i % 2 == 0,
+            attested: i % 3 == 0,
+            start_hours: 20 * i as i64,
+            steps: (0..10)
+                .map(|j| (if i % 4 == 3 { j * 3 } else { 16 + j }, 30, j % 2 == 0))
+                .collect(),
+        })
+        .collect();
+    let agencies = [ag(DEPT), ag(WARD), ag(CENTRE), ag(OTHER)];
+    let from = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    let to = NaiveDate::from_ymd_opt(2026, 5, 3).unwrap();
+    const ROLLUP: &str =
+        "(metric >= 'ad|' AND metric < 'ad}') OR (metric >= 'am|' AND metric < 'am}')";
+
+    let path = std::env::temp_dir().join(format!("motcua-m24-{}.db", Uuid::new_v4().simple()));
+    let s = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    exercise(&s, &plans, &[], &[(9, 54)]).await;
+    let before = s
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    assert!(!before.is_empty());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let gone = c
+        .execute(&format!("DELETE FROM counters WHERE {ROLLUP}"), [])
+        .unwrap();
+    assert!(gone > 0);
+    let broken = s.verify().await.unwrap().problems;
+    assert!(broken.iter().any(|p| p.contains("ad|")), "{broken:?}");
+    assert!(broken.iter().any(|p| p.contains("am|")), "{broken:?}");
+    c.execute_batch(&format!(
+        "BEGIN; {} ; COMMIT;",
+        include_str!("../src/sqlite/migrate_24.sql")
+    ))
+    .unwrap();
+    let back: usize = c
+        .query_row(
+            &format!("SELECT count(*) FROM counters WHERE {ROLLUP}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(back > 0);
+    assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
+    assert_eq!(
+        s.form06(&agencies, from, to, &Filter::default())
+            .await
+            .unwrap(),
+        before
+    );
+    drop(c);
+    let _ = std::fs::remove_file(&path);
+
+    let Some(url) = pg_url() else { return };
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    let opts = PgOptions {
+        schema: schema.clone(),
+        ..PgOptions::default()
+    };
+    let pg = Store::Postgres(PgStore::open_with(&url, opts).await.unwrap());
+    exercise(&pg, &plans, &[], &[(9, 54)]).await;
+    let before = pg
+        .form06(&agencies, from, to, &Filter::default())
+        .await
+        .unwrap();
+    assert!(!before.is_empty());
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "SET search_path TO {schema}; DELETE FROM counters WHERE {ROLLUP}"
+        ))
+        .await
+        .unwrap();
+    let broken = pg.verify().await.unwrap().problems;
+    assert!(broken.iter().any(|p| p.contains("ad|")), "{broken:?}");
+    client
+        .batch_execute(include_str!("../src/postgres/migrate_24.sql"))
+        .await
+        .unwrap();
+    assert_eq!(pg.verify().await.unwrap().problems, Vec::<String>::new());
+    assert_eq!(
+        pg.form06(&agencies, from, to, &Filter::default())
+            .await
+            .unwrap(),
+        before
+    );
 }

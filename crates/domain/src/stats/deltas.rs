@@ -3,14 +3,15 @@
 //! day a dossier enters or leaves a bucket, which may lie in the future (the day its appointment
 //! passes): a later event that changes the picture writes the compensating deltas.
 
-use super::keys::{Figure, Grain, StatKey};
+use super::keys::{Detail, Figure, Grain, StatKey};
 use super::local_day;
 use crate::dossier::{CounterDelta, Dossier, Event, EventBody};
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
 
 /// Statistics counter increments caused by `ev`, given the state before (if any) and after it.
-/// Each increment is written twice: on its day and on its month (dated on the month's first day).
+/// Each increment is written four times: on its day and on its month (dated on the month's first
+/// day), with every dimension and again in the agency roll-up (see [`row_date`]).
 pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
     let day = local_day(ev.at);
     let mut acc: BTreeMap<(NaiveDate, Figure), i64> = BTreeMap::new();
@@ -74,18 +75,21 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
             add(d, f, -v);
         }
     }
-    let mut out = Vec::with_capacity(acc.len() * 2);
+    let mut out = Vec::with_capacity(acc.len() * 4);
     for ((d, f), v) in acc {
         if v == 0 {
             continue;
         }
-        for (grain, dated) in [(Grain::Day, d), (Grain::Month, month_row_date(d))] {
-            out.push(CounterDelta {
-                agency: after.competent_agency.clone(),
-                day: dated,
-                metric: StatKey::of(grain, f, after).metric(),
-                delta: v,
-            });
+        for grain in [Grain::Day, Grain::Month] {
+            let key = StatKey::of(grain, f, after);
+            for key in [key.rolled_up(), key] {
+                out.push(CounterDelta {
+                    agency: after.competent_agency.clone(),
+                    day: row_date(grain, key.detail, d),
+                    metric: key.metric(),
+                    delta: v,
+                });
+            }
         }
     }
     out
@@ -121,10 +125,35 @@ pub(crate) fn month_start(d: NaiveDate) -> NaiveDate {
 /// from the daily rows, and a scan of months never reads days.
 pub const MONTH_ROW_YEARS_BACK: i32 = 1000;
 
+/// How many years the agency roll-up's daily rows are dated back: a multiple of 400, so the
+/// Gregorian calendar repeats and every day (29 February included) has its twin.
+pub const ROLLUP_DAY_YEARS_BACK: i32 = 1200;
+
+/// How many years the agency roll-up's monthly rows are dated back.
+pub const ROLLUP_MONTH_YEARS_BACK: i32 = 1600;
+
 /// The date a monthly row of `d`'s month carries.
 pub fn month_row_date(d: NaiveDate) -> NaiveDate {
-    let m = month_start(d);
-    m.with_year(m.year() - MONTH_ROW_YEARS_BACK).unwrap_or(m)
+    years_back(month_start(d), MONTH_ROW_YEARS_BACK)
+}
+
+/// The date the row of `grain` and `detail` counting day `d` carries. Each kind of row has its
+/// own range of dates, so that reading one kind for an agency never steps over the others in the
+/// (agency, day, metric) key: days as they are (1970 on), full monthly rows 1000 years back
+/// (970 on), roll-up days 1200 years back (770 on), roll-up months 1600 years back (370 on).
+/// The ranges stay apart for every day up to 2169; a later one would still be counted right,
+/// only read less tightly.
+pub fn row_date(grain: Grain, detail: Detail, d: NaiveDate) -> NaiveDate {
+    match (detail, grain) {
+        (Detail::Full, Grain::Day) => d,
+        (Detail::Full, Grain::Month) => month_row_date(d),
+        (Detail::Agency, Grain::Day) => years_back(d, ROLLUP_DAY_YEARS_BACK),
+        (Detail::Agency, Grain::Month) => years_back(month_start(d), ROLLUP_MONTH_YEARS_BACK),
+    }
+}
+
+fn years_back(d: NaiveDate, years: i32) -> NaiveDate {
+    d.with_year(d.year() - years).unwrap_or(d)
 }
 
 /// What state `s` contributes to the open-dossier stock from day `from` on, if nothing else

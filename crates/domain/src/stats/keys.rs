@@ -1,6 +1,7 @@
 //! How a statistics figure is keyed in the counters: `{grain}|{figure}|{procedure}|{channel}|
 //! {online level}|{field}` as the metric, with the agency and the day (a month's first day for
-//! monthly rows) in their own columns.
+//! monthly rows) in their own columns; the agency roll-up (`ad|`, `am|`) keeps only what a form 06
+//! row by agency tells apart (see [`StatKey::rolled_up`]).
 
 use crate::dossier::{Channel, Dossier};
 use crate::procedure::OnlineLevel;
@@ -15,13 +16,27 @@ pub enum Grain {
 }
 
 impl Grain {
-    /// The metric prefix of this grain's rows.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Grain::Day => "d|",
-            Grain::Month => "m|",
+    /// The metric prefix of this grain's rows of `detail`.
+    pub fn prefix(self, detail: Detail) -> &'static str {
+        match (detail, self) {
+            (Detail::Full, Grain::Day) => "d|",
+            (Detail::Full, Grain::Month) => "m|",
+            (Detail::Agency, Grain::Day) => "ad|",
+            (Detail::Agency, Grain::Month) => "am|",
         }
     }
+}
+
+/// Which dimensions a counter row keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Detail {
+    /// Every dimension: procedure, channel, online level, field (reports by field or procedure,
+    /// filtered reports).
+    Full,
+    /// The agency roll-up: the same increments summed over procedures and fields, keeping the
+    /// channel and level only where a form 06 column depends on them (unfiltered reports by
+    /// agency: a province is a few dozen rows per agency and month instead of thousands).
+    Agency,
 }
 
 /// One counted figure. Flows count events on their local day; `OpenWithin`/`OpenPast` are stock
@@ -148,6 +163,8 @@ pub fn level_str(l: OnlineLevel) -> &'static str {
 pub struct StatKey {
     /// Day or month row.
     pub grain: Grain,
+    /// Every dimension, or the agency roll-up.
+    pub detail: Detail,
     /// Which figure.
     pub figure: Figure,
     /// Procedure code.
@@ -165,6 +182,7 @@ impl StatKey {
     pub fn of(grain: Grain, figure: Figure, d: &Dossier) -> StatKey {
         StatKey {
             grain,
+            detail: Detail::Full,
             figure,
             procedure: d.procedure.code.to_string(),
             channel: d.channel.as_str().to_string(),
@@ -174,11 +192,37 @@ impl StatKey {
         }
     }
 
+    /// The same figure in the agency roll-up: procedure and field dropped; the channel kept only
+    /// for the received figures (online, counter and post are separate columns; digitization
+    /// counts paper channels only), the online level only for dossiers received online (the
+    /// full / partial columns). [`super::Form06Row::add`] adds a key and its roll-up alike.
+    pub fn rolled_up(&self) -> StatKey {
+        let channel = matches!(self.figure, Figure::Received | Figure::ReceivedDigitized);
+        let level = self.figure == Figure::Received && self.is_online();
+        StatKey {
+            grain: self.grain,
+            detail: Detail::Agency,
+            figure: self.figure,
+            procedure: String::new(),
+            channel: if channel {
+                self.channel.clone()
+            } else {
+                String::new()
+            },
+            level: if level {
+                self.level.clone()
+            } else {
+                String::new()
+            },
+            field: String::new(),
+        }
+    }
+
     /// The metric string stored in the counters.
     pub fn metric(&self) -> String {
         format!(
             "{}{}|{}|{}|{}|{}",
-            self.grain.prefix(),
+            self.grain.prefix(self.detail),
             self.figure.as_str(),
             self.procedure,
             self.channel,
@@ -190,14 +234,17 @@ impl StatKey {
     /// Parses a metric written by [`StatKey::metric`]; `None` for any other metric.
     pub fn parse(metric: &str) -> Option<StatKey> {
         let mut it = metric.splitn(6, '|');
-        let grain = match it.next()? {
-            "d" => Grain::Day,
-            "m" => Grain::Month,
+        let (detail, grain) = match it.next()? {
+            "d" => (Detail::Full, Grain::Day),
+            "m" => (Detail::Full, Grain::Month),
+            "ad" => (Detail::Agency, Grain::Day),
+            "am" => (Detail::Agency, Grain::Month),
             _ => return None,
         };
         let figure = Figure::parse(it.next()?)?;
         Some(StatKey {
             grain,
+            detail,
             figure,
             procedure: it.next()?.to_string(),
             channel: it.next()?.to_string(),

@@ -1,8 +1,8 @@
 //! Which counter rows a period needs: whole months from the monthly rows, the ragged edges from
 //! the daily rows, so a year is twelve rows per key rather than 365.
 
-use super::deltas::{month_row_date, month_start};
-use super::keys::Grain;
+use super::deltas::{month_start, row_date};
+use super::keys::{Detail, Grain};
 use chrono::{Datelike, Days, Months, NaiveDate};
 
 /// Rows of one grain for the days `from..=to` (for monthly rows, the months starting on `from`
@@ -18,13 +18,13 @@ pub struct Span {
 }
 
 impl Span {
-    /// The first and last row dates to read (monthly rows are dated back, see
-    /// [`super::deltas::month_row_date`]).
-    pub fn rows(&self) -> (NaiveDate, NaiveDate) {
-        match self.grain {
-            Grain::Day => (self.from, self.to),
-            Grain::Month => (month_row_date(self.from), month_row_date(self.to)),
-        }
+    /// The first and last row dates to read in the rows of `detail` (every kind of row but the
+    /// full daily ones is dated back, see [`super::deltas::row_date`]).
+    pub fn rows(&self, detail: Detail) -> (NaiveDate, NaiveDate) {
+        (
+            row_date(self.grain, detail, self.from),
+            row_date(self.grain, detail, self.to),
+        )
     }
 }
 

@@ -9,7 +9,7 @@ use crate::dossier::{
 use crate::payment::PaymentMethod;
 use crate::procedure::{Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus};
 use crate::workflow::WorkflowDef;
-use chrono::{Days, TimeZone};
+use chrono::{Datelike, Days, TimeZone};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -152,7 +152,7 @@ fn from_deltas(deltas: &[CounterDelta], from: NaiveDate, to: NaiveDate) -> Form0
     let before = from.checked_sub_days(Days::new(1)).unwrap();
     for d in deltas {
         let k = StatKey::parse(&d.metric).unwrap();
-        if k.grain != Grain::Day {
+        if (k.grain, k.detail) != (Grain::Day, Detail::Full) {
             continue;
         }
         if k.figure.is_stock() && d.day <= before {
@@ -170,13 +170,16 @@ fn keys_round_trip() {
     for f in Figure::ALL {
         let k = StatKey {
             grain: Grain::Month,
+            detail: Detail::Full,
             figure: f,
             procedure: "1.001193".into(),
             channel: "post".into(),
             level: "full".into(),
             field: "Đất đai | nhà ở".into(),
         };
-        assert_eq!(StatKey::parse(&k.metric()), Some(k));
+        assert_eq!(StatKey::parse(&k.metric()), Some(k.clone()));
+        let r = k.rolled_up();
+        assert_eq!(StatKey::parse(&r.metric()), Some(r));
     }
     assert_eq!(StatKey::parse("received_online"), None);
     assert_eq!(StatKey::parse("d|nope|x|y|z|w"), None);
@@ -303,6 +306,7 @@ fn rates_and_filters() {
     assert_eq!(Form06Row::default().rates().online, None);
     let k = StatKey {
         grain: Grain::Day,
+        detail: Detail::Full,
         figure: Figure::Received,
         procedure: "1.001193".into(),
         channel: "online".into(),
@@ -497,5 +501,109 @@ fn attestations_are_checked_against_the_submission() {
     assert!(
         !json.contains("reused") && !json.contains("identity"),
         "{json}"
+    );
+}
+
+/// The roll-up loses nothing a form 06 row by agency shows: for every figure, channel, online
+/// level and window, a key and its roll-up add the same to a row.
+#[test]
+fn a_rolled_up_key_adds_to_a_row_what_the_full_key_adds() {
+    let windows = [Window::CarriedIn, Window::Period, Window::EndOfPeriod];
+    let mut rolled = std::collections::BTreeSet::new();
+    for figure in Figure::ALL {
+        for channel in ["online", "counter", "post"] {
+            for level in ["full", "partial", "none"] {
+                for (procedure, field) in [("1.001193", "Xây dựng"), ("2.000488", "")] {
+                    let k = StatKey {
+                        grain: Grain::Month,
+                        detail: Detail::Full,
+                        figure,
+                        procedure: procedure.into(),
+                        channel: channel.into(),
+                        level: level.into(),
+                        field: field.into(),
+                    };
+                    let r = k.rolled_up();
+                    assert_eq!((r.detail, r.grain), (Detail::Agency, Grain::Month));
+                    for w in windows {
+                        let (mut a, mut b) = (Form06Row::default(), Form06Row::default());
+                        a.add(&k, w, 3);
+                        b.add(&r, w, 3);
+                        assert_eq!(a, b, "{} {w:?}", k.metric());
+                    }
+                    rolled.insert(r.metric());
+                }
+            }
+        }
+    }
+    // Received keeps five channel/level pairs, its digitized twin three channels, the other
+    // eighteen figures one key each: 26 roll-up keys in all.
+    assert_eq!(rolled.len(), 5 + 3 + 18, "{rolled:?}");
+}
+
+/// Each kind of row has its own range of dates, and the roll-up rows sum to the full ones.
+#[test]
+fn rollup_rows_have_their_own_dates_and_the_same_sums() {
+    let leap = date(2024, 2, 29);
+    assert_eq!(row_date(Grain::Day, Detail::Agency, leap), date(824, 2, 29));
+    assert_eq!(
+        row_date(Grain::Month, Detail::Agency, leap),
+        date(424, 2, 1)
+    );
+    assert_eq!(row_date(Grain::Month, Detail::Full, leap), date(1024, 2, 1));
+    // From the epoch to the end of 2169 the four kinds of rows never share a date.
+    let kinds = [
+        (Grain::Day, Detail::Full),
+        (Grain::Month, Detail::Full),
+        (Grain::Day, Detail::Agency),
+        (Grain::Month, Detail::Agency),
+    ];
+    let (first, last) = (EPOCH, date(2169, 12, 31));
+    let ranges: Vec<(NaiveDate, NaiveDate)> = kinds
+        .iter()
+        .map(|(g, d)| (row_date(*g, *d, first), row_date(*g, *d, last)))
+        .collect();
+    for (i, a) in ranges.iter().enumerate() {
+        for b in &ranges[i + 1..] {
+            assert!(a.1 < b.0 || b.1 < a.0, "{a:?} overlaps {b:?}");
+        }
+    }
+    // A dossier's deltas: every full row has its roll-up twin, summing to the same per figure.
+    let desk = actor(Role::DeskOfficer, Some(CENTRE));
+    let mut one = One::new();
+    one.run(&desk, local(2026, 3, 2, 9), submit(Channel::Post, true));
+    one.run(
+        &actor(Role::Leader, Some(DEPT)),
+        local(2026, 3, 9, 10),
+        Command::StopProcessing {
+            reason: "Hồ sơ không đủ điều kiện".into(),
+        },
+    );
+    let mut sums: std::collections::BTreeMap<(Grain, Detail, Figure, NaiveDate), i64> =
+        Default::default();
+    for d in &one.deltas {
+        let k = StatKey::parse(&d.metric).unwrap();
+        let day = match (k.grain, k.detail) {
+            (Grain::Day, Detail::Full) => d.day,
+            (Grain::Day, Detail::Agency) => d.day.with_year(d.day.year() + 1200).unwrap(),
+            (Grain::Month, Detail::Full) => d.day.with_year(d.day.year() + 1000).unwrap(),
+            (Grain::Month, Detail::Agency) => d.day.with_year(d.day.year() + 1600).unwrap(),
+        };
+        assert_eq!(row_date(k.grain, k.detail, day), d.day, "{d:?}");
+        *sums.entry((k.grain, k.detail, k.figure, day)).or_default() += d.delta;
+    }
+    assert!(!sums.is_empty());
+    for ((g, detail, f, day), v) in &sums {
+        if *detail == Detail::Full {
+            assert_eq!(
+                sums.get(&(*g, Detail::Agency, *f, *day)),
+                Some(v),
+                "{f:?} {day}"
+            );
+        }
+    }
+    assert_eq!(
+        sums.keys().filter(|k| k.1 == Detail::Agency).count(),
+        sums.keys().filter(|k| k.1 == Detail::Full).count()
     );
 }

@@ -62,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_21.sql"),
     include_str!("migrate_22.sql"),
     include_str!("migrate_23.sql"),
+    include_str!("migrate_24.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -61,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_21.sql"),
     include_str!("migrate_22.sql"),
     include_str!("migrate_23.sql"),
+    include_str!("migrate_24.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer makes the next writer restart it from the start.

@@ -305,7 +305,12 @@ fn an_expansion_matches_what_the_fuzzy_query_matches() {
     use tantivy::query::FuzzyTermQuery;
     let ix = index();
     let searcher = ix.reader.searcher();
-    for (word, prefix) in [("thuongg", false), ("dumg", false), ("khai", true), ("s", true)] {
+    for (word, prefix) in [
+        ("thuongg", false),
+        ("dumg", false),
+        ("khai", true),
+        ("s", true),
+    ] {
         let t = Term::from_field_text(ix.fields.all, word);
         let fuzzy = if prefix {
             FuzzyTermQuery::new_prefix(t, u8::from(word.len() >= 4), true)

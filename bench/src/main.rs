@@ -104,6 +104,10 @@ enum Mode {
         /// Results per query.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Query mix: `typing` adds suggestions of half-typed words and names typed with their
+        /// diacritics to `classic` (the mix of the figures before 2026-12-03).
+        #[arg(long, value_enum, default_value_t = search::Mix::Typing)]
+        mix: search::Mix,
         /// Free label for the JSON output.
         #[arg(long)]
         label: Option<String>,
@@ -596,6 +600,7 @@ fn main() -> anyhow::Result<()> {
                 clients,
                 duration,
                 limit,
+                mix,
                 label,
                 out,
             } => tokio::task::spawn_blocking(move || {
@@ -605,6 +610,7 @@ fn main() -> anyhow::Result<()> {
                     clients: clients.max(1),
                     duration,
                     limit: limit.max(1),
+                    mix,
                     label,
                     out,
                 })

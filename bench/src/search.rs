@@ -1,7 +1,9 @@
 //! `search`: catalogue search throughput and latency, in process, with N concurrent clients
 //! (threads) over the real catalogue and, with `--grow`, a catalogue grown with synthetic
 //! procedures made from the real names' words. Queries mix real names typed without diacritics,
-//! names with one typo, two-word fragments and codes.
+//! names with one typo, two-word fragments and codes (`--mix classic`); the default mix
+//! (`typing`) adds names typed with their diacritics and suggestions for half-typed queries
+//! ("dang ky khai s"), as the portal's search box sends them while a person types.
 
 use crate::stats::{self, Op, RunInfo};
 use motcua::catalogue::{build, raw::RawProcedure};
@@ -24,10 +26,29 @@ pub struct SearchArgs {
     pub duration: Duration,
     /// Results per query.
     pub limit: usize,
+    /// Which queries.
+    pub mix: Mix,
     /// Free label.
     pub label: Option<String>,
     /// JSON lines output.
     pub out: Option<PathBuf>,
+}
+
+/// The queries a run sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mix {
+    /// Name prefixes without diacritics, the same with one typo, two-word fragments, codes.
+    Classic,
+    /// The classic queries, plus name prefixes with their diacritics and suggestions for a
+    /// name prefix whose last word is cut after 1-3 letters.
+    Typing,
+}
+
+/// One query of the mix.
+struct Query {
+    text: String,
+    /// Sent as a suggestion (last word a prefix) rather than a search.
+    suggest: bool,
 }
 
 /// A small deterministic generator (xorshift), so runs are comparable.
@@ -93,23 +114,54 @@ fn typo(s: &str, rng: &mut Rng) -> String {
     chars.into_iter().collect()
 }
 
-fn queries(real: &[ProcedureVersion], rng: &mut Rng) -> Vec<String> {
+fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec<Query> {
+    let kinds = match mix {
+        Mix::Classic => 4,
+        Mix::Typing => 6,
+    };
     let mut q = Vec::new();
     for _ in 0..2000 {
         let v = &real[rng.below(real.len())];
         let name = fold(&v.name);
         let words: Vec<&str> = name.split_whitespace().collect();
-        match rng.below(4) {
-            0 => q.push(words.iter().take(6).copied().collect::<Vec<_>>().join(" ")),
-            1 => q.push(typo(
+        let search = |text: String| Query {
+            text,
+            suggest: false,
+        };
+        match rng.below(kinds) {
+            0 => q.push(search(
+                words.iter().take(6).copied().collect::<Vec<_>>().join(" "),
+            )),
+            1 => q.push(search(typo(
                 &words.iter().take(5).copied().collect::<Vec<_>>().join(" "),
                 rng,
-            )),
+            ))),
             2 if words.len() > 3 => {
                 let at = rng.below(words.len() - 2);
-                q.push(format!("{} {}", words[at], words[at + 1]));
+                q.push(search(format!("{} {}", words[at], words[at + 1])));
             }
-            _ => q.push(v.code.to_string()),
+            4 => q.push(search(
+                v.name
+                    .split_whitespace()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )),
+            5 => {
+                // A person half-way through typing: 2-5 whole words, then 1-3 letters.
+                let n = (2 + rng.below(4)).min(words.len().saturating_sub(1)).max(1);
+                let mut text = words[..n.min(words.len())].join(" ");
+                if let Some(next) = words.get(n) {
+                    let cut: String = next.chars().take(1 + rng.below(3)).collect();
+                    text.push(' ');
+                    text.push_str(&cut);
+                }
+                q.push(Query {
+                    text,
+                    suggest: true,
+                });
+            }
+            _ => q.push(search(v.code.to_string())),
         }
     }
     q
@@ -136,7 +188,7 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
         index.len(),
         started.elapsed()
     );
-    let qs = queries(&real, &mut rng);
+    let qs = queries(&real, a.mix, &mut rng);
     let stop = Instant::now() + a.duration;
     let measured = Instant::now();
     let per_client: Vec<Vec<Op>> = std::thread::scope(|s| {
@@ -150,7 +202,12 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
                         let q = &qs[i % qs.len()];
                         i += 1;
                         let t = Instant::now();
-                        match index.search(q, a.limit) {
+                        let found = if q.suggest {
+                            index.suggest(&q.text, a.limit)
+                        } else {
+                            index.search(&q.text, a.limit)
+                        };
+                        match found {
                             Ok(_) => op.ok(t.elapsed()),
                             Err(_) => op.err(),
                         }
@@ -166,7 +223,7 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
     });
     let secs = measured.elapsed().as_secs_f64();
     let ops = stats::merge_all(per_client);
-    let target = format!("{} procedures", index.len());
+    let target = format!("{} procedures, {:?} mix", index.len(), a.mix).to_lowercase();
     stats::report(
         &RunInfo {
             mode: "search",

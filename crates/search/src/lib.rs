@@ -18,6 +18,7 @@
 //! candidates alone. At most one search per core runs at once, the others queue in arrival
 //! order ([`gate`]).
 
+mod expand;
 pub mod fold;
 mod gate;
 mod query;
@@ -211,18 +212,13 @@ impl SearchIndex {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let known = |t: &Term| {
-            searcher.segment_readers().iter().any(|s| {
-                s.inverted_index(t.field())
-                    .is_ok_and(|ii| ii.doc_freq(t).is_ok_and(|n| n > 0))
-            })
-        };
-        let strict = query::plan(&self.fields, &words, true, prefix_last, &known);
+        let words = query::words(&searcher, &self.fields, &words, prefix_last)?;
+        let strict = query::plan(&self.fields, &words, true);
         let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
-        let loose = query::plan(&self.fields, &words, false, prefix_last, &known);
+        let loose = query::plan(&self.fields, &words, false);
         let found = rank::top(&searcher, &loose, limit, self.two_phase_from)?;
         self.hits(&searcher, found)
     }

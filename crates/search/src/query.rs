@@ -2,11 +2,12 @@
 //! the two phases in `docs/decisions/0033-search-two-phases.md`).
 
 use crate::Fields;
-use tantivy::Term;
+use crate::expand::Expansion;
 use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
 
 /// Words shorter than this (in characters) must match exactly: one typo in "ky" or "so"
 /// matches half the catalogue.
@@ -58,41 +59,72 @@ pub struct Plan {
     pub gather: Vec<Box<dyn Query>>,
 }
 
-/// The plan for `words` (all required when `strict`, else any). A word the index knows exactly
-/// is not expanded to its one-edit neighbours: typo tolerance is for words that match nothing
-/// as typed (expanding common words costs most of a query's time).
-///
-/// The `all` field holds the name too, so a word is matched on `all` alone (a plain term
-/// scorer, whose skip lists make the intersection cheap); its occurrence in the name only adds
-/// to the score.
-pub fn plan(
+/// A word of the query and, when it needs one, its expansion.
+pub struct Word {
+    /// The word as analysed (folded).
+    pub text: String,
+    /// Its one-edit neighbours or completions on `all` (with the word itself) and the weight
+    /// of such a match, when the word is expanded.
+    pub expansion: Option<(Expansion, f32)>,
+}
+
+/// The query's words, each expanded when it needs it: a word the index knows exactly is not
+/// expanded to its one-edit neighbours (typo tolerance is for words that match nothing as
+/// typed; expanding common words costs most of a query's time), and the last word is completed
+/// when `prefix_last`. Each expansion is found once here and shared by every plan and phase
+/// of the search (decision 0035).
+pub fn words(
+    searcher: &Searcher,
     f: &Fields,
     words: &[String],
-    strict: bool,
     prefix_last: bool,
-    known: &dyn Fn(&Term) -> bool,
-) -> Plan {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * words.len() + 1);
-    let mut on_all: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
-    let mut in_name: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
-    let occur = if strict { Occur::Must } else { Occur::Should };
+) -> tantivy::Result<Vec<Word>> {
+    let known = |t: &Term| {
+        searcher.segment_readers().iter().any(|s| {
+            s.inverted_index(t.field())
+                .is_ok_and(|ii| ii.doc_freq(t).is_ok_and(|n| n > 0))
+        })
+    };
+    let mut out = Vec::with_capacity(words.len());
     for (i, w) in words.iter().enumerate() {
         let last = i + 1 == words.len();
         let long = w.chars().count() >= FUZZY_MIN_CHARS;
         let t = Term::from_field_text(f.all, w);
-        let fuzzy: Option<Box<dyn Query>> = if prefix_last && last {
-            Some(boost(
-                Box::new(FuzzyTermQuery::new_prefix(t.clone(), u8::from(long), true)),
-                0.5,
-            ))
+        let fuzzy = if prefix_last && last {
+            Some((FuzzyTermQuery::new_prefix(t, u8::from(long), true), 0.5))
         } else if long && !known(&t) {
-            Some(boost(
-                Box::new(FuzzyTermQuery::new(t.clone(), 1, true)),
-                0.3,
-            ))
+            Some((FuzzyTermQuery::new(t, 1, true), 0.3))
         } else {
             None
         };
+        let expansion = match fuzzy {
+            Some((q, weight)) => Some((Expansion::find(searcher, f.all, &q)?, weight)),
+            None => None,
+        };
+        out.push(Word {
+            text: w.clone(),
+            expansion,
+        });
+    }
+    Ok(out)
+}
+
+/// The plan for `words` (all required when `strict`, else any).
+///
+/// The `all` field holds the name too, so a word is matched on `all` alone (a plain term
+/// scorer, whose skip lists make the intersection cheap); its occurrence in the name only adds
+/// to the score.
+pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * words.len() + 1);
+    let mut on_all: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
+    let mut in_name: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
+    let occur = if strict { Occur::Must } else { Occur::Should };
+    for word in words {
+        let w = word.text.as_str();
+        let fuzzy: Option<Box<dyn Query>> = word
+            .expansion
+            .as_ref()
+            .map(|(e, weight)| boost(Box::new(e.clone()), *weight));
         let plain = fuzzy.is_none();
         let matched: Box<dyn Query> = match fuzzy {
             // The exact word or its neighbours / completions.
@@ -124,7 +156,7 @@ pub fn plan(
     if words.len() >= 2 {
         let terms = words
             .iter()
-            .map(|w| Term::from_field_text(f.name, w))
+            .map(|w| Term::from_field_text(f.name, &w.text))
             .collect();
         let phrase = boost(Box::new(PhraseQuery::new(terms)), 5.0);
         gather.push(phrase.box_clone());

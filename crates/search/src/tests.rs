@@ -221,8 +221,8 @@ fn crowded(n: usize) -> Vec<ProcedureVersion> {
 fn exhaustive(ix: &SearchIndex, text: &str, limit: usize) -> Vec<Hit> {
     let searcher = ix.reader.searcher();
     let words = ix.words(text);
-    let known = |_: &Term| true;
-    let plan = query::plan(&ix.fields, &words, true, false, &known);
+    let words = query::words(&searcher, &ix.fields, &words, false).unwrap();
+    let plan = query::plan(&ix.fields, &words, true);
     let q = tantivy::query::BooleanQuery::new(plan.clauses);
     let found = searcher
         .search(&q, &TopDocs::with_limit(limit).order_by_score())
@@ -298,4 +298,35 @@ fn typos_and_completions_work_in_a_crowded_catalogue() {
     // No procedure has every word: any word may match, best first.
     let hits = ix.search("thuong tru khongco", 10).unwrap();
     assert_eq!(hits[0].code, "1.009998", "{hits:?}");
+}
+
+#[test]
+fn an_expansion_matches_what_the_fuzzy_query_matches() {
+    use tantivy::query::FuzzyTermQuery;
+    let ix = index();
+    let searcher = ix.reader.searcher();
+    for (word, prefix) in [
+        ("thuongg", false),
+        ("dumg", false),
+        ("khai", true),
+        ("s", true),
+    ] {
+        let t = Term::from_field_text(ix.fields.all, word);
+        let fuzzy = if prefix {
+            FuzzyTermQuery::new_prefix(t, u8::from(word.len() >= 4), true)
+        } else {
+            FuzzyTermQuery::new(t, 1, true)
+        };
+        let found = expand::Expansion::find(&searcher, ix.fields.all, &fuzzy).unwrap();
+        let all = |q: &dyn tantivy::query::Query| {
+            let mut hits = searcher
+                .search(q, &TopDocs::with_limit(100).order_by_score())
+                .unwrap();
+            hits.sort_by_key(|(_, a)| *a);
+            hits
+        };
+        let want = all(&fuzzy);
+        assert!(!want.is_empty(), "{word}");
+        assert_eq!(all(&found), want, "{word}");
+    }
 }

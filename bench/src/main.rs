@@ -104,9 +104,9 @@ enum Mode {
         /// Results per query.
         #[arg(long, default_value_t = 20)]
         limit: usize,
-        /// Query mix: `typing` adds suggestions of half-typed words and names typed with their
-        /// diacritics to `classic` (the mix of the figures before 2026-12-03).
-        #[arg(long, value_enum, default_value_t = search::Mix::Typing)]
+        /// Query mix: `classic` (the default: the mix of every figure so far) or `typing`, which
+        /// adds suggestions of half-typed words and names typed with their diacritics.
+        #[arg(long, value_enum, default_value_t = search::Mix::Classic)]
         mix: search::Mix,
         /// Free label for the JSON output.
         #[arg(long)]

@@ -1,9 +1,10 @@
 //! `search`: catalogue search throughput and latency, in process, with N concurrent clients
 //! (threads) over the real catalogue and, with `--grow`, a catalogue grown with synthetic
 //! procedures made from the real names' words. Queries mix real names typed without diacritics,
-//! names with one typo, two-word fragments and codes (`--mix classic`); the default mix
-//! (`typing`) adds names typed with their diacritics and suggestions for half-typed queries
-//! ("dang ky khai s"), as the portal's search box sends them while a person types.
+//! names with one typo, two-word fragments and codes (`--mix classic`, the default, so that
+//! figures stay comparable); `--mix typing` adds names typed with their diacritics and
+//! suggestions for half-typed queries ("dang ky khai s"), as the portal's search box sends them
+//! while a person types.
 
 use crate::stats::{self, Op, RunInfo};
 use motcua::catalogue::{build, raw::RawProcedure};

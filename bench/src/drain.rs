@@ -550,6 +550,18 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let during_cpu = cpu.stop();
     let portal_cpu = portal_cpu.stop().1;
     let during_secs = from.elapsed().as_secs_f64();
+    // The server's own view of the drain (claims, deliveries, the writer), for reading later.
+    if let Ok(r) = c.get(format!("{base}/metrics")).send().await
+        && let Ok(text) = r.text().await
+    {
+        // Beside the data directory: the work directory goes at the end.
+        let path = data_dir.with_extension("drain-metrics.txt");
+        std::fs::write(&path, text)?;
+        println!(
+            "drain: the server's metrics at the end are in {}",
+            path.display()
+        );
+    }
     server.stop();
     let during_ops = rec.take();
     lines.extend(stats::report(

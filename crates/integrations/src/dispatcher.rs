@@ -315,6 +315,12 @@ async fn depth_gauges(
     }
 }
 
+/// A claim started ahead of need, and when.
+type Ahead = (
+    Instant,
+    tokio::task::JoinHandle<motcua_store::Result<Vec<OutboxEntry>>>,
+);
+
 /// One target's delivery loop.
 struct Lane {
     store: Store,
@@ -339,6 +345,29 @@ impl Lane {
         }
     }
 
+    /// Claims up to `limit` messages of this lane's target, timed.
+    async fn claim(&self, limit: u32) -> motcua_store::Result<Vec<OutboxEntry>> {
+        let topic = self.target.topic().to_string();
+        let claim = OutboxClaim {
+            owner: self.node.clone(),
+            topic: Some(topic.clone()),
+            limit,
+            now: Utc::now(),
+            lease: chrono::Duration::seconds(self.settings.lease_secs.max(1) as i64),
+        };
+        let claimed = Instant::now();
+        let batch = self.store.outbox_claim(claim).await;
+        metrics::histogram!("motcua_outbox_claim_seconds", "target" => topic.clone())
+            .record(claimed.elapsed().as_secs_f64());
+        if let Ok(b) = &batch {
+            metrics::counter!("motcua_outbox_claims_total", "target" => topic.clone(), "empty" => if b.is_empty() { "true" } else { "false" })
+                .increment(1);
+            metrics::counter!("motcua_outbox_claimed_total", "target" => topic)
+                .increment(b.len() as u64);
+        }
+        batch
+    }
+
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let topic = self.target.topic().to_string();
         let concurrency = self.ts.concurrency.max(1);
@@ -347,6 +376,14 @@ impl Lane {
         let acker = tokio::spawn(acker(self.store.clone(), topic.clone(), ack_rx));
         let poll = Duration::from_millis(self.settings.poll_ms.max(1));
         let me = Arc::new(self);
+        // The next batch, claimed while the current one is being delivered: a claim takes
+        // milliseconds (tens on a loaded PostgreSQL), during which slots would otherwise free
+        // up with nothing to start. At most one batch is claimed ahead, so its leases run for
+        // no longer than the delivery of the batch before it.
+        let mut ahead: Option<Ahead> = None;
+        // A batch claimed ahead that waited longer than this (the breaker opened meanwhile) is
+        // let go rather than sent on leases about to run out.
+        let stale = Duration::from_secs(me.settings.lease_secs.max(1)) / 2;
         loop {
             if *stop.borrow() {
                 break;
@@ -363,27 +400,31 @@ impl Lane {
                 }
             };
             metrics::gauge!("motcua_outbox_breaker_open", "target" => topic.clone()).set(0.0);
-            if slots.available_permits() == 0 {
+            if ahead.is_none() && slots.available_permits() == 0 {
                 // Wait until a delivery finishes.
+                let waited = Instant::now();
                 tokio::select! {
                     p = slots.acquire() => drop(p),
                     _ = stop.changed() => {}
                 }
+                metrics::histogram!("motcua_outbox_wait_seconds", "target" => topic.clone(), "for" => "slot")
+                    .record(waited.elapsed().as_secs_f64());
                 continue;
             }
-            let claim = OutboxClaim {
-                owner: me.node.clone(),
-                topic: Some(topic.clone()),
-                // A full round (not just the free slots): claims are amortised over many
-                // messages, which then start as slots free up, their leases running meanwhile.
-                limit: (allowed as u32).min(me.settings.batch.max(1)),
-                now: Utc::now(),
-                lease: chrono::Duration::seconds(me.settings.lease_secs.max(1) as i64),
+            // A full round (not just the free slots): claims are amortised over many messages,
+            // which then start as slots free up, their leases running meanwhile.
+            let limit = (allowed as u32).min(me.settings.batch.max(1));
+            let batch = match ahead.take() {
+                Some((at, h)) => match h.await {
+                    // Its leases run out soon (another node may take them then): let it go.
+                    Ok(Ok(_)) if at.elapsed() > stale => continue,
+                    Ok(b) => b,
+                    Err(e) => Err(motcua_store::StoreError::Backend(format!(
+                        "the claim ahead stopped: {e}"
+                    ))),
+                },
+                None => me.claim(limit).await,
             };
-            let claimed = Instant::now();
-            let batch = me.store.outbox_claim(claim).await;
-            metrics::histogram!("motcua_outbox_claim_seconds", "target" => topic.clone())
-                .record(claimed.elapsed().as_secs_f64());
             let batch = match batch {
                 Ok(b) => b,
                 Err(e) => {
@@ -397,11 +438,42 @@ impl Lane {
             };
             if batch.is_empty() {
                 me.probe_unused();
+                let waited = Instant::now();
                 if pause(poll, &mut stop).await {
                     break;
                 }
+                metrics::histogram!("motcua_outbox_wait_seconds", "target" => topic.clone(), "for" => "poll")
+                    .record(waited.elapsed().as_secs_f64());
                 continue;
             }
+            // Only while the breaker is closed: a half-open one lets a single probe through.
+            if allowed >= concurrency {
+                let me = me.clone();
+                ahead = Some((
+                    Instant::now(),
+                    tokio::spawn(async move { me.claim(limit).await }),
+                ));
+            }
+            let spawning = Instant::now();
+            for m in batch {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let me = me.clone();
+                let ack_tx = ack_tx.clone();
+                tokio::spawn(async move {
+                    me.deliver(m, ack_tx).await;
+                    drop(permit);
+                });
+            }
+            metrics::histogram!("motcua_outbox_wait_seconds", "target" => topic.clone(), "for" => "batch")
+                .record(spawning.elapsed().as_secs_f64());
+        }
+        // A batch claimed ahead is delivered like those in flight: in this process its leases
+        // would otherwise keep it from a dispatcher started again until they ran out.
+        if let Some((_, h)) = ahead.take()
+            && let Ok(Ok(batch)) = h.await
+        {
             for m in batch {
                 let Ok(permit) = slots.clone().acquire_owned().await else {
                     break;
@@ -504,7 +576,13 @@ async fn acker(store: Store, topic: String, mut rx: mpsc::UnboundedReceiver<i64>
                 Err(_) => break,
             }
         }
-        if let Err(e) = store.outbox_ack(ids, Utc::now()).await {
+        metrics::counter!("motcua_outbox_ack_batches_total", "target" => topic.clone())
+            .increment(1);
+        let acking = Instant::now();
+        let acked = store.outbox_ack(ids, Utc::now()).await;
+        metrics::histogram!("motcua_outbox_ack_seconds", "target" => topic.clone())
+            .record(acking.elapsed().as_secs_f64());
+        if let Err(e) = acked {
             // Delivered but not recorded: the lease expires and the message goes again; the
             // idempotency key lets the target recognise it.
             tracing::warn!(target = %topic, error = %e, "acknowledging delivered messages failed");

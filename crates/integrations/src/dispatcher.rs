@@ -368,6 +368,26 @@ impl Lane {
         batch
     }
 
+    /// Starts each message's delivery as a slot frees up, in the batch's order.
+    async fn start(
+        self: &Arc<Self>,
+        batch: Vec<OutboxEntry>,
+        slots: &Arc<Semaphore>,
+        ack_tx: &mpsc::UnboundedSender<i64>,
+    ) {
+        for m in batch {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let me = self.clone();
+            let ack_tx = ack_tx.clone();
+            tokio::spawn(async move {
+                me.deliver(m, ack_tx).await;
+                drop(permit);
+            });
+        }
+    }
+
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let topic = self.target.topic().to_string();
         let concurrency = self.ts.concurrency.max(1);
@@ -455,17 +475,7 @@ impl Lane {
                 ));
             }
             let spawning = Instant::now();
-            for m in batch {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let me = me.clone();
-                let ack_tx = ack_tx.clone();
-                tokio::spawn(async move {
-                    me.deliver(m, ack_tx).await;
-                    drop(permit);
-                });
-            }
+            me.start(batch, &slots, &ack_tx).await;
             metrics::histogram!("motcua_outbox_wait_seconds", "target" => topic.clone(), "for" => "batch")
                 .record(spawning.elapsed().as_secs_f64());
         }
@@ -474,17 +484,7 @@ impl Lane {
         if let Some((_, h)) = ahead.take()
             && let Ok(Ok(batch)) = h.await
         {
-            for m in batch {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let me = me.clone();
-                let ack_tx = ack_tx.clone();
-                tokio::spawn(async move {
-                    me.deliver(m, ack_tx).await;
-                    drop(permit);
-                });
-            }
+            me.start(batch, &slots, &ack_tx).await;
         }
         // Let deliveries in flight finish and their acknowledgements reach the store.
         let _ = slots.acquire_many(concurrency as u32).await;

@@ -15,30 +15,21 @@ pub(super) async fn record_synced(
     if dossiers.is_empty() {
         return Ok(());
     }
-    let find = tx
-        .prepare_cached("SELECT competent_agency, received_at FROM dossiers WHERE code = $1")
-        .await
-        .map_err(pg_err)?;
+    // One statement for the whole acknowledged batch (a round trip per dossier made an
+    // acknowledgement of 256 messages take ~290 ms). The local day is Asia/Ho_Chi_Minh's, UTC+7
+    // all year, as `crate::outbox::local_day` computes it.
     let put = tx
         .prepare_cached(
             "INSERT INTO portal_synced (dossier, agency, received_day, acked_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (dossier) DO NOTHING",
+             SELECT d.code, d.competent_agency,
+                    ((d.received_at AT TIME ZONE 'UTC') + interval '7 hours')::date, $2
+             FROM dossiers d
+             WHERE d.code = ANY($1::text[]) AND d.received_at IS NOT NULL
+             ON CONFLICT (dossier) DO NOTHING",
         )
         .await
         .map_err(pg_err)?;
-    for d in dossiers {
-        let Some(row) = tx.query_opt(&find, &[d]).await.map_err(pg_err)? else {
-            continue;
-        };
-        let agency: String = row.get(0);
-        let received: Option<DateTime<Utc>> = row.get(1);
-        if let Some(at) = received {
-            let day = crate::outbox::local_day(at);
-            tx.execute(&put, &[d, &agency, &day, &now])
-                .await
-                .map_err(pg_err)?;
-        }
-    }
+    tx.execute(&put, &[&dossiers, &now]).await.map_err(pg_err)?;
     Ok(())
 }
 

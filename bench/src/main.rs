@@ -77,6 +77,10 @@ enum Mode {
         /// Then verify every log and counter (single-threaded; fails on any difference).
         #[arg(long)]
         verify: bool,
+        /// Measure without first folding the counter shards of past days (PostgreSQL; what a
+        /// running server does in the background, decision 0037).
+        #[arg(long)]
+        no_fold: bool,
         /// Free label written to the JSON results.
         #[arg(long)]
         label: Option<String>,
@@ -483,6 +487,7 @@ fn main() -> anyhow::Result<()> {
                 database_url,
                 repeat,
                 rebuild,
+                no_fold,
                 verify,
                 label,
                 out,
@@ -492,6 +497,7 @@ fn main() -> anyhow::Result<()> {
                     repeat,
                     rebuild,
                     verify,
+                    fold: !no_fold,
                     label,
                     out,
                 })

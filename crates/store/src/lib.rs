@@ -546,6 +546,37 @@ impl Store {
         dispatch!(self, s => s.rebuild_counters().await)
     }
 
+    /// Folds the statistics counter rows of closed periods into one row per key, and returns
+    /// how many rows it removed. PostgreSQL spreads each key over up to 16 shard rows, so that
+    /// concurrent writers do not queue on one row; a report over past months then reads 16 rows
+    /// per key. Here the rows of days before `before`, and of months that ended before its month,
+    /// from `since` on (every past row when `None`), are summed into shard 0 in the transaction
+    /// that deletes them, agency by agency; a row a writer holds at that moment is skipped and
+    /// folded next time. No sum ever changes (decision 0037). SQLite keeps one row per key:
+    /// nothing to fold, 0.
+    pub async fn fold_counters(
+        &self,
+        since: Option<chrono::NaiveDate>,
+        before: chrono::NaiveDate,
+    ) -> Result<u64> {
+        use motcua_domain::stats::{Detail, EPOCH, Grain, row_date};
+        let since = since.unwrap_or(EPOCH).max(EPOCH);
+        let ranges: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = [
+            (Grain::Day, Detail::Full),
+            (Grain::Month, Detail::Full),
+            (Grain::Day, Detail::Agency),
+            (Grain::Month, Detail::Agency),
+        ]
+        .into_iter()
+        .map(|(g, d)| (row_date(g, d, since), row_date(g, d, before)))
+        .filter(|(lo, hi)| lo < hi)
+        .collect();
+        match self {
+            Store::Sqlite(_) => Ok(0),
+            Store::Postgres(s) => s.fold_counters(&ranges).await,
+        }
+    }
+
     /// Received, unfinished dossiers decided by `agencies` whose appointment is at or before
     /// `until` (about to be late, or already late), soonest first, at most `limit` (≤ 200).
     pub async fn due_soon(

@@ -463,6 +463,28 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             }
         }
     });
+    // PostgreSQL spreads each statistics counter over shard rows for its writers; once a day is
+    // over, its rows are folded into one, so reports over past periods read one row per key
+    // (decision 0037). Everything past at start, then the last week's days every half hour.
+    if matches!(state.store, motcua_store::Store::Postgres(_)) {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let mut since = None;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30 * 60));
+            loop {
+                tick.tick().await;
+                let today = motcua_store::outbox::local_day(chrono::Utc::now());
+                let before = today - chrono::Days::new(1);
+                match store.fold_counters(since, before).await {
+                    Ok(n) => {
+                        tracing::info!(rows = n, "statistics counter shards folded");
+                        since = Some(before - chrono::Days::new(7));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "folding counter shards failed"),
+                }
+            }
+        });
+    }
     // Payments the platform could not confirm: asked about again.
     payment::spawn_retries(state.clone());
     // The peer address keys the kiosk's per-client limit.

@@ -488,7 +488,7 @@ impl<'a> Write<'a> {
     ) -> Result<Write<'a>> {
         let mut w = Write {
             // Counter rows are spread over shards (see schema.sql); a batch uses one.
-            shard: (jobs[0].dossier_id.as_u128() % super::writer::COUNTER_SHARDS) as i16,
+            shard: super::writer::counter_shard(jobs[0].dossier_id),
             ..Write::default()
         };
         let mut sums: BTreeMap<(&str, NaiveDate, &str), i64> = BTreeMap::new();

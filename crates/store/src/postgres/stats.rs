@@ -1,6 +1,6 @@
 //! Statistics reads: counter sums over spans of dates, in one statement (one snapshot).
 
-use super::PgStore;
+use super::{PgStore, pg_err};
 use crate::{CounterRow, CounterSpan, Result};
 use chrono::NaiveDate;
 use motcua_domain::codes::AgencyCode;
@@ -16,16 +16,38 @@ impl PgStore {
         let to: Vec<NaiveDate> = spans.iter().map(|s| s.to).collect();
         let lo: Vec<String> = spans.iter().map(|s| s.metric_prefix.clone()).collect();
         let hi: Vec<String> = spans.iter().map(|s| s.metric_end()).collect();
-        let rows = self
-            .query(
-                "SELECT s.i::int8, c.agency, c.metric, sum(c.value)::int8
+        // Span by span (a lateral subquery: one range scan per agency and span, where a join
+        // let the planner pick a sequential scan of every counter), the folded rows of shard 0
+        // through their covering index without a heap visit, and the rows writers still spread
+        // over shards 1-16 through the index of those alone (decision 0037). Summed in a hash
+        // table: the planner, which cannot know how many rows a span holds, would sort them.
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg_err)?;
+        tx.batch_execute("SET LOCAL enable_sort = off")
+            .await
+            .map_err(pg_err)?;
+        let st = tx
+            .prepare_cached(
+                "SELECT s.i::int8, x.agency, x.metric, x.v
                  FROM unnest($2::date[], $3::date[], $4::text[], $5::text[]) WITH ORDINALITY AS s(f, t, lo, hi, i)
-                 JOIN counters c ON c.agency = ANY($1::text[]) AND c.day >= s.f AND c.day <= s.t
-                      AND c.metric >= (s.lo COLLATE \"C\") AND c.metric < (s.hi COLLATE \"C\")
-                 GROUP BY s.i, c.agency, c.metric",
-                &[&agencies, &from, &to, &lo, &hi],
+                 CROSS JOIN LATERAL (
+                    SELECT u.agency, u.metric, sum(u.value)::int8 AS v FROM (
+                        SELECT c.agency, c.metric, c.value FROM counters c
+                        WHERE c.shard = 0 AND c.agency = ANY($1::text[]) AND c.day >= s.f AND c.day <= s.t
+                          AND c.metric >= (s.lo COLLATE \"C\") AND c.metric < (s.hi COLLATE \"C\")
+                        UNION ALL
+                        SELECT c.agency, c.metric, c.value FROM counters c
+                        WHERE c.shard > 0 AND c.agency = ANY($1::text[]) AND c.day >= s.f AND c.day <= s.t
+                          AND c.metric >= (s.lo COLLATE \"C\") AND c.metric < (s.hi COLLATE \"C\")) u
+                    GROUP BY u.agency, u.metric) x",
             )
-            .await?;
+            .await
+            .map_err(pg_err)?;
+        let rows = tx
+            .query(&st, &[&agencies, &from, &to, &lo, &hi])
+            .await
+            .map_err(pg_err)?;
+        tx.commit().await.map_err(pg_err)?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -46,7 +68,6 @@ impl PgStore {
     /// Recomputes every counter from the event logs and replaces the stored ones, in one
     /// transaction that locks the counters against writers. Refuses if a log does not replay.
     pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
-        use super::pg_err;
         let mut conn = self.conn().await?;
         let tx = conn
             .build_transaction()
@@ -197,5 +218,60 @@ impl PgStore {
             })
         })
         .collect()
+    }
+}
+
+/// One agency's fold (see [`crate::Store::fold_counters`]): the shard rows (> 0) of the closed
+/// ranges, locked unless a writer holds them, deleted and summed into shard 0 in one statement.
+/// It never waits for a writer (writers keep to shards 1-16 and skipped rows are left for next
+/// time), so the two cannot deadlock.
+const FOLD: &str = "WITH s AS (
+        SELECT c.day, c.metric, c.shard FROM counters c
+        JOIN unnest($2::date[], $3::date[]) AS r(lo, hi) ON c.day >= r.lo AND c.day < r.hi
+        WHERE c.agency = $1 AND c.shard > 0
+        FOR UPDATE OF c SKIP LOCKED),
+    moved AS (
+        DELETE FROM counters c USING s
+        WHERE c.agency = $1 AND c.day = s.day AND c.metric = s.metric AND c.shard = s.shard
+        RETURNING c.day, c.metric, c.value),
+    folded AS (
+        INSERT INTO counters (agency, day, metric, shard, value)
+        SELECT $1, day, metric, 0, sum(value)::int8 FROM moved GROUP BY day, metric
+        ON CONFLICT (agency, day, metric, shard) DO UPDATE SET value = counters.value + excluded.value
+        RETURNING 1)
+    SELECT (SELECT count(*) FROM moved)::int8, (SELECT count(*) FROM folded)::int8";
+
+impl PgStore {
+    pub(crate) async fn fold_counters(&self, ranges: &[(NaiveDate, NaiveDate)]) -> Result<u64> {
+        if ranges.is_empty() {
+            return Ok(0);
+        }
+        let lo: Vec<NaiveDate> = ranges.iter().map(|r| r.0).collect();
+        let hi: Vec<NaiveDate> = ranges.iter().map(|r| r.1).collect();
+        // Agencies from the counters themselves (a loose index scan: one probe per agency), so
+        // an agency removed from the directory still gets its rows folded.
+        let agencies: Vec<String> = self
+            .query(
+                "WITH RECURSIVE a(code) AS (
+                    (SELECT agency FROM counters ORDER BY agency LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT agency FROM counters WHERE agency > a.code ORDER BY agency LIMIT 1)
+                    FROM a WHERE a.code IS NOT NULL)
+                 SELECT code FROM a WHERE code IS NOT NULL",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut removed = 0u64;
+        for a in &agencies {
+            // One agency a transaction (the statement's own): locks are held briefly.
+            let row = self.query_opt(FOLD, &[a, &lo, &hi]).await?;
+            if let Some(r) = row {
+                removed += r.get::<_, i64>(0) as u64;
+            }
+        }
+        Ok(removed)
     }
 }

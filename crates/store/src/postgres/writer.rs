@@ -24,6 +24,12 @@ use uuid::Uuid;
 
 /// Statistics counters are spread over this many rows per (agency, day, metric).
 pub(crate) const COUNTER_SHARDS: u128 = 16;
+
+/// The counter shard a dossier's commands add to: 1 to [`COUNTER_SHARDS`]. Shard 0 holds the
+/// folded rows of past days, written only by the fold and the rebuild (decision 0037).
+pub(crate) fn counter_shard(dossier: Uuid) -> i16 {
+    (dossier.as_u128() % COUNTER_SHARDS) as i16 + 1
+}
 /// Attempts of a job that lost a race (deadlock, concurrent creation of the same id).
 const MAX_ATTEMPTS: usize = 3;
 /// Most codes one decision may ask for.
@@ -343,7 +349,7 @@ async fn run(
     let c_day: Vec<NaiveDate> = sums.keys().map(|k| k.1).collect();
     let c_metric: Vec<&str> = sums.keys().map(|k| k.2).collect();
     let c_value: Vec<i64> = sums.values().copied().collect();
-    let shard = (id.as_u128() % COUNTER_SHARDS) as i16;
+    let shard = counter_shard(id);
     let o_topic: Vec<&str> = p.outbox.iter().map(|m| m.topic.as_str()).collect();
     let o_key: Vec<&str> = p.outbox.iter().map(|m| m.key.as_str()).collect();
     let o_payload: Vec<String> = p.outbox.iter().map(|m| m.payload.to_string()).collect();

@@ -185,9 +185,10 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
     let started = Instant::now();
     let index = SearchIndex::build(&all)?;
     eprintln!(
-        "indexed {} procedures in {:.2?}",
+        "indexed {} procedures in {:.2?} ({} segment(s))",
         index.len(),
-        started.elapsed()
+        started.elapsed(),
+        index.segments()
     );
     let qs = queries(&real, a.mix, &mut rng);
     let stop = Instant::now() + a.duration;

@@ -40,6 +40,12 @@ pub struct DrainArgs {
     pub threads: usize,
     pub nice: i32,
     pub portal_nice: i32,
+    /// The dispatcher yields to requests (decision 0038).
+    pub yield_to_requests: bool,
+    /// How much slower requests may run before the drain gives way.
+    pub yield_tolerance: f64,
+    /// How often the drain's deliveries in flight are adjusted, in milliseconds.
+    pub yield_every_ms: u64,
     pub inbox_percent: u64,
     pub write_percent: u64,
     pub desk: String,
@@ -416,10 +422,17 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         &on,
         format!(
             "[integrations.dispatcher]\nbatch = {}\nthreads = {}\nnice = {}\n\
+             yield_to_requests = {}\nyield_tolerance = {}\nyield_every_ms = {}\n\
              [integrations.dvcqg]\nbase_url = \"{portal_base}\"\n\
              [integrations.dvcqg_delivery]\nconcurrency = {}\n\
              retry = {{ base_ms = 100, max_ms = 2000, max_attempts = 100 }}\n",
-            a.batch, a.threads, a.nice, a.concurrency
+            a.batch,
+            a.threads,
+            a.nice,
+            a.yield_to_requests,
+            a.yield_tolerance,
+            a.yield_every_ms,
+            a.concurrency
         ),
     )?;
     let serve_args = |config: &Path| -> Vec<String> {
@@ -506,8 +519,16 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
 
     // The drain: the dispatcher on, the same load.
     println!(
-        "  drain: dispatcher on ({} threads at nice +{}, {} deliveries in flight, claims of {}), same load",
-        a.threads, a.nice, a.concurrency, a.batch
+        "  drain: dispatcher on ({} threads at nice +{}, {} deliveries in flight, claims of {}, {}), same load",
+        a.threads,
+        a.nice,
+        a.concurrency,
+        a.batch,
+        if a.yield_to_requests {
+            "yielding to requests"
+        } else {
+            "not yielding to requests"
+        }
     );
     let started = Instant::now();
     let mut server = spawn(
@@ -589,13 +610,14 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
          p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
          request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
-         duplicates={} out_of_order={}",
+         yield={} duplicates={} out_of_order={}",
         held as f64 / drain_secs,
         a.rate,
         base_cpu.1.unwrap_or(0.0),
         during_cpu.1.unwrap_or(0.0),
         portal_cpu.unwrap_or(0.0),
         a.portal_nice,
+        a.yield_to_requests,
         st["duplicates"].as_u64().unwrap_or(0),
         st["out_of_order"].as_u64().unwrap_or(0),
     );
@@ -619,6 +641,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "p99_ratio": ratio,
             "nice": a.nice,
             "portal_nice": a.portal_nice,
+            "yield_to_requests": a.yield_to_requests,
             "threads": a.threads,
             "duplicates": st["duplicates"],
             "out_of_order": st["out_of_order"],
@@ -722,6 +745,9 @@ mod tests {
             threads: 1,
             nice: 10,
             portal_nice: 0,
+            yield_to_requests: false,
+            yield_tolerance: 0.1,
+            yield_every_ms: 250,
             inbox_percent: 10,
             write_percent: 2,
             desk: "motcua.tinh".into(),

@@ -290,6 +290,17 @@ struct DrainArgs {
     /// cores as an equal; a real portal runs on other machines).
     #[arg(long, default_value_t = 0)]
     portal_nice: i32,
+    /// The dispatcher yields to requests (`[integrations.dispatcher] yield_to_requests =
+    /// true`; decision 0038, experimental, off by default).
+    #[arg(long = "yield")]
+    yield_to_requests: bool,
+    /// `[integrations.dispatcher] yield_tolerance` (how much slower requests may run before
+    /// the drain gives way).
+    #[arg(long, default_value_t = 0.1)]
+    yield_tolerance: f64,
+    /// `[integrations.dispatcher] yield_every_ms`.
+    #[arg(long, default_value_t = 250)]
+    yield_every_ms: u64,
     /// Desk officer whose inbox is read.
     #[arg(long, default_value = "motcua.tinh")]
     desk: String,
@@ -589,6 +600,9 @@ fn main() -> anyhow::Result<()> {
                     threads: a.threads.max(1),
                     nice: a.nice,
                     portal_nice: a.portal_nice,
+                    yield_to_requests: a.yield_to_requests,
+                    yield_tolerance: a.yield_tolerance,
+                    yield_every_ms: a.yield_every_ms,
                     inbox_percent: a.inbox_percent,
                     write_percent: a.write_percent,
                     desk: a.desk,

@@ -8,6 +8,7 @@
 use crate::breaker::{Breaker, Gate};
 use crate::policy::RetryPolicy;
 use crate::target::{DeliveryError, Target};
+use crate::yielding::{Foreground, Limit};
 use chrono::Utc;
 use motcua_store::{OutboxClaim, OutboxEntry, OutboxFailure, OutboxStatus, Store};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,17 @@ pub struct DispatcherSettings {
     /// per-thread niceness, 0-19; 0: same priority), so that draining a backlog takes only
     /// the CPU the requests leave (decision 0029).
     pub nice: i32,
+    /// Hold deliveries back while the requests this process serves run slower than usual
+    /// (decision 0038; experimental, off by default: not yet shown to keep the requests' p99;
+    /// only where the server hands the dispatcher its request latencies, as `motcua serve`
+    /// does): each target's deliveries in flight shrink by a quarter when the
+    /// mean request latency of an interval is more than `yield_tolerance` above the lowest seen
+    /// lately, and grow by one otherwise, back to its `concurrency` when no request comes.
+    pub yield_to_requests: bool,
+    /// How much slower than usual the requests may run before the drain gives way (0.1: 10 %).
+    pub yield_tolerance: f64,
+    /// How often the deliveries in flight are adjusted, in milliseconds.
+    pub yield_every_ms: u64,
 }
 
 impl Default for DispatcherSettings {
@@ -59,6 +71,9 @@ impl Default for DispatcherSettings {
             prune_every_secs: 3600,
             threads: 1,
             nice: 10,
+            yield_to_requests: false,
+            yield_tolerance: 0.1,
+            yield_every_ms: 250,
         }
     }
 }
@@ -96,6 +111,7 @@ pub struct Dispatcher {
     store: Store,
     settings: DispatcherSettings,
     targets: Vec<(Arc<dyn Target>, TargetSettings)>,
+    foreground: Option<Foreground>,
 }
 
 /// A running dispatcher.
@@ -155,7 +171,15 @@ impl Dispatcher {
             store,
             settings,
             targets: Vec::new(),
+            foreground: None,
         }
+    }
+
+    /// The requests this process serves (count and total latency), which the deliveries
+    /// yield to when `yield_to_requests` is set (decision 0038).
+    pub fn yielding_to(mut self, foreground: Foreground) -> Dispatcher {
+        self.foreground = Some(foreground);
+        self
     }
 
     /// Adds a target.
@@ -195,6 +219,10 @@ impl Dispatcher {
                 ))),
                 target,
                 ts,
+                foreground: self
+                    .foreground
+                    .clone()
+                    .filter(|_| self.settings.yield_to_requests),
             };
             tasks.push(rt.spawn(lane.run(rx.clone())));
         }
@@ -329,6 +357,8 @@ struct Lane {
     target: Arc<dyn Target>,
     ts: TargetSettings,
     breaker: Arc<Mutex<Breaker>>,
+    /// The requests to yield to, if any.
+    foreground: Option<Foreground>,
 }
 
 impl Lane {
@@ -368,22 +398,34 @@ impl Lane {
         batch
     }
 
-    /// Starts each message's delivery as a slot frees up, in the batch's order.
+    /// Starts each message's delivery as a slot frees up (and, when the lane yields to
+    /// requests, as its `limit` allows), in the batch's order.
     async fn start(
         self: &Arc<Self>,
         batch: Vec<OutboxEntry>,
         slots: &Arc<Semaphore>,
+        limit: Option<&Arc<Limit>>,
         ack_tx: &mpsc::UnboundedSender<i64>,
     ) {
         for m in batch {
+            if let Some(l) = limit {
+                l.start().await;
+            }
             let Ok(permit) = slots.clone().acquire_owned().await else {
+                if let Some(l) = limit {
+                    l.done();
+                }
                 break;
             };
             let me = self.clone();
             let ack_tx = ack_tx.clone();
+            let limit = limit.cloned();
             tokio::spawn(async move {
                 me.deliver(m, ack_tx).await;
                 drop(permit);
+                if let Some(l) = limit {
+                    l.done();
+                }
             });
         }
     }
@@ -392,6 +434,21 @@ impl Lane {
         let topic = self.target.topic().to_string();
         let concurrency = self.ts.concurrency.max(1);
         let slots = Arc::new(Semaphore::new(concurrency));
+        // Deliveries in flight follow the requests' latency (decision 0038).
+        let governed = self.foreground.clone().map(|fg| {
+            let limit = Arc::new(Limit::new(1));
+            let task = tokio::spawn(crate::yielding::govern(
+                fg,
+                limit.clone(),
+                concurrency,
+                self.settings.yield_tolerance,
+                Duration::from_millis(self.settings.yield_every_ms.max(10)),
+                topic.clone(),
+                stop.clone(),
+            ));
+            (limit, task)
+        });
+        let yielding = governed.as_ref().map(|(l, _)| l.clone());
         let (ack_tx, ack_rx) = mpsc::unbounded_channel::<i64>();
         let acker = tokio::spawn(acker(self.store.clone(), topic.clone(), ack_rx));
         let poll = Duration::from_millis(self.settings.poll_ms.max(1));
@@ -475,7 +532,7 @@ impl Lane {
                 ));
             }
             let spawning = Instant::now();
-            me.start(batch, &slots, &ack_tx).await;
+            me.start(batch, &slots, yielding.as_ref(), &ack_tx).await;
             metrics::histogram!("motcua_outbox_wait_seconds", "target" => topic.clone(), "for" => "batch")
                 .record(spawning.elapsed().as_secs_f64());
         }
@@ -484,9 +541,13 @@ impl Lane {
         if let Some((_, h)) = ahead.take()
             && let Ok(Ok(batch)) = h.await
         {
-            me.start(batch, &slots, &ack_tx).await;
+            me.start(batch, &slots, yielding.as_ref(), &ack_tx).await;
         }
-        // Let deliveries in flight finish and their acknowledgements reach the store.
+        // The governor lifts its limit when it stops; then let deliveries in flight finish and
+        // their acknowledgements reach the store.
+        if let Some((_, task)) = governed {
+            let _ = task.await;
+        }
         let _ = slots.acquire_many(concurrency as u32).await;
         drop(ack_tx);
         let _ = acker.await;

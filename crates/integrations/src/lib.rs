@@ -21,6 +21,7 @@ pub mod sandbox;
 pub mod sms;
 pub mod target;
 pub mod vnpost;
+pub mod yielding;
 pub mod zalo;
 pub mod zalo_oauth;
 

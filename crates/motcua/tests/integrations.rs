@@ -53,6 +53,11 @@ impl World {
 
     /// With `nodes` dispatchers sharing the store, as several `motcua serve` nodes would.
     async fn start_nodes(nodes: usize) -> World {
+        World::start_nodes_yielding(nodes, false).await
+    }
+
+    /// The same, the dispatchers yielding to the requests or not (decision 0038).
+    async fn start_nodes_yielding(nodes: usize, yielding: bool) -> World {
         let dir =
             std::env::temp_dir().join(format!("motcua-int-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -70,6 +75,8 @@ impl World {
                 poll_ms: 20,
                 lease_secs: 30,
                 depth_every_secs: 1,
+                yield_to_requests: yielding,
+                yield_every_ms: 20,
                 ..DispatcherSettings::default()
             },
             dvcqg: portal.adapter_settings(),
@@ -728,7 +735,8 @@ async fn dead_letters_are_seen_retried_and_cleared_through_the_admin_api() {
 /// `FOR UPDATE SKIP LOCKED`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_the_queue_without_double_delivery() {
-    let w = Arc::new(World::start_nodes(2).await);
+    // Both yielding to the requests: their limits and pauses change nothing of what arrives.
+    let w = Arc::new(World::start_nodes_yielding(2, true).await);
     let (procedure, centre) = w.procedure().await;
     let (_, specialist) = w.as_user("chuyenvien.stp", "GET", "/api/v1/me", None).await;
     let codes = Arc::new(tokio::sync::Mutex::new(Vec::new()));

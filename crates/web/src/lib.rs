@@ -17,7 +17,7 @@ mod forms_page;
 pub mod identity;
 mod index_page;
 pub mod intake;
-mod metrics_layer;
+pub mod metrics_layer;
 mod open_data_page;
 mod openapi;
 mod pages;

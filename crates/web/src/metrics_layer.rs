@@ -6,7 +6,22 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// Requests answered by this process so far, and their total time in microseconds.
+static SERVED: AtomicU64 = AtomicU64::new(0);
+static SERVED_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests this process has answered, and their total time in microseconds (until
+/// the response starts): what the outbox dispatcher yields to (decision 0038).
+/// The two are read apart: a reading may be off by the requests finishing meanwhile.
+pub fn served() -> (u64, u64) {
+    (
+        SERVED.load(Ordering::Relaxed),
+        SERVED_MICROS.load(Ordering::Relaxed),
+    )
+}
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub fn prometheus_handle() -> &'static PrometheusHandle {
@@ -35,10 +50,13 @@ pub async fn track(req: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let res = next.run(req).await;
+    let took = start.elapsed();
+    SERVED.fetch_add(1, Ordering::Relaxed);
+    SERVED_MICROS.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     let status = res.status().as_u16().to_string();
     metrics::counter!("motcua_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("motcua_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
+        .record(took.as_secs_f64());
     res
 }
 

@@ -48,9 +48,10 @@ pub struct DispatcherSettings {
     /// Hold deliveries back while the requests this process serves run slower than usual
     /// (decision 0038; experimental, off by default: not yet shown to keep the requests' p99;
     /// only where the server hands the dispatcher its request latencies, as `motcua serve`
-    /// does): each target's deliveries in flight shrink by a quarter when the
-    /// mean request latency of an interval is more than `yield_tolerance` above the lowest seen
-    /// lately, and grow by one otherwise, back to its `concurrency` when no request comes.
+    /// does): each target's deliveries in flight shrink by a quarter (at one, with a growing
+    /// pause between them) when the smoothed mean request latency is more than
+    /// `yield_tolerance` above the lowest seen lately, and grow back otherwise, to its
+    /// `concurrency` when no request comes.
     pub yield_to_requests: bool,
     /// How much slower than usual the requests may run before the drain gives way (0.1: 10 %).
     pub yield_tolerance: f64,

@@ -1,14 +1,15 @@
-//! The dispatcher yields to requests (decision 0038).
+//! The dispatcher yields to requests (decision 0038; experimental, off by default).
 //!
 //! A backlog drains on the CPU and the database the requests also use; a lower thread priority
 //! alone did not keep the requests' latency (docs/benchmarks.md, issue 7). So each target's
-//! deliveries in flight follow the requests' latency, additive increase, multiplicative
-//! decrease: every `yield_every_ms`, when the mean latency of the requests served meanwhile is
-//! more than `yield_tolerance` above the lowest mean seen lately, the limit shrinks by a
-//! quarter (down to one delivery); otherwise it grows by one, and when (almost) no request came
-//! it goes back quickly to the target's `concurrency`. "Lately": the lowest mean drifts up by
-//! 0.5 % an interval, so that a heavier mix of requests becomes the new normal within about a
-//! minute instead of holding the drain back for ever.
+//! deliveries follow the requests' latency, additive increase, multiplicative decrease: every
+//! `yield_every_ms`, when the smoothed mean latency of the requests served is more than
+//! `yield_tolerance` above the lowest smoothed mean seen lately, the limit on deliveries in
+//! flight shrinks by a quarter, and at one delivery a pause between deliveries grows instead;
+//! otherwise the pause shrinks away first, then the limit grows by one; when (almost) no
+//! request came it goes back quickly to the target's `concurrency`. "Lately": the lowest mean
+//! drifts up by 0.5 % an interval, so that a heavier mix of requests becomes the new normal
+//! within about a minute instead of holding the drain back for ever.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

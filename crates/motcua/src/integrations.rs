@@ -159,7 +159,8 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
         return Ok(None);
     }
     let store = &store.with_own_connections(DISPATCHER_CONNECTIONS)?;
-    // Deliveries give way when this server's requests slow down (decision 0038).
+    // With `yield_to_requests` (off by default), deliveries give way when this server's
+    // requests slow down (decision 0038).
     let mut d = Dispatcher::new(store.clone(), s.dispatcher.clone())
         .yielding_to(Arc::new(motcua_web::metrics_layer::served));
     let mut any = false;

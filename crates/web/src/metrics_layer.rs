@@ -15,6 +15,7 @@ static SERVED_MICROS: AtomicU64 = AtomicU64::new(0);
 
 /// How many requests this process has answered, and their total time in microseconds (until
 /// the response starts): what the outbox dispatcher yields to (decision 0038).
+///
 /// The two are read apart: a reading may be off by the requests finishing meanwhile.
 pub fn served() -> (u64, u64) {
     (

@@ -237,9 +237,8 @@ const FOLD: &str = "WITH s AS (
     folded AS (
         INSERT INTO counters (agency, day, metric, shard, value)
         SELECT $1, day, metric, 0, sum(value)::int8 FROM moved GROUP BY day, metric
-        ON CONFLICT (agency, day, metric, shard) DO UPDATE SET value = counters.value + excluded.value
-        RETURNING 1)
-    SELECT (SELECT count(*) FROM moved)::int8, (SELECT count(*) FROM folded)::int8";
+        ON CONFLICT (agency, day, metric, shard) DO UPDATE SET value = counters.value + excluded.value)
+    SELECT count(*)::int8 FROM moved";
 
 impl PgStore {
     pub(crate) async fn fold_counters(&self, ranges: &[(NaiveDate, NaiveDate)]) -> Result<u64> {

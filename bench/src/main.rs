@@ -112,6 +112,10 @@ enum Mode {
         /// adds suggestions of half-typed words and names typed with their diacritics.
         #[arg(long, value_enum, default_value_t = search::Mix::Classic)]
         mix: search::Mix,
+        /// First run every query of the mix once, alone, and print each kind's mean and
+        /// slowest time (where a search's time goes).
+        #[arg(long)]
+        per_kind: bool,
         /// Free label for the JSON output.
         #[arg(long)]
         label: Option<String>,
@@ -621,6 +625,7 @@ fn main() -> anyhow::Result<()> {
                 duration,
                 limit,
                 mix,
+                per_kind,
                 label,
                 out,
             } => tokio::task::spawn_blocking(move || {
@@ -631,6 +636,7 @@ fn main() -> anyhow::Result<()> {
                     duration,
                     limit: limit.max(1),
                     mix,
+                    per_kind,
                     label,
                     out,
                 })

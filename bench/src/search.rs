@@ -29,6 +29,8 @@ pub struct SearchArgs {
     pub limit: usize,
     /// Which queries.
     pub mix: Mix,
+    /// Time each query alone first and print each kind's figures.
+    pub per_kind: bool,
     /// Free label.
     pub label: Option<String>,
     /// JSON lines output.
@@ -47,6 +49,8 @@ pub enum Mix {
 
 /// One query of the mix.
 struct Query {
+    /// Which kind of query (for `--per-kind`).
+    kind: &'static str,
     text: String,
     /// Sent as a suggestion (last word a prefix) rather than a search.
     suggest: bool,
@@ -125,23 +129,32 @@ fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec<Query> {
         let v = &real[rng.below(real.len())];
         let name = fold(&v.name);
         let words: Vec<&str> = name.split_whitespace().collect();
-        let search = |text: String| Query {
+        let search = |kind: &'static str, text: String| Query {
+            kind,
             text,
             suggest: false,
         };
         match rng.below(kinds) {
             0 => q.push(search(
+                "name",
                 words.iter().take(6).copied().collect::<Vec<_>>().join(" "),
             )),
-            1 => q.push(search(typo(
-                &words.iter().take(5).copied().collect::<Vec<_>>().join(" "),
-                rng,
-            ))),
+            1 => q.push(search(
+                "typo",
+                typo(
+                    &words.iter().take(5).copied().collect::<Vec<_>>().join(" "),
+                    rng,
+                ),
+            )),
             2 if words.len() > 3 => {
                 let at = rng.below(words.len() - 2);
-                q.push(search(format!("{} {}", words[at], words[at + 1])));
+                q.push(search(
+                    "fragment",
+                    format!("{} {}", words[at], words[at + 1]),
+                ));
             }
             4 => q.push(search(
+                "accented",
                 v.name
                     .split_whitespace()
                     .take(6)
@@ -158,14 +171,45 @@ fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec<Query> {
                     text.push_str(&cut);
                 }
                 q.push(Query {
+                    kind: "suggest",
                     text,
                     suggest: true,
                 });
             }
-            _ => q.push(search(v.code.to_string())),
+            _ => q.push(search("code", v.code.to_string())),
         }
     }
     q
+}
+
+/// Runs every query once, alone, and prints each kind's count, mean and slowest time and its
+/// mean number of hits.
+fn per_kind(index: &SearchIndex, qs: &[Query], limit: usize) -> anyhow::Result<()> {
+    let mut kinds: std::collections::BTreeMap<&str, (usize, Duration, Duration, usize)> =
+        Default::default();
+    for q in qs {
+        let t = Instant::now();
+        let hits = if q.suggest {
+            index.suggest(&q.text, limit)?
+        } else {
+            index.search(&q.text, limit)?
+        };
+        let took = t.elapsed();
+        let k = kinds.entry(q.kind).or_default();
+        k.0 += 1;
+        k.1 += took;
+        k.2 = k.2.max(took);
+        k.3 += hits.len();
+    }
+    for (kind, (n, total, max, hits)) in kinds {
+        eprintln!(
+            "kind {kind}: {n} queries, mean {:.3} ms, slowest {:.2} ms, {:.1} hits each",
+            total.as_secs_f64() * 1e3 / n as f64,
+            max.as_secs_f64() * 1e3,
+            hits as f64 / n as f64
+        );
+    }
+    Ok(())
 }
 
 /// Runs the benchmark and prints the summary line.
@@ -191,6 +235,9 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
         index.segments()
     );
     let qs = queries(&real, a.mix, &mut rng);
+    if a.per_kind {
+        per_kind(&index, &qs, a.limit)?;
+    }
     let stop = Instant::now() + a.duration;
     let measured = Instant::now();
     let per_client: Vec<Vec<Op>> = std::thread::scope(|s| {

@@ -68,6 +68,13 @@ impl Expansion {
     }
 }
 
+impl Expansion {
+    /// Whether no procedure matches.
+    pub fn is_empty(&self) -> bool {
+        self.sets.iter().all(|(_, set)| set.len() == 0)
+    }
+}
+
 impl Query for Expansion {
     fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(self.clone()))

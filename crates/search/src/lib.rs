@@ -226,10 +226,16 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let words = query::words(&searcher, &self.fields, &words, prefix_last)?;
-        let strict = query::plan(&self.fields, &words, true);
-        let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
-        if !found.is_empty() || words.len() == 1 {
-            return self.hits(&searcher, found);
+        // A word that matches nothing leaves nothing for the strict plan to find.
+        if words.iter().all(|w| w.matches) {
+            let strict = query::plan(&self.fields, &words, true);
+            let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
+            if !found.is_empty() {
+                return self.hits(&searcher, found);
+            }
+        }
+        if words.len() == 1 {
+            return Ok(Vec::new());
         }
         let loose = query::plan(&self.fields, &words, false);
         let found = rank::top(&searcher, &loose, limit, self.two_phase_from)?;

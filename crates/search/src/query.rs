@@ -35,7 +35,7 @@ fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
 
 /// One query per clause kind, or their conjunction / disjunction. A single clause is returned
 /// as is: tantivy prunes a lone term query (Block-WAND), not a one-clause boolean query.
-fn combine(occur: Occur, mut qs: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+pub fn combine(occur: Occur, mut qs: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
     match qs.len() {
         0 => None,
         1 => qs.pop(),
@@ -45,19 +45,40 @@ fn combine(occur: Occur, mut qs: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> 
     }
 }
 
-/// A query in two phases: cheap `gather` queries whose best hits are the candidates, then every
-/// ranking clause scored on those candidates only.
+/// A query's ranking clauses, kept apart so that a search can bound what each adds to a
+/// procedure's score (decision 0039).
 pub struct Plan {
     /// Every ranking clause. Per word: its match on `all` (required when strict), and the
     /// word in the name (more weight, never required); then the phrase in the name. A
     /// document's score is the sum of the clauses it matches, as tantivy's boolean query
     /// would give.
     pub clauses: Vec<(Occur, Box<dyn Query>)>,
-    /// Candidate sources, each a query tantivy can prune to its top hits: the words on `all`
-    /// (a conjunction when strict, of plain term queries unless a word needs typo tolerance
-    /// or completion), the exact words in the name, and the phrase in the name.
-    pub gather: Vec<Box<dyn Query>>,
+    /// The same clauses, word by word.
+    pub words: Vec<WordClauses>,
+    /// The whole query as a phrase in the name (strict plans of two words or more).
+    pub phrase: Option<Box<dyn Query>>,
+    /// Whether every word must match.
+    pub strict: bool,
 }
+
+/// One word's clauses.
+pub struct WordClauses {
+    /// The word on `all`: its term, or its term or expansion.
+    pub all: Box<dyn Query>,
+    /// The word's term on `all`.
+    pub all_term: Term,
+    /// What a match of the expansion adds (0 when the word is not expanded).
+    pub expansion_weight: f32,
+    /// The word in the name, boosted.
+    pub name: Box<dyn Query>,
+    /// The word's term in the name.
+    pub name_term: Term,
+}
+
+/// Weight of a word found in the name (beside its match on `all`).
+pub const NAME_BOOST: f32 = 2.0;
+/// Weight of the whole query found as a phrase in the name.
+pub const PHRASE_BOOST: f32 = 5.0;
 
 /// A word of the query and, when it needs one, its expansion.
 pub struct Word {
@@ -66,6 +87,8 @@ pub struct Word {
     /// Its one-edit neighbours or completions on `all` (with the word itself) and the weight
     /// of such a match, when the word is expanded.
     pub expansion: Option<(Expansion, f32)>,
+    /// Whether any procedure matches the word (as typed, or expanded).
+    pub matches: bool,
 }
 
 /// The query's words, each expanded when it needs it: a word the index knows exactly is not
@@ -90,9 +113,10 @@ pub fn words(
         let last = i + 1 == words.len();
         let long = w.chars().count() >= FUZZY_MIN_CHARS;
         let t = Term::from_field_text(f.all, w);
+        let is_known = known(&t);
         let fuzzy = if prefix_last && last {
             Some((FuzzyTermQuery::new_prefix(t, u8::from(long), true), 0.5))
-        } else if long && !known(&t) {
+        } else if long && !is_known {
             Some((FuzzyTermQuery::new(t, 1, true), 0.3))
         } else {
             None
@@ -101,9 +125,14 @@ pub fn words(
             Some((q, weight)) => Some((Expansion::find(searcher, f.all, &q)?, weight)),
             None => None,
         };
+        let matches = match &expansion {
+            Some((e, _)) => !e.is_empty(),
+            None => is_known,
+        };
         out.push(Word {
             text: w.clone(),
             expansion,
+            matches,
         });
     }
     Ok(out)
@@ -116,51 +145,45 @@ pub fn words(
 /// to the score.
 pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * words.len() + 1);
-    let mut on_all: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
-    let mut in_name: Vec<Box<dyn Query>> = Vec::with_capacity(words.len());
+    let mut per_word = Vec::with_capacity(words.len());
     let occur = if strict { Occur::Must } else { Occur::Should };
     for word in words {
         let w = word.text.as_str();
-        let fuzzy: Option<Box<dyn Query>> = word
-            .expansion
-            .as_ref()
-            .map(|(e, weight)| boost(Box::new(e.clone()), *weight));
-        let plain = fuzzy.is_none();
-        let matched: Box<dyn Query> = match fuzzy {
+        let (matched, expansion_weight): (Box<dyn Query>, f32) = match &word.expansion {
             // The exact word or its neighbours / completions.
-            Some(q) => Box::new(BooleanQuery::new(vec![
-                (Occur::Should, term(f.all, w)),
-                (Occur::Should, q),
-            ])),
-            None => term(f.all, w),
+            Some((e, weight)) => (
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, term(f.all, w)),
+                    (Occur::Should, boost(Box::new(e.clone()), *weight)),
+                ])),
+                *weight,
+            ),
+            None => (term(f.all, w), 0.0),
         };
-        on_all.push(matched.box_clone());
-        clauses.push((occur, matched));
+        clauses.push((occur, matched.box_clone()));
         // In the name: more weight, never required.
-        let name = boost(term(f.name, w), 2.0);
-        if plain {
-            in_name.push(name.box_clone());
-        }
-        clauses.push((Occur::Should, name));
+        let name = boost(term(f.name, w), NAME_BOOST);
+        clauses.push((Occur::Should, name.box_clone()));
+        per_word.push(WordClauses {
+            all: matched,
+            all_term: Term::from_field_text(f.all, w),
+            expansion_weight,
+            name,
+            name_term: Term::from_field_text(f.name, w),
+        });
     }
-    let mut gather: Vec<Box<dyn Query>> = Vec::with_capacity(3);
-    gather.extend(combine(occur, on_all));
-    if !strict {
-        // No procedure has every word on `all`, so none has them in the name, let alone as a
-        // phrase: the words on `all` are the only candidates' source, and no phrase clause.
-        return Plan { clauses, gather };
+    // No procedure has every word on `all` in a loose plan, so none has them as a phrase.
+    let phrase = (strict && words.len() >= 2).then(|| {
+        let terms = per_word.iter().map(|w| w.name_term.clone()).collect();
+        boost(Box::new(PhraseQuery::new(terms)), PHRASE_BOOST)
+    });
+    if let Some(p) = &phrase {
+        clauses.push((Occur::Should, p.box_clone()));
     }
-    // With every word plain, the name's words are a subset of `all`'s and so cheap; a word
-    // that needs expanding leaves its name clause out (a typo never scores in the name).
-    gather.extend(combine(occur, in_name));
-    if words.len() >= 2 {
-        let terms = words
-            .iter()
-            .map(|w| Term::from_field_text(f.name, &w.text))
-            .collect();
-        let phrase = boost(Box::new(PhraseQuery::new(terms)), 5.0);
-        gather.push(phrase.box_clone());
-        clauses.push((Occur::Should, phrase));
+    Plan {
+        clauses,
+        words: per_word,
+        phrase,
+        strict,
     }
-    Plan { clauses, gather }
 }

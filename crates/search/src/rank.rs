@@ -1,23 +1,44 @@
-//! The two phases of a search: gather candidates with cheap queries tantivy can prune, then
-//! score every ranking clause on those candidates alone (decision 0033).
+//! The best procedures for a plan, found exactly without scoring every match (decision 0039).
+//!
+//! A procedure's score is the sum of three parts: its words on `all` (A), its words in the name
+//! (N, boosted) and the phrase in the name (P, boosted more). In a large catalogue the common
+//! words are on `all` of most procedures, so the matches of `all` are many while the names
+//! that hold the words are few, and N and P outweigh A. So the search goes from the name
+//! outwards, keeping the best `limit` so far and their lowest score θ:
+//!
+//! 1. the procedures with every word in the name (the only ones a phrase can match), pruned by
+//!    tantivy's Block-WAND on N with the threshold θ − max A − max P;
+//! 2. the procedures with any word in the name, pruned on N with θ − max A;
+//! 3. the matches on `all`, pruned on A with θ, which tantivy ends at once when max A ≤ θ (a
+//!    procedure without a word in its name scores A alone).
+//!
+//! Every procedure a pass offers is scored with every clause, once. A procedure a pass prunes
+//! cannot reach θ with any part it lacks, so the answer is the exhaustive one.
 
-use crate::query::Plan;
+use crate::query::{Plan, combine};
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, EnableScoring, Occur, QueryClone, Scorer, Weight};
-use tantivy::{DocAddress, DocId, Score, Searcher, TERMINATED};
+use tantivy::query::{
+    Bm25Weight, BooleanQuery, EnableScoring, Occur, Query, QueryClone, Scorer, Weight,
+};
+use tantivy::{BitSet, DocAddress, DocId, Score, Searcher, SegmentReader, TERMINATED};
+
+/// Below this many procedures a search scores every match in one pass (at 2,381 a boolean
+/// query over every clause is the cheapest).
+pub const TWO_PHASE_FROM: usize = 20_000;
+
+/// Queries of at most this many words go from the names outwards; longer ones gather
+/// candidates (their name passes meet too many procedures holding one of the words: at
+/// 100,000 procedures, 6 words cost 1.7 ms that way against 0.8 ms gathering).
+pub const NAME_FIRST_MAX_WORDS: usize = 3;
 
 /// Candidates each gather query contributes beyond the answer's length: enough that the name
 /// and phrase boosts reorder the best ones without a full scan of every matching procedure.
 pub const EXTRA_CANDIDATES: usize = 100;
 
-/// Below this many procedures a search scores every match in one pass (measured at 2,381:
-/// 38,000 q/s in one pass, 17,000 in two phases; at 100,000 two phases were 18 % faster; the
-/// crossover in between was not measured).
-pub const TWO_PHASE_FROM: usize = 20_000;
-
-/// The best `limit` documents of `plan`, best first (ties: lower address first); in two
-/// phases from `two_phase_from` documents.
+/// The best `limit` documents of `plan`, best first (ties: lower address first); found from
+/// the names outwards from `two_phase_from` documents.
 pub fn top(
     searcher: &Searcher,
     plan: &Plan,
@@ -25,7 +46,7 @@ pub fn top(
     two_phase_from: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     if (searcher.num_docs() as usize) < two_phase_from {
-        // A small catalogue: one pass over every match costs less than three gathers.
+        // A small catalogue: one pass over every match.
         let q = BooleanQuery::new(
             plan.clauses
                 .iter()
@@ -34,9 +55,54 @@ pub fn top(
         );
         return searcher.search(&q, &TopDocs::with_limit(limit).order_by_score());
     }
+    if plan.words.len() > NAME_FIRST_MAX_WORDS {
+        return gathered(searcher, plan, limit);
+    }
+    let weights = Weights::new(searcher, plan)?;
+    let mut best = Best::new(limit);
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        weights.segment(reader, ord as u32, &mut best)?;
+    }
+    Ok(best.into_sorted())
+}
+
+/// The best `limit` of candidates gathered by queries tantivy prunes to their top hits (the
+/// words on `all`, the plain words in the name, the phrase in the name), each scored with
+/// every clause (decision 0033). Not exhaustive: a procedure outside every gather's best
+/// `limit + EXTRA_CANDIDATES` is not seen.
+fn gathered(
+    searcher: &Searcher,
+    plan: &Plan,
+    limit: usize,
+) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     let pool = limit + EXTRA_CANDIDATES;
-    let mut candidates: Vec<DocAddress> = Vec::with_capacity(pool * plan.gather.len());
-    for q in &plan.gather {
+    let mut candidates: Vec<DocAddress> = Vec::with_capacity(3 * pool);
+    // The words on `all`: their best `pool`.
+    if let Some(on_all) = OnAll::new(searcher, plan)? {
+        let mut best = Best::new(pool);
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            on_all.for_each(reader, best.prune_below(0.0), &mut |doc, a| {
+                best.offer(a, DocAddress::new(ord as u32, doc));
+                best.prune_below(0.0)
+            })?;
+        }
+        candidates.extend(best.into_sorted().into_iter().map(|(_, a)| a));
+    }
+    let mut gather: Vec<Box<dyn Query>> = Vec::with_capacity(2);
+    if plan.strict {
+        // A word that needs expanding leaves its name clause out (a typo never scores in
+        // the name), so the others stay a conjunction of plain terms.
+        gather.extend(combine(
+            Occur::Must,
+            plan.words
+                .iter()
+                .filter(|w| w.expansion_weight == 0.0)
+                .map(|w| w.name.box_clone())
+                .collect(),
+        ));
+        gather.extend(plan.phrase.as_ref().map(|p| p.box_clone()));
+    }
+    for q in &gather {
         let found = searcher.search(q.as_ref(), &TopDocs::with_limit(pool).order_by_score())?;
         candidates.extend(found.into_iter().map(|(_, a)| a));
     }
@@ -89,6 +155,403 @@ fn rescore(
         }
     }
     Ok(out)
+}
+
+/// The best documents so far.
+struct Best {
+    limit: usize,
+    /// Worst on top.
+    heap: BinaryHeap<Entry>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct Entry {
+    score: Score,
+    doc: DocAddress,
+}
+
+impl Eq for Entry {}
+
+impl Ord for Entry {
+    /// Greater is worse: a lower score, or the same score at a higher address.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .score
+            .partial_cmp(&self.score)
+            .unwrap_or(Ordering::Equal)
+            .then(self.doc.cmp(&other.doc))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Best {
+    fn new(limit: usize) -> Best {
+        Best {
+            limit,
+            heap: BinaryHeap::with_capacity(limit + 1),
+        }
+    }
+
+    /// The score to beat: the worst kept once `limit` are kept.
+    fn theta(&self) -> Score {
+        match self.heap.peek() {
+            Some(e) if self.heap.len() >= self.limit => e.score,
+            _ => Score::NEG_INFINITY,
+        }
+    }
+
+    /// The threshold a pass whose score leaves out at most `missing` may prune with: a
+    /// little below θ − `missing`, so that a tie with θ is still offered (the lower
+    /// address wins it).
+    fn prune_below(&self, missing: Score) -> Score {
+        let t = self.theta() - missing;
+        t - 1e-4 * t.abs().max(1.0)
+    }
+
+    fn offer(&mut self, score: Score, doc: DocAddress) {
+        let e = Entry { score, doc };
+        if self.heap.len() < self.limit {
+            self.heap.push(e);
+        } else if self.heap.peek().is_some_and(|worst| e < *worst) {
+            self.heap.pop();
+            self.heap.push(e);
+        }
+    }
+
+    fn into_sorted(self) -> Vec<(Score, DocAddress)> {
+        let mut v: Vec<Entry> = self.heap.into_vec();
+        v.sort_unstable();
+        v.into_iter().map(|e| (e.score, e.doc)).collect()
+    }
+}
+
+/// The plan's weights, built once per search.
+struct Weights {
+    strict: bool,
+    /// Each word on `all`.
+    all: Vec<Box<dyn Weight>>,
+    /// Each word in the name.
+    name: Vec<Box<dyn Weight>>,
+    phrase: Option<Box<dyn Weight>>,
+    /// Every word in the name (pass 1), when there is a phrase.
+    every_name: Option<Box<dyn Weight>>,
+    /// Any word in the name (pass 2).
+    any_name: Option<Box<dyn Weight>>,
+    /// The words on `all`, every one when strict (pass 3).
+    on_all: Option<OnAll>,
+    /// Most the words on `all` may add.
+    max_all: Score,
+    /// Most the phrase may add.
+    max_phrase: Score,
+}
+
+impl Weights {
+    fn new(searcher: &Searcher, plan: &Plan) -> tantivy::Result<Weights> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let weight = |q: &dyn Query| q.weight(scoring);
+        let all = plan
+            .words
+            .iter()
+            .map(|w| weight(w.all.as_ref()))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let name = plan
+            .words
+            .iter()
+            .map(|w| weight(w.name.as_ref()))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let phrase = plan
+            .phrase
+            .as_ref()
+            .map(|p| weight(p.as_ref()))
+            .transpose()?;
+        let names = || plan.words.iter().map(|w| w.name.box_clone()).collect();
+        let every_name = match &plan.phrase {
+            Some(_) => combine(Occur::Must, names())
+                .map(|q| weight(q.as_ref()))
+                .transpose()?,
+            None => None,
+        };
+        let any_name = combine(Occur::Should, names())
+            .map(|q| weight(q.as_ref()))
+            .transpose()?;
+        let on_all = OnAll::new(searcher, plan)?;
+        let mut max_all = 0.0;
+        for w in &plan.words {
+            max_all += term_max(searcher, &w.all_term)? + w.expansion_weight;
+        }
+        let max_phrase = match &plan.phrase {
+            Some(_) => {
+                let terms: Vec<_> = plan.words.iter().map(|w| w.name_term.clone()).collect();
+                Bm25Weight::for_terms(searcher, &terms)?
+                    .boost_by(crate::query::PHRASE_BOOST)
+                    .max_score()
+            }
+            None => 0.0,
+        };
+        Ok(Weights {
+            strict: plan.strict,
+            all,
+            name,
+            phrase,
+            every_name,
+            any_name,
+            on_all,
+            max_all,
+            max_phrase,
+        })
+    }
+
+    /// The three passes over one segment.
+    fn segment(&self, reader: &SegmentReader, ord: u32, best: &mut Best) -> tantivy::Result<()> {
+        let mut seen = BitSet::with_max_value(reader.max_doc().max(1));
+        let addr = |doc: DocId| DocAddress::new(ord, doc);
+        // 1. Every word in the name: N is known, A and P are added.
+        if let Some(every) = &self.every_name {
+            let mut rest = Rest::new(self, reader)?;
+            let missing = self.max_all + self.max_phrase;
+            let mut failed = None;
+            every.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
+                seen.insert(doc);
+                match rest.all_and_phrase(doc, n, best.theta()) {
+                    Ok(Some(score)) => best.offer(score, addr(doc)),
+                    Ok(None) => {}
+                    Err(e) => failed = Some(e),
+                }
+                best.prune_below(missing)
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+        // 2. Any word in the name: N is known, A is added (no phrase: a word is missing
+        // from the name, or pass 1 saw the procedure).
+        if let Some(any) = &self.any_name {
+            let mut rest = Rest::new(self, reader)?;
+            let missing = self.max_all;
+            let mut failed = None;
+            any.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
+                if !seen.contains(doc) {
+                    seen.insert(doc);
+                    match rest.all(doc) {
+                        Ok(Some(a)) => best.offer(a + n, addr(doc)),
+                        Ok(None) => {}
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                best.prune_below(missing)
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+        // 3. The words on `all`: a procedure not seen above has no word in its name, or
+        // cannot reach θ with its name; it scores A alone, or is scored whole to be sure.
+        if let Some(on_all) = &self.on_all {
+            if best.theta() >= self.max_all {
+                return Ok(());
+            }
+            let mut rest = Rest::new(self, reader)?;
+            let mut failed = None;
+            on_all.for_each(reader, best.prune_below(0.0), &mut |doc, a| {
+                if !seen.contains(doc) {
+                    match rest.name_and_phrase(doc) {
+                        Ok(np) => best.offer(a + np, addr(doc)),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                best.prune_below(0.0)
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The clauses a pass does not prune on, as scorers moving forward with it.
+struct Rest<'w> {
+    weights: &'w Weights,
+    all: Vec<Box<dyn Scorer>>,
+    name: Vec<Box<dyn Scorer>>,
+    phrase: Option<Box<dyn Scorer>>,
+}
+
+impl<'w> Rest<'w> {
+    fn new(weights: &'w Weights, reader: &SegmentReader) -> tantivy::Result<Rest<'w>> {
+        let scorers = |ws: &[Box<dyn Weight>]| {
+            ws.iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<_>>>()
+        };
+        Ok(Rest {
+            weights,
+            all: scorers(&weights.all)?,
+            name: scorers(&weights.name)?,
+            phrase: weights
+                .phrase
+                .as_ref()
+                .map(|w| w.scorer(reader, 1.0))
+                .transpose()?,
+        })
+    }
+
+    /// A: the words on `all` of `doc`, or `None` when a required one is missing.
+    fn all(&mut self, doc: DocId) -> tantivy::Result<Option<Score>> {
+        let mut total = 0.0;
+        for s in self.all.iter_mut() {
+            if at(s.as_mut(), doc) {
+                total += s.score();
+            } else if self.weights.strict {
+                return Ok(None);
+            }
+        }
+        Ok(Some(total))
+    }
+
+    /// P: the phrase in the name of `doc`.
+    fn phrase(&mut self, doc: DocId) -> Option<Score> {
+        let s = self.phrase.as_mut()?;
+        at(s.as_mut(), doc).then(|| s.score())
+    }
+
+    /// A + N + P for a procedure with every word in its name, N given; `None` when it
+    /// misses a word on `all` or cannot beat `theta` whatever A is.
+    fn all_and_phrase(
+        &mut self,
+        doc: DocId,
+        n: Score,
+        theta: Score,
+    ) -> tantivy::Result<Option<Score>> {
+        let p = self.phrase(doc).unwrap_or(0.0);
+        if n + p + self.weights.max_all < theta {
+            return Ok(None);
+        }
+        Ok(self.all(doc)?.map(|a| a + n + p))
+    }
+
+    /// N + P of a procedure the pass over `all` found.
+    fn name_and_phrase(&mut self, doc: DocId) -> tantivy::Result<Score> {
+        let mut n = 0.0;
+        let mut every = true;
+        for s in self.name.iter_mut() {
+            if at(s.as_mut(), doc) {
+                n += s.score();
+            } else {
+                every = false;
+            }
+        }
+        let p = if every {
+            self.phrase(doc).unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        Ok(n + p)
+    }
+}
+
+/// The words on `all` as one walk tantivy can prune: when the plan is strict and some words
+/// are expanded (typos, completions), the plain words' conjunction is walked with Block-WAND
+/// and each procedure it offers is checked against the expanded words' clauses (a typo's
+/// expansion is a set of procedures with a constant score), instead of a generic
+/// intersection that visits every match.
+struct OnAll {
+    /// The walk: the plain words when some are expanded, else every word.
+    walk: Box<dyn Weight>,
+    /// The expanded words' clauses the walk leaves out, and the most they add together.
+    checked: Vec<Box<dyn Weight>>,
+    checked_max: Score,
+}
+
+impl OnAll {
+    fn new(searcher: &Searcher, plan: &Plan) -> tantivy::Result<Option<OnAll>> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let occur = if plan.strict {
+            Occur::Must
+        } else {
+            Occur::Should
+        };
+        let (plain, expanded): (Vec<_>, Vec<_>) =
+            plan.words.iter().partition(|w| w.expansion_weight == 0.0);
+        if !plan.strict || plain.is_empty() || expanded.is_empty() {
+            return combine(
+                occur,
+                plan.words.iter().map(|w| w.all.box_clone()).collect(),
+            )
+            .map(|q| {
+                Ok(OnAll {
+                    walk: q.weight(scoring)?,
+                    checked: Vec::new(),
+                    checked_max: 0.0,
+                })
+            })
+            .transpose();
+        }
+        let walk = combine(
+            Occur::Must,
+            plain.iter().map(|w| w.all.box_clone()).collect(),
+        )
+        .expect("a plain word")
+        .weight(scoring)?;
+        let mut checked_max = 0.0;
+        let mut checked = Vec::with_capacity(expanded.len());
+        for w in expanded {
+            checked_max += term_max(searcher, &w.all_term)? + w.expansion_weight;
+            checked.push(w.all.weight(scoring)?);
+        }
+        Ok(Some(OnAll {
+            walk,
+            checked,
+            checked_max,
+        }))
+    }
+
+    /// Calls `offer(doc, A)` for the procedures matching every (strict) or any word on `all`
+    /// of `reader`, at least those whose A may exceed the threshold `offer` returns.
+    fn for_each(
+        &self,
+        reader: &SegmentReader,
+        threshold: Score,
+        offer: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        if self.checked.is_empty() {
+            return self.walk.for_each_pruning(threshold, reader, offer);
+        }
+        let mut checked = self
+            .checked
+            .iter()
+            .map(|w| w.scorer(reader, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let max = self.checked_max;
+        let mut threshold = threshold - max;
+        self.walk
+            .for_each_pruning(threshold, reader, &mut |doc, plain| {
+                let mut a = plain;
+                for s in checked.iter_mut() {
+                    if at(s.as_mut(), doc) {
+                        a += s.score();
+                    } else {
+                        return threshold;
+                    }
+                }
+                threshold = offer(doc, a) - max;
+                threshold
+            })
+    }
+}
+
+/// Most a term's BM25 score may be (0 when no procedure holds it).
+fn term_max(searcher: &Searcher, term: &tantivy::Term) -> tantivy::Result<Score> {
+    Ok(if searcher.doc_freq(term)? > 0 {
+        Bm25Weight::for_terms(searcher, std::slice::from_ref(term))?.max_score()
+    } else {
+        0.0
+    })
 }
 
 /// Moves `s` forward to `doc` if it can; whether `s` matches `doc`.

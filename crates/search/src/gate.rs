@@ -44,9 +44,14 @@ impl Gate {
         }
     }
 
-    /// A gate with one permit per core the process may use.
+    /// A gate with one permit per core the process may use, and one more: a waiter handed a
+    /// permit is only runnable, and may wait for a core (the scheduler keeps a thread on the
+    /// core it last ran on while that core is busy) while another core goes idle. With the
+    /// spare permit a third search keeps that core busy meanwhile. Measured at 100,000
+    /// procedures and 32 clients on 2 cores: 3,338 q/s, p99 15.6 ms with 2 permits (a sixth
+    /// of the CPU time idle); 3,934 q/s, p99 13.1 ms with 3; 3,813 q/s, p99 14.3 ms with 4.
     pub fn per_core() -> Gate {
-        Gate::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        Gate::new(std::thread::available_parallelism().map_or(2, |n| n.get()) + 1)
     }
 
     /// Waits for a permit (blocking the thread, in arrival order).

@@ -70,7 +70,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    /// At most one search per core at once (the others queue).
+    /// At most one search per core (and one more) at once; the others queue.
     gate: gate::Gate,
     /// Catalogue size from which searches run in two phases.
     two_phase_from: usize,

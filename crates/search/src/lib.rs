@@ -13,10 +13,11 @@
 //! query as a phrase in the name scores highest. If no procedure has every word, the words are
 //! matched as alternatives instead.
 //!
-//! From 20,000 procedures a search runs in two phases (`docs/decisions/0033-search-two-phases.md`): queries tantivy
-//! can prune to their top hits gather candidates, then every ranking clause scores those
-//! candidates alone. At most one search per core runs at once, the others queue in arrival
-//! order ([`gate`]).
+//! From 20,000 procedures a query of up to three words is answered from the names outwards,
+//! exactly (`docs/decisions/0039-search-from-the-names.md`); a longer one runs in two phases
+//! (`docs/decisions/0033-search-two-phases.md`): queries tantivy can prune to their top hits
+//! gather candidates, then every ranking clause scores those candidates alone. At most one
+//! search per core (and one more) runs at once, the others queue in arrival order (`gate.rs`).
 
 mod expand;
 pub mod fold;

@@ -1,4 +1,6 @@
-//! The best procedures for a plan, found exactly without scoring every match (decision 0039).
+//! The best procedures for a plan without scoring every match: exactly, from the names
+//! outwards, for queries of up to [`NAME_FIRST_MAX_WORDS`] words (decision 0039); by gathered
+//! candidates for longer ones (decision 0033).
 //!
 //! A procedure's score is the sum of three parts: its words on `all` (A), its words in the name
 //! (N, boosted) and the phrase in the name (P, boosted more). In a large catalogue the common

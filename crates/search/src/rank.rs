@@ -316,40 +316,27 @@ impl Weights {
         if let Some(every) = &self.every_name {
             let mut rest = Rest::new(self, reader)?;
             let missing = self.max_all + self.max_phrase;
-            let mut failed = None;
             every.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
                 seen.insert(doc);
-                match rest.all_and_phrase(doc, n, best.theta()) {
-                    Ok(Some(score)) => best.offer(score, addr(doc)),
-                    Ok(None) => {}
-                    Err(e) => failed = Some(e),
+                if let Some(score) = rest.all_and_phrase(doc, n, best.theta()) {
+                    best.offer(score, addr(doc));
                 }
                 best.prune_below(missing)
             })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
         }
         // 2. Any word in the name: N is known, A is added (no phrase: a word is missing
         // from the name, or pass 1 saw the procedure).
         if let Some(any) = &self.any_name {
             let mut rest = Rest::new(self, reader)?;
             let missing = self.max_all;
-            let mut failed = None;
             any.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
-                if !seen.contains(doc) {
-                    seen.insert(doc);
-                    match rest.all(doc) {
-                        Ok(Some(a)) => best.offer(a + n, addr(doc)),
-                        Ok(None) => {}
-                        Err(e) => failed = Some(e),
-                    }
+                if seen.insert(doc)
+                    && let Some(a) = rest.all(doc)
+                {
+                    best.offer(a + n, addr(doc));
                 }
                 best.prune_below(missing)
             })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
         }
         // 3. The words on `all`: a procedure not seen above has no word in its name, or
         // cannot reach θ with its name; it scores A alone, or is scored whole to be sure.
@@ -358,19 +345,12 @@ impl Weights {
                 return Ok(());
             }
             let mut rest = Rest::new(self, reader)?;
-            let mut failed = None;
             on_all.for_each(reader, best.prune_below(0.0), &mut |doc, a| {
                 if !seen.contains(doc) {
-                    match rest.name_and_phrase(doc) {
-                        Ok(np) => best.offer(a + np, addr(doc)),
-                        Err(e) => failed = Some(e),
-                    }
+                    best.offer(a + rest.name_and_phrase(doc), addr(doc));
                 }
                 best.prune_below(0.0)
             })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
         }
         Ok(())
     }
@@ -404,16 +384,16 @@ impl<'w> Rest<'w> {
     }
 
     /// A: the words on `all` of `doc`, or `None` when a required one is missing.
-    fn all(&mut self, doc: DocId) -> tantivy::Result<Option<Score>> {
+    fn all(&mut self, doc: DocId) -> Option<Score> {
         let mut total = 0.0;
         for s in self.all.iter_mut() {
             if at(s.as_mut(), doc) {
                 total += s.score();
             } else if self.weights.strict {
-                return Ok(None);
+                return None;
             }
         }
-        Ok(Some(total))
+        Some(total)
     }
 
     /// P: the phrase in the name of `doc`.
@@ -424,21 +404,16 @@ impl<'w> Rest<'w> {
 
     /// A + N + P for a procedure with every word in its name, N given; `None` when it
     /// misses a word on `all` or cannot beat `theta` whatever A is.
-    fn all_and_phrase(
-        &mut self,
-        doc: DocId,
-        n: Score,
-        theta: Score,
-    ) -> tantivy::Result<Option<Score>> {
+    fn all_and_phrase(&mut self, doc: DocId, n: Score, theta: Score) -> Option<Score> {
         let p = self.phrase(doc).unwrap_or(0.0);
         if n + p + self.weights.max_all < theta {
-            return Ok(None);
+            return None;
         }
-        Ok(self.all(doc)?.map(|a| a + n + p))
+        self.all(doc).map(|a| a + n + p)
     }
 
     /// N + P of a procedure the pass over `all` found.
-    fn name_and_phrase(&mut self, doc: DocId) -> tantivy::Result<Score> {
+    fn name_and_phrase(&mut self, doc: DocId) -> Score {
         let mut n = 0.0;
         let mut every = true;
         for s in self.name.iter_mut() {
@@ -453,7 +428,7 @@ impl<'w> Rest<'w> {
         } else {
             0.0
         };
-        Ok(n + p)
+        n + p
     }
 }
 

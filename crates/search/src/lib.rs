@@ -204,7 +204,8 @@ impl SearchIndex {
         self.run(text, limit.clamp(1, 1000), false)
     }
 
-    /// Suggestions while typing: like [`search`](Self::search) but the last word is a prefix.
+    /// Suggestions while typing: like [`search`](Self::search) but the last word is a prefix of
+    /// a word in the procedure's name (the suggestions show names), or the word itself anywhere.
     pub fn suggest(&self, text: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
         self.run(text, limit.clamp(1, 50), true)
     }

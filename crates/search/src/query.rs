@@ -114,21 +114,27 @@ pub fn words(
         let long = w.chars().count() >= FUZZY_MIN_CHARS;
         let t = Term::from_field_text(f.all, w);
         let is_known = known(&t);
+        // A suggestion's last word is completed from the names' words (what the list of
+        // suggestions shows), not from everything on `all`: a word cut after a letter or two
+        // starts thousands of words there, and walking all their postings cost most of a
+        // suggestion's time.
         let fuzzy = if prefix_last && last {
-            Some((FuzzyTermQuery::new_prefix(t, u8::from(long), true), 0.5))
+            let in_name = Term::from_field_text(f.name, w);
+            Some((
+                FuzzyTermQuery::new_prefix(in_name, u8::from(long), true),
+                f.name,
+                0.5,
+            ))
         } else if long && !is_known {
-            Some((FuzzyTermQuery::new(t, 1, true), 0.3))
+            Some((FuzzyTermQuery::new(t, 1, true), f.all, 0.3))
         } else {
             None
         };
         let expansion = match fuzzy {
-            Some((q, weight)) => Some((Expansion::find(searcher, f.all, &q)?, weight)),
+            Some((q, field, weight)) => Some((Expansion::find(searcher, field, &q)?, weight)),
             None => None,
         };
-        let matches = match &expansion {
-            Some((e, _)) => !e.is_empty(),
-            None => is_known,
-        };
+        let matches = is_known || expansion.as_ref().is_some_and(|(e, _)| !e.is_empty());
         out.push(Word {
             text: w.clone(),
             expansion,

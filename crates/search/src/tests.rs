@@ -156,6 +156,15 @@ fn suggestions_complete_the_last_word() {
 }
 
 #[test]
+fn a_suggestion_completes_its_last_word_from_the_names() {
+    let ix = index();
+    // "báo" is only in a document's name ("Giấy báo tử"), "bản" in a procedure's name.
+    assert_eq!(codes(&ix.suggest("giay b", 5).unwrap()), ["2.000908"]);
+    // Typed whole, the word is found wherever it is.
+    assert_eq!(codes(&ix.search("giay bao", 5).unwrap()), ["1.000656"]);
+}
+
+#[test]
 fn upsert_and_remove_refresh_the_index() {
     let ix = index();
     let mut changed = catalogue()[0].clone();

@@ -8,7 +8,7 @@
 //!
 //! Ranking (see `docs/catalogue.md`): a query that is a procedure code returns that procedure
 //! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters and
-//! the index does not know it as typed),
+//! the index does not know it as typed; a word that matches nothing even so is left out),
 //! exact words score above typo matches, a word in the name above one elsewhere, and the whole
 //! query as a phrase in the name scores highest. If no procedure has every word, the words are
 //! matched as alternatives instead.
@@ -227,17 +227,17 @@ impl SearchIndex {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let words = query::words(&searcher, &self.fields, &words, prefix_last)?;
-        // A word that matches nothing leaves nothing for the strict plan to find.
-        if words.iter().all(|w| w.matches) {
-            let strict = query::plan(&self.fields, &words, true);
-            let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
-            if !found.is_empty() {
-                return self.hits(&searcher, found);
-            }
-        }
-        if words.len() == 1 {
+        let mut words = query::words(&searcher, &self.fields, &words, prefix_last)?;
+        // A word no procedure holds (not even with a typo) can neither be required nor add
+        // to a score: it is left out.
+        words.retain(|w| w.matches);
+        if words.is_empty() {
             return Ok(Vec::new());
+        }
+        let strict = query::plan(&self.fields, &words, true);
+        let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
+        if !found.is_empty() || words.len() == 1 {
+            return self.hits(&searcher, found);
         }
         let loose = query::plan(&self.fields, &words, false);
         let found = rank::top(&searcher, &loose, limit, self.two_phase_from)?;

@@ -14,6 +14,7 @@ mod outbox;
 mod raw;
 mod reports;
 mod search;
+mod search_http;
 mod stats;
 mod submit;
 
@@ -53,6 +54,24 @@ enum Mode {
         /// Commune specialist.
         #[arg(long, default_value = "chuyenvien.xa")]
         specialist: String,
+    },
+    /// Catalogue searches over HTTP against a running server (`search`'s queries: the API's
+    /// search, and in the typing mix the page's suggestion fragment).
+    SearchHttp {
+        #[command(flatten)]
+        c: CommonArgs,
+        /// procedures.jsonl.gz the queries are made from (import it into the server first).
+        #[arg(
+            long,
+            default_value = "../shared/data/vn-tthc-dvcqg-2026/procedures.jsonl.gz"
+        )]
+        catalogue: PathBuf,
+        /// Query mix, as for `search`.
+        #[arg(long, value_enum, default_value_t = search::Mix::Classic)]
+        mix: search::Mix,
+        /// Results per search.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Public status lookups by dossier code, no login (W3).
     Lookup {
@@ -99,6 +118,10 @@ enum Mode {
         /// Grow the catalogue to this many procedures with synthetic ones (0: as is).
         #[arg(long, default_value_t = 0)]
         grow: usize,
+        /// Write the grown catalogue here as national records (procedures.jsonl.gz, for
+        /// `motcua import procedures` and `search-http`) and stop.
+        #[arg(long)]
+        write_grown: Option<PathBuf>,
         /// Concurrent clients.
         #[arg(long, default_value_t = 32)]
         clients: usize,
@@ -498,6 +521,12 @@ fn main() -> anyhow::Result<()> {
                 lifecycle::run(&c).await
             }
             Mode::Lookup { c, codes } => lookup::run(&Common::new(c)?, &codes).await,
+            Mode::SearchHttp {
+                c,
+                catalogue,
+                mix,
+                limit,
+            } => search_http::run(&Common::new(c)?, &catalogue, mix, limit.max(1)).await,
             Mode::Reports {
                 database_url,
                 repeat,
@@ -620,6 +649,7 @@ fn main() -> anyhow::Result<()> {
             }
             Mode::Search {
                 catalogue,
+                write_grown,
                 grow,
                 clients,
                 duration,
@@ -629,6 +659,9 @@ fn main() -> anyhow::Result<()> {
                 label,
                 out,
             } => tokio::task::spawn_blocking(move || {
+                if let Some(out) = write_grown {
+                    return search::write_grown(&catalogue, grow, &out);
+                }
                 search::run(&search::SearchArgs {
                     catalogue,
                     grow,

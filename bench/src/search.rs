@@ -12,7 +12,7 @@ use motcua_domain::procedure::ProcedureVersion;
 use motcua_domain::text::fold;
 use motcua_search::SearchIndex;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Options of the search benchmark.
@@ -48,16 +48,16 @@ pub enum Mix {
 }
 
 /// One query of the mix.
-struct Query {
+pub(crate) struct Query {
     /// Which kind of query (for `--per-kind`).
-    kind: &'static str,
-    text: String,
+    pub(crate) kind: &'static str,
+    pub(crate) text: String,
     /// Sent as a suggestion (last word a prefix) rather than a search.
-    suggest: bool,
+    pub(crate) suggest: bool,
 }
 
 /// A small deterministic generator (xorshift), so runs are comparable.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -71,7 +71,7 @@ impl Rng {
     }
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Vec<ProcedureVersion>> {
+pub(crate) fn load(path: &PathBuf) -> anyhow::Result<Vec<ProcedureVersion>> {
     let bytes = std::fs::read(path)?;
     let mut text = String::new();
     flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text)?;
@@ -119,7 +119,7 @@ fn typo(s: &str, rng: &mut Rng) -> String {
     chars.into_iter().collect()
 }
 
-fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec<Query> {
+pub(crate) fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec<Query> {
     let kinds = match mix {
         Mix::Classic => 4,
         Mix::Typing => 6,
@@ -180,6 +180,49 @@ fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec<Query> {
         }
     }
     q
+}
+
+/// Writes the catalogue grown to `to` procedures as national records (gzipped JSON lines),
+/// by the recipe of [`grow`]: each synthetic record is a real one with a name of 5-12 words
+/// drawn from the real names and a code from 9.000000 upwards. Prints the path.
+pub fn write_grown(catalogue: &Path, to: usize, out: &Path) -> anyhow::Result<Vec<String>> {
+    use std::io::Write;
+    let bytes = std::fs::read(catalogue)?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text)?;
+    let real: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    anyhow::ensure!(!real.is_empty(), "no record in {}", catalogue.display());
+    let words: Vec<String> = real
+        .iter()
+        .filter_map(|r| r.get("ten_thu_tuc").and_then(|n| n.as_str()))
+        .flat_map(|n| n.split_whitespace().map(String::from).collect::<Vec<_>>())
+        .collect();
+    let file = std::fs::File::create(out)?;
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+    for r in &real {
+        serde_json::to_writer(&mut gz, r)?;
+        gz.write_all(b"\n")?;
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for i in 0..to.saturating_sub(real.len()) {
+        let mut r = real[rng.below(real.len())].clone();
+        let n = 5 + rng.below(8);
+        let name = (0..n)
+            .map(|_| words[rng.below(words.len())].as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        r["ten_thu_tuc"] = name.into();
+        r["ma_thu_tuc"] = format!("9.{i:06}").into();
+        serde_json::to_writer(&mut gz, &r)?;
+        gz.write_all(b"\n")?;
+    }
+    gz.finish()?;
+    println!("wrote {} records to {}", to.max(real.len()), out.display());
+    Ok(Vec::new())
 }
 
 /// Runs every query once, alone, and prints each kind's count, mean and slowest time and its

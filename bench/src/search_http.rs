@@ -1,0 +1,153 @@
+//! `search-http`: the catalogue search as people reach it, over HTTP against a running server:
+//! searches through `GET /api/v1/procedures/search` and, in the typing mix, suggestions through
+//! the page fragment `GET /thu-tuc/goi-y` (what the search box's htmx asks for). The queries are
+//! those of `search`, made from the catalogue file; the server searches whatever catalogue it
+//! has published (import the same file first: `motcua import procedures FILE`).
+
+use crate::Common;
+use crate::Deadline;
+use crate::search::{Mix, Query, Rng, load, queries};
+use crate::stats::{self, Live, Op};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// The request path (with its query string) of one query.
+fn path(base_path: &str, q: &Query, limit: usize) -> anyhow::Result<String> {
+    let (route, params): (&str, Vec<(&str, String)>) = if q.suggest {
+        ("/thu-tuc/goi-y", vec![("q", q.text.clone())])
+    } else {
+        (
+            "/api/v1/procedures/search",
+            vec![("q", q.text.clone()), ("limit", limit.to_string())],
+        )
+    };
+    let url = reqwest::Url::parse_with_params(&format!("http://h{base_path}{route}"), &params)?;
+    Ok(format!(
+        "{}?{}",
+        url.path(),
+        url.query().unwrap_or_default()
+    ))
+}
+
+/// Runs the benchmark and prints the summary line.
+pub async fn run(
+    c: &Common,
+    catalogue: &Path,
+    mix: Mix,
+    limit: usize,
+) -> anyhow::Result<Vec<String>> {
+    let real = load(&catalogue.to_path_buf())?;
+    anyhow::ensure!(!real.is_empty(), "no procedure in {}", catalogue.display());
+    let qs = queries(&real, mix, &mut Rng(0x9E37_79B9_7F4A_7C15));
+    let base_path = crate::submit::url_path(&c.base);
+    let paths: Vec<String> = qs
+        .iter()
+        .map(|q| path(&base_path, q, limit))
+        .collect::<anyhow::Result<_>>()?;
+    let paths = Arc::new(paths);
+    println!(
+        "search-http: {} queries ({:?} mix), {} clients for {:?} against {}",
+        paths.len(),
+        mix,
+        c.clients,
+        c.duration,
+        c.base
+    );
+    let (addr, host) = crate::raw::resolve(&c.base).await?;
+    let host = Arc::new(host);
+    let live = Arc::new(Live::default());
+    let deadline = Deadline::new(c.warmup, c.duration);
+    let cpu = stats::CpuMeter::start(c.server_pid);
+    let (progress, stop) = stats::spawn_progress("search-http", live.clone(), None);
+    let mut tasks = Vec::with_capacity(c.clients);
+    for i in 0..c.clients {
+        let (paths, host, live, deadline) =
+            (paths.clone(), host.clone(), live.clone(), deadline.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = crate::raw::Conn::new(addr);
+            let mut op = Op::new("search");
+            let mut req = Vec::with_capacity(512);
+            // Each client walks the queries from its own place, as in `search`.
+            let mut at = i * 7919;
+            while !deadline.over() {
+                let path = &paths[at % paths.len()];
+                at += 1;
+                req.clear();
+                crate::raw::build(&mut req, "GET", path, &host, None, None);
+                let t0 = Instant::now();
+                let measured = deadline.measuring(t0);
+                match conn.send(&req).await {
+                    Ok((200, _)) => {
+                        if measured {
+                            op.ok(t0.elapsed());
+                        }
+                        live.ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok((st, body)) => {
+                        op.err();
+                        live.errors.fetch_add(1, Ordering::Relaxed);
+                        live.report_error(|| format!("{path} -> {st}: {}", stats::snippet(body)));
+                    }
+                    Err(e) => {
+                        op.err();
+                        live.errors.fetch_add(1, Ordering::Relaxed);
+                        live.report_error(|| format!("{path}: {e}"));
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            }
+            vec![op]
+        }));
+    }
+    let mut all = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        all.push(t.await?);
+    }
+    let secs = deadline.measured_secs();
+    stop.store(true, Ordering::Relaxed);
+    progress.abort();
+    let ops = stats::merge_all(all);
+    let target = format!("{} ({:?} mix)", c.base, mix).to_lowercase();
+    stats::report(
+        &stats::RunInfo {
+            mode: "search-http",
+            label: c.label.as_deref(),
+            target: &target,
+            clients: c.clients,
+            secs,
+            cpu: cpu.stop(),
+        },
+        &ops,
+        c.out.as_deref(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_and_suggestions_have_their_routes_and_encoded_words() {
+        let search = Query {
+            kind: "accented",
+            text: "Đăng ký khai sinh".into(),
+            suggest: false,
+        };
+        let p = path("", &search, 20).unwrap();
+        assert_eq!(
+            p,
+            "/api/v1/procedures/search?q=%C4%90%C4%83ng+k%C3%BD+khai+sinh&limit=20"
+        );
+        let suggest = Query {
+            kind: "suggest",
+            text: "dang ky k".into(),
+            suggest: true,
+        };
+        assert_eq!(
+            path("/motcua", &suggest, 20).unwrap(),
+            "/motcua/thu-tuc/goi-y?q=dang+ky+k"
+        );
+    }
+}

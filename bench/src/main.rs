@@ -4,6 +4,7 @@
 //! operation, `MODE ops=N secs=S rate=R/s p50=..ms p99=..ms errors=E`, and appends JSON lines to
 //! `--out FILE` when given. See docs/benchmarks.md.
 
+mod closed_loop;
 mod drain;
 mod fill;
 mod http;

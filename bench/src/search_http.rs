@@ -5,13 +5,9 @@
 //! has published (import the same file first: `motcua import procedures FILE`).
 
 use crate::Common;
-use crate::Deadline;
 use crate::search::{Mix, Query, Rng, load, queries};
-use crate::stats::{self, Live, Op};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 /// The request path (with its query string) of one query.
 fn path(base_path: &str, q: &Query, limit: usize) -> anyhow::Result<String> {
@@ -57,71 +53,17 @@ pub async fn run(
     );
     let (addr, host) = crate::raw::resolve(&c.base).await?;
     let host = Arc::new(host);
-    let live = Arc::new(Live::default());
-    let deadline = Deadline::new(c.warmup, c.duration);
-    let cpu = stats::CpuMeter::start(c.server_pid);
-    let (progress, stop) = stats::spawn_progress("search-http", live.clone(), None);
-    let mut tasks = Vec::with_capacity(c.clients);
-    for i in 0..c.clients {
-        let (paths, host, live, deadline) =
-            (paths.clone(), host.clone(), live.clone(), deadline.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut conn = crate::raw::Conn::new(addr);
-            let mut op = Op::new("search");
-            let mut req = Vec::with_capacity(512);
-            // Each client walks the queries from its own place, as in `search`.
-            let mut at = i * 7919;
-            while !deadline.over() {
-                let path = &paths[at % paths.len()];
-                at += 1;
-                req.clear();
-                crate::raw::build(&mut req, "GET", path, &host, None, None);
-                let t0 = Instant::now();
-                let measured = deadline.measuring(t0);
-                match conn.send(&req).await {
-                    Ok((200, _)) => {
-                        if measured {
-                            op.ok(t0.elapsed());
-                        }
-                        live.ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Ok((st, body)) => {
-                        op.err();
-                        live.errors.fetch_add(1, Ordering::Relaxed);
-                        live.report_error(|| format!("{path} -> {st}: {}", stats::snippet(body)));
-                    }
-                    Err(e) => {
-                        op.err();
-                        live.errors.fetch_add(1, Ordering::Relaxed);
-                        live.report_error(|| format!("{path}: {e}"));
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                }
-            }
-            vec![op]
-        }));
-    }
-    let mut all = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        all.push(t.await?);
-    }
-    let secs = deadline.measured_secs();
-    stop.store(true, Ordering::Relaxed);
-    progress.abort();
-    let ops = stats::merge_all(all);
     let target = format!("{} ({:?} mix)", c.base, mix).to_lowercase();
-    stats::report(
-        &stats::RunInfo {
-            mode: "search-http",
-            label: c.label.as_deref(),
-            target: &target,
-            clients: c.clients,
-            secs,
-            cpu: cpu.stop(),
-        },
-        &ops,
-        c.out.as_deref(),
-    )
+    crate::closed_loop::run(c, addr, "search-http", &target, 200, |i| {
+        let (paths, host) = (paths.clone(), host.clone());
+        // Each client walks the queries from its own place, as in `search`.
+        let mut at = i * 7919;
+        move |out: &mut Vec<u8>| {
+            crate::raw::build(out, "GET", &paths[at % paths.len()], &host, None, None);
+            at += 1;
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

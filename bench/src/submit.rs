@@ -1,12 +1,9 @@
 //! `submit`: citizens file online dossiers as fast as the server takes them (W1, durable intake).
 
+use crate::Common;
 use crate::http::{self, Login};
 use crate::raw;
-use crate::stats::{self, Live, Op};
-use crate::{Common, Deadline};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 /// The body of every submission: built once, shared by all clients.
 pub fn submit_body(procedure: &str, agency: &str, required: &[serde_json::Value]) -> Vec<u8> {
@@ -72,66 +69,15 @@ pub async fn run(c: &Common) -> anyhow::Result<Vec<String>> {
         Some(&body),
     );
     let req: Arc<[u8]> = req.into();
-    let live = Arc::new(Live::default());
     println!(
         "submit: {} clients for {:?} against {}",
         c.clients, c.duration, c.base
     );
-    let deadline = Deadline::new(c.warmup, c.duration);
-    let cpu = stats::CpuMeter::start(c.server_pid);
-    let (progress, stop) = stats::spawn_progress("submit", live.clone(), None);
-    let mut tasks = Vec::with_capacity(c.clients);
-    for _ in 0..c.clients {
-        let (req, live, deadline) = (req.clone(), live.clone(), deadline.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut conn = raw::Conn::new(addr);
-            let mut op = Op::new("submit");
-            while !deadline.over() {
-                let t0 = Instant::now();
-                let measured = deadline.measuring(t0);
-                match conn.send(&req).await {
-                    Ok((201, _)) => {
-                        if measured {
-                            op.ok(t0.elapsed());
-                        }
-                        live.ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Ok((st, body)) => {
-                        op.err();
-                        live.errors.fetch_add(1, Ordering::Relaxed);
-                        live.report_error(|| format!("submit -> {st}: {}", stats::snippet(body)));
-                    }
-                    Err(e) => {
-                        op.err();
-                        live.errors.fetch_add(1, Ordering::Relaxed);
-                        live.report_error(|| format!("submit: {e}"));
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                }
-            }
-            vec![op]
-        }));
-    }
-    let mut all = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        all.push(t.await?);
-    }
-    let secs = deadline.measured_secs();
-    stop.store(true, Ordering::Relaxed);
-    progress.abort();
-    let ops = stats::merge_all(all);
-    stats::report(
-        &stats::RunInfo {
-            mode: "submit",
-            label: c.label.as_deref(),
-            target: &c.base,
-            clients: c.clients,
-            secs,
-            cpu: cpu.stop(),
-        },
-        &ops,
-        c.out.as_deref(),
-    )
+    crate::closed_loop::run(c, addr, "submit", &c.base, 201, |_| {
+        let req = Arc::clone(&req);
+        move |out: &mut Vec<u8>| out.extend_from_slice(&req)
+    })
+    .await
 }
 
 /// The path part of a base URL (usually empty), without a trailing slash.

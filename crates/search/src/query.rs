@@ -48,17 +48,38 @@ pub fn combine(occur: Occur, mut qs: Vec<Box<dyn Query>>) -> Option<Box<dyn Quer
 /// A query's ranking clauses, kept apart so that a search can bound what each adds to a
 /// procedure's score (decision 0039).
 pub struct Plan {
-    /// Every ranking clause. Per word: its match on `all` (required when strict), and the
-    /// word in the name (more weight, never required); then the phrase in the name. A
-    /// document's score is the sum of the clauses it matches, as tantivy's boolean query
-    /// would give.
-    pub clauses: Vec<(Occur, Box<dyn Query>)>,
-    /// The same clauses, word by word.
+    /// The clauses, word by word.
     pub words: Vec<WordClauses>,
     /// The whole query as a phrase in the name (strict plans of two words or more).
     pub phrase: Option<Box<dyn Query>>,
     /// Whether every word must match.
     pub strict: bool,
+}
+
+impl Plan {
+    /// How a word on `all` takes part: required when strict, else optional.
+    pub fn occur(&self) -> Occur {
+        if self.strict {
+            Occur::Must
+        } else {
+            Occur::Should
+        }
+    }
+
+    /// Every ranking clause. Per word: its match on `all` (required when strict), and the
+    /// word in the name (more weight, never required); then the phrase in the name. A
+    /// document's score is the sum of the clauses it matches, as tantivy's boolean query
+    /// would give.
+    pub fn clauses(&self) -> Vec<(Occur, Box<dyn Query>)> {
+        let occur = self.occur();
+        let mut out = Vec::with_capacity(2 * self.words.len() + 1);
+        for w in &self.words {
+            out.push((occur, w.all.box_clone()));
+            out.push((Occur::Should, w.name.box_clone()));
+        }
+        out.extend(self.phrase.as_ref().map(|p| (Occur::Should, p.box_clone())));
+        out
+    }
 }
 
 /// One word's clauses.
@@ -150,9 +171,7 @@ pub fn words(
 /// scorer, whose skip lists make the intersection cheap); its occurrence in the name only adds
 /// to the score.
 pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(2 * words.len() + 1);
     let mut per_word = Vec::with_capacity(words.len());
-    let occur = if strict { Occur::Must } else { Occur::Should };
     for word in words {
         let w = word.text.as_str();
         let (matched, expansion_weight): (Box<dyn Query>, f32) = match &word.expansion {
@@ -166,10 +185,8 @@ pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
             ),
             None => (term(f.all, w), 0.0),
         };
-        clauses.push((occur, matched.box_clone()));
         // In the name: more weight, never required.
         let name = boost(term(f.name, w), NAME_BOOST);
-        clauses.push((Occur::Should, name.box_clone()));
         per_word.push(WordClauses {
             all: matched,
             all_term: Term::from_field_text(f.all, w),
@@ -183,11 +200,7 @@ pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
         let terms = per_word.iter().map(|w| w.name_term.clone()).collect();
         boost(Box::new(PhraseQuery::new(terms)), PHRASE_BOOST)
     });
-    if let Some(p) = &phrase {
-        clauses.push((Occur::Should, p.box_clone()));
-    }
     Plan {
-        clauses,
         words: per_word,
         phrase,
         strict,

@@ -49,12 +49,7 @@ pub fn top(
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     if (searcher.num_docs() as usize) < two_phase_from {
         // A small catalogue: one pass over every match.
-        let q = BooleanQuery::new(
-            plan.clauses
-                .iter()
-                .map(|(o, q)| (*o, q.box_clone()))
-                .collect(),
-        );
+        let q = BooleanQuery::new(plan.clauses());
         return searcher.search(&q, &TopDocs::with_limit(limit).order_by_score());
     }
     if plan.words.len() > NAME_FIRST_MAX_WORDS {
@@ -132,9 +127,9 @@ fn rescore(
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
     let weights = plan
-        .clauses
-        .iter()
-        .map(|(occur, q)| Ok((*occur, q.weight(scoring)?)))
+        .clauses()
+        .into_iter()
+        .map(|(occur, q)| Ok((occur, q.weight(scoring)?)))
         .collect::<tantivy::Result<Vec<(Occur, Box<dyn Weight>)>>>()?;
     let mut out = Vec::with_capacity(candidates.len());
     for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
@@ -448,11 +443,7 @@ struct OnAll {
 impl OnAll {
     fn new(searcher: &Searcher, plan: &Plan) -> tantivy::Result<Option<OnAll>> {
         let scoring = EnableScoring::enabled_from_searcher(searcher);
-        let occur = if plan.strict {
-            Occur::Must
-        } else {
-            Occur::Should
-        };
+        let occur = plan.occur();
         let (plain, expanded): (Vec<_>, Vec<_>) =
             plan.words.iter().partition(|w| w.expansion_weight == 0.0);
         if !plan.strict || plain.is_empty() || expanded.is_empty() {

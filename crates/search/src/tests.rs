@@ -226,6 +226,15 @@ fn crowded(n: usize) -> Vec<ProcedureVersion> {
         .collect()
 }
 
+/// An index of `crowded(n)` and `extra`, searched the large catalogue's way at any size.
+fn crowded_with(n: usize, extra: ProcedureVersion) -> SearchIndex {
+    let mut all = crowded(n);
+    all.push(extra);
+    let mut ix = SearchIndex::build(&all).unwrap();
+    ix.two_phase_from = 0;
+    ix
+}
+
 /// The ranking of every ranking clause over every matching procedure, as one boolean query:
 /// every word required, or any word when no procedure has them all.
 fn exhaustive(ix: &SearchIndex, text: &str, limit: usize, prefix_last: bool) -> Vec<Hit> {
@@ -239,7 +248,7 @@ fn exhaustive(ix: &SearchIndex, text: &str, limit: usize, prefix_last: bool) -> 
             break;
         }
         let plan = query::plan(&ix.fields, &words, strict);
-        let q = tantivy::query::BooleanQuery::new(plan.clauses);
+        let q = tantivy::query::BooleanQuery::new(plan.clauses());
         found = searcher
             .search(&q, &TopDocs::with_limit(limit).order_by_score())
             .unwrap();
@@ -299,15 +308,15 @@ fn the_first_phase_keeps_the_exhaustive_ranking_in_a_crowded_catalogue() {
 /// queries of this test do differ.)
 #[test]
 fn the_pruned_search_equals_the_exhaustive_one_for_random_queries() {
-    let mut all = crowded(6000);
-    all.push(v(
-        "1.009997",
-        "Cấp lại giấy phép xây dựng",
-        "Hoạt động xây dựng",
-        &["Đơn đề nghị cấp lại giấy phép"],
-    ));
-    let mut ix = SearchIndex::build(&all).unwrap();
-    ix.two_phase_from = 0;
+    let ix = crowded_with(
+        6000,
+        v(
+            "1.009997",
+            "Cấp lại giấy phép xây dựng",
+            "Hoạt động xây dựng",
+            &["Đơn đề nghị cấp lại giấy phép"],
+        ),
+    );
     const WORDS: [&str; 20] = [
         "dang", "ky", "cap", "giay", "phep", "thu", "tuc", "ho", "tich", "khai", "sinh", "xay",
         "dung", "lai", "doi", "thay", "giayy", "phap", "khongco", "de",
@@ -348,16 +357,16 @@ fn the_pruned_search_equals_the_exhaustive_one_for_random_queries() {
 
 #[test]
 fn the_phrase_in_the_name_ranks_first_in_a_crowded_catalogue() {
-    let mut all = crowded(5000);
     // Every word again and again in the documents of the others; the phrase in this name only.
-    all.push(v(
-        "1.009999",
-        "Thủ tục gia hạn giấy phép xây dựng trong khu vực biên giới đất liền",
-        "Hoạt động xây dựng",
-        &["Đơn đề nghị gia hạn"],
-    ));
-    let mut ix = SearchIndex::build(&all).unwrap();
-    ix.two_phase_from = 0;
+    let ix = crowded_with(
+        5000,
+        v(
+            "1.009999",
+            "Thủ tục gia hạn giấy phép xây dựng trong khu vực biên giới đất liền",
+            "Hoạt động xây dựng",
+            &["Đơn đề nghị gia hạn"],
+        ),
+    );
     let hits = ix.search("gia han giay phep xay dung", 10).unwrap();
     assert_eq!(hits[0].code, "1.009999", "{hits:?}");
     let hits = ix.search("giay phep xay dung", 10).unwrap();
@@ -366,15 +375,15 @@ fn the_phrase_in_the_name_ranks_first_in_a_crowded_catalogue() {
 
 #[test]
 fn typos_and_completions_work_in_a_crowded_catalogue() {
-    let mut all = crowded(5000);
-    all.push(v(
-        "1.009998",
-        "Đăng ký thường trú",
-        "Cư trú",
-        &["Tờ khai thay đổi thông tin cư trú"],
-    ));
-    let mut ix = SearchIndex::build(&all).unwrap();
-    ix.two_phase_from = 0;
+    let ix = crowded_with(
+        5000,
+        v(
+            "1.009998",
+            "Đăng ký thường trú",
+            "Cư trú",
+            &["Tờ khai thay đổi thông tin cư trú"],
+        ),
+    );
     assert_eq!(
         ix.search("dang ky thuongg tru", 10).unwrap()[0].code,
         "1.009998"

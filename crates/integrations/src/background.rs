@@ -8,6 +8,8 @@
 
 use std::io;
 
+pub use motcua_store::priority::{set_thread_nice, thread_nice};
+
 /// Name of the runtime's threads (shown by `top -H`, `ps -L`).
 pub const THREAD_NAME: &str = "motcua-outbox";
 
@@ -36,56 +38,6 @@ pub fn runtime(threads: usize, nice: i32) -> io::Result<tokio::runtime::Runtime>
             }
         })
         .build()
-}
-
-/// Sets the calling thread's niceness (Linux: the thread alone; elsewhere: not supported).
-pub fn set_thread_nice(nice: i32) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: plain system calls on this thread's own id, no memory shared.
-        let r = unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, nice)
-        };
-        if r == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = nice;
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "per-thread priority is only set on Linux",
-        ))
-    }
-}
-
-/// The calling thread's niceness (Linux; elsewhere: not supported).
-pub fn thread_nice() -> io::Result<i32> {
-    #[cfg(target_os = "linux")]
-    {
-        // getpriority may return -1 as a value: errno tells an error apart.
-        // SAFETY: plain system calls on this thread's own id; errno is thread-local.
-        unsafe {
-            *libc::__errno_location() = 0;
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            let v = libc::getpriority(libc::PRIO_PROCESS, tid);
-            if v == -1 && *libc::__errno_location() != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(v)
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "per-thread priority is only read on Linux",
-        ))
-    }
 }
 
 #[cfg(all(test, target_os = "linux"))]

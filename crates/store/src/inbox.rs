@@ -21,7 +21,7 @@ pub const CLOSED: [Status; 4] = [
 pub(crate) const CLOSED_SQL: &str = "('refused', 'returned', 'withdrawn', 'stopped')";
 
 /// Which inbox rows to read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InboxQuery {
     /// The agency holding the dossiers now.
     pub agency: AgencyCode,
@@ -44,7 +44,7 @@ pub struct InboxQuery {
 }
 
 /// Position in an inbox: the row's appointment (none sorts first) and id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct InboxCursor {
     /// Appointment of the last row seen.
     pub due_at: Option<DateTime<Utc>>,
@@ -92,6 +92,45 @@ pub struct InboxCount {
     pub overdue: i64,
     /// Appointment before the `soon` limit given, not yet past.
     pub due_soon: i64,
+}
+
+/// A page of an inbox as read, shared by every request that asks for it until the agency's
+/// inbox changes (SQLite keeps it; see `sqlite/inbox_cache.rs`), with its JSON written once.
+/// It serializes as that JSON: the array of its rows.
+#[derive(Debug)]
+pub struct InboxRows {
+    rows: Vec<crate::DossierSummary>,
+    json: std::sync::OnceLock<Box<serde_json::value::RawValue>>,
+}
+
+impl InboxRows {
+    /// A page of these rows.
+    pub fn new(rows: Vec<crate::DossierSummary>) -> InboxRows {
+        InboxRows {
+            rows,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The rows, most urgent first.
+    pub fn rows(&self) -> &[crate::DossierSummary] {
+        &self.rows
+    }
+
+    /// The rows as a JSON array (written on first use, then shared).
+    pub fn json(&self) -> Result<&serde_json::value::RawValue, serde_json::Error> {
+        if let Some(j) = self.json.get() {
+            return Ok(j);
+        }
+        let j = serde_json::value::to_raw_value(&self.rows)?;
+        Ok(self.json.get_or_init(|| j))
+    }
+}
+
+impl Serialize for InboxRows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json().map_err(serde::ser::Error::custom)?.serialize(s)
+    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,14 @@ pub mod feedback;
 pub mod files;
 pub mod inbound;
 pub mod inbox;
+pub mod json_time;
 mod model;
 pub mod outbox;
 pub mod payments;
 mod plan;
 pub mod portal;
 pub mod postgres;
+pub mod priority;
 mod queue;
 mod rebuild;
 mod snapshot;
@@ -31,7 +33,7 @@ pub use drafts::{Draft, MAX_DRAFT_BYTES};
 pub use feedback::{FeedbackOrder, FeedbackQuery, FeedbackRow};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
 pub use inbound::{InboundNote, InboundRow, InboundStatus};
-pub use inbox::{InboxCount, InboxCursor, InboxQuery};
+pub use inbox::{InboxCount, InboxCursor, InboxQuery, InboxRows};
 pub use model::*;
 pub use outbox::{
     OutboxClaim, OutboxDay, OutboxDepth, OutboxEntry, OutboxFailure, OutboxQuery, OutboxStatus,
@@ -430,7 +432,12 @@ impl Store {
 
     /// An agency's inbox, most urgent first (see [`inbox`]).
     pub async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DossierSummary>> {
-        dispatch!(self, s => s.inbox(q).await)
+        Ok(self.inbox_rows(q).await?.rows().to_vec())
+    }
+
+    /// An agency's inbox as a shared page (its JSON written once; see [`InboxRows`]).
+    pub async fn inbox_rows(&self, q: &InboxQuery) -> Result<std::sync::Arc<InboxRows>> {
+        dispatch!(self, s => s.inbox_rows(q).await)
     }
 
     /// Per status, the open dossiers an agency holds: in all, past their appointment at `now`,

@@ -108,8 +108,10 @@ pub struct DossierSummary {
     /// Agency holding it.
     pub current_agency: String,
     /// Submitted.
+    #[serde(serialize_with = "crate::json_time::instant")]
     pub submitted_at: DateTime<Utc>,
     /// Appointment.
+    #[serde(serialize_with = "crate::json_time::instant_opt")]
     pub due_at: Option<DateTime<Utc>>,
     /// Version (for optimistic concurrency).
     pub version: u64,

@@ -49,6 +49,8 @@ pub(crate) struct Plan {
     pub outbox_payloads: Vec<String>,
     /// Fees paid, for the `payments` table.
     pub payments: Vec<PaidRow>,
+    /// The agency that held the dossier before (none for a new one): its inbox changes too.
+    pub before_agency: Option<String>,
 }
 
 /// Folds `events` onto `before` (at `version`, chain ending in `last_hash`).
@@ -58,6 +60,7 @@ pub(crate) fn plan(
     last_hash: &str,
     events: &[Event],
 ) -> Result<Plan, StoreError> {
+    let before_agency = before.as_ref().map(|d| d.current_agency.to_string());
     let mut state = before;
     let mut prev = last_hash.to_string();
     let mut rows = Vec::with_capacity(events.len());
@@ -121,6 +124,7 @@ pub(crate) fn plan(
         snapshot,
         outbox_payloads,
         payments,
+        before_agency,
     })
 }
 

@@ -2028,8 +2028,8 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 20,
-        "every migration applied once (15, 16 and 25 add columns and indexes only, 24 rows)"
+        applied, 21,
+        "every migration applied once (15, 16, 25 and 26 add columns and indexes only, 24 rows)"
     );
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")

@@ -1,7 +1,7 @@
 //! PostgreSQL: staff inboxes (see `crate::inbox`).
 
 use super::{PgStore, corrupt, summary_of};
-use crate::inbox::{CLOSED_SQL, InboxCount, InboxQuery};
+use crate::inbox::{CLOSED_SQL, InboxCount, InboxQuery, InboxRows};
 use crate::{DossierSummary, Result};
 use chrono::{DateTime, Utc};
 use motcua_domain::codes::AgencyCode;
@@ -12,6 +12,10 @@ use tokio_postgres::types::ToSql;
 const DUE_KEY: &str = "COALESCE(due_at, 'epoch'::timestamptz)";
 
 impl PgStore {
+    pub(crate) async fn inbox_rows(&self, q: &InboxQuery) -> Result<std::sync::Arc<InboxRows>> {
+        Ok(std::sync::Arc::new(InboxRows::new(self.inbox(q).await?)))
+    }
+
     pub(crate) async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DossierSummary>> {
         let mut sql = format!(
             "SELECT id, code, procedure_code, procedure_name, applicant_name, status, national_status,

@@ -7,6 +7,7 @@ mod feedback;
 mod files;
 mod inbound;
 mod inbox;
+mod inbox_cache;
 mod outbox;
 mod payments;
 mod portal;
@@ -62,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_22.sql"),
     include_str!("migrate_23.sql"),
     include_str!("migrate_24.sql"),
+    include_str!("migrate_25.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer makes the next writer restart it from the start.
@@ -83,6 +85,9 @@ pub struct SqliteStore {
     // Procedure snapshots read by the readers (None for in-memory stores, whose readers may see
     // uncommitted rows).
     snaps: Option<Arc<SnapshotCache>>,
+    // Recent inbox reads, dropped when the agency's inbox changes (None for in-memory stores,
+    // for the same reason as `snaps`; see inbox_cache.rs).
+    inboxes: Option<Arc<inbox_cache::InboxCache>>,
 }
 
 /// Turns off SQLite's process-wide memory statistics before the first connection opens: with
@@ -107,9 +112,26 @@ fn configure_process() {
     });
 }
 
+/// Waits for a lock another connection holds by polling every 100 µs, for up to 10 s. SQLite's
+/// own busy timeout sleeps 1, 2, 5, 10 ... 100 ms between tries: between the writer (which takes
+/// the write lock again within microseconds of releasing it) and the checkpointer's RESTART
+/// (which needs it for a moment) that meant hundreds of milliseconds lost on each side, and
+/// the writes of that moment waited for them (docs/benchmarks.md, staff inbox).
+fn poll_busy(tries: i32) -> bool {
+    if tries >= 100_000 {
+        return false;
+    }
+    std::thread::sleep(std::time::Duration::from_micros(100));
+    true
+}
+
 fn tune(conn: &Connection, writer: bool) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(db_err)?;
+    if writer {
+        conn.busy_handler(Some(poll_busy)).map_err(db_err)?;
+    } else {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+    }
     if writer {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
@@ -152,8 +174,7 @@ fn migrate(conn: &Connection) -> Result<()> {
 /// and no truncation runs under the lock (measured in docs/benchmarks.md, staff inbox).
 fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
     let conn = Connection::open(path).map_err(db_err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(db_err)?;
+    conn.busy_handler(Some(poll_busy)).map_err(db_err)?;
     conn.execute_batch("PRAGMA synchronous = NORMAL;")
         .map_err(db_err)?;
     let db_file =
@@ -176,14 +197,28 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
                         metrics::gauge!("motcua_sqlite_wal_pages_checkpointed").set(done as f64);
                         if log > WAL_RESTART_PAGES {
                             let started = std::time::Instant::now();
-                            if let Err(e) = db_file.sync_data() {
-                                tracing::warn!(error = %e, "flushing the database file failed");
+                            // RESTART copies, under the write lock, the frames written since
+                            // the last copy, and syncs the database file: copy and flush twice
+                            // first (no lock), so that what is left is what arrived during the
+                            // last flush, not the last 250 ms of writes.
+                            for _ in 0..2 {
+                                if let Err(e) =
+                                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                                {
+                                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                                }
+                                if let Err(e) = db_file.sync_data() {
+                                    tracing::warn!(error = %e, "flushing the database file failed");
+                                }
                             }
+                            let locked = std::time::Instant::now();
                             if let Err(e) =
                                 conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
                             {
                                 tracing::warn!(error = %e, "WAL restart failed");
                             }
+                            metrics::histogram!("motcua_sqlite_wal_restart_locked_seconds")
+                                .record(locked.elapsed().as_secs_f64());
                             metrics::histogram!("motcua_sqlite_wal_restart_seconds")
                                 .record(started.elapsed().as_secs_f64());
                         }
@@ -331,9 +366,11 @@ impl SqliteStore {
     ) -> SqliteStore {
         let (tx, rx) = crossbeam_channel::bounded(16_384);
         let (bg, bg_rx) = crossbeam_channel::bounded(1_024);
+        let inboxes: Option<Arc<inbox_cache::InboxCache>> = keep.is_none().then(Default::default);
+        let for_writer = inboxes.clone();
         std::thread::Builder::new()
             .name("motcua-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, bg_rx, wal))
+            .spawn(move || writer::run(conn, rx, bg_rx, wal, for_writer))
             .expect("spawn the SQLite writer thread");
         SqliteStore {
             tx,
@@ -341,6 +378,7 @@ impl SqliteStore {
             leases: Default::default(),
             readers: Arc::new(readers),
             snaps: keep.is_none().then(Default::default),
+            inboxes,
             _keepalive: keep,
             alive: Arc::new(()),
         }

@@ -62,12 +62,19 @@ pub(crate) fn run(
     rx: crossbeam_channel::Receiver<Job>,
     bg: crossbeam_channel::Receiver<Job>,
     wal: Option<std::fs::File>,
+    inboxes: Option<Arc<super::inbox_cache::InboxCache>>,
 ) {
     let (sync_tx, sync_rx) = crossbeam_channel::unbounded::<Vec<Reply>>();
     let syncer = std::thread::Builder::new()
         .name("motcua-sqlite-sync".into())
-        .spawn(move || sync_loop(wal, sync_rx))
+        .spawn(move || {
+            crate::priority::raise_writer_thread("motcua-sqlite-sync");
+            sync_loop(wal, sync_rx)
+        })
         .expect("spawn the SQLite sync thread");
+    // Writes wait for this thread and the syncer: ahead of the request threads when the cores
+    // are busy (decision 0040).
+    crate::priority::raise_writer_thread("motcua-sqlite-writer");
     let mut snaps = SnapIds::default();
     let mut streak = 0u32;
     let mut open = (true, true);
@@ -89,6 +96,11 @@ pub(crate) fn run(
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
         let started = std::time::Instant::now();
         let replies = commit_batch(&mut conn, batch, &mut snaps);
+        let changed = snaps.take_changed_inboxes();
+        if let Some(cache) = &inboxes {
+            // Committed, not yet answered: a request made after a reply reads afresh.
+            cache.changed(changed.iter().map(String::as_str));
+        }
         metrics::histogram!("motcua_sqlite_batch_seconds").record(started.elapsed().as_secs_f64());
         if sync_tx.send(replies).is_err() {
             break;
@@ -294,6 +306,10 @@ pub(crate) struct SnapIds {
     committed: HashMap<Arc<str>, i64>,
     batch: Vec<(Arc<str>, i64)>,
     job: Vec<(Arc<str>, i64)>,
+    // Agencies whose inboxes the running job and this batch's finished jobs changed (the
+    // inbox cache drops theirs after the commit; see inbox_cache.rs).
+    inboxes_job: Vec<String>,
+    inboxes_batch: Vec<String>,
 }
 
 impl SnapIds {
@@ -324,9 +340,28 @@ impl SnapIds {
     fn job_done(&mut self, ok: bool) {
         if ok {
             self.batch.append(&mut self.job);
+            self.inboxes_batch.append(&mut self.inboxes_job);
         } else {
             self.job.clear();
+            self.inboxes_job.clear();
         }
+    }
+
+    /// A dossier row was written: the inbox of the agency it left (if any) and of the one it is
+    /// in changed.
+    fn inbox_changed(&mut self, before: Option<&str>, after: &str) {
+        if let Some(b) = before.filter(|b| *b != after) {
+            self.inboxes_job.push(b.to_string());
+        }
+        self.inboxes_job.push(after.to_string());
+    }
+
+    /// The agencies whose inboxes the committed batch changed (each once).
+    fn take_changed_inboxes(&mut self) -> Vec<String> {
+        let mut v = std::mem::take(&mut self.inboxes_batch);
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     fn batch_done(&mut self, ok: bool) {
@@ -337,6 +372,7 @@ impl SnapIds {
             self.committed.extend(self.batch.drain(..));
         } else {
             self.batch.clear();
+            self.inboxes_batch.clear();
         }
     }
 }
@@ -520,6 +556,7 @@ fn write_plan(
         }
         e => db_err(e),
     })?;
+    snaps.inbox_changed(p.before_agency.as_deref(), d.current_agency.as_str());
     conn.prepare_cached(
         "INSERT INTO dossier_states (id, last_hash, state, snap, snap_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET last_hash = excluded.last_hash, state = excluded.state,

@@ -49,12 +49,23 @@ pub(crate) fn parse_channel(s: &str) -> Option<Channel> {
 /// A page of the inbox.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InboxPage {
-    /// Most urgent first.
-    pub items: Vec<DossierSummary>,
+    /// Most urgent first (the page's JSON as the store wrote it once for every request that
+    /// reads the same page; see `motcua_store::InboxRows`).
+    #[schema(value_type = Vec<DossierSummary>)]
+    #[serde(serialize_with = "shared_rows")]
+    pub items: std::sync::Arc<motcua_store::InboxRows>,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
     /// Per status: open dossiers, overdue, due before the end of the next working day.
     pub counts: Vec<InboxCount>,
+}
+
+/// Writes the page's rows as the JSON the store keeps with them.
+fn shared_rows<S: serde::Serializer>(
+    rows: &std::sync::Arc<motcua_store::InboxRows>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    rows.as_ref().serialize(s)
 }
 
 /// The caller's inbox (desk officers, specialists and leaders).
@@ -144,10 +155,11 @@ pub async fn inbox(
     let now = Utc::now();
     let soon = crate::staff::soon_limit(&s, &agency, now);
     let (items, counts) = tokio::join!(
-        s.store.inbox(&query),
+        s.store.inbox_rows(&query),
         s.store.inbox_counts(&agency, now, soon)
     );
-    let items = items?;
+    let page = items?;
+    let items = page.rows();
     let next_cursor = (items.len() == limit as usize).then(|| {
         items
             .last()
@@ -161,7 +173,7 @@ pub async fn inbox(
             .unwrap_or_default()
     });
     Ok(Json(InboxPage {
-        items,
+        items: page.clone(),
         next_cursor,
         counts: counts?,
     }))

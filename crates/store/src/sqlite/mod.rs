@@ -455,6 +455,7 @@ impl SqliteStore {
         job: Execute,
         head: Option<crate::Head>,
     ) -> Result<Executed> {
+        let started = std::time::Instant::now();
         let (tx, rx) = oneshot::channel();
         // The writer thread is the one serial resource: decide and plan (JSON, hashes) here, on
         // the caller's core, whenever no dossier code is needed, and let it only write.
@@ -462,11 +463,20 @@ impl SqliteStore {
             Ok(pr) => Job::Prepared(Box::new(pr), tx),
             Err(job) => Job::Exec(Box::new(job), tx),
         };
+        let sent = std::time::Instant::now();
         self.tx
             .send(job)
             .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?
+        let r = rx
+            .await
+            .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?;
+        // Where a command's time goes: deciding and planning here, then the writer's queue,
+        // batch and fsync up to the moment this task runs again.
+        metrics::histogram!("motcua_sqlite_execute_seconds", "part" => "prepare")
+            .record((sent - started).as_secs_f64());
+        metrics::histogram!("motcua_sqlite_execute_seconds", "part" => "write")
+            .record(sent.elapsed().as_secs_f64());
+        r
     }
 
     /// Decides and plans `job` on the current committed state, if that needs no dossier code

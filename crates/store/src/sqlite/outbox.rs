@@ -131,11 +131,20 @@ impl SqliteStore {
         // every existing one, and `done` never goes back.
         // Leased messages are still `pending` in their rows: the search looks past as many as
         // are leased now and drops them, so a claim is not filled with messages in flight.
-        let held = match self.leases.lock() {
-            Ok(l) => l.0.values().filter(|(_, until)| *until >= q.now).count(),
+        // The ids leased when the search starts are dropped from what it finds even if their
+        // lease is let go meanwhile (an acknowledgement committed during the search: the search
+        // may still see those rows pending, and the writer would drop them on its re-read,
+        // leaving the claim short; test O6).
+        let held: std::collections::HashSet<i64> = match self.leases.lock() {
+            Ok(l) => {
+                l.0.iter()
+                    .filter(|(_, (_, until))| *until >= q.now)
+                    .map(|(id, _)| *id)
+                    .collect()
+            }
             Err(_) => return Err(StoreError::Backend("outbox leases poisoned".into())),
         };
-        let (topic, limit) = (q.topic.clone(), q.limit as usize + held);
+        let (topic, limit) = (q.topic.clone(), q.limit as usize + held.len());
         let searched = std::time::Instant::now();
         let found: Vec<i64> = self
             .read_blocking(move |c| {
@@ -168,7 +177,7 @@ impl SqliteStore {
         let found: Vec<i64> = match self.leases.lock() {
             Ok(l) => found
                 .into_iter()
-                .filter(|id| !l.held(*id, q.now))
+                .filter(|id| !held.contains(id) && !l.held(*id, q.now))
                 .take(q.limit as usize)
                 .collect(),
             Err(_) => return Err(StoreError::Backend("outbox leases poisoned".into())),

@@ -43,6 +43,23 @@ pub struct InboxQuery {
     pub limit: u32,
 }
 
+impl InboxQuery {
+    /// The first page (50 rows) of an agency's whole inbox: no filter, no cursor.
+    pub fn first_page(agency: AgencyCode) -> InboxQuery {
+        InboxQuery {
+            agency,
+            statuses: Vec::new(),
+            procedure_code: None,
+            channel: None,
+            assignee: None,
+            submitted_from: None,
+            submitted_to: None,
+            after: None,
+            limit: 50,
+        }
+    }
+}
+
 /// Position in an inbox: the row's appointment (none sorts first) and id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct InboxCursor {

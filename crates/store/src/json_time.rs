@@ -30,6 +30,7 @@ pub fn instant_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::
 
 /// Writes `t` into `buf` and returns its length, or `None` for what only chrono writes.
 fn write(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
+    let t = t.naive_utc();
     let year = t.year();
     let nanos = t.nanosecond();
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {

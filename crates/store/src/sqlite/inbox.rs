@@ -217,17 +217,7 @@ mod tests {
     fn inbox_reads_never_leave_the_inbox_index() {
         let store = SqliteStore::open_memory().unwrap();
         let agency: AgencyCode = "H40.24781".parse().unwrap();
-        let base = InboxQuery {
-            agency: agency.clone(),
-            statuses: Vec::new(),
-            procedure_code: None,
-            channel: None,
-            assignee: None,
-            submitted_from: None,
-            submitted_to: None,
-            after: None,
-            limit: 50,
-        };
+        let base = InboxQuery::first_page(agency.clone());
         let now = Utc::now();
         let shapes = [
             base.clone(),

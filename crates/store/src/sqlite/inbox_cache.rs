@@ -201,17 +201,7 @@ mod tests {
     use crate::DossierSummary;
 
     fn query(agency: &str) -> InboxQuery {
-        InboxQuery {
-            agency: agency.parse().unwrap(),
-            statuses: Vec::new(),
-            procedure_code: None,
-            channel: None,
-            assignee: None,
-            submitted_from: None,
-            submitted_to: None,
-            after: None,
-            limit: 50,
-        }
+        InboxQuery::first_page(agency.parse().unwrap())
     }
 
     /// A read that began before a change is not kept; one that began after is; a change to one

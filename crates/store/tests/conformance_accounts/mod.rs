@@ -138,17 +138,7 @@ async fn inbox_by_urgency_with_filters_and_pages(db: &mut Db) {
     assert!(c1.due_at < c2.due_at && c2.due_at < c3.due_at);
     let ids =
         |v: Vec<motcua_store::DossierSummary>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
-    let base = |agency: &str| InboxQuery {
-        agency: ag(agency),
-        statuses: Vec::new(),
-        procedure_code: None,
-        channel: None,
-        assignee: None,
-        submitted_from: None,
-        submitted_to: None,
-        after: None,
-        limit: 50,
-    };
+    let base = |agency: &str| InboxQuery::first_page(ag(agency));
     // Counter submissions go on to the deciding agency; the online one waits at the centre.
     assert_eq!(
         ids(s.inbox(&base(DEPT)).await.unwrap()),

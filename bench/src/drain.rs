@@ -39,6 +39,12 @@ pub struct DrainArgs {
     pub batch: u32,
     pub threads: usize,
     pub nice: i32,
+    /// The dispatcher's threads in SCHED_IDLE instead of at `nice`.
+    pub idle: bool,
+    /// Most portal deliveries started per second (0: no limit).
+    pub rate_limit: u32,
+    /// How long a delivered message waits for others to share its acknowledgement (ms).
+    pub ack_linger_ms: u64,
     pub portal_nice: i32,
     /// The dispatcher yields to requests (decision 0038).
     pub yield_to_requests: bool,
@@ -422,17 +428,21 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         &on,
         format!(
             "[integrations.dispatcher]\nbatch = {}\nthreads = {}\nnice = {}\n\
+             idle = {}\nack_linger_ms = {}\n\
              yield_to_requests = {}\nyield_tolerance = {}\nyield_every_ms = {}\n\
              [integrations.dvcqg]\nbase_url = \"{portal_base}\"\n\
-             [integrations.dvcqg_delivery]\nconcurrency = {}\n\
+             [integrations.dvcqg_delivery]\nconcurrency = {}\nrate_per_sec = {}\n\
              retry = {{ base_ms = 100, max_ms = 2000, max_attempts = 100 }}\n",
             a.batch,
             a.threads,
             a.nice,
+            a.idle,
+            a.ack_linger_ms,
             a.yield_to_requests,
             a.yield_tolerance,
             a.yield_every_ms,
-            a.concurrency
+            a.concurrency,
+            a.rate_limit
         ),
     )?;
     let serve_args = |config: &Path| -> Vec<String> {
@@ -519,11 +529,21 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
 
     // The drain: the dispatcher on, the same load.
     println!(
-        "  drain: dispatcher on ({} threads at nice +{}, {} deliveries in flight, claims of {}, {}), same load",
+        "  drain: dispatcher on ({} threads {}, {} deliveries in flight, claims of {}, {}, acknowledgements lingering {} ms, {}), same load",
         a.threads,
-        a.nice,
+        if a.idle {
+            "in SCHED_IDLE".to_string()
+        } else {
+            format!("at nice +{}", a.nice)
+        },
         a.concurrency,
         a.batch,
+        if a.rate_limit == 0 {
+            "no rate limit".to_string()
+        } else {
+            format!("at most {}/s", a.rate_limit)
+        },
+        a.ack_linger_ms,
         if a.yield_to_requests {
             "yielding to requests"
         } else {
@@ -610,7 +630,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
          p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
          request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
-         yield={} duplicates={} out_of_order={}",
+         yield={} idle={} rate_limit={} ack_linger_ms={} duplicates={} out_of_order={}",
         held as f64 / drain_secs,
         a.rate,
         base_cpu.1.unwrap_or(0.0),
@@ -618,6 +638,9 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         portal_cpu.unwrap_or(0.0),
         a.portal_nice,
         a.yield_to_requests,
+        a.idle,
+        a.rate_limit,
+        a.ack_linger_ms,
         st["duplicates"].as_u64().unwrap_or(0),
         st["out_of_order"].as_u64().unwrap_or(0),
     );
@@ -642,6 +665,9 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "nice": a.nice,
             "portal_nice": a.portal_nice,
             "yield_to_requests": a.yield_to_requests,
+            "idle": a.idle,
+            "rate_limit": a.rate_limit,
+            "ack_linger_ms": a.ack_linger_ms,
             "threads": a.threads,
             "duplicates": st["duplicates"],
             "out_of_order": st["out_of_order"],
@@ -744,6 +770,9 @@ mod tests {
             batch: 1,
             threads: 1,
             nice: 10,
+            idle: false,
+            rate_limit: 0,
+            ack_linger_ms: 25,
             portal_nice: 0,
             yield_to_requests: false,
             yield_tolerance: 0.1,

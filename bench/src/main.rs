@@ -314,6 +314,18 @@ struct DrainArgs {
     /// Niceness added to the dispatcher's threads (`[integrations.dispatcher] nice`, 0-19).
     #[arg(long, default_value_t = 10)]
     nice: i32,
+    /// The dispatcher's threads in Linux's SCHED_IDLE class (`[integrations.dispatcher] idle =
+    /// true`) instead of at `--nice`.
+    #[arg(long)]
+    idle: bool,
+    /// Most portal deliveries started per second (`[integrations.dvcqg_delivery]
+    /// rate_per_sec`; 0: no limit).
+    #[arg(long, default_value_t = 0)]
+    rate_limit: u32,
+    /// `[integrations.dispatcher] ack_linger_ms` (how long a delivered message waits for others
+    /// to share its acknowledgement).
+    #[arg(long, default_value_t = 25)]
+    ack_linger_ms: u64,
     /// Niceness of the sandbox portal's process (0: it competes with the server for the
     /// cores as an equal; a real portal runs on other machines).
     #[arg(long, default_value_t = 0)]
@@ -633,6 +645,9 @@ fn main() -> anyhow::Result<()> {
                     batch: a.batch.max(1),
                     threads: a.threads.max(1),
                     nice: a.nice,
+                    idle: a.idle,
+                    rate_limit: a.rate_limit,
+                    ack_linger_ms: a.ack_linger_ms,
                     portal_nice: a.portal_nice,
                     yield_to_requests: a.yield_to_requests,
                     yield_tolerance: a.yield_tolerance,

@@ -4,11 +4,13 @@
 //! latency: on Linux each of its threads raises its own niceness by `nice` when it starts
 //! (`setpriority(PRIO_PROCESS, tid, ..)` applies to one thread), so when the cores are busy
 //! the scheduler gives the request threads (nice 0) about ten times the CPU of a dispatcher
-//! thread at nice 10, and the dispatcher takes whatever is left.
+//! thread at nice 10, and the dispatcher takes whatever is left. With `idle` its threads go to
+//! Linux's `SCHED_IDLE` class instead (decision 0041): they run only on time no other thread
+//! wants, and a request thread that wakes takes the core at once.
 
 use std::io;
 
-pub use motcua_store::priority::{set_thread_nice, thread_nice};
+pub use motcua_store::priority::{set_thread_idle, set_thread_nice, thread_is_idle, thread_nice};
 
 /// Name of the runtime's threads (shown by `top -H`, `ps -L`).
 pub const THREAD_NAME: &str = "motcua-outbox";
@@ -19,8 +21,9 @@ const MAX_NICE: i32 = 19;
 /// A multi-threaded runtime of `threads` workers (at least 1; its blocking threads too) whose
 /// every thread makes itself `nice` levels nicer than the thread that built it when it starts
 /// (0: same priority; at most 19). A thread that cannot change its priority says so in the log
-/// and runs on at the inherited one.
-pub fn runtime(threads: usize, nice: i32) -> io::Result<tokio::runtime::Runtime> {
+/// and runs on at the inherited one. With `idle` the threads join the `SCHED_IDLE` class
+/// instead, and `nice` does not apply.
+pub fn runtime(threads: usize, nice: i32, idle: bool) -> io::Result<tokio::runtime::Runtime> {
     let nice = nice.clamp(0, MAX_NICE);
     let base = thread_nice().unwrap_or(0);
     let target = (base + nice).min(MAX_NICE);
@@ -30,6 +33,12 @@ pub fn runtime(threads: usize, nice: i32) -> io::Result<tokio::runtime::Runtime>
         .thread_name(THREAD_NAME)
         .enable_all()
         .on_thread_start(move || {
+            if idle {
+                if let Err(e) = set_thread_idle() {
+                    tracing::warn!(error = %e, "could not put the outbox dispatcher thread in the idle class");
+                }
+                return;
+            }
             if nice == 0 {
                 return;
             }
@@ -47,7 +56,7 @@ mod tests {
     #[test]
     fn the_runtime_threads_run_nicer_and_the_caller_does_not() {
         let before = thread_nice().unwrap();
-        let rt = runtime(2, 7).unwrap();
+        let rt = runtime(2, 7, false).unwrap();
         let (worker, name) = rt.block_on(async {
             tokio::spawn(async {
                 (
@@ -77,9 +86,21 @@ mod tests {
         );
         rt.shutdown_background();
         // 0 leaves the threads alone.
-        let rt = runtime(1, 0).unwrap();
+        let rt = runtime(1, 0, false).unwrap();
         let same = rt.block_on(async { tokio::spawn(async { thread_nice().unwrap() }).await });
         assert_eq!(same.unwrap(), before);
+        rt.shutdown_background();
+    }
+
+    #[test]
+    fn idle_runtime_threads_run_in_the_idle_class_and_the_caller_does_not() {
+        let rt = runtime(1, 7, true).unwrap();
+        let worker = rt.block_on(async { tokio::spawn(async { thread_is_idle() }).await });
+        assert!(worker.unwrap(), "a worker thread is in SCHED_IDLE");
+        let blocking =
+            rt.block_on(async { tokio::task::spawn_blocking(thread_is_idle).await.unwrap() });
+        assert!(blocking, "blocking threads too");
+        assert!(!thread_is_idle(), "the caller keeps its class");
         rt.shutdown_background();
     }
 

@@ -6,6 +6,7 @@
 //! this: they only write the outbox rows, in the same transaction as their events.
 
 use crate::breaker::{Breaker, Gate};
+use crate::pacer::Pacer;
 use crate::policy::RetryPolicy;
 use crate::target::{DeliveryError, Target};
 use crate::yielding::{Foreground, Limit};
@@ -41,10 +42,21 @@ pub struct DispatcherSettings {
     pub prune_every_secs: u64,
     /// Worker threads of the dispatcher's own runtime in `motcua serve` (decision 0029).
     pub threads: usize,
+    /// How long a delivered message may wait for others to share its acknowledgement's
+    /// transaction, in milliseconds (0: acknowledge what has arrived at once). During a drain
+    /// this turns hundreds of small write transactions a second into a few large ones
+    /// (decision 0041); a message waits at most this long before it counts as delivered.
+    pub ack_linger_ms: u64,
     /// How many levels nicer than the server's threads the dispatcher's threads run (Linux
     /// per-thread niceness, 0-19; 0: same priority), so that draining a backlog takes only
     /// the CPU the requests leave (decision 0029).
     pub nice: i32,
+    /// Run the dispatcher's threads in Linux's `SCHED_IDLE` class instead of at `nice`: only on
+    /// CPU time nothing else wants, a request thread that wakes taking the core at once, so a
+    /// drain barely touches the requests' latency (decision 0041). Under a load that keeps
+    /// every core busy for long the deliveries wait (in the outbox: nothing is lost) until it
+    /// falls.
+    pub idle: bool,
     /// Hold deliveries back while the requests this process serves run slower than usual
     /// (decision 0038; experimental, off by default: not yet shown to keep the requests' p99;
     /// only where the server hands the dispatcher its request latencies, as `motcua serve`
@@ -71,7 +83,9 @@ impl Default for DispatcherSettings {
             keep_delivered_days: 30,
             prune_every_secs: 3600,
             threads: 1,
+            ack_linger_ms: 25,
             nice: 10,
+            idle: false,
             yield_to_requests: false,
             yield_tolerance: 0.1,
             yield_every_ms: 250,
@@ -93,6 +107,9 @@ pub struct TargetSettings {
     pub breaker_threshold: u32,
     /// How long an open circuit stays open, in milliseconds.
     pub breaker_cooldown_ms: u64,
+    /// Most deliveries started per second (0: no limit): a target's quota, or a ceiling that
+    /// leaves the cores to the requests while a large backlog drains (decision 0041).
+    pub rate_per_sec: u32,
 }
 
 impl Default for TargetSettings {
@@ -103,6 +120,7 @@ impl Default for TargetSettings {
             retry: RetryPolicy::default(),
             breaker_threshold: 5,
             breaker_cooldown_ms: 30_000,
+            rate_per_sec: 0,
         }
     }
 }
@@ -406,9 +424,22 @@ impl Lane {
         batch: Vec<OutboxEntry>,
         slots: &Arc<Semaphore>,
         limit: Option<&Arc<Limit>>,
+        pacer: &mut Pacer,
+        stop: &watch::Receiver<bool>,
         ack_tx: &mpsc::UnboundedSender<i64>,
     ) {
         for m in batch {
+            // The target's rate; once stopping, what is claimed goes without waiting for it
+            // (its leases would otherwise hold it from the next start until they ran out).
+            if let Some(at) = pacer.book(Instant::now())
+                && !*stop.borrow()
+            {
+                let mut stop = stop.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at.into()) => {}
+                    _ = stop.wait_for(|s| *s) => {}
+                }
+            }
             if let Some(l) = limit {
                 l.start().await;
             }
@@ -451,8 +482,14 @@ impl Lane {
         });
         let yielding = governed.as_ref().map(|(l, _)| l.clone());
         let (ack_tx, ack_rx) = mpsc::unbounded_channel::<i64>();
-        let acker = tokio::spawn(acker(self.store.clone(), topic.clone(), ack_rx));
+        let acker = tokio::spawn(acker(
+            self.store.clone(),
+            topic.clone(),
+            Duration::from_millis(self.settings.ack_linger_ms),
+            ack_rx,
+        ));
         let poll = Duration::from_millis(self.settings.poll_ms.max(1));
+        let mut pacer = Pacer::new(self.ts.rate_per_sec);
         let me = Arc::new(self);
         // The next batch, claimed while the current one is being delivered: a claim takes
         // milliseconds (tens on a loaded PostgreSQL), during which slots would otherwise free
@@ -533,7 +570,8 @@ impl Lane {
                 ));
             }
             let spawning = Instant::now();
-            me.start(batch, &slots, yielding.as_ref(), &ack_tx).await;
+            me.start(batch, &slots, yielding.as_ref(), &mut pacer, &stop, &ack_tx)
+                .await;
             metrics::histogram!("motcua_outbox_wait_seconds", "target" => topic.clone(), "for" => "batch")
                 .record(spawning.elapsed().as_secs_f64());
         }
@@ -542,7 +580,8 @@ impl Lane {
         if let Some((_, h)) = ahead.take()
             && let Ok(Ok(batch)) = h.await
         {
-            me.start(batch, &slots, yielding.as_ref(), &ack_tx).await;
+            me.start(batch, &slots, yielding.as_ref(), &mut pacer, &stop, &ack_tx)
+                .await;
         }
         // The governor lifts its limit when it stops; then let deliveries in flight finish and
         // their acknowledgements reach the store.
@@ -628,14 +667,28 @@ impl Lane {
 /// two (the writer runs background jobs one at a time between request batches).
 const ACK_BATCH: usize = 256;
 
-/// Acknowledges delivered messages in batches (one store transaction for many).
-async fn acker(store: Store, topic: String, mut rx: mpsc::UnboundedReceiver<i64>) {
+/// Acknowledges delivered messages in batches (one store transaction for many): what has
+/// arrived, plus what arrives within `linger` of the first, up to [`ACK_BATCH`].
+async fn acker(
+    store: Store,
+    topic: String,
+    linger: Duration,
+    mut rx: mpsc::UnboundedReceiver<i64>,
+) {
     while let Some(first) = rx.recv().await {
         let mut ids = vec![first];
+        let until = tokio::time::Instant::now() + linger;
         while ids.len() < ACK_BATCH {
             match rx.try_recv() {
                 Ok(id) => ids.push(id),
-                Err(_) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) if linger.is_zero() => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    match tokio::time::timeout_at(until, rx.recv()).await {
+                        Ok(Some(id)) => ids.push(id),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
             }
         }
         metrics::counter!("motcua_outbox_ack_batches_total", "target" => topic.clone())

@@ -15,6 +15,7 @@ pub mod dispatcher;
 pub mod dvcqg;
 pub mod email;
 pub mod emc;
+pub mod pacer;
 pub mod policy;
 pub mod reconcile;
 pub mod sandbox;

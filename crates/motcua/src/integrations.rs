@@ -201,8 +201,12 @@ pub fn start(store: &Store, settings: &Settings) -> anyhow::Result<Option<Dispat
     if !any {
         return Ok(None);
     }
-    let rt = motcua_integrations::background::runtime(s.dispatcher.threads, s.dispatcher.nice)
-        .map_err(|e| anyhow::anyhow!("starting the outbox dispatcher's runtime: {e}"))?;
+    let rt = motcua_integrations::background::runtime(
+        s.dispatcher.threads,
+        s.dispatcher.nice,
+        s.dispatcher.idle,
+    )
+    .map_err(|e| anyhow::anyhow!("starting the outbox dispatcher's runtime: {e}"))?;
     Ok(Some(d.spawn_on(rt.handle()).owning(rt)))
 }
 

@@ -58,6 +58,11 @@ impl World {
 
     /// The same, the dispatchers yielding to the requests or not (decision 0038).
     async fn start_nodes_yielding(nodes: usize, yielding: bool) -> World {
+        World::start_tuned(nodes, |s| s.dispatcher.yield_to_requests = yielding).await
+    }
+
+    /// With `nodes` dispatchers, their settings changed by `tune` from the tests' own.
+    async fn start_tuned(nodes: usize, tune: impl FnOnce(&mut IntegrationSettings)) -> World {
         let dir =
             std::env::temp_dir().join(format!("motcua-int-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -75,7 +80,6 @@ impl World {
                 poll_ms: 20,
                 lease_secs: 30,
                 depth_every_secs: 1,
-                yield_to_requests: yielding,
                 yield_every_ms: 20,
                 ..DispatcherSettings::default()
             },
@@ -90,9 +94,12 @@ impl World {
                 },
                 breaker_threshold: 5,
                 breaker_cooldown_ms: 300,
+                rate_per_sec: 0,
             },
             ..IntegrationSettings::default()
         };
+        let mut settings = settings;
+        tune(&mut settings);
         // Started exactly as `motcua serve` starts it: metrics recorder first.
         let _ = motcua_web::prometheus_handle();
         let mut dispatchers = Vec::new();
@@ -764,4 +771,58 @@ async fn two_nodes_share_the_queue_without_double_delivery() {
     let s = w.portal.summary();
     assert_eq!(s.duplicates, 0, "no message delivered twice: {s:?}");
     assert_eq!(s.steps, 450);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_idle_dispatcher_delivers_everything_once_in_order_no_faster_than_its_rate()
+{
+    // Decision 0041: deliveries paced to the target's rate, the dispatcher's threads in the
+    // idle class, acknowledgements lingering to share transactions.
+    const RATE: u32 = 20;
+    let w = Arc::new(
+        World::start_tuned(1, |s| {
+            s.dvcqg_delivery.rate_per_sec = RATE;
+            s.dispatcher.idle = true;
+            s.dispatcher.ack_linger_ms = 40;
+        })
+        .await,
+    );
+    let (procedure, centre) = w.procedure().await;
+    let (_, specialist) = w.as_user("chuyenvien.stp", "GET", "/api/v1/me", None).await;
+    let started = Instant::now();
+    let codes = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    each((0..25).collect(), 8, |i| {
+        let (w, p, c, sp, codes) = (
+            w.clone(),
+            procedure.clone(),
+            centre.clone(),
+            specialist.clone(),
+            codes.clone(),
+        );
+        tokio::spawn(async move {
+            let (id, code) = w.submit_and_receive(&p, &c, i).await;
+            w.process(&id, &sp).await;
+            codes.lock().await.push(code);
+        })
+    })
+    .await;
+    w.wait_for("the queue drains", Duration::from_secs(120), async |w| {
+        w.queue().await == (0, 0)
+    })
+    .await;
+    let took = started.elapsed();
+    let codes = codes.lock().await.clone();
+    assert_portal_matches(&w, &codes).await;
+    let s = w.portal.summary();
+    assert_eq!(s.duplicates, 0, "no message delivered twice: {s:?}");
+    assert_eq!(s.out_of_order, 0, "{s:?}");
+    // Every message delivered, none faster than the rate allows (plus the first burst of a
+    // tenth of a second's worth and the one that starts it).
+    let delivered = w.sync_messages().await.len() as f64;
+    assert!(delivered >= 50.0, "{delivered} messages");
+    let most = RATE as f64 * took.as_secs_f64() + RATE as f64 / 10.0 + 1.0;
+    assert!(
+        delivered <= most,
+        "{delivered} messages in {took:?}: faster than {RATE}/s"
+    );
 }

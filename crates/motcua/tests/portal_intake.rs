@@ -64,6 +64,7 @@ fn delivery() -> TargetSettings {
         },
         breaker_threshold: 5,
         breaker_cooldown_ms: 200,
+        rate_per_sec: 0,
     }
 }
 

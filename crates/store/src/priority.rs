@@ -54,6 +54,43 @@ pub fn set_thread_nice(nice: i32) -> io::Result<()> {
     }
 }
 
+/// Puts the calling thread in Linux's `SCHED_IDLE` class: it runs only on CPU time that no
+/// other thread wants, and a normal thread that wakes takes its core at once (elsewhere: not
+/// supported). A thread may always do this to itself.
+pub fn set_thread_idle() -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: a plain system call on the calling thread (pid 0); `param` outlives it.
+        let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "scheduling classes are only set on Linux",
+        ))
+    }
+}
+
+/// Whether the calling thread is in the `SCHED_IDLE` class (Linux; elsewhere: false).
+pub fn thread_is_idle() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: a plain system call on the calling thread.
+        unsafe { libc::sched_getscheduler(0) == libc::SCHED_IDLE }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 /// The calling thread's niceness (Linux; elsewhere: not supported).
 pub fn thread_nice() -> io::Result<i32> {
     #[cfg(target_os = "linux")]

@@ -457,25 +457,31 @@ impl SqliteStore {
     ) -> Result<Executed> {
         let started = std::time::Instant::now();
         let (tx, rx) = oneshot::channel();
+        let prepared = self.prepare(job, head);
+        let sent = std::time::Instant::now();
+        let tx = writer::ExecTx { tx, sent };
         // The writer thread is the one serial resource: decide and plan (JSON, hashes) here, on
         // the caller's core, whenever no dossier code is needed, and let it only write.
-        let job = match self.prepare(job, head) {
+        let job = match prepared {
             Ok(pr) => Job::Prepared(Box::new(pr), tx),
             Err(job) => Job::Exec(Box::new(job), tx),
         };
-        let sent = std::time::Instant::now();
         self.tx
             .send(job)
             .map_err(|_| StoreError::Backend("the writer has stopped".into()))?;
-        let r = rx
+        let (r, replied) = rx
             .await
             .map_err(|_| StoreError::Backend("the writer dropped the request".into()))?;
         // Where a command's time goes: deciding and planning here, then the writer's queue,
-        // batch and fsync up to the moment this task runs again.
+        // batch and fsync up to the moment this task runs again; of that, the wait between the
+        // answer and this task running (the runtime's run queue).
+        let resumed = std::time::Instant::now();
         metrics::histogram!("motcua_sqlite_execute_seconds", "part" => "prepare")
             .record((sent - started).as_secs_f64());
         metrics::histogram!("motcua_sqlite_execute_seconds", "part" => "write")
-            .record(sent.elapsed().as_secs_f64());
+            .record((resumed - sent).as_secs_f64());
+        metrics::histogram!("motcua_sqlite_write_wait_seconds", "stage" => "wake")
+            .record(resumed.saturating_duration_since(replied).as_secs_f64());
         r
     }
 

@@ -12,6 +12,7 @@ use motcua_domain::dossier::{CodeAllocator, Dossier};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// Most jobs committed in one transaction.
@@ -20,12 +21,20 @@ const MAX_BATCH: usize = 512;
 /// An administrative write (catalogue, users, ...), run in the writer's transaction.
 pub(crate) type AdminFn = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
 
+/// Where a dossier command's answer goes: the caller's channel, and when the caller handed the
+/// job over (for the queue-wait metric). The answer carries the moment it was sent, so that the
+/// caller can tell how long its task waited to run again.
+pub(crate) struct ExecTx {
+    pub(crate) tx: oneshot::Sender<(Result<Executed>, std::time::Instant)>,
+    pub(crate) sent: std::time::Instant,
+}
+
 /// Work for the writer.
 pub(crate) enum Job {
     /// A dossier command.
-    Exec(Box<Execute>, oneshot::Sender<Result<Executed>>),
+    Exec(Box<Execute>, ExecTx),
     /// A dossier command already decided and planned off this thread.
-    Prepared(Box<Prepared>, oneshot::Sender<Result<Executed>>),
+    Prepared(Box<Prepared>, ExecTx),
     /// Any other write.
     Admin(AdminFn, oneshot::Sender<Result<()>>),
     /// A write of the background lane (see [`run`]); only ever sent on that lane.
@@ -35,7 +44,7 @@ pub(crate) enum Job {
 // One per job of a batch, short-lived: not worth boxing.
 #[allow(clippy::large_enum_variant)]
 enum Reply {
-    Exec(oneshot::Sender<Result<Executed>>, Result<Executed>),
+    Exec(ExecTx, Result<Executed>),
     Admin(oneshot::Sender<Result<()>>, Result<()>),
 }
 
@@ -94,7 +103,13 @@ pub(crate) fn run(
             }
         }
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
+        for job in &batch {
+            if let Job::Exec(_, tx) | Job::Prepared(_, tx) = job {
+                metrics::histogram!("motcua_sqlite_write_wait_seconds", "stage" => "queue")
+                    .record(started.saturating_duration_since(tx.sent).as_secs_f64());
+            }
+        }
         let replies = commit_batch(&mut conn, batch, &mut snaps);
         let changed = snaps.take_changed_inboxes();
         if let Some(cache) = &inboxes {
@@ -149,7 +164,7 @@ fn sync_loop(wal: Option<std::fs::File>, rx: crossbeam_channel::Receiver<Vec<Rep
         while let Ok(more) = rx.try_recv() {
             ready.push(more);
         }
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let synced = match &wal {
             Some(f) => f
                 .sync_data()
@@ -162,11 +177,12 @@ fn sync_loop(wal: Option<std::fs::File>, rx: crossbeam_channel::Receiver<Vec<Rep
             for r in replies {
                 // A caller that went away does not matter: its write is committed either way.
                 match (r, &synced) {
-                    (Reply::Exec(tx, v), Ok(())) => drop(tx.send(v)),
+                    (Reply::Exec(tx, v), Ok(())) => drop(tx.tx.send((v, Instant::now()))),
                     (Reply::Admin(tx, v), Ok(())) => drop(tx.send(v)),
-                    (Reply::Exec(tx, _), Err(e)) => {
-                        drop(tx.send(Err(StoreError::Backend(e.clone()))))
-                    }
+                    (Reply::Exec(tx, _), Err(e)) => drop(
+                        tx.tx
+                            .send((Err(StoreError::Backend(e.clone())), Instant::now())),
+                    ),
                     (Reply::Admin(tx, _), Err(e)) => {
                         drop(tx.send(Err(StoreError::Backend(e.clone()))))
                     }

@@ -172,6 +172,12 @@ fn migrate(conn: &Connection) -> Result<()> {
 /// than TRUNCATE: the WAL file keeps its size and is overwritten from its start, so the
 /// writer's fdatasyncs do not also have to commit a growing file size to the ext4 journal,
 /// and no truncation runs under the lock (measured in docs/benchmarks.md, staff inbox).
+/// Most copy-and-flush rounds before a WAL restart (see [`spawn_checkpointer`]).
+const PRE_RESTART_FLUSHES: usize = 6;
+
+/// A flush this short leaves little for the restart to copy and flush under the write lock.
+const SHORT_FLUSH: std::time::Duration = std::time::Duration::from_millis(5);
+
 fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
     let conn = Connection::open(path).map_err(db_err)?;
     conn.busy_handler(Some(poll_busy)).map_err(db_err)?;
@@ -198,17 +204,22 @@ fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
                         if log > WAL_RESTART_PAGES {
                             let started = std::time::Instant::now();
                             // RESTART copies, under the write lock, the frames written since
-                            // the last copy, and syncs the database file: copy and flush twice
-                            // first (no lock), so that what is left is what arrived during the
-                            // last flush, not the last 250 ms of writes.
-                            for _ in 0..2 {
+                            // the last copy, and syncs the database file: copy and flush first
+                            // (no lock), again while a flush takes long, so that what is left
+                            // is what arrived during a short last flush, not the last 250 ms
+                            // of writes.
+                            for _ in 0..PRE_RESTART_FLUSHES {
                                 if let Err(e) =
                                     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                                 {
                                     tracing::warn!(error = %e, "WAL checkpoint failed");
                                 }
+                                let flushing = std::time::Instant::now();
                                 if let Err(e) = db_file.sync_data() {
                                     tracing::warn!(error = %e, "flushing the database file failed");
+                                }
+                                if flushing.elapsed() < SHORT_FLUSH {
+                                    break;
                                 }
                             }
                             let locked = std::time::Instant::now();

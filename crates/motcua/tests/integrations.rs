@@ -347,6 +347,34 @@ impl World {
     }
 }
 
+/// Files `n` dossiers at the centre and has the specialist process each, `width` at once,
+/// then waits until the portal queue is empty; their codes.
+async fn file_and_process(w: &Arc<World>, n: usize, width: usize) -> Vec<String> {
+    let (procedure, centre) = w.procedure().await;
+    let (_, specialist) = w.as_user("chuyenvien.stp", "GET", "/api/v1/me", None).await;
+    let codes = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    each((0..n).collect(), width, |i| {
+        let (w, p, c, sp, codes) = (
+            w.clone(),
+            procedure.clone(),
+            centre.clone(),
+            specialist.clone(),
+            codes.clone(),
+        );
+        tokio::spawn(async move {
+            let (id, code) = w.submit_and_receive(&p, &c, i).await;
+            w.process(&id, &sp).await;
+            codes.lock().await.push(code);
+        })
+    })
+    .await;
+    w.wait_for("the queue drains", Duration::from_secs(120), async |w| {
+        w.queue().await == (0, 0)
+    })
+    .await;
+    codes.lock().await.clone()
+}
+
 /// Runs `f` over `items` with at most `width` at once.
 async fn each<T: Send + 'static>(
     items: Vec<T>,
@@ -744,29 +772,7 @@ async fn dead_letters_are_seen_retried_and_cleared_through_the_admin_api() {
 async fn two_nodes_share_the_queue_without_double_delivery() {
     // Both yielding to the requests: their limits and pauses change nothing of what arrives.
     let w = Arc::new(World::start_nodes_yielding(2, true).await);
-    let (procedure, centre) = w.procedure().await;
-    let (_, specialist) = w.as_user("chuyenvien.stp", "GET", "/api/v1/me", None).await;
-    let codes = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    each((0..150).collect(), 16, |i| {
-        let (w, p, c, sp, codes) = (
-            w.clone(),
-            procedure.clone(),
-            centre.clone(),
-            specialist.clone(),
-            codes.clone(),
-        );
-        tokio::spawn(async move {
-            let (id, code) = w.submit_and_receive(&p, &c, i).await;
-            w.process(&id, &sp).await;
-            codes.lock().await.push(code);
-        })
-    })
-    .await;
-    w.wait_for("the queue drains", Duration::from_secs(120), async |w| {
-        w.queue().await == (0, 0)
-    })
-    .await;
-    let codes = codes.lock().await.clone();
+    let codes = file_and_process(&w, 150, 16).await;
     assert_portal_matches(&w, &codes).await;
     let s = w.portal.summary();
     assert_eq!(s.duplicates, 0, "no message delivered twice: {s:?}");
@@ -787,31 +793,9 @@ async fn a_rate_limited_idle_dispatcher_delivers_everything_once_in_order_no_fas
         })
         .await,
     );
-    let (procedure, centre) = w.procedure().await;
-    let (_, specialist) = w.as_user("chuyenvien.stp", "GET", "/api/v1/me", None).await;
     let started = Instant::now();
-    let codes = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    each((0..25).collect(), 8, |i| {
-        let (w, p, c, sp, codes) = (
-            w.clone(),
-            procedure.clone(),
-            centre.clone(),
-            specialist.clone(),
-            codes.clone(),
-        );
-        tokio::spawn(async move {
-            let (id, code) = w.submit_and_receive(&p, &c, i).await;
-            w.process(&id, &sp).await;
-            codes.lock().await.push(code);
-        })
-    })
-    .await;
-    w.wait_for("the queue drains", Duration::from_secs(120), async |w| {
-        w.queue().await == (0, 0)
-    })
-    .await;
+    let codes = file_and_process(&w, 25, 8).await;
     let took = started.elapsed();
-    let codes = codes.lock().await.clone();
     assert_portal_matches(&w, &codes).await;
     let s = w.portal.summary();
     assert_eq!(s.duplicates, 0, "no message delivered twice: {s:?}");

@@ -159,6 +159,12 @@ fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Most copy-and-flush rounds before a WAL restart (see [`spawn_checkpointer`]).
+const PRE_RESTART_FLUSHES: usize = 6;
+
+/// A flush this short leaves little for the restart to copy and flush under the write lock.
+const SHORT_FLUSH: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Checkpoints the WAL from its own connection, so that copying pages into the database file
 /// (and its fsync) never stalls the writer thread. PASSIVE checkpoints run beside the writer and
 /// the readers; the writer's own automatic checkpoints are off.
@@ -172,12 +178,6 @@ fn migrate(conn: &Connection) -> Result<()> {
 /// than TRUNCATE: the WAL file keeps its size and is overwritten from its start, so the
 /// writer's fdatasyncs do not also have to commit a growing file size to the ext4 journal,
 /// and no truncation runs under the lock (measured in docs/benchmarks.md, staff inbox).
-/// Most copy-and-flush rounds before a WAL restart (see [`spawn_checkpointer`]).
-const PRE_RESTART_FLUSHES: usize = 6;
-
-/// A flush this short leaves little for the restart to copy and flush under the write lock.
-const SHORT_FLUSH: std::time::Duration = std::time::Duration::from_millis(5);
-
 fn spawn_checkpointer(path: &str, alive: std::sync::Weak<()>) -> Result<()> {
     let conn = Connection::open(path).map_err(db_err)?;
     conn.busy_handler(Some(poll_busy)).map_err(db_err)?;

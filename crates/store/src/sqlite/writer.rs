@@ -25,8 +25,8 @@ pub(crate) type AdminFn = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
 /// job over (for the queue-wait metric). The answer carries the moment it was sent, so that the
 /// caller can tell how long its task waited to run again.
 pub(crate) struct ExecTx {
-    pub(crate) tx: oneshot::Sender<(Result<Executed>, std::time::Instant)>,
-    pub(crate) sent: std::time::Instant,
+    pub(crate) tx: oneshot::Sender<(Result<Executed>, Instant)>,
+    pub(crate) sent: Instant,
 }
 
 /// Work for the writer.

@@ -61,6 +61,25 @@ impl Entry {
         self.dues = None;
         n
     }
+
+    /// Takes what the entry holds out of it (to be dropped elsewhere) and counts its rows.
+    fn take_kept(&mut self, into: &mut Stale) -> usize {
+        let n = self.rows();
+        if !self.pages.is_empty() {
+            into.pages.push(std::mem::take(&mut self.pages));
+        }
+        into.dues.extend(self.dues.take());
+        n
+    }
+}
+
+/// What a change took out of the cache. Dropping it frees every row of the pages kept for the
+/// changed agencies, which is the writer's to avoid: it hands this to the thread that answers
+/// the batch, to be dropped after the answers.
+#[derive(Default)]
+pub(crate) struct Stale {
+    pages: Vec<HashMap<InboxQuery, Arc<InboxRows>>>,
+    dues: Vec<Arc<Dues>>,
 }
 
 #[derive(Default)]
@@ -159,22 +178,25 @@ impl InboxCache {
     }
 
     /// These agencies' inboxes changed (called by the writer after its commit, before it
-    /// replies): what was kept for them is dropped and later reads start a new generation.
-    pub(crate) fn changed<'a>(&self, agencies: impl IntoIterator<Item = &'a str>) {
+    /// replies): what was kept for them is taken out, returned to be dropped by the caller
+    /// when convenient, and later reads start a new generation.
+    pub(crate) fn changed<'a>(&self, agencies: impl IntoIterator<Item = &'a str>) -> Stale {
+        let mut stale = Stale::default();
         let mut agencies = agencies.into_iter().peekable();
         if agencies.peek().is_none() {
-            return;
+            return stale;
         }
         let generation = self.next.fetch_add(1, Ordering::SeqCst) + 1;
         self.with(|k| {
             for a in agencies {
                 if let Some(e) = k.agencies.get_mut(a) {
                     e.generation = generation;
-                    let freed = e.drop_kept();
+                    let freed = e.take_kept(&mut stale);
                     k.rows -= freed.min(k.rows);
                 }
             }
-        })
+        });
+        stale
     }
 }
 

@@ -384,6 +384,53 @@ struct Page {
     counts: Vec<Count>,
 }
 
+/// The end of a page after its items: what [`Page::parse`] reads with serde.
+#[derive(Deserialize)]
+struct Tail {
+    next_cursor: Option<String>,
+    counts: Vec<Count>,
+}
+
+impl Page {
+    /// Reads a page as `serde_json` would, without deserializing its 50 rows: the generator
+    /// shares the server's two cores, and parsing each row's strings was two thirds of its CPU.
+    /// The items array ends at the last `],"next_cursor":` (inside a JSON string the quotes
+    /// would be escaped); the ids are the values of its `"id":"` keys; the rest is parsed.
+    /// Anything unexpected falls back to the full parse.
+    fn parse(body: &[u8]) -> serde_json::Result<Page> {
+        const START: &[u8] = br#"{"items":["#;
+        const END: &[u8] = br#"],"next_cursor":"#;
+        const ID: &[u8] = br#""id":""#;
+        let fast = || -> Option<Page> {
+            let end = memchr::memmem::rfind(body, END)?;
+            if !body.starts_with(START) || end + 1 < START.len() {
+                return None;
+            }
+            // Between `[` and `]` (empty when the `[` is the `]`'s neighbour).
+            let items = &body[START.len().min(end)..end];
+            let mut tail = Vec::with_capacity(body.len() - end);
+            tail.push(b'{');
+            tail.extend_from_slice(&body[end + 2..]);
+            let t: Tail = serde_json::from_slice(&tail).ok()?;
+            let ids = memchr::memmem::find_iter(items, ID)
+                .map(|at| {
+                    let hex = items.get(at + ID.len()..at + ID.len() + 36)?;
+                    Uuid::try_parse_ascii(hex).ok().map(|id| Item { id })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Page {
+                items: ids,
+                next_cursor: t.next_cursor,
+                counts: t.counts,
+            })
+        };
+        match fast() {
+            Some(p) => Ok(p),
+            None => serde_json::from_slice(body),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Item {
     id: Uuid,
@@ -547,7 +594,7 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
                             };
                             continue;
                         }
-                        let page: Page = match serde_json::from_slice(body) {
+                        let page = match Page::parse(body) {
                             Ok(p) => p,
                             Err(e) => {
                                 live.report_error(|| format!("inbox page: {e}"));
@@ -624,4 +671,53 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
         bail!("{stale} reads did not show the officer's own write");
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full(body: &str) -> (Vec<Uuid>, Option<String>, Vec<i64>) {
+        let p: Page = serde_json::from_str(body).unwrap();
+        let ids = p.items.iter().map(|i| i.id).collect();
+        (
+            ids,
+            p.next_cursor,
+            p.counts.iter().map(|c| c.total).collect(),
+        )
+    }
+
+    fn fast(body: &str) -> (Vec<Uuid>, Option<String>, Vec<i64>) {
+        let p = Page::parse(body.as_bytes()).unwrap();
+        let ids = p.items.iter().map(|i| i.id).collect();
+        (
+            ids,
+            p.next_cursor,
+            p.counts.iter().map(|c| c.total).collect(),
+        )
+    }
+
+    #[test]
+    fn the_quick_page_parse_reads_what_serde_reads() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        // Names holding the markers the quick parse looks for (escaped, as JSON writes them).
+        let tricky = r#"Lê \"id\":\"x\" ],\"next_cursor\":\"y\""#;
+        let pages = [
+            format!(
+                r#"{{"items":[{{"id":"{a}","code":null,"applicant_name":"{tricky}","version":3}},{{"id":"{b}","applicant_name":"Đặng Thị Hoà","due_at":"2026-12-05T01:00:00Z"}}],"next_cursor":"123_{b}","counts":[{{"status":"received","total":7,"overdue":1,"due_soon":0}},{{"status":"processing","total":5,"overdue":0,"due_soon":2}}]}}"#
+            ),
+            r#"{"items":[],"next_cursor":null,"counts":[]}"#.to_string(),
+            // Another order of fields: the full parse answers.
+            format!(r#"{{"counts":[{{"total":2}}],"items":[{{"id":"{a}"}}],"next_cursor":null}}"#),
+        ];
+        for body in &pages {
+            assert_eq!(fast(body), full(body), "{body}");
+        }
+        assert_eq!(fast(&pages[0]).0, vec![a, b]);
+        assert_eq!(fast(&pages[0]).2, vec![7, 5]);
+        // Broken JSON stays an error.
+        assert!(
+            Page::parse(br#"{"items":[{"id":"nope"}],"next_cursor":null,"counts":[]"#).is_err()
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! The single writer thread: owns the one read-write connection, takes jobs from a queue and
-//! commits them in batches. Each job runs under its own savepoint, so one failure fails one
-//! request, not the batch. Replies go out only after the batch's COMMIT returned and the WAL was
-//! fdatasynced (see [`run`]): an acknowledged write survives `kill -9` and power loss.
+//! commits them in batches. One failure fails one request, not the batch: each job runs under
+//! its own savepoint, except while the transaction holds no other job's writes (then a failure
+//! rolls the transaction back and a new one begins). Replies go out only after the batch's
+//! COMMIT returned and the WAL was fdatasynced (see [`run`]): an acknowledged write survives
+//! `kill -9` and power loss.
 
 use super::inbox_cache::Stale;
 use crate::plan::plan;
@@ -235,7 +237,6 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, snaps: &mut SnapIds) -> 
                 (Reply::Admin(tx, r), ok)
             }
         };
-        let dossier = matches!(reply, Reply::Exec(..));
         replies.push(reply);
         if !empty {
             finish_savepoint(conn, ok);
@@ -243,18 +244,15 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, snaps: &mut SnapIds) -> 
             // Nothing else was in the transaction: start again without the failed job.
             let _ = conn.execute_batch("ROLLBACK");
             if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-                if dossier {
-                    snaps.job_done(false);
-                }
+                snaps.job_done(false);
                 let msg = db_err(e).to_string();
                 replies.extend(jobs.map(|j| reply_err(j, &msg)));
                 snaps.batch_done(false);
                 return replies;
             }
         }
-        if dossier {
-            snaps.job_done(ok);
-        }
+        // (An administrative job notes no snapshot or inbox, so this is a no-op for it.)
+        snaps.job_done(ok);
         empty &= !ok;
     }
     let committed = conn.execute_batch("COMMIT");

@@ -48,6 +48,8 @@ pub struct RunArgs {
     pub password: String,
     pub write_percent: u64,
     pub procedure: String,
+    /// Offered requests per second over all officers (open loop); `None` for a closed loop.
+    pub rate: Option<f64>,
     pub server_pid: Option<u32>,
     pub label: Option<String>,
     pub out: Option<PathBuf>,
@@ -474,10 +476,14 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
         officers.iter().map(|o| o.agency.as_str()).collect();
     let check = distinct.len() == officers.len();
     println!(
-        "inbox: {} officers in {} agencies, {} % writes, {:?} against {} (visibility check {})",
+        "inbox: {} officers in {} agencies, {} % writes, {}, {:?} against {} (visibility check {})",
         officers.len(),
         distinct.len(),
         a.write_percent,
+        match a.rate {
+            Some(r) => format!("open loop at {r} requests/s"),
+            None => "closed loop".to_string(),
+        },
         a.duration,
         a.base,
         if check {
@@ -497,8 +503,15 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(1);
+    let late = Arc::new(AtomicU64::new(0));
+    // Open loop: each officer's requests are due every `interval`, from a phase of its own.
+    let interval = a
+        .rate
+        .map(|r| Duration::from_secs_f64(officers.len() as f64 / r));
+    let start = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(officers.len());
     for (i, o) in officers.into_iter().enumerate() {
+        let late = late.clone();
         let (host, prefix, live, deadline, stale) = (
             host.clone(),
             prefix.clone(),
@@ -534,7 +547,23 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
             let mut seen: Vec<Uuid> = Vec::new();
             let mut cursor: Option<String> = None;
             let mut submit_next = true;
+            let mut due = interval.map(|iv| {
+                start + iv.mul_f64(rng.below(1_000_000) as f64 / 1_000_000.0)
+            });
             while !deadline.over() {
+                // When the request was due, if it was late because the officer was still
+                // waiting for the previous answer; a late answer then counts from there.
+                let mut behind = None;
+                if let (Some(d), Some(iv)) = (due.as_mut(), interval) {
+                    let now = tokio::time::Instant::now();
+                    if now >= *d {
+                        behind = Some(d.into_std());
+                        late.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        tokio::time::sleep_until(*d).await;
+                    }
+                    *d += iv;
+                }
                 let write = open.is_some() && rng.below(100) < write_percent as usize;
                 req.clear();
                 let what;
@@ -573,7 +602,7 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
                     raw::build(&mut req, "GET", &path, &host, Some(&o.auth), None);
                     what = 0;
                 }
-                let t0 = Instant::now();
+                let t0 = behind.unwrap_or_else(Instant::now);
                 let measured = deadline.measuring(t0);
                 match conn.send(&req).await {
                     Ok((st, body)) if (200..300).contains(&st) => {
@@ -653,6 +682,10 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
     progress.abort();
     let stale = stale.load(Ordering::Relaxed);
     println!("  stale reads (a write not visible in the next read): {stale}");
+    let late = late.load(Ordering::Relaxed);
+    if a.rate.is_some() {
+        println!("  requests sent after they were due (the previous answer came late): {late}");
+    }
     let ops = stats::merge_all(all);
     let mut lines = stats::report(
         &stats::RunInfo {
@@ -666,7 +699,10 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
         &ops,
         a.out.as_deref(),
     )?;
-    lines.push(format!("inbox stale_reads={stale}"));
+    lines.push(format!(
+        "inbox stale_reads={stale} rate={} late={late}",
+        a.rate.map_or("closed".to_string(), |r| format!("{r}"))
+    ));
     if stale > 0 {
         bail!("{stale} reads did not show the officer's own write");
     }

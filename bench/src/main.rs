@@ -241,6 +241,12 @@ enum Mode {
         /// Procedure the officers receive (the one `inbox-fill` printed).
         #[arg(long)]
         procedure: String,
+        /// Offered load in requests per second, shared evenly by the officers: each sends its
+        /// next request on a fixed schedule (open loop) and a late answer counts from when the
+        /// request was due. Without it, each officer sends again as soon as it is answered
+        /// (closed loop: the server's saturation throughput).
+        #[arg(long)]
+        rate: Option<f64>,
         /// PID of the server, to report its CPU use over the run.
         #[arg(long)]
         server_pid: Option<u32>,
@@ -592,12 +598,18 @@ fn main() -> anyhow::Result<()> {
                 password,
                 write_percent,
                 procedure,
+                rate,
                 server_pid,
                 label,
                 out,
             } => {
                 if clients == 0 || write_percent > 100 {
                     anyhow::bail!("--clients must be at least 1 and --write-percent 0-100");
+                }
+                if let Some(r) = rate
+                    && !(r > 0.0 && r.is_finite())
+                {
+                    anyhow::bail!("--rate must be a positive number of requests per second");
                 }
                 inbox::run(&inbox::RunArgs {
                     base: http::local_base(&url)?,
@@ -607,6 +619,7 @@ fn main() -> anyhow::Result<()> {
                     password,
                     write_percent,
                     procedure,
+                    rate,
                     server_pid,
                     label,
                     out,

@@ -547,9 +547,8 @@ pub async fn run(a: &RunArgs) -> anyhow::Result<Vec<String>> {
             let mut seen: Vec<Uuid> = Vec::new();
             let mut cursor: Option<String> = None;
             let mut submit_next = true;
-            let mut due = interval.map(|iv| {
-                start + iv.mul_f64(rng.below(1_000_000) as f64 / 1_000_000.0)
-            });
+            let mut due =
+                interval.map(|iv| start + iv.mul_f64(rng.below(1_000_000) as f64 / 1_000_000.0));
             while !deadline.over() {
                 // When the request was due, if it was late because the officer was still
                 // waiting for the previous answer; a late answer then counts from there.

@@ -1,7 +1,7 @@
 //! The published catalogue in memory: every published procedure by code, its facets (fields,
-//! levels, applicant types, online levels, agencies) and the tantivy search index. Loaded from the
-//! store on first use, refreshed in place when a version is published here, and reloaded
-//! periodically so imports and other nodes' publications show up.
+//! levels, applicant types, online levels, agencies) and the tantivy search index. Loaded from
+//! the store when the server starts (or on first use), refreshed in place when a version is
+//! published here, and reloaded periodically so imports and other nodes' publications show up.
 
 use motcua_domain::procedure::{Level, OnlineLevel};
 use motcua_domain::text::fold;

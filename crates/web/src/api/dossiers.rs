@@ -283,6 +283,8 @@ pub(crate) async fn attestation(
     documents: &[DocumentRef],
 ) -> Result<motcua_domain::dossier::Attestation, ApiError> {
     let mut reused = Vec::new();
+    // Each file is looked up once, however many components name it.
+    let mut known: Vec<(motcua_domain::files::FileKey, bool)> = Vec::new();
     for d in documents {
         let Some(key) = d
             .file
@@ -291,7 +293,15 @@ pub(crate) async fn attestation(
         else {
             continue;
         };
-        if s.store.file_in_dossiers(&key).await? && !reused.contains(&d.name) {
+        let linked = match known.iter().find(|(k, _)| *k == key) {
+            Some((_, linked)) => *linked,
+            None => {
+                let linked = s.store.file_in_dossiers(&key).await?;
+                known.push((key, linked));
+                linked
+            }
+        };
+        if linked && !reused.contains(&d.name) {
             reused.push(d.name.clone());
         }
     }

@@ -317,6 +317,25 @@ mod tests {
         Catalogue::from_parts(recs.into_iter().map(Arc::new).collect(), Arc::new(index))
     }
 
+    /// The server builds the catalogue when it starts, before anyone searches.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_started_server_builds_the_catalogue_before_the_first_search() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let state = crate::AppState::new(store);
+        assert!(state.catalogue_now().is_none());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = tokio::spawn(crate::serve(listener, state.clone()));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while state.catalogue_now().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no catalogue 30 s after the start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        server.abort();
+    }
+
     fn codes(v: Vec<&Arc<ProcedureRecord>>) -> Vec<String> {
         v.iter().map(|r| r.version.code.to_string()).collect()
     }

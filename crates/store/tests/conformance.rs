@@ -629,6 +629,42 @@ async fn optimistic_concurrency(db: &mut Db) {
     );
     assert_eq!(s.history(id).await.unwrap().len(), 1);
     assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
+    // A submission under that id, as if it were new (PostgreSQL decides it before reading and
+    // the write meets the existing log): the same conflict, nothing written.
+    let err = s
+        .execute(with_version(
+            job(id, &citizen(1), t0(), submission(Channel::Online)),
+            0,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::VersionConflict {
+                expected: 0,
+                actual: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(s.history(id).await.unwrap().len(), 1);
+    assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
+    // A new id with version 0 is a plain submission.
+    let fresh = s
+        .execute(with_version(
+            job(
+                Uuid::new_v4(),
+                &citizen(1),
+                t0(),
+                submission(Channel::Online),
+            ),
+            0,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(fresh.dossier.version, 1);
+    assert_eq!(s.history(fresh.dossier.id).await.unwrap().len(), 1);
 
     // Two clients that both read version 1: exactly one wins.
     let tasks: Vec<_> = (0..2)
@@ -2028,8 +2064,35 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 21,
-        "every migration applied once (15, 16, 25 and 26 add columns and indexes only, 24 rows)"
+        applied, 22,
+        "every migration applied once (15, 16, 25 and 26 add columns and indexes only, 24 rows, 27 sets compression)"
+    );
+    // Migration 27: the large JSON columns use LZ4 where this server has it.
+    let lz4 = client
+        .batch_execute("CREATE TEMP TABLE lz4_probe (x text COMPRESSION lz4)")
+        .await
+        .is_ok();
+    let methods: Vec<(String, String)> = client
+        .query(
+            "SELECT c.relname::text, a.attcompression::text FROM pg_attribute a
+             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND (c.relname, a.attname) IN
+                 (('events', 'body'), ('dossiers', 'state'), ('outbox', 'payload'))
+             ORDER BY 1",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let want = if lz4 { "l" } else { "" };
+    assert_eq!(
+        methods,
+        ["dossiers", "events", "outbox"]
+            .map(|t| (t.to_string(), want.to_string()))
+            .to_vec(),
+        "LZ4 available: {lz4}"
     );
 
     let err = PgStore::open_in_schema(&url, "Bad-Name")

@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_24.sql"),
     include_str!("migrate_25.sql"),
     include_str!("migrate_26.sql"),
+    include_str!("migrate_27.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -8,7 +8,11 @@
 //!    (one trip).
 //!
 //! A submission is thus two or three round trips, and the hot `code_counters` row is locked only
-//! from its allocation to the commit.
+//! from its allocation to the commit. A job for a dossier that must not exist yet (expected
+//! version 0: a submission under a fresh id), without an idempotency key and asking for no code,
+//! has nothing to read: it is decided first, then `BEGIN`, the write and `COMMIT` go in one round
+//! trip. Should the id exist after all, the events' primary key refuses the write and the job runs
+//! again the usual way, which reads the dossier and answers as usual.
 
 use super::{Pool, corrupt, pg_err};
 use crate::plan::plan;
@@ -118,8 +122,15 @@ fn classify(e: tokio_postgres::Error, job: &Execute) -> Failure {
 pub(crate) async fn execute_one(pool: Pool, job: Execute) -> Result<Executed> {
     tokio::spawn(async move {
         let mut last = None;
-        for _ in 0..MAX_ATTEMPTS {
-            match attempt(&pool, &job).await {
+        for i in 0..MAX_ATTEMPTS {
+            let done = match i {
+                0 => match attempt_new(&pool, &job).await {
+                    Some(done) => done,
+                    None => attempt(&pool, &job).await,
+                },
+                _ => attempt(&pool, &job).await,
+            };
+            match done {
                 Ok(done) => return Ok(done),
                 Err(Failure::Fail(e)) => return Err(e),
                 Err(Failure::Retry(e)) => {
@@ -195,6 +206,44 @@ impl CodeAllocator for Codes<'_> {
 
 pub(super) fn decode_state(id: Uuid, s: &str) -> Result<Dossier> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("dossier {id}: {e}")))
+}
+
+/// The job of a dossier that must not exist yet, decided before the transaction and written
+/// in one round trip; `None` when it is not such a job (a key to claim, a code to allocate) or
+/// its decision appends nothing: then [`attempt`] runs it.
+async fn attempt_new(pool: &Pool, job: &Execute) -> Option<Attempt<Executed>> {
+    if job.expected_version != Some(0) || job.idempotency.is_some() {
+        return None;
+    }
+    let mut probe = Codes {
+        given: &[],
+        next: 0,
+        wanted: None,
+        mismatch: false,
+    };
+    let out = (job.decide)(None, &mut probe);
+    if probe.wanted.is_some() || probe.mismatch {
+        return None;
+    }
+    // A refusal (or nothing to do) may be because the dossier exists after all: the usual way
+    // reads it and answers from what is there.
+    let events = match out {
+        Ok(events) if !events.is_empty() => events,
+        _ => return None,
+    };
+    let conn = match pool.get().await {
+        Ok(c) => c,
+        Err(e) => return Some(Err(super::pool_err(e).into())),
+    };
+    let mut tx = Tx {
+        conn: Some(conn),
+        open: true,
+    };
+    let result = write(&mut tx, job, None, "", events, true).await;
+    if tx.open {
+        tx.rollback().await;
+    }
+    Some(result)
 }
 
 async fn attempt(pool: &Pool, job: &Execute) -> Attempt<Executed> {
@@ -326,8 +375,21 @@ async fn run(
         });
     }
 
-    // 3. Write everything and commit: one round trip.
-    let p = plan(id, before, &last_hash, &events)?;
+    write(tx, job, before, &last_hash, events, false).await
+}
+
+/// Step 3: writes everything and commits, in one round trip (preceded by `BEGIN` when `begin`:
+/// the transaction is then opened in the same trip).
+async fn write(
+    tx: &mut Tx,
+    job: &Execute,
+    before: Option<Dossier>,
+    last_hash: &str,
+    events: Vec<Event>,
+    mut begin: bool,
+) -> Attempt<Executed> {
+    let id = job.dossier_id;
+    let p = plan(id, before, last_hash, &events)?;
     let d = &p.after;
     let state = &p.state_json;
     let seqs: Vec<i64> = p.rows.iter().map(|r| r.seq as i64).collect();
@@ -403,6 +465,12 @@ async fn run(
         &personal_id,
     ];
     let c = tx.client();
+    if begin && !p.payments.is_empty() {
+        c.batch_execute("BEGIN")
+            .await
+            .map_err(|e| classify(e, job))?;
+        begin = false;
+    }
     if !p.payments.is_empty() {
         // Rare (a fee paid): a round trip of its own inside the transaction, before the write.
         let st = c
@@ -443,13 +511,22 @@ async fn run(
     // The documents' links, in the same transaction and the same round trip.
     let files = super::files::FileColumns::of(job.files.iter());
     let files_st = files.prepare(c).await?;
-    let (linked, written, committed) = tokio::join!(
+    let (began, linked, written, committed) = tokio::join!(
+        async {
+            match begin {
+                true => c.batch_execute("BEGIN").await,
+                false => Ok(()),
+            }
+        },
         files.write(c, files_st.as_ref()),
         c.execute(&write, &params),
         c.batch_execute("COMMIT")
     );
     // A failed link aborts the transaction: the write then fails too, for that reason.
-    let written = linked.and(written);
+    let written = match began {
+        Ok(()) => linked.and(written),
+        Err(e) => Err(e),
+    };
     // After a failed write the server ends the transaction with our COMMIT as a rollback.
     match (written, committed) {
         (Err(e), Ok(())) => {

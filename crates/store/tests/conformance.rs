@@ -2038,7 +2038,10 @@ async fn postgres_open() {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.backend(), "postgres");
     let d = submit_counter(&a, t0()).await;
-    assert_eq!(b.dossier(d.dossier.id).await.unwrap(), Some(d.dossier));
+    assert_eq!(
+        b.dossier(d.dossier.id).await.unwrap(),
+        Some(d.dossier.clone())
+    );
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -2100,6 +2103,20 @@ async fn postgres_open() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("schema name"), "{err}");
+    // Group commit is on unless the URL turns it off; a value other than on/off is refused.
+    let off = Store::open(&format!("{with_schema}&group_commit=off"))
+        .await
+        .unwrap();
+    assert_eq!(
+        off.dossier(d.dossier.id).await.unwrap(),
+        Some(d.dossier.clone())
+    );
+    submit_counter(&off, t0()).await;
+    let err = Store::open(&format!("{with_schema}&group_commit=maybe"))
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("group_commit=maybe"), "{err}");
     let err = Store::open("postgres://postgres@127.0.0.1:1/none")
         .await
         .err()

@@ -613,43 +613,30 @@ async fn optimistic_concurrency(db: &mut Db) {
     let s = db.store.clone();
     let sub = submit_online(&s, &citizen(1), t0()).await;
     let id = sub.dossier.id;
-    let err = s
-        .execute(with_version(job(id, &desk(), t0(), Command::Receive), 0))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::VersionConflict {
-                expected: 0,
-                actual: 1
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(s.history(id).await.unwrap().len(), 1);
-    assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
-    // A submission under that id, as if it were new (PostgreSQL decides it before reading and
-    // the write meets the existing log): the same conflict, nothing written.
-    let err = s
-        .execute(with_version(
-            job(id, &citizen(1), t0(), submission(Channel::Online)),
-            0,
-        ))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::VersionConflict {
-                expected: 0,
-                actual: 1
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(s.history(id).await.unwrap().len(), 1);
-    assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
+    // A command at version 0 on it, and a submission under its id as if it were new
+    // (PostgreSQL decides that one before reading, and the write meets the existing log): the
+    // same conflict, nothing written.
+    for (who, cmd) in [
+        (desk(), Command::Receive),
+        (citizen(1), submission(Channel::Online)),
+    ] {
+        let err = s
+            .execute(with_version(job(id, &who, t0(), cmd), 0))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::VersionConflict {
+                    expected: 0,
+                    actual: 1
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(s.history(id).await.unwrap().len(), 1);
+        assert_eq!(s.dossier(id).await.unwrap().unwrap(), sub.dossier);
+    }
     // A new id with version 0 is a plain submission.
     let fresh = s
         .execute(with_version(

@@ -123,12 +123,14 @@ pub(crate) async fn execute_one(pool: Pool, job: Execute) -> Result<Executed> {
     tokio::spawn(async move {
         let mut last = None;
         for i in 0..MAX_ATTEMPTS {
-            let done = match i {
-                0 => match attempt_new(&pool, &job).await {
-                    Some(done) => done,
-                    None => attempt(&pool, &job).await,
-                },
-                _ => attempt(&pool, &job).await,
+            // A new dossier's one-trip write is tried first only; a retry reads as usual.
+            let fresh = match i {
+                0 => attempt_new(&pool, &job).await,
+                _ => None,
+            };
+            let done = match fresh {
+                Some(done) => done,
+                None => attempt(&pool, &job).await,
             };
             match done {
                 Ok(done) => return Ok(done),
@@ -522,7 +524,8 @@ async fn write(
         c.execute(&write, &params),
         c.batch_execute("COMMIT")
     );
-    // A failed link aborts the transaction: the write then fails too, for that reason.
+    // A failed link aborts the transaction: the write then fails too, for that reason. (`BEGIN`
+    // on a pooled, idle connection fails only with the connection, and everything after it then.)
     let written = match began {
         Ok(()) => linked.and(written),
         Err(e) => Err(e),

@@ -2054,9 +2054,51 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 22,
-        "every migration applied once (15, 16, 25 and 26 add columns and indexes only, 24 rows, 27 sets compression)"
+        applied, 23,
+        "every migration applied once (15, 16, 25 and 26 add columns and indexes only, 24 rows, 27 sets compression, 28 drops foreign keys)"
     );
+    // Migration 28: a dossier's file links have no foreign keys; `verify` finds broken ones.
+    let fks: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+             JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = $1 AND t.relname = 'dossier_files' AND c.contype = 'f'",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(fks, 0);
+    assert_eq!(a.verify().await.unwrap().problems, Vec::<String>::new());
+    let stranger = Uuid::new_v4();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO {schema}.files (sha256, size, mime, created_at)
+             VALUES ('known-file', 1, 'application/pdf', now());
+             INSERT INTO {schema}.dossier_files
+             (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at) VALUES
+             ('{id}', 'component', 'x', 'no-such-file', 'x.pdf', '{stranger}', now()),
+             ('{id}', 'component', 'y', 'known-file', 'y.pdf', '{stranger}', now())",
+            id = d.dossier.id
+        ))
+        .await
+        .unwrap();
+    let problems = a.verify().await.unwrap().problems;
+    let id = d.dossier.id;
+    assert_eq!(
+        problems,
+        vec![
+            format!("dossier {id}: file known-file was linked by {stranger}, who is not a user"),
+            format!("dossier {id}: linked file no-such-file has no record in files"),
+        ]
+    );
+    client
+        .batch_execute(&format!(
+            "DELETE FROM {schema}.dossier_files WHERE dossier_id = '{id}';
+             DELETE FROM {schema}.files WHERE sha256 = 'known-file'"
+        ))
+        .await
+        .unwrap();
     // Migration 27: the large JSON columns use LZ4 where this server has it.
     let lz4 = client
         .batch_execute("CREATE TEMP TABLE lz4_probe (x text COMPRESSION lz4)")

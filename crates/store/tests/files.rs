@@ -223,8 +223,10 @@ async fn check(backend: &str, s: &Store) {
     );
     assert!(!s.agency_holds_file(&centre, &scan.key).await.unwrap());
 
-    // A link by an unknown user breaks a foreign key: nothing of the call is written. (The
-    // in-memory SQLite store, for tests only, does not enforce foreign keys.)
+    // A vault entry of an unknown user breaks a foreign key: nothing of the call is written,
+    // its link included. (The in-memory SQLite store, for tests only, does not enforce
+    // foreign keys; on PostgreSQL links have none, decision 0042, and `verify` reports a link
+    // by an unknown user.)
     if backend == "sqlite memory" {
         return;
     }
@@ -232,15 +234,28 @@ async fn check(backend: &str, s: &Store) {
     let err = s
         .save_file(SaveFile {
             file: ghost.clone(),
-            vault: vec![],
+            vault: vec![entry(
+                Uuid::new_v4(),
+                &ghost,
+                "ghost.png",
+                VaultKind::Upload,
+                t0,
+            )],
             links: vec![DossierFile {
-                uploaded_by: Uuid::new_v4(),
                 key: ghost.key.clone(),
                 ..link.clone()
             }],
         })
         .await;
     assert!(err.is_err(), "{backend}");
+    assert!(
+        s.dossier_files(link.dossier_id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(l, _)| l.key != ghost.key),
+        "{backend}: the link is not written"
+    );
     assert_eq!(
         s.file_record(&ghost.key).await.unwrap(),
         None,

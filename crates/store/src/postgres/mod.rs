@@ -66,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_25.sql"),
     include_str!("migrate_26.sql"),
     include_str!("migrate_27.sql"),
+    include_str!("migrate_28.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -998,6 +999,27 @@ impl PgStore {
                 ((r.get(0), day.to_string(), r.get(2)), r.get(3))
             })
             .collect();
+        // Links to files carry no foreign keys here (decision 0042): look for broken ones.
+        for r in tx
+            .query(
+                "SELECT l.dossier_id, l.sha256, l.uploaded_by, f.sha256 IS NULL
+                 FROM dossier_files l
+                 LEFT JOIN files f ON f.sha256 = l.sha256
+                 LEFT JOIN users u ON u.id = l.uploaded_by
+                 WHERE f.sha256 IS NULL OR u.id IS NULL
+                 ORDER BY l.dossier_id, l.sha256 LIMIT 100",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?
+        {
+            let (id, sha, by, no_file): (Uuid, String, Uuid, bool) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            report.problems.push(match no_file {
+                true => format!("dossier {id}: linked file {sha} has no record in files"),
+                false => format!("dossier {id}: file {sha} was linked by {by}, who is not a user"),
+            });
+        }
         tx.commit().await.map_err(pg_err)?;
         crate::model::compare_counters(&implied, &stored, &mut report.problems);
         Ok(report)

@@ -387,6 +387,75 @@ fn p99_of(ops: &[Op], i: usize) -> f64 {
         .map_or(0.0, |o| o.hist.value_at_quantile(0.99) as f64 / 1000.0)
 }
 
+/// The server's `/metrics` text, if it answers.
+async fn metrics_text(c: &reqwest::Client, base: &str) -> Option<String> {
+    c.get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
+/// The routes of the load's request kinds, as the server's metrics name them.
+const KIND_ROUTES: [(&str, &str, &str); 3] = [
+    ("lookup", "GET", "/api/v1/public/status/{code}"),
+    ("inbox", "GET", "/api/v1/inbox"),
+    ("submit", "POST", "/api/v1/dossiers"),
+];
+
+/// The bucket bound (ms) under which the server answered 99 % of `method route`, from its
+/// `motcua_http_request_duration_seconds` histogram (time in the handler, until the response
+/// starts; the phase's warm-up included).
+fn server_p99_le(metrics: &str, method: &str, route: &str) -> Option<f64> {
+    let prefix = format!(
+        "motcua_http_request_duration_seconds_bucket{{method=\"{method}\",route=\"{route}\",le=\""
+    );
+    let mut buckets: Vec<(f64, f64)> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|rest| {
+            let (le, count) = rest.split_once("\"}")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    buckets
+        .iter()
+        .find(|(_, n)| *n >= 0.99 * total)
+        .map(|(le, _)| le * 1000.0)
+}
+
+/// `kind:BASELINE/DURING` per kind, each the server's p99 bucket bound in ms (`?` where a
+/// phase's metrics are missing).
+fn server_p99s(base: Option<&str>, during: Option<&str>) -> String {
+    let show = |m: Option<&str>, method, route| {
+        m.and_then(|m| server_p99_le(m, method, route))
+            .map_or("?".to_string(), |v| format!("{v}"))
+    };
+    KIND_ROUTES
+        .iter()
+        .map(|(k, method, route)| {
+            format!(
+                "{k}:{}/{}",
+                show(base, method, route),
+                show(during, method, route)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Each kind's p99 during the drain over its p99 in the baseline, `kind:ratio` joined by
 /// commas (kinds measured in both phases only). The p99 of all requests falls between the
 /// reads' and the submissions' distributions (2 % of the requests, each waiting for an
@@ -545,6 +614,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let base_cpu = cpu.stop();
     let base_secs = from.elapsed().as_secs_f64();
     server.check_alive()?;
+    let base_metrics = metrics_text(&c, &base).await;
     server.stop();
     let base_ops = rec.take();
     let mut lines = stats::report(
@@ -625,9 +695,8 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let portal_cpu = portal_cpu.stop().1;
     let during_secs = from.elapsed().as_secs_f64();
     // The server's own view of the drain (claims, deliveries, the writer), for reading later.
-    if let Ok(r) = c.get(format!("{base}/metrics")).send().await
-        && let Ok(text) = r.text().await
-    {
+    let during_metrics = metrics_text(&c, &base).await;
+    if let Some(text) = &during_metrics {
         // Beside the data directory: the work directory goes at the end.
         let path = data_dir.with_extension("drain-metrics.txt");
         std::fs::write(&path, text)?;
@@ -660,10 +729,11 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         0.0
     };
     let by_kind = ratios_by_kind(&base_ops, &during_ops);
+    let server_p99 = server_p99s(base_metrics.as_deref(), during_metrics.as_deref());
     let line = format!(
         "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
          p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
-         p99_ratio_by_kind={by_kind} request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
+         p99_ratio_by_kind={by_kind} server_p99_le_ms={server_p99} request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
          yield={} idle={} rate_limit={} ack_linger_ms={} duplicates={} out_of_order={}",
         held as f64 / drain_secs,
         a.rate,
@@ -697,6 +767,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "p99_during_ms": p99_during,
             "p99_ratio": ratio,
             "p99_ratio_by_kind": by_kind,
+            "server_p99_le_ms": server_p99,
             "nice": a.nice,
             "portal_nice": a.portal_nice,
             "yield_to_requests": a.yield_to_requests,
@@ -788,6 +859,32 @@ async fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_p99_is_read_from_its_histogram() {
+        let route = "/api/v1/public/status/{code}";
+        let line = |le: &str, n: u64| {
+            format!(
+                "motcua_http_request_duration_seconds_bucket{{method=\"GET\",route=\"{route}\",le=\"{le}\"}} {n}\n"
+            )
+        };
+        // 1,000 lookups: 980 under 0.25 ms, 995 under 0.5 ms.
+        let text = [
+            line("0.0001", 500),
+            line("0.00025", 980),
+            line("0.0005", 995),
+            line("0.001", 1000),
+            line("+Inf", 1000),
+        ]
+        .concat();
+        assert_eq!(server_p99_le(&text, "GET", route), Some(0.5));
+        assert_eq!(server_p99_le(&text, "POST", route), None);
+        assert_eq!(server_p99_le("garbage", "GET", route), None);
+        assert_eq!(
+            server_p99s(Some(&text), None),
+            "lookup:0.5/?,inbox:?/?,submit:?/?"
+        );
+    }
 
     #[test]
     fn each_kind_gets_its_own_p99_ratio() {

@@ -67,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_26.sql"),
     include_str!("migrate_27.sql"),
     include_str!("migrate_28.sql"),
+    include_str!("migrate_29.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_23.sql"),
     include_str!("migrate_24.sql"),
     include_str!("migrate_25.sql"),
+    include_str!("migrate_29.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer makes the next writer restart it from the start.
@@ -1322,4 +1323,32 @@ fn rand_index(n: usize) -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed) % n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replacing a procedure's agencies finds its rows by the code's index (migration 29),
+    /// not by a scan of every procedure's agencies.
+    #[test]
+    fn a_procedures_agencies_are_replaced_through_the_code_index() {
+        let store = SqliteStore::open_memory().unwrap();
+        let plan = store
+            .read(|c| {
+                let mut st = c
+                    .prepare(
+                        "EXPLAIN QUERY PLAN DELETE FROM procedure_agencies WHERE procedure_code = ?1",
+                    )
+                    .map_err(db_err)?;
+                let rows = st
+                    .query_map(["1.001193"], |r| r.get::<_, String>(3))
+                    .map_err(db_err)?;
+                rows.map(|r| r.map_err(db_err)).collect::<Result<Vec<_>>>()
+            })
+            .unwrap()
+            .join("; ");
+        assert!(plan.contains("procedure_agencies_code"), "{plan}");
+        assert!(!plan.starts_with("SCAN"), "{plan}");
+    }
 }

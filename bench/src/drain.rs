@@ -461,9 +461,9 @@ fn server_p99s(base: Option<&str>, during: Option<&str>) -> String {
 /// reads' and the submissions' distributions (2 % of the requests, each waiting for an
 /// fsync), so it moves with the disk; each kind's own ratio says which moved.
 fn ratios_by_kind(base: &[Op], during: &[Op]) -> String {
-    ["lookup", "inbox", "submit"]
+    KIND_ROUTES
         .iter()
-        .filter_map(|k| {
+        .filter_map(|(k, _, _)| {
             let i = Records::index(k);
             let (b, d) = (p99_of(base, i), p99_of(during, i));
             (b > 0.0 && d > 0.0).then(|| format!("{k}:{:.2}", d / b))

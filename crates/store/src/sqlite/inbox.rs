@@ -192,24 +192,9 @@ fn counts_sql() -> String {
 mod tests {
     use super::*;
     use crate::inbox::InboxCursor;
+    use crate::sqlite::tests::plan;
     use motcua_domain::dossier::Channel;
     use uuid::Uuid;
-
-    /// The plan SQLite picks for `sql`, one line per step.
-    fn plan(store: &SqliteStore, sql: &str, args: Vec<V>) -> String {
-        store
-            .read(|c| {
-                let mut st = c
-                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .map_err(db_err)?;
-                let rows = st
-                    .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
-                    .map_err(db_err)?;
-                rows.map(|r| r.map_err(db_err)).collect::<Result<Vec<_>>>()
-            })
-            .unwrap()
-            .join("; ")
-    }
 
     /// Every shape of an inbox read is answered from the inbox index alone (decision 0021): a
     /// column added to the inbox but not to the index would send each read back to the table.

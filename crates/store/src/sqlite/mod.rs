@@ -1326,28 +1326,36 @@ fn rand_index(n: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use rusqlite::types::Value;
+
+    /// The plan SQLite picks for `sql`, one line per step.
+    pub(crate) fn plan(store: &SqliteStore, sql: &str, args: Vec<Value>) -> String {
+        store
+            .read(|c| {
+                let mut st = c
+                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .map_err(db_err)?;
+                let rows = st
+                    .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                    .map_err(db_err)?;
+                rows.map(|r| r.map_err(db_err)).collect::<Result<Vec<_>>>()
+            })
+            .unwrap()
+            .join("; ")
+    }
 
     /// Replacing a procedure's agencies finds its rows by the code's index (migration 29),
     /// not by a scan of every procedure's agencies.
     #[test]
     fn a_procedures_agencies_are_replaced_through_the_code_index() {
         let store = SqliteStore::open_memory().unwrap();
-        let plan = store
-            .read(|c| {
-                let mut st = c
-                    .prepare(
-                        "EXPLAIN QUERY PLAN DELETE FROM procedure_agencies WHERE procedure_code = ?1",
-                    )
-                    .map_err(db_err)?;
-                let rows = st
-                    .query_map(["1.001193"], |r| r.get::<_, String>(3))
-                    .map_err(db_err)?;
-                rows.map(|r| r.map_err(db_err)).collect::<Result<Vec<_>>>()
-            })
-            .unwrap()
-            .join("; ");
+        let plan = plan(
+            &store,
+            "DELETE FROM procedure_agencies WHERE procedure_code = ?1",
+            vec![Value::Text("1.001193".into())],
+        );
         assert!(plan.contains("procedure_agencies_code"), "{plan}");
         assert!(!plan.starts_with("SCAN"), "{plan}");
     }

@@ -134,11 +134,15 @@ pub async fn run(a: &ReportArgs) -> anyhow::Result<Vec<String>> {
         let r = store.rebuild_counters().await?;
         let secs = t.elapsed().as_secs_f64();
         let line = format!(
-            "rebuild dossiers={} events={} counter_rows={} secs={secs:.2} events_per_s={:.0} workers={}",
+            "rebuild dossiers={} events={} counter_rows={} changed_rows={} secs={secs:.2} events_per_s={:.0} fold_secs={:.2} merge_secs={:.2} write_secs={:.2} workers={}",
             r.dossiers,
             r.events,
             r.counter_rows,
+            r.changed_rows.map_or("-".to_string(), |n| n.to_string()),
             r.events as f64 / secs.max(1e-9),
+            r.fold_secs,
+            r.merge_secs,
+            r.write_secs,
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
         println!("{line}");

@@ -268,11 +268,15 @@ async fn main() -> anyhow::Result<()> {
                 let t = std::time::Instant::now();
                 let r = store.rebuild_counters().await?;
                 println!(
-                    "rebuilt {} counter rows from {} dossiers, {} events in {:.1} s",
+                    "rebuilt {} counter rows from {} dossiers, {} events in {:.1} s{}",
                     r.counter_rows,
                     r.dossiers,
                     r.events,
-                    t.elapsed().as_secs_f64()
+                    t.elapsed().as_secs_f64(),
+                    match r.changed_rows {
+                        Some(n) => format!(" ({n} stored rows corrected)"),
+                        None => String::new(),
+                    }
                 );
             }
             let mut r = store.verify().await?;

@@ -264,14 +264,23 @@ impl CounterSpan {
 }
 
 /// What a counter rebuild did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RebuildReport {
     /// Dossiers replayed.
     pub dossiers: u64,
     /// Events replayed.
     pub events: u64,
-    /// Counter rows written.
+    /// Counter rows the logs imply.
     pub counter_rows: u64,
+    /// Stored rows the rebuild inserted, corrected or deleted to match (`None` where the
+    /// backend replaces every row).
+    pub changed_rows: Option<u64>,
+    /// Seconds reading the logs and folding them (the workers fold while the logs are read).
+    pub fold_secs: f64,
+    /// Seconds merging the workers' sums.
+    pub merge_secs: f64,
+    /// Seconds bringing the stored counters to the folded values.
+    pub write_secs: f64,
 }
 
 /// A summed counter.

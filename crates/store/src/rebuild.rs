@@ -14,18 +14,19 @@
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use crossbeam_channel::{Receiver, Sender};
-use motcua_domain::codes::AgencyCode;
 use motcua_domain::dossier::{Dossier, Event, EventBody, apply, counter_deltas};
 use motcua_domain::procedure::ProcedureSnapshot;
-use motcua_domain::stats::stat_deltas;
+use motcua_domain::stats::{Detail, Figure, Grain, StatBefore, level_str, stat_increments};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use uuid::Uuid;
 
-/// A counter row's key: agency, day, metric.
-pub(crate) type Key = (AgencyCode, NaiveDate, String);
+/// A counter row's key within one worker or one merge: agency and metric as numbers of an
+/// [`Interner`], and the day.
+type Key = (u32, NaiveDate, u32);
 
 /// One stored event as the backend read it.
 pub(crate) struct LogEvent {
@@ -52,22 +53,102 @@ const KEEP_PROBLEMS: usize = 5;
 
 /// What the workers computed, merged.
 pub(crate) struct Folded {
-    /// Non-zero counter sums, in key order.
-    pub rows: Vec<(Key, i64)>,
+    /// Non-zero counter sums, in (agency, day, metric) order, agency and metric as their
+    /// numbers in `agencies` and `metrics`.
+    rows: Vec<(Key, i64)>,
+    /// Agency codes by number.
+    agencies: Interner,
+    /// Metrics by number.
+    metrics: Interner,
     /// Dossiers folded.
     pub dossiers: u64,
     /// Events folded.
     pub events: u64,
+    /// Time spent merging the workers' sums (the fold itself runs while the logs are read).
+    pub merge: std::time::Duration,
 }
 
-/// What one worker computed.
+impl Folded {
+    /// How many counter rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The counter rows (agency, day, metric, value), in key order.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, NaiveDate, &str, i64)> + '_ {
+        self.rows
+            .iter()
+            .map(|((a, d, m), v)| (self.agencies.name(*a), *d, self.metrics.name(*m), *v))
+    }
+}
+
+/// Strings numbered in the order first seen, looked up without allocating.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Box<str>, u32, BuildHasherDefault<Fx>>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    /// The number of `s`, given one if it is new.
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// The string of number `id`.
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// Each number's rank in the strings' order.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_unstable_by(|a, b| self.name(*a).cmp(self.name(*b)));
+        let mut rank = vec![0; order.len()];
+        for (r, id) in order.into_iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        rank
+    }
+
+    /// The same strings renumbered in their order (`ranks` from [`Interner::ranks`]).
+    fn sorted(self, ranks: &[u32]) -> Interner {
+        let mut names: Vec<(u32, Box<str>)> = ranks.iter().copied().zip(self.names).collect();
+        names.sort_unstable_by_key(|(r, _)| *r);
+        let mut out = Interner::default();
+        for (_, n) in names {
+            out.id(&n);
+        }
+        out
+    }
+}
+
+/// What one worker computed: sums keyed by its own numbering of agencies and metrics.
 #[derive(Default)]
 struct Part {
     sums: Sums,
+    agencies: Interner,
+    metrics: Interner,
     dossiers: u64,
     events: u64,
     problems: Vec<String>,
     problem_count: u64,
+}
+
+/// A worker's memory of the statistics metrics it has named: a dossier's dimensions (numbered
+/// by their own interner) with a figure, grain and detail give the same metric every time, so
+/// each is formatted once per worker, not once per increment.
+#[derive(Default)]
+struct Names {
+    dims: Interner,
+    stat: HashMap<(u32, Grain, Detail, Figure), u32, BuildHasherDefault<Fx>>,
+    buf: String,
 }
 
 /// The worker pool of one rebuild.
@@ -137,31 +218,43 @@ impl Folder {
                 first.join("; ")
             )));
         }
+        let started = std::time::Instant::now();
         let (mut dossiers, mut events) = (0, 0);
-        // Merge into the largest map.
+        // Renumber every part into one numbering, summing into the largest part's map.
         parts.sort_by_key(|p| std::cmp::Reverse(p.sums.len()));
         let mut it = parts.into_iter();
-        let mut sums = match it.next() {
+        let (mut sums, mut agencies, mut metrics) = match it.next() {
             Some(p) => {
                 dossiers += p.dossiers;
                 events += p.events;
-                p.sums
+                (p.sums, p.agencies, p.metrics)
             }
-            None => Sums::default(),
+            None => Default::default(),
         };
         for p in it {
             dossiers += p.dossiers;
             events += p.events;
-            for (k, v) in p.sums {
-                *sums.entry(k).or_default() += v;
+            let a: Vec<u32> = p.agencies.names.iter().map(|n| agencies.id(n)).collect();
+            let m: Vec<u32> = p.metrics.names.iter().map(|n| metrics.id(n)).collect();
+            for ((pa, d, pm), v) in p.sums {
+                *sums.entry((a[pa as usize], d, m[pm as usize])).or_default() += v;
             }
         }
-        let mut rows: Vec<(Key, i64)> = sums.into_iter().filter(|(_, v)| *v != 0).collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Number the strings in their order, so the rows sort as (agency, day, metric) by number.
+        let (ra, rm) = (agencies.ranks(), metrics.ranks());
+        let mut rows: Vec<(Key, i64)> = sums
+            .into_iter()
+            .filter(|(_, v)| *v != 0)
+            .map(|((a, d, m), v)| ((ra[a as usize], d, rm[m as usize]), v))
+            .collect();
+        rows.sort_unstable_by_key(|r| r.0);
         Ok(Folded {
             rows,
+            agencies: agencies.sorted(&ra),
+            metrics: metrics.sorted(&rm),
             dossiers,
             events,
+            merge: started.elapsed(),
         })
     }
 }
@@ -179,11 +272,12 @@ impl Drop for Folder {
 fn work(rx: Receiver<Vec<Log>>) -> Part {
     let mut part = Part::default();
     let mut snaps = Snapshots::default();
+    let mut names = Names::default();
     while let Ok(batch) = rx.recv() {
         for (id, log) in batch {
             part.dossiers += 1;
             part.events += log.len() as u64;
-            if let Err(p) = fold(id, &log, &mut snaps, &mut part.sums) {
+            if let Err(p) = fold(id, &log, &mut snaps, &mut names, &mut part) {
                 part.problem_count += 1;
                 if part.problems.len() < KEEP_PROBLEMS {
                     part.problems.push(p);
@@ -237,13 +331,15 @@ impl Snapshots {
     }
 }
 
-/// Adds the counters one dossier's log implies to `sums`; the same increments, event by event,
-/// as [`crate::plan::plan`] writes.
+/// Adds the counters one dossier's log implies to `part`'s sums; the same increments, event by
+/// event, as [`crate::plan::plan`] writes (`counter_deltas` and `stat_deltas`, whose increments
+/// [`stat_increments`] gives unnamed).
 fn fold(
     id: Uuid,
     log: &[LogEvent],
     snaps: &mut Snapshots,
-    sums: &mut Sums,
+    names: &mut Names,
+    part: &mut Part,
 ) -> std::result::Result<(), String> {
     let mut state: Option<Dossier> = None;
     for (i, e) in log.iter().enumerate() {
@@ -257,18 +353,46 @@ fn fold(
         let ev = snaps
             .event(e)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be read: {e}"))?;
-        let after = apply(state.clone(), id, &ev)
+        // The statistics compare with a few values of the state before, not the whole of it.
+        let before = state.as_ref().map(StatBefore::of);
+        let after = apply(state.take(), id, &ev)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be applied: {e}"))?;
-        for d in
-            counter_deltas(&after, &ev)
-                .into_iter()
-                .chain(stat_deltas(state.as_ref(), &after, &ev))
-        {
-            *sums.entry((d.agency, d.day, d.metric)).or_default() += d.delta;
+        let sums = &mut part.sums;
+        for d in counter_deltas(&after, &ev) {
+            let key = (
+                part.agencies.id(d.agency.as_str()),
+                d.day,
+                part.metrics.id(&d.metric),
+            );
+            *sums.entry(key).or_default() += d.delta;
         }
+        let agency = part.agencies.id(after.competent_agency.as_str());
+        let dims = dims_of(names, &after);
+        stat_increments(before.as_ref(), &after, &ev, |inc| {
+            let metric = *names
+                .stat
+                .entry((dims, inc.grain, inc.detail, inc.figure))
+                .or_insert_with(|| part.metrics.id(&inc.key(&after).metric()));
+            *sums.entry((agency, inc.row_date(), metric)).or_default() += inc.delta;
+        });
         state = Some(after);
     }
     Ok(())
+}
+
+/// The number of dossier `d`'s statistics dimensions (what [`motcua_domain::stats::StatKey::of`]
+/// reads of it).
+fn dims_of(names: &mut Names, d: &Dossier) -> u32 {
+    names.buf.clear();
+    let _ = write!(
+        names.buf,
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        d.procedure.code,
+        d.channel.as_str(),
+        level_str(d.procedure.online_level),
+        d.procedure.field
+    );
+    names.dims.id(&names.buf)
 }
 
 /// The Fx hash (as in rustc): the keys are our own counter keys, not attacker-chosen, so
@@ -300,7 +424,7 @@ mod tests {
     #[test]
     fn an_empty_rebuild_folds_nothing() {
         let f = Folder::with_workers(3).finish().unwrap();
-        assert!(f.rows.is_empty());
+        assert_eq!(f.len(), 0);
         assert_eq!((f.dossiers, f.events), (0, 0));
     }
 
@@ -325,7 +449,7 @@ mod tests {
 
     #[test]
     fn a_gap_in_the_sequence_is_refused() {
-        let mut sums = Sums::default();
+        let mut part = Part::default();
         let log = [LogEvent {
             seq: 2,
             json: "{}".into(),
@@ -335,10 +459,11 @@ mod tests {
             Uuid::from_u128(1),
             &log,
             &mut Snapshots::default(),
-            &mut sums,
+            &mut Names::default(),
+            &mut part,
         )
         .unwrap_err();
         assert!(e.contains("event 2 found where event 1 belongs"), "{e}");
-        assert!(sums.is_empty());
+        assert!(part.sums.is_empty());
     }
 }

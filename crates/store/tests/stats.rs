@@ -487,17 +487,29 @@ async fn rebuild_restores_the_counters() {
         total.received_reused > 0 && total.received_identified > 0,
         "{total:?}"
     );
-    {
+    let altered = {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
-        c.execute("DELETE FROM counters WHERE metric LIKE 'm|%'", [])
+        let deleted = c
+            .execute("DELETE FROM counters WHERE metric LIKE 'm|%'", [])
             .unwrap();
-        c.execute(
-            "UPDATE counters SET value = value + 1 WHERE metric LIKE 'd|recv|%'",
-            [],
-        )
-        .unwrap();
-    }
+        let updated = c
+            .execute(
+                "UPDATE counters SET value = value + 1 WHERE metric LIKE 'd|recv|%'",
+                [],
+            )
+            .unwrap();
+        // A row no log implies, keyed before and after every real one.
+        let added = c
+            .execute(
+                "INSERT INTO counters (agency, day, metric, value)
+                 VALUES ('000', '0001-01-01', 'x', 1), ('zzz', '9999-12-31', 'x', 2)",
+                [],
+            )
+            .unwrap();
+        assert!(deleted > 0 && updated > 0);
+        (deleted + updated + added) as u64
+    };
     let broken = s.verify().await.unwrap();
     assert!(
         broken.problems.iter().any(|p| p.contains("m|")),
@@ -508,7 +520,14 @@ async fn rebuild_restores_the_counters() {
     let r = s.rebuild_counters().await.unwrap();
     assert_eq!(r.dossiers, 6);
     assert!(r.counter_rows > 0);
+    // Exactly the rows altered behind its back are written back.
+    assert_eq!(r.changed_rows, Some(altered));
     assert!(s.verify().await.unwrap().problems.is_empty());
+    let again = s.rebuild_counters().await.unwrap();
+    assert_eq!(
+        (again.counter_rows, again.changed_rows),
+        (r.counter_rows, Some(0))
+    );
     assert_eq!(
         s.form06(&agencies, from, to, &Filter::default())
             .await

@@ -7,16 +7,96 @@ use super::keys::{Detail, Figure, Grain, StatKey};
 use super::local_day;
 use crate::dossier::{CounterDelta, Dossier, Event, EventBody};
 use chrono::{Datelike, NaiveDate};
-use std::collections::BTreeMap;
 
 /// Statistics counter increments caused by `ev`, given the state before (if any) and after it.
 /// Each increment is written four times: on its day and on its month (dated on the month's first
 /// day), with every dimension and again in the agency roll-up (see [`row_date`]).
 pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec<CounterDelta> {
+    let mut out = Vec::new();
+    stat_increments(before.map(StatBefore::of).as_ref(), after, ev, |inc| {
+        out.push(CounterDelta {
+            agency: after.competent_agency.clone(),
+            day: inc.row_date(),
+            metric: inc.key(after).metric(),
+            delta: inc.delta,
+        })
+    });
+    out
+}
+
+/// What the statistics need of the state before an event: a few values copied out of it, so
+/// that a replay need not keep (or clone) the whole state to compare with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatBefore {
+    /// Whether it had been received.
+    received: bool,
+    /// Fees paid and waived so far.
+    covered_vnd: i64,
+    /// Where it sat in the open-dossier stock.
+    bucket: Option<Bucket>,
+}
+
+impl StatBefore {
+    /// The values of `d` the statistics compare with.
+    pub fn of(d: &Dossier) -> StatBefore {
+        StatBefore {
+            received: d.received_at.is_some(),
+            covered_vnd: covered(d),
+            bucket: open_bucket_from(d),
+        }
+    }
+}
+
+/// One statistics increment before it is named: the figure, grain and detail of dossier `after`'s
+/// key (see [`StatKey`]), the local day it counts on and the amount. It belongs to `after`'s
+/// competent agency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatIncrement {
+    /// Day or month row.
+    pub grain: Grain,
+    /// Every dimension, or the agency roll-up.
+    pub detail: Detail,
+    /// Which figure.
+    pub figure: Figure,
+    /// The local day counted (the row's own date is [`StatIncrement::row_date`]).
+    pub day: NaiveDate,
+    /// Amount to add.
+    pub delta: i64,
+}
+
+impl StatIncrement {
+    /// The date of the counter row it goes to.
+    pub fn row_date(&self) -> NaiveDate {
+        row_date(self.grain, self.detail, self.day)
+    }
+
+    /// Its key for dossier `after` (the state the increment was computed with).
+    pub fn key(&self, after: &Dossier) -> StatKey {
+        let key = StatKey::of(self.grain, self.figure, after);
+        match self.detail {
+            Detail::Full => key,
+            Detail::Agency => key.rolled_up(),
+        }
+    }
+}
+
+/// The increments of [`stat_deltas`], unnamed, handed to `emit` one by one (a replay of millions
+/// of events keys them without building a metric string for each).
+pub fn stat_increments(
+    before: Option<&StatBefore>,
+    after: &Dossier,
+    ev: &Event,
+    mut emit: impl FnMut(StatIncrement),
+) {
     let day = local_day(ev.at);
-    let mut acc: BTreeMap<(NaiveDate, Figure), i64> = BTreeMap::new();
-    let mut add = |d: NaiveDate, f: Figure, v: i64| *acc.entry((d, f)).or_default() += v;
-    let received_before = before.is_some_and(|b| b.received_at.is_some());
+    // At most a few figures per event: a small sorted list beats a map.
+    let mut acc: Vec<((NaiveDate, Figure), i64)> = Vec::with_capacity(8);
+    let mut add =
+        |d: NaiveDate, f: Figure, v: i64| match acc.binary_search_by(|(k, _)| k.cmp(&(d, f))) {
+            Ok(i) => acc[i].1 += v,
+            Err(i) => acc.insert(i, ((d, f), v)),
+        };
+    let received_before = before.is_some_and(|b| b.received);
     match &ev.body {
         EventBody::Received { .. } => {
             add(day, Figure::Received, 1);
@@ -67,32 +147,35 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
         }
         _ => {}
     }
-    for (d, f, v) in stock(after, day) {
+    for (d, f, v) in stock(open_bucket_from(after), day) {
         add(d, f, v);
     }
     if let Some(b) = before {
-        for (d, f, v) in stock(b, day) {
+        for (d, f, v) in stock(b.bucket, day) {
             add(d, f, -v);
         }
     }
-    let mut out = Vec::with_capacity(acc.len() * 4);
-    for ((d, f), v) in acc {
-        if v == 0 {
+    for ((d, figure), delta) in acc {
+        if delta == 0 {
             continue;
         }
         for grain in [Grain::Day, Grain::Month] {
-            let key = StatKey::of(grain, f, after);
-            for key in [key.rolled_up(), key] {
-                out.push(CounterDelta {
-                    agency: after.competent_agency.clone(),
-                    day: row_date(grain, key.detail, d),
-                    metric: key.metric(),
-                    delta: v,
+            for detail in [Detail::Agency, Detail::Full] {
+                emit(StatIncrement {
+                    grain,
+                    detail,
+                    figure,
+                    day: d,
+                    delta,
                 });
             }
         }
     }
-    out
+}
+
+/// What was paid and waived of `d`'s fees.
+fn covered(d: &Dossier) -> i64 {
+    d.fees.paid_vnd + d.fees.exempted_vnd
 }
 
 /// Whether `ev` (a payment or a waiver, moving the dossier from `before` to `after`) is the one
@@ -100,10 +183,9 @@ pub fn stat_deltas(before: Option<&Dossier>, after: &Dossier, ev: &Event) -> Vec
 /// paid: `Some(true)` when that payment was made online, `Some(false)` otherwise (at the
 /// counter, or a waiver covering the rest); `None` when it settles nothing or the fee was waived
 /// whole (3.6 leaves zero-fee and exempted dossiers out).
-fn fee_settled_by(before: &Dossier, after: &Dossier, ev: &EventBody) -> Option<bool> {
+fn fee_settled_by(before: &StatBefore, after: &Dossier, ev: &EventBody) -> Option<bool> {
     let fee = after.procedure.fee_vnd;
-    let covered = |d: &Dossier| d.fees.paid_vnd + d.fees.exempted_vnd;
-    if fee <= 0 || covered(before) >= fee || covered(after) < fee || after.fees.paid_vnd <= 0 {
+    if fee <= 0 || before.covered_vnd >= fee || covered(after) < fee || after.fees.paid_vnd <= 0 {
         return None;
     }
     Some(matches!(
@@ -156,24 +238,42 @@ fn years_back(d: NaiveDate, years: i32) -> NaiveDate {
     d.with_year(d.year() - years).unwrap_or(d)
 }
 
-/// What state `s` contributes to the open-dossier stock from day `from` on, if nothing else
-/// happens: +1 in its bucket, and for a running clock the move from within to past the limit on
-/// the day the appointment passes.
-fn stock(s: &Dossier, from: NaiveDate) -> Vec<(NaiveDate, Figure, i64)> {
-    match open_bucket_from(s) {
-        None => Vec::new(),
-        Some(Bucket::Past) => vec![(from, Figure::OpenPast, 1)],
-        Some(Bucket::Within) => vec![(from, Figure::OpenWithin, 1)],
-        Some(Bucket::PastFrom(due_day)) if due_day <= from => vec![(from, Figure::OpenPast, 1)],
-        Some(Bucket::PastFrom(due_day)) => vec![
-            (from, Figure::OpenWithin, 1),
-            (due_day, Figure::OpenWithin, -1),
-            (due_day, Figure::OpenPast, 1),
-        ],
-    }
+/// What a state in `bucket` contributes to the open-dossier stock from day `from` on, if nothing
+/// else happens: +1 in its bucket, and for a running clock the move from within to past the
+/// limit on the day the appointment passes.
+fn stock(
+    bucket: Option<Bucket>,
+    from: NaiveDate,
+) -> impl Iterator<Item = (NaiveDate, Figure, i64)> {
+    let mut out: [(NaiveDate, Figure, i64); 3] = [(from, Figure::OpenWithin, 0); 3];
+    let n = match bucket {
+        None => 0,
+        Some(Bucket::Past) => {
+            out[0] = (from, Figure::OpenPast, 1);
+            1
+        }
+        Some(Bucket::Within) => {
+            out[0] = (from, Figure::OpenWithin, 1);
+            1
+        }
+        Some(Bucket::PastFrom(due_day)) if due_day <= from => {
+            out[0] = (from, Figure::OpenPast, 1);
+            1
+        }
+        Some(Bucket::PastFrom(due_day)) => {
+            out = [
+                (from, Figure::OpenWithin, 1),
+                (due_day, Figure::OpenWithin, -1),
+                (due_day, Figure::OpenPast, 1),
+            ];
+            3
+        }
+    };
+    out.into_iter().take(n)
 }
 
 /// Where an open dossier sits as time passes with nothing happening.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bucket {
     /// Within the limit for good (its clock is stopped and the limit had not passed).
     Within,

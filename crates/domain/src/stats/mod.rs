@@ -14,12 +14,12 @@ mod reference;
 mod spans;
 
 pub use deltas::{
-    MONTH_ROW_YEARS_BACK, ROLLUP_DAY_YEARS_BACK, ROLLUP_MONTH_YEARS_BACK, month_row_date, row_date,
-    stat_deltas,
+    MONTH_ROW_YEARS_BACK, ROLLUP_DAY_YEARS_BACK, ROLLUP_MONTH_YEARS_BACK, StatBefore,
+    StatIncrement, month_row_date, row_date, stat_deltas, stat_increments,
 };
 pub use form06::{Filter, Form06, Form06Rates, Form06Row, Window};
 pub use index766::{CatalogueFacts, Group, IndexWeights, Indicator, ServiceIndex, service_index};
-pub use keys::{Detail, Figure, Grain, StatKey};
+pub use keys::{Detail, Figure, Grain, StatKey, level_str};
 pub use reference::{open_bucket, reference_form06};
 pub use spans::{EPOCH, Span, flow_spans, stock_spans};
 

@@ -87,6 +87,7 @@ impl PgStore {
             .await
             .map_err(pg_err)?;
         let portal = tx.bind(&st, &[]).await.map_err(pg_err)?;
+        let started = std::time::Instant::now();
         let folder = crate::rebuild::Folder::start();
         let sender = folder
             .sender()
@@ -128,10 +129,12 @@ impl PgStore {
         let folded = tokio::task::spawn_blocking(move || folder.finish())
             .await
             .map_err(|e| crate::StoreError::Backend(e.to_string()))??;
+        let fold_secs = (started.elapsed() - folded.merge).as_secs_f64();
+        let written = std::time::Instant::now();
         tx.batch_execute("DELETE FROM counters")
             .await
             .map_err(pg_err)?;
-        let rows = folded.rows;
+        let rows: Vec<(&str, NaiveDate, &str, i64)> = folded.rows().collect();
         let ins = tx
             .prepare(
                 "INSERT INTO counters (agency, day, metric, shard, value)
@@ -140,10 +143,10 @@ impl PgStore {
             .await
             .map_err(pg_err)?;
         for chunk in rows.chunks(10_000) {
-            let a: Vec<&str> = chunk.iter().map(|r| r.0.0.as_str()).collect();
-            let d: Vec<NaiveDate> = chunk.iter().map(|r| r.0.1).collect();
-            let m: Vec<&str> = chunk.iter().map(|r| r.0.2.as_str()).collect();
-            let v: Vec<i64> = chunk.iter().map(|r| r.1).collect();
+            let a: Vec<&str> = chunk.iter().map(|r| r.0).collect();
+            let d: Vec<NaiveDate> = chunk.iter().map(|r| r.1).collect();
+            let m: Vec<&str> = chunk.iter().map(|r| r.2).collect();
+            let v: Vec<i64> = chunk.iter().map(|r| r.3).collect();
             tx.execute(&ins, &[&a, &d, &m, &v]).await.map_err(pg_err)?;
         }
         tx.commit().await.map_err(pg_err)?;
@@ -151,6 +154,10 @@ impl PgStore {
             dossiers: folded.dossiers,
             events: folded.events,
             counter_rows: rows.len() as u64,
+            changed_rows: None,
+            fold_secs,
+            merge_secs: folded.merge.as_secs_f64(),
+            write_secs: written.elapsed().as_secs_f64(),
         })
     }
 }

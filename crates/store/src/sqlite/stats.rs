@@ -64,31 +64,29 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// Recomputes every counter from the event logs and replaces the stored ones, in one
-    /// transaction on the writer (writes wait meanwhile). The writer's connection reads the
-    /// logs once in dossier order (it sees its own batch's uncommitted writes, which another
-    /// connection would miss) and worker threads fold them (see `crate::rebuild`). Refuses if a
-    /// log does not replay.
+    /// Recomputes every counter from the event logs and brings the stored ones to those values,
+    /// in one transaction on the writer (writes wait meanwhile). The writer's connection reads
+    /// the logs once in dossier order (it sees its own batch's uncommitted writes, which another
+    /// connection would miss) and worker threads fold them (see `crate::rebuild`). Only rows that
+    /// differ are written. Refuses if a log does not replay.
     pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.admin(move |c| {
+            let started = std::time::Instant::now();
             let folder = crate::rebuild::Folder::start();
             stream_logs(c, |batch| folder.send(batch))?;
             let folded = folder.finish()?;
-            c.execute("DELETE FROM counters", []).map_err(db_err)?;
-            let mut ins = c
-                .prepare_cached(
-                    "INSERT INTO counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(db_err)?;
-            for ((a, d, m), v) in &folded.rows {
-                ins.execute(params![a.as_str(), d.to_string(), m, v])
-                    .map_err(db_err)?;
-            }
+            let fold_secs = (started.elapsed() - folded.merge).as_secs_f64();
+            let written = std::time::Instant::now();
+            let changed = write_counters(c, &folded)?;
             let _ = tx.send(crate::RebuildReport {
                 dossiers: folded.dossiers,
                 events: folded.events,
-                counter_rows: folded.rows.len() as u64,
+                counter_rows: folded.len() as u64,
+                changed_rows: Some(changed),
+                fold_secs,
+                merge_secs: folded.merge.as_secs_f64(),
+                write_secs: written.elapsed().as_secs_f64(),
             });
             Ok(())
         })
@@ -96,6 +94,93 @@ impl SqliteStore {
         rx.await
             .map_err(|_| crate::StoreError::Backend("the rebuild did not report".into()))
     }
+}
+
+/// Brings the stored counters to `folded`'s rows; returns how many rows it inserted, updated or
+/// deleted. The stored rows are read once in key order beside the folded ones (a consistent
+/// database reads a million rows and writes none); the changes are written after the read.
+fn write_counters(c: &rusqlite::Connection, folded: &crate::rebuild::Folded) -> Result<u64> {
+    use std::cmp::Ordering;
+    let mut upserts: Vec<(&str, String, &str, i64)> = Vec::new();
+    let mut deletes: Vec<(String, String, String)> = Vec::new();
+    {
+        let mut st = c
+            .prepare("SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric")
+            .map_err(db_err)?;
+        let mut stored = st.query([]).map_err(db_err)?;
+        let mut next_stored = || -> Result<Option<(String, String, String, i64)>> {
+            Ok(match stored.next().map_err(db_err)? {
+                Some(r) => Some((
+                    r.get(0).map_err(db_err)?,
+                    r.get(1).map_err(db_err)?,
+                    r.get(2).map_err(db_err)?,
+                    r.get(3).map_err(db_err)?,
+                )),
+                None => None,
+            })
+        };
+        let mut s = next_stored()?;
+        let mut last: Option<(&str, String, &str)> = None;
+        for (a, d, m, v) in folded.rows() {
+            let day = d.to_string();
+            // The merge needs both sides in the same (byte) order; the folded rows are sorted
+            // by date, which its text form follows for years 0-9999. Checked, not assumed.
+            if let Some(prev) = &last
+                && (prev.0, prev.1.as_str(), prev.2) >= (a, day.as_str(), m)
+            {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "counter rows out of order at {a} {day} {m}"
+                )));
+            }
+            loop {
+                let order = match &s {
+                    None => Ordering::Greater,
+                    Some((sa, sd, sm, _)) => {
+                        (sa.as_str(), sd.as_str(), sm.as_str()).cmp(&(a, day.as_str(), m))
+                    }
+                };
+                match order {
+                    Ordering::Less => {
+                        let (sa, sd, sm, _) = s.take().expect("a stored row");
+                        deletes.push((sa, sd, sm));
+                        s = next_stored()?;
+                    }
+                    Ordering::Equal => {
+                        if s.as_ref().is_some_and(|r| r.3 != v) {
+                            upserts.push((a, day.clone(), m, v));
+                        }
+                        s = next_stored()?;
+                        break;
+                    }
+                    Ordering::Greater => {
+                        upserts.push((a, day.clone(), m, v));
+                        break;
+                    }
+                }
+            }
+            last = Some((a, day, m));
+        }
+        while let Some((sa, sd, sm, _)) = s {
+            deletes.push((sa, sd, sm));
+            s = next_stored()?;
+        }
+    }
+    let mut del = c
+        .prepare_cached("DELETE FROM counters WHERE agency = ?1 AND day = ?2 AND metric = ?3")
+        .map_err(db_err)?;
+    for (a, d, m) in &deletes {
+        del.execute(params![a, d, m]).map_err(db_err)?;
+    }
+    let mut up = c
+        .prepare_cached(
+            "INSERT INTO counters (agency, day, metric, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (agency, day, metric) DO UPDATE SET value = excluded.value",
+        )
+        .map_err(db_err)?;
+    for (a, d, m, v) in &upserts {
+        up.execute(params![a, d, m, v]).map_err(db_err)?;
+    }
+    Ok((deletes.len() + upserts.len()) as u64)
 }
 
 /// Reads every event once, in (dossier, seq) order, and hands whole dossiers to `f` in batches

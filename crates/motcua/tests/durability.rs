@@ -166,5 +166,27 @@ async fn acknowledged_submissions_survive_kill_9() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "verify failed: {text}");
     assert!(text.contains(" 0 problems"), "{text}");
+    // The statistics alone (folded on all cores) agree, over as many dossiers and events.
+    let counted = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("verified"))
+            .and_then(|l| l.split(" dossiers,").next())
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_string)
+    };
+    let stats = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["verify", "stats", "--data-dir"])
+        .arg(&dir)
+        .env("MOTCUA_LOG", "warn")
+        .output()
+        .unwrap();
+    let stats_text = String::from_utf8_lossy(&stats.stdout);
+    assert!(stats.status.success(), "verify stats failed: {stats_text}");
+    assert!(
+        stats_text.contains("the statistics of") && stats_text.contains(" 0 problems"),
+        "{stats_text}"
+    );
+    assert_eq!(counted(&stats_text), counted(&text));
+    assert!(counted(&text).is_some_and(|n| n != "0"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -896,4 +896,14 @@ impl Store {
         r.problems.extend(self.check_portal_synced().await?);
         Ok(r)
     }
+
+    /// The statistics part of [`Store::verify`], on all cores: every counter against what the
+    /// logs give (folded as [`Store::rebuild_counters`] folds them, read in one snapshot), and
+    /// the `portal_synced` rows against the dossiers and the outbox. It does not check hash
+    /// chains nor stored states, and fails (naming the first dossiers) if a log does not replay.
+    pub async fn verify_counters(&self) -> Result<VerifyReport> {
+        let mut r = dispatch!(self, s => s.verify_counters().await)?;
+        r.problems.extend(self.check_portal_synced().await?);
+        Ok(r)
+    }
 }

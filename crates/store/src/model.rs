@@ -344,18 +344,12 @@ pub(crate) fn compare_counters(
     for (k, v) in implied {
         let s = stored.get(k).copied().unwrap_or(0);
         if s != *v {
-            problems.push(format!(
-                "counter {} {} {}: stored {s}, the logs give {v}",
-                k.0, k.1, k.2
-            ));
+            problems.push(crate::rebuild::counter_problem(&k.0, &k.1, &k.2, s, *v));
         }
     }
     for (k, s) in stored {
         if !implied.contains_key(k) {
-            problems.push(format!(
-                "counter {} {} {}: stored {s}, the logs give 0",
-                k.0, k.1, k.2
-            ));
+            problems.push(crate::rebuild::counter_problem(&k.0, &k.1, &k.2, *s, 0));
         }
     }
 }

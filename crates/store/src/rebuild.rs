@@ -82,6 +82,75 @@ impl Folded {
     }
 }
 
+/// A stored counter row as a backend reads it: agency, day, metric, value.
+pub(crate) type StoredRow = (String, NaiveDate, String, i64);
+
+/// Walks `folded`'s rows beside the stored rows `next_stored` yields (in the same (agency, day,
+/// metric) byte order, zero values allowed) and calls `f(agency, day, metric, stored, implied)`
+/// for every key whose values differ, and for every stored row the logs do not imply (even a
+/// zero one, so a writer can drop it). Refuses stored rows out of order, which would make the
+/// walk wrong.
+pub(crate) fn diff(
+    folded: &Folded,
+    mut next_stored: impl FnMut() -> Result<Option<StoredRow>>,
+    mut f: impl FnMut(&str, NaiveDate, &str, i64, i64) -> Result<()>,
+) -> Result<()> {
+    use std::cmp::Ordering;
+    let mut advance = |cur: &Option<StoredRow>| -> Result<Option<StoredRow>> {
+        let next = next_stored()?;
+        if let (Some(n), Some(c)) = (&next, cur)
+            && (n.0.as_str(), n.1, n.2.as_str()) <= (c.0.as_str(), c.1, c.2.as_str())
+        {
+            return Err(StoreError::Corrupt(format!(
+                "stored counters out of order at {} {} {}",
+                n.0, n.1, n.2
+            )));
+        }
+        Ok(next)
+    };
+    let mut stored = advance(&None)?;
+    let mut rows = folded.rows().peekable();
+    loop {
+        let order = match (rows.peek(), &stored) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Greater,
+            (None, Some(_)) => Ordering::Less,
+            (Some((a, d, m, _)), Some(s)) => (s.0.as_str(), s.1, s.2.as_str()).cmp(&(*a, *d, *m)),
+        };
+        match order {
+            Ordering::Less => {
+                let s = stored.as_ref().expect("a stored row");
+                f(&s.0, s.1, &s.2, s.3, 0)?;
+                stored = advance(&stored)?;
+            }
+            Ordering::Equal => {
+                let (a, d, m, v) = rows.next().expect("a folded row");
+                let s = stored.as_ref().expect("a stored row").3;
+                if s != v {
+                    f(a, d, m, s, v)?;
+                }
+                stored = advance(&stored)?;
+            }
+            Ordering::Greater => {
+                let (a, d, m, v) = rows.next().expect("a folded row");
+                f(a, d, m, 0, v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The problem line of a counter whose stored value differs from what the logs give.
+pub(crate) fn counter_problem(
+    agency: &str,
+    day: impl std::fmt::Display,
+    metric: &str,
+    stored: i64,
+    implied: i64,
+) -> String {
+    format!("counter {agency} {day} {metric}: stored {stored}, the logs give {implied}")
+}
+
 /// Strings numbered in the order first seen, looked up without allocating.
 #[derive(Default)]
 struct Interner {

@@ -1606,6 +1606,14 @@ async fn counters_and_verify(db: &mut Db) {
             "{:?}",
             report.problems
         );
+        // The statistics alone, folded on all cores, find it too.
+        let folded = s.verify_counters().await.unwrap().problems;
+        assert!(
+            folded
+                .iter()
+                .any(|p| p.contains("refused") && p.contains("stored 2")),
+            "{folded:?}"
+        );
         // The procedure a dossier was submitted under, changed behind the store's back (SQLite
         // keeps each snapshot once, shared by the dossiers submitted under it).
         db.tamper(

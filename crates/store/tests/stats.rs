@@ -340,6 +340,12 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
         "verify found differences: {:#?}",
         report.problems
     );
+    let folded = s.verify_counters().await.unwrap();
+    assert_eq!(folded.problems, Vec::<String>::new());
+    assert_eq!(
+        (folded.dossiers, folded.events),
+        (report.dossiers, report.events)
+    );
     let mut logs = Vec::new();
     for id in &ids {
         let h = s.history(*id).await.unwrap();
@@ -517,12 +523,18 @@ async fn rebuild_restores_the_counters() {
         broken.problems
     );
     assert!(broken.problems.iter().any(|p| p.contains("d|recv|")));
+    // The statistics alone, folded on all cores, find exactly the same differences.
+    assert_eq!(
+        counter_lines(s.verify_counters().await.unwrap().problems),
+        counter_lines(broken.problems.clone())
+    );
     let r = s.rebuild_counters().await.unwrap();
     assert_eq!(r.dossiers, 6);
     assert!(r.counter_rows > 0);
     // Exactly the rows altered behind its back are written back.
     assert_eq!(r.changed_rows, Some(altered));
     assert!(s.verify().await.unwrap().problems.is_empty());
+    assert!(s.verify_counters().await.unwrap().problems.is_empty());
     let again = s.rebuild_counters().await.unwrap();
     assert_eq!(
         (again.counter_rows, again.changed_rows),
@@ -579,6 +591,10 @@ async fn migration_24_fills_the_rollup_from_the_full_rows() {
     let broken = s.verify().await.unwrap().problems;
     assert!(broken.iter().any(|p| p.contains("ad|")), "{broken:?}");
     assert!(broken.iter().any(|p| p.contains("am|")), "{broken:?}");
+    assert_eq!(
+        counter_lines(s.verify_counters().await.unwrap().problems),
+        counter_lines(broken)
+    );
     c.execute_batch(&format!(
         "BEGIN; {} ; COMMIT;",
         include_str!("../src/sqlite/migrate_24.sql")
@@ -627,6 +643,10 @@ async fn migration_24_fills_the_rollup_from_the_full_rows() {
         .unwrap();
     let broken = pg.verify().await.unwrap().problems;
     assert!(broken.iter().any(|p| p.contains("ad|")), "{broken:?}");
+    assert_eq!(
+        counter_lines(pg.verify_counters().await.unwrap().problems),
+        counter_lines(broken)
+    );
     client
         .batch_execute(include_str!("../src/postgres/migrate_24.sql"))
         .await
@@ -638,4 +658,12 @@ async fn migration_24_fills_the_rollup_from_the_full_rows() {
             .unwrap(),
         before
     );
+}
+
+/// The counter lines of a `verify` report, sorted (the full check and the folded one list them
+/// in different orders).
+fn counter_lines(mut problems: Vec<String>) -> Vec<String> {
+    problems.retain(|p| p.starts_with("counter "));
+    problems.sort();
+    problems
 }

@@ -80,55 +80,8 @@ impl PgStore {
         tx.batch_execute("LOCK TABLE counters IN EXCLUSIVE MODE")
             .await
             .map_err(pg_err)?;
-        // The logs once, in (dossier, seq) order, handed over whole to the workers that fold
-        // them (see `crate::rebuild`).
-        let st = tx
-            .prepare("SELECT dossier_id, seq, body FROM events ORDER BY dossier_id, seq")
-            .await
-            .map_err(pg_err)?;
-        let portal = tx.bind(&st, &[]).await.map_err(pg_err)?;
         let started = std::time::Instant::now();
-        let folder = crate::rebuild::Folder::start();
-        let sender = folder
-            .sender()
-            .ok_or_else(|| crate::StoreError::Backend("the rebuild has finished".into()))?;
-        let mut batch: Vec<crate::rebuild::Log> = Vec::with_capacity(crate::rebuild::BATCH);
-        let mut current: Option<(uuid::Uuid, Vec<crate::rebuild::LogEvent>)> = None;
-        loop {
-            let page = tx.query_portal(&portal, 4096).await.map_err(pg_err)?;
-            if page.is_empty() {
-                break;
-            }
-            for r in page {
-                let id: uuid::Uuid = r.get(0);
-                let seq = r.get::<_, i64>(1) as u64;
-                let ev = crate::rebuild::LogEvent {
-                    seq,
-                    json: r.get(2),
-                    snap: None,
-                };
-                match &mut current {
-                    Some((cur, log)) if *cur == id => log.push(ev),
-                    _ => {
-                        if let Some(done) = current.replace((id, vec![ev])) {
-                            batch.push(done);
-                        }
-                    }
-                }
-            }
-            if batch.len() >= crate::rebuild::BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(crate::rebuild::BATCH));
-                hand_over(&sender, full).await?;
-            }
-        }
-        batch.extend(current);
-        if !batch.is_empty() {
-            hand_over(&sender, batch).await?;
-        }
-        drop(sender);
-        let folded = tokio::task::spawn_blocking(move || folder.finish())
-            .await
-            .map_err(|e| crate::StoreError::Backend(e.to_string()))??;
+        let folded = fold_logs(&tx).await?;
         let fold_secs = (started.elapsed() - folded.merge).as_secs_f64();
         let written = std::time::Instant::now();
         tx.batch_execute("DELETE FROM counters")
@@ -160,6 +113,104 @@ impl PgStore {
             write_secs: written.elapsed().as_secs_f64(),
         })
     }
+}
+
+impl PgStore {
+    /// The statistics part of `verify`, on all cores: folds every log as the rebuild does and
+    /// compares the result with the stored counters (a key's shards summed), both read in one
+    /// repeatable-read snapshot. Fails (naming the first dossiers) if a log does not replay.
+    pub(crate) async fn verify_counters(&self) -> Result<crate::VerifyReport> {
+        let mut conn = self.conn().await?;
+        let tx = conn
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(pg_err)?;
+        let folded = fold_logs(&tx).await?;
+        // Byte order ("C"), the order of the folded rows.
+        let stored = tx
+            .query(
+                r#"SELECT agency, day, metric, sum(value)::int8 FROM counters
+                   GROUP BY agency, day, metric
+                   ORDER BY agency COLLATE "C", day, metric COLLATE "C""#,
+                &[],
+            )
+            .await
+            .map_err(pg_err)?;
+        tx.commit().await.map_err(pg_err)?;
+        let mut stored = stored
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
+        let mut problems = Vec::new();
+        crate::rebuild::diff(
+            &folded,
+            || Ok(stored.next()),
+            |a, d, m, s, v| {
+                if s != v {
+                    problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
+                }
+                Ok(())
+            },
+        )?;
+        Ok(crate::VerifyReport {
+            dossiers: folded.dossiers,
+            events: folded.events,
+            problems,
+        })
+    }
+}
+
+/// Reads every log once, in (dossier, seq) order, in `tx`'s snapshot, and folds them on all
+/// cores (see `crate::rebuild`).
+async fn fold_logs(tx: &tokio_postgres::Transaction<'_>) -> Result<crate::rebuild::Folded> {
+    let st = tx
+        .prepare("SELECT dossier_id, seq, body FROM events ORDER BY dossier_id, seq")
+        .await
+        .map_err(pg_err)?;
+    let portal = tx.bind(&st, &[]).await.map_err(pg_err)?;
+    let folder = crate::rebuild::Folder::start();
+    let sender = folder
+        .sender()
+        .ok_or_else(|| crate::StoreError::Backend("the rebuild has finished".into()))?;
+    let mut batch: Vec<crate::rebuild::Log> = Vec::with_capacity(crate::rebuild::BATCH);
+    let mut current: Option<(uuid::Uuid, Vec<crate::rebuild::LogEvent>)> = None;
+    loop {
+        let page = tx.query_portal(&portal, 4096).await.map_err(pg_err)?;
+        if page.is_empty() {
+            break;
+        }
+        for r in page {
+            let id: uuid::Uuid = r.get(0);
+            let seq = r.get::<_, i64>(1) as u64;
+            let ev = crate::rebuild::LogEvent {
+                seq,
+                json: r.get(2),
+                snap: None,
+            };
+            match &mut current {
+                Some((cur, log)) if *cur == id => log.push(ev),
+                _ => {
+                    if let Some(done) = current.replace((id, vec![ev])) {
+                        batch.push(done);
+                    }
+                }
+            }
+        }
+        if batch.len() >= crate::rebuild::BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(crate::rebuild::BATCH));
+            hand_over(&sender, full).await?;
+        }
+    }
+    batch.extend(current);
+    if !batch.is_empty() {
+        hand_over(&sender, batch).await?;
+    }
+    drop(sender);
+    tokio::task::spawn_blocking(move || folder.finish())
+        .await
+        .map_err(|e| crate::StoreError::Backend(e.to_string()))?
 }
 
 /// Sends a batch to the rebuild workers without blocking the async runtime: while they are all

@@ -100,70 +100,25 @@ impl SqliteStore {
 /// deleted. The stored rows are read once in key order beside the folded ones (a consistent
 /// database reads a million rows and writes none); the changes are written after the read.
 fn write_counters(c: &rusqlite::Connection, folded: &crate::rebuild::Folded) -> Result<u64> {
-    use std::cmp::Ordering;
-    let mut upserts: Vec<(&str, String, &str, i64)> = Vec::new();
+    let mut upserts: Vec<(String, String, String, i64)> = Vec::new();
     let mut deletes: Vec<(String, String, String)> = Vec::new();
     {
         let mut st = c
             .prepare("SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric")
             .map_err(db_err)?;
         let mut stored = st.query([]).map_err(db_err)?;
-        let mut next_stored = || -> Result<Option<(String, String, String, i64)>> {
-            Ok(match stored.next().map_err(db_err)? {
-                Some(r) => Some((
-                    r.get(0).map_err(db_err)?,
-                    r.get(1).map_err(db_err)?,
-                    r.get(2).map_err(db_err)?,
-                    r.get(3).map_err(db_err)?,
-                )),
-                None => None,
-            })
-        };
-        let mut s = next_stored()?;
-        let mut last: Option<(&str, String, &str)> = None;
-        for (a, d, m, v) in folded.rows() {
-            let day = d.to_string();
-            // The merge needs both sides in the same (byte) order; the folded rows are sorted
-            // by date, which its text form follows for years 0-9999. Checked, not assumed.
-            if let Some(prev) = &last
-                && (prev.0, prev.1.as_str(), prev.2) >= (a, day.as_str(), m)
-            {
-                return Err(crate::StoreError::Corrupt(format!(
-                    "counter rows out of order at {a} {day} {m}"
-                )));
-            }
-            loop {
-                let order = match &s {
-                    None => Ordering::Greater,
-                    Some((sa, sd, sm, _)) => {
-                        (sa.as_str(), sd.as_str(), sm.as_str()).cmp(&(a, day.as_str(), m))
-                    }
-                };
-                match order {
-                    Ordering::Less => {
-                        let (sa, sd, sm, _) = s.take().expect("a stored row");
-                        deletes.push((sa, sd, sm));
-                        s = next_stored()?;
-                    }
-                    Ordering::Equal => {
-                        if s.as_ref().is_some_and(|r| r.3 != v) {
-                            upserts.push((a, day.clone(), m, v));
-                        }
-                        s = next_stored()?;
-                        break;
-                    }
-                    Ordering::Greater => {
-                        upserts.push((a, day.clone(), m, v));
-                        break;
-                    }
+        crate::rebuild::diff(
+            folded,
+            || next_counter(&mut stored),
+            |a, d, m, _, v| {
+                if v == 0 {
+                    deletes.push((a.into(), d.to_string(), m.into()));
+                } else {
+                    upserts.push((a.into(), d.to_string(), m.into(), v));
                 }
-            }
-            last = Some((a, day, m));
-        }
-        while let Some((sa, sd, sm, _)) = s {
-            deletes.push((sa, sd, sm));
-            s = next_stored()?;
-        }
+                Ok(())
+            },
+        )?;
     }
     let mut del = c
         .prepare_cached("DELETE FROM counters WHERE agency = ?1 AND day = ?2 AND metric = ?3")
@@ -181,6 +136,63 @@ fn write_counters(c: &rusqlite::Connection, folded: &crate::rebuild::Folded) -> 
         up.execute(params![a, d, m, v]).map_err(db_err)?;
     }
     Ok((deletes.len() + upserts.len()) as u64)
+}
+
+/// The next row of a `SELECT agency, day, metric, value FROM counters`.
+fn next_counter(rows: &mut rusqlite::Rows<'_>) -> Result<Option<crate::rebuild::StoredRow>> {
+    let Some(r) = rows.next().map_err(db_err)? else {
+        return Ok(None);
+    };
+    let day: String = r.get(1).map_err(db_err)?;
+    let day = day
+        .parse()
+        .map_err(|e| crate::StoreError::Corrupt(format!("counter with a bad day {day}: {e}")))?;
+    Ok(Some((
+        r.get(0).map_err(db_err)?,
+        day,
+        r.get(2).map_err(db_err)?,
+        r.get(3).map_err(db_err)?,
+    )))
+}
+
+impl SqliteStore {
+    /// The statistics part of `verify`, on all cores: folds every log as the rebuild does and
+    /// compares the result with the stored counters, both read in one snapshot. Fails (naming
+    /// the first dossiers) if a log does not replay.
+    pub(crate) async fn verify_counters(&self) -> Result<crate::VerifyReport> {
+        self.read_blocking(|c| {
+            let tx = c.unchecked_transaction().map_err(db_err)?;
+            let folder = crate::rebuild::Folder::start();
+            stream_logs(&tx, |batch| folder.send(batch))?;
+            let folded = folder.finish()?;
+            let mut problems = Vec::new();
+            {
+                let mut st = tx
+                    .prepare(
+                        "SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric",
+                    )
+                    .map_err(db_err)?;
+                let mut stored = st.query([]).map_err(db_err)?;
+                crate::rebuild::diff(
+                    &folded,
+                    || next_counter(&mut stored),
+                    |a, d, m, s, v| {
+                        if s != v {
+                            problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(crate::VerifyReport {
+                dossiers: folded.dossiers,
+                events: folded.events,
+                problems,
+            })
+        })
+        .await
+    }
 }
 
 /// Reads every event once, in (dossier, seq) order, and hands whole dossiers to `f` in batches

@@ -272,8 +272,7 @@ pub struct RebuildReport {
     pub events: u64,
     /// Counter rows the logs imply.
     pub counter_rows: u64,
-    /// Stored rows the rebuild inserted, corrected or deleted to match (`None` where the
-    /// backend replaces every row).
+    /// Counter keys whose stored value differed and were written back (`None` if unknown).
     pub changed_rows: Option<u64>,
     /// Seconds reading the logs and folding them (the workers fold while the logs are read).
     pub fold_secs: f64,

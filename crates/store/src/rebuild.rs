@@ -87,9 +87,8 @@ pub(crate) type StoredRow = (String, NaiveDate, String, i64);
 
 /// Walks `folded`'s rows beside the stored rows `next_stored` yields (in the same (agency, day,
 /// metric) byte order, zero values allowed) and calls `f(agency, day, metric, stored, implied)`
-/// for every key whose values differ, and for every stored row the logs do not imply (even a
-/// zero one, so a writer can drop it). Refuses stored rows out of order, which would make the
-/// walk wrong.
+/// for every key whose values differ (a stored zero the logs do not imply is no difference).
+/// Refuses stored rows out of order, which would make the walk wrong.
 pub(crate) fn diff(
     folded: &Folded,
     mut next_stored: impl FnMut() -> Result<Option<StoredRow>>,
@@ -120,7 +119,9 @@ pub(crate) fn diff(
         match order {
             Ordering::Less => {
                 let s = stored.as_ref().expect("a stored row");
-                f(&s.0, s.1, &s.2, s.3, 0)?;
+                if s.3 != 0 {
+                    f(&s.0, s.1, &s.2, s.3, 0)?;
+                }
                 stored = advance(&stored)?;
             }
             Ordering::Equal => {

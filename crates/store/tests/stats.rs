@@ -405,6 +405,8 @@ async fn exercise(s: &Store, plans: &[Plan], holidays: &[u8], periods: &[(u8, u8
         .unwrap();
     let r = s.rebuild_counters().await.unwrap();
     assert_eq!(r.dossiers, ids.len() as u64);
+    // The live counters were right: nothing to write back.
+    assert_eq!(r.changed_rows, Some(0));
     assert!(s.verify().await.unwrap().problems.is_empty());
     let after = s
         .form06(&agencies, from, to, &Filter::default())
@@ -497,7 +499,11 @@ async fn rebuild_restores_the_counters() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
         let deleted = c
-            .execute("DELETE FROM counters WHERE metric LIKE 'm|%'", [])
+            // (The writers keep rows whose sum came back to zero: deleting one changes nothing.)
+            .execute(
+                "DELETE FROM counters WHERE metric LIKE 'm|%' AND value <> 0",
+                [],
+            )
             .unwrap();
         let updated = c
             .execute(
@@ -652,6 +658,43 @@ async fn migration_24_fills_the_rollup_from_the_full_rows() {
         .await
         .unwrap();
     assert_eq!(pg.verify().await.unwrap().problems, Vec::<String>::new());
+    assert_eq!(
+        pg.form06(&agencies, from, to, &Filter::default())
+            .await
+            .unwrap(),
+        before
+    );
+    // A rebuild writes back exactly the keys altered behind its back: the roll-up deleted
+    // again, a key's sum moved by a second shard, a key no log implies.
+    let keys = |sql: String| {
+        let client = &client;
+        async move { client.query_one(&sql, &[]).await.unwrap().get::<_, i64>(0) as u64 }
+    };
+    // (Keys whose sum came back to zero are no difference once deleted.)
+    let rolled = keys(format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {schema}.counters WHERE {ROLLUP}
+         GROUP BY agency, day, metric HAVING sum(value) <> 0) k"
+    ))
+    .await;
+    assert!(rolled > 0);
+    client
+        .batch_execute(&format!(
+            "SET search_path TO {schema};
+             DELETE FROM counters WHERE {ROLLUP};
+             INSERT INTO counters (agency, day, metric, shard, value)
+               SELECT agency, day, metric, 7, 1 FROM counters WHERE metric LIKE 'd|recv|%' LIMIT 1;
+             INSERT INTO counters (agency, day, metric, shard, value)
+               VALUES ('zzz', '2026-01-01', 'x', 0, 2)"
+        ))
+        .await
+        .unwrap();
+    let r = pg.rebuild_counters().await.unwrap();
+    assert_eq!(r.changed_rows, Some(rolled + 2));
+    assert_eq!(
+        pg.verify_counters().await.unwrap().problems,
+        Vec::<String>::new()
+    );
+    assert_eq!(pg.rebuild_counters().await.unwrap().changed_rows, Some(0));
     assert_eq!(
         pg.form06(&agencies, from, to, &Filter::default())
             .await

@@ -65,8 +65,9 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// Recomputes every counter from the event logs and replaces the stored ones, in one
-    /// transaction that locks the counters against writers. Refuses if a log does not replay.
+    /// Recomputes every counter from the event logs and brings the stored ones to those values
+    /// (only keys that differ are written), in one transaction that locks the counters against
+    /// writers. Refuses if a log does not replay.
     pub(crate) async fn rebuild_counters(&self) -> Result<crate::RebuildReport> {
         let mut conn = self.conn().await?;
         let tx = conn
@@ -84,35 +85,72 @@ impl PgStore {
         let folded = fold_logs(&tx).await?;
         let fold_secs = (started.elapsed() - folded.merge).as_secs_f64();
         let written = std::time::Instant::now();
-        tx.batch_execute("DELETE FROM counters")
-            .await
-            .map_err(pg_err)?;
-        let rows: Vec<(&str, NaiveDate, &str, i64)> = folded.rows().collect();
-        let ins = tx
+        // Only the keys whose sum differs are rewritten: every shard of such a key goes and the
+        // logs' value comes back in shard 0 (a consistent database reads its sums and writes
+        // nothing).
+        let stored = stored_sums(&tx).await?;
+        let mut stored = stored.into_iter();
+        let mut changed: Vec<(String, NaiveDate, String, i64)> = Vec::new();
+        crate::rebuild::diff(
+            &folded,
+            || Ok(stored.next()),
+            |a, d, m, _, v| {
+                changed.push((a.into(), d, m.into(), v));
+                Ok(())
+            },
+        )?;
+        let del = tx
             .prepare(
-                "INSERT INTO counters (agency, day, metric, shard, value)
-                 SELECT t.a, t.d, t.m, 0, t.v FROM UNNEST($1::text[], $2::date[], $3::text[], $4::int8[]) AS t(a, d, m, v)",
+                "DELETE FROM counters c USING UNNEST($1::text[], $2::date[], $3::text[]) AS t(a, d, m)
+                 WHERE c.agency = t.a AND c.day = t.d AND c.metric = t.m",
             )
             .await
             .map_err(pg_err)?;
-        for chunk in rows.chunks(10_000) {
-            let a: Vec<&str> = chunk.iter().map(|r| r.0).collect();
+        let ins = tx
+            .prepare(
+                "INSERT INTO counters (agency, day, metric, shard, value)
+                 SELECT t.a, t.d, t.m, 0, t.v FROM UNNEST($1::text[], $2::date[], $3::text[], $4::int8[]) AS t(a, d, m, v)
+                 WHERE t.v <> 0",
+            )
+            .await
+            .map_err(pg_err)?;
+        for chunk in changed.chunks(10_000) {
+            let a: Vec<&str> = chunk.iter().map(|r| r.0.as_str()).collect();
             let d: Vec<NaiveDate> = chunk.iter().map(|r| r.1).collect();
-            let m: Vec<&str> = chunk.iter().map(|r| r.2).collect();
+            let m: Vec<&str> = chunk.iter().map(|r| r.2.as_str()).collect();
             let v: Vec<i64> = chunk.iter().map(|r| r.3).collect();
+            tx.execute(&del, &[&a, &d, &m]).await.map_err(pg_err)?;
             tx.execute(&ins, &[&a, &d, &m, &v]).await.map_err(pg_err)?;
         }
         tx.commit().await.map_err(pg_err)?;
         Ok(crate::RebuildReport {
             dossiers: folded.dossiers,
             events: folded.events,
-            counter_rows: rows.len() as u64,
-            changed_rows: None,
+            counter_rows: folded.len() as u64,
+            changed_rows: Some(changed.len() as u64),
             fold_secs,
             merge_secs: folded.merge.as_secs_f64(),
             write_secs: written.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// Every counter key's sum over its shards, in the byte order ("C") of the folded rows.
+async fn stored_sums(
+    tx: &tokio_postgres::Transaction<'_>,
+) -> Result<Vec<crate::rebuild::StoredRow>> {
+    Ok(tx
+        .query(
+            r#"SELECT agency, day, metric, sum(value)::int8 FROM counters
+               GROUP BY agency, day, metric
+               ORDER BY agency COLLATE "C", day, metric COLLATE "C""#,
+            &[],
+        )
+        .await
+        .map_err(pg_err)?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect())
 }
 
 impl PgStore {
@@ -129,28 +167,14 @@ impl PgStore {
             .await
             .map_err(pg_err)?;
         let folded = fold_logs(&tx).await?;
-        // Byte order ("C"), the order of the folded rows.
-        let stored = tx
-            .query(
-                r#"SELECT agency, day, metric, sum(value)::int8 FROM counters
-                   GROUP BY agency, day, metric
-                   ORDER BY agency COLLATE "C", day, metric COLLATE "C""#,
-                &[],
-            )
-            .await
-            .map_err(pg_err)?;
+        let mut stored = stored_sums(&tx).await?.into_iter();
         tx.commit().await.map_err(pg_err)?;
-        let mut stored = stored
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
         let mut problems = Vec::new();
         crate::rebuild::diff(
             &folded,
             || Ok(stored.next()),
             |a, d, m, s, v| {
-                if s != v {
-                    problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
-                }
+                problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
                 Ok(())
             },
         )?;

@@ -111,6 +111,7 @@ fn write_counters(c: &rusqlite::Connection, folded: &crate::rebuild::Folded) -> 
             folded,
             || next_counter(&mut stored),
             |a, d, m, _, v| {
+                // The logs give 0 where a row is stored: the row goes.
                 if v == 0 {
                     deletes.push((a.into(), d.to_string(), m.into()));
                 } else {
@@ -177,9 +178,7 @@ impl SqliteStore {
                     &folded,
                     || next_counter(&mut stored),
                     |a, d, m, s, v| {
-                        if s != v {
-                            problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
-                        }
+                        problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
                         Ok(())
                     },
                 )?;

@@ -491,6 +491,80 @@ impl Hasher for Fx {
 mod tests {
     use super::*;
 
+    /// Folded rows as the merge leaves them: numbered in string order, sorted.
+    fn folded(rows: &[(&str, NaiveDate, &str, i64)]) -> Folded {
+        let (mut agencies, mut metrics) = (Interner::default(), Interner::default());
+        let mut sorted: Vec<_> = rows.to_vec();
+        sorted.sort();
+        for (a, _, m, _) in &sorted {
+            agencies.id(a);
+            metrics.id(m);
+        }
+        let (ra, rm) = (agencies.ranks(), metrics.ranks());
+        let mut keyed: Vec<(Key, i64)> = sorted
+            .iter()
+            .map(|(a, d, m, v)| {
+                let (a, m) = (agencies.id(a), metrics.id(m));
+                ((ra[a as usize], *d, rm[m as usize]), *v)
+            })
+            .collect();
+        keyed.sort_unstable_by_key(|r| r.0);
+        Folded {
+            rows: keyed,
+            agencies: agencies.sorted(&ra),
+            metrics: metrics.sorted(&rm),
+            dossiers: 0,
+            events: 0,
+            merge: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn the_walk_reports_each_difference_once_and_refuses_stored_rows_out_of_order() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let f = folded(&[
+            ("H40.2", day(2), "m|x", 3),
+            ("H40.1", day(1), "d|x", 1),
+            ("H40.1", day(2), "d|x", 2),
+        ]);
+        assert_eq!(
+            f.rows().collect::<Vec<_>>(),
+            vec![
+                ("H40.1", day(1), "d|x", 1),
+                ("H40.1", day(2), "d|x", 2),
+                ("H40.2", day(2), "m|x", 3)
+            ]
+        );
+        let stored: Vec<StoredRow> = vec![
+            ("H40.0".into(), day(9), "d|x".into(), 0), // a zero the logs do not imply
+            ("H40.1".into(), day(1), "d|x".into(), 1), // equal
+            ("H40.1".into(), day(2), "d|x".into(), 5), // differs
+            ("H40.1".into(), day(3), "d|x".into(), 4), // stray
+        ];
+        let mut it = stored.clone().into_iter();
+        let mut seen = Vec::new();
+        diff(
+            &f,
+            || Ok(it.next()),
+            |a, d, m, s, v| {
+                seen.push((a.to_string(), d, m.to_string(), s, v));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![
+                ("H40.1".to_string(), day(2), "d|x".to_string(), 5, 2),
+                ("H40.1".to_string(), day(3), "d|x".to_string(), 4, 0),
+                ("H40.2".to_string(), day(2), "m|x".to_string(), 0, 3),
+            ]
+        );
+        let mut backwards = stored.into_iter().rev();
+        let e = diff(&f, || Ok(backwards.next()), |_, _, _, _, _| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("out of order"), "{e}");
+    }
+
     #[test]
     fn an_empty_rebuild_folds_nothing() {
         let f = Folder::with_workers(3).finish().unwrap();

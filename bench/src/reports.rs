@@ -138,7 +138,7 @@ pub async fn run(a: &ReportArgs) -> anyhow::Result<Vec<String>> {
             r.dossiers,
             r.events,
             r.counter_rows,
-            r.changed_rows.map_or("-".to_string(), |n| n.to_string()),
+            r.changed_rows,
             r.events as f64 / secs.max(1e-9),
             r.fold_secs,
             r.merge_secs,

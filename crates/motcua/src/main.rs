@@ -268,15 +268,12 @@ async fn main() -> anyhow::Result<()> {
                 let t = std::time::Instant::now();
                 let r = store.rebuild_counters().await?;
                 println!(
-                    "rebuilt {} counter rows from {} dossiers, {} events in {:.1} s{}",
+                    "rebuilt {} counter rows from {} dossiers, {} events in {:.1} s ({} stored rows corrected)",
                     r.counter_rows,
                     r.dossiers,
                     r.events,
                     t.elapsed().as_secs_f64(),
-                    match r.changed_rows {
-                        Some(n) => format!(" ({n} stored rows corrected)"),
-                        None => String::new(),
-                    }
+                    r.changed_rows
                 );
             }
             // The statistics alone are folded on every core; the whole check is one pass.

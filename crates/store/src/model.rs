@@ -272,8 +272,8 @@ pub struct RebuildReport {
     pub events: u64,
     /// Counter rows the logs imply.
     pub counter_rows: u64,
-    /// Counter keys whose stored value differed and were written back (`None` if unknown).
-    pub changed_rows: Option<u64>,
+    /// Counter keys whose stored value differed and were written back.
+    pub changed_rows: u64,
     /// Seconds reading the logs and folding them (the workers fold while the logs are read).
     pub fold_secs: f64,
     /// Seconds merging the workers' sums.

@@ -69,6 +69,26 @@ pub(crate) struct Folded {
 }
 
 impl Folded {
+    /// The non-zero `sums`, renumbered so that the numbers follow the strings' order and the
+    /// rows sort as (agency, day, metric) by number.
+    fn new(sums: Sums, agencies: Interner, metrics: Interner) -> Folded {
+        let (ra, rm) = (agencies.ranks(), metrics.ranks());
+        let mut rows: Vec<(Key, i64)> = sums
+            .into_iter()
+            .filter(|(_, v)| *v != 0)
+            .map(|((a, d, m), v)| ((ra[a as usize], d, rm[m as usize]), v))
+            .collect();
+        rows.sort_unstable_by_key(|r| r.0);
+        Folded {
+            rows,
+            agencies: agencies.sorted(&ra),
+            metrics: metrics.sorted(&rm),
+            dossiers: 0,
+            events: 0,
+            merge: std::time::Duration::ZERO,
+        }
+    }
+
     /// How many counter rows.
     pub fn len(&self) -> usize {
         self.rows.len()
@@ -310,22 +330,11 @@ impl Folder {
                 *sums.entry((a[pa as usize], d, m[pm as usize])).or_default() += v;
             }
         }
-        // Number the strings in their order, so the rows sort as (agency, day, metric) by number.
-        let (ra, rm) = (agencies.ranks(), metrics.ranks());
-        let mut rows: Vec<(Key, i64)> = sums
-            .into_iter()
-            .filter(|(_, v)| *v != 0)
-            .map(|((a, d, m), v)| ((ra[a as usize], d, rm[m as usize]), v))
-            .collect();
-        rows.sort_unstable_by_key(|r| r.0);
-        Ok(Folded {
-            rows,
-            agencies: agencies.sorted(&ra),
-            metrics: metrics.sorted(&rm),
-            dossiers,
-            events,
-            merge: started.elapsed(),
-        })
+        let mut folded = Folded::new(sums, agencies, metrics);
+        folded.dossiers = dossiers;
+        folded.events = events;
+        folded.merge = started.elapsed();
+        Ok(folded)
     }
 }
 
@@ -491,32 +500,14 @@ impl Hasher for Fx {
 mod tests {
     use super::*;
 
-    /// Folded rows as the merge leaves them: numbered in string order, sorted.
+    /// Folded rows as a worker would number them (in the order given), merged.
     fn folded(rows: &[(&str, NaiveDate, &str, i64)]) -> Folded {
         let (mut agencies, mut metrics) = (Interner::default(), Interner::default());
-        let mut sorted: Vec<_> = rows.to_vec();
-        sorted.sort();
-        for (a, _, m, _) in &sorted {
-            agencies.id(a);
-            metrics.id(m);
+        let mut sums = Sums::default();
+        for (a, d, m, v) in rows {
+            sums.insert((agencies.id(a), *d, metrics.id(m)), *v);
         }
-        let (ra, rm) = (agencies.ranks(), metrics.ranks());
-        let mut keyed: Vec<(Key, i64)> = sorted
-            .iter()
-            .map(|(a, d, m, v)| {
-                let (a, m) = (agencies.id(a), metrics.id(m));
-                ((ra[a as usize], *d, rm[m as usize]), *v)
-            })
-            .collect();
-        keyed.sort_unstable_by_key(|r| r.0);
-        Folded {
-            rows: keyed,
-            agencies: agencies.sorted(&ra),
-            metrics: metrics.sorted(&rm),
-            dossiers: 0,
-            events: 0,
-            merge: std::time::Duration::ZERO,
-        }
+        Folded::new(sums, agencies, metrics)
     }
 
     #[test]

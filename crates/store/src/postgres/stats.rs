@@ -127,7 +127,7 @@ impl PgStore {
             dossiers: folded.dossiers,
             events: folded.events,
             counter_rows: folded.len() as u64,
-            changed_rows: Some(changed.len() as u64),
+            changed_rows: changed.len() as u64,
             fold_secs,
             merge_secs: folded.merge.as_secs_f64(),
             write_secs: written.elapsed().as_secs_f64(),

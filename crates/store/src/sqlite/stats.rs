@@ -83,7 +83,7 @@ impl SqliteStore {
                 dossiers: folded.dossiers,
                 events: folded.events,
                 counter_rows: folded.len() as u64,
-                changed_rows: Some(changed),
+                changed_rows: changed,
                 fold_secs,
                 merge_secs: folded.merge.as_secs_f64(),
                 write_secs: written.elapsed().as_secs_f64(),
@@ -102,25 +102,15 @@ impl SqliteStore {
 fn write_counters(c: &rusqlite::Connection, folded: &crate::rebuild::Folded) -> Result<u64> {
     let mut upserts: Vec<(String, String, String, i64)> = Vec::new();
     let mut deletes: Vec<(String, String, String)> = Vec::new();
-    {
-        let mut st = c
-            .prepare("SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric")
-            .map_err(db_err)?;
-        let mut stored = st.query([]).map_err(db_err)?;
-        crate::rebuild::diff(
-            folded,
-            || next_counter(&mut stored),
-            |a, d, m, _, v| {
-                // The logs give 0 where a row is stored: the row goes.
-                if v == 0 {
-                    deletes.push((a.into(), d.to_string(), m.into()));
-                } else {
-                    upserts.push((a.into(), d.to_string(), m.into(), v));
-                }
-                Ok(())
-            },
-        )?;
-    }
+    walk_stored(c, folded, |a, d, m, _, v| {
+        // The logs give 0 where a row is stored: the row goes.
+        if v == 0 {
+            deletes.push((a.into(), d.to_string(), m.into()));
+        } else {
+            upserts.push((a.into(), d.to_string(), m.into(), v));
+        }
+        Ok(())
+    })?;
     let mut del = c
         .prepare_cached("DELETE FROM counters WHERE agency = ?1 AND day = ?2 AND metric = ?3")
         .map_err(db_err)?;
@@ -139,21 +129,33 @@ fn write_counters(c: &rusqlite::Connection, folded: &crate::rebuild::Folded) -> 
     Ok((deletes.len() + upserts.len()) as u64)
 }
 
-/// The next row of a `SELECT agency, day, metric, value FROM counters`.
-fn next_counter(rows: &mut rusqlite::Rows<'_>) -> Result<Option<crate::rebuild::StoredRow>> {
-    let Some(r) = rows.next().map_err(db_err)? else {
-        return Ok(None);
+/// Reads the stored counters in key order beside `folded`'s rows and hands each difference to
+/// `f` (see `crate::rebuild::diff`).
+fn walk_stored(
+    c: &rusqlite::Connection,
+    folded: &crate::rebuild::Folded,
+    f: impl FnMut(&str, chrono::NaiveDate, &str, i64, i64) -> Result<()>,
+) -> Result<()> {
+    let mut st = c
+        .prepare("SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric")
+        .map_err(db_err)?;
+    let mut rows = st.query([]).map_err(db_err)?;
+    let next = || -> Result<Option<crate::rebuild::StoredRow>> {
+        let Some(r) = rows.next().map_err(db_err)? else {
+            return Ok(None);
+        };
+        let day: String = r.get(1).map_err(db_err)?;
+        let day = day.parse().map_err(|e| {
+            crate::StoreError::Corrupt(format!("counter with a bad day {day}: {e}"))
+        })?;
+        Ok(Some((
+            r.get(0).map_err(db_err)?,
+            day,
+            r.get(2).map_err(db_err)?,
+            r.get(3).map_err(db_err)?,
+        )))
     };
-    let day: String = r.get(1).map_err(db_err)?;
-    let day = day
-        .parse()
-        .map_err(|e| crate::StoreError::Corrupt(format!("counter with a bad day {day}: {e}")))?;
-    Ok(Some((
-        r.get(0).map_err(db_err)?,
-        day,
-        r.get(2).map_err(db_err)?,
-        r.get(3).map_err(db_err)?,
-    )))
+    crate::rebuild::diff(folded, next, f)
 }
 
 impl SqliteStore {
@@ -167,22 +169,10 @@ impl SqliteStore {
             stream_logs(&tx, |batch| folder.send(batch))?;
             let folded = folder.finish()?;
             let mut problems = Vec::new();
-            {
-                let mut st = tx
-                    .prepare(
-                        "SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric",
-                    )
-                    .map_err(db_err)?;
-                let mut stored = st.query([]).map_err(db_err)?;
-                crate::rebuild::diff(
-                    &folded,
-                    || next_counter(&mut stored),
-                    |a, d, m, s, v| {
-                        problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
-                        Ok(())
-                    },
-                )?;
-            }
+            walk_stored(&tx, &folded, |a, d, m, s, v| {
+                problems.push(crate::rebuild::counter_problem(a, d, m, s, v));
+                Ok(())
+            })?;
             tx.commit().map_err(db_err)?;
             Ok(crate::VerifyReport {
                 dossiers: folded.dossiers,

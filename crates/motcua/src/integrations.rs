@@ -332,17 +332,20 @@ mod tests {
         let d = super::start(&store, &s)
             .unwrap()
             .expect("the portal is set");
+        // A thread is named when it is created and makes itself nicer a moment later, as it
+        // starts: wait until every thread seen has started (or 2 s have passed).
+        let want = (base + 5).min(19);
         let mut seen = Vec::new();
         for _ in 0..100 {
             seen = nice_of_threads(THREAD_NAME);
-            if seen.len() >= 2 {
+            if seen.len() >= 2 && seen.iter().all(|n| *n == want) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(seen.len() >= 2, "two worker threads: {seen:?}");
         assert!(
-            seen.iter().all(|n| *n == (base + 5).min(19)),
+            seen.iter().all(|n| *n == want),
             "every dispatcher thread is 5 levels nicer than {base}: {seen:?}"
         );
         assert_eq!(thread_nice().unwrap(), base, "the server's threads are not");

@@ -2062,8 +2062,8 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 24,
-        "every migration applied once (15, 16, 25, 26 and 29 add columns and indexes only, 24 rows, 27 sets compression, 28 drops foreign keys)"
+        applied, 25,
+        "every migration applied once (15, 16, 25, 26 and 29 add columns and indexes only, 24 rows, 27 sets compression, 28 drops foreign keys, 30 rekeys the file links)"
     );
     // Migration 28: a dossier's file links have no foreign keys; `verify` finds broken ones.
     let fks: i64 = client
@@ -2077,6 +2077,42 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(fks, 0);
+    // Migration 30: a link is unique by its dossier and a digest of file, kind and slot, and
+    // the long slot text is in no index.
+    let keys: Vec<String> = client
+        .query(
+            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+             JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = $1 AND t.relname = 'dossier_files' AND i.indisunique",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].contains("md5("), "{keys:?}");
+    let long_slot = "Tờ khai đăng ký ".repeat(20);
+    let insert = format!(
+        "INSERT INTO {schema}.dossier_files
+         (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at) VALUES
+         ('{id}', 'component', '{long_slot}', 'dup-file', 'x.pdf', '{id}', now())",
+        id = d.dossier.id
+    );
+    client.batch_execute(&insert).await.unwrap();
+    let dup = client.batch_execute(&insert).await.unwrap_err();
+    assert_eq!(
+        dup.code(),
+        Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION),
+        "{dup}"
+    );
+    client
+        .batch_execute(&format!(
+            "DELETE FROM {schema}.dossier_files WHERE sha256 = 'dup-file'"
+        ))
+        .await
+        .unwrap();
     assert_eq!(a.verify().await.unwrap().problems, Vec::<String>::new());
     let stranger = Uuid::new_v4();
     client

@@ -262,3 +262,156 @@ async fn check(backend: &str, s: &Store) {
         "{backend}: all or nothing"
     );
 }
+
+/// Three links of one dossier: one file in two slots (one of them a long component name, as
+/// the real procedures have), and a working attachment.
+fn three_links(dossier: Uuid, by: Uuid, file: &FileRecord) -> SaveFile {
+    let at = Utc.with_ymd_and_hms(2026, 11, 2, 3, 0, 0).unwrap();
+    let link = |kind, slot: &str| DossierFile {
+        dossier_id: dossier,
+        kind,
+        slot: slot.into(),
+        key: file.key.clone(),
+        name: "giay-to.pdf".into(),
+        uploaded_by: by,
+        uploaded_at: at,
+    };
+    let long = "Giấy tờ có giá trị chứng minh thông tin về cư trú trong trường hợp cơ quan \
+                đăng ký hộ tịch không thể khai thác được thông tin về nơi cư trú của công dân";
+    SaveFile {
+        file: file.clone(),
+        vault: vec![],
+        links: vec![
+            link(AttachmentKind::Component, "Tờ khai"),
+            link(AttachmentKind::Component, long),
+            link(AttachmentKind::Attachment, "Tờ khai"),
+        ],
+    }
+}
+
+/// What migration 30 must keep: the links as they were, one row per (dossier, file, kind,
+/// slot) however often a link is saved, and a new slot as a new row.
+async fn links_hold(backend: &str, s: &Store, dossier: Uuid, by: Uuid, file: &FileRecord) {
+    let before = s.dossier_files(dossier).await.unwrap();
+    assert_eq!(before.len(), 3, "{backend}: {before:?}");
+    s.save_file(three_links(dossier, by, file)).await.unwrap();
+    assert_eq!(s.dossier_files(dossier).await.unwrap(), before, "{backend}");
+    let mut more = three_links(dossier, by, file);
+    more.links.truncate(1);
+    more.links[0].slot = "Bản sao".into();
+    s.save_file(more).await.unwrap();
+    assert_eq!(
+        s.dossier_files(dossier).await.unwrap().len(),
+        4,
+        "{backend}"
+    );
+}
+
+/// Migration 30 on a database written before it: SQLite rebuilds the table without the
+/// slot in any index, PostgreSQL keys the links by a digest; the links survive and stay unique.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_30_keeps_the_links_and_their_uniqueness() {
+    let path = std::env::temp_dir().join(format!("motcua-m30-{}.db", Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}", path.display());
+    let s = Store::open(&url).await.unwrap();
+    let who = user("Công dân", Role::Citizen, None);
+    s.create_user(who.clone()).await.unwrap();
+    let file = record(b"%PDF-1.7 m30", "application/pdf", Utc::now());
+    let dossier = Uuid::now_v7();
+    s.save_file(three_links(dossier, who.id, &file))
+        .await
+        .unwrap();
+    // Back to the table as migration 11 made it, one version earlier.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let version: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    c.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE old_links (
+             dossier_id TEXT NOT NULL, kind TEXT NOT NULL, slot TEXT NOT NULL,
+             sha256 TEXT NOT NULL REFERENCES files(sha256), name TEXT NOT NULL,
+             uploaded_by TEXT NOT NULL REFERENCES users(id), uploaded_at INTEGER NOT NULL,
+             PRIMARY KEY (dossier_id, sha256, kind, slot));
+         INSERT INTO old_links SELECT dossier_id, kind, slot, sha256, name, uploaded_by,
+             uploaded_at FROM dossier_files;
+         DROP TABLE dossier_files;
+         ALTER TABLE old_links RENAME TO dossier_files;
+         CREATE INDEX dossier_files_sha ON dossier_files(sha256, uploaded_by);
+         PRAGMA user_version = {};
+         COMMIT;",
+        version - 1
+    ))
+    .unwrap();
+    let indexes = |c: &rusqlite::Connection| -> Vec<String> {
+        let mut q = c
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dossier_files'
+                 ORDER BY name",
+            )
+            .unwrap();
+        q.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert_eq!(
+        indexes(&c),
+        ["dossier_files_sha", "sqlite_autoindex_dossier_files_1"]
+    );
+    let again = Store::open(&url).await.unwrap();
+    assert_eq!(
+        c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        version
+    );
+    assert_eq!(
+        indexes(&c),
+        ["dossier_files_dossier", "dossier_files_sha"],
+        "the slot is in no index"
+    );
+    links_hold("sqlite", &again, dossier, who.id, &file).await;
+    drop((s, again, c));
+    let _ = std::fs::remove_file(&path);
+
+    let Some(url) = std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty()) else {
+        return println!("SKIPPED (PostgreSQL): set {PG_ENV} to run the migration test there");
+    };
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    let pg = Store::Postgres(PgStore::open_in_schema(&url, &schema).await.unwrap());
+    pg.create_user(who.clone()).await.unwrap();
+    pg.save_file(three_links(dossier, who.id, &file))
+        .await
+        .unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "DROP INDEX {schema}.dossier_files_link;
+             ALTER TABLE {schema}.dossier_files ADD PRIMARY KEY (dossier_id, sha256, kind, slot);
+             DELETE FROM {schema}.schema_migrations
+             WHERE version = (SELECT max(version) FROM {schema}.schema_migrations)"
+        ))
+        .await
+        .unwrap();
+    let again = Store::Postgres(PgStore::open_in_schema(&url, &schema).await.unwrap());
+    let unique: Vec<String> = client
+        .query(
+            "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = $1 AND t.relname = 'dossier_files' AND i.indisunique",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(unique, ["dossier_files_link"]);
+    links_hold("postgres", &again, dossier, who.id, &file).await;
+    drop((pg, again));
+    drop_schema(&url, &schema).await;
+}

@@ -23,7 +23,8 @@ fn file(r: &Row, sha: usize, at: usize) -> Result<FileRecord> {
 }
 
 /// Writes file records, data-store entries and dossier links in one statement; rows that exist
-/// are kept. Used alone and pipelined into a dossier command's transaction.
+/// are kept. Used alone and pipelined into a dossier command's transaction. A link's only unique
+/// index is `dossier_files_link` (migration 30: the dossier and a digest of file, kind and slot).
 pub(crate) const WRITE_FILES: &str = "
 WITH f AS (
     INSERT INTO files (sha256, size, mime, created_at)
@@ -37,7 +38,7 @@ WITH f AS (
 INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
 SELECT * FROM UNNEST($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::uuid[],
                      $16::timestamptz[])
-ON CONFLICT (dossier_id, sha256, kind, slot) DO NOTHING";
+ON CONFLICT DO NOTHING";
 
 /// The arrays [`WRITE_FILES`] takes, each row once (one statement may not insert a key twice).
 #[derive(Default)]

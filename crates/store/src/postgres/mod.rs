@@ -68,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_27.sql"),
     include_str!("migrate_28.sql"),
     include_str!("migrate_29.sql"),
+    include_str!("migrate_30.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;

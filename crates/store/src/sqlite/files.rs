@@ -104,9 +104,12 @@ pub(crate) fn write_files(c: &rusqlite::Connection, all: &[SaveFile]) -> Result<
         }
         let mut l = c
             .prepare_cached(
+                // A link is unique by (dossier, file, kind, slot); no index holds the slot
+                // (migration 30), so the writer checks the dossier's few links first.
                 "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (dossier_id, sha256, kind, slot) DO NOTHING",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                 WHERE NOT EXISTS (SELECT 1 FROM dossier_files INDEXED BY dossier_files_dossier
+                                   WHERE dossier_id = ?1 AND sha256 = ?4 AND kind = ?2 AND slot = ?3)",
             )
             .map_err(db_err)?;
         for d in &s.links {

@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_24.sql"),
     include_str!("migrate_25.sql"),
     include_str!("migrate_29.sql"),
+    include_str!("migrate_30.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer makes the next writer restart it from the start.

@@ -299,9 +299,13 @@ mod tests {
             if comm.trim() != name {
                 continue;
             }
-            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            // A thread may end between the two reads (CI once saw it): it no longer counts.
+            let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+                continue;
+            };
+            let Some(end) = stat.rfind(')') else { continue };
             // Fields after the command name: state is field 3, nice field 19.
-            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let rest = &stat[end + 2..];
             let f: Vec<&str> = rest.split_whitespace().collect();
             out.push(f[16].parse().unwrap());
         }

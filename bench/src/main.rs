@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 // The server's allocator (decision 0008): the in-process modes (`reports --rebuild`, `search`,
 // `fill`) run the server's own code and must measure it as `motcua` runs it. Under glibc's
-// allocator the counter rebuild took 4.86 s where `motcua verify stats --rebuild` took 2.6 s
+// allocator the counter rebuild took 4.4-4.9 s where `motcua verify stats --rebuild` took 2.6 s
 // (event text read on one thread and freed on the folding threads contends on glibc's arenas).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -144,28 +144,28 @@ impl PgStore {
 async fn stored_sums(
     tx: &tokio_postgres::Transaction<'_>,
 ) -> Result<Vec<crate::rebuild::StoredRow>> {
-    let mut rows: Vec<crate::rebuild::StoredRow> = tx
+    let rows = tx
         .query("SELECT agency, day, metric, value FROM counters", &[])
         .await
         .map_err(pg_err)?
         .into_iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
-    Ok(sum_shards(&mut rows))
+    Ok(sum_shards(rows))
 }
 
 /// `rows` sorted by key (agency and metric by their bytes, as `COLLATE "C"` orders them), each
 /// key once with the sum of its rows.
-fn sum_shards(rows: &mut Vec<crate::rebuild::StoredRow>) -> Vec<crate::rebuild::StoredRow> {
+fn sum_shards(mut rows: Vec<crate::rebuild::StoredRow>) -> Vec<crate::rebuild::StoredRow> {
     rows.sort_unstable_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
-    let mut out: Vec<crate::rebuild::StoredRow> = Vec::with_capacity(rows.len());
-    for r in rows.drain(..) {
-        match out.last_mut() {
-            Some(last) if last.0 == r.0 && last.1 == r.1 && last.2 == r.2 => last.3 += r.3,
-            _ => out.push(r),
+    rows.dedup_by(|later, kept| {
+        let same = (&later.0, later.1, &later.2) == (&kept.0, kept.1, &kept.2);
+        if same {
+            kept.3 += later.3;
         }
-    }
-    out
+        same
+    });
+    rows
 }
 
 impl PgStore {
@@ -383,7 +383,7 @@ mod tests {
     fn shards_are_summed_in_byte_order() {
         let d = |n| NaiveDate::from_ymd_opt(2026, 1, n).unwrap();
         let row = |a: &str, day, m: &str, v| (a.to_string(), day, m.to_string(), v);
-        let mut rows = vec![
+        let rows = vec![
             row("H40", d(2), "Đ|x", 1),
             row("H40", d(2), "Z|x", 2),
             row("H40", d(1), "Z|x", 3),
@@ -392,7 +392,7 @@ mod tests {
             row("H40", d(2), "Z|x", -2),
         ];
         assert_eq!(
-            sum_shards(&mut rows),
+            sum_shards(rows),
             vec![
                 row("G01", d(9), "a", 5),
                 row("H40", d(1), "Z|x", 3),

@@ -102,22 +102,38 @@ pub(crate) fn write_files(c: &rusqlite::Connection, all: &[SaveFile]) -> Result<
             ])
             .map_err(db_err)?;
         }
-        let mut l = c
+        // A link is unique by (dossier, file, kind, slot); no index holds the slot (migration
+        // 30), so the writer looks at the dossier's few links first. The check and the insert
+        // are two statements, not one `INSERT … SELECT … WHERE NOT EXISTS`: SQLite runs an
+        // `INSERT … SELECT` (which may write many rows) in a statement transaction, copying
+        // every page it touches into a statement journal first, while a one-row
+        // `INSERT … VALUES` checks its foreign keys before writing and needs none (decision
+        // 0044).
+        let mut seen = c
             .prepare_cached(
-                // A link is unique by (dossier, file, kind, slot); no index holds the slot
-                // (migration 30), so the writer checks the dossier's few links first.
-                "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-                 WHERE NOT EXISTS (SELECT 1 FROM dossier_files INDEXED BY dossier_files_dossier
-                                   WHERE dossier_id = ?1 AND sha256 = ?4 AND kind = ?2 AND slot = ?3)",
+                "SELECT 1 FROM dossier_files INDEXED BY dossier_files_dossier
+                 WHERE dossier_id = ?1 AND sha256 = ?2 AND kind = ?3 AND slot = ?4",
             )
             .map_err(db_err)?;
         for d in &s.links {
-            l.execute(params![
-                d.dossier_id.to_string(),
+            let dossier = d.dossier_id.to_string();
+            let sha = d.key.hex();
+            let exists = seen
+                .exists(params![dossier, sha, d.kind.as_str(), d.slot])
+                .map_err(db_err)?;
+            if exists {
+                continue;
+            }
+            c.prepare_cached(
+                "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                dossier,
                 d.kind.as_str(),
                 d.slot,
-                d.key.hex(),
+                sha,
                 d.name,
                 d.uploaded_by.to_string(),
                 ts(d.uploaded_at)

@@ -115,6 +115,12 @@ pub(crate) fn write_files(c: &rusqlite::Connection, all: &[SaveFile]) -> Result<
                  WHERE dossier_id = ?1 AND sha256 = ?2 AND kind = ?3 AND slot = ?4",
             )
             .map_err(db_err)?;
+        let mut insert = c
+            .prepare_cached(
+                "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db_err)?;
         for d in &s.links {
             let dossier = d.dossier_id.to_string();
             let sha = d.key.hex();
@@ -124,21 +130,17 @@ pub(crate) fn write_files(c: &rusqlite::Connection, all: &[SaveFile]) -> Result<
             if exists {
                 continue;
             }
-            c.prepare_cached(
-                "INSERT INTO dossier_files (dossier_id, kind, slot, sha256, name, uploaded_by, uploaded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(db_err)?
-            .execute(params![
-                dossier,
-                d.kind.as_str(),
-                d.slot,
-                sha,
-                d.name,
-                d.uploaded_by.to_string(),
-                ts(d.uploaded_at)
-            ])
-            .map_err(db_err)?;
+            insert
+                .execute(params![
+                    dossier,
+                    d.kind.as_str(),
+                    d.slot,
+                    sha,
+                    d.name,
+                    d.uploaded_by.to_string(),
+                    ts(d.uploaded_at)
+                ])
+                .map_err(db_err)?;
         }
     }
     Ok(())

@@ -280,8 +280,44 @@ const AGENCY_MAX_LEN: usize = 40;
 const AGENCY_MAX_SEGMENTS: usize = 5;
 const AGENCY_MAX_SEGMENT_LEN: usize = 6;
 
+/// Whether `s` is a valid normalized agency code, in one pass over its bytes: the common case
+/// (every stored code is read back through here) without the several passes that name a
+/// problem. Accepts exactly what [`check_agency`] accepts.
+fn is_valid_agency(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > AGENCY_MAX_LEN {
+        return false;
+    }
+    let (mut segments, mut len) = (1, 0);
+    for &c in b {
+        if c == b'.' {
+            if len == 0 {
+                return false;
+            }
+            segments += 1;
+            len = 0;
+        } else if c.is_ascii_uppercase() || c.is_ascii_digit() {
+            len += 1;
+            if len > AGENCY_MAX_SEGMENT_LEN {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    len > 0 && segments <= AGENCY_MAX_SEGMENTS
+}
+
 /// Validates an already-normalized agency code (no trimming, no case folding).
 fn check_agency(s: &str) -> Result<(), CodeProblem> {
+    if is_valid_agency(s) {
+        return Ok(());
+    }
+    agency_problem(s)
+}
+
+/// What is wrong with `s` as a normalized agency code (`Ok` if nothing).
+fn agency_problem(s: &str) -> Result<(), CodeProblem> {
     if s.is_empty() {
         return Err(CodeProblem::AgencyMissing);
     }
@@ -1575,6 +1611,16 @@ mod tests {
     }
 
     proptest! {
+        /// The one-pass check accepts exactly what the check that names problems accepts,
+        /// over valid codes and over strings near them (empty or long segments, stray
+        /// characters, lowercase, Vietnamese letters, too many segments).
+        #[test]
+        fn the_quick_agency_check_agrees_with_the_full_one(
+            s in prop_oneof![agency_strategy(), "[A-Z0-9a-zĐ. _-]{0,45}", "([A-Z0-9]{0,7}\\.){0,6}[A-Z0-9]{0,7}"]
+        ) {
+            prop_assert_eq!(is_valid_agency(&s), agency_problem(&s).is_ok(), "{:?}", s);
+        }
+
         #[test]
         fn agency_round_trip(s in agency_strategy()) {
             strict_round_trip::<AgencyCode>(&s)?;

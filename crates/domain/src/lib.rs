@@ -12,6 +12,7 @@ pub mod dossier;
 pub mod feedback;
 pub mod files;
 pub mod forms;
+pub mod instant;
 pub mod payment;
 pub mod procedure;
 pub mod queue;

@@ -170,6 +170,7 @@ pub struct Pause {
     /// Why.
     pub kind: PauseKind,
     /// Since when.
+    #[serde(deserialize_with = "crate::instant::de")]
     pub since: DateTime<Utc>,
     /// Status to go back to when the clock runs again.
     pub resume_to: Status,
@@ -258,14 +259,19 @@ pub struct Dossier {
     /// E-form data.
     pub form: serde_json::Value,
     /// Submission time.
+    #[serde(deserialize_with = "crate::instant::de")]
     pub submitted_at: DateTime<Utc>,
     /// Reception time.
+    #[serde(default, deserialize_with = "crate::instant::de_opt")]
     pub received_at: Option<DateTime<Utc>>,
     /// Appointment (may move with pauses and apologies).
+    #[serde(default, deserialize_with = "crate::instant::de_opt")]
     pub due_at: Option<DateTime<Utc>>,
     /// Appointment first given on the receipt, moved only by pauses.
+    #[serde(default, deserialize_with = "crate::instant::de_opt")]
     pub original_due_at: Option<DateTime<Utc>>,
     /// When the current step is due.
+    #[serde(default, deserialize_with = "crate::instant::de_opt")]
     pub step_due_at: Option<DateTime<Utc>>,
     /// Stopped clock, if any.
     pub pause: Option<Pause>,
@@ -285,10 +291,12 @@ pub struct Dossier {
     /// Result documents.
     pub result_documents: Vec<DocumentRef>,
     /// End of processing (result ready, refusal, withdrawal or stop).
+    #[serde(default, deserialize_with = "crate::instant::de_opt")]
     pub finished_at: Option<DateTime<Utc>>,
     /// Early / on time / late, once finished with a result.
     pub timeliness: Option<Timeliness>,
     /// When the result was handed over.
+    #[serde(default, deserialize_with = "crate::instant::de_opt")]
     pub returned_at: Option<DateTime<Utc>>,
     /// The rating.
     pub rating: Option<Rating>,
@@ -338,6 +346,7 @@ impl Dossier {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// When it happened.
+    #[serde(deserialize_with = "crate::instant::de")]
     pub at: DateTime<Utc>,
     /// Who did it.
     pub actor: Actor,
@@ -402,8 +411,10 @@ pub enum EventBody {
         #[schema(value_type = String)]
         code: DossierCode,
         /// When the clock started.
+        #[serde(deserialize_with = "crate::instant::de")]
         clock_start: DateTime<Utc>,
         /// Appointment.
+        #[serde(deserialize_with = "crate::instant::de")]
         due_at: DateTime<Utc>,
         /// Entry step.
         step: String,
@@ -411,6 +422,7 @@ pub enum EventBody {
         #[schema(value_type = String)]
         step_agency: AgencyCode,
         /// Entry step's deadline.
+        #[serde(deserialize_with = "crate::instant::de")]
         step_due_at: DateTime<Utc>,
     },
     /// A supplement was requested (form 02).
@@ -429,10 +441,13 @@ pub enum EventBody {
         /// Working minutes the clock stood still.
         paused_minutes: i64,
         /// New appointment, if the clock had started.
+        #[serde(default, deserialize_with = "crate::instant::de_opt")]
         due_at: Option<DateTime<Utc>>,
         /// Receipt appointment moved by the pause.
+        #[serde(default, deserialize_with = "crate::instant::de_opt")]
         original_due_at: Option<DateTime<Utc>>,
         /// New step deadline.
+        #[serde(default, deserialize_with = "crate::instant::de_opt")]
         step_due_at: Option<DateTime<Utc>>,
     },
     /// Refused at reception (form 03).
@@ -457,6 +472,7 @@ pub enum EventBody {
         #[schema(value_type = String)]
         to_agency: AgencyCode,
         /// Deadline of the step entered.
+        #[serde(deserialize_with = "crate::instant::de")]
         step_due_at: DateTime<Utc>,
         /// How the step left compared with its deadline (control sheet, form 06).
         step_timeliness: Timeliness,
@@ -484,6 +500,7 @@ pub enum EventBody {
         #[schema(value_type = String)]
         to_agency: AgencyCode,
         /// Its new deadline.
+        #[serde(deserialize_with = "crate::instant::de")]
         step_due_at: DateTime<Utc>,
     },
     /// A leader approved and the dossier moved on.
@@ -496,6 +513,7 @@ pub enum EventBody {
         #[schema(value_type = String)]
         to_agency: AgencyCode,
         /// Its deadline.
+        #[serde(deserialize_with = "crate::instant::de")]
         step_due_at: DateTime<Utc>,
         /// How the approval step compared with its deadline.
         step_timeliness: Timeliness,
@@ -514,10 +532,13 @@ pub enum EventBody {
         /// Working minutes the clock stood still.
         paused_minutes: i64,
         /// New appointment.
+        #[serde(default, deserialize_with = "crate::instant::de_opt")]
         due_at: Option<DateTime<Utc>>,
         /// Receipt appointment moved by the pause.
+        #[serde(default, deserialize_with = "crate::instant::de_opt")]
         original_due_at: Option<DateTime<Utc>>,
         /// New step deadline.
+        #[serde(default, deserialize_with = "crate::instant::de_opt")]
         step_due_at: Option<DateTime<Utc>>,
     },
     /// A fee was paid: online through the national payment platform (recorded once the
@@ -577,8 +598,10 @@ pub enum EventBody {
         /// Reason for the delay.
         reason: String,
         /// Appointment before.
+        #[serde(deserialize_with = "crate::instant::de")]
         previous_due_at: DateTime<Utc>,
         /// New appointment.
+        #[serde(deserialize_with = "crate::instant::de")]
         new_due_at: DateTime<Utc>,
     },
     /// The applicant (or the desk for them) changed how they hear of the dossier.
@@ -603,6 +626,7 @@ pub enum EventBody {
         /// The post's own status code, as sent.
         status_code: String,
         /// When it happened, by the post's clock.
+        #[serde(deserialize_with = "crate::instant::de")]
         happened_at: DateTime<Utc>,
     },
     /// The applicant rated the service.

@@ -2,6 +2,7 @@
 //! `apply(state, event) -> state`. The history shown to people *is* this log.
 
 mod apply;
+mod by_tag;
 mod decide;
 mod derive;
 pub mod notice;
@@ -360,12 +361,12 @@ pub struct Event {
     pub body: EventBody,
 }
 
+by_tag::event_body! {
 /// What happened to a dossier.
 // `Submitted` carries the procedure snapshot and is far larger than the rest; events are built
-// once and stored, so the size difference costs nothing worth a Box.
+// once and stored, so the size difference costs nothing worth a Box. Written internally tagged
+// by "type", read by the tag first (see `by_tag`).
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
     /// The dossier was submitted.
     Submitted {
@@ -636,6 +637,7 @@ pub enum EventBody {
         /// Comment.
         comment: Option<String>,
     },
+}
 }
 
 impl EventBody {

@@ -327,6 +327,10 @@ fn whole_journey_across_two_agencies() {
     let json = serde_json::to_string(&w.log).unwrap();
     let back: Vec<Event> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, w.log);
+    // And from JSON values, whose keys are sorted: most bodies' tag then comes after fields.
+    let value = serde_json::to_value(&w.log).unwrap();
+    let back: Vec<Event> = serde_json::from_value(value).unwrap();
+    assert_eq!(back, w.log);
 }
 
 #[test]

@@ -10,6 +10,8 @@ pub mod accounts;
 pub mod drafts;
 pub mod feedback;
 pub mod files;
+#[cfg(test)]
+mod fixtures;
 pub mod inbound;
 pub mod inbox;
 pub mod json_time;

@@ -16,7 +16,9 @@ use chrono::NaiveDate;
 use crossbeam_channel::{Receiver, Sender};
 use motcua_domain::dossier::{Dossier, Event, EventBody, apply, counter_deltas};
 use motcua_domain::procedure::ProcedureSnapshot;
-use motcua_domain::stats::{Detail, Figure, Grain, StatBefore, level_str, stat_increments};
+use motcua_domain::stats::{
+    Detail, Figure, Grain, StatBefore, StatIncrement, level_str, row_date, stat_increments,
+};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -69,16 +71,28 @@ pub(crate) struct Folded {
 }
 
 impl Folded {
-    /// The non-zero `sums`, renumbered so that the numbers follow the strings' order and the
-    /// rows sort as (agency, day, metric) by number.
-    fn new(sums: Sums, agencies: Interner, metrics: Interner) -> Folded {
+    /// The non-zero sums of `sums` (keys given more than once are summed), renumbered so that
+    /// the numbers follow the strings' order and the rows sort as (agency, day, metric) by
+    /// number.
+    fn new(
+        sums: impl IntoIterator<Item = (Key, i64)>,
+        agencies: Interner,
+        metrics: Interner,
+    ) -> Folded {
         let (ra, rm) = (agencies.ranks(), metrics.ranks());
         let mut rows: Vec<(Key, i64)> = sums
             .into_iter()
-            .filter(|(_, v)| *v != 0)
             .map(|((a, d, m), v)| ((ra[a as usize], d, rm[m as usize]), v))
             .collect();
         rows.sort_unstable_by_key(|r| r.0);
+        rows.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        rows.retain(|(_, v)| *v != 0);
         Folded {
             rows,
             agencies: agencies.sorted(&ra),
@@ -219,12 +233,25 @@ impl Interner {
     }
 }
 
+/// The statistics rows other than the daily row with every dimension: each is a sum of daily
+/// rows with every dimension (an increment is written to all four alike, see
+/// [`stat_increments`]), so the fold sums only those and adds each of their sums to the other
+/// three rows once at the end ([`Part::derive`]), instead of every increment four times.
+const DERIVED_ROWS: [(Grain, Detail); 3] = [
+    (Grain::Month, Detail::Full),
+    (Grain::Day, Detail::Agency),
+    (Grain::Month, Detail::Agency),
+];
+
 /// What one worker computed: sums keyed by its own numbering of agencies and metrics.
 #[derive(Default)]
 struct Part {
     sums: Sums,
     agencies: Interner,
     metrics: Interner,
+    /// By metric number: for the metric of a daily statistics row with every dimension, the
+    /// metrics of its [`DERIVED_ROWS`].
+    derived: Vec<Option<[u32; 3]>>,
     dossiers: u64,
     events: u64,
     problems: Vec<String>,
@@ -232,13 +259,34 @@ struct Part {
 }
 
 /// A worker's memory of the statistics metrics it has named: a dossier's dimensions (numbered
-/// by their own interner) with a figure, grain and detail give the same metric every time, so
-/// each is formatted once per worker, not once per increment.
+/// by their own interner) with a figure give the same daily metric every time (and the same
+/// derived ones), so each is formatted once per worker, not once per increment.
 #[derive(Default)]
 struct Names {
     dims: Interner,
-    stat: HashMap<(u32, Grain, Detail, Figure), u32, BuildHasherDefault<Fx>>,
+    stat: HashMap<(u32, Figure), u32, BuildHasherDefault<Fx>>,
     buf: String,
+}
+
+/// The sums of the [`DERIVED_ROWS`] of the daily statistics sums with every dimension in
+/// `sums` (`derived` gives their metrics by the daily metric's number). They are kept apart
+/// from `sums`: a map of these rows alone (a month row or a roll-up row gathers many daily
+/// ones) is smaller, and the large one is not grown again.
+fn derive(sums: &Sums, derived: &[Option<[u32; 3]>]) -> Sums {
+    let mut out = Sums::default();
+    out.reserve(sums.len() / 2);
+    for (&(a, day, m), &v) in sums.iter() {
+        if v == 0 {
+            continue;
+        }
+        if let Some(Some(others)) = derived.get(m as usize) {
+            for ((grain, detail), o) in DERIVED_ROWS.iter().zip(others) {
+                *out.entry((a, row_date(*grain, *detail, day), *o))
+                    .or_default() += v;
+            }
+        }
+    }
+    out
 }
 
 /// The worker pool of one rebuild.
@@ -296,46 +344,64 @@ impl Folder {
                     .map_err(|_| StoreError::Backend("a rebuild worker panicked".into()))?,
             );
         }
-        let problems: u64 = parts.iter().map(|p| p.problem_count).sum();
-        if problems > 0 {
-            let first: Vec<&str> = parts
-                .iter()
-                .flat_map(|p| p.problems.iter().map(String::as_str))
-                .take(KEEP_PROBLEMS)
-                .collect();
-            return Err(StoreError::Corrupt(format!(
-                "{problems} problems in the logs (run `motcua verify`); counters left as they were: {}",
-                first.join("; ")
-            )));
-        }
-        let started = std::time::Instant::now();
-        let (mut dossiers, mut events) = (0, 0);
-        // Renumber every part into one numbering, summing into the largest part's map.
-        parts.sort_by_key(|p| std::cmp::Reverse(p.sums.len()));
-        let mut it = parts.into_iter();
-        let (mut sums, mut agencies, mut metrics) = match it.next() {
-            Some(p) => {
-                dossiers += p.dossiers;
-                events += p.events;
-                (p.sums, p.agencies, p.metrics)
-            }
-            None => Default::default(),
-        };
-        for p in it {
+        merge(parts)
+    }
+}
+
+/// The workers' sums in one numbering, with the rows derived from the daily ones; refuses if a
+/// log did not replay.
+fn merge(mut parts: Vec<Part>) -> Result<Folded> {
+    let problems: u64 = parts.iter().map(|p| p.problem_count).sum();
+    if problems > 0 {
+        let first: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| p.problems.iter().map(String::as_str))
+            .take(KEEP_PROBLEMS)
+            .collect();
+        return Err(StoreError::Corrupt(format!(
+            "{problems} problems in the logs (run `motcua verify`); counters left as they were: {}",
+            first.join("; ")
+        )));
+    }
+    let started = std::time::Instant::now();
+    let (mut dossiers, mut events) = (0, 0);
+    // Renumber every part into one numbering, summing into the largest part's map.
+    parts.sort_by_key(|p| std::cmp::Reverse(p.sums.len()));
+    let mut it = parts.into_iter();
+    let (mut sums, mut agencies, mut metrics, mut derived) = match it.next() {
+        Some(p) => {
             dossiers += p.dossiers;
             events += p.events;
-            let a: Vec<u32> = p.agencies.names.iter().map(|n| agencies.id(n)).collect();
-            let m: Vec<u32> = p.metrics.names.iter().map(|n| metrics.id(n)).collect();
-            for ((pa, d, pm), v) in p.sums {
-                *sums.entry((a[pa as usize], d, m[pm as usize])).or_default() += v;
+            (p.sums, p.agencies, p.metrics, p.derived)
+        }
+        None => Default::default(),
+    };
+    for p in it {
+        dossiers += p.dossiers;
+        events += p.events;
+        let a: Vec<u32> = p.agencies.names.iter().map(|n| agencies.id(n)).collect();
+        let m: Vec<u32> = p.metrics.names.iter().map(|n| metrics.id(n)).collect();
+        for ((pa, d, pm), v) in p.sums {
+            *sums.entry((a[pa as usize], d, m[pm as usize])).or_default() += v;
+        }
+        for (pm, others) in p.derived.iter().enumerate() {
+            if let Some(others) = others {
+                let id = m[pm] as usize;
+                if derived.len() <= id {
+                    derived.resize(id + 1, None);
+                }
+                derived[id] = Some(others.map(|o| m[o as usize]));
             }
         }
-        let mut folded = Folded::new(sums, agencies, metrics);
-        folded.dossiers = dossiers;
-        folded.events = events;
-        folded.merge = started.elapsed();
-        Ok(folded)
     }
+    // Once over the merged daily sums rather than in each worker: the workers' sums share
+    // most of their keys.
+    let rows = derive(&sums, &derived);
+    let mut folded = Folded::new(sums.into_iter().chain(rows), agencies, metrics);
+    folded.dossiers = dossiers;
+    folded.events = events;
+    folded.merge = started.elapsed();
+    Ok(folded)
 }
 
 impl Drop for Folder {
@@ -447,11 +513,28 @@ fn fold(
         }
         let agency = part.agencies.id(after.competent_agency.as_str());
         let dims = dims_of(names, &after);
+        let (metrics, derived) = (&mut part.metrics, &mut part.derived);
         stat_increments(before.as_ref(), &after, &ev, |inc| {
-            let metric = *names
-                .stat
-                .entry((dims, inc.grain, inc.detail, inc.figure))
-                .or_insert_with(|| part.metrics.id(&inc.key(&after).metric()));
+            // The other rows are sums of this one (see `DERIVED_ROWS`).
+            if (inc.grain, inc.detail) != (Grain::Day, Detail::Full) {
+                return;
+            }
+            let metric = *names.stat.entry((dims, inc.figure)).or_insert_with(|| {
+                let id = metrics.id(&inc.key(&after).metric());
+                let others = DERIVED_ROWS.map(|(grain, detail)| {
+                    let other = StatIncrement {
+                        grain,
+                        detail,
+                        ..inc
+                    };
+                    metrics.id(&other.key(&after).metric())
+                });
+                if derived.len() <= id as usize {
+                    derived.resize(id as usize + 1, None);
+                }
+                derived[id as usize] = Some(others);
+                id
+            });
             *sums.entry((agency, inc.row_date(), metric)).or_default() += inc.delta;
         });
         state = Some(after);
@@ -554,6 +637,141 @@ mod tests {
         let mut backwards = stored.into_iter().rev();
         let e = diff(&f, || Ok(backwards.next()), |_, _, _, _, _| Ok(())).unwrap_err();
         assert!(e.to_string().contains("out of order"), "{e}");
+    }
+
+    /// A counter row: agency, day, metric, value.
+    type OwnedRow = (String, NaiveDate, String, i64);
+
+    /// `n` dossiers of three fixture procedures, submitted online over several days and
+    /// received (some the same day, some later), as logs of canonical JSON, with the counter rows
+    /// the writers derive from them event by event (`counter_deltas` and `stat_deltas`).
+    fn logs(n: u32) -> (Vec<Log>, Vec<OwnedRow>) {
+        use crate::fixtures;
+        use motcua_domain::dossier::Command;
+        use motcua_domain::stats::stat_deltas;
+        let mut codes = fixtures::Codes::default();
+        let mut expected: std::collections::BTreeMap<(String, NaiveDate, String), i64> =
+            Default::default();
+        let mut logs = Vec::new();
+        let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T01:00:00Z")
+            .unwrap()
+            .to_utc();
+        for i in 0..n {
+            let id = Uuid::from_u128(i as u128 + 1);
+            let submitted = start + chrono::Duration::hours(7 * i as i64);
+            let mut state: Option<Dossier> = None;
+            let mut log = Vec::new();
+            let steps = [
+                (
+                    fixtures::submission(&format!("1.00119{}", i % 3), None),
+                    fixtures::citizen(id),
+                    submitted,
+                ),
+                (
+                    Command::Receive,
+                    fixtures::desk(),
+                    submitted + chrono::Duration::hours(30 * (i % 3) as i64 + 1),
+                ),
+            ];
+            for (cmd, actor, at) in steps {
+                for ev in fixtures::decided(state.as_ref(), &cmd, &actor, at, &mut codes) {
+                    let after = apply(state.clone(), id, &ev).unwrap();
+                    for d in counter_deltas(&after, &ev).into_iter().chain(stat_deltas(
+                        state.as_ref(),
+                        &after,
+                        &ev,
+                    )) {
+                        *expected
+                            .entry((d.agency.to_string(), d.day, d.metric))
+                            .or_default() += d.delta;
+                    }
+                    log.push(LogEvent {
+                        seq: log.len() as u64 + 1,
+                        json: serde_json::to_string(&ev).unwrap(),
+                        snap: None,
+                    });
+                    state = Some(after);
+                }
+            }
+            logs.push((id, log));
+        }
+        let expected = expected
+            .into_iter()
+            .filter(|(_, v)| *v != 0)
+            .map(|((a, d, m), v)| (a, d, m, v))
+            .collect();
+        (logs, expected)
+    }
+
+    fn owned(f: &Folded) -> Vec<OwnedRow> {
+        f.rows()
+            .map(|(a, d, m, v)| (a.to_string(), d, m.to_string(), v))
+            .collect()
+    }
+
+    #[test]
+    fn the_fold_gives_the_rows_the_writers_derive_on_one_worker_or_several() {
+        let (logs, expected) = logs(12);
+        // The month rows and the agency roll-up are among them, derived from the daily rows.
+        for prefix in ["d|", "m|", "ad|", "am|"] {
+            assert!(
+                expected.iter().any(|r| r.2.starts_with(prefix)),
+                "{prefix} {expected:?}"
+            );
+        }
+        let one = Folder::with_workers(1);
+        one.send(logs.iter().map(|(id, l)| (*id, copy(l))).collect())
+            .unwrap();
+        let one = one.finish().unwrap();
+        assert_eq!(owned(&one), expected);
+        assert_eq!((one.dossiers, one.events), (12, 24));
+        // Three workers, each dossier to one of them.
+        let three = Folder::with_workers(3);
+        for (id, l) in &logs {
+            three.send(vec![(*id, copy(l))]).unwrap();
+        }
+        assert_eq!(owned(&three.finish().unwrap()), expected);
+        // Parts that met the procedures in other orders number their metrics apart: the merge
+        // renumbers the derived rows' metrics with the rest.
+        let mut parts: Vec<Part> = (0..3).map(|_| Part::default()).collect();
+        let (mut snaps, mut names) = (Snapshots::default(), Vec::new());
+        names.resize_with(3, Names::default);
+        for (i, (id, l)) in logs.iter().enumerate().rev() {
+            let p = (i + i / 3) % 3;
+            fold(*id, l, &mut snaps, &mut names[p], &mut parts[p]).unwrap();
+            parts[p].dossiers += 1;
+        }
+        let metric_orders: Vec<&[Box<str>]> = parts.iter().map(|p| &p.metrics.names[..]).collect();
+        assert!(metric_orders.windows(2).any(|w| w[0] != w[1]));
+        assert_eq!(owned(&merge(parts).unwrap()), expected);
+    }
+
+    fn copy(log: &[LogEvent]) -> Vec<LogEvent> {
+        log.iter()
+            .map(|e| LogEvent {
+                seq: e.seq,
+                json: e.json.clone(),
+                snap: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_given_twice_are_summed_and_zero_sums_left_out() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let (mut agencies, mut metrics) = (Interner::default(), Interner::default());
+        let (a, m, n) = (agencies.id("H40.1"), metrics.id("m|x"), metrics.id("d|x"));
+        let f = Folded::new(
+            vec![
+                ((a, day, m), 2),
+                ((a, day, n), 1),
+                ((a, day, m), 3),
+                ((a, day, n), -1),
+            ],
+            agencies,
+            metrics,
+        );
+        assert_eq!(f.rows().collect::<Vec<_>>(), vec![("H40.1", day, "m|x", 5)]);
     }
 
     #[test]

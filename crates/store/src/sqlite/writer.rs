@@ -900,88 +900,18 @@ mod tests {
     /// A citizen's online submission of a new dossier `id`, decided and planned as the request
     /// path does; its one file is linked by `linker` (a user that must exist).
     fn prepared_submission(id: Uuid, linker: Uuid) -> Box<Prepared> {
-        use motcua_domain::agency::{Actor, Role};
-        use motcua_domain::calendar::Calendar;
-        use motcua_domain::dossier::{
-            Applicant, Channel, Command, Ctx, DocumentRef, SubmitData, decide,
-        };
+        use crate::fixtures;
         use motcua_domain::files::{AttachmentKind, FileKey};
-        use motcua_domain::procedure::{
-            Level, OnlineLevel, ProcedureVersion, TimeLimit, TimeUnit, VersionStatus,
-        };
-        use motcua_domain::workflow::WorkflowDef;
-        struct NoCodes;
-        impl CodeAllocator for NoCodes {
-            fn allocate(
-                &mut self,
-                _: &AgencyCode,
-                _: NaiveDate,
-            ) -> std::result::Result<DossierCode, String> {
-                Err("no code for an online submission".into())
-            }
-        }
-        let agency: AgencyCode = "000.00.10.H40".parse().unwrap();
-        let limit = TimeLimit {
-            amount: 10,
-            unit: TimeUnit::WorkingDays,
-        };
-        let procedure = ProcedureVersion {
-            code: "1.001193".parse().unwrap(),
-            version: 1,
-            status: VersionStatus::Published,
-            name: "Cấp giấy phép xây dựng".into(),
-            field: "Xây dựng".into(),
-            levels: vec![Level::Province],
-            online_level: OnlineLevel::Full,
-            time_limit: limit,
-            fee_vnd: 0,
-            documents: vec![],
-            decision_no: "1/QĐ-UBND".into(),
-            competent_agency: Some(agency.clone()),
-            workflow: WorkflowDef::standard(limit.duration(), None),
-            details: Default::default(),
-            form: None,
-        };
         let key = FileKey::of(id.as_bytes());
-        let cmd = Command::Submit(Box::new(SubmitData {
-            procedure: procedure.snapshot(&agency, &agency),
-            applicant: Applicant {
-                name: "Nguyễn Văn An".into(),
-                personal_id: None,
-                phone: None,
-                email: None,
-                address: None,
-                notify: None,
-            },
-            channel: Channel::Online,
-            receiving_agency: agency.clone(),
-            competent_agency: agency.clone(),
-            documents: vec![DocumentRef {
-                name: "Đơn đề nghị".into(),
-                file: Some(key.reference()),
-            }],
-            form: serde_json::json!({}),
-            receive: false,
-            postal_tracking: None,
-            on_behalf_of: None,
-            origin: None,
-            postal: None,
-        }));
-        let citizen = Actor {
-            user_id: linker,
-            name: "Nguyễn Văn An".into(),
-            role: Role::Citizen,
-            agency: None,
-        };
+        let cmd = fixtures::submission("1.001193", Some(key.reference()));
         let now = chrono::Utc::now();
-        let calendar = Calendar::vietnam_default();
-        let mut ctx = Ctx {
+        let events = fixtures::decided(
+            None,
+            &cmd,
+            &fixtures::citizen(linker),
             now,
-            actor: &citizen,
-            calendar: &calendar,
-            codes: &mut NoCodes,
-        };
-        let events = decide(None, &cmd, None, &mut ctx).unwrap();
+            &mut fixtures::Codes::default(),
+        );
         let plan = plan(id, None, "", &events).unwrap();
         let files = vec![crate::SaveFile {
             file: crate::FileRecord {

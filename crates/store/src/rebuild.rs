@@ -126,45 +126,63 @@ pub(crate) type StoredRow = (String, NaiveDate, String, i64);
 pub(crate) fn diff(
     folded: &Folded,
     mut next_stored: impl FnMut() -> Result<Option<StoredRow>>,
+    f: impl FnMut(&str, NaiveDate, &str, i64, i64) -> Result<()>,
+) -> Result<()> {
+    diff_into(
+        folded,
+        |row| Ok(next_stored()?.map(|r| *row = r).is_some()),
+        f,
+    )
+}
+
+/// [`diff`] for a backend that reads each stored row into the buffers of the one before:
+/// `read_stored(row)` overwrites `row` with the next stored row and says whether there was one
+/// (a million rows then cost no allocation).
+pub(crate) fn diff_into(
+    folded: &Folded,
+    mut read_stored: impl FnMut(&mut StoredRow) -> Result<bool>,
     mut f: impl FnMut(&str, NaiveDate, &str, i64, i64) -> Result<()>,
 ) -> Result<()> {
     use std::cmp::Ordering;
-    let mut advance = |cur: &Option<StoredRow>| -> Result<Option<StoredRow>> {
-        let next = next_stored()?;
-        if let (Some(n), Some(c)) = (&next, cur)
-            && (n.0.as_str(), n.1, n.2.as_str()) <= (c.0.as_str(), c.1, c.2.as_str())
-        {
+    let (mut cur, mut next) = (StoredRow::default(), StoredRow::default());
+    let mut has = read_stored(&mut cur)?;
+    // Reads the row after `cur` into it (the old one kept in `next`'s buffers for the next read).
+    let mut advance = |cur: &mut StoredRow, next: &mut StoredRow| -> Result<bool> {
+        if !read_stored(next)? {
+            return Ok(false);
+        }
+        if (next.0.as_str(), next.1, next.2.as_str()) <= (cur.0.as_str(), cur.1, cur.2.as_str()) {
             return Err(StoreError::Corrupt(format!(
                 "stored counters out of order at {} {} {}",
-                n.0, n.1, n.2
+                next.0, next.1, next.2
             )));
         }
-        Ok(next)
+        std::mem::swap(cur, next);
+        Ok(true)
     };
-    let mut stored = advance(&None)?;
     let mut rows = folded.rows().peekable();
     loop {
-        let order = match (rows.peek(), &stored) {
-            (None, None) => break,
-            (Some(_), None) => Ordering::Greater,
-            (None, Some(_)) => Ordering::Less,
-            (Some((a, d, m, _)), Some(s)) => (s.0.as_str(), s.1, s.2.as_str()).cmp(&(*a, *d, *m)),
+        let order = match (rows.peek(), has) {
+            (None, false) => break,
+            (Some(_), false) => Ordering::Greater,
+            (None, true) => Ordering::Less,
+            (Some((a, d, m, _)), true) => {
+                (cur.0.as_str(), cur.1, cur.2.as_str()).cmp(&(*a, *d, *m))
+            }
         };
         match order {
             Ordering::Less => {
-                let s = stored.as_ref().expect("a stored row");
-                if s.3 != 0 {
-                    f(&s.0, s.1, &s.2, s.3, 0)?;
+                if cur.3 != 0 {
+                    f(&cur.0, cur.1, &cur.2, cur.3, 0)?;
                 }
-                stored = advance(&stored)?;
+                has = advance(&mut cur, &mut next)?;
             }
             Ordering::Equal => {
                 let (a, d, m, v) = rows.next().expect("a folded row");
-                let s = stored.as_ref().expect("a stored row").3;
-                if s != v {
-                    f(a, d, m, s, v)?;
+                if cur.3 != v {
+                    f(a, d, m, cur.3, v)?;
                 }
-                stored = advance(&stored)?;
+                has = advance(&mut cur, &mut next)?;
             }
             Ordering::Greater => {
                 let (a, d, m, v) = rows.next().expect("a folded row");
@@ -173,6 +191,25 @@ pub(crate) fn diff(
         }
     }
     Ok(())
+}
+
+/// A day written `YYYY-MM-DD` (as the stores write counter days), read by position; anything
+/// else through chrono's parser.
+pub(crate) fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32)
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
+    s.parse().ok()
 }
 
 /// The problem line of a counter whose stored value differs from what the logs give.
@@ -754,6 +791,27 @@ mod tests {
                 snap: None,
             })
             .collect()
+    }
+
+    #[test]
+    fn days_read_by_position_equal_chronos() {
+        let mut d = NaiveDate::from_ymd_opt(370, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2200, 1, 1).unwrap();
+        while d < end {
+            assert_eq!(parse_day(&d.to_string()), Some(d));
+            d = d + chrono::Days::new(37);
+        }
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "2026/01/01",
+            "",
+            "abcd-ef-gh",
+        ] {
+            assert_eq!(parse_day(bad), bad.parse::<NaiveDate>().ok(), "{bad}");
+        }
+        assert_eq!(parse_day("+12026-01-01"), "+12026-01-01".parse().ok());
     }
 
     #[test]

@@ -140,22 +140,29 @@ fn walk_stored(
         .prepare("SELECT agency, day, metric, value FROM counters ORDER BY agency, day, metric")
         .map_err(db_err)?;
     let mut rows = st.query([]).map_err(db_err)?;
-    let next = || -> Result<Option<crate::rebuild::StoredRow>> {
+    let read = |row: &mut crate::rebuild::StoredRow| -> Result<bool> {
         let Some(r) = rows.next().map_err(db_err)? else {
-            return Ok(None);
+            return Ok(false);
         };
-        let day: String = r.get(1).map_err(db_err)?;
-        let day = day.parse().map_err(|e| {
-            crate::StoreError::Corrupt(format!("counter with a bad day {day}: {e}"))
-        })?;
-        Ok(Some((
-            r.get(0).map_err(db_err)?,
-            day,
-            r.get(2).map_err(db_err)?,
-            r.get(3).map_err(db_err)?,
-        )))
+        row.0.clear();
+        row.0.push_str(text(r, 0)?);
+        let day = text(r, 1)?;
+        row.1 = crate::rebuild::parse_day(day)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("counter with a bad day {day}")))?;
+        row.2.clear();
+        row.2.push_str(text(r, 2)?);
+        row.3 = r.get(3).map_err(db_err)?;
+        Ok(true)
     };
-    crate::rebuild::diff(folded, next, f)
+    crate::rebuild::diff_into(folded, read, f)
+}
+
+/// Column `i` of `r` as text.
+fn text<'r>(r: &'r rusqlite::Row, i: usize) -> Result<&'r str> {
+    r.get_ref(i)
+        .map_err(db_err)?
+        .as_str()
+        .map_err(|e| crate::StoreError::Corrupt(format!("a counter's column {i}: {e}")))
 }
 
 impl SqliteStore {
@@ -207,7 +214,8 @@ fn stream_logs(
         Ok(())
     };
     while let Some(r) = rows.next().map_err(db_err)? {
-        let id: String = r.get(0).map_err(db_err)?;
+        // Borrowed: only a dossier's first event needs its own copy.
+        let id = text(r, 0)?;
         let seq: i64 = r.get(1).map_err(db_err)?;
         let json: String = r.get(2).map_err(db_err)?;
         let snap: Option<i64> = r.get(3).map_err(db_err)?;
@@ -248,7 +256,7 @@ fn stream_logs(
         match &mut current {
             Some((cur, log)) if *cur == id => log.push(ev),
             _ => {
-                if let Some((prev, log)) = current.replace((id, vec![ev])) {
+                if let Some((prev, log)) = current.replace((id.to_string(), vec![ev])) {
                     finish(prev, log, &mut batch)?;
                     if batch.len() >= BATCH {
                         f(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;

@@ -475,12 +475,18 @@ fn work(rx: Receiver<Vec<Log>>) -> Part {
 struct Snapshots(HashMap<i64, (ProcedureSnapshot, String)>);
 
 impl Snapshots {
-    /// The event: parsed with the cheap stand-in in place of its snapshot, which is then put
-    /// back already parsed. Only `Submitted` carries the snapshot; any other event that was
-    /// compacted is parsed whole. The result equals parsing the canonical JSON.
-    fn event(&mut self, e: &LogEvent) -> std::result::Result<Event, String> {
+    /// The event, parsed with the cheap stand-in in place of its snapshot; with it, the id of
+    /// the snapshot the stand-in stands for when the event is a `Submitted` that keeps the
+    /// stand-in (the fold puts the parsed snapshot into the state, [`Snapshots::parsed`],
+    /// which is all it needs of it: of a submission's body the counters read only its
+    /// channel). Any other event that was compacted is parsed whole. Apart from that
+    /// snapshot, the result equals parsing the canonical JSON.
+    fn event(&mut self, e: &LogEvent) -> std::result::Result<(Event, Option<i64>), String> {
         let Some((sid, at, snapshot)) = &e.snap else {
-            return serde_json::from_str(&e.json).map_err(|e| e.to_string());
+            return Ok((
+                serde_json::from_str(&e.json).map_err(|e| e.to_string())?,
+                None,
+            ));
         };
         let whole = || {
             crate::snapshot::expand(&e.json, *at, snapshot)
@@ -498,18 +504,23 @@ impl Snapshots {
             .map_err(|e| e.to_string())?;
             self.0.insert(*sid, (parsed, stand_in));
         }
-        let (parsed, stand_in) = &self.0[sid];
-        let json = crate::snapshot::expand(&e.json, *at, stand_in)
+        let json = crate::snapshot::expand(&e.json, *at, &self.0[sid].1)
             .ok_or_else(|| format!("bad snapshot position {at}"))?;
-        let mut ev: Event = match serde_json::from_str(&json) {
-            Ok(ev) => ev,
-            Err(_) => return serde_json::from_str(&whole()?).map_err(|e| e.to_string()),
+        let parse_whole = || -> std::result::Result<(Event, Option<i64>), String> {
+            Ok((
+                serde_json::from_str(&whole()?).map_err(|e| e.to_string())?,
+                None,
+            ))
         };
-        match &mut ev.body {
-            EventBody::Submitted { procedure, .. } => procedure.clone_from(parsed),
-            _ => ev = serde_json::from_str(&whole()?).map_err(|e| e.to_string())?,
+        match serde_json::from_str::<Event>(&json) {
+            Ok(ev) if matches!(ev.body, EventBody::Submitted { .. }) => Ok((ev, Some(*sid))),
+            _ => parse_whole(),
         }
-        Ok(ev)
+    }
+
+    /// Snapshot `sid` as parsed (one [`Snapshots::event`] returned).
+    fn parsed(&self, sid: i64) -> &ProcedureSnapshot {
+        &self.0[&sid].0
     }
 }
 
@@ -532,13 +543,17 @@ fn fold(
                 i + 1
             ));
         }
-        let ev = snaps
+        let (ev, stand_in) = snaps
             .event(e)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be read: {e}"))?;
         // The statistics compare with a few values of the state before, not the whole of it.
         let before = state.as_ref().map(StatBefore::of);
-        let after = apply(state.take(), id, &ev)
+        let mut after = apply(state.take(), id, &ev)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be applied: {e}"))?;
+        if let Some(sid) = stand_in {
+            // One copy of the snapshot, into the state (the event keeps the stand-in).
+            after.procedure.clone_from(snaps.parsed(sid));
+        }
         let sums = &mut part.sums;
         for d in counter_deltas(&after, &ev) {
             let key = (

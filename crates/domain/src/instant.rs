@@ -23,19 +23,42 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
     })
 }
 
+/// A day written `YYYY-MM-DD` (as the stores write counter days), read by position; anything
+/// else through chrono's parser, as for instants.
+pub fn day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() == 10
+        && let Some(d) = quick_day(b)
+    {
+        return Some(d);
+    }
+    s.parse().ok()
+}
+
+/// The number written in `b[from..to]` (ASCII digits only), or `None`.
+fn digits(b: &[u8], from: usize, to: usize) -> Option<u32> {
+    let mut n = 0u32;
+    for &c in b.get(from..to)? {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(c - b'0');
+    }
+    Some(n)
+}
+
+/// The `YYYY-MM-DD` at the start of `b`, or `None`.
+fn quick_day(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(b, 0, 4)? as i32, digits(b, 5, 7)?, digits(b, 8, 10)?)
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z`, or `None`.
 fn quick(s: &str) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
-    let digits = |from: usize, to: usize| -> Option<u32> {
-        let mut n = 0u32;
-        for &c in b.get(from..to)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + u32::from(c - b'0');
-        }
-        Some(n)
-    };
+    let digits = |from: usize, to: usize| digits(b, from, to);
     if !matches!(b.len(), 20 | 24 | 27 | 30)
         || b[4] != b'-'
         || b[7] != b'-'
@@ -56,7 +79,7 @@ fn quick(s: &str) -> Option<DateTime<Utc>> {
             frac * 10u32.pow((30 - n) as u32)
         }
     };
-    let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 7)?, digits(8, 10)?)?;
+    let date = quick_day(b)?;
     let (h, m, sec) = (digits(11, 13)?, digits(14, 16)?, digits(17, 19)?);
     // A leap second (60) is chrono's to read.
     if sec > 59 {
@@ -115,6 +138,27 @@ mod tests {
     use super::*;
     use chrono::{SecondsFormat, TimeZone};
     use proptest::prelude::*;
+
+    #[test]
+    fn days_read_by_position_equal_chronos() {
+        let mut d = NaiveDate::from_ymd_opt(370, 1, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2200, 1, 1).unwrap();
+        while d < end {
+            assert_eq!(day(&d.to_string()), Some(d));
+            d = d + chrono::Days::new(37);
+        }
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "2026/01/01",
+            "",
+            "abcd-ef-gh",
+        ] {
+            assert_eq!(day(bad), bad.parse::<NaiveDate>().ok(), "{bad}");
+        }
+        assert_eq!(day("+12026-01-01"), "+12026-01-01".parse().ok());
+    }
 
     fn chrono_reads(s: &str) -> Option<DateTime<Utc>> {
         serde_json::from_value::<DateTime<Utc>>(serde_json::Value::String(s.into())).ok()

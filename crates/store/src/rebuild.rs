@@ -193,25 +193,6 @@ pub(crate) fn diff_into(
     Ok(())
 }
 
-/// A day written `YYYY-MM-DD` (as the stores write counter days), read by position; anything
-/// else through chrono's parser.
-pub(crate) fn parse_day(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, c| {
-            c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32)
-        })
-    };
-    if b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
-    {
-        return NaiveDate::from_ymd_opt(y as i32, m, d);
-    }
-    s.parse().ok()
-}
-
 /// The problem line of a counter whose stored value differs from what the logs give.
 pub(crate) fn counter_problem(
     agency: &str,
@@ -273,7 +254,7 @@ impl Interner {
 /// The statistics rows other than the daily row with every dimension: each is a sum of daily
 /// rows with every dimension (an increment is written to all four alike, see
 /// [`stat_increments`]), so the fold sums only those and adds each of their sums to the other
-/// three rows once at the end ([`Part::derive`]), instead of every increment four times.
+/// three rows once after the merge (`derive`), instead of every increment four times.
 const DERIVED_ROWS: [(Grain, Detail); 3] = [
     (Grain::Month, Detail::Full),
     (Grain::Day, Detail::Agency),
@@ -806,27 +787,6 @@ mod tests {
                 snap: None,
             })
             .collect()
-    }
-
-    #[test]
-    fn days_read_by_position_equal_chronos() {
-        let mut d = NaiveDate::from_ymd_opt(370, 1, 1).unwrap();
-        let end = NaiveDate::from_ymd_opt(2200, 1, 1).unwrap();
-        while d < end {
-            assert_eq!(parse_day(&d.to_string()), Some(d));
-            d = d + chrono::Days::new(37);
-        }
-        for bad in [
-            "2026-02-30",
-            "2026-13-01",
-            "2026-1-01",
-            "2026/01/01",
-            "",
-            "abcd-ef-gh",
-        ] {
-            assert_eq!(parse_day(bad), bad.parse::<NaiveDate>().ok(), "{bad}");
-        }
-        assert_eq!(parse_day("+12026-01-01"), "+12026-01-01".parse().ok());
     }
 
     #[test]

@@ -147,7 +147,7 @@ fn walk_stored(
         row.0.clear();
         row.0.push_str(text(r, 0)?);
         let day = text(r, 1)?;
-        row.1 = crate::rebuild::parse_day(day)
+        row.1 = motcua_domain::instant::day(day)
             .ok_or_else(|| crate::StoreError::Corrupt(format!("counter with a bad day {day}")))?;
         row.2.clear();
         row.2.push_str(text(r, 2)?);

@@ -682,7 +682,8 @@ async fn migration_24_fills_the_rollup_from_the_full_rows() {
             "SET search_path TO {schema};
              DELETE FROM counters WHERE {ROLLUP};
              INSERT INTO counters (agency, day, metric, shard, value)
-               SELECT agency, day, metric, 7, 1 FROM counters WHERE metric LIKE 'd|recv|%' LIMIT 1;
+               SELECT agency, day, metric, 7, 1 FROM counters WHERE metric LIKE 'd|recv|%' LIMIT 1
+               ON CONFLICT (agency, day, metric, shard) DO UPDATE SET value = counters.value + 1;
              INSERT INTO counters (agency, day, metric, shard, value)
                VALUES ('zzz', '2026-01-01', 'x', 0, 2)"
         ))

@@ -52,6 +52,10 @@ pub(crate) struct Query {
     /// Which kind of query (for `--per-kind`).
     pub(crate) kind: &'static str,
     pub(crate) text: String,
+    /// The start of the name the query was made from (folded words), when it was made from
+    /// one: a procedure whose name starts so is what the person means (`--per-kind` counts
+    /// the queries answered with one first).
+    pub(crate) intended: Option<String>,
     /// Sent as a suggestion (last word a prefix) rather than a search.
     pub(crate) suggest: bool,
 }
@@ -129,28 +133,22 @@ pub(crate) fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec
         let v = &real[rng.below(real.len())];
         let name = fold(&v.name);
         let words: Vec<&str> = name.split_whitespace().collect();
-        let search = |kind: &'static str, text: String| Query {
+        let search = |kind: &'static str, text: String, intended: Option<String>| Query {
             kind,
             text,
+            intended,
             suggest: false,
         };
+        let first = |n: usize| words.iter().take(n).copied().collect::<Vec<_>>().join(" ");
         match rng.below(kinds) {
-            0 => q.push(search(
-                "name",
-                words.iter().take(6).copied().collect::<Vec<_>>().join(" "),
-            )),
-            1 => q.push(search(
-                "typo",
-                typo(
-                    &words.iter().take(5).copied().collect::<Vec<_>>().join(" "),
-                    rng,
-                ),
-            )),
+            0 => q.push(search("name", first(6), Some(first(6)))),
+            1 => q.push(search("typo", typo(&first(5), rng), Some(first(5)))),
             2 if words.len() > 3 => {
                 let at = rng.below(words.len() - 2);
                 q.push(search(
                     "fragment",
                     format!("{} {}", words[at], words[at + 1]),
+                    None,
                 ));
             }
             4 => q.push(search(
@@ -160,6 +158,7 @@ pub(crate) fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec
                     .take(6)
                     .collect::<Vec<_>>()
                     .join(" "),
+                Some(first(6)),
             )),
             5 => {
                 // A person half-way through typing: 2-5 whole words, then 1-3 letters.
@@ -173,10 +172,11 @@ pub(crate) fn queries(real: &[ProcedureVersion], mix: Mix, rng: &mut Rng) -> Vec
                 q.push(Query {
                     kind: "suggest",
                     text,
+                    intended: Some(first(n + 1)),
                     suggest: true,
                 });
             }
-            _ => q.push(search("code", v.code.to_string())),
+            _ => q.push(search("code", v.code.to_string(), None)),
         }
     }
     q
@@ -225,11 +225,44 @@ pub fn write_grown(catalogue: &Path, to: usize, out: &Path) -> anyhow::Result<Ve
     Ok(Vec::new())
 }
 
-/// Runs every query once, alone, and prints each kind's count, mean and slowest time and its
-/// mean number of hits.
-fn per_kind(index: &SearchIndex, qs: &[Query], limit: usize) -> anyhow::Result<()> {
-    let mut kinds: std::collections::BTreeMap<&str, (usize, Duration, Duration, usize)> =
-        Default::default();
+/// Runs every query once, alone, and prints each kind's count, mean and slowest time, its
+/// mean number of hits, and how its answers compare with the exhaustive ranking (every match
+/// scored, [`SearchIndex::exhaustive`]): the share of the exhaustive answer's procedures found
+/// (recall) and the queries answered with the same procedures.
+fn per_kind(
+    index: &SearchIndex,
+    qs: &[Query],
+    limit: usize,
+    all: &[ProcedureVersion],
+) -> anyhow::Result<()> {
+    let names: std::collections::HashMap<String, String> = all
+        .iter()
+        .map(|v| (v.code.to_string(), fold(&v.name)))
+        .collect();
+    // Whether the first hit's name starts with the intended words.
+    let meant = |hits: &[motcua_search::Hit], intended: &str| {
+        hits.first()
+            .and_then(|h| names.get(&h.code))
+            .is_some_and(|name| {
+                let mut have = name.split_whitespace();
+                intended.split_whitespace().all(|w| have.next() == Some(w))
+            })
+    };
+    #[derive(Default)]
+    struct Kind {
+        n: usize,
+        total: Duration,
+        max: Duration,
+        full_total: Duration,
+        hits: usize,
+        expected: usize,
+        found: usize,
+        same: usize,
+        intended: usize,
+        meant_first: usize,
+        full_meant_first: usize,
+    }
+    let mut kinds: std::collections::BTreeMap<&str, Kind> = Default::default();
     for q in qs {
         let t = Instant::now();
         let hits = if q.suggest {
@@ -238,19 +271,47 @@ fn per_kind(index: &SearchIndex, qs: &[Query], limit: usize) -> anyhow::Result<(
             index.search(&q.text, limit)?
         };
         let took = t.elapsed();
+        let t = Instant::now();
+        let full = index.exhaustive(&q.text, limit, q.suggest)?;
+        let full_took = t.elapsed();
         let k = kinds.entry(q.kind).or_default();
-        k.0 += 1;
-        k.1 += took;
-        k.2 = k.2.max(took);
-        k.3 += hits.len();
+        k.n += 1;
+        k.total += took;
+        k.max = k.max.max(took);
+        k.full_total += full_took;
+        k.hits += hits.len();
+        k.expected += full.len();
+        let found = full
+            .iter()
+            .filter(|f| hits.iter().any(|h| h.code == f.code))
+            .count();
+        k.found += found;
+        k.same += usize::from(found == full.len() && hits.len() == full.len());
+        if let Some(intended) = &q.intended {
+            k.intended += 1;
+            k.meant_first += usize::from(meant(&hits, intended));
+            k.full_meant_first += usize::from(meant(&full, intended));
+        }
     }
-    for (kind, (n, total, max, hits)) in kinds {
+    for (kind, k) in kinds {
         eprintln!(
-            "kind {kind}: {n} queries, mean {:.3} ms, slowest {:.2} ms, {:.1} hits each",
-            total.as_secs_f64() * 1e3 / n as f64,
-            max.as_secs_f64() * 1e3,
-            hits as f64 / n as f64
+            "kind {kind}: {} queries, mean {:.3} ms, slowest {:.2} ms, {:.1} hits each, \
+             recall {:.2} %, {} / {} answers the exhaustive one's (which took {:.3} ms)",
+            k.n,
+            k.total.as_secs_f64() * 1e3 / k.n as f64,
+            k.max.as_secs_f64() * 1e3,
+            k.hits as f64 / k.n as f64,
+            100.0 * k.found as f64 / k.expected.max(1) as f64,
+            k.same,
+            k.n,
+            k.full_total.as_secs_f64() * 1e3 / k.n as f64,
         );
+        if k.intended > 0 {
+            eprintln!(
+                "kind {kind}: a procedure named as meant first in {} / {} (exhaustive: {})",
+                k.meant_first, k.intended, k.full_meant_first
+            );
+        }
     }
     Ok(())
 }
@@ -279,7 +340,7 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
     );
     let qs = queries(&real, a.mix, &mut rng);
     if a.per_kind {
-        per_kind(&index, &qs, a.limit)?;
+        per_kind(&index, &qs, a.limit, &all)?;
     }
     let stop = Instant::now() + a.duration;
     let measured = Instant::now();

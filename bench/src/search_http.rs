@@ -96,6 +96,7 @@ mod tests {
         let search = Query {
             kind: "accented",
             text: "Đăng ký khai sinh".into(),
+            intended: None,
             suggest: false,
         };
         let p = path("", &search, 20).unwrap();
@@ -106,6 +107,7 @@ mod tests {
         let suggest = Query {
             kind: "suggest",
             text: "dang ky k".into(),
+            intended: None,
             suggest: true,
         };
         assert_eq!(

@@ -10,8 +10,9 @@
 //! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters and
 //! the index does not know it as typed; a word that matches nothing even so is left out),
 //! exact words score above typo matches, a word in the name above one elsewhere, and the whole
-//! query as a phrase in the name scores highest. If no procedure has every word, the words are
-//! matched as alternatives instead.
+//! query as a phrase in the name scores highest; a word no name holds as typed (a typo, a word
+//! left out, a last word half typed) leaves its place in the phrase open (decision 0046). If no
+//! procedure has every word, the words are matched as alternatives instead.
 //!
 //! From 20,000 procedures a query of up to three words is answered from the names outwards,
 //! exactly (`docs/decisions/0039-search-from-the-names.md`); a longer one runs in two phases
@@ -201,16 +202,38 @@ impl SearchIndex {
     /// The best `limit` procedures for a query typed by a person. Empty, punctuation-only or
     /// unknown-script queries give no hits; long ones are cut to [`MAX_QUERY_CHARS`].
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
-        self.run(text, limit.clamp(1, 1000), false)
+        self.run(text, limit.clamp(1, 1000), false, self.two_phase_from)
+    }
+
+    /// What [`search`](Self::search) (or [`suggest`](Self::suggest) when `suggest`) answers
+    /// when every matching procedure is scored, in one pass: the reference the pruned search
+    /// is measured against (the benchmark's recall of long queries, whose candidates are
+    /// gathered rather than found exhaustively). Slow on a large catalogue.
+    pub fn exhaustive(
+        &self,
+        text: &str,
+        limit: usize,
+        suggest: bool,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let limit = limit.clamp(1, if suggest { 50 } else { 1000 });
+        self.run(text, limit, suggest, usize::MAX)
     }
 
     /// Suggestions while typing: like [`search`](Self::search) but the last word is a prefix of
     /// a word in the procedure's name (the suggestions show names), or the word itself anywhere.
     pub fn suggest(&self, text: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
-        self.run(text, limit.clamp(1, 50), true)
+        self.run(text, limit.clamp(1, 50), true, self.two_phase_from)
     }
 
-    fn run(&self, text: &str, limit: usize, prefix_last: bool) -> Result<Vec<Hit>, SearchError> {
+    /// A search; the catalogue is searched in one pass over every match below
+    /// `two_phase_from` procedures.
+    fn run(
+        &self,
+        text: &str,
+        limit: usize,
+        prefix_last: bool,
+        two_phase_from: usize,
+    ) -> Result<Vec<Hit>, SearchError> {
         let _turn = self.gate.enter();
         let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
         let searcher = self.reader.searcher();
@@ -235,27 +258,28 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let strict = query::plan(&self.fields, &words, true);
-        let found = rank::top(&searcher, &strict, limit, self.two_phase_from)?;
+        let found = rank::top(&searcher, &strict, limit, two_phase_from)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
         let loose = query::plan(&self.fields, &words, false);
-        let found = rank::top(&searcher, &loose, limit, self.two_phase_from)?;
+        let found = rank::top(&searcher, &loose, limit, two_phase_from)?;
         self.hits(&searcher, found)
     }
 
-    /// The query's words through the same analyzer as the index.
-    fn words(&self, text: &str) -> Vec<String> {
+    /// The query's words through the same analyzer as the index, each with its position in
+    /// the query (a word typed twice is kept once, at its first position).
+    fn words(&self, text: &str) -> Vec<(String, usize)> {
         let mut analyzer = match self.index.tokenizers().get(ANALYZER) {
             Some(a) => a,
             None => fold::analyzer(),
         };
         let mut stream = analyzer.token_stream(text);
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<(String, usize)> = Vec::new();
         while stream.advance() {
-            let t = stream.token().text.clone();
-            if !t.is_empty() && !out.contains(&t) {
-                out.push(t);
+            let t = stream.token();
+            if !t.text.is_empty() && !out.iter().any(|(w, _)| *w == t.text) {
+                out.push((t.text.clone(), t.position));
             }
             if out.len() == MAX_QUERY_WORDS {
                 break;

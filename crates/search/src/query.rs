@@ -94,6 +94,8 @@ pub struct WordClauses {
     pub name: Box<dyn Query>,
     /// The word's term in the name.
     pub name_term: Term,
+    /// Whether the word is part of the phrase (it is, unless no name holds it as typed).
+    pub in_phrase: bool,
 }
 
 /// Weight of a word found in the name (beside its match on `all`).
@@ -105,6 +107,11 @@ pub const PHRASE_BOOST: f32 = 5.0;
 pub struct Word {
     /// The word as analysed (folded).
     pub text: String,
+    /// Its position in the query.
+    pub position: usize,
+    /// Whether no name holds it as typed (a typo, expanded to its one-edit neighbours, or a
+    /// last word being typed): the phrase then leaves its place open.
+    pub open: bool,
     /// Its one-edit neighbours or completions on `all` (with the word itself) and the weight
     /// of such a match, when the word is expanded.
     pub expansion: Option<(Expansion, f32)>,
@@ -120,7 +127,7 @@ pub struct Word {
 pub fn words(
     searcher: &Searcher,
     f: &Fields,
-    words: &[String],
+    words: &[(String, usize)],
     prefix_last: bool,
 ) -> tantivy::Result<Vec<Word>> {
     let known = |t: &Term| {
@@ -130,7 +137,7 @@ pub fn words(
         })
     };
     let mut out = Vec::with_capacity(words.len());
-    for (i, w) in words.iter().enumerate() {
+    for (i, (w, position)) in words.iter().enumerate() {
         let last = i + 1 == words.len();
         let long = w.chars().count() >= FUZZY_MIN_CHARS;
         let t = Term::from_field_text(f.all, w);
@@ -156,13 +163,31 @@ pub fn words(
             None => None,
         };
         let matches = is_known || expansion.as_ref().is_some_and(|(e, _)| !e.is_empty());
+        // A typo is in no name (the index does not know it); a word being typed may be whole.
+        let open = if prefix_last && last {
+            !known(&Term::from_field_text(f.name, w))
+        } else {
+            expansion.is_some()
+        };
         out.push(Word {
             text: w.clone(),
+            position: *position,
+            open,
             expansion,
             matches,
         });
     }
     Ok(out)
+}
+
+/// The phrase's terms in the name, at their places in the query: every word a name may hold
+/// as typed.
+pub fn phrase_terms(f: &Fields, words: &[Word]) -> Vec<(usize, Term)> {
+    words
+        .iter()
+        .filter(|w| !w.open)
+        .map(|w| (w.position, Term::from_field_text(f.name, &w.text)))
+        .collect()
 }
 
 /// The plan for `words` (all required when `strict`, else any).
@@ -193,13 +218,17 @@ pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
             expansion_weight,
             name,
             name_term: Term::from_field_text(f.name, w),
+            in_phrase: !word.open,
         });
     }
-    // No procedure has every word on `all` in a loose plan, so none has them as a phrase.
-    let phrase = (strict && words.len() >= 2).then(|| {
-        let terms = per_word.iter().map(|w| w.name_term.clone()).collect();
-        boost(Box::new(PhraseQuery::new(terms)), PHRASE_BOOST)
-    });
+    // The words as typed, each at its place in the query: a word no name holds as typed (a
+    // typo, a last word half typed) or no procedure holds at all (left out of the words)
+    // leaves its place open, so that "cap giay phepp xay dung" still finds "Cấp giấy phép
+    // xây dựng" as a phrase, and "dang ky khai s" "Đăng ký khai sinh". No procedure has every
+    // word on `all` in a loose plan, so none has them as a phrase.
+    let terms = phrase_terms(f, words);
+    let phrase = (strict && terms.len() >= 2)
+        .then(|| boost(Box::new(PhraseQuery::new_with_offset(terms)), PHRASE_BOOST));
     Plan {
         words: per_word,
         phrase,

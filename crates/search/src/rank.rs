@@ -235,8 +235,10 @@ struct Weights {
     /// Each word in the name.
     name: Vec<Box<dyn Weight>>,
     phrase: Option<Box<dyn Weight>>,
-    /// Every word in the name (pass 1), when there is a phrase.
+    /// Every phrase word in the name (pass 1), when there is a phrase.
     every_name: Option<Box<dyn Weight>>,
+    /// Whether each word is part of the phrase.
+    in_phrase: Vec<bool>,
     /// Any word in the name (pass 2).
     any_name: Option<Box<dyn Weight>>,
     /// The words on `all`, every one when strict (pass 3).
@@ -266,14 +268,22 @@ impl Weights {
             .as_ref()
             .map(|p| weight(p.as_ref()))
             .transpose()?;
-        let names = || plan.words.iter().map(|w| w.name.box_clone()).collect();
+        let names = |phrase_only: bool| {
+            plan.words
+                .iter()
+                .filter(|w| w.in_phrase || !phrase_only)
+                .map(|w| w.name.box_clone())
+                .collect()
+        };
+        // A word left out of the phrase is in no name as typed: every word that may be is
+        // every phrase word.
         let every_name = match &plan.phrase {
-            Some(_) => combine(Occur::Must, names())
+            Some(_) => combine(Occur::Must, names(true))
                 .map(|q| weight(q.as_ref()))
                 .transpose()?,
             None => None,
         };
-        let any_name = combine(Occur::Should, names())
+        let any_name = combine(Occur::Should, names(false))
             .map(|q| weight(q.as_ref()))
             .transpose()?;
         let on_all = OnAll::new(searcher, plan)?;
@@ -283,7 +293,12 @@ impl Weights {
         }
         let max_phrase = match &plan.phrase {
             Some(_) => {
-                let terms: Vec<_> = plan.words.iter().map(|w| w.name_term.clone()).collect();
+                let terms: Vec<_> = plan
+                    .words
+                    .iter()
+                    .filter(|w| w.in_phrase)
+                    .map(|w| w.name_term.clone())
+                    .collect();
                 Bm25Weight::for_terms(searcher, &terms)?
                     .boost_by(crate::query::PHRASE_BOOST)
                     .max_score()
@@ -297,6 +312,7 @@ impl Weights {
             phrase,
             every_name,
             any_name,
+            in_phrase: plan.words.iter().map(|w| w.in_phrase).collect(),
             on_all,
             max_all,
             max_phrase,
@@ -411,10 +427,10 @@ impl<'w> Rest<'w> {
     fn name_and_phrase(&mut self, doc: DocId) -> Score {
         let mut n = 0.0;
         let mut every = true;
-        for s in self.name.iter_mut() {
+        for (s, in_phrase) in self.name.iter_mut().zip(&self.weights.in_phrase) {
             if at(s.as_mut(), doc) {
                 n += s.score();
-            } else {
+            } else if *in_phrase {
                 every = false;
             }
         }

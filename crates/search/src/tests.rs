@@ -433,3 +433,76 @@ fn an_expansion_matches_what_the_fuzzy_query_matches() {
         assert_eq!(all(&found), want, "{word}");
     }
 }
+
+/// `SearchIndex::exhaustive` (the benchmark's reference for the pruned search) ranks as the
+/// tests' own one-query reference does, for searches and suggestions, short and long, on a
+/// catalogue searched the large catalogue's way; a code still names its procedure alone.
+#[test]
+fn the_public_exhaustive_ranking_is_the_reference_one() {
+    let ix = crowded_with(
+        3000,
+        v(
+            "1.009997",
+            "Cấp lại giấy phép xây dựng",
+            "Hoạt động xây dựng",
+            &[],
+        ),
+    );
+    for (q, suggest) in [
+        ("dang ky", false),
+        ("cap giay phep xay dung lai", false),
+        ("thu tuc ho tich khai sinh dang ky", false),
+        ("cap giay phepp", false),
+        ("dang ky khai s", true),
+        ("xay dung l", true),
+        ("khongco", false),
+    ] {
+        let public = ix.exhaustive(q, 10, suggest).unwrap();
+        let reference = exhaustive(&ix, q, 10, suggest);
+        assert_same(&public, &reference, q);
+    }
+    let code = ix.exhaustive("1.009997", 10, false).unwrap();
+    assert_eq!(codes(&code), ["1.009997"]);
+    // A long query's pruned search gathers candidates: it may differ from the exhaustive
+    // ranking below the first places, never in the phrase match ranked first.
+    let fast = ix.search("cap lai giay phep xay dung", 10).unwrap();
+    let full = ix
+        .exhaustive("cap lai giay phep xay dung", 10, false)
+        .unwrap();
+    assert_eq!(fast[0].code, "1.009997");
+    assert_eq!(full[0].code, "1.009997");
+}
+
+/// A word no name holds as typed leaves its place in the phrase open: a typo (expanded), a
+/// short word no procedure holds (left out), a last word half typed. The phrase of the other
+/// words at their places still ranks the procedure named so first, in a catalogue where
+/// every word is in thousands of other names.
+#[test]
+fn a_typo_or_a_half_typed_word_keeps_the_rest_of_the_phrase() {
+    let ix = crowded_with(
+        5000,
+        v(
+            "1.009996",
+            "Cấp giấy phép xây dựng mới đối với công trình",
+            "Hoạt động xây dựng",
+            &[],
+        ),
+    );
+    for (q, suggest) in [
+        ("cap giay phepp xay dung", false),
+        ("cap giayy phep xay dung", false),
+        ("cap giay phep xzy dung", false),
+        ("cap giay phep xay dung mo", true),
+        ("cap giay phep xay d", true),
+    ] {
+        let hits = if suggest {
+            ix.suggest(q, 10).unwrap()
+        } else {
+            ix.search(q, 10).unwrap()
+        };
+        assert_eq!(hits[0].code, "1.009996", "{q}: {hits:?}");
+        if !suggest {
+            assert_same(&hits[..1], &ix.exhaustive(q, 1, false).unwrap(), q);
+        }
+    }
+}

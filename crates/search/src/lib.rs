@@ -10,8 +10,8 @@
 //! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters and
 //! the index does not know it as typed; a word that matches nothing even so is left out),
 //! exact words score above typo matches, a word in the name above one elsewhere, and the whole
-//! query as a phrase in the name scores highest; a word no name holds as typed (a typo, a word
-//! left out, a last word half typed) leaves its place in the phrase open (decision 0046). If no
+//! query as a phrase in the name scores highest; a typo or a word left out leaves its place in
+//! the phrase open, and a suggestion's last word ends it as a prefix (decision 0046). If no
 //! procedure has every word, the words are matched as alternatives instead.
 //!
 //! From 20,000 procedures a query of up to three words is answered from the names outwards,

@@ -4,10 +4,15 @@
 use crate::Fields;
 use crate::expand::Expansion;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, QueryClone, TermQuery,
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
+    QueryClone, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
+
+/// Most words a suggestion's last word may complete to in the phrase (tantivy's default, 50,
+/// would stop in the dictionary's order: after "sa..." and before "sinh").
+const MAX_COMPLETIONS: u32 = 10_000;
 
 /// Words shorter than this (in characters) must match exactly: one typo in "ky" or "so"
 /// matches half the catalogue.
@@ -94,7 +99,8 @@ pub struct WordClauses {
     pub name: Box<dyn Query>,
     /// The word's term in the name.
     pub name_term: Term,
-    /// Whether the word is part of the phrase (it is, unless no name holds it as typed).
+    /// Whether the word is a plain term of the phrase (not a typo, not a suggestion's last
+    /// word, which may still score in the name as typed).
     pub in_phrase: bool,
 }
 
@@ -109,9 +115,12 @@ pub struct Word {
     pub text: String,
     /// Its position in the query.
     pub position: usize,
-    /// Whether no name holds it as typed (a typo, expanded to its one-edit neighbours, or a
-    /// last word being typed): the phrase then leaves its place open.
+    /// Whether the phrase leaves its place open: a typo (expanded to its one-edit
+    /// neighbours: no name holds it), or a suggestion's last word (the phrase ends with it
+    /// as a prefix instead).
     pub open: bool,
+    /// Whether it is the last word of a suggestion, being typed.
+    pub completing: bool,
     /// Its one-edit neighbours or completions on `all` (with the word itself) and the weight
     /// of such a match, when the word is expanded.
     pub expansion: Option<(Expansion, f32)>,
@@ -164,15 +173,13 @@ pub fn words(
         };
         let matches = is_known || expansion.as_ref().is_some_and(|(e, _)| !e.is_empty());
         // A typo is in no name (the index does not know it); a word being typed may be whole.
-        let open = if prefix_last && last {
-            !known(&Term::from_field_text(f.name, w))
-        } else {
-            expansion.is_some()
-        };
+        // A word being typed ends the phrase as a prefix (see `plan`).
+        let open = (prefix_last && last) || expansion.is_some();
         out.push(Word {
             text: w.clone(),
             position: *position,
             open,
+            completing: prefix_last && last,
             expansion,
             matches,
         });
@@ -227,8 +234,19 @@ pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
     // xây dựng" as a phrase, and "dang ky khai s" "Đăng ký khai sinh". No procedure has every
     // word on `all` in a loose plan, so none has them as a phrase.
     let terms = phrase_terms(f, words);
-    let phrase = (strict && terms.len() >= 2)
-        .then(|| boost(Box::new(PhraseQuery::new_with_offset(terms)), PHRASE_BOOST));
+    // A suggestion's last word ends the phrase as a prefix: "dang ky khai s" is "dang ky
+    // khai" followed by a word starting with "s" (the word as typed included).
+    let phrase = match words.iter().find(|w| w.completing) {
+        Some(last) if strict && !terms.is_empty() => {
+            let mut with_prefix = terms;
+            with_prefix.push((last.position, Term::from_field_text(f.name, &last.text)));
+            let mut q = PhrasePrefixQuery::new_with_offset(with_prefix);
+            q.set_max_expansions(MAX_COMPLETIONS);
+            Some(boost(Box::new(q), PHRASE_BOOST))
+        }
+        _ => (strict && terms.len() >= 2)
+            .then(|| boost(Box::new(PhraseQuery::new_with_offset(terms)), PHRASE_BOOST)),
+    };
     Plan {
         words: per_word,
         phrase,

@@ -247,6 +247,9 @@ struct Weights {
     max_all: Score,
     /// Most the phrase may add.
     max_phrase: Score,
+    /// Most the words outside the phrase's plain terms may add in the name (a suggestion's
+    /// last word as typed; a typo adds nothing).
+    max_open_name: Score,
 }
 
 impl Weights {
@@ -305,7 +308,12 @@ impl Weights {
             }
             None => 0.0,
         };
+        let mut max_open_name = 0.0;
+        for w in plan.words.iter().filter(|w| !w.in_phrase) {
+            max_open_name += term_max(searcher, &w.name_term)? * crate::query::NAME_BOOST;
+        }
         Ok(Weights {
+            max_open_name,
             strict: plan.strict,
             all,
             name,
@@ -323,20 +331,22 @@ impl Weights {
     fn segment(&self, reader: &SegmentReader, ord: u32, best: &mut Best) -> tantivy::Result<()> {
         let mut seen = BitSet::with_max_value(reader.max_doc().max(1));
         let addr = |doc: DocId| DocAddress::new(ord, doc);
-        // 1. Every word in the name: N is known, A and P are added.
+        // 1. Every phrase word in the name: their N is known; A, P and the other words' N
+        // are added.
         if let Some(every) = &self.every_name {
             let mut rest = Rest::new(self, reader)?;
-            let missing = self.max_all + self.max_phrase;
+            let missing = self.max_all + self.max_phrase + self.max_open_name;
             every.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
                 seen.insert(doc);
+                let n = n + rest.open_names(doc);
                 if let Some(score) = rest.all_and_phrase(doc, n, best.theta()) {
                     best.offer(score, addr(doc));
                 }
                 best.prune_below(missing)
             })?;
         }
-        // 2. Any word in the name: N is known, A is added (no phrase: a word is missing
-        // from the name, or pass 1 saw the procedure).
+        // 2. Any word in the name: N is known, A is added (no phrase: a phrase word is
+        // missing from the name, or pass 1 saw the procedure).
         if let Some(any) = &self.any_name {
             let mut rest = Rest::new(self, reader)?;
             let missing = self.max_all;
@@ -405,6 +415,17 @@ impl<'w> Rest<'w> {
             }
         }
         Some(total)
+    }
+
+    /// The name clauses of the words outside the phrase's plain terms, on `doc`.
+    fn open_names(&mut self, doc: DocId) -> Score {
+        let mut n = 0.0;
+        for (s, in_phrase) in self.name.iter_mut().zip(&self.weights.in_phrase) {
+            if !*in_phrase && at(s.as_mut(), doc) {
+                n += s.score();
+            }
+        }
+        n
     }
 
     /// P: the phrase in the name of `doc`.

@@ -506,3 +506,23 @@ fn a_typo_or_a_half_typed_word_keeps_the_rest_of_the_phrase() {
         }
     }
 }
+
+/// A suggestion's last word ends the phrase as a prefix, even when it is a whole word of
+/// other names ("ho", "hộ", in thousands of them): "cap giay phep ho" suggests "Cấp giấy phép
+/// hoạt động ..." first.
+#[test]
+fn a_suggestion_completes_the_phrase_even_when_its_last_word_is_a_word() {
+    let ix = crowded_with(
+        5000,
+        v(
+            "1.009995",
+            "Cấp giấy phép hoạt động xây dựng",
+            "Hoạt động xây dựng",
+            &[],
+        ),
+    );
+    let hits = ix.suggest("cap giay phep ho", 10).unwrap();
+    assert_eq!(hits[0].code, "1.009995", "{hits:?}");
+    let full = ix.exhaustive("cap giay phep ho", 10, true).unwrap();
+    assert_same(&hits, &full, "cap giay phep ho");
+}

@@ -115,10 +115,6 @@ pub struct Word {
     pub text: String,
     /// Its position in the query.
     pub position: usize,
-    /// Whether the phrase leaves its place open: a typo (expanded to its one-edit
-    /// neighbours: no name holds it), or a suggestion's last word (the phrase ends with it
-    /// as a prefix instead).
-    pub open: bool,
     /// Whether it is the last word of a suggestion, being typed.
     pub completing: bool,
     /// Its one-edit neighbours or completions on `all` (with the word itself) and the weight
@@ -172,13 +168,9 @@ pub fn words(
             None => None,
         };
         let matches = is_known || expansion.as_ref().is_some_and(|(e, _)| !e.is_empty());
-        // A typo is in no name (the index does not know it); a word being typed may be whole.
-        // A word being typed ends the phrase as a prefix (see `plan`).
-        let open = (prefix_last && last) || expansion.is_some();
         out.push(Word {
             text: w.clone(),
             position: *position,
-            open,
             completing: prefix_last && last,
             expansion,
             matches,
@@ -187,12 +179,13 @@ pub fn words(
     Ok(out)
 }
 
-/// The phrase's terms in the name, at their places in the query: every word a name may hold
-/// as typed.
-pub fn phrase_terms(f: &Fields, words: &[Word]) -> Vec<(usize, Term)> {
+/// The phrase's plain terms in the name, at their places in the query: every word but the
+/// expanded ones (a typo, which no name holds, and a suggestion's last word, which ends the
+/// phrase as a prefix instead).
+fn phrase_terms(f: &Fields, words: &[Word]) -> Vec<(usize, Term)> {
     words
         .iter()
-        .filter(|w| !w.open)
+        .filter(|w| w.expansion.is_none())
         .map(|w| (w.position, Term::from_field_text(f.name, &w.text)))
         .collect()
 }
@@ -225,14 +218,13 @@ pub fn plan(f: &Fields, words: &[Word], strict: bool) -> Plan {
             expansion_weight,
             name,
             name_term: Term::from_field_text(f.name, w),
-            in_phrase: !word.open,
+            in_phrase: word.expansion.is_none(),
         });
     }
-    // The words as typed, each at its place in the query: a word no name holds as typed (a
-    // typo, a last word half typed) or no procedure holds at all (left out of the words)
-    // leaves its place open, so that "cap giay phepp xay dung" still finds "Cấp giấy phép
-    // xây dựng" as a phrase, and "dang ky khai s" "Đăng ký khai sinh". No procedure has every
-    // word on `all` in a loose plan, so none has them as a phrase.
+    // The words as typed, each at its place in the query: a typo or a word no procedure holds
+    // (left out of the words) leaves its place open, so that "cap giay phepp xay dung" still
+    // finds "Cấp giấy phép xây dựng" as a phrase. No procedure has every word on `all` in a
+    // loose plan, so none has them as a phrase.
     let terms = phrase_terms(f, words);
     // A suggestion's last word ends the phrase as a prefix: "dang ky khai s" is "dang ky
     // khai" followed by a word starting with "s" (the word as typed included).

@@ -237,7 +237,7 @@ struct Weights {
     phrase: Option<Box<dyn Weight>>,
     /// Every phrase word in the name (pass 1), when there is a phrase.
     every_name: Option<Box<dyn Weight>>,
-    /// Whether each word is part of the phrase.
+    /// Whether each word is a plain term of the phrase.
     in_phrase: Vec<bool>,
     /// Any word in the name (pass 2).
     any_name: Option<Box<dyn Weight>>,
@@ -278,8 +278,8 @@ impl Weights {
                 .map(|w| w.name.box_clone())
                 .collect()
         };
-        // A word left out of the phrase is in no name as typed: every word that may be is
-        // every phrase word.
+        // The phrase can match only where every plain phrase word is in the name (pass 1
+        // adds the other words' part in the name).
         let every_name = match &plan.phrase {
             Some(_) => combine(Occur::Must, names(true))
                 .map(|q| weight(q.as_ref()))

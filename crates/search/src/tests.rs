@@ -473,9 +473,9 @@ fn the_public_exhaustive_ranking_is_the_reference_one() {
     assert_eq!(full[0].code, "1.009997");
 }
 
-/// A word no name holds as typed leaves its place in the phrase open: a typo (expanded), a
-/// short word no procedure holds (left out), a last word half typed. The phrase of the other
-/// words at their places still ranks the procedure named so first, in a catalogue where
+/// A typo (expanded) or a short word no procedure holds (left out) leaves its place in the
+/// phrase open, and a suggestion's half-typed last word ends it as a prefix. The phrase of the
+/// other words at their places still ranks the procedure named so first, in a catalogue where
 /// every word is in thousands of other names.
 #[test]
 fn a_typo_or_a_half_typed_word_keeps_the_rest_of_the_phrase() {

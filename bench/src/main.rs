@@ -147,6 +147,10 @@ enum Mode {
         /// slowest time (where a search's time goes).
         #[arg(long)]
         per_kind: bool,
+        /// Send only queries of these kinds (comma-separated: code, fragment, name, typo,
+        /// accented, suggest), to time or profile one kind alone.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
         /// Free label for the JSON output.
         #[arg(long)]
         label: Option<String>,
@@ -692,6 +696,7 @@ fn main() -> anyhow::Result<()> {
                 limit,
                 mix,
                 per_kind,
+                kinds,
                 label,
                 out,
             } => tokio::task::spawn_blocking(move || {
@@ -706,6 +711,7 @@ fn main() -> anyhow::Result<()> {
                     limit: limit.max(1),
                     mix,
                     per_kind,
+                    kinds,
                     label,
                     out,
                 })

@@ -31,6 +31,8 @@ pub struct SearchArgs {
     pub mix: Mix,
     /// Time each query alone first and print each kind's figures.
     pub per_kind: bool,
+    /// Only queries of these kinds (all when empty).
+    pub kinds: Vec<String>,
     /// Free label.
     pub label: Option<String>,
     /// JSON lines output.
@@ -338,7 +340,11 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
         started.elapsed(),
         index.segments()
     );
-    let qs = queries(&real, a.mix, &mut rng);
+    let mut qs = queries(&real, a.mix, &mut rng);
+    if !a.kinds.is_empty() {
+        qs.retain(|q| a.kinds.iter().any(|k| k == q.kind));
+        anyhow::ensure!(!qs.is_empty(), "no query of the kinds {:?}", a.kinds);
+    }
     if a.per_kind {
         per_kind(&index, &qs, a.limit, &all)?;
     }

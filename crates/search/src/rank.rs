@@ -78,8 +78,11 @@ fn gathered(
     if let Some(on_all) = OnAll::new(searcher, plan)? {
         let mut best = Best::new(pool);
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let deleted = deleted(reader);
             on_all.for_each(reader, best.prune_below(0.0), &mut |doc, a| {
-                best.offer(a, DocAddress::new(ord as u32, doc));
+                if !deleted(doc) {
+                    best.offer(a, DocAddress::new(ord as u32, doc));
+                }
                 best.prune_below(0.0)
             })?;
         }
@@ -331,6 +334,9 @@ impl Weights {
     fn segment(&self, reader: &SegmentReader, ord: u32, best: &mut Best) -> tantivy::Result<()> {
         let mut seen = BitSet::with_max_value(reader.max_doc().max(1));
         let addr = |doc: DocId| DocAddress::new(ord, doc);
+        // The walks see the versions an upsert replaced (and the procedures removed) until
+        // their segment is merged; a collector would skip them, so the passes do.
+        let deleted = deleted(reader);
         // 1. Every phrase word in the name: their N is known; A, P and the other words' N
         // are added.
         if let Some(every) = &self.every_name {
@@ -338,6 +344,9 @@ impl Weights {
             let missing = self.max_all + self.max_phrase + self.max_open_name;
             every.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
                 seen.insert(doc);
+                if deleted(doc) {
+                    return best.prune_below(missing);
+                }
                 let n = n + rest.open_names(doc);
                 if let Some(score) = rest.all_and_phrase(doc, n, best.theta()) {
                     best.offer(score, addr(doc));
@@ -352,6 +361,7 @@ impl Weights {
             let missing = self.max_all;
             any.for_each_pruning(best.prune_below(missing), reader, &mut |doc, n| {
                 if seen.insert(doc)
+                    && !deleted(doc)
                     && let Some(a) = rest.all(doc)
                 {
                     best.offer(a + n, addr(doc));
@@ -367,7 +377,7 @@ impl Weights {
             }
             let mut rest = Rest::new(self, reader)?;
             on_all.for_each(reader, best.prune_below(0.0), &mut |doc, a| {
-                if !seen.contains(doc) {
+                if !seen.contains(doc) && !deleted(doc) {
                     best.offer(a + rest.name_and_phrase(doc), addr(doc));
                 }
                 best.prune_below(0.0)
@@ -548,6 +558,13 @@ impl OnAll {
                 threshold
             })
     }
+}
+
+/// Whether a document of `reader` is deleted (a version an upsert replaced, a procedure
+/// removed): scorers walk them until the segment is merged.
+fn deleted(reader: &SegmentReader) -> impl Fn(DocId) -> bool + '_ {
+    let alive = reader.alive_bitset();
+    move |doc| alive.is_some_and(|a| a.is_deleted(doc))
 }
 
 /// Most a term's BM25 score may be (0 when no procedure holds it).

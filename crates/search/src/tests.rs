@@ -526,3 +526,59 @@ fn a_suggestion_completes_the_phrase_even_when_its_last_word_is_a_word() {
     let full = ix.exhaustive("cap giay phep ho", 10, true).unwrap();
     assert_same(&hits, &full, "cap giay phep ho");
 }
+
+#[test]
+fn a_large_catalogue_forgets_a_changed_or_removed_procedure() {
+    // Large-catalogue ranking (name-first passes, gathered long queries) over a segment that
+    // still holds the replaced version as deleted: only the current version is found, once,
+    // scored as the collector-based ranking (which skips deleted documents) scores it.
+    let mut extra = v(
+        "1.009999",
+        "Cấp giấy phép khai thác nước dưới đất quy mô nhỏ",
+        "Tài nguyên",
+        &["Đơn đề nghị"],
+    );
+    let ix = crowded_with(3000, extra.clone());
+    let old = ["khai thac nuoc", "cap giay phep khai thac nuoc duoi dat"];
+    let new = [
+        "gia han xa thai",
+        "gia han giay phep xa thai vao nguon nuoc",
+    ];
+    for q in old {
+        assert_eq!(ix.search(q, 5).unwrap()[0].code, "1.009999", "{q}");
+    }
+    // Each hit of the procedure, with the score the exhaustive ranking gives it (if any).
+    let scored = |q: &str| -> (Vec<f32>, Option<f32>) {
+        let hits = ix.search(q, 20).unwrap();
+        let full = exhaustive(&ix, q, 5000, false);
+        let mine = |hs: &[Hit]| -> Vec<f32> {
+            hs.iter()
+                .filter(|h| h.code == "1.009999")
+                .map(|h| h.score)
+                .collect()
+        };
+        (mine(&hits), mine(&full).first().copied())
+    };
+    let before = scored(old[1]).0[0];
+    extra.name = "Gia hạn giấy phép xả thải vào nguồn nước".into();
+    ix.upsert([&extra]).unwrap();
+    for q in old.into_iter().chain(new) {
+        let (found, current) = scored(q);
+        assert!(found.len() <= 1, "{q}: found {found:?}");
+        if let Some(s) = found.first() {
+            assert!(
+                (s - current.unwrap()).abs() < 1e-3,
+                "{q}: {s} against {current:?}"
+            );
+        }
+    }
+    assert!(scored(old[1]).0.iter().all(|s| *s < before / 2.0));
+    for q in new {
+        assert_eq!(ix.search(q, 5).unwrap()[0].code, "1.009999", "{q}");
+    }
+    ix.remove("1.009999").unwrap();
+    for q in old.into_iter().chain(new) {
+        let hits = ix.search(q, 20).unwrap();
+        assert!(hits.iter().all(|h| h.code != "1.009999"), "{q}: {hits:?}");
+    }
+}

@@ -20,6 +20,7 @@
 //! gather candidates, then every ranking clause scores those candidates alone. At most one
 //! search per core (and one more) runs at once, the others queue in arrival order (`gate.rs`).
 
+mod dense;
 mod expand;
 pub mod fold;
 mod gate;
@@ -76,6 +77,8 @@ pub struct SearchIndex {
     gate: gate::Gate,
     /// Catalogue size from which searches run in two phases.
     two_phase_from: usize,
+    /// Bitsets of the common words on `all` (decision 0047).
+    dense: dense::DenseTerms,
 }
 
 /// Name of the Vietnamese analyzer.
@@ -131,6 +134,7 @@ impl SearchIndex {
             fields,
             gate: gate::Gate::per_core(),
             two_phase_from: rank::TWO_PHASE_FROM,
+            dense: dense::DenseTerms::default(),
         })
     }
 
@@ -258,12 +262,12 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let strict = query::plan(&self.fields, &words, true);
-        let found = rank::top(&searcher, &strict, limit, two_phase_from)?;
+        let found = rank::top(&searcher, &self.dense, &strict, limit, two_phase_from)?;
         if !found.is_empty() || words.len() == 1 {
             return self.hits(&searcher, found);
         }
         let loose = query::plan(&self.fields, &words, false);
-        let found = rank::top(&searcher, &loose, limit, two_phase_from)?;
+        let found = rank::top(&searcher, &self.dense, &loose, limit, two_phase_from)?;
         self.hits(&searcher, found)
     }
 

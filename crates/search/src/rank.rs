@@ -1,6 +1,6 @@
 //! The best procedures for a plan without scoring every match: exactly, from the names
 //! outwards, for queries of up to [`NAME_FIRST_MAX_WORDS`] words (decision 0039); by gathered
-//! candidates for longer ones (decision 0033).
+//! candidates for longer ones (decisions 0033, 0047).
 //!
 //! A procedure's score is the sum of three parts: its words on `all` (A), its words in the name
 //! (N, boosted) and the phrase in the name (P, boosted more). In a large catalogue the common
@@ -17,6 +17,7 @@
 //! Every procedure a pass offers is scored with every clause, once. A procedure a pass prunes
 //! cannot reach θ with any part it lacks, so the answer is the exhaustive one.
 
+use crate::dense::DenseTerms;
 use crate::query::{Plan, combine};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -43,6 +44,7 @@ pub const EXTRA_CANDIDATES: usize = 100;
 /// the names outwards from `two_phase_from` documents.
 pub fn top(
     searcher: &Searcher,
+    dense: &DenseTerms,
     plan: &Plan,
     limit: usize,
     two_phase_from: usize,
@@ -53,7 +55,7 @@ pub fn top(
         return searcher.search(&q, &TopDocs::with_limit(limit).order_by_score());
     }
     if plan.words.len() > NAME_FIRST_MAX_WORDS {
-        return gathered(searcher, plan, limit);
+        return gathered(searcher, dense, plan, limit);
     }
     let weights = Weights::new(searcher, plan)?;
     let mut best = Best::new(limit);
@@ -67,15 +69,26 @@ pub fn top(
 /// words on `all`, the plain words in the name, the phrase in the name), each scored with
 /// every clause (decision 0033). Not exhaustive: a procedure outside every gather's best
 /// `limit + EXTRA_CANDIDATES` is not seen.
+///
+/// A strict plan gathers on `all` the shortest procedures holding every word there (decision
+/// 0047): with each word once in them, the words' score on `all` falls with the length, so
+/// these are its best but for repeated words, found without scoring the conjunction.
 fn gathered(
     searcher: &Searcher,
+    dense: &DenseTerms,
     plan: &Plan,
     limit: usize,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     let pool = limit + EXTRA_CANDIDATES;
     let mut candidates: Vec<DocAddress> = Vec::with_capacity(3 * pool);
-    // The words on `all`: their best `pool`.
-    if let Some(on_all) = OnAll::new(searcher, plan)? {
+    let shortest = match plan.strict {
+        true => shortest_with_all(searcher, dense, plan, pool)?,
+        false => None,
+    };
+    if let Some(found) = shortest {
+        candidates.extend(found);
+    } else if let Some(on_all) = OnAll::new(searcher, plan)? {
+        // The words on `all`: their best `pool`.
         let mut best = Best::new(pool);
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             let deleted = deleted(reader);
@@ -119,6 +132,57 @@ fn gathered(
     });
     scored.truncate(limit);
     Ok(scored)
+}
+
+/// The `pool` procedures with the shortest `all` (lowest address first among equals) that hold
+/// every word of the strict `plan` on `all`; `None` when every word is expanded (the walk
+/// needs one plain word).
+fn shortest_with_all(
+    searcher: &Searcher,
+    dense: &DenseTerms,
+    plan: &Plan,
+    pool: usize,
+) -> tantivy::Result<Option<Vec<DocAddress>>> {
+    let plain: Vec<&tantivy::Term> = plan
+        .words
+        .iter()
+        .filter(|w| w.expansion_weight == 0.0)
+        .map(|w| &w.all_term)
+        .collect();
+    let Some(field) = plain.first().map(|t| t.field()) else {
+        return Ok(None);
+    };
+    // A typo or a completion: its term or one of its expansions, checked on each procedure.
+    let membership = EnableScoring::disabled_from_searcher(searcher);
+    let expanded = plan
+        .words
+        .iter()
+        .filter(|w| w.expansion_weight != 0.0)
+        .map(|w| w.all.weight(membership))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    // Worst (longest, then highest address) on top.
+    let mut kept: BinaryHeap<(u8, DocAddress)> = BinaryHeap::with_capacity(pool + 1);
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let deleted = deleted(reader);
+        let norms = reader.get_fieldnorms_reader(field)?;
+        let mut checks = expanded
+            .iter()
+            .map(|w| w.scorer(reader, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        crate::dense::for_each_with_all(dense, searcher, reader, &plain, &mut |doc| {
+            if deleted(doc) || !checks.iter_mut().all(|s| at(s.as_mut(), doc)) {
+                return;
+            }
+            let e = (norms.fieldnorm_id(doc), DocAddress::new(ord as u32, doc));
+            if kept.len() < pool {
+                kept.push(e);
+            } else if kept.peek().is_some_and(|worst| e < *worst) {
+                kept.pop();
+                kept.push(e);
+            }
+        })?;
+    }
+    Ok(Some(kept.into_iter().map(|(_, a)| a).collect()))
 }
 
 /// Every clause of `plan` on `candidates` (sorted by address): a candidate missing a required

@@ -50,7 +50,8 @@ pub struct DenseTerms {
 struct Cache {
     generation: u64,
     bytes: usize,
-    /// `None`: the word is not dense in that segment.
+    /// `None`: the word is walked by its postings in that segment (not dense, or met once the
+    /// budget was spent).
     sets: HashMap<(SegmentId, Term), Option<Arc<Bits>>>,
 }
 
@@ -86,12 +87,11 @@ impl DenseTerms {
             return Ok(found.clone()); // Built meanwhile by another search.
         }
         let size = built.as_ref().map_or(0, |b| 8 * b.0.len());
-        if c.bytes + size > BUDGET_BYTES {
-            return Ok(None);
-        }
-        c.bytes += size;
-        c.sets.insert(key, built.clone());
-        Ok(built)
+        // Past the budget the word is remembered as walked, so that it is not built again.
+        let kept = built.filter(|_| c.bytes + size <= BUDGET_BYTES);
+        c.bytes += kept.as_ref().map_or(0, |_| size);
+        c.sets.insert(key, kept.clone());
+        Ok(kept)
     }
 }
 
@@ -150,7 +150,11 @@ pub fn for_each_with_all(
                 for o in others.iter_mut() {
                     let at = if o.doc() < doc { o.seek(doc) } else { o.doc() };
                     if at != doc {
-                        doc = lead.advance();
+                        // Nothing before `at` holds that word: the lead jumps there.
+                        if at == TERMINATED {
+                            break 'doc;
+                        }
+                        doc = lead.seek(at);
                         continue 'doc;
                     }
                 }

@@ -8,7 +8,9 @@
 //!
 //! Ranking (see `docs/catalogue.md`): a query that is a procedure code returns that procedure
 //! alone; otherwise every word must match (exactly, or with one typo when it has 4+ letters and
-//! the index does not know it as typed; a word that matches nothing even so is left out),
+//! the index does not know it as typed; a word that matches nothing even so is left out; a
+//! word that no name holds beside its neighbours in the query, known or not, is first
+//! corrected from the names' word pairs, decision 0048),
 //! exact words score above typo matches, a word in the name above one elsewhere, and the whole
 //! query as a phrase in the name scores highest; a typo or a word left out leaves its place in
 //! the phrase open, and a suggestion's last word ends it as a prefix (decision 0046). If no
@@ -20,6 +22,7 @@
 //! gather candidates, then every ranking clause scores those candidates alone. At most one
 //! search per core (and one more) runs at once, the others queue in arrival order (`gate.rs`).
 
+mod correct;
 mod dense;
 mod expand;
 pub mod fold;
@@ -33,6 +36,7 @@ use tantivy::collector::TopDocs;
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Longest query read, in characters; the rest is ignored.
@@ -65,6 +69,8 @@ pub(crate) struct Fields {
     pub code: Field,
     pub name: Field,
     pub all: Field,
+    /// The name's adjacent word pairs (decision 0048).
+    pub pairs: Field,
 }
 
 /// The catalogue's search index.
@@ -99,7 +105,23 @@ fn schema() -> (Schema, Fields) {
     );
     let name = b.add_text_field("name", with_positions);
     let all = b.add_text_field("all", freqs);
-    (b.build(), Fields { code, name, all })
+    let pairs = b.add_text_field(
+        "pairs",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(correct::PAIRS_ANALYZER)
+                .set_index_option(IndexRecordOption::Basic),
+        ),
+    );
+    (
+        b.build(),
+        Fields {
+            code,
+            name,
+            all,
+            pairs,
+        },
+    )
 }
 
 impl SearchIndex {
@@ -110,6 +132,10 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(ANALYZER, fold::analyzer());
+        index.tokenizers().register(
+            correct::PAIRS_ANALYZER,
+            TextAnalyzer::from(correct::PairTokenizer::new(fold::analyzer())),
+        );
         // One indexing thread: the machine is small and searches must not wait for merges.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
         for v in versions {
@@ -142,6 +168,7 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.code, v.code.to_string());
         d.add_text(f.name, &v.name);
+        d.add_text(f.pairs, &v.name);
         let mut all = String::with_capacity(512);
         for part in [v.name.as_str(), v.field.as_str(), &v.code.to_string()] {
             all.push_str(part);

@@ -135,6 +135,9 @@ pub fn words(
     words: &[(String, usize)],
     prefix_last: bool,
 ) -> tantivy::Result<Vec<Word>> {
+    // A typo that makes another word is corrected from its neighbours first (decision 0048).
+    let mut words = words.to_vec();
+    crate::correct::correct(searcher, f, &mut words, prefix_last)?;
     let known = |t: &Term| {
         searcher.segment_readers().iter().any(|s| {
             s.inverted_index(t.field())

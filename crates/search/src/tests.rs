@@ -680,3 +680,59 @@ fn the_conjunction_through_bitsets_is_the_postings_conjunction() {
             .is_none()
     );
 }
+
+/// Folded, a typo often makes another word ("phep" typed "phap", of "tư pháp"; "ho" typed
+/// "hoa", of "hóa chất"): the word is known, so it is not expanded, and every procedure meant
+/// lacks it. No name holds it next to its neighbours in the query: it is corrected to the word
+/// one edit away that names hold there (decision 0048).
+#[test]
+fn a_typo_that_makes_another_word_is_corrected_by_its_neighbours() {
+    let mut c = catalogue();
+    c.extend([
+        v(
+            "2.001417",
+            "Cấp phiếu lý lịch tư pháp",
+            "Lý lịch tư pháp",
+            &[],
+        ),
+        v("1.001612", "Đăng ký hộ kinh doanh", "Hộ kinh doanh", &[]),
+        v(
+            "1.001266",
+            "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh",
+            "Hộ kinh doanh",
+            &[],
+        ),
+        v(
+            "2.000205",
+            "Cấp giấy chứng nhận đủ điều kiện kinh doanh hóa chất",
+            "Hóa chất",
+            &[],
+        ),
+        v("1.000894", "Thủ tục đăng ký kết hôn", "Hộ tịch", &[]),
+    ]);
+    let ix = SearchIndex::build(&c).unwrap();
+    for (q, meant) in [
+        ("cap giay phap xay dung", "1.004227"),
+        ("giay phap xay dung", "1.004227"),
+        ("dang ky hoa kinh doanh", "1.001612"),
+        ("dang ki ket hon", "1.000894"),
+        // As typed: found as before.
+        ("cap giay phep xay dung", "1.004227"),
+        ("kinh doanh hoa chat", "2.000205"),
+        ("ly lich tu phap", "2.001417"),
+        // A word alone has no neighbour to correct it by.
+        ("phap", "2.001417"),
+    ] {
+        let hits = ix.search(q, 10).unwrap();
+        assert_eq!(
+            hits.first().map(|h| h.code.as_str()),
+            Some(meant),
+            "{q}: {hits:?}"
+        );
+    }
+    // A suggestion corrects the words before the one being typed, not that one.
+    let hits = ix.suggest("cap giay phap xay d", 10).unwrap();
+    assert_eq!(hits[0].code, "1.004227", "{hits:?}");
+    let hits = ix.suggest("ly lich tu pha", 10).unwrap();
+    assert_eq!(hits[0].code, "2.001417", "{hits:?}");
+}

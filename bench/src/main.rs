@@ -147,6 +147,10 @@ enum Mode {
         /// slowest time (where a search's time goes).
         #[arg(long)]
         per_kind: bool,
+        /// With `--per-kind`: print each query whose first hit is not a procedure named as
+        /// meant, with that first hit (what to look at to improve the ranking).
+        #[arg(long)]
+        misses: bool,
         /// Send only queries of these kinds (comma-separated: code, fragment, name, typo,
         /// accented, suggest), to time or profile one kind alone.
         #[arg(long, value_delimiter = ',')]
@@ -696,6 +700,7 @@ fn main() -> anyhow::Result<()> {
                 limit,
                 mix,
                 per_kind,
+                misses,
                 kinds,
                 label,
                 out,
@@ -711,6 +716,7 @@ fn main() -> anyhow::Result<()> {
                     limit: limit.max(1),
                     mix,
                     per_kind,
+                    misses,
                     kinds,
                     label,
                     out,

@@ -31,6 +31,8 @@ pub struct SearchArgs {
     pub mix: Mix,
     /// Time each query alone first and print each kind's figures.
     pub per_kind: bool,
+    /// With `per_kind`: print the queries whose first hit is not named as meant.
+    pub misses: bool,
     /// Only queries of these kinds (all when empty).
     pub kinds: Vec<String>,
     /// Free label.
@@ -236,6 +238,7 @@ fn per_kind(
     qs: &[Query],
     limit: usize,
     all: &[ProcedureVersion],
+    misses: bool,
 ) -> anyhow::Result<()> {
     let names: std::collections::HashMap<String, String> = all
         .iter()
@@ -291,7 +294,15 @@ fn per_kind(
         k.same += usize::from(found == full.len() && hits.len() == full.len());
         if let Some(intended) = &q.intended {
             k.intended += 1;
-            k.meant_first += usize::from(meant(&hits, intended));
+            let first = meant(&hits, intended);
+            k.meant_first += usize::from(first);
+            if misses && !first {
+                let got = hits.first().and_then(|h| names.get(&h.code));
+                eprintln!(
+                    "miss {}: {:?} (meant {intended:?}) first {got:?}",
+                    q.kind, q.text
+                );
+            }
             k.full_meant_first += usize::from(meant(&full, intended));
         }
     }
@@ -346,7 +357,7 @@ pub fn run(a: &SearchArgs) -> anyhow::Result<Vec<String>> {
         anyhow::ensure!(!qs.is_empty(), "no query of the kinds {:?}", a.kinds);
     }
     if a.per_kind {
-        per_kind(&index, &qs, a.limit, &all)?;
+        per_kind(&index, &qs, a.limit, &all, a.misses)?;
     }
     let stop = Instant::now() + a.duration;
     let measured = Instant::now();

@@ -1,74 +1,72 @@
-//! A typo that makes another word, corrected from the names' word pairs (decision 0048).
+//! A typo that makes another word, corrected from the names' word pairs and triples (decision
+//! 0048).
 //!
 //! Folded, almost every Vietnamese syllable is one letter away from several others: "phep"
 //! typed "phap", "khai" typed "khia", "hon" typed "hom" or "ho" typed "hoa" give words the
 //! catalogue knows, so typo tolerance by expanding unknown words (decision 0035) never sees
 //! them, every word stays required, and the procedure meant is not found. The words next to a
 //! typo tell it apart: no procedure's name holds "giay phap" or "phap xay", while hundreds hold
-//! "giay phep" and "phep xay". So the index keeps each name's adjacent word pairs as terms of
-//! their own field (`pairs`), and a query word none of whose pairs with its neighbours in the
-//! query is in any name is replaced by the word one edit away (in the names' words) whose pairs
-//! with the same neighbours are in the most names, when there are at least [`MIN_SUPPORT`].
-//! A word with no neighbour, or whose pairs are in a name, is left as typed.
+//! "giay phep" and "phep xay". So the index keeps each name's adjacent word pairs and triples
+//! as terms of their own field (`grams`), and a query word none of whose pairs with its
+//! neighbours in the query is in any name is replaced by a word one edit away (in the names'
+//! words) whose pairs and triples with the same neighbours make at least [`MIN_SUPPORT`]: of
+//! those, the one whose triples with the query's words around it are in the most names ("dang
+//! ky ket hom": "ky ket hon", not "ky ket hop", though more names hold "ket hop" than "ket
+//! hon"), then whose pairs are. A word with no neighbour, or whose pairs are in a name, is left
+//! as typed.
 
 use crate::Fields;
 use tantivy::query::FuzzyTermQuery;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Searcher, Term};
 
-/// Name of the analyzer of the `pairs` field.
-pub const PAIRS_ANALYZER: &str = "vi_pairs";
+/// Name of the analyzer of the `grams` field.
+pub const GRAMS_ANALYZER: &str = "vi_grams";
 
-/// Fewest pairs in names (one per name and neighbour) that the correction must make with the
-/// typed word's neighbours: one name holding one pair could be a coincidence.
+/// Fewest pairs and triples in names (one per name and gram) that the correction must make
+/// with the typed word's neighbours: one name holding one pair could be a coincidence.
 pub const MIN_SUPPORT: u64 = 2;
 
 /// Words shorter than this (in characters) are not corrected: one letter has too many
 /// neighbours to tell which was meant.
 const MIN_CHARS: usize = 2;
 
-/// A pair's term text: the two folded words with a space between.
-fn pair_text(a: &str, b: &str) -> String {
-    let mut s = String::with_capacity(a.len() + 1 + b.len());
-    s.push_str(a);
-    s.push(' ');
-    s.push_str(b);
-    s
+/// A pair's or a triple's term text: the folded words with a space between.
+fn gram_text(words: &[&str]) -> String {
+    words.join(" ")
 }
 
-/// The tokenizer of the `pairs` field: each pair of adjacent words of the `vi` analyzer.
+/// The tokenizer of the `grams` field: each pair and each triple of adjacent words of the
+/// `vi` analyzer.
 #[derive(Clone)]
-pub struct PairTokenizer(TextAnalyzer);
+pub struct GramTokenizer(TextAnalyzer);
 
-impl PairTokenizer {
-    /// Pairs of the words of `words` (the `vi` analyzer).
-    pub fn new(words: TextAnalyzer) -> PairTokenizer {
-        PairTokenizer(words)
+impl GramTokenizer {
+    /// Pairs and triples of the words of `words` (the `vi` analyzer).
+    pub fn new(words: TextAnalyzer) -> GramTokenizer {
+        GramTokenizer(words)
     }
 }
 
-/// The pairs of one text.
-pub struct PairStream {
-    pairs: std::vec::IntoIter<String>,
+/// The pairs and triples of one text.
+pub struct GramStream {
+    grams: std::vec::IntoIter<String>,
     token: Token,
 }
 
-impl Tokenizer for PairTokenizer {
-    type TokenStream<'a> = PairStream;
+impl Tokenizer for GramTokenizer {
+    type TokenStream<'a> = GramStream;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairStream {
-        let mut words = self.0.token_stream(text);
-        let mut prev: Option<String> = None;
-        let mut pairs = Vec::new();
-        while words.advance() {
-            let w = words.token().text.clone();
-            if let Some(p) = prev {
-                pairs.push(pair_text(&p, &w));
-            }
-            prev = Some(w);
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream {
+        let mut stream = self.0.token_stream(text);
+        let mut words: Vec<String> = Vec::new();
+        while stream.advance() {
+            words.push(stream.token().text.clone());
         }
-        PairStream {
-            pairs: pairs.into_iter(),
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let grams: Vec<String> = w.windows(2).chain(w.windows(3)).map(gram_text).collect();
+        GramStream {
+            grams: grams.into_iter(),
             token: Token {
                 position: usize::MAX,
                 ..Token::default()
@@ -77,9 +75,9 @@ impl Tokenizer for PairTokenizer {
     }
 }
 
-impl TokenStream for PairStream {
+impl TokenStream for GramStream {
     fn advance(&mut self) -> bool {
-        let Some(p) = self.pairs.next() else {
+        let Some(p) = self.grams.next() else {
             return false;
         };
         self.token.text = p;
@@ -96,22 +94,40 @@ impl TokenStream for PairStream {
     }
 }
 
-/// How many names hold `w` next to the neighbours given (`before` it, `after` it).
-fn support(
-    searcher: &Searcher,
-    f: &Fields,
-    before: Option<&str>,
-    w: &str,
-    after: Option<&str>,
-) -> tantivy::Result<u64> {
+/// How many names hold each of `grams` (words; a gram with a `None`, where the query has no
+/// word, counts nothing).
+fn support(searcher: &Searcher, f: &Fields, grams: &[Vec<Option<&str>>]) -> tantivy::Result<u64> {
     let mut n = 0;
-    if let Some(b) = before {
-        n += searcher.doc_freq(&Term::from_field_text(f.pairs, &pair_text(b, w)))?;
-    }
-    if let Some(a) = after {
-        n += searcher.doc_freq(&Term::from_field_text(f.pairs, &pair_text(w, a)))?;
+    for g in grams {
+        let words: Option<Vec<&str>> = g.iter().copied().collect();
+        if let Some(words) = words {
+            n += searcher.doc_freq(&Term::from_field_text(f.grams, &gram_text(&words)))?;
+        }
     }
     Ok(n)
+}
+
+/// The pairs `x` makes with the words before and after it (`None` where the query has none).
+fn pairs_around<'a>(
+    before: Option<&'a str>,
+    x: &'a str,
+    after: Option<&'a str>,
+) -> Vec<Vec<Option<&'a str>>> {
+    vec![vec![before, Some(x)], vec![Some(x), after]]
+}
+
+/// The triples `x` makes with the two words before it, the words either side of it and the two
+/// after it.
+fn triples_around<'a>(
+    [b2, b1]: [Option<&'a str>; 2],
+    x: &'a str,
+    [a1, a2]: [Option<&'a str>; 2],
+) -> Vec<Vec<Option<&'a str>>> {
+    vec![
+        vec![b2, b1, Some(x)],
+        vec![b1, Some(x), a1],
+        vec![Some(x), a1, a2],
+    ]
 }
 
 /// The words one edit away from `w` (a letter added, removed, changed, or two swapped) that
@@ -153,23 +169,35 @@ pub fn correct(
             continue;
         }
         let at = words[i].1;
-        let beside = |pos: Option<usize>| {
-            pos.and_then(|p| words[..considered].iter().find(|(_, q)| *q == p))
-                .map(|(w, _)| w.as_str())
+        let beside = |d: isize| {
+            at.checked_add_signed(d).and_then(|p| {
+                words[..considered]
+                    .iter()
+                    .find(|(_, q)| *q == p)
+                    .map(|(w, _)| w.as_str())
+            })
         };
-        let (before, after) = (beside(at.checked_sub(1)), beside(at.checked_add(1)));
-        if before.is_none() && after.is_none() {
+        let (b2, b1, a1, a2) = (beside(-2), beside(-1), beside(1), beside(2));
+        if b1.is_none() && a1.is_none() {
             continue;
         }
         let w = words[i].0.as_str();
-        if support(searcher, f, before, w, after)? > 0 {
+        if support(searcher, f, &pairs_around(b1, w, a1))? > 0 {
             continue;
         }
-        let mut best: Option<(u64, String)> = None;
+        let mut best: Option<((u64, u64), String)> = None;
         for c in neighbours(searcher, f, w)? {
-            let s = support(searcher, f, before, &c, after)?;
-            if s >= MIN_SUPPORT && best.as_ref().is_none_or(|(b, _)| s > *b) {
-                best = Some((s, c));
+            let p = support(searcher, f, &pairs_around(b1, &c, a1))?;
+            if p == 0 {
+                continue;
+            }
+            let t = support(searcher, f, &triples_around([b2, b1], &c, [a1, a2]))?;
+            if p + t < MIN_SUPPORT {
+                continue;
+            }
+            let key = (t, p);
+            if best.as_ref().is_none_or(|(b, _)| key > *b) {
+                best = Some((key, c));
             }
         }
         if let Some((_, c)) = best {
@@ -193,8 +221,8 @@ pub fn correct(
 mod tests {
     use super::*;
 
-    fn pairs(text: &str) -> Vec<String> {
-        let mut t = PairTokenizer::new(crate::fold::analyzer());
+    fn grams(text: &str) -> Vec<String> {
+        let mut t = GramTokenizer::new(crate::fold::analyzer());
         let mut s = t.token_stream(text);
         let mut out = Vec::new();
         while s.advance() {
@@ -204,12 +232,18 @@ mod tests {
     }
 
     #[test]
-    fn the_pairs_are_the_adjacent_folded_words() {
+    fn the_grams_are_the_adjacent_folded_pairs_and_triples() {
         assert_eq!(
-            pairs("Cấp giấy phép, xây dựng"),
-            ["cap giay", "giay phep", "phep xay", "xay dung"]
+            grams("Cấp giấy phép, xây"),
+            [
+                "cap giay",
+                "giay phep",
+                "phep xay",
+                "cap giay phep",
+                "giay phep xay"
+            ]
         );
-        assert!(pairs("Cấp").is_empty());
-        assert!(pairs("").is_empty());
+        assert!(grams("Cấp").is_empty());
+        assert!(grams("").is_empty());
     }
 }

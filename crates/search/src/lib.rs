@@ -69,8 +69,8 @@ pub(crate) struct Fields {
     pub code: Field,
     pub name: Field,
     pub all: Field,
-    /// The name's adjacent word pairs (decision 0048).
-    pub pairs: Field,
+    /// The name's adjacent word pairs and triples (decision 0048).
+    pub grams: Field,
 }
 
 /// The catalogue's search index.
@@ -105,11 +105,11 @@ fn schema() -> (Schema, Fields) {
     );
     let name = b.add_text_field("name", with_positions);
     let all = b.add_text_field("all", freqs);
-    let pairs = b.add_text_field(
-        "pairs",
+    let grams = b.add_text_field(
+        "grams",
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(correct::PAIRS_ANALYZER)
+                .set_tokenizer(correct::GRAMS_ANALYZER)
                 .set_index_option(IndexRecordOption::Basic),
         ),
     );
@@ -119,7 +119,7 @@ fn schema() -> (Schema, Fields) {
             code,
             name,
             all,
-            pairs,
+            grams,
         },
     )
 }
@@ -133,8 +133,8 @@ impl SearchIndex {
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(ANALYZER, fold::analyzer());
         index.tokenizers().register(
-            correct::PAIRS_ANALYZER,
-            TextAnalyzer::from(correct::PairTokenizer::new(fold::analyzer())),
+            correct::GRAMS_ANALYZER,
+            TextAnalyzer::from(correct::GramTokenizer::new(fold::analyzer())),
         );
         // One indexing thread: the machine is small and searches must not wait for merges.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
@@ -168,7 +168,7 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.code, v.code.to_string());
         d.add_text(f.name, &v.name);
-        d.add_text(f.pairs, &v.name);
+        d.add_text(f.grams, &v.name);
         let mut all = String::with_capacity(512);
         for part in [v.name.as_str(), v.field.as_str(), &v.code.to_string()] {
             all.push_str(part);

@@ -69,8 +69,10 @@ pub(crate) struct Fields {
     pub code: Field,
     pub name: Field,
     pub all: Field,
-    /// The name's adjacent word pairs and triples (decision 0048).
-    pub grams: Field,
+    /// The name's adjacent word pairs (decision 0048).
+    pub pairs: Field,
+    /// The name's adjacent word triples (decision 0048).
+    pub triples: Field,
 }
 
 /// The catalogue's search index.
@@ -105,21 +107,23 @@ fn schema() -> (Schema, Fields) {
     );
     let name = b.add_text_field("name", with_positions);
     let all = b.add_text_field("all", freqs);
-    let grams = b.add_text_field(
-        "grams",
+    let grams = |analyzer: &str| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(correct::GRAMS_ANALYZER)
+                .set_tokenizer(analyzer)
                 .set_index_option(IndexRecordOption::Basic),
-        ),
-    );
+        )
+    };
+    let pairs = b.add_text_field("pairs", grams(correct::PAIRS_ANALYZER));
+    let triples = b.add_text_field("triples", grams(correct::TRIPLES_ANALYZER));
     (
         b.build(),
         Fields {
             code,
             name,
             all,
-            grams,
+            pairs,
+            triples,
         },
     )
 }
@@ -132,10 +136,12 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(ANALYZER, fold::analyzer());
-        index.tokenizers().register(
-            correct::GRAMS_ANALYZER,
-            TextAnalyzer::from(correct::GramTokenizer::new(fold::analyzer())),
-        );
+        for (name, n) in [(correct::PAIRS_ANALYZER, 2), (correct::TRIPLES_ANALYZER, 3)] {
+            index.tokenizers().register(
+                name,
+                TextAnalyzer::from(correct::GramTokenizer::new(fold::analyzer(), n)),
+            );
+        }
         // One indexing thread: the machine is small and searches must not wait for merges.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 50_000_000)?;
         for v in versions {
@@ -168,7 +174,8 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.code, v.code.to_string());
         d.add_text(f.name, &v.name);
-        d.add_text(f.grams, &v.name);
+        d.add_text(f.pairs, &v.name);
+        d.add_text(f.triples, &v.name);
         let mut all = String::with_capacity(512);
         for part in [v.name.as_str(), v.field.as_str(), &v.code.to_string()] {
             all.push_str(part);

@@ -5,15 +5,17 @@
 //! typed "phap", "khai" typed "khia", "hon" typed "hom" or "ho" typed "hoa" give words the
 //! catalogue knows, so typo tolerance by expanding unknown words (decision 0035) never sees
 //! them, every word stays required, and the procedure meant is not found. The words next to a
-//! typo tell it apart: no procedure's name holds "giay phap" or "phap xay", while hundreds hold
-//! "giay phep" and "phep xay". So the index keeps each name's adjacent word pairs and triples
-//! as terms of fields of their own (`pairs`, `triples`), and a query word none of whose pairs with its
-//! neighbours in the query is in any name is replaced by a word one edit away (in the names'
-//! words) whose pairs and triples with the same neighbours make at least [`MIN_SUPPORT`]: of
-//! those, the one whose triples with the query's words around it are in the most names ("dang
-//! ky ket hom": "ky ket hon", not "ky ket hop", though more names hold "ket hop" than "ket
-//! hon"), then whose pairs are. A word with no neighbour, or whose pairs are in a name, is left
-//! as typed.
+//! typo tell it apart: no procedure's name holds "giay phap", while hundreds hold "giay phep".
+//! So the index keeps each name's adjacent word pairs and triples as terms of fields of their
+//! own (`pairs`, `triples`), and a query word that no name holds beside one of its neighbours
+//! in the query is replaced by a word one edit away (in the names' words) whose pairs and
+//! triples with the same neighbours make at least [`MIN_SUPPORT`] and, when names hold the
+//! typed word beside its other neighbour ("phap xay", of "tư pháp xây dựng"), that fits beside
+//! every neighbour and outnumbers the typed word's [`OUTWEIGH`] times. Of those, the one whose
+//! triples with the query's words around it are in the most names wins ("dang ky ket hom":
+//! "ky ket hon", not "ky ket hop", though more names hold "ket hop" than "ket hon"), then the
+//! one whose pairs are. A word with no neighbour, or that names hold beside every neighbour,
+//! is left as typed.
 
 use crate::Fields;
 use tantivy::query::FuzzyTermQuery;
@@ -28,6 +30,11 @@ pub const TRIPLES_ANALYZER: &str = "vi_triples";
 /// Fewest pairs and triples in names (one per name and gram) that the correction must make
 /// with the typed word's neighbours: one name holding one pair could be a coincidence.
 pub const MIN_SUPPORT: u64 = 2;
+
+/// When names hold the typed word beside one of its neighbours but not beside another ("phap
+/// xay", of "tư pháp xây dựng", but not "giay phap"), a correction must fit beside every
+/// neighbour and its pairs and triples there outnumber the typed word's this many times.
+pub const OUTWEIGH: u64 = 2;
 
 /// Words shorter than this (in characters) are not corrected: one letter has too many
 /// neighbours to tell which was meant.
@@ -98,16 +105,23 @@ impl TokenStream for GramStream {
     }
 }
 
-/// How many names hold each of `grams` (words; a gram with a `None`, where the query has no
-/// word, counts nothing).
+/// How many names hold `gram` (words; `None` where the query has no word there, and then
+/// `None`).
+fn count(searcher: &Searcher, f: &Fields, gram: &[Option<&str>]) -> tantivy::Result<Option<u64>> {
+    let Some(words) = gram.iter().copied().collect::<Option<Vec<&str>>>() else {
+        return Ok(None);
+    };
+    let field = if words.len() == 2 { f.pairs } else { f.triples };
+    searcher
+        .doc_freq(&Term::from_field_text(field, &gram_text(&words)))
+        .map(Some)
+}
+
+/// How many names hold each of `grams`, summed.
 fn support(searcher: &Searcher, f: &Fields, grams: &[Vec<Option<&str>>]) -> tantivy::Result<u64> {
     let mut n = 0;
     for g in grams {
-        let words: Option<Vec<&str>> = g.iter().copied().collect();
-        if let Some(words) = words {
-            let field = if words.len() == 2 { f.pairs } else { f.triples };
-            n += searcher.doc_freq(&Term::from_field_text(field, &gram_text(&words)))?;
-        }
+        n += count(searcher, f, g)?.unwrap_or(0);
     }
     Ok(n)
 }
@@ -187,17 +201,34 @@ pub fn correct(
             continue;
         }
         let w = words[i].0.as_str();
-        if support(searcher, f, &pairs_around(b1, w, a1))? > 0 {
+        // A word that names hold beside each of its neighbours stays as typed.
+        let mut missing = false;
+        let mut typed = 0;
+        for g in pairs_around(b1, w, a1) {
+            let n = count(searcher, f, &g)?;
+            missing |= n == Some(0);
+            typed += n.unwrap_or(0);
+        }
+        if !missing {
             continue;
+        }
+        if typed > 0 {
+            typed += support(searcher, f, &triples_around([b2, b1], w, [a1, a2]))?;
         }
         let mut best: Option<((u64, u64), String)> = None;
         for c in neighbours(searcher, f, w)? {
-            let p = support(searcher, f, &pairs_around(b1, &c, a1))?;
-            if p == 0 {
+            let (mut p, mut fits) = (0, true);
+            for g in pairs_around(b1, &c, a1) {
+                let n = count(searcher, f, &g)?;
+                fits &= n != Some(0);
+                p += n.unwrap_or(0);
+            }
+            // Beside a typed word that fits one side, only a word that fits every side.
+            if p == 0 || (typed > 0 && !fits) {
                 continue;
             }
             let t = support(searcher, f, &triples_around([b2, b1], &c, [a1, a2]))?;
-            if p + t < MIN_SUPPORT {
+            if p + t < MIN_SUPPORT || p + t <= OUTWEIGH * typed {
                 continue;
             }
             let key = (t, p);

@@ -689,6 +689,13 @@ fn the_conjunction_through_bitsets_is_the_postings_conjunction() {
 fn a_typo_that_makes_another_word_is_corrected_by_its_neighbours() {
     let mut c = catalogue();
     c.extend([
+        // A name holds "phap xay" (not "giay phap"): "phap" is still read as "phep" there.
+        v(
+            "2.001116",
+            "Bổ nhiệm và cấp thẻ giám định viên tư pháp xây dựng",
+            "Giám định tư pháp",
+            &[],
+        ),
         v(
             "2.001417",
             "Cấp phiếu lý lịch tư pháp",
@@ -734,6 +741,7 @@ fn a_typo_that_makes_another_word_is_corrected_by_its_neighbours() {
         ("cap giay phep xay dung", "1.004227"),
         ("kinh doanh hoa chat", "2.000205"),
         ("ly lich tu phap", "2.001417"),
+        ("tu phap xay dung", "2.001116"),
         // A word alone has no neighbour to correct it by.
         ("phap", "2.001417"),
     ] {

@@ -484,6 +484,13 @@ impl Store {
         dispatch!(self, s => s.list_unpublished(q).await)
     }
 
+    /// The catalogue's generation: one more after every write of procedures (a publication,
+    /// an import, an assignment of agencies). A reader that read it before reading the
+    /// catalogue has read at least that generation's catalogue.
+    pub async fn catalogue_generation(&self) -> Result<i64> {
+        dispatch!(self, s => s.catalogue_generation().await)
+    }
+
     /// Number of published procedures.
     pub async fn count_procedures(&self) -> Result<u64> {
         dispatch!(self, s => s.count_procedures().await)

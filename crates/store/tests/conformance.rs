@@ -1842,6 +1842,7 @@ async fn procedure_versions_and_changes(db: &mut Db) {
         action: action.into(),
         note: String::new(),
     };
+    let generation = s.catalogue_generation().await.unwrap();
     s.save_procedures(
         vec![
             rec(1, VersionStatus::Published, &[CENTRE, WARD]),
@@ -1866,12 +1867,28 @@ async fn procedure_versions_and_changes(db: &mut Db) {
         r.version.form = Some(form.clone());
         r
     };
+    // Every write of procedures makes a new catalogue generation (a node reloads its
+    // catalogue only then).
+    let after_import = s.catalogue_generation().await.unwrap();
+    assert!(after_import > generation, "{generation} -> {after_import}");
     s.save_procedures(
         vec![with_form(VersionStatus::Draft)],
         vec![change(2, "draft_created")],
     )
     .await
     .unwrap();
+    let after_draft = s.catalogue_generation().await.unwrap();
+    assert!(
+        after_draft > after_import,
+        "{after_import} -> {after_draft}"
+    );
+    s.upsert_procedure(rec(1, VersionStatus::Published, &[CENTRE]))
+        .await
+        .unwrap();
+    assert!(s.catalogue_generation().await.unwrap() > after_draft);
+    s.upsert_procedure(rec(1, VersionStatus::Published, &[CENTRE, WARD]))
+        .await
+        .unwrap();
     assert_eq!(
         s.published_procedure("1.000894")
             .await
@@ -2050,8 +2067,8 @@ async fn postgres_open() {
         .unwrap();
     assert_eq!(
         rows[0].get::<_, i64>(0),
-        33,
-        "32 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, payments from 18, inbound from 20, integration_state from 21, portal_synced from 22, feedback and feedback_steps from 23) and schema_migrations"
+        34,
+        "33 tables (outbox_daily from migration 7, procedure_changes from 8, audit_log from 9, files, dossier_files and vault from 11, four queue tables from 12, user_roles from 13, password_resets from 14, drafts from 17, payments from 18, inbound from 20, integration_state from 21, portal_synced from 22, feedback and feedback_steps from 23, catalogue_generation from 31) and schema_migrations"
     );
     let applied: i64 = client
         .query_one(
@@ -2062,7 +2079,7 @@ async fn postgres_open() {
         .unwrap()
         .get(0);
     assert_eq!(
-        applied, 25,
+        applied, 26,
         "every migration applied once (15, 16, 25, 26 and 29 add columns and indexes only, 24 rows, 27 sets compression, 28 drops foreign keys, 30 rekeys the file links)"
     );
     // Migration 28: a dossier's file links have no foreign keys; `verify` finds broken ones.

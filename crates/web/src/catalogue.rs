@@ -48,8 +48,15 @@ impl crate::AppState {
         let _loading = self.catalogue_loading.lock().await;
         let c = match self.catalogue_now() {
             Some(current) => {
+                // Read before the records: they are then at least this generation's.
+                let generation = self.store.catalogue_generation().await?;
+                if current.generation == Some(generation) {
+                    // Nothing written since: reading 100,000 records again costs ~10 s of a
+                    // core for nothing.
+                    return Ok(());
+                }
                 let records = self.store.published_procedures().await?;
-                tokio::task::spawn_blocking(move || current.reloaded(records))
+                tokio::task::spawn_blocking(move || current.reloaded(records, generation))
                     .await
                     .map_err(|e| StoreError::Backend(e.to_string()))??
             }
@@ -81,6 +88,9 @@ pub struct Catalogue {
     folded: Vec<String>,
     /// The search index (shared by successive snapshots, updated in place).
     pub index: Arc<SearchIndex>,
+    /// The store's catalogue generation read before the records were (`None`: not read): a
+    /// reload skips reading them while the store's is the same.
+    generation: Option<i64>,
 }
 
 /// Filters of a catalogue listing; every one given must hold.
@@ -121,6 +131,7 @@ impl Filter {
 impl Catalogue {
     /// Builds a snapshot and its index from the store.
     pub async fn load(store: &Store) -> Result<Catalogue, StoreError> {
+        let generation = store.catalogue_generation().await?;
         let records = store.published_procedures().await?;
         let built = tokio::task::spawn_blocking(move || {
             let index = SearchIndex::build(records.iter().map(|r| &r.version))
@@ -128,6 +139,7 @@ impl Catalogue {
             Ok::<_, StoreError>(Catalogue::from_parts(
                 records.into_iter().map(Arc::new).collect(),
                 Arc::new(index),
+                Some(generation),
             ))
         })
         .await
@@ -140,7 +152,11 @@ impl Catalogue {
     /// version never changes, so only the rest of a record (its receiving agencies) may differ.
     /// Rebuilding the index of 100,000 procedures costs ~6 s of a core, which the reload every
     /// two minutes took from the searches whether or not anything was published.
-    pub fn reloaded(&self, records: Vec<ProcedureRecord>) -> Result<Catalogue, StoreError> {
+    pub fn reloaded(
+        &self,
+        records: Vec<ProcedureRecord>,
+        generation: i64,
+    ) -> Result<Catalogue, StoreError> {
         let same = records.len() == self.records.len()
             && records.iter().all(|r| {
                 self.get(&r.version.code.to_string())
@@ -157,10 +173,15 @@ impl Catalogue {
         Ok(Catalogue::from_parts(
             records.into_iter().map(Arc::new).collect(),
             index,
+            Some(generation),
         ))
     }
 
-    fn from_parts(mut records: Vec<Arc<ProcedureRecord>>, index: Arc<SearchIndex>) -> Catalogue {
+    fn from_parts(
+        mut records: Vec<Arc<ProcedureRecord>>,
+        index: Arc<SearchIndex>,
+        generation: Option<i64>,
+    ) -> Catalogue {
         records.sort_by_key(|r| r.version.code.to_string());
         let by_code = records
             .iter()
@@ -176,6 +197,7 @@ impl Catalogue {
             by_code,
             folded,
             index,
+            generation,
         }
     }
 
@@ -198,7 +220,13 @@ impl Catalogue {
         }
         .map_err(|e| StoreError::Backend(e.to_string()))?;
         records.extend(record.map(Arc::new));
-        Ok(Catalogue::from_parts(records, Arc::clone(&self.index)))
+        // The publication made a newer generation than this snapshot's: the next reload reads
+        // the records again (once), which also brings what other nodes wrote meanwhile.
+        Ok(Catalogue::from_parts(
+            records,
+            Arc::clone(&self.index),
+            self.generation,
+        ))
     }
 
     /// Every published procedure, by code.
@@ -314,7 +342,11 @@ mod tests {
             ),
         ];
         let index = SearchIndex::build(recs.iter().map(|r| &r.version)).unwrap();
-        Catalogue::from_parts(recs.into_iter().map(Arc::new).collect(), Arc::new(index))
+        Catalogue::from_parts(
+            recs.into_iter().map(Arc::new).collect(),
+            Arc::new(index),
+            None,
+        )
     }
 
     /// The server builds the catalogue when it starts, before anyone searches.
@@ -334,6 +366,34 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         server.abort();
+    }
+
+    /// The periodic reload reads the records only when procedures were written since.
+    #[tokio::test]
+    async fn a_reload_reads_the_records_only_after_a_write() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let state = crate::AppState::new(store.clone());
+        let first = state.catalogue().await.unwrap();
+        state.reload_catalogue().await.unwrap();
+        let kept = state.catalogue().await.unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &kept),
+            "nothing written: the same snapshot"
+        );
+        let r = rec(
+            "1.000009",
+            "Đăng ký khai sinh",
+            "Hộ tịch",
+            Level::Commune,
+            "H40.24781",
+        );
+        store.save_procedures(vec![r], Vec::new()).await.unwrap();
+        state.reload_catalogue().await.unwrap();
+        let next = state.catalogue().await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &next));
+        assert!(next.get("1.000009").is_some());
+        state.reload_catalogue().await.unwrap();
+        assert!(Arc::ptr_eq(&next, &state.catalogue().await.unwrap()));
     }
 
     fn codes(v: Vec<&Arc<ProcedureRecord>>) -> Vec<String> {
@@ -395,14 +455,14 @@ mod tests {
         // The same versions, one with another receiving agency: same index, new records.
         let mut same = records();
         same[0].receiving_agencies.clear();
-        let again = c.reloaded(same).unwrap();
+        let again = c.reloaded(same, 1).unwrap();
         assert!(Arc::ptr_eq(&again.index, &c.index));
         assert!(again.all()[0].receiving_agencies.is_empty());
         // Another node published a new version: a new index that finds it.
         let mut changed = records();
         changed[0].version.version += 1;
         changed[0].version.name = "Đăng ký khai sinh lưu động".into();
-        let next = c.reloaded(changed).unwrap();
+        let next = c.reloaded(changed, 2).unwrap();
         assert!(!Arc::ptr_eq(&next.index, &c.index));
         assert_eq!(
             next.index.search("luu dong", 5).unwrap()[0].code,
@@ -410,7 +470,7 @@ mod tests {
         );
         // One withdrawn: a new index without it.
         let fewer = records().into_iter().skip(1).collect();
-        let next = c.reloaded(fewer).unwrap();
+        let next = c.reloaded(fewer, 3).unwrap();
         assert!(!Arc::ptr_eq(&next.index, &c.index));
         assert_eq!(next.index.len(), 2);
     }

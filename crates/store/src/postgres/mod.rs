@@ -69,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_28.sql"),
     include_str!("migrate_29.sql"),
     include_str!("migrate_30.sql"),
+    include_str!("migrate_31.sql"),
 ];
 /// Connections in the pool.
 const POOL_SIZE: usize = 16;
@@ -691,6 +692,15 @@ impl PgStore {
         for p in &records {
             write_procedure(&tx, p).await?;
         }
+        if !records.is_empty() {
+            // Once per write: the row is updated in the import's transaction.
+            tx.execute(
+                "UPDATE catalogue_generation SET n = n + 1 WHERE id = 1",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?;
+        }
         if !changes.is_empty() {
             let st = tx
                 .prepare_cached(
@@ -856,6 +866,13 @@ impl PgStore {
                 Ok(crate::model::summary(&p))
             })
             .collect()
+    }
+
+    pub(crate) async fn catalogue_generation(&self) -> Result<i64> {
+        let r = self
+            .query("SELECT n FROM catalogue_generation WHERE id = 1", &[])
+            .await?;
+        Ok(r[0].get::<_, i64>(0))
     }
 
     pub(crate) async fn count_procedures(&self) -> Result<u64> {

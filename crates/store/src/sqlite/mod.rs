@@ -66,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrate_25.sql"),
     include_str!("migrate_29.sql"),
     include_str!("migrate_30.sql"),
+    include_str!("migrate_31.sql"),
 ];
 const READERS: usize = 8;
 /// WAL size (pages) past which the checkpointer makes the next writer restart it from the start.
@@ -288,6 +289,15 @@ fn write_procedure(c: &Connection, p: &ProcedureRecord) -> Result<()> {
     for a in &p.receiving_agencies {
         ins.execute(params![code, a.as_str()]).map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// One more catalogue generation: procedures were written (see `catalogue_generation`).
+fn bump_catalogue(c: &Connection) -> Result<()> {
+    c.prepare_cached("UPDATE catalogue_generation SET n = n + 1 WHERE id = 1")
+        .map_err(db_err)?
+        .execute([])
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -871,7 +881,11 @@ impl SqliteStore {
     }
 
     pub(crate) async fn upsert_procedure(&self, p: ProcedureRecord) -> Result<()> {
-        self.admin(move |c| write_procedure(c, &p)).await
+        self.admin(move |c| {
+            write_procedure(c, &p)?;
+            bump_catalogue(c)
+        })
+        .await
     }
 
     pub(crate) async fn save_procedures(
@@ -882,6 +896,9 @@ impl SqliteStore {
         self.admin(move |c| {
             for p in &records {
                 write_procedure(c, p)?;
+            }
+            if !records.is_empty() {
+                bump_catalogue(c)?;
             }
             let mut ins = c
                 .prepare_cached(
@@ -1055,6 +1072,15 @@ impl SqliteStore {
             .collect()
         })
         .await
+    }
+
+    pub(crate) async fn catalogue_generation(&self) -> Result<i64> {
+        self.read(|c| {
+            c.query_row("SELECT n FROM catalogue_generation WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(db_err)
+        })
     }
 
     pub(crate) async fn count_procedures(&self) -> Result<u64> {

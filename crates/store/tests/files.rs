@@ -321,7 +321,8 @@ async fn migration_30_keeps_the_links_and_their_uniqueness() {
     s.save_file(three_links(dossier, who.id, &file))
         .await
         .unwrap();
-    // Back to the table as migration 11 made it, one version earlier.
+    // Back to the table as migration 11 made it, before migration 30 (the one before last:
+    // migration 31, the catalogue's generation, is undone too and runs again).
     let c = rusqlite::Connection::open(&path).unwrap();
     c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
     let version: i64 = c
@@ -339,9 +340,10 @@ async fn migration_30_keeps_the_links_and_their_uniqueness() {
          DROP TABLE dossier_files;
          ALTER TABLE old_links RENAME TO dossier_files;
          CREATE INDEX dossier_files_sha ON dossier_files(sha256, uploaded_by);
+         DROP TABLE catalogue_generation;
          PRAGMA user_version = {};
          COMMIT;",
-        version - 1
+        version - 2
     ))
     .unwrap();
     let indexes = |c: &rusqlite::Connection| -> Vec<String> {
@@ -392,8 +394,9 @@ async fn migration_30_keeps_the_links_and_their_uniqueness() {
         .batch_execute(&format!(
             "DROP INDEX {schema}.dossier_files_link;
              ALTER TABLE {schema}.dossier_files ADD PRIMARY KEY (dossier_id, sha256, kind, slot);
+             DROP TABLE {schema}.catalogue_generation;
              DELETE FROM {schema}.schema_migrations
-             WHERE version = (SELECT max(version) FROM {schema}.schema_migrations)"
+             WHERE version >= (SELECT max(version) - 1 FROM {schema}.schema_migrations)"
         ))
         .await
         .unwrap();

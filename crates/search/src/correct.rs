@@ -169,12 +169,12 @@ fn neighbours(searcher: &Searcher, f: &Fields, w: &str) -> tantivy::Result<Vec<S
     Ok(out)
 }
 
-/// Replaces, in `words` (folded, each with its position in the query), each word that names
-/// never hold next to its neighbours by its best-supported neighbour one edit away, when one
-/// has at least [`MIN_SUPPORT`]; left to right, a corrected word is the next one's neighbour.
+/// Replaces, in `words` (folded, each with its position in the query), each word that no name
+/// holds beside one of its neighbours by the best-supported word one edit away (the rules in
+/// the module's documentation); left to right, a corrected word is the next one's neighbour.
 /// The last word is left alone when `keep_last` (a suggestion's word being typed), and is then
-/// nobody's neighbour. A correction that repeats an earlier word is dropped with it. Returns
-/// whether any word changed.
+/// nobody's neighbour. A correction that repeats an earlier word is kept once, at the earlier
+/// place. Returns whether any word changed.
 pub fn correct(
     searcher: &Searcher,
     f: &Fields,
@@ -242,7 +242,7 @@ pub fn correct(
         }
     }
     if changed {
-        // "dang ky" typed "dang dang" corrects to a word the query has: keep it once.
+        // A correction may repeat a word of the query: keep it once, at its first place.
         let mut seen: Vec<String> = Vec::with_capacity(words.len());
         words.retain(|(w, _)| {
             let new = !seen.contains(w);

@@ -108,17 +108,28 @@ impl TokenStream for GramStream {
 /// How many names hold `gram` (words; `None` where the query has no word there, and then
 /// `None`).
 fn count(searcher: &Searcher, f: &Fields, gram: &[Option<&str>]) -> tantivy::Result<Option<u64>> {
-    let Some(words) = gram.iter().copied().collect::<Option<Vec<&str>>>() else {
-        return Ok(None);
-    };
-    let field = if words.len() == 2 { f.pairs } else { f.triples };
+    let mut text = String::with_capacity(32);
+    for w in gram {
+        let Some(w) = w else {
+            return Ok(None);
+        };
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(w);
+    }
+    let field = if gram.len() == 2 { f.pairs } else { f.triples };
     searcher
-        .doc_freq(&Term::from_field_text(field, &gram_text(&words)))
+        .doc_freq(&Term::from_field_text(field, &text))
         .map(Some)
 }
 
 /// How many names hold each of `grams`, summed.
-fn support(searcher: &Searcher, f: &Fields, grams: &[Vec<Option<&str>>]) -> tantivy::Result<u64> {
+fn support<const N: usize>(
+    searcher: &Searcher,
+    f: &Fields,
+    grams: &[[Option<&str>; N]],
+) -> tantivy::Result<u64> {
     let mut n = 0;
     for g in grams {
         n += count(searcher, f, g)?.unwrap_or(0);
@@ -131,8 +142,8 @@ fn pairs_around<'a>(
     before: Option<&'a str>,
     x: &'a str,
     after: Option<&'a str>,
-) -> Vec<Vec<Option<&'a str>>> {
-    vec![vec![before, Some(x)], vec![Some(x), after]]
+) -> [[Option<&'a str>; 2]; 2] {
+    [[before, Some(x)], [Some(x), after]]
 }
 
 /// The triples `x` makes with the two words before it, the words either side of it and the two
@@ -141,12 +152,8 @@ fn triples_around<'a>(
     [b2, b1]: [Option<&'a str>; 2],
     x: &'a str,
     [a1, a2]: [Option<&'a str>; 2],
-) -> Vec<Vec<Option<&'a str>>> {
-    vec![
-        vec![b2, b1, Some(x)],
-        vec![b1, Some(x), a1],
-        vec![Some(x), a1, a2],
-    ]
+) -> [[Option<&'a str>; 3]; 3] {
+    [[b2, b1, Some(x)], [b1, Some(x), a1], [Some(x), a1, a2]]
 }
 
 /// The words one edit away from `w` (a letter added, removed, changed, or two swapped) that

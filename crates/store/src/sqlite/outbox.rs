@@ -19,7 +19,7 @@ use crate::outbox::{
 use crate::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value as V;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -429,25 +429,89 @@ impl SqliteStore {
         })
     }
 
+    /// Each target's queue, from the indexes alone: the targets with pending messages by a
+    /// skip over `outbox_claim` (one seek per target), their counts from its entries, their
+    /// oldest message by its first entry (queue order: the writer inserts in `created_at`
+    /// order but for jobs queued within the same milliseconds), and the dead letters (few) from
+    /// `outbox_pending`. A `GROUP BY` over the rows themselves read every pending message's
+    /// payload: 0.6 s every 10 s for the gauges with 600,000 messages pending, a full pass over
+    /// the table's pages through the page cache (decision 0049).
     pub(crate) async fn outbox_depths(&self) -> Result<Vec<OutboxDepth>> {
         self.read(|c| {
-            let mut st = c
+            let mut depths: BTreeMap<String, OutboxDepth> = BTreeMap::new();
+            let mut topics = c
                 .prepare_cached(
-                    "SELECT topic, sum(status = 'pending'), sum(status = 'dead'), min(created_at)
-                     FROM outbox WHERE status IN ('pending', 'dead') GROUP BY topic ORDER BY topic",
+                    "WITH RECURSIVE t(topic) AS (
+                         SELECT (SELECT min(topic) FROM outbox INDEXED BY outbox_claim
+                                 WHERE status = 'pending')
+                         UNION ALL
+                         SELECT (SELECT min(topic) FROM outbox INDEXED BY outbox_claim
+                                 WHERE status = 'pending' AND topic > t.topic)
+                         FROM t WHERE t.topic IS NOT NULL)
+                     SELECT topic FROM t WHERE topic IS NOT NULL",
                 )
                 .map_err(db_err)?;
-            let rows = st
+            let names: Vec<String> = topics
+                .query_map([], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db_err)?;
+            let mut count = c
+                .prepare_cached(
+                    "SELECT count(*) FROM outbox INDEXED BY outbox_claim
+                     WHERE topic = ?1 AND status = 'pending'",
+                )
+                .map_err(db_err)?;
+            let mut first = c
+                .prepare_cached(
+                    "SELECT created_at FROM outbox INDEXED BY outbox_claim
+                     WHERE topic = ?1 AND status = 'pending' ORDER BY id LIMIT 1",
+                )
+                .map_err(db_err)?;
+            for topic in names {
+                let pending: i64 = count.query_row([&topic], |r| r.get(0)).map_err(db_err)?;
+                let oldest: Option<i64> = first
+                    .query_row([&topic], |r| r.get(0))
+                    .optional()
+                    .map_err(db_err)?;
+                depths.insert(
+                    topic.clone(),
+                    OutboxDepth {
+                        topic,
+                        pending: pending as u64,
+                        dead: 0,
+                        oldest_at: oldest.map(from_ts),
+                    },
+                );
+            }
+            let mut dead = c
+                .prepare_cached(
+                    "SELECT topic, count(*), min(created_at) FROM outbox
+                     WHERE status = 'dead' GROUP BY topic",
+                )
+                .map_err(db_err)?;
+            let rows = dead
                 .query_map([], |r| {
-                    Ok(OutboxDepth {
-                        topic: r.get(0)?,
-                        pending: r.get::<_, i64>(1)? as u64,
-                        dead: r.get::<_, i64>(2)? as u64,
-                        oldest_at: r.get::<_, Option<i64>>(3)?.map(from_ts),
-                    })
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
                 })
                 .map_err(db_err)?;
-            rows.map(|r| r.map_err(db_err)).collect()
+            for row in rows {
+                let (topic, n, oldest) = row.map_err(db_err)?;
+                let oldest = from_ts(oldest);
+                let d = depths.entry(topic.clone()).or_insert(OutboxDepth {
+                    topic,
+                    pending: 0,
+                    dead: 0,
+                    oldest_at: None,
+                });
+                d.dead = n as u64;
+                d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
+            }
+            Ok(depths.into_values().collect())
         })
     }
 

@@ -12,6 +12,7 @@ conformance!(outbox_concurrent_claimers);
 conformance!(outbox_prune_keeps_the_days_figures);
 conformance!(outbox_claims_look_past_messages_in_flight);
 conformance!(outbox_claims_racing_acknowledgements_are_not_empty);
+conformance!(outbox_depths_match_the_messages);
 
 const NOTIFY: &str = "sms";
 const SYNC: &str = "dvcqg.sync";
@@ -533,4 +534,130 @@ async fn outbox_claims_racing_acknowledgements_are_not_empty(db: &mut Db) {
         assert_eq!(acked.unwrap(), 4, "round {round}");
         got = next.unwrap();
     }
+}
+
+/// The queue depths as a reference computation over every undelivered message gives them:
+/// per target, pending and dead counts and the creation time of the oldest of either.
+async fn reference_depths(s: &Store) -> Vec<motcua_store::OutboxDepth> {
+    let mut by_topic: std::collections::BTreeMap<String, motcua_store::OutboxDepth> =
+        Default::default();
+    for status in [OutboxStatus::Pending, OutboxStatus::Dead] {
+        let all = s
+            .outbox_list(OutboxQuery {
+                status: Some(status),
+                limit: Some(1_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(all.len() < 1_000, "one page holds them all");
+        for e in all {
+            let d = by_topic
+                .entry(e.topic.clone())
+                .or_insert(motcua_store::OutboxDepth {
+                    topic: e.topic.clone(),
+                    pending: 0,
+                    dead: 0,
+                    oldest_at: None,
+                });
+            match status {
+                OutboxStatus::Pending => d.pending += 1,
+                _ => d.dead += 1,
+            }
+            d.oldest_at = Some(d.oldest_at.map_or(e.created_at, |o| o.min(e.created_at)));
+        }
+    }
+    by_topic.into_values().collect()
+}
+
+/// Test O8: the queue depths (the gauges, the operator page, `motcua outbox`) agree with the
+/// messages themselves while messages are pending, dead, or delivered, the oldest being a dead
+/// letter or a pending message in turn, and a target whose messages are all delivered is gone.
+async fn outbox_depths_match_the_messages(db: &mut Db) {
+    let s = db.store.clone();
+    assert!(s.outbox_depths().await.unwrap().is_empty());
+    for n in 0..3 {
+        received_dossier(&s, 10 + n, t0() + Duration::hours(n as i64)).await;
+    }
+    let depths = s.outbox_depths().await.unwrap();
+    assert_eq!(depths, reference_depths(&s).await);
+    let sync = depths.iter().find(|d| d.topic == SYNC).unwrap();
+    assert_eq!((sync.pending, sync.dead), (3, 0));
+    assert!(depths.iter().any(|d| d.topic == NOTIFY && d.pending == 6));
+    let topics: Vec<&str> = depths.iter().map(|d| d.topic.as_str()).collect();
+    let mut sorted = topics.clone();
+    sorted.sort_unstable();
+    assert_eq!(topics, sorted, "in target order");
+
+    // The second dossier's sync becomes a dead letter (two failures, two attempts allowed).
+    let now = t0() + Duration::hours(3);
+    let got = s
+        .outbox_claim(claim("a", Some(SYNC), 10, now))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 3);
+    let (first, second, third) = (&got[0], &got[1], &got[2]);
+    s.outbox_fail(failure(second, "a", now, 1)).await.unwrap();
+    let later = now + Duration::seconds(2);
+    let again = s
+        .outbox_claim(claim("a", Some(SYNC), 10, later))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    assert_eq!(
+        s.outbox_fail(failure(second, "a", later, 1)).await.unwrap(),
+        Some(OutboxStatus::Dead)
+    );
+    let depths = s.outbox_depths().await.unwrap();
+    assert_eq!(depths, reference_depths(&s).await);
+    let sync = depths.iter().find(|d| d.topic == SYNC).unwrap();
+    assert_eq!((sync.pending, sync.dead), (2, 1));
+    assert_eq!(
+        sync.oldest_at,
+        Some(first.created_at),
+        "a pending one is oldest"
+    );
+
+    // The first delivered: the dead letter is now the oldest.
+    assert_eq!(s.outbox_ack(vec![first.id], later).await.unwrap(), 1);
+    let depths = s.outbox_depths().await.unwrap();
+    assert_eq!(depths, reference_depths(&s).await);
+    let sync = depths.iter().find(|d| d.topic == SYNC).unwrap();
+    assert_eq!((sync.pending, sync.dead), (1, 1));
+    assert_eq!(
+        sync.oldest_at,
+        Some(second.created_at),
+        "the dead letter is oldest"
+    );
+
+    // The third delivered: only the dead letter is left of the target.
+    assert_eq!(s.outbox_ack(vec![third.id], later).await.unwrap(), 1);
+    let depths = s.outbox_depths().await.unwrap();
+    assert_eq!(depths, reference_depths(&s).await);
+    let sync = depths.iter().find(|d| d.topic == SYNC).unwrap();
+    assert_eq!(
+        (sync.pending, sync.dead, sync.oldest_at),
+        (0, 1, Some(second.created_at))
+    );
+
+    // Retried and delivered: the target has nothing undelivered and is not listed.
+    assert_eq!(
+        s.outbox_retry(Some(second.id), None, later).await.unwrap(),
+        1
+    );
+    let got = s
+        .outbox_claim(claim("b", Some(SYNC), 10, later))
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    assert_eq!(s.outbox_ack(vec![second.id], later).await.unwrap(), 1);
+    let depths = s.outbox_depths().await.unwrap();
+    assert_eq!(depths, reference_depths(&s).await);
+    assert!(depths.iter().all(|d| d.topic != SYNC));
 }

@@ -49,6 +49,8 @@ pub struct DrainArgs {
     /// How long a delivered message waits for others to share its acknowledgement (ms).
     pub ack_linger_ms: u64,
     pub portal_nice: i32,
+    /// The sandbox portal in SCHED_IDLE (through `chrt -i 0`) instead of at `portal_nice`.
+    pub portal_idle: bool,
     /// The dispatcher yields to requests (decision 0038).
     pub yield_to_requests: bool,
     /// How much slower requests may run before the drain gives way.
@@ -126,13 +128,19 @@ impl Drop for Proc {
 fn spawn(
     motcua: &Path,
     nice: i32,
+    idle: bool,
     dir: &Path,
     log: PathBuf,
     what: &'static str,
     args: &[String],
 ) -> anyhow::Result<Proc> {
     let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-    let mut cmd = if nice > 0 {
+    let mut cmd = if idle {
+        // chrt(1) execs motcua too; every thread it starts inherits the class.
+        let mut c = Command::new("chrt");
+        c.arg("-i").arg("0").arg(motcua);
+        c
+    } else if nice > 0 {
         // nice(1) execs motcua, so the child's pid is motcua's.
         let mut c = Command::new("nice");
         c.arg("-n").arg(nice.to_string()).arg(motcua);
@@ -577,6 +585,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let mut portal = spawn(
         &motcua,
         a.portal_nice,
+        a.portal_idle,
         &work,
         work.join("portal.log"),
         "the sandbox portal",
@@ -593,6 +602,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let mut server = spawn(
         &motcua,
         0,
+        false,
         &work,
         work.join("server-baseline.log"),
         "motcua serve (dispatcher off)",
@@ -657,6 +667,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let mut server = spawn(
         &motcua,
         0,
+        false,
         &work,
         work.join("server-drain.log"),
         "motcua serve (dispatcher on)",
@@ -734,13 +745,14 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
          p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
          p99_ratio_by_kind={by_kind} server_p99_le_ms={server_p99} request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
-         yield={} idle={} rate_limit={} ack_linger_ms={} duplicates={} out_of_order={}",
+         portal_idle={} yield={} idle={} rate_limit={} ack_linger_ms={} duplicates={} out_of_order={}",
         held as f64 / drain_secs,
         a.rate,
         base_cpu.1.unwrap_or(0.0),
         during_cpu.1.unwrap_or(0.0),
         portal_cpu.unwrap_or(0.0),
         a.portal_nice,
+        a.portal_idle,
         a.yield_to_requests,
         a.idle,
         a.rate_limit,
@@ -770,6 +782,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "server_p99_le_ms": server_p99,
             "nice": a.nice,
             "portal_nice": a.portal_nice,
+            "portal_idle": a.portal_idle,
             "yield_to_requests": a.yield_to_requests,
             "idle": a.idle,
             "rate_limit": a.rate_limit,
@@ -923,6 +936,7 @@ mod tests {
             rate_limit: 0,
             ack_linger_ms: 25,
             portal_nice: 0,
+            portal_idle: false,
             yield_to_requests: false,
             yield_tolerance: 0.1,
             yield_every_ms: 250,

@@ -351,6 +351,11 @@ struct DrainArgs {
     /// cores as an equal; a real portal runs on other machines).
     #[arg(long, default_value_t = 0)]
     portal_nice: i32,
+    /// The sandbox portal's process in Linux's SCHED_IDLE class (started through `chrt -i 0`):
+    /// it runs only on CPU time the server and the load generator leave, the closest this
+    /// machine comes to a portal on other machines.
+    #[arg(long)]
+    portal_idle: bool,
     /// The dispatcher yields to requests (`[integrations.dispatcher] yield_to_requests =
     /// true`; decision 0038, experimental, off by default).
     #[arg(long = "yield")]
@@ -677,6 +682,7 @@ fn main() -> anyhow::Result<()> {
                     rate_limit: a.rate_limit,
                     ack_linger_ms: a.ack_linger_ms,
                     portal_nice: a.portal_nice,
+                    portal_idle: a.portal_idle,
                     yield_to_requests: a.yield_to_requests,
                     yield_tolerance: a.yield_tolerance,
                     yield_every_ms: a.yield_every_ms,

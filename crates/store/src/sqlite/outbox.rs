@@ -19,7 +19,7 @@ use crate::outbox::{
 use crate::{Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value as V;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -438,10 +438,14 @@ impl SqliteStore {
     /// the table's pages through the page cache (decision 0049).
     pub(crate) async fn outbox_depths(&self) -> Result<Vec<OutboxDepth>> {
         self.read(|c| {
-            let mut depths: BTreeMap<String, OutboxDepth> = BTreeMap::new();
-            let mut topics = c
-                .prepare_cached(
-                    "WITH RECURSIVE t(topic) AS (
+            // One snapshot for every statement, as the single query had: a message failing or
+            // retried meanwhile is counted once.
+            let tx = c.unchecked_transaction().map_err(db_err)?;
+            let depths = {
+                let mut depths: BTreeMap<String, OutboxDepth> = BTreeMap::new();
+                let names: Vec<String> = tx
+                    .prepare_cached(
+                        "WITH RECURSIVE t(topic) AS (
                          SELECT (SELECT min(topic) FROM outbox INDEXED BY outbox_claim
                                  WHERE status = 'pending')
                          UNION ALL
@@ -449,68 +453,65 @@ impl SqliteStore {
                                  WHERE status = 'pending' AND topic > t.topic)
                          FROM t WHERE t.topic IS NOT NULL)
                      SELECT topic FROM t WHERE topic IS NOT NULL",
-                )
-                .map_err(db_err)?;
-            let names: Vec<String> = topics
-                .query_map([], |r| r.get(0))
-                .map_err(db_err)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(db_err)?;
-            let mut count = c
-                .prepare_cached(
-                    "SELECT count(*) FROM outbox INDEXED BY outbox_claim
-                     WHERE topic = ?1 AND status = 'pending'",
-                )
-                .map_err(db_err)?;
-            let mut first = c
-                .prepare_cached(
-                    "SELECT created_at FROM outbox INDEXED BY outbox_claim
-                     WHERE topic = ?1 AND status = 'pending' ORDER BY id LIMIT 1",
-                )
-                .map_err(db_err)?;
-            for topic in names {
-                let pending: i64 = count.query_row([&topic], |r| r.get(0)).map_err(db_err)?;
-                let oldest: Option<i64> = first
-                    .query_row([&topic], |r| r.get(0))
-                    .optional()
+                    )
+                    .map_err(db_err)?
+                    .query_map([], |r| r.get(0))
+                    .map_err(db_err)?
+                    .collect::<rusqlite::Result<_>>()
                     .map_err(db_err)?;
-                depths.insert(
-                    topic.clone(),
-                    OutboxDepth {
-                        topic,
-                        pending: pending as u64,
-                        dead: 0,
-                        oldest_at: oldest.map(from_ts),
-                    },
-                );
-            }
-            let mut dead = c
-                .prepare_cached(
-                    "SELECT topic, count(*), min(created_at) FROM outbox
+                let mut pending = tx
+                    .prepare_cached(
+                        "SELECT count(*),
+                            (SELECT created_at FROM outbox INDEXED BY outbox_claim
+                             WHERE topic = ?1 AND status = 'pending' ORDER BY id LIMIT 1)
+                     FROM outbox INDEXED BY outbox_claim
+                     WHERE topic = ?1 AND status = 'pending'",
+                    )
+                    .map_err(db_err)?;
+                for topic in names {
+                    let (n, oldest): (i64, Option<i64>) = pending
+                        .query_row([&topic], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .map_err(db_err)?;
+                    depths.insert(
+                        topic.clone(),
+                        OutboxDepth {
+                            topic,
+                            pending: n as u64,
+                            dead: 0,
+                            oldest_at: oldest.map(from_ts),
+                        },
+                    );
+                }
+                let mut dead = tx
+                    .prepare_cached(
+                        "SELECT topic, count(*), min(created_at) FROM outbox
                      WHERE status = 'dead' GROUP BY topic",
-                )
-                .map_err(db_err)?;
-            let rows = dead
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                })
-                .map_err(db_err)?;
-            for row in rows {
-                let (topic, n, oldest) = row.map_err(db_err)?;
-                let oldest = from_ts(oldest);
-                let d = depths.entry(topic.clone()).or_insert(OutboxDepth {
-                    topic,
-                    pending: 0,
-                    dead: 0,
-                    oldest_at: None,
-                });
-                d.dead = n as u64;
-                d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
-            }
+                    )
+                    .map_err(db_err)?;
+                let rows = dead
+                    .query_map([], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ))
+                    })
+                    .map_err(db_err)?;
+                for row in rows {
+                    let (topic, n, oldest) = row.map_err(db_err)?;
+                    let oldest = from_ts(oldest);
+                    let d = depths.entry(topic.clone()).or_insert(OutboxDepth {
+                        topic,
+                        pending: 0,
+                        dead: 0,
+                        oldest_at: None,
+                    });
+                    d.dead = n as u64;
+                    d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
+                }
+                depths
+            };
+            tx.commit().map_err(db_err)?;
             Ok(depths.into_values().collect())
         })
     }

@@ -40,6 +40,8 @@ pub struct DrainArgs {
     pub portal_port: u16,
     pub concurrency: usize,
     pub batch: u32,
+    /// Dossiers per portal request (`[integrations.dvcqg] batch`).
+    pub portal_batch: usize,
     pub threads: usize,
     pub nice: i32,
     /// The dispatcher's threads in SCHED_IDLE instead of at `nice`.
@@ -540,7 +542,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "[integrations.dispatcher]\nbatch = {}\nthreads = {}\nnice = {}\n\
              idle = {}\nack_linger_ms = {}\n\
              yield_to_requests = {}\nyield_tolerance = {}\nyield_every_ms = {}\n\
-             [integrations.dvcqg]\nbase_url = \"{portal_base}\"\n\
+             [integrations.dvcqg]\nbase_url = \"{portal_base}\"\nbatch = {}\n\
              [integrations.dvcqg_delivery]\nconcurrency = {}\nrate_per_sec = {}\n\
              retry = {{ base_ms = 100, max_ms = 2000, max_attempts = 100 }}\n",
             a.batch,
@@ -551,6 +553,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             a.yield_to_requests,
             a.yield_tolerance,
             a.yield_every_ms,
+            a.portal_batch,
             a.concurrency,
             a.rate_limit
         ),
@@ -642,7 +645,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
 
     // The drain: the dispatcher on, the same load.
     println!(
-        "  drain: dispatcher on ({} threads {}, {} deliveries in flight, claims of {}, {}, acknowledgements lingering {} ms, {}), same load",
+        "  drain: dispatcher on ({} threads {}, {} deliveries in flight of up to {} dossiers, claims of {}, {}, acknowledgements lingering {} ms, {}), same load",
         a.threads,
         if a.idle {
             "in SCHED_IDLE".to_string()
@@ -650,6 +653,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             format!("at nice +{}", a.nice)
         },
         a.concurrency,
+        a.portal_batch,
         a.batch,
         if a.rate_limit == 0 {
             "no rate limit".to_string()
@@ -745,7 +749,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
          p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
          p99_ratio_by_kind={by_kind} server_p99_le_ms={server_p99} request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
-         portal_idle={} yield={} idle={} rate_limit={} ack_linger_ms={} duplicates={} out_of_order={}",
+         portal_idle={} yield={} idle={} rate_limit={} ack_linger_ms={} portal_batch={} duplicates={} out_of_order={}",
         held as f64 / drain_secs,
         a.rate,
         base_cpu.1.unwrap_or(0.0),
@@ -757,6 +761,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         a.idle,
         a.rate_limit,
         a.ack_linger_ms,
+        a.portal_batch,
         st["duplicates"].as_u64().unwrap_or(0),
         st["out_of_order"].as_u64().unwrap_or(0),
     );
@@ -787,6 +792,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "idle": a.idle,
             "rate_limit": a.rate_limit,
             "ack_linger_ms": a.ack_linger_ms,
+            "portal_batch": a.portal_batch,
             "threads": a.threads,
             "duplicates": st["duplicates"],
             "out_of_order": st["out_of_order"],
@@ -930,6 +936,7 @@ mod tests {
             portal_port: 2,
             concurrency: 1,
             batch: 1,
+            portal_batch: 1,
             threads: 1,
             nice: 10,
             idle: false,

@@ -329,6 +329,9 @@ struct DrainArgs {
     /// Messages claimed at once (`[integrations.dispatcher] batch`).
     #[arg(long, default_value_t = 256)]
     batch: u32,
+    /// Dossiers per portal request (`[integrations.dvcqg] batch`; 1: one at a time).
+    #[arg(long, default_value_t = 20)]
+    portal_batch: usize,
     /// Dispatcher threads (`[integrations.dispatcher] threads`).
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -398,6 +401,9 @@ struct OutboxArgs {
     /// Messages claimed at once.
     #[arg(long, default_value_t = 512)]
     batch: u32,
+    /// Dossiers per portal request (1: one at a time).
+    #[arg(long, default_value_t = 20)]
+    portal_batch: usize,
     /// Stop after this long even if not drained, e.g. `30s`.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     limit: Duration,
@@ -651,6 +657,7 @@ fn main() -> anyhow::Result<()> {
                     database_url: a.database_url,
                     concurrency: a.concurrency.max(1),
                     batch: a.batch.max(1),
+                    portal_batch: a.portal_batch.max(1),
                     limit: a.limit,
                 })
                 .await
@@ -676,6 +683,7 @@ fn main() -> anyhow::Result<()> {
                     portal_port: a.portal_port,
                     concurrency: a.concurrency.max(1),
                     batch: a.batch.max(1),
+                    portal_batch: a.portal_batch.max(1),
                     threads: a.threads.max(1),
                     nice: a.nice,
                     idle: a.idle,

@@ -18,6 +18,8 @@ pub struct OutboxArgs {
     pub database_url: String,
     pub concurrency: usize,
     pub batch: u32,
+    /// Dossiers per portal request.
+    pub portal_batch: usize,
     pub limit: Duration,
 }
 
@@ -39,7 +41,11 @@ pub async fn run(a: &OutboxArgs) -> anyhow::Result<Vec<String>> {
         "no pending {TOPIC} messages: build a backlog with `motcua-bench fill` first"
     );
     let portal = SandboxHandle::start("127.0.0.1:0".parse()?, DvcqgSettings::default()).await?;
-    let target = Dvcqg::new(portal.adapter_settings()).map_err(anyhow::Error::msg)?;
+    let target = Dvcqg::new(DvcqgSettings {
+        batch: a.portal_batch,
+        ..portal.adapter_settings()
+    })
+    .map_err(anyhow::Error::msg)?;
     let started = Instant::now();
     let handle = Dispatcher::new(
         store.clone(),

@@ -97,7 +97,8 @@ impl Default for DispatcherSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TargetSettings {
-    /// Most deliveries in flight at once.
+    /// Most deliveries in flight at once (a delivery to a target that takes lists carries up
+    /// to its [`Target::batch_limit`] messages, decision 0050).
     pub concurrency: usize,
     /// Longest wait for one delivery, in milliseconds.
     pub timeout_ms: u64,
@@ -418,7 +419,8 @@ impl Lane {
     }
 
     /// Starts each message's delivery as a slot frees up (and, when the lane yields to
-    /// requests, as its `limit` allows), in the batch's order.
+    /// requests, as its `limit` allows), in the batch's order; a target that takes lists gets
+    /// up to its [`Target::batch_limit`] messages per delivery, which holds one slot.
     async fn start(
         self: &Arc<Self>,
         batch: Vec<OutboxEntry>,
@@ -428,10 +430,18 @@ impl Lane {
         stop: &watch::Receiver<bool>,
         ack_tx: &mpsc::UnboundedSender<i64>,
     ) {
-        for m in batch {
-            // The target's rate; once stopping, what is claimed goes without waiting for it
-            // (its leases would otherwise hold it from the next start until they ran out).
-            if let Some(at) = pacer.book(Instant::now())
+        let per_delivery = self.target.batch_limit().max(1);
+        let mut batch = batch.into_iter().peekable();
+        while batch.peek().is_some() {
+            let group: Vec<OutboxEntry> = batch.by_ref().take(per_delivery).collect();
+            // The target's rate counts messages; once stopping, what is claimed goes without
+            // waiting for it (its leases would otherwise hold it from the next start until
+            // they ran out).
+            let mut at = None;
+            for _ in &group {
+                at = pacer.book(Instant::now()).or(at);
+            }
+            if let Some(at) = at
                 && !*stop.borrow()
             {
                 let mut stop = stop.clone();
@@ -453,7 +463,7 @@ impl Lane {
             let ack_tx = ack_tx.clone();
             let limit = limit.cloned();
             tokio::spawn(async move {
-                me.deliver(m, ack_tx).await;
+                me.deliver(group, ack_tx).await;
                 drop(permit);
                 if let Some(l) = limit {
                     l.done();
@@ -527,8 +537,14 @@ impl Lane {
                 continue;
             }
             // A full round (not just the free slots): claims are amortised over many messages,
-            // which then start as slots free up, their leases running meanwhile.
-            let limit = (allowed as u32).min(me.settings.batch.max(1));
+            // which then start as slots free up, their leases running meanwhile. A half-open
+            // breaker's probe is a single message.
+            let per_slot = if allowed >= concurrency {
+                me.target.batch_limit().max(1)
+            } else {
+                1
+            };
+            let limit = (allowed.saturating_mul(per_slot) as u32).min(me.settings.batch.max(1));
             let batch = match ahead.take() {
                 Some((at, h)) => match h.await {
                     // Its leases run out soon (another node may take them then): let it go.
@@ -593,19 +609,61 @@ impl Lane {
         let _ = acker.await;
     }
 
-    async fn deliver(&self, m: OutboxEntry, acks: mpsc::UnboundedSender<i64>) {
+    /// Delivers `group` (one message, or several of different dossiers to a target that
+    /// takes lists) under the target's timeout, and settles each message's outcome.
+    async fn deliver(&self, group: Vec<OutboxEntry>, acks: mpsc::UnboundedSender<i64>) {
         let topic = self.target.topic().to_string();
         let started = Instant::now();
         let timeout = Duration::from_millis(self.ts.timeout_ms.max(1));
-        let outcome = match tokio::time::timeout(timeout, self.target.deliver(&m)).await {
-            Ok(r) => r,
-            Err(_) => Err(DeliveryError::Unavailable(format!(
-                "no answer within {} ms",
-                self.ts.timeout_ms
-            ))),
+        let delivery = async {
+            match group.as_slice() {
+                [one] => vec![self.target.deliver(one).await],
+                many => self.target.deliver_batch(many).await,
+            }
+        };
+        let outcomes = match tokio::time::timeout(timeout, delivery).await {
+            Ok(r) if r.len() == group.len() => r,
+            Ok(r) => {
+                let e = format!(
+                    "the target answered {} outcomes for {} messages",
+                    r.len(),
+                    group.len()
+                );
+                group
+                    .iter()
+                    .map(|_| Err(DeliveryError::Unavailable(e.clone())))
+                    .collect()
+            }
+            Err(_) => group
+                .iter()
+                .map(|_| {
+                    Err(DeliveryError::Unavailable(format!(
+                        "no answer within {} ms",
+                        self.ts.timeout_ms
+                    )))
+                })
+                .collect(),
         };
         metrics::histogram!("motcua_outbox_delivery_seconds", "target" => topic.clone())
             .record(started.elapsed().as_secs_f64());
+        if group.len() > 1 {
+            metrics::counter!("motcua_outbox_batched_total", "target" => topic.clone())
+                .increment(group.len() as u64);
+        }
+        for (m, outcome) in group.into_iter().zip(outcomes) {
+            self.settle(&topic, m, outcome, &acks).await;
+        }
+    }
+
+    /// Acknowledges a delivered message (through the acker) or records its failure.
+    async fn settle(
+        &self,
+        topic: &str,
+        m: OutboxEntry,
+        outcome: Result<(), DeliveryError>,
+        acks: &mpsc::UnboundedSender<i64>,
+    ) {
+        let topic = topic.to_string();
         match outcome {
             Ok(()) => {
                 if let Ok(mut b) = self.breaker.lock() {

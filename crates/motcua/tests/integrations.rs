@@ -559,8 +559,10 @@ async fn portal_down_while_dossiers_move_then_everything_arrives_once_in_order()
     let codes: Vec<String> = all.iter().map(|(_, c)| c.clone()).collect();
     assert_portal_matches(&w, &codes).await;
     let s = w.portal.summary();
+    // (A dossier's later messages go as updates: "already exists" answers, for messages that
+    // do not say so, are the adapter's own tests' business.)
     assert!(
-        s.duplicates > 0 && s.exists_answers > 0 && s.injected > 0,
+        s.duplicates > 0 && s.injected > 0,
         "faults were exercised: {s:?}"
     );
 

@@ -205,6 +205,11 @@ pub fn outbox_messages(
                     "NgayKetThucTheoQuyDinh": after.step_due_at.or(after.due_at).unwrap_or(ev.at),
                 }],
         });
+        // The dossier's first message to the portal (this event gave it its code) creates it
+        // there; later ones update it: delivered in order per dossier, the first has arrived
+        // before a later one goes (a dead letter holds the later ones back).
+        payload["LanDauDongBo"] =
+            serde_json::Value::Bool(before.and_then(|b| b.code.as_ref()).is_none());
         // Filed on the portal: the portal has the dossier already under its own code (update
         // it, never create it again).
         if let Some(o) = after

@@ -792,6 +792,10 @@ fn counters_and_outbox_follow_events() {
     assert!(out.iter().any(|m| m.topic == "sms"));
     // The portal's process step travels with the sync, with its mandatory dates.
     let sync = out.iter().find(|m| m.topic == "dvcqg.sync").unwrap();
+    assert_eq!(
+        sync.payload["LanDauDongBo"], true,
+        "the code is new: a create"
+    );
     let step = &sync.payload["QuaTrinh"][0];
     assert_eq!(step["TrangThai"], 2);
     assert!(step["ThoiDiemXuLy"].is_string() && step["NgayKetThucTheoQuyDinh"].is_string());
@@ -799,6 +803,12 @@ fn counters_and_outbox_follow_events() {
     // Outbox keys start with the dossier (the store orders delivery by it).
     let code = w.d().code.clone().unwrap().to_string();
     assert!(sync.key.starts_with(&format!("{code}:")));
+    // A later change of a dossier that had its code already: an update on the portal.
+    let mut earlier = w.d().clone();
+    earlier.status = before.status;
+    let later = outbox_messages(Some(&earlier), w.d(), &evs[0]);
+    let later = later.iter().find(|m| m.topic == "dvcqg.sync").unwrap();
+    assert_eq!(later.payload["LanDauDongBo"], false);
     let id = w.d().id.to_string();
     assert!(
         out.iter()

@@ -3,10 +3,15 @@
 //! notes): JSON POST of a list; the answer is `{error_code, message}` with `"0"` for success;
 //! a create answered "đã tồn tại" (already exists) is sent again to the update endpoint; steps
 //! go in chunks (10 by default). The endpoint paths are not public: they are settings.
+//!
+//! Several dossiers go in one request (`batch`, decision 0050): the portal's endpoints take
+//! lists. Its answer is one for the whole list, so a list answered "already exists" or refused
+//! is sent again one dossier at a time, which finds the dossier concerned. The idempotency
+//! keys travel in one `Idempotency-Key` header, comma-separated, in the order of the items.
 
 pub mod payload;
 
-use crate::target::{Delivery, DeliveryError, Target};
+use crate::target::{BatchDelivery, Delivery, DeliveryError, Target};
 use motcua_store::OutboxEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -29,6 +34,9 @@ pub struct DvcqgSettings {
     pub steps_path: String,
     /// Steps per request.
     pub step_chunk: usize,
+    /// Most dossiers per request (1: one at a time). Whether the portal takes more than one
+    /// is not confirmed (§7.1 says lists, without a limit): set 1 if it refuses them.
+    pub batch: usize,
     /// Text of the portal's "already exists" answer (compared without diacritics or case).
     pub exists_marker: String,
     /// Bearer token, if the portal wants one. A secret: set it with `MOTCUA_DVCQG_TOKEN`
@@ -49,6 +57,7 @@ impl std::fmt::Debug for DvcqgSettings {
             .field("update_path", &self.update_path)
             .field("steps_path", &self.steps_path)
             .field("step_chunk", &self.step_chunk)
+            .field("batch", &self.batch)
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("stats_url", &self.stats_url)
@@ -64,6 +73,7 @@ impl Default for DvcqgSettings {
             update_path: "/HoSo/CapNhat".into(),
             steps_path: "/HoSo/DongBoTienTrinh".into(),
             step_chunk: 10,
+            batch: 20,
             exists_marker: "đã tồn tại".into(),
             token: None,
             request_timeout_ms: 10_000,
@@ -167,21 +177,36 @@ impl Dvcqg {
         }
     }
 
-    async fn sync(&self, m: &OutboxEntry) -> Result<(), DeliveryError> {
-        let message = payload::as_portal_knows_it(&m.payload);
-        let dossier = payload::dossier(&message).map_err(|u| DeliveryError::Rejected(u.0))?;
-        let steps = payload::steps(&message).map_err(|u| DeliveryError::Rejected(u.0))?;
-        let body = Value::Array(vec![dossier]);
-        // A dossier filed on the portal is there already: never created again, only updated.
-        let filed_there = payload::portal_code(&m.payload).is_some();
-        if filed_there {
-            if let Answer::Exists = self.post(&self.settings.update_path, &m.key, &body).await? {
+    /// Sends one dossier: a first message is created (updated when the portal answers that it
+    /// has it); a later one, or one filed on the portal (never created again), is updated.
+    async fn send_dossier(&self, p: &Prepared<'_>) -> Result<(), DeliveryError> {
+        let body = Value::Array(vec![p.dossier.clone()]);
+        let key = p.message.key.as_str();
+        if p.known_there && !p.filed_there {
+            // Sent before: an update. Refused (the portal lost it?), a create heals it unless
+            // the portal has it, when the update's refusal stands.
+            return match self.post(&self.settings.update_path, key, &body).await {
+                Ok(Answer::Ok) => Ok(()),
+                Ok(Answer::Exists) => Err(DeliveryError::Rejected(
+                    "the update endpoint answered \"already exists\"".into(),
+                )),
+                Err(DeliveryError::Rejected(refused)) => {
+                    match self.post(&self.settings.create_path, key, &body).await? {
+                        Answer::Ok => Ok(()),
+                        Answer::Exists => Err(DeliveryError::Rejected(refused)),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+        }
+        if p.filed_there {
+            if let Answer::Exists = self.post(&self.settings.update_path, key, &body).await? {
                 return Err(DeliveryError::Rejected(
                     "the update endpoint answered \"already exists\"".into(),
                 ));
             }
-        } else if let Answer::Exists = self.post(&self.settings.create_path, &m.key, &body).await? {
-            match self.post(&self.settings.update_path, &m.key, &body).await? {
+        } else if let Answer::Exists = self.post(&self.settings.create_path, key, &body).await? {
+            match self.post(&self.settings.update_path, key, &body).await? {
                 Answer::Ok => {}
                 Answer::Exists => {
                     return Err(DeliveryError::Rejected(
@@ -190,21 +215,169 @@ impl Dvcqg {
                 }
             }
         }
-        for (i, chunk) in steps.chunks(self.settings.step_chunk.max(1)).enumerate() {
-            let key = format!("{}/steps/{i}", m.key);
-            match self
-                .post(
-                    &self.settings.steps_path,
-                    &key,
-                    &Value::Array(chunk.to_vec()),
-                )
-                .await?
-            {
-                Answer::Ok => {}
-                Answer::Exists => {} // the portal has these steps already
-            }
+        Ok(())
+    }
+
+    /// Sends `items` (steps with their keys) in chunks of `step_chunk`, in order.
+    async fn send_steps(&self, items: &[(String, Value)]) -> Result<(), DeliveryError> {
+        for chunk in items.chunks(self.settings.step_chunk.max(1)) {
+            let keys = chunk.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>();
+            let body = Value::Array(chunk.iter().map(|(_, s)| s.clone()).collect());
+            // "Already exists": the portal has these steps already.
+            self.post(&self.settings.steps_path, &keys.join(", "), &body)
+                .await?;
         }
         Ok(())
+    }
+
+    async fn sync(&self, m: &OutboxEntry) -> Result<(), DeliveryError> {
+        let p = Prepared::new(m)?;
+        self.send_dossier(&p).await?;
+        self.send_steps(&p.steps).await
+    }
+
+    /// Sends the dossiers of `ms` in lists (creates of first messages, then updates of the
+    /// dossiers the portal has: sent before, or filed there), then their steps packed into chunks, whole messages where they fit; a list the
+    /// portal refuses or answers "already exists" goes again one dossier at a time.
+    async fn sync_batch(&self, ms: &[OutboxEntry]) -> Vec<Result<(), DeliveryError>> {
+        let mut out: Vec<Option<Result<(), DeliveryError>>> = ms.iter().map(|_| None).collect();
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
+        for (i, m) in ms.iter().enumerate() {
+            match Prepared::new(m) {
+                Ok(p) if p.filed_there || p.known_there => updates.push((i, p)),
+                Ok(p) => creates.push((i, p)),
+                Err(e) => out[i] = Some(Err(e)),
+            }
+        }
+        // Dossiers the portal took, whose steps go next.
+        let mut sent: Vec<(usize, Prepared)> = Vec::new();
+        for (group, path) in [
+            (creates, &self.settings.create_path),
+            (updates, &self.settings.update_path),
+        ] {
+            let answer = match group.len() {
+                0 => continue,
+                1 => None,
+                _ => {
+                    let keys = group
+                        .iter()
+                        .map(|(_, p)| p.message.key.as_str())
+                        .collect::<Vec<_>>();
+                    let body = Value::Array(group.iter().map(|(_, p)| p.dossier.clone()).collect());
+                    Some(self.post(path, &keys.join(", "), &body).await)
+                }
+            };
+            match answer {
+                Some(Ok(Answer::Ok)) => sent.extend(group),
+                Some(Err(DeliveryError::Unavailable(e))) => {
+                    for (i, _) in group {
+                        out[i] = Some(Err(DeliveryError::Unavailable(e.clone())));
+                    }
+                }
+                // One at a time: which one exists, or which one the portal refuses.
+                None | Some(Ok(Answer::Exists)) | Some(Err(DeliveryError::Rejected(_))) => {
+                    for (i, p) in group {
+                        match self.send_dossier(&p).await {
+                            Ok(()) => sent.push((i, p)),
+                            Err(e) => out[i] = Some(Err(e)),
+                        }
+                    }
+                }
+            }
+        }
+        sent.sort_by_key(|(i, _)| *i);
+        // Steps: whole messages packed into chunks; a message with more steps than a chunk
+        // holds goes alone, in several.
+        let chunk = self.settings.step_chunk.max(1);
+        let mut packs: Vec<Vec<usize>> = Vec::new();
+        let mut filled = 0;
+        for (n, (_, p)) in sent.iter().enumerate() {
+            let len = p.steps.len();
+            if len == 0 {
+                continue;
+            }
+            match packs.last_mut() {
+                Some(pack) if filled + len <= chunk => pack.push(n),
+                _ => {
+                    packs.push(vec![n]);
+                    filled = 0;
+                }
+            }
+            filled += len;
+        }
+        let mut down: Option<String> = None;
+        for pack in packs {
+            if let Some(e) = &down {
+                for n in pack {
+                    out[sent[n].0] = Some(Err(DeliveryError::Unavailable(e.clone())));
+                }
+                continue;
+            }
+            let result = if let [n] = pack[..] {
+                self.send_steps(&sent[n].1.steps).await
+            } else {
+                let items: Vec<(String, Value)> = pack
+                    .iter()
+                    .flat_map(|&n| sent[n].1.steps.iter().cloned())
+                    .collect();
+                self.send_steps(&items).await
+            };
+            match result {
+                Ok(()) => {}
+                Err(DeliveryError::Unavailable(e)) => {
+                    for &n in &pack {
+                        out[sent[n].0] = Some(Err(DeliveryError::Unavailable(e.clone())));
+                    }
+                    down = Some(e);
+                }
+                Err(DeliveryError::Rejected(e)) if pack.len() == 1 => {
+                    out[sent[pack[0]].0] = Some(Err(DeliveryError::Rejected(e)));
+                }
+                // One message at a time: which one the portal refuses.
+                Err(DeliveryError::Rejected(_)) => {
+                    for n in pack {
+                        if let Err(e) = self.send_steps(&sent[n].1.steps).await {
+                            out[sent[n].0] = Some(Err(e));
+                        }
+                    }
+                }
+            }
+        }
+        out.into_iter().map(|o| o.unwrap_or(Ok(()))).collect()
+    }
+}
+
+/// One message made into the portal's payloads.
+struct Prepared<'a> {
+    message: &'a OutboxEntry,
+    /// The dossier payload.
+    dossier: Value,
+    /// Its steps, each with its idempotency key (`{message key}/steps/{n}`).
+    steps: Vec<(String, Value)>,
+    /// Filed on the portal: only ever updated there.
+    filed_there: bool,
+    /// Not the dossier's first message to the portal: it has the dossier (an update).
+    known_there: bool,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(m: &'a OutboxEntry) -> Result<Prepared<'a>, DeliveryError> {
+        let message = payload::as_portal_knows_it(&m.payload);
+        let dossier = payload::dossier(&message).map_err(|u| DeliveryError::Rejected(u.0))?;
+        let steps = payload::steps(&message)
+            .map_err(|u| DeliveryError::Rejected(u.0))?
+            .into_iter()
+            .enumerate()
+            .map(|(n, s)| (format!("{}/steps/{n}", m.key), s))
+            .collect();
+        Ok(Prepared {
+            message: m,
+            dossier,
+            steps,
+            filed_there: payload::portal_code(&m.payload).is_some(),
+            known_there: payload::known_there(&m.payload),
+        })
     }
 }
 
@@ -216,4 +389,15 @@ impl Target for Dvcqg {
     fn deliver<'a>(&'a self, message: &'a OutboxEntry) -> Delivery<'a> {
         Box::pin(self.sync(message))
     }
+
+    fn batch_limit(&self) -> usize {
+        self.settings.batch.max(1)
+    }
+
+    fn deliver_batch<'a>(&'a self, messages: &'a [OutboxEntry]) -> BatchDelivery<'a> {
+        Box::pin(self.sync_batch(messages))
+    }
 }
+
+#[cfg(test)]
+mod tests;

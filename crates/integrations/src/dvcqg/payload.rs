@@ -32,6 +32,13 @@ pub fn portal_code(m: &Value) -> Option<&str> {
     m["MaHoSoQG"].as_str().filter(|c| !c.is_empty())
 }
 
+/// Whether the message says the portal has its dossier already: not its first message there
+/// (`LanDauDongBo: false`). Messages written before that field existed say nothing (`false`
+/// here): they are sent as creates, an "already exists" answer turning them into updates.
+pub fn known_there(m: &Value) -> bool {
+    m["LanDauDongBo"] == Value::Bool(false)
+}
+
 /// A message about a dossier filed on the portal, as the portal knows it: its `MaHoSo` is the
 /// portal's code and ours travels as `MaHoSoKhac` (the other system's code). Other messages
 /// are unchanged.

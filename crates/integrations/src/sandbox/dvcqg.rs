@@ -65,7 +65,8 @@ pub struct Summary {
     pub dossiers: u64,
     /// Steps held.
     pub steps: u64,
-    /// Requests whose idempotency key was already applied (answered success, not applied again).
+    /// Dossiers and steps whose idempotency key was already applied (answered success, not
+    /// applied again).
     pub duplicates: u64,
     /// Dossier messages that arrived after a later version of the same dossier.
     pub out_of_order: u64,
@@ -165,16 +166,34 @@ fn done(shared: &Shared) -> Response {
     answer("0", "Thành công")
 }
 
-fn key_of(h: &HeaderMap) -> String {
-    h.get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+/// The idempotency keys of a request's items: one `Idempotency-Key` header, comma-separated,
+/// in the order of the items; empty when there is none. `Err` (the refusal's message) when
+/// there is a header but not one key per item.
+fn keys_of(h: &HeaderMap, items: usize) -> Result<Vec<String>, String> {
+    let Some(v) = h.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
+        return Ok(Vec::new());
+    };
+    let keys: Vec<String> = v
+        .split(',')
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keys.is_empty() || keys.len() == items {
+        Ok(keys)
+    } else {
+        Err(format!(
+            "Idempotency-Key: cần một khóa cho mỗi mục ({} khóa, {items} mục)",
+            keys.len()
+        ))
+    }
 }
 
-fn one_dossier(body: &Value) -> Option<(&str, &Value)> {
-    let d = body.as_array()?.first()?;
-    Some((d["MaHoSo"].as_str()?, d))
+/// The dossiers of a create or update: each with its code.
+fn dossiers_of(body: &Value) -> Option<Vec<(&str, &Value)>> {
+    let list = body.as_array().filter(|l| !l.is_empty())?;
+    list.iter()
+        .map(|d| Some((d["MaHoSo"].as_str().filter(|c| !c.is_empty())?, d)))
+        .collect()
 }
 
 async fn create(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Value>) -> Response {
@@ -185,37 +204,60 @@ async fn update(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Val
     upsert(s, h, body, true).await
 }
 
+/// A create or an update of a list of dossiers: all of it is applied, or none (one existing
+/// dossier in a create, one unknown in an update, refuses the whole list).
 async fn upsert(s: Arc<Shared>, h: HeaderMap, body: Value, update: bool) -> Response {
     if let Some(r) = inject(&s).await {
         return r;
     }
-    let key = key_of(&h);
-    let Some((code, d)) = one_dossier(&body) else {
+    let Some(list) = dossiers_of(&body) else {
         return answer("-1", "Dữ liệu không hợp lệ: cần danh sách hồ sơ có MaHoSo");
     };
-    if !(1..=10).contains(&d["TrangThaiHoSo"].as_u64().unwrap_or(0)) {
+    if list
+        .iter()
+        .any(|(_, d)| !(1..=10).contains(&d["TrangThaiHoSo"].as_u64().unwrap_or(0)))
+    {
         return answer("-1", "TrangThaiHoSo không hợp lệ");
     }
+    let keys = match keys_of(&h, list.len()) {
+        Ok(k) => k,
+        Err(message) => return answer("-1", &message),
+    };
     {
         let Ok(mut p) = s.portal.lock() else {
             return (StatusCode::INTERNAL_SERVER_ERROR, "poisoned").into_response();
         };
+        let p = &mut *p;
         p.summary.requests += 1;
-        if !key.is_empty() && p.applied.contains(&key) {
-            p.summary.duplicates += 1;
-        } else {
+        // Items whose key was applied already are answered as done, not applied again.
+        let fresh: Vec<(usize, &str, &Value)> = list
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keys.get(*i).is_none_or(|k| !p.applied.contains(k)))
+            .map(|(i, (c, d))| (i, *c, *d))
+            .collect();
+        p.summary.duplicates += (list.len() - fresh.len()) as u64;
+        let mut exists = false;
+        let mut missing = false;
+        for (_, code, _) in &fresh {
             let filed_here = p.inbound.taken_code(code);
             if !update && filed_here {
                 p.summary.recreated += 1;
             }
-            let exists = p.dossiers.contains_key(code) || filed_here;
-            if !update && exists {
-                p.summary.exists_answers += 1;
-                return answer("-1", "Hồ sơ đã tồn tại trên hệ thống");
-            }
-            if update && !exists {
-                return answer("-1", "Không tìm thấy hồ sơ");
-            }
+            let known = p.dossiers.contains_key(*code) || filed_here;
+            exists |= !update && known;
+            missing |= update && !known;
+        }
+        if exists {
+            p.summary.exists_answers += 1;
+            return answer("-1", "Hồ sơ đã tồn tại trên hệ thống");
+        }
+        if missing {
+            return answer("-1", "Không tìm thấy hồ sơ");
+        }
+        let day = crate::reconcile::local_day(Utc::now());
+        for (i, code, d) in fresh {
+            let key = keys.get(i).cloned().unwrap_or_default();
             let entry = p.dossiers.entry(code.to_string()).or_default();
             let last = entry.keys.last().and_then(|k| version_of(k));
             let late = matches!((last, version_of(&key)), (Some(l), Some(v)) if v < l);
@@ -227,19 +269,19 @@ async fn upsert(s: Arc<Shared>, h: HeaderMap, body: Value, update: bool) -> Resp
             if !key.is_empty() {
                 p.applied.insert(key);
             }
-            let day = crate::reconcile::local_day(Utc::now());
             *p.accepted_by_day.entry(day).or_default() += 1;
-            p.summary.dossiers = p.dossiers.len() as u64;
         }
+        p.summary.dossiers = p.dossiers.len() as u64;
     }
     done(&s)
 }
 
+/// Process steps of one or several dossiers: all applied, or none (a step of a dossier the
+/// portal does not have refuses the whole list).
 async fn steps(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Value>) -> Response {
     if let Some(r) = inject(&s).await {
         return r;
     }
-    let key = key_of(&h);
     let Some(list) = body.as_array() else {
         return answer("-1", "Dữ liệu không hợp lệ: cần danh sách quá trình xử lý");
     };
@@ -249,24 +291,36 @@ async fn steps(State(s): State<Arc<Shared>>, h: HeaderMap, Json(body): Json<Valu
             return answer("-1", "Thiếu ngày xử lý (yyyyMMddHHmmss) bắt buộc");
         }
     }
+    let keys = match keys_of(&h, list.len()) {
+        Ok(k) => k,
+        Err(message) => return answer("-1", &message),
+    };
     {
         let Ok(mut p) = s.portal.lock() else {
             return (StatusCode::INTERNAL_SERVER_ERROR, "poisoned").into_response();
         };
+        let p = &mut *p;
         p.summary.requests += 1;
-        if !key.is_empty() && p.applied.contains(&key) {
-            p.summary.duplicates += 1;
-        } else {
-            for st in list {
-                let code = st["MaHoSo"].as_str().unwrap_or_default().to_string();
-                let Some(d) = p.dossiers.get_mut(&code) else {
-                    return answer("-1", "Không tìm thấy hồ sơ của quá trình xử lý");
-                };
+        let fresh: Vec<(usize, &Value)> = list
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keys.get(*i).is_none_or(|k| !p.applied.contains(k)))
+            .collect();
+        p.summary.duplicates += (list.len() - fresh.len()) as u64;
+        let code = |st: &Value| st["MaHoSo"].as_str().unwrap_or_default().to_string();
+        if fresh
+            .iter()
+            .any(|(_, st)| !p.dossiers.contains_key(&code(st)))
+        {
+            return answer("-1", "Không tìm thấy hồ sơ của quá trình xử lý");
+        }
+        for (i, st) in fresh {
+            if let Some(d) = p.dossiers.get_mut(&code(st)) {
                 d.steps.push(st.clone());
                 p.summary.steps += 1;
             }
-            if !key.is_empty() {
-                p.applied.insert(key);
+            if let Some(k) = keys.get(i) {
+                p.applied.insert(k.clone());
             }
         }
     }

@@ -537,14 +537,18 @@ impl Lane {
                 continue;
             }
             // A full round (not just the free slots): claims are amortised over many messages,
-            // which then start as slots free up, their leases running meanwhile. A half-open
-            // breaker's probe is a single message.
-            let per_slot = if allowed >= concurrency {
-                me.target.batch_limit().max(1)
+            // which then start as slots free up, their leases running meanwhile. For a target
+            // that takes lists, as many messages as slots rounded up to whole lists: a larger
+            // claim holds the SQLite writer longer (the requests' writes wait behind it), and
+            // the claim ahead keeps the slots busy anyway. A half-open breaker's probe is a
+            // single message.
+            let per_delivery = me.target.batch_limit().max(1);
+            let limit = if allowed >= concurrency {
+                allowed.div_ceil(per_delivery).saturating_mul(per_delivery)
             } else {
-                1
+                allowed
             };
-            let limit = (allowed.saturating_mul(per_slot) as u32).min(me.settings.batch.max(1));
+            let limit = (limit as u32).min(me.settings.batch.max(1));
             let batch = match ahead.take() {
                 Some((at, h)) => match h.await {
                     // Its leases run out soon (another node may take them then): let it go.

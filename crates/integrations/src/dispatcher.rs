@@ -363,6 +363,23 @@ async fn depth_gauges(
     }
 }
 
+/// How many messages one claim round takes: a full round (not just the free slots), so that
+/// claims are amortised over many messages, which then start as slots free up, their leases
+/// running meanwhile. For a target that takes lists (`per_delivery` > 1), as many messages as
+/// slots rounded up to whole lists: a larger claim holds the SQLite writer longer (the
+/// requests' writes wait behind it), and the claim ahead keeps the slots busy anyway (decision
+/// 0050). A half-open breaker (`allowed` < `concurrency`) probes with single messages. Never
+/// more than `cap` (`[integrations.dispatcher] batch`), never none.
+fn claim_limit(allowed: usize, concurrency: usize, per_delivery: usize, cap: u32) -> u32 {
+    let per_delivery = per_delivery.max(1);
+    let n = if allowed >= concurrency {
+        allowed.div_ceil(per_delivery).saturating_mul(per_delivery)
+    } else {
+        allowed
+    };
+    u32::try_from(n).unwrap_or(u32::MAX).clamp(1, cap.max(1))
+}
+
 /// A claim started ahead of need, and when.
 type Ahead = (
     Instant,
@@ -536,19 +553,12 @@ impl Lane {
                     .record(waited.elapsed().as_secs_f64());
                 continue;
             }
-            // A full round (not just the free slots): claims are amortised over many messages,
-            // which then start as slots free up, their leases running meanwhile. For a target
-            // that takes lists, as many messages as slots rounded up to whole lists: a larger
-            // claim holds the SQLite writer longer (the requests' writes wait behind it), and
-            // the claim ahead keeps the slots busy anyway. A half-open breaker's probe is a
-            // single message.
-            let per_delivery = me.target.batch_limit().max(1);
-            let limit = if allowed >= concurrency {
-                allowed.div_ceil(per_delivery).saturating_mul(per_delivery)
-            } else {
-                allowed
-            };
-            let limit = (limit as u32).min(me.settings.batch.max(1));
+            let limit = claim_limit(
+                allowed,
+                concurrency,
+                me.target.batch_limit(),
+                me.settings.batch,
+            );
             let batch = match ahead.take() {
                 Some((at, h)) => match h.await {
                     // Its leases run out soon (another node may take them then): let it go.
@@ -764,5 +774,28 @@ async fn acker(
             // idempotency key lets the target recognise it.
             tracing::warn!(target = %topic, error = %e, "acknowledging delivered messages failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claim_limit;
+
+    #[test]
+    fn a_claim_round_fills_the_slots_in_whole_lists_within_the_cap() {
+        // One message per delivery: one per slot.
+        assert_eq!(claim_limit(16, 16, 1, 256), 16);
+        assert_eq!(claim_limit(64, 64, 1, 256), 64);
+        // Lists of 20: the slots rounded up to whole lists, not slots × 20.
+        assert_eq!(claim_limit(64, 64, 20, 256), 80);
+        assert_eq!(claim_limit(16, 16, 20, 256), 20);
+        assert_eq!(claim_limit(60, 60, 20, 256), 60);
+        // The cap holds.
+        assert_eq!(claim_limit(64, 64, 20, 50), 50);
+        assert_eq!(claim_limit(1000, 1000, 1, 256), 256);
+        // A half-open breaker's probe: single messages, even to a target taking lists.
+        assert_eq!(claim_limit(1, 16, 20, 256), 1);
+        // Never none.
+        assert_eq!(claim_limit(0, 0, 20, 0), 1);
     }
 }

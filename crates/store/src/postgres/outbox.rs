@@ -259,23 +259,89 @@ impl PgStore {
         .transpose()
     }
 
+    /// The queue depths from the indexes, as on SQLite (decision 0049): the targets by a skip
+    /// over `outbox_claim`, each one's count from that index (an index-only scan) and its first
+    /// message in queue order by one seek, the dead letters from `outbox_pending`. One
+    /// read-only snapshot for every statement. Separate statements, not one: the planner costs
+    /// a recursive CTE at 100 rows, and the one-statement form's estimate crossed
+    /// `jit_above_cost` (300 ms of JIT for an 80 ms query at 600,000 messages).
     pub(crate) async fn outbox_depths(&self) -> Result<Vec<OutboxDepth>> {
-        Ok(self
+        let mut conn = self.conn().await?;
+        let tx = conn
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(pg_err)?;
+        let topics = tx
+            .prepare_cached(
+                "WITH RECURSIVE t(topic) AS (
+                     SELECT (SELECT min(topic) FROM outbox WHERE status = 'pending')
+                     UNION ALL
+                     SELECT (SELECT min(o.topic) FROM outbox o
+                             WHERE o.status = 'pending' AND o.topic > t.topic)
+                     FROM t WHERE t.topic IS NOT NULL)
+                 SELECT topic FROM t WHERE topic IS NOT NULL",
+            )
+            .await
+            .map_err(pg_err)?;
+        let count = tx
+            .prepare_cached("SELECT count(*) FROM outbox WHERE status = 'pending' AND topic = $1")
+            .await
+            .map_err(pg_err)?;
+        let first = tx
+            .prepare_cached(
+                "SELECT created_at FROM outbox WHERE status = 'pending' AND topic = $1
+                 ORDER BY topic, id LIMIT 1",
+            )
+            .await
+            .map_err(pg_err)?;
+        let mut depths: BTreeMap<String, OutboxDepth> = BTreeMap::new();
+        for row in tx.query(&topics, &[]).await.map_err(pg_err)? {
+            let topic: String = row.get(0);
+            let n: i64 = tx
+                .query_one(&count, &[&topic])
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let oldest: Option<DateTime<Utc>> = tx
+                .query_opt(&first, &[&topic])
+                .await
+                .map_err(pg_err)?
+                .map(|r| r.get(0));
+            depths.insert(
+                topic.clone(),
+                OutboxDepth {
+                    topic,
+                    pending: n as u64,
+                    dead: 0,
+                    oldest_at: oldest,
+                },
+            );
+        }
+        for row in tx
             .query(
-                "SELECT topic, count(*) FILTER (WHERE status = 'pending'),
-                        count(*) FILTER (WHERE status = 'dead'), min(created_at)
-                 FROM outbox WHERE status IN ('pending', 'dead') GROUP BY topic ORDER BY topic",
+                "SELECT topic, count(*), min(created_at) FROM outbox
+                 WHERE status = 'dead' GROUP BY topic",
                 &[],
             )
-            .await?
-            .iter()
-            .map(|r| OutboxDepth {
-                topic: r.get(0),
-                pending: r.get::<_, i64>(1) as u64,
-                dead: r.get::<_, i64>(2) as u64,
-                oldest_at: r.get(3),
-            })
-            .collect())
+            .await
+            .map_err(pg_err)?
+        {
+            let topic: String = row.get(0);
+            let oldest: DateTime<Utc> = row.get(2);
+            let d = depths.entry(topic.clone()).or_insert(OutboxDepth {
+                topic,
+                pending: 0,
+                dead: 0,
+                oldest_at: None,
+            });
+            d.dead = row.get::<_, i64>(1) as u64;
+            d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
+        }
+        tx.commit().await.map_err(pg_err)?;
+        Ok(depths.into_values().collect())
     }
 
     pub(crate) async fn outbox_days(

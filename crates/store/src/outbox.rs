@@ -139,6 +139,42 @@ pub struct OutboxDepth {
     pub oldest_at: Option<DateTime<Utc>>,
 }
 
+/// The queue depths as a backend gathers them from its indexes (decision 0049): each target's
+/// pending messages and its dead letters, in either order; the oldest of either is the
+/// target's oldest.
+#[derive(Default)]
+pub(crate) struct Depths(std::collections::BTreeMap<String, OutboxDepth>);
+
+impl Depths {
+    /// `topic` has `n` pending messages, the first in queue order created at `first`.
+    pub fn pending(&mut self, topic: String, n: i64, first: Option<DateTime<Utc>>) {
+        let d = self.entry(topic);
+        d.pending = n as u64;
+        d.oldest_at = d.oldest_at.min(first).or(d.oldest_at).or(first);
+    }
+
+    /// `topic` has `n` dead letters, the oldest created at `oldest`.
+    pub fn dead(&mut self, topic: String, n: i64, oldest: DateTime<Utc>) {
+        let d = self.entry(topic);
+        d.dead = n as u64;
+        d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
+    }
+
+    fn entry(&mut self, topic: String) -> &mut OutboxDepth {
+        self.0.entry(topic.clone()).or_insert(OutboxDepth {
+            topic,
+            pending: 0,
+            dead: 0,
+            oldest_at: None,
+        })
+    }
+
+    /// The depths, by target.
+    pub fn into_vec(self) -> Vec<OutboxDepth> {
+        self.0.into_values().collect()
+    }
+}
+
 /// What happened to one target's messages on one local (Vietnam) day.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxDay {

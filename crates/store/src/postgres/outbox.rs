@@ -297,7 +297,7 @@ impl PgStore {
             )
             .await
             .map_err(pg_err)?;
-        let mut depths: BTreeMap<String, OutboxDepth> = BTreeMap::new();
+        let mut depths = crate::outbox::Depths::default();
         for row in tx.query(&topics, &[]).await.map_err(pg_err)? {
             let topic: String = row.get(0);
             let n: i64 = tx
@@ -305,20 +305,12 @@ impl PgStore {
                 .await
                 .map_err(pg_err)?
                 .get(0);
-            let oldest: Option<DateTime<Utc>> = tx
+            let first: Option<DateTime<Utc>> = tx
                 .query_opt(&first, &[&topic])
                 .await
                 .map_err(pg_err)?
                 .map(|r| r.get(0));
-            depths.insert(
-                topic.clone(),
-                OutboxDepth {
-                    topic,
-                    pending: n as u64,
-                    dead: 0,
-                    oldest_at: oldest,
-                },
-            );
+            depths.pending(topic, n, first);
         }
         for row in tx
             .query(
@@ -329,19 +321,10 @@ impl PgStore {
             .await
             .map_err(pg_err)?
         {
-            let topic: String = row.get(0);
-            let oldest: DateTime<Utc> = row.get(2);
-            let d = depths.entry(topic.clone()).or_insert(OutboxDepth {
-                topic,
-                pending: 0,
-                dead: 0,
-                oldest_at: None,
-            });
-            d.dead = row.get::<_, i64>(1) as u64;
-            d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
+            depths.dead(row.get(0), row.get(1), row.get(2));
         }
         tx.commit().await.map_err(pg_err)?;
-        Ok(depths.into_values().collect())
+        Ok(depths.into_vec())
     }
 
     pub(crate) async fn outbox_days(

@@ -442,7 +442,7 @@ impl SqliteStore {
             // retried meanwhile is counted once.
             let tx = c.unchecked_transaction().map_err(db_err)?;
             let depths = {
-                let mut depths: BTreeMap<String, OutboxDepth> = BTreeMap::new();
+                let mut depths = crate::outbox::Depths::default();
                 let names: Vec<String> = tx
                     .prepare_cached(
                         "WITH RECURSIVE t(topic) AS (
@@ -472,15 +472,7 @@ impl SqliteStore {
                     let (n, oldest): (i64, Option<i64>) = pending
                         .query_row([&topic], |r| Ok((r.get(0)?, r.get(1)?)))
                         .map_err(db_err)?;
-                    depths.insert(
-                        topic.clone(),
-                        OutboxDepth {
-                            topic,
-                            pending: n as u64,
-                            dead: 0,
-                            oldest_at: oldest.map(from_ts),
-                        },
-                    );
+                    depths.pending(topic, n, oldest.map(from_ts));
                 }
                 let mut dead = tx
                     .prepare_cached(
@@ -499,20 +491,12 @@ impl SqliteStore {
                     .map_err(db_err)?;
                 for row in rows {
                     let (topic, n, oldest) = row.map_err(db_err)?;
-                    let oldest = from_ts(oldest);
-                    let d = depths.entry(topic.clone()).or_insert(OutboxDepth {
-                        topic,
-                        pending: 0,
-                        dead: 0,
-                        oldest_at: None,
-                    });
-                    d.dead = n as u64;
-                    d.oldest_at = Some(d.oldest_at.map_or(oldest, |o| o.min(oldest)));
+                    depths.dead(topic, n, from_ts(oldest));
                 }
                 depths
             };
             tx.commit().map_err(db_err)?;
-            Ok(depths.into_values().collect())
+            Ok(depths.into_vec())
         })
     }
 

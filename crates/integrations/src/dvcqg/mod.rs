@@ -93,6 +93,11 @@ pub struct Dvcqg {
     http: reqwest::Client,
 }
 
+/// An update answered "already exists": the portal contradicts itself; no retry can help.
+fn update_exists() -> DeliveryError {
+    DeliveryError::Rejected("the update endpoint answered \"already exists\"".into())
+}
+
 /// How the portal answered one request.
 enum Answer {
     Ok,
@@ -187,9 +192,7 @@ impl Dvcqg {
             // the portal has it, when the update's refusal stands.
             return match self.post(&self.settings.update_path, key, &body).await {
                 Ok(Answer::Ok) => Ok(()),
-                Ok(Answer::Exists) => Err(DeliveryError::Rejected(
-                    "the update endpoint answered \"already exists\"".into(),
-                )),
+                Ok(Answer::Exists) => Err(update_exists()),
                 Err(DeliveryError::Rejected(refused)) => {
                     match self.post(&self.settings.create_path, key, &body).await? {
                         Answer::Ok => Ok(()),
@@ -201,19 +204,12 @@ impl Dvcqg {
         }
         if p.filed_there {
             if let Answer::Exists = self.post(&self.settings.update_path, key, &body).await? {
-                return Err(DeliveryError::Rejected(
-                    "the update endpoint answered \"already exists\"".into(),
-                ));
+                return Err(update_exists());
             }
-        } else if let Answer::Exists = self.post(&self.settings.create_path, key, &body).await? {
-            match self.post(&self.settings.update_path, key, &body).await? {
-                Answer::Ok => {}
-                Answer::Exists => {
-                    return Err(DeliveryError::Rejected(
-                        "the update endpoint answered \"already exists\"".into(),
-                    ));
-                }
-            }
+        } else if let Answer::Exists = self.post(&self.settings.create_path, key, &body).await?
+            && let Answer::Exists = self.post(&self.settings.update_path, key, &body).await?
+        {
+            return Err(update_exists());
         }
         Ok(())
     }
@@ -237,8 +233,9 @@ impl Dvcqg {
     }
 
     /// Sends the dossiers of `ms` in lists (creates of first messages, then updates of the
-    /// dossiers the portal has: sent before, or filed there), then their steps packed into chunks, whole messages where they fit; a list the
-    /// portal refuses or answers "already exists" goes again one dossier at a time.
+    /// dossiers the portal has: sent before, or filed there), then their steps packed into
+    /// chunks, whole messages where they fit; a list the portal refuses or answers "already
+    /// exists" goes again one dossier at a time.
     async fn sync_batch(&self, ms: &[OutboxEntry]) -> Vec<Result<(), DeliveryError>> {
         let mut out: Vec<Option<Result<(), DeliveryError>>> = ms.iter().map(|_| None).collect();
         let mut creates = Vec::new();

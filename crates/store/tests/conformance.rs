@@ -115,13 +115,16 @@ impl Db {
     }
 
     /// Runs raw SQL behind the store's back (`?1`/`$1` is the dossier id). `false` when the
-    /// backend cannot be reached from outside (in-memory SQLite).
+    /// backend cannot be reached from outside (in-memory SQLite). On SQLite the dossier's events
+    /// and state are first stored as plain text, which the store reads as well as their
+    /// compressed form: SQL edits text.
     async fn tamper(&self, sqlite_sql: &str, pg_sql: &str, id: Uuid) -> bool {
         match &self.kind {
             Kind::Memory => false,
             Kind::File(path) => {
                 let c = rusqlite::Connection::open(path).unwrap();
                 c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+                as_text(&c, id);
                 let n = c.execute(sqlite_sql, [id.to_string()]).unwrap();
                 assert!(n > 0, "tampering changed nothing");
                 true
@@ -220,6 +223,7 @@ macro_rules! conformance {
 }
 
 conformance!(submit_then_receive);
+conformance!(long_documents_round_trip);
 conformance!(codes_never_repeat);
 conformance!(idempotency);
 conformance!(optimistic_concurrency);
@@ -424,6 +428,80 @@ fn seq_of(d: &Dossier) -> u32 {
 // The tests.
 
 /// Test 1: Submit online, receive at the desk: code, state and history round-trip, hashes chain.
+/// A submission as large as real ones (thirty components with the catalogue's long names, a
+/// filled form): what every read gives back is what was written, the hash chain holds, and on
+/// SQLite the event and the state are stored compressed (decision 0051).
+async fn long_documents_round_trip(db: &mut Db) {
+    let s = db.store.clone();
+    let Command::Submit(mut data) = submission(Channel::Counter) else {
+        unreachable!()
+    };
+    data.documents = (1..=30)
+        .map(|i| DocumentRef {
+            name: format!(
+                "Giấy tờ số {i}: bản sao có chứng thực giấy tờ chứng minh nhân thân, nơi cư trú \
+                 của người yêu cầu theo quy định tại Nghị định số 104/2022/NĐ-CP"
+            ),
+            file: None,
+        })
+        .collect();
+    data.form = serde_json::json!({
+        "ho_ten": "Nguyễn Thị Lan", "dia_chi": "Phường Xuân Hương - Đà Lạt, Lâm Đồng",
+        "ghi_chu": "Đề nghị cơ quan xem xét giải quyết sớm. ".repeat(20),
+    });
+    let id = Uuid::new_v4();
+    let done = s
+        .execute(job(id, &desk(), t0(), Command::Submit(data)))
+        .await
+        .unwrap();
+    let code = done.dossier.code.clone().expect("received at the counter");
+    assert_eq!(s.dossier(id).await.unwrap().as_ref(), Some(&done.dossier));
+    assert_eq!(
+        s.dossier_by_code(&code).await.unwrap(),
+        Some(done.dossier.clone())
+    );
+    let log = s.history(id).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        done.events
+    );
+    assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
+    assert_eq!(
+        s.verify_counters().await.unwrap().problems,
+        Vec::<String>::new()
+    );
+    if let Kind::File(path) = &db.kind {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let stored = |sql: &str| -> (String, i64) {
+            c.query_row(sql, [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+        };
+        let json = serde_json::to_string(&done.events[0]).unwrap().len() as i64;
+        let (ty, len) = stored(
+            "SELECT typeof(body), length(body) FROM events WHERE dossier_id = ?1 AND seq = 1",
+        );
+        assert_eq!(ty, "blob");
+        assert!(len * 3 < json, "the event: {len} bytes stored of {json}");
+        let (ty, _) =
+            stored("SELECT typeof(state), length(state) FROM dossier_states WHERE id = ?1");
+        assert_eq!(ty, "blob");
+    }
+    // A later command reads the compressed state to decide.
+    let next = run(
+        &s,
+        id,
+        &leader(),
+        t0() + Duration::hours(1),
+        Command::Assign {
+            user_id: specialist().user_id,
+            name: "CV".into(),
+        },
+    )
+    .await;
+    assert_eq!(next.dossier.documents, done.dossier.documents);
+    assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
+}
+
 async fn submit_then_receive(db: &mut Db) {
     let s = &db.store;
     let who = citizen(1);
@@ -2380,5 +2458,35 @@ async fn documents_commit_with_their_command(db: &mut Db) {
     for t in tasks {
         let id = t.await.unwrap();
         assert_eq!(s.dossier_files(id).await.unwrap().len(), 1, "dossier {id}");
+    }
+}
+
+/// Stores a dossier's compressed events and state (decision 0051) as the plain JSON text the
+/// store also reads, as a database written before that decision holds them.
+fn as_text(c: &rusqlite::Connection, id: Uuid) {
+    for (table, col, key) in [
+        ("events", "body", "dossier_id"),
+        ("dossier_states", "state", "id"),
+    ] {
+        let rows: Vec<(i64, Vec<u8>)> = c
+            .prepare(&format!(
+                "SELECT rowid, {col} FROM {table} WHERE {key} = ?1 AND typeof({col}) = 'blob'"
+            ))
+            .unwrap()
+            .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (rowid, blob) in rows {
+            assert_eq!(blob[0], 1, "LZ4 is the only format");
+            let text =
+                String::from_utf8(lz4_flex::block::decompress_size_prepended(&blob[1..]).unwrap())
+                    .unwrap();
+            c.execute(
+                &format!("UPDATE {table} SET {col} = ?1 WHERE rowid = ?2"),
+                rusqlite::params![text, rowid],
+            )
+            .unwrap();
+        }
     }
 }

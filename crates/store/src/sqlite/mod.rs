@@ -9,6 +9,7 @@ mod inbound;
 mod inbox;
 mod inbox_cache;
 mod outbox;
+mod packed;
 mod payments;
 mod portal;
 mod queue;
@@ -606,7 +607,9 @@ impl SqliteStore {
                      WHERE d.code = ?1",
                 )
                 .map_err(db_err)?
-                .query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_row([&code], |r| {
+                    Ok((r.get::<_, packed::Unpacked>(0)?.0, r.get(1)?, r.get(2)?))
+                })
                 .optional()
                 .map_err(db_err)?;
             s.map(|(s, snap, at)| {
@@ -1304,7 +1307,7 @@ pub(crate) fn each_log(
         let state = writer::full_json(
             c,
             None,
-            r.get(1).map_err(db_err)?,
+            r.get::<_, packed::Unpacked>(1).map_err(db_err)?.0,
             r.get(2).map_err(db_err)?,
             r.get(3).map_err(db_err)?,
         )?;
@@ -1332,7 +1335,13 @@ fn read_log(
         .map_err(db_err)?;
     let rows = st
         .query_map([id], |r| -> rusqlite::Result<Row> {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get::<_, packed::Unpacked>(1)?.0,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
         })
         .map_err(db_err)?;
     rows.map(|r| {

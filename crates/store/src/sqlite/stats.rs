@@ -217,7 +217,7 @@ fn stream_logs(
         // Borrowed: only a dossier's first event needs its own copy.
         let id = text(r, 0)?;
         let seq: i64 = r.get(1).map_err(db_err)?;
-        let json: String = r.get(2).map_err(db_err)?;
+        let json = r.get::<_, super::packed::Unpacked>(2).map_err(db_err)?.0;
         let snap: Option<i64> = r.get(3).map_err(db_err)?;
         let at: Option<i64> = r.get(4).map_err(db_err)?;
         let snap = match (snap, at) {

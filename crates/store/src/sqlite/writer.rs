@@ -7,6 +7,7 @@
 //! (see [`run`]): an acknowledged write survives `kill -9` and power loss.
 
 use super::inbox_cache::Stale;
+use super::packed::{Stored, Unpacked, pack};
 use crate::plan::plan;
 use crate::snapshot::{Compact, SnapshotCache, compact, digest, expand};
 use crate::{Execute, Executed, Result, StoreError};
@@ -399,22 +400,39 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 pub(crate) struct Compacted {
     events: Vec<Option<Compact>>,
     state: Compact,
+    /// Each event's stored text compressed, where that pays (decision 0051).
+    packed_events: Vec<Option<Vec<u8>>>,
+    /// The stored state compressed, where that pays.
+    packed_state: Option<Vec<u8>>,
 }
 
 impl Compacted {
+    /// What a plan's documents are stored as: the snapshot cut out, then compressed. Built off
+    /// the writer thread for a prepared job.
     pub(crate) fn of(p: &crate::plan::Plan) -> Compacted {
+        let events: Vec<Option<Compact>> = p
+            .rows
+            .iter()
+            .map(|r| {
+                // Only the `submitted` event carries the snapshot.
+                (r.kind == "submitted")
+                    .then(|| compact(&r.json, &p.snapshot))
+                    .filter(|c| c.at.is_some())
+            })
+            .collect();
+        let packed_events = p
+            .rows
+            .iter()
+            .zip(&events)
+            .map(|(r, c)| pack(c.as_ref().map_or(r.json.as_str(), |c| c.text.as_str())))
+            .collect();
+        let state = compact(&p.state_json, &p.snapshot);
+        let packed_state = pack(&state.text);
         Compacted {
-            events: p
-                .rows
-                .iter()
-                .map(|r| {
-                    // Only the `submitted` event carries the snapshot.
-                    (r.kind == "submitted")
-                        .then(|| compact(&r.json, &p.snapshot))
-                        .filter(|c| c.at.is_some())
-                })
-                .collect(),
-            state: compact(&p.state_json, &p.snapshot),
+            events,
+            state,
+            packed_events,
+            packed_state,
         }
     }
 }
@@ -585,7 +603,9 @@ pub(crate) fn load_state(
     let row: Option<Row> = conn
         .prepare_cached("SELECT state, last_hash, snap, snap_at FROM dossier_states WHERE id = ?1")
         .map_err(db_err)?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([id], |r| {
+            Ok((r.get::<_, Unpacked>(0)?.0, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()
         .map_err(db_err)?;
     row.map(|(s, h, snap, at)| {
@@ -652,11 +672,17 @@ fn write_plan(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(db_err)?;
-        for (r, c) in p.rows.iter().zip(&compacted.events) {
+        for ((r, c), packed) in p
+            .rows
+            .iter()
+            .zip(&compacted.events)
+            .zip(&compacted.packed_events)
+        {
             let (body, at) = match c {
                 Some(c) => (c.text.as_str(), c.at.map(|a| a as i64)),
                 None => (r.json.as_str(), None),
             };
+            let body = Stored(body, packed.as_deref());
             ins.execute(params![
                 id,
                 r.seq as i64,
@@ -724,7 +750,7 @@ fn write_plan(
     .execute(params![
         id,
         p.last_hash,
-        state.text,
+        Stored(&state.text, compacted.packed_state.as_deref()),
         state.at.map(|_| snap),
         state.at.map(|a| a as i64)
     ])

@@ -23,6 +23,7 @@ use motcua_domain::stats::Filter;
 use motcua_domain::status::Status;
 use motcua_domain::workflow::WorkflowDef;
 use motcua_store::ProcedureChange;
+use motcua_store::outbox::OutboxQuery;
 use motcua_store::postgres::{PgOptions, PgStore};
 use motcua_store::{
     AdminUnit, CounterQuery, DossierQuery, Execute, Executed, GroupBy, ProcedureQuery,
@@ -485,6 +486,31 @@ async fn long_documents_round_trip(db: &mut Db) {
         let (ty, _) =
             stored("SELECT typeof(state), length(state) FROM dossier_states WHERE id = ?1");
         assert_eq!(ty, "blob");
+        // The outbox's payloads: each compressed one is the message the store hands out.
+        let listed = s.outbox_list(OutboxQuery::default()).await.unwrap();
+        let raw: Vec<(i64, String, Vec<u8>)> = c
+            .prepare("SELECT id, typeof(payload), CAST(payload AS BLOB) FROM outbox")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut packed = 0;
+        for (id, ty, bytes) in raw {
+            let text = if ty == "blob" {
+                packed += 1;
+                String::from_utf8(lz4_flex::block::decompress_size_prepended(&bytes[1..]).unwrap())
+                    .unwrap()
+            } else {
+                String::from_utf8(bytes).unwrap()
+            };
+            let listed = listed.iter().find(|e| e.id == id).expect("listed");
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+                listed.payload
+            );
+        }
+        assert!(packed > 0, "the portal's message is stored compressed");
     }
     // A later command reads the compressed state to decide.
     let next = run(

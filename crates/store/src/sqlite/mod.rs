@@ -1138,7 +1138,7 @@ impl SqliteStore {
                 .map_err(db_err)?;
             let rows = st
                 .query_map([limit], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get::<_, packed::Unpacked>(3)?.0, r.get(4)?))
                 })
                 .map_err(db_err)?;
             rows.map(|r| {

@@ -10,6 +10,7 @@
 //! acknowledgement and answers only after the fsync that made the claimed messages durable.
 //! PostgreSQL, shared by several nodes, keeps its leases in the rows.
 
+use super::packed::Unpacked;
 use super::writer::db_err;
 use super::{SqliteStore, corrupt, from_ts, ts};
 use crate::outbox::{
@@ -56,7 +57,7 @@ fn entry(r: &Row<'_>) -> rusqlite::Result<(OutboxEntry, String, String)> {
             last_error: r.get(9)?,
             acked_at: r.get::<_, Option<i64>>(10)?.map(from_ts),
         },
-        r.get(4)?,
+        r.get::<_, Unpacked>(4)?.0,
         r.get(6)?,
     ))
 }

@@ -2,7 +2,9 @@
 //! its folded state carry every document name and form field (4-5 KB of JSON, more than a
 //! 4 KB page): stored as text, each spilled onto two or three overflow pages, and every
 //! submission wrote those pages to the WAL, then to the database file at the checkpoint.
-//! Compressed with LZ4 (about a third of the size) each fits in its leaf page.
+//! Compressed with LZ4 (about a third of the size) each fits in its leaf page. Outbox payloads
+//! (the national portal's dossier message is about 900 bytes) are stored the same way, so
+//! that more of them share a page.
 //!
 //! A stored value is either TEXT (the JSON as it is: small documents, and every row written
 //! before this change) or a BLOB: one format byte ([`LZ4`]) then an LZ4 block with the text's

@@ -404,6 +404,8 @@ pub(crate) struct Compacted {
     packed_events: Vec<Option<Vec<u8>>>,
     /// The stored state compressed, where that pays.
     packed_state: Option<Vec<u8>>,
+    /// Each outbox message's payload compressed, where that pays.
+    packed_outbox: Vec<Option<Vec<u8>>>,
 }
 
 impl Compacted {
@@ -433,6 +435,7 @@ impl Compacted {
             state,
             packed_events,
             packed_state,
+            packed_outbox: p.outbox_payloads.iter().map(|m| pack(m)).collect(),
         }
     }
 }
@@ -779,9 +782,19 @@ fn write_plan(
                 "INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
             )
             .map_err(db_err)?;
-        for (m, payload) in p.outbox.iter().zip(&p.outbox_payloads) {
-            ins.execute(params![m.topic, m.key, payload, now])
-                .map_err(db_err)?;
+        for ((m, payload), packed) in p
+            .outbox
+            .iter()
+            .zip(&p.outbox_payloads)
+            .zip(&compacted.packed_outbox)
+        {
+            ins.execute(params![
+                m.topic,
+                m.key,
+                Stored(payload, packed.as_deref()),
+                now
+            ])
+            .map_err(db_err)?;
         }
     }
     for paid in &p.payments {

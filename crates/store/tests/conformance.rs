@@ -414,6 +414,15 @@ async fn submit_counter(s: &Store, now: DateTime<Utc>) -> Executed {
     .expect("counter submission")
 }
 
+/// The leader assigns the specialist.
+async fn assign_specialist(s: &Store, id: Uuid, now: DateTime<Utc>) -> Executed {
+    let cmd = Command::Assign {
+        user_id: specialist().user_id,
+        name: "CV".into(),
+    };
+    run(s, id, &leader(), now, cmd).await
+}
+
 async fn run(s: &Store, id: Uuid, who: &Actor, now: DateTime<Utc>, cmd: Command) -> Executed {
     let name = cmd.name();
     s.execute(job(id, who, now, cmd))
@@ -513,17 +522,7 @@ async fn long_documents_round_trip(db: &mut Db) {
         assert!(packed > 0, "the portal's message is stored compressed");
     }
     // A later command reads the compressed state to decide.
-    let next = run(
-        &s,
-        id,
-        &leader(),
-        t0() + Duration::hours(1),
-        Command::Assign {
-            user_id: specialist().user_id,
-            name: "CV".into(),
-        },
-    )
-    .await;
+    let next = assign_specialist(&s, id, t0() + Duration::hours(1)).await;
     assert_eq!(next.dossier.documents, done.dossier.documents);
     assert_eq!(s.verify().await.unwrap().problems, Vec::<String>::new());
 }
@@ -787,17 +786,7 @@ async fn optimistic_concurrency(db: &mut Db) {
     assert_eq!(ok, 1);
     assert_eq!(s.history(id).await.unwrap().len(), 2);
     // Without an expected version the command runs on whatever is current.
-    let assigned = run(
-        &s,
-        id,
-        &leader(),
-        t0() + Duration::hours(1),
-        Command::Assign {
-            user_id: specialist().user_id,
-            name: "CV".into(),
-        },
-    )
-    .await;
+    let assigned = assign_specialist(&s, id, t0() + Duration::hours(1)).await;
     assert_eq!(assigned.dossier.version, 3);
     // The same new id submitted by several clients at once: one creates it, the others find
     // it there, as if they had run one after the other.
@@ -1487,17 +1476,7 @@ async fn counters_and_verify(db: &mut Db) {
     .await;
     // o1 goes all the way: processing, approval, result, return, rating (next days).
     let next = |d: i64, h: u32| local(2026, 3, 2 + d as u32, h, 0);
-    run(
-        &s,
-        o1,
-        &leader(),
-        next(1, 9),
-        Command::Assign {
-            user_id: specialist().user_id,
-            name: "CV".into(),
-        },
-    )
-    .await;
+    assign_specialist(&s, o1, next(1, 9)).await;
     run(
         &s,
         o1,

@@ -167,6 +167,18 @@ fn spawn(
 }
 
 /// Waits until `url` answers 2xx (the process must stay alive meanwhile).
+/// Fails when something already listens on `port`: a server left running from an earlier
+/// run would answer in place of the one this command starts, and its figures would be
+/// measured instead.
+fn port_free(port: u16, what: &str) -> anyhow::Result<()> {
+    match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!(
+            "127.0.0.1:{port}, the port of {what}, is taken ({e}): stop what listens there or pick another port"
+        ),
+    }
+}
+
 async fn wait_up(p: &mut Proc, c: &reqwest::Client, url: &str) -> anyhow::Result<()> {
     for _ in 0..1200 {
         if let Ok(r) = c.get(url).send().await
@@ -584,6 +596,8 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         codes.len()
     );
 
+    port_free(a.port, "the server (--port)")?;
+    port_free(a.portal_port, "the sandbox portal (--portal-port)")?;
     // The outside world, in its own process.
     let mut portal = spawn(
         &motcua,
@@ -667,6 +681,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "not yielding to requests"
         }
     );
+    port_free(a.port, "the server (--port)")?;
     let started = Instant::now();
     let mut server = spawn(
         &motcua,
@@ -878,6 +893,21 @@ async fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_port_is_refused_before_anything_starts() {
+        let held = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = held.local_addr().unwrap().port();
+        let e = port_free(port, "the server (--port)")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("127.0.0.1:{port}")) && e.contains("--port"),
+            "{e}"
+        );
+        drop(held);
+        port_free(port, "the server (--port)").unwrap();
+    }
 
     #[test]
     fn the_server_p99_is_read_from_its_histogram() {

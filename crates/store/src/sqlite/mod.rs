@@ -1211,8 +1211,17 @@ impl SqliteStore {
                     ));
                 }
             }
-            each_log(c, |uid, log, state| {
+            each_log(c, |uid, read| {
                 report.dossiers += 1;
+                let (log, state) = match read {
+                    Ok(read) => read,
+                    Err(e) => {
+                        report.problems.push(format!(
+                            "dossier {uid}: its stored log or state cannot be read: {e}"
+                        ));
+                        return Ok(());
+                    }
+                };
                 report.events += log.len() as u64;
                 for d in check_log(uid, &log, &state, &mut report.problems) {
                     *implied
@@ -1292,11 +1301,15 @@ pub(crate) fn summary(r: SummaryRow) -> Result<DossierSummary> {
     })
 }
 
-/// Walks every dossier in id order with its log as [`check_log`] takes it (seq, canonical JSON,
-/// previous hash, hash) and its stored state's canonical JSON.
+/// A dossier's log as [`check_log`] takes it (seq, canonical JSON, previous hash, hash) and
+/// its stored state's canonical JSON.
+type CheckedLog = (Vec<(u64, String, String, String)>, String);
+
+/// Walks every dossier in id order with its log and state, or why they cannot be read (a
+/// damaged stored document: the walk goes on to the next dossier).
 pub(crate) fn each_log(
     c: &Connection,
-    mut f: impl FnMut(Uuid, Vec<(u64, String, String, String)>, String) -> Result<()>,
+    mut f: impl FnMut(Uuid, Result<CheckedLog>) -> Result<()>,
 ) -> Result<()> {
     let mut ds = c
         .prepare("SELECT id, state, snap, snap_at FROM dossier_states ORDER BY id")
@@ -1304,19 +1317,24 @@ pub(crate) fn each_log(
     let mut rows = ds.query([]).map_err(db_err)?;
     while let Some(r) = rows.next().map_err(db_err)? {
         let id: String = r.get(0).map_err(db_err)?;
-        let state = writer::full_json(
-            c,
-            None,
-            r.get::<_, packed::Unpacked>(1).map_err(db_err)?.0,
-            r.get(2).map_err(db_err)?,
-            r.get(3).map_err(db_err)?,
-        )?;
-        let mut prev = String::new();
-        let log = read_log(c, None, &id)?
-            .into_iter()
-            .map(|(seq, json, hash)| (seq, json, std::mem::replace(&mut prev, hash.clone()), hash))
-            .collect();
-        f(id.parse().map_err(corrupt)?, log, state)?;
+        let read = (|| -> Result<CheckedLog> {
+            let state = writer::full_json(
+                c,
+                None,
+                r.get::<_, packed::Unpacked>(1).map_err(db_err)?.0,
+                r.get(2).map_err(db_err)?,
+                r.get(3).map_err(db_err)?,
+            )?;
+            let mut prev = String::new();
+            let log = read_log(c, None, &id)?
+                .into_iter()
+                .map(|(seq, json, hash)| {
+                    (seq, json, std::mem::replace(&mut prev, hash.clone()), hash)
+                })
+                .collect();
+            Ok((log, state))
+        })();
+        f(id.parse().map_err(corrupt)?, read)?;
     }
     Ok(())
 }

@@ -1317,26 +1317,27 @@ pub(crate) fn each_log(
     let mut rows = ds.query([]).map_err(db_err)?;
     while let Some(r) = rows.next().map_err(db_err)? {
         let id: String = r.get(0).map_err(db_err)?;
-        let read = (|| -> Result<CheckedLog> {
-            let state = writer::full_json(
-                c,
-                None,
-                r.get::<_, packed::Unpacked>(1).map_err(db_err)?.0,
-                r.get(2).map_err(db_err)?,
-                r.get(3).map_err(db_err)?,
-            )?;
-            let mut prev = String::new();
-            let log = read_log(c, None, &id)?
-                .into_iter()
-                .map(|(seq, json, hash)| {
-                    (seq, json, std::mem::replace(&mut prev, hash.clone()), hash)
-                })
-                .collect();
-            Ok((log, state))
-        })();
+        let read = checked_log(c, r, &id);
         f(id.parse().map_err(corrupt)?, read)?;
     }
     Ok(())
+}
+
+/// The log and state of the dossier whose `dossier_states` row is `r` (see [`each_log`]).
+fn checked_log(c: &Connection, r: &rusqlite::Row<'_>, id: &str) -> Result<CheckedLog> {
+    let state = writer::full_json(
+        c,
+        None,
+        r.get::<_, packed::Unpacked>(1).map_err(db_err)?.0,
+        r.get(2).map_err(db_err)?,
+        r.get(3).map_err(db_err)?,
+    )?;
+    let mut prev = String::new();
+    let log = read_log(c, None, id)?
+        .into_iter()
+        .map(|(seq, json, hash)| (seq, json, std::mem::replace(&mut prev, hash.clone()), hash))
+        .collect();
+    Ok((log, state))
 }
 
 /// A dossier's events as (seq, canonical JSON, hash), oldest first.

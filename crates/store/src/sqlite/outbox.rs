@@ -10,7 +10,7 @@
 //! acknowledgement and answers only after the fsync that made the claimed messages durable.
 //! PostgreSQL, shared by several nodes, keeps its leases in the rows.
 
-use super::packed::Unpacked;
+use super::packed::Raw;
 use super::writer::db_err;
 use super::{SqliteStore, corrupt, from_ts, ts};
 use crate::outbox::{
@@ -42,7 +42,8 @@ impl Leases {
 
 const COLUMNS: &str = "id, topic, key, part, payload, attempts, status, created_at, next_attempt_at, last_error, acked_at";
 
-fn entry(r: &Row<'_>) -> rusqlite::Result<(OutboxEntry, String, String)> {
+/// A message's row: its payload still as stored (decoded by [`finish`], off the writer).
+fn entry(r: &Row<'_>) -> rusqlite::Result<(OutboxEntry, Raw, String)> {
     Ok((
         OutboxEntry {
             id: r.get(0)?,
@@ -57,13 +58,14 @@ fn entry(r: &Row<'_>) -> rusqlite::Result<(OutboxEntry, String, String)> {
             last_error: r.get(9)?,
             acked_at: r.get::<_, Option<i64>>(10)?.map(from_ts),
         },
-        r.get::<_, Unpacked>(4)?.0,
+        r.get(4)?,
         r.get(6)?,
     ))
 }
 
-fn finish(raw: (OutboxEntry, String, String)) -> Result<OutboxEntry> {
+fn finish(raw: (OutboxEntry, Raw, String)) -> Result<OutboxEntry> {
     let (mut e, payload, status) = raw;
+    let payload = payload.text().map_err(corrupt)?;
     e.payload = serde_json::from_str(&payload).map_err(corrupt)?;
     e.status = OutboxStatus::parse(&status).ok_or_else(|| corrupt(&status))?;
     Ok(e)

@@ -55,7 +55,7 @@ pub(crate) struct Unpacked(pub String);
 
 /// Why a stored value is not a document.
 #[derive(Debug)]
-struct Unreadable(String);
+pub(crate) struct Unreadable(String);
 
 impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -106,13 +106,40 @@ fn unpack(b: &[u8]) -> Result<String, Unreadable> {
 
 impl FromSql for Unpacked {
     fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        Raw::column_result(v)?
+            .text()
+            .map(Unpacked)
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// A stored document copied as it is stored, to be decoded later with [`Raw::text`]: for rows
+/// read on the writer thread, whose decompression belongs on the caller's.
+#[derive(Debug)]
+pub(crate) enum Raw {
+    /// Stored as TEXT.
+    Text(String),
+    /// Stored as a BLOB.
+    Blob(Vec<u8>),
+}
+
+impl Raw {
+    /// The document's text.
+    pub(crate) fn text(self) -> Result<String, Unreadable> {
+        match self {
+            Raw::Text(t) => Ok(t),
+            Raw::Blob(b) => unpack(&b),
+        }
+    }
+}
+
+impl FromSql for Raw {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
         match v {
             ValueRef::Text(t) => std::str::from_utf8(t)
-                .map(|s| Unpacked(s.to_string()))
+                .map(|s| Raw::Text(s.to_string()))
                 .map_err(|e| FromSqlError::Other(Box::new(e))),
-            ValueRef::Blob(b) => unpack(b)
-                .map(Unpacked)
-                .map_err(|e| FromSqlError::Other(Box::new(e))),
+            ValueRef::Blob(b) => Ok(Raw::Blob(b.to_vec())),
             _ => Err(FromSqlError::InvalidType),
         }
     }

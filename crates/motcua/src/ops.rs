@@ -437,11 +437,11 @@ pub enum SandboxCmd {
     },
 }
 
-/// Waits for `server` to end or for ctrl-c, whichever comes first.
+/// Waits for `server` to end or for ctrl-c or SIGTERM, whichever comes first.
 async fn until_stopped(server: impl std::future::Future<Output = ()>) {
     tokio::select! {
         _ = server => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = motcua_web::shutdown_signal() => {}
     }
 }
 

@@ -190,3 +190,41 @@ async fn acknowledged_submissions_survive_kill_9() {
     assert!(counted(&text).is_some_and(|n| n != "0"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// SIGTERM (what systemd, Docker and Kubernetes send) stops the server gracefully: it stops
+/// taking connections, finishes what is in flight, stops the dispatcher and exits with success,
+/// instead of being killed by the signal with acknowledgements still unwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_gracefully() {
+    let dir = std::env::temp_dir().join(format!("motcua-sigterm-{}", uuid::Uuid::new_v4()));
+    let port = free_port();
+    let mut server = start(&dir, port, true).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = server.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop within 60 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Killed by the signal, the status has no code (and is no success).
+    assert!(
+        status.success(),
+        "the server should exit by itself after SIGTERM, not be killed by it: {status:?}"
+    );
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_err(),
+        "nothing answers after the stop"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

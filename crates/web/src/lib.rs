@@ -501,8 +501,32 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     // The peer address keys the kiosk's per-client limit.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await
+}
+
+/// Resolves when the process is asked to stop: ctrl-c (SIGINT) or SIGTERM, which systemd,
+/// Docker and Kubernetes send. The server then stops taking connections and finishes the
+/// requests in flight, and `motcua serve` stops the dispatcher, which acknowledges what it
+/// delivered, before the process exits. (Before, SIGTERM ended the process at once: the
+/// acknowledgements still lingering were lost and those messages went out again.)
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                "SIGTERM cannot be caught: only ctrl-c stops the server gracefully"
+            ),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -109,11 +109,9 @@ pub(crate) fn run(
         };
         metrics::histogram!("motcua_store_batch_size").record(batch.len() as f64);
         let started = Instant::now();
-        for job in &batch {
-            if let Job::Exec(_, tx) | Job::Prepared(_, tx) = job {
-                metrics::histogram!("motcua_sqlite_write_wait_seconds", "stage" => "queue")
-                    .record(started.saturating_duration_since(tx.sent).as_secs_f64());
-            }
+        for sent in batch.iter().filter_map(Job::sent) {
+            metrics::histogram!("motcua_sqlite_write_wait_seconds", "stage" => "queue")
+                .record(started.saturating_duration_since(sent).as_secs_f64());
         }
         let replies = commit_batch(&mut conn, batch, &mut snaps);
         let changed = snaps.take_changed_inboxes();

@@ -6,10 +6,14 @@
 //! [`crate::plan`] does when the events are written) into its own map of counter sums; the maps
 //! are merged at the end and the backend replaces the counters in one transaction.
 //!
-//! What the rebuild checks: that each log replays (every event decodes and applies, in
-//! sequence 1, 2, 3, ...), because counters cannot be computed otherwise. What it leaves to
-//! `verify`: the hash chain and the stored state's agreement with its log, which cost a hash
-//! and a second JSON parse per event and say nothing about the counters.
+//! What the rebuild checks: that each log replays (every event's time and body decode and
+//! apply, in sequence 1, 2, 3, ...), because counters cannot be computed otherwise. What it
+//! leaves to `verify`: the hash chain, the rest of each event (actor, agency, note: read by
+//! no counter, so not parsed here) and the stored state's agreement with its log, which cost
+//! a hash and a second JSON parse per event and say nothing about the counters.
+//!
+//! The logs travel in [`Batch`]es: one text for all their events' JSON, given back to the
+//! backend emptied once folded, so the reading thread fills the same few buffers all along.
 
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
@@ -30,19 +34,95 @@ use uuid::Uuid;
 /// [`Interner`], and the day.
 type Key = (u32, NaiveDate, u32);
 
-/// One stored event as the backend read it.
+/// One stored event as the backend read it; its JSON is in its [`Batch`]'s text.
 pub(crate) struct LogEvent {
     /// Its sequence number.
     pub seq: u64,
-    /// Its JSON: canonical, or compacted when `snap` is given.
-    pub json: String,
+    /// Where its JSON is in the batch's text: canonical, or compacted when `snap` is given.
+    json: std::ops::Range<usize>,
     /// For a compacted event (see `crate::snapshot`): the snapshot's id, where its JSON goes
-    /// back in `json`, and that JSON.
+    /// back in the event's JSON, and that JSON.
     pub snap: Option<(i64, usize, Arc<str>)>,
 }
 
-/// One dossier's log: its id and its events, oldest first.
-pub(crate) type Log = (Uuid, Vec<LogEvent>);
+/// Whole dossiers' logs as a backend hands them to the workers: every event's JSON in one
+/// text, so a batch costs a few allocations rather than two per event. A folded batch goes
+/// back to the backend emptied ([`Folder::batch`]), its buffers kept: the rebuild reuses
+/// the same memory all along instead of touching fresh pages (and freeing on one thread what
+/// another allocated).
+#[derive(Default)]
+pub(crate) struct Batch {
+    text: String,
+    events: Vec<LogEvent>,
+    /// Each dossier's id and the end of its events in `events`.
+    logs: Vec<(Uuid, usize)>,
+}
+
+impl Batch {
+    /// How many dossiers it holds.
+    pub fn dossiers(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Starts dossier `id`'s log; the events pushed next are its events.
+    pub fn begin(&mut self, id: Uuid) {
+        self.logs.push((id, self.events.len()));
+    }
+
+    /// Adds an event to the log begun last, its JSON written by `write` (which appends to the
+    /// text it is given, and may refuse).
+    pub fn push_with<E>(
+        &mut self,
+        seq: u64,
+        snap: Option<(i64, usize, Arc<str>)>,
+        write: impl FnOnce(&mut String) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let start = self.text.len();
+        if let Err(e) = write(&mut self.text) {
+            self.text.truncate(start);
+            return Err(e);
+        }
+        self.events.push(LogEvent {
+            seq,
+            json: start..self.text.len(),
+            snap,
+        });
+        if let Some(last) = self.logs.last_mut() {
+            last.1 = self.events.len();
+        }
+        Ok(())
+    }
+
+    /// Adds an event whose JSON is `json` to the log begun last.
+    pub fn push(&mut self, seq: u64, json: &str, snap: Option<(i64, usize, Arc<str>)>) {
+        let _ = self.push_with::<()>(seq, snap, |t| {
+            t.push_str(json);
+            Ok(())
+        });
+    }
+
+    /// Each dossier's id and events, in the order begun.
+    fn logs(&self) -> impl Iterator<Item = (Uuid, &[LogEvent])> + '_ {
+        let mut start = 0;
+        self.logs.iter().map(move |(id, end)| {
+            let log = &self.events[start..*end];
+            start = *end;
+            (*id, log)
+        })
+    }
+
+    /// An event's JSON.
+    fn json(&self, e: &LogEvent) -> &str {
+        &self.text[e.json.clone()]
+    }
+
+    /// Empties it, keeping its buffers.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.events.clear();
+        self.logs.clear();
+    }
+}
 
 /// Counter sums of one worker.
 type Sums = HashMap<Key, i64, BuildHasherDefault<Fx>>;
@@ -309,7 +389,9 @@ fn derive(sums: &Sums, derived: &[Option<[u32; 3]>]) -> Sums {
 
 /// The worker pool of one rebuild.
 pub(crate) struct Folder {
-    tx: Option<Sender<Vec<Log>>>,
+    tx: Option<Sender<Batch>>,
+    /// Folded batches, emptied, for the backend to fill again.
+    spent: Receiver<Batch>,
     workers: Vec<JoinHandle<Part>>,
 }
 
@@ -322,24 +404,34 @@ impl Folder {
 
     /// Starts `n` workers (at least one).
     pub fn with_workers(n: usize) -> Folder {
-        let (tx, rx) = crossbeam_channel::bounded::<Vec<Log>>(4 * n.max(1));
+        let queue = 4 * n.max(1);
+        let (tx, rx) = crossbeam_channel::bounded::<Batch>(queue);
+        // Room for every batch there can be (queued, being folded, being filled), so a worker
+        // never waits to give one back.
+        let (spent_tx, spent) = crossbeam_channel::bounded::<Batch>(queue + n.max(1) + 2);
         let workers = (0..n.max(1))
             .map(|i| {
-                let rx = rx.clone();
+                let (rx, spent_tx) = (rx.clone(), spent_tx.clone());
                 std::thread::Builder::new()
                     .name(format!("motcua-rebuild-{i}"))
-                    .spawn(move || work(rx))
+                    .spawn(move || work(rx, spent_tx))
                     .expect("spawn a rebuild worker")
             })
             .collect();
         Folder {
             tx: Some(tx),
+            spent,
             workers,
         }
     }
 
+    /// An empty batch to fill: one the workers have folded, or a new one.
+    pub fn batch(&self) -> Batch {
+        self.spent.try_recv().unwrap_or_default()
+    }
+
     /// Hands a batch of whole dossiers to the workers, waiting while they are all busy.
-    pub fn send(&self, batch: Vec<Log>) -> Result<()> {
+    pub fn send(&self, batch: Batch) -> Result<()> {
         self.tx
             .as_ref()
             .ok_or_else(|| StoreError::Backend("the rebuild has finished".into()))?
@@ -348,7 +440,7 @@ impl Folder {
     }
 
     /// A sender for backends that must not block (they poll with `try_send`).
-    pub fn sender(&self) -> Option<Sender<Vec<Log>>> {
+    pub fn sender(&self) -> Option<Sender<Batch>> {
         self.tx.clone()
     }
 
@@ -432,23 +524,71 @@ impl Drop for Folder {
     }
 }
 
-fn work(rx: Receiver<Vec<Log>>) -> Part {
+fn work(rx: Receiver<Batch>, spent: Sender<Batch>) -> Part {
     let mut part = Part::default();
-    let mut snaps = Snapshots::default();
-    let mut names = Names::default();
-    while let Ok(batch) = rx.recv() {
-        for (id, log) in batch {
+    let mut worker = Worker::default();
+    while let Ok(mut batch) = rx.recv() {
+        for (id, log) in batch.logs() {
             part.dossiers += 1;
             part.events += log.len() as u64;
-            if let Err(p) = fold(id, &log, &mut snaps, &mut names, &mut part) {
+            if let Err(p) = fold(id, &batch, log, &mut worker, &mut part) {
                 part.problem_count += 1;
                 if part.problems.len() < KEEP_PROBLEMS {
                     part.problems.push(p);
                 }
             }
         }
+        batch.clear();
+        // Full only if the backend stopped taking them back; then the batch just goes.
+        let _ = spent.try_send(batch);
     }
     part
+}
+
+/// What a worker keeps from one dossier to the next.
+struct Worker {
+    snaps: Snapshots,
+    names: Names,
+    /// The event being folded. Of an event the fold reads its time and body only (`apply`,
+    /// `counter_deltas` and `stat_increments` read nothing else), so only those are parsed
+    /// ([`Core`]) and put in here; its actor, agency and note stay placeholders. The rebuild
+    /// checks that each log replays, not that every field of every event is well formed:
+    /// that is `verify`'s hash chain and full read.
+    event: Event,
+}
+
+impl Default for Worker {
+    fn default() -> Worker {
+        Worker {
+            snaps: Snapshots::default(),
+            names: Names::default(),
+            event: Event {
+                at: chrono::DateTime::UNIX_EPOCH,
+                actor: motcua_domain::agency::Actor {
+                    user_id: Uuid::nil(),
+                    name: String::new(),
+                    role: motcua_domain::agency::Role::Admin,
+                    agency: None,
+                },
+                agency: PLACEHOLDER_AGENCY.parse().expect("a valid agency code"),
+                note: None,
+                body: EventBody::Refused {
+                    reasons: Vec::new(),
+                },
+            },
+        }
+    }
+}
+
+/// The agency of [`Worker::event`], never read.
+const PLACEHOLDER_AGENCY: &str = "000.00.00.H00";
+
+/// What the fold reads of an event: its time and body (the rest of its JSON is skipped).
+#[derive(serde::Deserialize)]
+struct Core {
+    #[serde(deserialize_with = "motcua_domain::instant::de")]
+    at: chrono::DateTime<chrono::Utc>,
+    body: EventBody,
 }
 
 /// Procedure snapshots parsed once per worker, by id, each with a small stand-in of its JSON.
@@ -462,15 +602,16 @@ impl Snapshots {
     /// which is all it needs of it: of a submission's body the counters read only its
     /// channel). Any other event that was compacted is parsed whole. Apart from that
     /// snapshot, the result equals parsing the canonical JSON.
-    fn event(&mut self, e: &LogEvent) -> std::result::Result<(Event, Option<i64>), String> {
+    fn event(
+        &mut self,
+        json: &str,
+        e: &LogEvent,
+    ) -> std::result::Result<(Core, Option<i64>), String> {
         let Some((sid, at, snapshot)) = &e.snap else {
-            return Ok((
-                serde_json::from_str(&e.json).map_err(|e| e.to_string())?,
-                None,
-            ));
+            return Ok((serde_json::from_str(json).map_err(|e| e.to_string())?, None));
         };
         let whole = || {
-            crate::snapshot::expand(&e.json, *at, snapshot)
+            crate::snapshot::expand(json, *at, snapshot)
                 .ok_or_else(|| format!("bad snapshot position {at}"))
         };
         if !self.0.contains_key(sid) {
@@ -485,15 +626,15 @@ impl Snapshots {
             .map_err(|e| e.to_string())?;
             self.0.insert(*sid, (parsed, stand_in));
         }
-        let json = crate::snapshot::expand(&e.json, *at, &self.0[sid].1)
+        let with_stand_in = crate::snapshot::expand(json, *at, &self.0[sid].1)
             .ok_or_else(|| format!("bad snapshot position {at}"))?;
-        let parse_whole = || -> std::result::Result<(Event, Option<i64>), String> {
+        let parse_whole = || -> std::result::Result<(Core, Option<i64>), String> {
             Ok((
                 serde_json::from_str(&whole()?).map_err(|e| e.to_string())?,
                 None,
             ))
         };
-        match serde_json::from_str::<Event>(&json) {
+        match serde_json::from_str::<Core>(&with_stand_in) {
             Ok(ev) if matches!(ev.body, EventBody::Submitted { .. }) => Ok((ev, Some(*sid))),
             _ => parse_whole(),
         }
@@ -510,11 +651,16 @@ impl Snapshots {
 /// [`stat_increments`] gives unnamed).
 fn fold(
     id: Uuid,
+    batch: &Batch,
     log: &[LogEvent],
-    snaps: &mut Snapshots,
-    names: &mut Names,
+    worker: &mut Worker,
     part: &mut Part,
 ) -> std::result::Result<(), String> {
+    let Worker {
+        snaps,
+        names,
+        event: ev,
+    } = worker;
     let mut state: Option<Dossier> = None;
     for (i, e) in log.iter().enumerate() {
         let seq = e.seq;
@@ -524,19 +670,22 @@ fn fold(
                 i + 1
             ));
         }
-        let (ev, stand_in) = snaps
-            .event(e)
+        let (core, stand_in) = snaps
+            .event(batch.json(e), e)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be read: {e}"))?;
+        ev.at = core.at;
+        ev.body = core.body;
+        let ev = &*ev;
         // The statistics compare with a few values of the state before, not the whole of it.
         let before = state.as_ref().map(StatBefore::of);
-        let mut after = apply(state.take(), id, &ev)
+        let mut after = apply(state.take(), id, ev)
             .map_err(|e| format!("dossier {id}: event {seq} cannot be applied: {e}"))?;
         if let Some(sid) = stand_in {
             // One copy of the snapshot, into the state (the event keeps the stand-in).
             after.procedure.clone_from(snaps.parsed(sid));
         }
         let sums = &mut part.sums;
-        for d in counter_deltas(&after, &ev) {
+        for d in counter_deltas(&after, ev) {
             let key = (
                 part.agencies.id(d.agency.as_str()),
                 d.day,
@@ -547,7 +696,7 @@ fn fold(
         let agency = part.agencies.id(after.competent_agency.as_str());
         let dims = dims_of(names, &after);
         let (metrics, derived) = (&mut part.metrics, &mut part.derived);
-        stat_increments(before.as_ref(), &after, &ev, |inc| {
+        stat_increments(before.as_ref(), &after, ev, |inc| {
             // The other rows are sums of this one (see `DERIVED_ROWS`).
             if (inc.grain, inc.detail) != (Grain::Day, Detail::Full) {
                 return;
@@ -718,11 +867,7 @@ mod tests {
                             .entry((d.agency.to_string(), d.day, d.metric))
                             .or_default() += d.delta;
                     }
-                    log.push(LogEvent {
-                        seq: log.len() as u64 + 1,
-                        json: serde_json::to_string(&ev).unwrap(),
-                        snap: None,
-                    });
+                    log.push(serde_json::to_string(&ev).unwrap());
                     state = Some(after);
                 }
             }
@@ -753,25 +898,26 @@ mod tests {
             );
         }
         let one = Folder::with_workers(1);
-        one.send(logs.iter().map(|(id, l)| (*id, copy(l))).collect())
-            .unwrap();
+        one.send(batch(&logs)).unwrap();
         let one = one.finish().unwrap();
         assert_eq!(owned(&one), expected);
         assert_eq!((one.dossiers, one.events), (12, 24));
         // Three workers, each dossier to one of them.
         let three = Folder::with_workers(3);
-        for (id, l) in &logs {
-            three.send(vec![(*id, copy(l))]).unwrap();
+        for log in logs.chunks(1) {
+            three.send(batch(log)).unwrap();
         }
         assert_eq!(owned(&three.finish().unwrap()), expected);
         // Parts that met the procedures in other orders number their metrics apart: the merge
         // renumbers the derived rows' metrics with the rest.
         let mut parts: Vec<Part> = (0..3).map(|_| Part::default()).collect();
-        let (mut snaps, mut names) = (Snapshots::default(), Vec::new());
-        names.resize_with(3, Names::default);
-        for (i, (id, l)) in logs.iter().enumerate().rev() {
+        let mut workers = Vec::new();
+        workers.resize_with(3, Worker::default);
+        for (i, log) in logs.chunks(1).enumerate().rev() {
             let p = (i + i / 3) % 3;
-            fold(*id, l, &mut snaps, &mut names[p], &mut parts[p]).unwrap();
+            let b = batch(log);
+            let (id, events) = b.logs().next().unwrap();
+            fold(id, &b, events, &mut workers[p], &mut parts[p]).unwrap();
             parts[p].dossiers += 1;
         }
         let metric_orders: Vec<&[Box<str>]> = parts.iter().map(|p| &p.metrics.names[..]).collect();
@@ -779,14 +925,56 @@ mod tests {
         assert_eq!(owned(&merge(parts).unwrap()), expected);
     }
 
-    fn copy(log: &[LogEvent]) -> Vec<LogEvent> {
-        log.iter()
-            .map(|e| LogEvent {
-                seq: e.seq,
-                json: e.json.clone(),
-                snap: None,
-            })
-            .collect()
+    /// A dossier's id and its events' JSON.
+    type Log = (Uuid, Vec<String>);
+
+    /// The logs as a backend hands them over.
+    fn batch(logs: &[Log]) -> Batch {
+        let mut b = Batch::default();
+        for (id, log) in logs {
+            b.begin(*id);
+            for (i, json) in log.iter().enumerate() {
+                b.push(i as u64 + 1, json, None);
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn a_batch_gives_each_dossier_its_own_events_and_is_reused_emptied() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut full = batch(&[
+            (a, vec!["x".into(), "yy".into()]),
+            (b, vec![]),
+            (Uuid::from_u128(3), vec!["z".into()]),
+        ]);
+        let logs: Vec<(Uuid, Vec<(u64, &str)>)> = full
+            .logs()
+            .map(|(id, l)| (id, l.iter().map(|e| (e.seq, full.json(e))).collect()))
+            .collect();
+        assert_eq!(
+            logs,
+            vec![
+                (a, vec![(1, "x"), (2, "yy")]),
+                (b, vec![]),
+                (Uuid::from_u128(3), vec![(1, "z")]),
+            ]
+        );
+        assert_eq!(full.dossiers(), 3);
+        // A refused write adds no event.
+        assert!(full.push_with(2, None, |_| Err(())).is_err());
+        assert_eq!(full.logs().last().unwrap().1.len(), 1);
+        full.clear();
+        assert_eq!((full.dossiers(), full.logs().count()), (0, 0));
+        // The workers give folded batches back, emptied, for the backend to fill again.
+        let f = Folder::with_workers(1);
+        f.send(batch(&[(a, vec![])])).unwrap();
+        let back = f
+            .spent
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the batch comes back");
+        assert_eq!(back.dossiers(), 0);
+        assert_eq!(f.finish().unwrap().dossiers, 1);
     }
 
     #[test]
@@ -818,15 +1006,7 @@ mod tests {
     fn a_log_that_does_not_replay_is_refused_with_its_dossier() {
         let f = Folder::with_workers(2);
         let id = Uuid::from_u128(7);
-        f.send(vec![(
-            id,
-            vec![LogEvent {
-                seq: 1,
-                json: "{not json".into(),
-                snap: None,
-            }],
-        )])
-        .unwrap();
+        f.send(batch(&[(id, vec!["{not json".into()])])).unwrap();
         let e = f.finish().err().expect("refused");
         let msg = e.to_string();
         assert!(msg.contains("1 problems"), "{msg}");
@@ -836,19 +1016,11 @@ mod tests {
     #[test]
     fn a_gap_in_the_sequence_is_refused() {
         let mut part = Part::default();
-        let log = [LogEvent {
-            seq: 2,
-            json: "{}".into(),
-            snap: None,
-        }];
-        let e = fold(
-            Uuid::from_u128(1),
-            &log,
-            &mut Snapshots::default(),
-            &mut Names::default(),
-            &mut part,
-        )
-        .unwrap_err();
+        let mut b = Batch::default();
+        b.begin(Uuid::from_u128(1));
+        b.push(2, "{}", None);
+        let (id, log) = b.logs().next().unwrap();
+        let e = fold(id, &b, log, &mut Worker::default(), &mut part).unwrap_err();
         assert!(e.contains("event 2 found where event 1 belongs"), "{e}");
         assert!(part.sums.is_empty());
     }

@@ -213,8 +213,8 @@ async fn fold_logs(tx: &tokio_postgres::Transaction<'_>) -> Result<crate::rebuil
     let sender = folder
         .sender()
         .ok_or_else(|| crate::StoreError::Backend("the rebuild has finished".into()))?;
-    let mut batch: Vec<crate::rebuild::Log> = Vec::with_capacity(crate::rebuild::BATCH);
-    let mut current: Option<(uuid::Uuid, Vec<crate::rebuild::LogEvent>)> = None;
+    let mut batch = folder.batch();
+    let mut current: Option<uuid::Uuid> = None;
     loop {
         let page = tx.query_portal(&portal, 4096).await.map_err(pg_err)?;
         if page.is_empty() {
@@ -223,27 +223,19 @@ async fn fold_logs(tx: &tokio_postgres::Transaction<'_>) -> Result<crate::rebuil
         for r in page {
             let id: uuid::Uuid = r.get(0);
             let seq = r.get::<_, i64>(1) as u64;
-            let ev = crate::rebuild::LogEvent {
-                seq,
-                json: r.get(2),
-                snap: None,
-            };
-            match &mut current {
-                Some((cur, log)) if *cur == id => log.push(ev),
-                _ => {
-                    if let Some(done) = current.replace((id, vec![ev])) {
-                        batch.push(done);
-                    }
+            if current != Some(id) {
+                // A new dossier: the one before is whole.
+                if batch.dossiers() >= crate::rebuild::BATCH {
+                    let full = std::mem::replace(&mut batch, folder.batch());
+                    hand_over(&sender, full).await?;
                 }
+                batch.begin(id);
+                current = Some(id);
             }
-        }
-        if batch.len() >= crate::rebuild::BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(crate::rebuild::BATCH));
-            hand_over(&sender, full).await?;
+            batch.push(seq, r.get(2), None);
         }
     }
-    batch.extend(current);
-    if !batch.is_empty() {
+    if batch.dossiers() > 0 {
         hand_over(&sender, batch).await?;
     }
     drop(sender);
@@ -255,8 +247,8 @@ async fn fold_logs(tx: &tokio_postgres::Transaction<'_>) -> Result<crate::rebuil
 /// Sends a batch to the rebuild workers without blocking the async runtime: while they are all
 /// busy, waits a little and tries again.
 async fn hand_over(
-    tx: &crossbeam_channel::Sender<Vec<crate::rebuild::Log>>,
-    mut batch: Vec<crate::rebuild::Log>,
+    tx: &crossbeam_channel::Sender<crate::rebuild::Batch>,
+    mut batch: crate::rebuild::Batch,
 ) -> Result<()> {
     loop {
         match tx.try_send(batch) {

@@ -65,8 +65,8 @@ impl std::fmt::Display for Unreadable {
 
 impl std::error::Error for Unreadable {}
 
-/// The text of a stored BLOB.
-fn unpack(b: &[u8]) -> Result<String, Unreadable> {
+/// The decompressed length and the LZ4 block of a stored BLOB, checked.
+fn block_of(b: &[u8]) -> Result<(usize, &[u8]), Unreadable> {
     match b.split_first() {
         Some((&LZ4, block)) => {
             let (size, block) = match block.split_first_chunk::<4>() {
@@ -85,22 +85,64 @@ fn unpack(b: &[u8]) -> Result<String, Unreadable> {
                     block.len()
                 )));
             }
-            let bytes = lz4_flex::block::decompress(block, size).map_err(|e| {
-                Unreadable(format!("a compressed document does not decompress: {e}"))
-            })?;
-            if bytes.len() != size {
-                return Err(Unreadable(format!(
-                    "a compressed document decompresses to {} bytes, not {size}",
-                    bytes.len()
-                )));
-            }
-            String::from_utf8(bytes)
-                .map_err(|_| Unreadable("a compressed document is not UTF-8".into()))
+            Ok((size, block))
         }
         Some((f, _)) => Err(Unreadable(format!(
             "a stored document of unknown format {f}"
         ))),
         None => Err(Unreadable("an empty stored document".into())),
+    }
+}
+
+/// The text of a stored BLOB.
+fn unpack(b: &[u8]) -> Result<String, Unreadable> {
+    let (size, block) = block_of(b)?;
+    let bytes = lz4_flex::block::decompress(block, size)
+        .map_err(|e| Unreadable(format!("a compressed document does not decompress: {e}")))?;
+    if bytes.len() != size {
+        return Err(Unreadable(format!(
+            "a compressed document decompresses to {} bytes, not {size}",
+            bytes.len()
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| Unreadable("a compressed document is not UTF-8".into()))
+}
+
+/// Appends the text of a stored document (`v`, TEXT or BLOB) to `out`, decompressing through
+/// `scratch`: for readers of many rows, which then allocate nothing per row.
+pub(crate) fn unpack_into(
+    v: ValueRef<'_>,
+    out: &mut String,
+    scratch: &mut Vec<u8>,
+) -> Result<(), Unreadable> {
+    match v {
+        ValueRef::Text(t) => {
+            out.push_str(
+                std::str::from_utf8(t).map_err(|_| Unreadable("a document is not UTF-8".into()))?,
+            );
+            Ok(())
+        }
+        ValueRef::Blob(b) => {
+            let (size, block) = block_of(b)?;
+            scratch.clear();
+            scratch.resize(size, 0);
+            let n = lz4_flex::block::decompress_into(block, scratch).map_err(|e| {
+                Unreadable(format!("a compressed document does not decompress: {e}"))
+            })?;
+            if n != size {
+                return Err(Unreadable(format!(
+                    "a compressed document decompresses to {n} bytes, not {size}"
+                )));
+            }
+            out.push_str(
+                std::str::from_utf8(scratch)
+                    .map_err(|_| Unreadable("a compressed document is not UTF-8".into()))?,
+            );
+            Ok(())
+        }
+        _ => Err(Unreadable(
+            "a stored document that is neither text nor a BLOB".into(),
+        )),
     }
 }
 
@@ -240,7 +282,28 @@ mod tests {
                 .unwrap();
             let got = c.query_row("SELECT v FROM t", [], |r| r.get::<_, Unpacked>(0));
             assert!(got.is_err(), "{bad:?} read as {got:?}");
+            let mut out = String::new();
+            let got = unpack_into(ValueRef::Blob(&bad), &mut out, &mut Vec::new());
+            assert!(got.is_err(), "{bad:?} read as {out:?}");
         }
+    }
+
+    #[test]
+    fn documents_appended_one_after_another_whichever_way_stored() {
+        let long = "{\"tên\":\"Nguyễn Văn An\"},".repeat(40);
+        let packed = pack(&long).unwrap();
+        let (mut out, mut scratch) = (String::from("["), Vec::new());
+        for v in [
+            ValueRef::Text(b"1,"),
+            ValueRef::Blob(&packed),
+            ValueRef::Blob(&packed),
+            ValueRef::Text("đ]".as_bytes()),
+        ] {
+            unpack_into(v, &mut out, &mut scratch).unwrap();
+        }
+        assert_eq!(out, format!("[1,{long}{long}đ]"));
+        assert!(unpack_into(ValueRef::Text(&[0xc3, 0x28]), &mut out, &mut scratch).is_err());
+        assert!(unpack_into(ValueRef::Integer(1), &mut out, &mut scratch).is_err());
     }
 
     proptest! {

@@ -74,7 +74,7 @@ impl SqliteStore {
         self.admin(move |c| {
             let started = std::time::Instant::now();
             let folder = crate::rebuild::Folder::start();
-            stream_logs(c, |batch| folder.send(batch))?;
+            stream_logs(c, &folder)?;
             let folded = folder.finish()?;
             let fold_secs = (started.elapsed() - folded.merge).as_secs_f64();
             let written = std::time::Instant::now();
@@ -173,7 +173,7 @@ impl SqliteStore {
         self.read_blocking(|c| {
             let tx = c.unchecked_transaction().map_err(db_err)?;
             let folder = crate::rebuild::Folder::start();
-            stream_logs(&tx, |batch| folder.send(batch))?;
+            stream_logs(&tx, &folder)?;
             let folded = folder.finish()?;
             let mut problems = Vec::new();
             walk_stored(&tx, &folded, |a, d, m, s, v| {
@@ -191,33 +191,37 @@ impl SqliteStore {
     }
 }
 
-/// Reads every event once, in (dossier, seq) order, and hands whole dossiers to `f` in batches
-/// of `crate::rebuild::BATCH`. Compacted events come with their procedure snapshot's JSON
-/// (each read once), which the workers parse once each.
-fn stream_logs(
-    c: &rusqlite::Connection,
-    mut f: impl FnMut(Vec<crate::rebuild::Log>) -> Result<()>,
-) -> Result<()> {
-    use crate::rebuild::{BATCH, Log, LogEvent};
+/// Reads every event once, in (dossier, seq) order, and hands whole dossiers to `folder`'s
+/// workers in batches of `crate::rebuild::BATCH`, filling the batches they give back.
+/// Compacted events come with their procedure snapshot's JSON (each read once), which the
+/// workers parse once each.
+fn stream_logs(c: &rusqlite::Connection, folder: &crate::rebuild::Folder) -> Result<()> {
+    use crate::rebuild::BATCH;
     let mut snaps: std::collections::HashMap<i64, std::sync::Arc<str>> = Default::default();
     let mut st = c
         .prepare("SELECT dossier_id, seq, body, snap, snap_at FROM events ORDER BY dossier_id, seq")
         .map_err(db_err)?;
     let mut rows = st.query([]).map_err(db_err)?;
-    let mut batch: Vec<Log> = Vec::with_capacity(BATCH);
-    let mut current: Option<(String, Vec<LogEvent>)> = None;
-    let finish = |id: String, log, batch: &mut Vec<Log>| -> Result<()> {
-        let id = id.parse().map_err(|e| {
-            crate::StoreError::Corrupt(format!("event log of a dossier with a bad id {id}: {e}"))
-        })?;
-        batch.push((id, log));
-        Ok(())
-    };
+    let mut batch = folder.batch();
+    // The dossier being read (its id as stored), and LZ4's output before it is checked.
+    let (mut current, mut scratch) = (String::new(), Vec::new());
     while let Some(r) = rows.next().map_err(db_err)? {
-        // Borrowed: only a dossier's first event needs its own copy.
         let id = text(r, 0)?;
         let seq: i64 = r.get(1).map_err(db_err)?;
-        let json = r.get::<_, super::packed::Unpacked>(2).map_err(db_err)?.0;
+        if id != current || batch.dossiers() == 0 {
+            // A new dossier: the one before is whole.
+            if batch.dossiers() >= BATCH {
+                folder.send(std::mem::replace(&mut batch, folder.batch()))?;
+            }
+            let parsed = id.parse().map_err(|e| {
+                crate::StoreError::Corrupt(format!(
+                    "event log of a dossier with a bad id {id}: {e}"
+                ))
+            })?;
+            batch.begin(parsed);
+            current.clear();
+            current.push_str(id);
+        }
         let snap: Option<i64> = r.get(3).map_err(db_err)?;
         let at: Option<i64> = r.get(4).map_err(db_err)?;
         let snap = match (snap, at) {
@@ -241,35 +245,24 @@ fn stream_logs(
                 };
                 let at = usize::try_from(at).map_err(|_| {
                     crate::StoreError::Corrupt(format!(
-                        "dossier {id}: event {seq}: bad snapshot position {at}"
+                        "dossier {current}: event {seq}: bad snapshot position {at}"
                     ))
                 })?;
                 Some((sid, at, text))
             }
             _ => None,
         };
-        let ev = LogEvent {
-            seq: seq as u64,
-            json,
-            snap,
-        };
-        match &mut current {
-            Some((cur, log)) if *cur == id => log.push(ev),
-            _ => {
-                if let Some((prev, log)) = current.replace((id.to_string(), vec![ev])) {
-                    finish(prev, log, &mut batch)?;
-                    if batch.len() >= BATCH {
-                        f(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
-                    }
-                }
-            }
-        }
+        let body = r.get_ref(2).map_err(db_err)?;
+        batch
+            .push_with(seq as u64, snap, |out| {
+                super::packed::unpack_into(body, out, &mut scratch)
+            })
+            .map_err(|e| {
+                crate::StoreError::Corrupt(format!("dossier {current}: event {seq}: {e}"))
+            })?;
     }
-    if let Some((prev, log)) = current {
-        finish(prev, log, &mut batch)?;
-    }
-    if !batch.is_empty() {
-        f(batch)?;
+    if batch.dossiers() > 0 {
+        folder.send(batch)?;
     }
     Ok(())
 }

@@ -94,18 +94,24 @@ fn block_of(b: &[u8]) -> Result<(usize, &[u8]), Unreadable> {
     }
 }
 
-/// The text of a stored BLOB.
-fn unpack(b: &[u8]) -> Result<String, Unreadable> {
+/// The text of a stored BLOB, decompressed into `buf` (its contents replaced) and checked.
+fn decompressed<'a>(b: &[u8], buf: &'a mut Vec<u8>) -> Result<&'a str, Unreadable> {
     let (size, block) = block_of(b)?;
-    let bytes = lz4_flex::block::decompress(block, size)
+    buf.clear();
+    buf.resize(size, 0);
+    let n = lz4_flex::block::decompress_into(block, buf)
         .map_err(|e| Unreadable(format!("a compressed document does not decompress: {e}")))?;
-    if bytes.len() != size {
+    if n != size {
         return Err(Unreadable(format!(
-            "a compressed document decompresses to {} bytes, not {size}",
-            bytes.len()
+            "a compressed document decompresses to {n} bytes, not {size}"
         )));
     }
-    String::from_utf8(bytes).map_err(|_| Unreadable("a compressed document is not UTF-8".into()))
+    std::str::from_utf8(buf).map_err(|_| Unreadable("a compressed document is not UTF-8".into()))
+}
+
+/// The text of a stored BLOB.
+fn unpack(b: &[u8]) -> Result<String, Unreadable> {
+    decompressed(b, &mut Vec::new()).map(str::to_owned)
 }
 
 /// Appends the text of a stored document (`v`, TEXT or BLOB) to `out`, decompressing through
@@ -123,21 +129,7 @@ pub(crate) fn unpack_into(
             Ok(())
         }
         ValueRef::Blob(b) => {
-            let (size, block) = block_of(b)?;
-            scratch.clear();
-            scratch.resize(size, 0);
-            let n = lz4_flex::block::decompress_into(block, scratch).map_err(|e| {
-                Unreadable(format!("a compressed document does not decompress: {e}"))
-            })?;
-            if n != size {
-                return Err(Unreadable(format!(
-                    "a compressed document decompresses to {n} bytes, not {size}"
-                )));
-            }
-            out.push_str(
-                std::str::from_utf8(scratch)
-                    .map_err(|_| Unreadable("a compressed document is not UTF-8".into()))?,
-            );
+            out.push_str(decompressed(b, scratch)?);
             Ok(())
         }
         _ => Err(Unreadable(

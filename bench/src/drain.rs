@@ -22,7 +22,7 @@ use motcua_integrations::dvcqg::TOPIC;
 use motcua_store::Store;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,13 @@ pub struct DrainArgs {
     pub password: String,
     pub label: Option<String>,
     pub out: Option<PathBuf>,
+    /// Hold and release the drain by turns of this long during the measured window, and
+    /// compare the requests of the two kinds of turns (decision 0053).
+    pub alternate: Option<Duration>,
+    /// The first part of each turn, not recorded.
+    pub settle: Duration,
+    /// The administrator who holds and releases.
+    pub admin: String,
 }
 
 /// Requests in flight beyond which a due request is dropped and counted as an error (the
@@ -238,7 +245,6 @@ struct Load {
 /// Per-operation records of one phase, shared by the request tasks.
 struct Records {
     ops: Mutex<Vec<Op>>,
-    in_flight: AtomicU64,
     shown: AtomicU64,
 }
 
@@ -251,7 +257,6 @@ impl Records {
                     .map(|k| Op::new(format!("drain.{phase}.{k}")))
                     .collect(),
             ),
-            in_flight: AtomicU64::new(0),
             shown: AtomicU64::new(0),
         }
     }
@@ -292,6 +297,40 @@ impl Records {
     }
 }
 
+/// Where the load's requests are recorded: one set of records, or (with `--alternate`) one per
+/// state of the drain, the set in force chosen as each request is sent.
+struct Phases {
+    recs: Vec<Arc<Records>>,
+    /// Index into `recs` of the set in force; [`OFF`] while the drain settles after a change.
+    current: AtomicUsize,
+    /// Requests sent and not answered yet.
+    in_flight: AtomicU64,
+}
+
+/// [`Phases::current`] while no set is in force.
+const OFF: usize = usize::MAX;
+
+impl Phases {
+    /// Every request into `recs[0]`, and the rest (if any) chosen by [`Phases::switch`].
+    fn new(recs: Vec<Arc<Records>>) -> Arc<Phases> {
+        Arc::new(Phases {
+            recs,
+            current: AtomicUsize::new(0),
+            in_flight: AtomicU64::new(0),
+        })
+    }
+
+    /// The set in force now, if any.
+    fn now(&self) -> Option<&Arc<Records>> {
+        self.recs.get(self.current.load(Ordering::Relaxed))
+    }
+
+    /// Records into `recs[i]` from now on ([`OFF`]: nowhere).
+    fn switch(&self, i: usize) {
+        self.current.store(i, Ordering::Relaxed);
+    }
+}
+
 /// Sends the mix at `rate` requests per second, open loop, until `stop`; records requests due
 /// at or after `measure_from`. No request waits for another's answer (each has its own task
 /// and connection), so an answer's latency counts from when the request was sent; how late
@@ -302,7 +341,7 @@ async fn run_load(
     rate: f64,
     measure_from: Instant,
     stop: Arc<AtomicBool>,
-    rec: Arc<Records>,
+    phases: Arc<Phases>,
 ) {
     let pool: Arc<Mutex<Vec<crate::raw::Conn>>> = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
@@ -318,7 +357,9 @@ async fn run_load(
         }
         i += 1;
         while tasks.try_join_next().is_some() {}
-        let measured = due >= measure_from;
+        let rec = (due >= measure_from)
+            .then(|| phases.now().cloned())
+            .flatten();
         let roll = rng.below(100) as u64;
         let kind = if roll < load.write_percent {
             &load.submit
@@ -327,8 +368,8 @@ async fn run_load(
         } else {
             &load.lookup
         };
-        if rec.in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT {
-            if measured {
+        if phases.in_flight.load(Ordering::Relaxed) >= MAX_IN_FLIGHT {
+            if let Some(rec) = &rec {
                 rec.record(
                     kind.name,
                     Err("dropped: too many requests in flight".into()),
@@ -356,8 +397,8 @@ async fn run_load(
             kind.body.as_deref(),
         );
         let (name, ok) = (kind.name, kind.ok);
-        let (pool, rec, addr) = (pool.clone(), rec.clone(), load.addr);
-        rec.in_flight.fetch_add(1, Ordering::Relaxed);
+        let (pool, phases, addr) = (pool.clone(), phases.clone(), load.addr);
+        phases.in_flight.fetch_add(1, Ordering::Relaxed);
         tasks.spawn(async move {
             let conn = pool.lock().ok().and_then(|mut p| p.pop());
             let mut conn = conn.unwrap_or_else(|| crate::raw::Conn::new(addr));
@@ -370,8 +411,8 @@ async fn run_load(
             if let Ok(mut p) = pool.lock() {
                 p.push(conn);
             }
-            rec.in_flight.fetch_sub(1, Ordering::Relaxed);
-            if measured {
+            phases.in_flight.fetch_sub(1, Ordering::Relaxed);
+            if let Some(rec) = rec {
                 rec.record(name, r, sent.saturating_duration_since(due));
             }
         });
@@ -384,7 +425,7 @@ fn start_load(
     load: &Arc<Load>,
     rate: f64,
     measure_from: Instant,
-    rec: &Arc<Records>,
+    phases: &Arc<Phases>,
 ) -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
     let stop = Arc::new(AtomicBool::new(false));
     let h = tokio::spawn(run_load(
@@ -392,7 +433,7 @@ fn start_load(
         rate,
         measure_from,
         stop.clone(),
-        rec.clone(),
+        phases.clone(),
     ));
     (stop, h)
 }
@@ -520,6 +561,14 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     if !(0..=19).contains(&a.nice) || !(0..=19).contains(&a.portal_nice) {
         bail!("--nice and --portal-nice must be 0-19");
     }
+    if let Some(p) = a.alternate
+        && p <= a.settle
+    {
+        bail!(
+            "--alternate ({p:?}) must be longer than --settle ({:?}): nothing would be measured",
+            a.settle
+        );
+    }
     let motcua = std::fs::canonicalize(&a.motcua).with_context(|| {
         format!(
             "no motcua binary at {} (build it: cargo build --release -p motcua)",
@@ -552,7 +601,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         &on,
         format!(
             "[integrations.dispatcher]\nbatch = {}\nthreads = {}\nnice = {}\n\
-             idle = {}\nack_linger_ms = {}\n\
+             idle = {}\nack_linger_ms = {}\nhold_check_ms = 100\n\
              yield_to_requests = {}\nyield_tolerance = {}\nyield_every_ms = {}\n\
              [integrations.dvcqg]\nbase_url = \"{portal_base}\"\nbatch = {}\n\
              [integrations.dvcqg_delivery]\nconcurrency = {}\nrate_per_sec = {}\n\
@@ -634,7 +683,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let rec = Arc::new(Records::new("baseline"));
     let from = Instant::now() + a.warmup;
     let cpu = stats::CpuMeter::start(Some(server.pid()));
-    let (stop, h) = start_load(&load, a.rate, from, &rec);
+    let (stop, h) = start_load(&load, a.rate, from, &Phases::new(vec![rec.clone()]));
     tokio::time::sleep(a.warmup + a.window).await;
     stop.store(true, Ordering::Relaxed);
     h.await?;
@@ -694,10 +743,33 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     )?;
     wait_up(&mut server, &c, &format!("{base}/healthz")).await?;
     let rec = Arc::new(Records::new("during"));
+    let held_rec = Arc::new(Records::new("held"));
+    let phases = Phases::new(vec![rec.clone(), held_rec.clone()]);
     let from = Instant::now() + a.warmup;
     let cpu = stats::CpuMeter::start(Some(server.pid()));
     let portal_cpu = stats::CpuMeter::start(Some(portal.pid()));
-    let (stop, h) = start_load(&load, a.rate, from, &rec);
+    let (stop, h) = start_load(&load, a.rate, from, &phases);
+    // With --alternate: the drain held and released by turns through the operators' API, the
+    // requests of each turn recorded apart once it has settled.
+    let toggler = match a.alternate {
+        Some(period) => {
+            let admin = http::login(&c, &base, &a.admin, &a.password).await?;
+            let done = Arc::new(AtomicBool::new(false));
+            let task = tokio::spawn(alternate(
+                c.clone(),
+                base.clone(),
+                admin.auth,
+                phases.clone(),
+                from,
+                a.window,
+                period,
+                a.settle,
+                done.clone(),
+            ));
+            Some((done, task))
+        }
+        None => None,
+    };
     let mut held = 0;
     let mut last_print = Instant::now();
     while started.elapsed() < a.limit {
@@ -721,6 +793,14 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let drain_secs = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     h.await?;
+    let turns = match toggler {
+        Some((done, task)) => {
+            done.store(true, Ordering::Relaxed);
+            task.await?;
+            Some(turns_done(a, started.elapsed(), from))
+        }
+        None => None,
+    };
     let during_cpu = cpu.stop();
     let portal_cpu = portal_cpu.stop().1;
     let during_secs = from.elapsed().as_secs_f64();
@@ -759,12 +839,37 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         0.0
     };
     let by_kind = ratios_by_kind(&base_ops, &during_ops);
+    // Interleaved: the same server and minutes, the drain running against it held.
+    let held_ops = held_rec.take();
+    let p99_held = p99_ms(&held_ops);
+    let interleaved = match turns {
+        Some(n) if p99_held > 0.0 => {
+            lines.extend(stats::report(
+                &stats::RunInfo {
+                    mode: "drain",
+                    label: a.label.as_deref(),
+                    target: &base,
+                    clients: 0,
+                    secs: during_secs,
+                    cpu: during_cpu,
+                },
+                &held_ops,
+                a.out.as_deref(),
+            )?);
+            format!(
+                " turns={n} p99_held={p99_held:.2}ms p99_ratio_interleaved={:.2} p99_ratio_interleaved_by_kind={}",
+                p99_during / p99_held,
+                ratios_by_kind(&held_ops, &during_ops)
+            )
+        }
+        _ => String::new(),
+    };
     let server_p99 = server_p99s(base_metrics.as_deref(), during_metrics.as_deref());
     let line = format!(
         "drain ops={held} secs={drain_secs:.1} rate={:.0}/s backlog={backlog} left={left} \
          p99_baseline={p99_base:.2}ms p99_during={p99_during:.2}ms p99_ratio={ratio:.2} \
          p99_ratio_by_kind={by_kind} server_p99_le_ms={server_p99} request_rate={:.0}/s server_cpu_baseline={:.0}% server_cpu_during={:.0}% portal_cpu={:.0}% portal_nice={} \
-         portal_idle={} yield={} idle={} rate_limit={} ack_linger_ms={} portal_batch={} duplicates={} out_of_order={}",
+         portal_idle={} yield={} idle={} rate_limit={} ack_linger_ms={} portal_batch={} duplicates={} out_of_order={}{interleaved}",
         held as f64 / drain_secs,
         a.rate,
         base_cpu.1.unwrap_or(0.0),
@@ -811,6 +916,10 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "threads": a.threads,
             "duplicates": st["duplicates"],
             "out_of_order": st["out_of_order"],
+            "alternate_secs": a.alternate.map(|d| d.as_secs_f64()),
+            "turns": turns,
+            "p99_held_ms": (p99_held > 0.0).then_some(p99_held),
+            "p99_ratio_interleaved": (p99_held > 0.0).then(|| p99_during / p99_held),
         });
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -827,6 +936,91 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         );
     }
     Ok(lines)
+}
+
+/// The target the drain delivers to, held and released by turns (decision 0053): from
+/// `from` until `window` has passed, `period` held, then `period` running, and so on; the
+/// first `settle` of each turn is not recorded (the dispatcher notices a hold within its
+/// `hold_check_ms`, and deliveries in flight finish). Released at the end, also when aborted.
+#[allow(clippy::too_many_arguments)]
+async fn alternate(
+    c: reqwest::Client,
+    base: String,
+    admin: reqwest::header::HeaderValue,
+    phases: Arc<Phases>,
+    from: Instant,
+    window: Duration,
+    period: Duration,
+    settle: Duration,
+    done: Arc<AtomicBool>,
+) {
+    let url = format!("{base}/api/v1/admin/outbox/holds/{TOPIC}");
+    let send = |hold: bool| {
+        let req = if hold {
+            c.put(&url)
+                .json(&serde_json::json!({"reason": "motcua-bench drain --alternate"}))
+        } else {
+            c.delete(&url)
+        };
+        let (url, admin) = (url.clone(), admin.clone());
+        async move {
+            match req
+                .header(reqwest::header::AUTHORIZATION, admin)
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => {}
+                Ok(r) => eprintln!("  alternate: {url} -> {}", r.status()),
+                Err(e) => eprintln!("  alternate: {url}: {e}"),
+            }
+        }
+    };
+    // Sleeps until `t`, or until the drain is over: false then.
+    let wait = |t: Instant| {
+        let done = done.clone();
+        async move {
+            while Instant::now() < t {
+                if done.load(Ordering::Relaxed) {
+                    return false;
+                }
+                let step = t.saturating_duration_since(Instant::now());
+                tokio::time::sleep(step.min(Duration::from_millis(50))).await;
+            }
+            !done.load(Ordering::Relaxed)
+        }
+    };
+    phases.switch(OFF);
+    let mut held = false;
+    if wait(from).await {
+        while from.elapsed() < window {
+            held = !held;
+            phases.switch(OFF);
+            send(held).await;
+            let turn = Instant::now();
+            if !wait(turn + settle.min(period)).await {
+                break;
+            }
+            phases.switch(if held { 1 } else { 0 });
+            if !wait(turn + period).await {
+                break;
+            }
+        }
+    }
+    phases.switch(OFF);
+    // Never leave the target held.
+    if held {
+        send(false).await;
+    }
+}
+
+/// Whole turns of `--alternate` within the measured window.
+fn turns_done(a: &DrainArgs, _elapsed: Duration, from: Instant) -> u64 {
+    let period = a
+        .alternate
+        .unwrap_or(Duration::from_secs(1))
+        .max(Duration::from_millis(1));
+    let measured = from.elapsed().min(a.window);
+    (measured.as_secs_f64() / period.as_secs_f64()) as u64
 }
 
 /// Logs in, picks the submission's procedure and uploads its file, prebuilds the requests.
@@ -985,6 +1179,9 @@ mod tests {
             password: "x".into(),
             label: None,
             out: None,
+            alternate: None,
+            settle: Duration::from_secs(1),
+            admin: "quantri".into(),
         }
     }
 
@@ -1002,6 +1199,9 @@ mod tests {
         let mut a = args();
         a.nice = 20;
         assert!(err(a).await.contains("0-19"));
+        let mut a = args();
+        a.alternate = Some(Duration::from_millis(500));
+        assert!(err(a).await.contains("longer than --settle"));
         assert!(err(args()).await.contains("no motcua binary"));
     }
 }

@@ -388,6 +388,17 @@ struct DrainArgs {
     /// Append JSON result lines here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also hold and release the drain by turns of this long (e.g. `5s`) through the
+    /// operators' API during the measured window, and compare the requests of the two kinds
+    /// of turns: the same server and minutes, so the host's drift cancels out (decision 0053).
+    #[arg(long, value_parser = parse_duration)]
+    alternate: Option<Duration>,
+    /// The first part of each turn left out of the records while the drain stops or starts.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    settle: Duration,
+    /// The administrator who holds and releases the drain (`--alternate`).
+    #[arg(long, default_value = "quantri")]
+    admin: String,
 }
 
 #[derive(Args, Clone)]
@@ -702,6 +713,9 @@ fn main() -> anyhow::Result<()> {
                     password: a.password,
                     label: a.label,
                     out: a.out,
+                    alternate: a.alternate,
+                    settle: a.settle,
+                    admin: a.admin,
                 })
                 .await
             }

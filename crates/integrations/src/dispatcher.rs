@@ -69,6 +69,9 @@ pub struct DispatcherSettings {
     pub yield_tolerance: f64,
     /// How often the deliveries in flight are adjusted, in milliseconds.
     pub yield_every_ms: u64,
+    /// How often the operators' holds on targets are read, in milliseconds (decision 0053):
+    /// a hold placed on any node stops this node's claims for that target within this time.
+    pub hold_check_ms: u64,
 }
 
 impl Default for DispatcherSettings {
@@ -89,6 +92,7 @@ impl Default for DispatcherSettings {
             yield_to_requests: false,
             yield_tolerance: 0.1,
             yield_every_ms: 250,
+            hold_check_ms: 500,
         }
     }
 }
@@ -223,6 +227,14 @@ impl Dispatcher {
         };
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
+        // The held targets, `None` until first read: no lane claims before it knows.
+        let (holds_tx, holds) = watch::channel(None);
+        tasks.push(rt.spawn(watch_holds(
+            self.store.clone(),
+            Duration::from_millis(self.settings.hold_check_ms.max(1)),
+            holds_tx,
+            rx.clone(),
+        )));
         let topics: BTreeSet<String> = self
             .targets
             .iter()
@@ -244,7 +256,7 @@ impl Dispatcher {
                     .clone()
                     .filter(|_| self.settings.yield_to_requests),
             };
-            tasks.push(rt.spawn(lane.run(rx.clone())));
+            tasks.push(rt.spawn(lane.run(rx.clone(), holds.clone())));
         }
         if self.settings.keep_delivered_days > 0 {
             tasks.push(rt.spawn(prune_delivered(
@@ -266,6 +278,43 @@ impl Dispatcher {
             tasks,
             runtime: None,
             node,
+        }
+    }
+}
+
+/// The held targets as [`watch_holds`] last read them (`None`: not read yet).
+type Holds = watch::Receiver<Option<BTreeSet<String>>>;
+
+/// Reads the operators' holds (decision 0053) every `every` into `tx` until asked to stop. A
+/// failed read keeps what was read before (and, before any, holds nothing: the store that
+/// failed fails the claims too, and a hold is an operator's choice, not a safety lock).
+async fn watch_holds(
+    store: Store,
+    every: Duration,
+    tx: watch::Sender<Option<BTreeSet<String>>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let read = match store.outbox_holds().await {
+            Ok(h) => Some(h.into_iter().map(|h| h.topic).collect::<BTreeSet<_>>()),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the outbox holds failed");
+                None
+            }
+        };
+        tx.send_if_modified(|cur| match (read, cur.is_none()) {
+            (Some(set), _) if cur.as_ref() != Some(&set) => {
+                *cur = Some(set);
+                true
+            }
+            (None, true) => {
+                *cur = Some(BTreeSet::new());
+                true
+            }
+            _ => false,
+        });
+        if pause(every, &mut stop).await {
+            break;
         }
     }
 }
@@ -489,7 +538,7 @@ impl Lane {
         }
     }
 
-    async fn run(self, mut stop: watch::Receiver<bool>) {
+    async fn run(self, mut stop: watch::Receiver<bool>, mut holds: Holds) {
         let topic = self.target.topic().to_string();
         let concurrency = self.ts.concurrency.max(1);
         let slots = Arc::new(Semaphore::new(concurrency));
@@ -529,6 +578,27 @@ impl Lane {
         loop {
             if *stop.borrow() {
                 break;
+            }
+            // Held by an operator (or the holds not read yet): claim nothing until that changes.
+            // A batch already claimed ahead waits too; if the hold outlasts half its lease it
+            // is let go below, and claimed again once the leases run out.
+            let held = holds
+                .borrow_and_update()
+                .as_ref()
+                .map(|h| h.contains(&topic));
+            metrics::gauge!("motcua_outbox_held", "target" => topic.clone())
+                .set(if held == Some(true) { 1.0 } else { 0.0 });
+            if held != Some(false) {
+                tokio::select! {
+                    r = holds.changed() => {
+                        // The watcher stopped (only when stopping): wait as for a poll.
+                        if r.is_err() && pause(poll, &mut stop).await {
+                            break;
+                        }
+                    }
+                    _ = stop.changed() => {}
+                }
+                continue;
             }
             let allowed = match me.gate() {
                 Gate::Open(n) => n,
@@ -607,8 +677,11 @@ impl Lane {
         }
         // A batch claimed ahead is delivered like those in flight: in this process its leases
         // would otherwise keep it from a dispatcher started again until they ran out.
+        // Unless the target is held: then its leases run out and it waits for the next start.
+        let held = holds.borrow().as_ref().is_none_or(|h| h.contains(&topic));
         if let Some((_, h)) = ahead.take()
             && let Ok(Ok(batch)) = h.await
+            && !held
         {
             me.start(batch, &slots, yielding.as_ref(), &mut pacer, &stop, &ack_tx)
                 .await;

@@ -49,8 +49,24 @@ pub enum OutboxCmd {
         #[arg(long)]
         topic: Option<String>,
     },
-    /// Each target's queue: pending, dead, age of the oldest message.
+    /// Each target's queue: pending, dead, age of the oldest message, and whether it is held.
     Queues,
+    /// Holds the deliveries to one target (decision 0053): no node claims its messages until
+    /// `motcua outbox release`; they wait in order, their attempts untouched.
+    Hold {
+        /// The target: dvcqg.sync, emc.tracking, email, sms, zalo or vnpost.order.
+        topic: String,
+        /// Why, shown to every operator (e.g. the portal's announced maintenance window).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lifts the hold on one target: its messages go again, oldest first.
+    Release {
+        /// The target.
+        topic: String,
+    },
+    /// The held targets: who held each, since when and why.
+    Holds,
     /// Deletes delivered messages acknowledged more than `--older-than-days` days ago
     /// (pending and dead ones stay; the per-day counts of `motcua reconcile` stay).
     Prune {
@@ -76,7 +92,41 @@ fn line(e: &OutboxEntry) -> String {
     )
 }
 
-/// Runs an outbox command; the exit code is 1 when a retry found nothing to retry.
+fn hold_line(h: &motcua_store::OutboxHold) -> String {
+    format!(
+        "{:<18} by={} since={} reason={:?}",
+        h.topic,
+        h.by,
+        h.at.format("%Y-%m-%d %H:%M:%S UTC"),
+        h.reason
+    )
+}
+
+/// The operator at the command line, as the audit trail names them.
+fn cli_operator() -> String {
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "operator".into());
+    format!("cli:{user}")
+}
+
+async fn cli_audit(store: &Store, by: &str, action: &str, detail: String) -> anyhow::Result<()> {
+    store
+        .append_audit(motcua_store::AuditEntry {
+            at: chrono::Utc::now(),
+            user_id: None,
+            username: by.to_string(),
+            action: action.into(),
+            dossier_id: None,
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Runs an outbox command; the exit code is 1 when a retry found nothing to retry, a hold
+/// found the target held already, or a release found it not held.
 pub async fn outbox(store: &Store, cmd: OutboxCmd) -> anyhow::Result<i32> {
     match cmd {
         OutboxCmd::List {
@@ -143,15 +193,61 @@ pub async fn outbox(store: &Store, cmd: OutboxCmd) -> anyhow::Result<i32> {
         }
         OutboxCmd::Queues => {
             let now = chrono::Utc::now();
+            let holds = store.outbox_holds().await?;
             for d in store.outbox_depths().await? {
                 println!(
-                    "{:<18} pending={} dead={} oldest_age={}s",
+                    "{:<18} pending={} dead={} oldest_age={}s{}",
                     d.topic,
                     d.pending,
                     d.dead,
-                    d.oldest_at.map_or(0, |o| (now - o).num_seconds().max(0))
+                    d.oldest_at.map_or(0, |o| (now - o).num_seconds().max(0)),
+                    if holds.iter().any(|h| h.topic == d.topic) {
+                        " HELD"
+                    } else {
+                        ""
+                    }
                 );
             }
+        }
+        OutboxCmd::Hold { topic, reason } => {
+            motcua_store::holds::check(&topic, &reason).map_err(|m| anyhow::anyhow!(m))?;
+            let by = cli_operator();
+            let (h, placed) = store
+                .outbox_hold(motcua_store::OutboxHold {
+                    topic,
+                    by: by.clone(),
+                    at: chrono::Utc::now(),
+                    reason,
+                })
+                .await?;
+            if !placed {
+                println!("{} was held already: {}", h.topic, hold_line(&h));
+                return Ok(1);
+            }
+            cli_audit(
+                store,
+                &by,
+                "outbox_hold",
+                format!("{}: {}", h.topic, h.reason),
+            )
+            .await?;
+            println!("held: {}", hold_line(&h));
+        }
+        OutboxCmd::Release { topic } => {
+            let Some(h) = store.outbox_release(&topic).await? else {
+                eprintln!("{topic} is not held");
+                return Ok(1);
+            };
+            let detail = format!("{} (held by {} since {})", h.topic, h.by, h.at);
+            cli_audit(store, &cli_operator(), "outbox_release", detail).await?;
+            println!("released: {}", h.topic);
+        }
+        OutboxCmd::Holds => {
+            let holds = store.outbox_holds().await?;
+            for h in &holds {
+                println!("{}", hold_line(h));
+            }
+            println!("{} held", holds.len());
         }
         OutboxCmd::Prune { older_than_days } => {
             let n = motcua_integrations::dispatcher::prune_once(store, older_than_days).await?;

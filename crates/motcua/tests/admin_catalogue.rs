@@ -225,6 +225,8 @@ async fn only_administrators_reach_the_catalogue_and_outbox_pages() {
         format!("/quan-tri/thu-tuc/{code}/co-quan"),
         "/quan-tri/gui-di/gui-lai".to_string(),
         "/quan-tri/gui-di/gui-lai-tat-ca".to_string(),
+        "/quan-tri/gui-di/tam-dung".to_string(),
+        "/quan-tri/gui-di/gui-tiep".to_string(),
     ];
     let admin = Browser::sign_in("quantri").await;
     for p in &pages {
@@ -1105,6 +1107,85 @@ async fn dead_letters_are_sent_again_from_the_operator_page_and_leave_the_list()
         .collect();
     assert_eq!(retries.len(), 2, "{retries:?}");
     assert!(retries.iter().all(|a| a.username == "Quản trị hệ thống"));
+
+    // Holding a target (decision 0053): bad input first, then held, shown, released.
+    let (_, html) = b.get("/quan-tri/gui-di").await;
+    assert!(html.contains("Tạm dừng gửi"));
+    assert!(
+        html.contains("name=\"topic\" value=\"vnpost.order\""),
+        "every target listed"
+    );
+    for (form, want) in [
+        (
+            [("topic", "dvcqg.sync"), ("reason", " ")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            [("topic", "ftp"), ("reason", "bảo trì")],
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form);
+        let (st, html) = b.post("/quan-tri/gui-di/tam-dung", &f).await;
+        assert_eq!(st, want, "{form:?}: {html}");
+        assert!(
+            html.contains("Chưa tạm dừng hay cho gửi tiếp được"),
+            "{form:?}"
+        );
+    }
+    let (st, _) = b
+        .post(
+            "/quan-tri/gui-di/tam-dung",
+            &[
+                ("csrf", "x"),
+                ("topic", "dvcqg.sync"),
+                ("reason", "bảo trì"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "no token");
+    assert!(
+        store.outbox_holds().await.unwrap().is_empty(),
+        "nothing held"
+    );
+    let (st, to) = b
+        .post(
+            "/quan-tri/gui-di/tam-dung",
+            &[
+                ("csrf", &csrf),
+                ("topic", "dvcqg.sync"),
+                ("reason", "Cổng DVCQG bảo trì tối nay"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{to}");
+    let (_, html) = b.get(&to).await;
+    assert!(html.contains("Đã tạm dừng gửi tới dvcqg.sync"), "{html}");
+    assert!(html.contains("Cổng DVCQG bảo trì tối nay"));
+    assert!(html.contains("Cho gửi tiếp"));
+    let holds = store.outbox_holds().await.unwrap();
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].by, "Quản trị hệ thống");
+    let (st, to) = b
+        .post(
+            "/quan-tri/gui-di/gui-tiep",
+            &[("csrf", &csrf), ("topic", "dvcqg.sync")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&format!("{to}&lang=en")).await;
+    assert!(html.contains("Deliveries released to dvcqg.sync"), "{html}");
+    assert!(store.outbox_holds().await.unwrap().is_empty());
+    // Releasing what is not held: a clear refusal.
+    let (st, html) = b
+        .post(
+            "/quan-tri/gui-di/gui-tiep",
+            &[("csrf", &csrf), ("topic", "dvcqg.sync")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{html}");
+    assert!(html.contains("không bị tạm dừng"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

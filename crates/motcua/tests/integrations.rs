@@ -81,6 +81,7 @@ impl World {
                 lease_secs: 30,
                 depth_every_secs: 1,
                 yield_every_ms: 20,
+                hold_check_ms: 20,
                 ..DispatcherSettings::default()
             },
             dvcqg: portal.adapter_settings(),
@@ -811,4 +812,125 @@ async fn a_rate_limited_idle_dispatcher_delivers_everything_once_in_order_no_fas
         delivered <= most,
         "{delivered} messages in {took:?}: faster than {RATE}/s"
     );
+}
+
+/// An operator holds the portal's deliveries (decision 0053): dossiers move, nothing reaches
+/// the portal and no attempt is spent; released, everything arrives once, in order. Only
+/// administrators hold or release, and bad holds are refused precisely.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_target_gets_nothing_until_released_then_everything_once_in_order() {
+    let w = World::start().await;
+    let path = "/api/v1/admin/outbox/holds/dvcqg.sync";
+    let reason = json!({"reason": "Cổng DVCQG bảo trì 22:00-24:00"});
+    for u in ["congdan", "motcua.tinh", "lanhdao.stp", "chuyenvien.stp"] {
+        let (st, _) = w.as_user(u, "PUT", path, Some(reason.clone())).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{u}");
+    }
+    let (st, _) = w.send(None, "PUT", path, Some(reason.clone())).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    for (p, body, want) in [
+        (
+            "/api/v1/admin/outbox/holds/ftp",
+            reason.clone(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            path,
+            json!({"reason": "   "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            path,
+            json!({"reason": "x".repeat(501)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (path, json!({"why": "x"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (path, json!({"reason": 5}), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (st, v) = w.as_user("quantri", "PUT", p, Some(body.clone())).await;
+        assert_eq!(st, want, "{p} {body}: {v}");
+    }
+    let res = w
+        .http
+        .put(format!("{}{path}", w.base))
+        .bearer_auth(&w.tokens["quantri"])
+        .header("content-type", "application/json")
+        .body("{\"reason\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "malformed JSON");
+    let (_, holds) = w
+        .as_user("quantri", "GET", "/api/v1/admin/outbox/holds", None)
+        .await;
+    assert_eq!(holds, json!([]), "refusals held nothing");
+
+    let (st, v) = w
+        .as_user("quantri", "PUT", path, Some(reason.clone()))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["placed"], true);
+    assert_eq!(v["hold"]["by"], "Quản trị hệ thống", "the operator's name");
+    let (st, v) = w
+        .as_user("quantri", "PUT", path, Some(json!({"reason": "lần hai"})))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["placed"], false, "held already");
+    assert_eq!(v["hold"]["reason"], "Cổng DVCQG bảo trì 22:00-24:00");
+
+    let (procedure, centre) = w.procedure().await;
+    let (_, specialist) = w.as_user("chuyenvien.stp", "GET", "/api/v1/me", None).await;
+    let mut codes = Vec::new();
+    for i in 0..3 {
+        let (id, code) = w.submit_and_receive(&procedure, &centre, i).await;
+        w.process(&id, &specialist).await;
+        codes.push(code);
+    }
+    // Many of the dispatcher's hold checks (every 20 ms) and polls later: nothing went.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(w.portal.codes().is_empty(), "{:?}", w.portal.codes());
+    let waiting = w.sync_messages().await;
+    assert!(
+        waiting.len() >= 6,
+        "several messages a dossier: {waiting:?}"
+    );
+    assert_eq!(w.queue().await, (waiting.len() as u64, 0), "all wait");
+    assert!(
+        waiting
+            .iter()
+            .all(|m| m["attempts"] == 0 && m["status"] == "pending"),
+        "no attempt spent"
+    );
+    let (_, holds) = w
+        .as_user("quantri", "GET", "/api/v1/admin/outbox/holds", None)
+        .await;
+    assert_eq!(holds[0]["topic"], "dvcqg.sync", "{holds}");
+
+    // Released by someone else than an administrator: refused, still held.
+    let (st, _) = w.as_user("lanhdao.stp", "DELETE", path, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = w.as_user("quantri", "DELETE", path, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["topic"], "dvcqg.sync");
+    let (st, _) = w.as_user("quantri", "DELETE", path, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not held any more");
+    w.wait_for("the queue drains", Duration::from_secs(60), async |w| {
+        w.queue().await == (0, 0)
+    })
+    .await;
+    assert_portal_matches(&w, &codes).await;
+    // Both changes are in the audit trail.
+    let audit = w
+        .store
+        .audit_trail(&motcua_store::AuditQuery {
+            dossier_id: None,
+            user_id: None,
+            before: None,
+            limit: 500,
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert!(actions.contains(&"outbox_hold"), "{actions:?}");
+    assert!(actions.contains(&"outbox_release"), "{actions:?}");
 }

@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod files;
 #[cfg(test)]
 mod fixtures;
+pub mod holds;
 pub mod inbound;
 pub mod inbox;
 pub mod json_time;
@@ -34,6 +35,7 @@ pub use accounts::{AuditEntry, AuditQuery, AuditRecord, LoginFailure, PasswordRe
 pub use drafts::{Draft, MAX_DRAFT_BYTES};
 pub use feedback::{FeedbackOrder, FeedbackQuery, FeedbackRow};
 pub use files::{Blobs, DossierFile, FileRecord, SaveFile, VaultEntry};
+pub use holds::OutboxHold;
 pub use inbound::{InboundNote, InboundRow, InboundStatus};
 pub use inbox::{InboxCount, InboxCursor, InboxQuery, InboxRows};
 pub use model::*;

@@ -243,6 +243,7 @@ conformance!(due_soon_lists_open_dossiers_by_appointment);
 conformance!(procedure_versions_and_changes);
 conformance!(inbound_failures_and_rejections);
 conformance!(integration_state_is_compare_and_set);
+conformance!(outbox_holds_are_shared_and_kept_once);
 conformance!(documents_commit_with_their_command);
 
 #[path = "conformance_outbox/mod.rs"]
@@ -2089,6 +2090,60 @@ async fn integration_state_is_compare_and_set(db: &mut Db) {
     let e = s.state("zalo.oauth").await.unwrap().unwrap();
     assert_eq!((e.value.as_str(), e.version), ("r2", 2));
     assert_eq!(s.state("another").await.unwrap(), None);
+}
+
+/// Held targets (decision 0053): a second hold keeps the first, two operators' holds on
+/// different targets both land, a lift takes one off and lifting again finds nothing.
+async fn outbox_holds_are_shared_and_kept_once(db: &mut Db) {
+    use motcua_store::OutboxHold;
+    let s = db.store.clone();
+    assert!(s.outbox_holds().await.unwrap().is_empty());
+    let at = chrono::DateTime::parse_from_rfc3339("2027-01-04T15:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let hold = |topic: &str, by: &str, reason: &str| OutboxHold {
+        topic: topic.into(),
+        by: by.into(),
+        at,
+        reason: reason.into(),
+    };
+    let (h, new) = s
+        .outbox_hold(hold("dvcqg.sync", "quantri", " Cổng DVCQG bảo trì "))
+        .await
+        .unwrap();
+    assert!(new);
+    assert_eq!(h.reason, "Cổng DVCQG bảo trì", "kept trimmed");
+    let (h, new) = s
+        .outbox_hold(hold("dvcqg.sync", "khac", "lần hai"))
+        .await
+        .unwrap();
+    assert!(!new, "held already");
+    assert_eq!(
+        (h.by.as_str(), h.reason.as_str()),
+        ("quantri", "Cổng DVCQG bảo trì")
+    );
+    // Two holds at once on different targets: compare-and-set retries, both land.
+    let (a, b) = tokio::join!(
+        s.outbox_hold(hold("sms", "a", "nhà mạng lỗi")),
+        s.outbox_hold(hold("email", "b", "máy chủ thư đổi"))
+    );
+    assert!(a.unwrap().1 && b.unwrap().1);
+    let topics: Vec<String> = s
+        .outbox_holds()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.topic)
+        .collect();
+    assert_eq!(topics, ["dvcqg.sync", "email", "sms"]);
+    assert!(
+        s.outbox_hold(hold("ftp", "a", "x")).await.is_err(),
+        "an unknown target is refused"
+    );
+    let lifted = s.outbox_release("sms").await.unwrap().unwrap();
+    assert_eq!(lifted.by, "a");
+    assert_eq!(s.outbox_release("sms").await.unwrap(), None);
+    assert_eq!(s.outbox_holds().await.unwrap().len(), 2);
 }
 
 async fn calendar_settings_round_trip(db: &mut Db) {

@@ -364,6 +364,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/queues", get(api::outbox::queues))
         .route("/admin/outbox/days", get(api::outbox::days))
         .route("/admin/outbox/retry-all", post(api::outbox::retry_all))
+        .route("/admin/outbox/holds", get(api::outbox::holds))
+        .route(
+            "/admin/outbox/holds/{topic}",
+            axum::routing::put(api::outbox::hold).delete(api::outbox::release),
+        )
         .route("/admin/outbox/{id}", get(api::outbox::get_one))
         .route("/admin/outbox/{id}/retry", post(api::outbox::retry))
         .route(

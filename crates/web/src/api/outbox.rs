@@ -6,11 +6,11 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use motcua_domain::agency::{Actor, Role};
-use motcua_store::{OutboxDay, OutboxDepth, OutboxEntry, OutboxQuery, OutboxStatus};
+use motcua_store::{OutboxDay, OutboxDepth, OutboxEntry, OutboxHold, OutboxQuery, OutboxStatus};
 use serde::{Deserialize, Serialize};
 
 fn admin_only(a: &Auth) -> Result<(), ApiError> {
@@ -226,4 +226,125 @@ pub async fn days(
         ));
     }
     Ok(Json(s.store.outbox_days(q.from, q.to).await?))
+}
+
+/// The targets whose deliveries an operator holds now (decision 0053).
+#[utoipa::path(get, path = "/api/v1/admin/outbox/holds", tag = "outbox", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OutboxHold>), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn holds(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<OutboxHold>>, ApiError> {
+    admin_only(&auth)?;
+    Ok(Json(s.store.outbox_holds().await?))
+}
+
+/// Why a target is held.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldInput {
+    /// The reason, shown to every operator (1-500 characters), e.g. the portal's announced
+    /// maintenance window.
+    pub reason: String,
+}
+
+/// A hold and whether this request placed it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HoldPlaced {
+    /// The hold in force.
+    pub hold: OutboxHold,
+    /// False when the target was held already (the first hold stays, with its reason).
+    pub placed: bool,
+}
+
+/// Holds the deliveries to one target: no node claims its messages until the hold is lifted;
+/// they wait in order, attempts untouched. Messages in flight finish.
+#[utoipa::path(put, path = "/api/v1/admin/outbox/holds/{topic}", tag = "outbox", security(("bearer" = [])),
+    params(("topic" = String, Path, description = "Target, e.g. dvcqg.sync")), request_body = HoldInput,
+    responses((status = 200, body = HoldPlaced), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn hold(
+    State(s): State<AppState>,
+    auth: Auth,
+    topic: Result<Path<String>, PathRejection>,
+    body: Result<Json<HoldInput>, JsonRejection>,
+) -> Result<Json<HoldPlaced>, ApiError> {
+    admin_only(&auth)?;
+    let Path(topic) = topic?;
+    let Json(input) = body?;
+    let (hold, placed) = hold_target(&s, &auth.0, topic, &input.reason).await?;
+    Ok(Json(HoldPlaced { hold, placed }))
+}
+
+/// Lifts the hold on one target: its messages go again, oldest first.
+#[utoipa::path(delete, path = "/api/v1/admin/outbox/holds/{topic}", tag = "outbox", security(("bearer" = [])),
+    params(("topic" = String, Path, description = "Target, e.g. dvcqg.sync")),
+    responses((status = 200, body = OutboxHold), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn release(
+    State(s): State<AppState>,
+    auth: Auth,
+    topic: Result<Path<String>, PathRejection>,
+) -> Result<Json<OutboxHold>, ApiError> {
+    admin_only(&auth)?;
+    let Path(topic) = topic?;
+    Ok(Json(release_target(&s, &auth.0, &topic).await?))
+}
+
+/// Holds `topic` for `actor` with `reason`, audited: 404 for a target the system does not
+/// deliver to, 422 for a missing or overlong reason.
+pub(crate) async fn hold_target(
+    s: &AppState,
+    actor: &Actor,
+    topic: String,
+    reason: &str,
+) -> Result<(OutboxHold, bool), ApiError> {
+    if !motcua_store::holds::TOPICS.contains(&topic.as_str()) {
+        return Err(ApiError::not_found(format!(
+            "no target {topic:?}: one of {}",
+            motcua_store::holds::TOPICS.join(", ")
+        )));
+    }
+    motcua_store::holds::check(&topic, reason).map_err(|m| ApiError::invalid("reason", m))?;
+    let (hold, placed) = s
+        .store
+        .outbox_hold(OutboxHold {
+            topic,
+            by: actor.name.clone(),
+            at: chrono::Utc::now(),
+            reason: reason.to_string(),
+        })
+        .await?;
+    if placed {
+        audit(
+            s,
+            actor,
+            "outbox_hold",
+            format!("{}: {}", hold.topic, hold.reason),
+        )
+        .await;
+    }
+    Ok((hold, placed))
+}
+
+/// Lifts the hold on `topic` for `actor`, audited: 404 when it is not held.
+pub(crate) async fn release_target(
+    s: &AppState,
+    actor: &Actor,
+    topic: &str,
+) -> Result<OutboxHold, ApiError> {
+    let Some(lifted) = s.store.outbox_release(topic).await? else {
+        return Err(ApiError::not_found(format!("{topic:?} is not held")));
+    };
+    audit(
+        s,
+        actor,
+        "outbox_release",
+        format!(
+            "{} (held by {} since {})",
+            lifted.topic, lifted.by, lifted.at
+        ),
+    )
+    .await;
+    Ok(lifted)
 }

@@ -99,6 +99,14 @@ pub fn routes() -> Router<AppState> {
             "/quan-tri/gui-di/gui-lai-tat-ca",
             axum::routing::post(outbox::retry_all),
         )
+        .route(
+            "/quan-tri/gui-di/tam-dung",
+            axum::routing::post(outbox::hold),
+        )
+        .route(
+            "/quan-tri/gui-di/gui-tiep",
+            axum::routing::post(outbox::release),
+        )
         // One multipart form with a scan per component: the handler holds each file to its
         // limit and the whole form to a cap of its own (see `reception::submit`).
         .route(

@@ -3,7 +3,8 @@
 //! the dead letters with their last error, and "send again" for one dead letter or for every
 //! dead letter of a target; the dossiers pulled from the national portal that were not taken
 //! (refused, or retrying their files), with the reason; and today's reconciliation of fees
-//! paid against the dossiers (`crate::payment::reconcile`). The retries are the API's
+//! paid against the dossiers (`crate::payment::reconcile`); and the holds on targets
+//! (decision 0053): hold one with a reason, or release it. The retries are the API's
 //! (`api::outbox::retry_one`,
 //! `retry_target`), audited the same way. Message bodies (applicants' personal data) are never
 //! shown here.
@@ -11,7 +12,7 @@
 use super::admin::{expired, field, lang_q, refusal, require_admin};
 use super::{lang_of, local};
 use crate::AppState;
-use crate::api::outbox::{retry_one, retry_target};
+use crate::api::outbox::{hold_target, release_target, retry_one, retry_target};
 use crate::session::{MaybeSession, Session};
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -84,6 +85,21 @@ const VI: &[(&str, &str)] = &[
     ("pay_none", "Hôm nay chưa có khoản nộp nào."),
     ("pay_ok", "Không có chênh lệch."),
     ("pay_diff", "Chênh lệch"),
+    ("holds_h", "Tạm dừng gửi"),
+    (
+        "holds_intro",
+        "Tạm dừng gửi tới một hệ thống (ví dụ khi Cổng Dịch vụ công quốc gia thông báo bảo trì): thông điệp chờ trong hàng đợi theo đúng thứ tự, không tốn lượt thử, và đi tiếp khi cho gửi lại. Thông điệp đang gửi dở vẫn gửi xong.",
+    ),
+    ("held", "Đang tạm dừng"),
+    ("held_by", "bởi"),
+    ("held_since", "từ"),
+    ("sending", "Đang gửi"),
+    ("hold_reason", "Lý do tạm dừng"),
+    ("hold", "Tạm dừng"),
+    ("release", "Cho gửi tiếp"),
+    ("held_done", "Đã tạm dừng gửi tới"),
+    ("hold_error", "Chưa tạm dừng hay cho gửi tiếp được"),
+    ("released_done", "Đã cho gửi tiếp tới"),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -138,6 +154,21 @@ const EN: &[(&str, &str)] = &[
     ("pay_none", "No payment today yet."),
     ("pay_ok", "No difference."),
     ("pay_diff", "Differences"),
+    ("holds_h", "Hold deliveries"),
+    (
+        "holds_intro",
+        "Hold the deliveries to one system (when the national portal announces maintenance, say): its messages wait in the queue in order, spending no attempts, and go once released. Messages already on their way finish.",
+    ),
+    ("held", "Held"),
+    ("held_by", "by"),
+    ("held_since", "since"),
+    ("sending", "Sending"),
+    ("hold_reason", "Reason for the hold"),
+    ("hold", "Hold"),
+    ("release", "Release"),
+    ("held_done", "Deliveries held to"),
+    ("hold_error", "Not held or released"),
+    ("released_done", "Deliveries released to"),
 ];
 
 fn at(lang: &str) -> Value {
@@ -154,6 +185,20 @@ pub(crate) struct PageQuery {
     lang: Option<String>,
     sau: Option<String>,
     gui_lai: Option<String>,
+    /// A target just held.
+    tam_dung: Option<String>,
+    /// A target just released.
+    gui_tiep: Option<String>,
+}
+
+/// One target in the holds table: held (with who, since when and why) or sending.
+#[derive(Serialize)]
+struct HoldRow {
+    topic: &'static str,
+    held: bool,
+    by: String,
+    since: String,
+    reason: String,
 }
 
 /// One method of the day's payment reconciliation.
@@ -176,6 +221,7 @@ struct QueueRow {
     failed: u64,
     dead_lettered: u64,
     retried: u64,
+    held: bool,
 }
 
 #[derive(Serialize)]
@@ -227,15 +273,36 @@ fn age(since: DateTime<Utc>, now: DateTime<Utc>, lang: &str) -> String {
     }
 }
 
+/// What the page says happened, after a redirect.
+#[derive(Default)]
+struct Notice {
+    /// Dead letters sent again.
+    done: Option<u64>,
+    /// A target held (true) or released (false).
+    hold: Option<(String, bool)>,
+    /// The error shown is about a hold.
+    hold_error: bool,
+}
+
+impl Notice {
+    fn hold_error() -> Notice {
+        Notice {
+            hold_error: true,
+            ..Notice::default()
+        }
+    }
+}
+
 async fn page(
     s: &AppState,
     sess: &Session,
     lang: &str,
     after: Option<i64>,
-    done: Option<u64>,
+    notice: Notice,
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    let done = notice.done;
     let now = Utc::now();
     let today = (now + Duration::hours(7)).date_naive();
     let list = OutboxQuery {
@@ -244,15 +311,36 @@ async fn page(
         after_id: after,
         limit: Some(PAGE),
     };
-    let (depths, days, dead, inbound) = match tokio::join!(
+    let (depths, days, dead, inbound, holds) = match tokio::join!(
         s.store.outbox_depths(),
         s.store.outbox_days(today - Duration::days(DAYS - 1), today),
         s.store.outbox_list(list),
         s.store.inbound_list(INBOUND),
+        s.store.outbox_holds(),
     ) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+        (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => (a, b, c, d, e),
         _ => return super::busy(lang),
     };
+    let hold_rows: Vec<HoldRow> = motcua_store::holds::TOPICS
+        .iter()
+        .map(|t| match holds.iter().find(|h| h.topic == *t) {
+            Some(h) => HoldRow {
+                topic: t,
+                held: true,
+                by: h.by.clone(),
+                since: local(Some(h.at)),
+                reason: h.reason.clone(),
+            },
+            None => HoldRow {
+                topic: t,
+                held: false,
+                by: String::new(),
+                since: String::new(),
+                reason: String::new(),
+            },
+        })
+        .collect();
+    let is_held = |t: &str| holds.iter().any(|h| h.topic == t);
     let inbound: Vec<InboundView> = inbound
         .into_iter()
         .map(|r| InboundView {
@@ -318,6 +406,7 @@ async fn page(
         queues.insert(
             d.topic.clone(),
             QueueRow {
+                held: is_held(&d.topic),
                 oldest: d.oldest_at.map(|t| local(Some(t))).unwrap_or_default(),
                 age: d.oldest_at.map(|t| age(t, now, lang)).unwrap_or_default(),
                 topic: d.topic,
@@ -332,6 +421,7 @@ async fn page(
     // Targets with failures this week but nothing queued now still show their figures.
     for (topic, (failed, dead_lettered, retried)) in week {
         queues.entry(topic.clone()).or_insert(QueueRow {
+            held: is_held(&topic),
             topic,
             pending: 0,
             dead: 0,
@@ -367,7 +457,10 @@ async fn page(
         context! {
             at => at(lang), me => &sess.actor, csrf => &sess.csrf, nav => "outbox",
             queues => queues.into_values().collect::<Vec<_>>(), letters, next, inbound,
-            paged => after.is_some(), done, error, pay_rows, pay_diffs,
+            paged => after.is_some(), done, error, pay_rows, pay_diffs, hold_rows,
+            held_now => notice.hold.as_ref().filter(|h| h.1).map(|h| &h.0),
+            hold_error => notice.hold_error,
+            released_now => notice.hold.as_ref().filter(|h| !h.1).map(|h| &h.0),
         },
     );
     *r.status_mut() = status;
@@ -388,7 +481,20 @@ pub(crate) async fn show(
     };
     let after = q.sau.as_deref().and_then(|x| x.parse::<i64>().ok());
     let done = q.gui_lai.as_deref().and_then(|x| x.parse::<u64>().ok());
-    page(&s, &sess, lang, after, done, None, StatusCode::OK).await
+    let known = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| motcua_store::holds::TOPICS.iter().find(|k| **k == t))
+            .map(|t| t.to_string())
+    };
+    let hold = known(&q.tam_dung)
+        .map(|t| (t, true))
+        .or_else(|| known(&q.gui_tiep).map(|t| (t, false)));
+    let notice = Notice {
+        done,
+        hold,
+        hold_error: false,
+    };
+    page(&s, &sess, lang, after, notice, None, StatusCode::OK).await
 }
 
 #[allow(clippy::result_large_err)]
@@ -429,7 +535,7 @@ pub(crate) async fn retry(
             &sess,
             lang,
             None,
-            None,
+            Notice::default(),
             Some(msg),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -439,7 +545,7 @@ pub(crate) async fn retry(
         Ok(n) => after_retry(n, lang),
         Err(e) => {
             let (status, msg) = refusal(&e);
-            page(&s, &sess, lang, None, None, Some(&msg), status).await
+            page(&s, &sess, lang, None, Notice::default(), Some(&msg), status).await
         }
     }
 }
@@ -465,7 +571,7 @@ pub(crate) async fn retry_all(
             &sess,
             lang,
             None,
-            None,
+            Notice::default(),
             Some(msg),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -475,7 +581,104 @@ pub(crate) async fn retry_all(
         Ok(n) => after_retry(n, lang),
         Err(e) => {
             let (status, msg) = refusal(&e);
-            page(&s, &sess, lang, None, None, Some(&msg), status).await
+            page(&s, &sess, lang, None, Notice::default(), Some(&msg), status).await
+        }
+    }
+}
+
+/// `POST /quan-tri/gui-di/tam-dung`: holds the deliveries to `topic`, for `reason`.
+pub(crate) async fn hold(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<PageQuery>, QueryRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(q.lang.as_deref());
+    let (sess, f) = match gate(session, lang, form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let topic = field(&f, "topic");
+    let reason = field(&f, "reason");
+    let refused = if !motcua_store::holds::TOPICS.contains(&topic.as_str()) {
+        Some((
+            StatusCode::NOT_FOUND,
+            "Không có hệ thống nhận này. / No such target.".to_string(),
+        ))
+    } else if motcua_store::holds::check(&topic, &reason).is_err() {
+        Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Hãy ghi lý do tạm dừng, tối đa {n} ký tự. / Give the reason, at most {n} characters.",
+                n = motcua_store::holds::MAX_REASON_CHARS
+            ),
+        ))
+    } else {
+        None
+    };
+    let result = match refused {
+        Some(r) => Err(r),
+        None => hold_target(&s, &sess.actor, topic, &reason)
+            .await
+            .map_err(|e| refusal(&e)),
+    };
+    match result {
+        Ok((h, _)) => {
+            Redirect::to(&format!("{PATH}?tam_dung={}{}", h.topic, lang_q(lang))).into_response()
+        }
+        Err((status, msg)) => {
+            page(
+                &s,
+                &sess,
+                lang,
+                None,
+                Notice::hold_error(),
+                Some(&msg),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /quan-tri/gui-di/gui-tiep`: lifts the hold on `topic`.
+pub(crate) async fn release(
+    State(s): State<AppState>,
+    session: MaybeSession,
+    q: Result<Query<PageQuery>, QueryRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(q.lang.as_deref());
+    let (sess, f) = match gate(session, lang, form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let topic = field(&f, "topic");
+    match release_target(&s, &sess.actor, &topic).await {
+        Ok(h) => {
+            Redirect::to(&format!("{PATH}?gui_tiep={}{}", h.topic, lang_q(lang))).into_response()
+        }
+        Err(e) => {
+            let (status, msg) = if e.status() == StatusCode::NOT_FOUND {
+                (
+                    e.status(),
+                    "Hệ thống này không bị tạm dừng. / This target is not held.".to_string(),
+                )
+            } else {
+                refusal(&e)
+            };
+            page(
+                &s,
+                &sess,
+                lang,
+                None,
+                Notice::hold_error(),
+                Some(&msg),
+                status,
+            )
+            .await
         }
     }
 }

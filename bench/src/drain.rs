@@ -920,6 +920,8 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
             "turns": turns,
             "p99_held_ms": (p99_held > 0.0).then_some(p99_held),
             "p99_ratio_interleaved": (p99_held > 0.0).then(|| p99_during / p99_held),
+            "p99_ratio_interleaved_by_kind": (p99_held > 0.0)
+                .then(|| ratios_by_kind(&held_ops, &during_ops)),
         });
         let mut f = std::fs::OpenOptions::new()
             .create(true)

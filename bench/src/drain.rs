@@ -797,7 +797,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
         Some((done, task)) => {
             done.store(true, Ordering::Relaxed);
             task.await?;
-            Some(turns_done(a, started.elapsed(), from))
+            Some(turns_done(a, from))
         }
         None => None,
     };
@@ -817,18 +817,16 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     }
     server.stop();
     let during_ops = rec.take();
-    lines.extend(stats::report(
-        &stats::RunInfo {
-            mode: "drain",
-            label: a.label.as_deref(),
-            target: &base,
-            clients: 0,
-            secs: during_secs,
-            cpu: during_cpu,
-        },
-        &during_ops,
-        a.out.as_deref(),
-    )?);
+    // The held turns (with --alternate) were measured in the same window on the same server.
+    let during_info = stats::RunInfo {
+        mode: "drain",
+        label: a.label.as_deref(),
+        target: &base,
+        clients: 0,
+        secs: during_secs,
+        cpu: during_cpu,
+    };
+    lines.extend(stats::report(&during_info, &during_ops, a.out.as_deref())?);
     let st = portal_state(&c, &portal_base).await?;
     portal.stop();
     let left = pending(&db_url).await?;
@@ -844,18 +842,7 @@ pub async fn run(a: &DrainArgs) -> anyhow::Result<Vec<String>> {
     let p99_held = p99_ms(&held_ops);
     let interleaved = match turns {
         Some(n) if p99_held > 0.0 => {
-            lines.extend(stats::report(
-                &stats::RunInfo {
-                    mode: "drain",
-                    label: a.label.as_deref(),
-                    target: &base,
-                    clients: 0,
-                    secs: during_secs,
-                    cpu: during_cpu,
-                },
-                &held_ops,
-                a.out.as_deref(),
-            )?);
+            lines.extend(stats::report(&during_info, &held_ops, a.out.as_deref())?);
             format!(
                 " turns={n} p99_held={p99_held:.2}ms p99_ratio_interleaved={:.2} p99_ratio_interleaved_by_kind={}",
                 p99_during / p99_held,
@@ -1016,7 +1003,7 @@ async fn alternate(
 }
 
 /// Whole turns of `--alternate` within the measured window.
-fn turns_done(a: &DrainArgs, _elapsed: Duration, from: Instant) -> u64 {
+fn turns_done(a: &DrainArgs, from: Instant) -> u64 {
     let period = a
         .alternate
         .unwrap_or(Duration::from_secs(1))

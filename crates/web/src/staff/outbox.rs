@@ -497,18 +497,22 @@ pub(crate) async fn show(
     page(&s, &sess, lang, after, notice, None, StatusCode::OK).await
 }
 
+/// What every form of the page starts with: the page's language, an administrator's session
+/// and the form, its CSRF token checked; or the page that refuses.
 #[allow(clippy::result_large_err)]
 fn gate(
     session: MaybeSession,
-    lang: &str,
+    q: Result<Query<PageQuery>, QueryRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Result<(Session, HashMap<String, String>), Response> {
+) -> Result<(&'static str, Session, HashMap<String, String>), Response> {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(q.lang.as_deref());
     let sess = require_admin(session, PATH, lang)?;
     let f = form.map(|Form(f)| f).unwrap_or_default();
     if !sess.csrf_ok(f.get("csrf").map(String::as_str)) {
         return Err(expired(lang));
     }
-    Ok((sess, f))
+    Ok((lang, sess, f))
 }
 
 fn after_retry(n: u64, lang: &str) -> Response {
@@ -522,9 +526,7 @@ pub(crate) async fn retry(
     q: Result<Query<PageQuery>, QueryRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let lang = lang_of(q.lang.as_deref());
-    let (sess, f) = match gate(session, lang, form) {
+    let (lang, sess, f) = match gate(session, q, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -557,9 +559,7 @@ pub(crate) async fn retry_all(
     q: Result<Query<PageQuery>, QueryRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let lang = lang_of(q.lang.as_deref());
-    let (sess, f) = match gate(session, lang, form) {
+    let (lang, sess, f) = match gate(session, q, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -593,41 +593,31 @@ pub(crate) async fn hold(
     q: Result<Query<PageQuery>, QueryRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let lang = lang_of(q.lang.as_deref());
-    let (sess, f) = match gate(session, lang, form) {
+    let (lang, sess, f) = match gate(session, q, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let topic = field(&f, "topic");
-    let reason = field(&f, "reason");
-    let refused = if !motcua_store::holds::TOPICS.contains(&topic.as_str()) {
-        Some((
-            StatusCode::NOT_FOUND,
-            "Không có hệ thống nhận này. / No such target.".to_string(),
-        ))
-    } else if motcua_store::holds::check(&topic, &reason).is_err() {
-        Some((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "Hãy ghi lý do tạm dừng, tối đa {n} ký tự. / Give the reason, at most {n} characters.",
-                n = motcua_store::holds::MAX_REASON_CHARS
-            ),
-        ))
-    } else {
-        None
-    };
-    let result = match refused {
-        Some(r) => Err(r),
-        None => hold_target(&s, &sess.actor, topic, &reason)
-            .await
-            .map_err(|e| refusal(&e)),
-    };
-    match result {
+    match hold_target(&s, &sess.actor, topic, &field(&f, "reason")).await {
         Ok((h, _)) => {
             Redirect::to(&format!("{PATH}?tam_dung={}{}", h.topic, lang_q(lang))).into_response()
         }
-        Err((status, msg)) => {
+        Err(e) => {
+            // The API's refusals, said for people in both languages.
+            let (status, msg) = match e.status() {
+                StatusCode::NOT_FOUND => (
+                    e.status(),
+                    "Không có hệ thống nhận này. / No such target.".to_string(),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY => (
+                    e.status(),
+                    format!(
+                        "Hãy ghi lý do tạm dừng, tối đa {n} ký tự. / Give the reason, at most {n} characters.",
+                        n = motcua_store::holds::MAX_REASON_CHARS
+                    ),
+                ),
+                _ => refusal(&e),
+            };
             page(
                 &s,
                 &sess,
@@ -649,9 +639,7 @@ pub(crate) async fn release(
     q: Result<Query<PageQuery>, QueryRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let lang = lang_of(q.lang.as_deref());
-    let (sess, f) = match gate(session, lang, form) {
+    let (lang, sess, f) = match gate(session, q, form) {
         Ok(x) => x,
         Err(r) => return r,
     };
